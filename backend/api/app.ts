@@ -1,0 +1,149 @@
+import { STATUS_CODES } from 'node:http';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import sensible from '@fastify/sensible';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import type { Config } from '../config.js';
+import { loggerOptions } from '../log.js';
+import { migrate } from '../db/migrate.js';
+import { waitForDatabase } from '../db/pool.js';
+import { closeDeps, createDeps, type ApiDeps } from './deps.js';
+import { formatValidationErrors } from './validation.js';
+import { usersRoutes } from './routes/users.js';
+import { healthRoutes } from './routes/health.js';
+import { adminRoutes } from './routes/admin.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: ApiDeps;
+  }
+  interface FastifyRequest {
+    inFlightCounted?: boolean;
+  }
+}
+
+/** Largest accepted request body. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+/** How long a starting replica waits for PostgreSQL before giving up. */
+const DATABASE_WAIT_MS = 30_000;
+/** Routes for operators and the control plane: never rate limited, never failed by the error fault. */
+const OPERATIONS_PATH = /^\/(healthz|readyz|metrics|admin|docs)(\/|\?|$)/;
+
+/** Options of {@link buildApp}. */
+export interface BuildAppOptions {
+  config: Config;
+  /** Fastify logger setting. @defaultValue pino JSON at config.logLevel */
+  logger?: FastifyServerOptions['logger'];
+}
+
+function errorBody(statusCode: number, message: string) {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+/** The service as a plugin: docs, metrics, faults, rate limit and routes over the given deps. */
+export const usersService: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
+  const { config, metrics, faults, cache, redis, pool, lifecycle } = deps;
+  app.decorate('deps', deps);
+
+  await app.register(sensible);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'ScaleLab users API',
+        version: '1.0.0',
+        description: 'The user-management service that ScaleLab runs, scales and breaks.',
+      },
+      tags: [
+        { name: 'users', description: 'Users CRUD and the welcome e-mail' },
+        { name: 'operations', description: 'Health, readiness and metrics' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) return reply.code(400).send(errorBody(400, error.message));
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(400).send(errorBody(400, `body must be at most 16 KiB (${BODY_LIMIT_BYTES} bytes)`));
+    }
+    const status = error.statusCode ?? 500;
+    if (status < 500) return reply.code(status).send(errorBody(status, error.message));
+    if (status === 503) return reply.code(503).send(errorBody(503, error.message));
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(errorBody(500, 'internal error; the details are in the server log'));
+  });
+
+  const leave = (request: { inFlightCounted?: boolean }) => {
+    if (!request.inFlightCounted) return;
+    request.inFlightCounted = false;
+    metrics.inFlight.dec();
+  };
+  app.addHook('onRequest', async (request, reply) => {
+    request.inFlightCounted = true;
+    metrics.inFlight.inc();
+    if (faults.shouldFail() && !OPERATIONS_PATH.test(request.url)) {
+      return reply.code(500).send(errorBody(500, 'injected fault: this replica fails a share of requests on purpose'));
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    leave(request);
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode };
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, reply.elapsedTime / 1000);
+  });
+  app.addHook('onRequestAbort', async (request) => leave(request));
+
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      redis,
+      nameSpace: 'scalelab-ratelimit:',
+      // With Redis down, requests pass rather than fail: availability over strict limits.
+      skipOnError: true,
+      keyGenerator: (request) => request.ip,
+      allowList: (request) => OPERATIONS_PATH.test(request.url),
+      errorResponseBuilder: (_request, context) => ({
+        ...errorBody(429, `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`),
+      }),
+    });
+  }
+
+  await app.register(healthRoutes);
+  await app.register(usersRoutes);
+  if (config.adminToken) await app.register(adminRoutes, { prefix: '/admin', token: config.adminToken });
+
+  app.addHook('onReady', async () => {
+    await waitForDatabase(pool, DATABASE_WAIT_MS, (err) => app.log.warn(`waiting for PostgreSQL: ${err.message}`));
+    const applied = await migrate(pool);
+    if (applied.length > 0) app.log.info({ applied }, 'applied migrations');
+    if (cache.enabled && redis.status !== 'ready') {
+      // Not fatal: the breaker serves from PostgreSQL until Redis answers.
+      await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+    }
+  });
+  app.addHook('preClose', async () => {
+    lifecycle.draining = true;
+  });
+};
+
+/** Builds the service with its own connections; `app.close()` closes them. */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.logLevel, 'api'),
+    disableRequestLogging: !config.logRequests,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Requests arrive through ScaleLab's balancer on loopback; X-Forwarded-For names the client.
+    trustProxy: 'loopback',
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    schemaErrorFormatter: formatValidationErrors,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const deps = createDeps(config);
+  app.addHook('onClose', async () => closeDeps(deps));
+  await app.register(usersService, { deps });
+  return app;
+}

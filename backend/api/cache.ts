@@ -1,0 +1,215 @@
+import CircuitBreaker from 'opossum';
+import type { Redis } from 'ioredis';
+import type { UserRecord } from '../db/users.js';
+import { delay, type Faults } from './faults.js';
+import type { ApiMetrics } from './metrics.js';
+
+/** Options of {@link UserCache}. */
+export interface UserCacheOptions {
+  /** Seconds a user stays cached; 0 turns the cache off. @defaultValue 60 */
+  ttlSeconds: number;
+  /** Seconds a "no such user" answer stays cached. @defaultValue min(5, ttlSeconds) */
+  negativeTtlSeconds?: number;
+  /**
+   * Early-refresh window as a fraction of the TTL (XFetch's delta). A read this close to expiry
+   * refreshes the key with a probability that rises as expiry nears, so a hot key is refreshed
+   * before it expires and never sends a herd to PostgreSQL. @defaultValue 0.1
+   */
+  refreshWindow?: number;
+  /** Milliseconds the breaker stays open before it lets one call try Redis again. @defaultValue 2000 */
+  breakerResetMs?: number;
+}
+
+interface Entry {
+  /** the user, or null for a cached "not found" */
+  v: UserRecord | null;
+  /** expiry, epoch ms */
+  x: number;
+  /** how long the database read took, ms */
+  d: number;
+}
+
+type Loader = (id: number) => Promise<UserRecord | null>;
+
+const BREAKER_STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
+
+function keyOf(id: number): string {
+  return `user:${id}`;
+}
+
+function parseEntry(raw: string): Entry | undefined {
+  try {
+    const entry = JSON.parse(raw) as Entry;
+    return typeof entry === 'object' && entry !== null && typeof entry.x === 'number' ? entry : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Cache-aside for users in Redis, behind a circuit breaker.
+ * - Concurrent misses on one key share one database read (per replica).
+ * - Hot keys are refreshed early (probabilistic early expiration, "XFetch").
+ * - With Redis down the breaker opens and every read goes to PostgreSQL; invalidations that
+ *   could not reach Redis are retried once it answers again, so no stale user outlives an outage.
+ */
+export class UserCache {
+  readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  private readonly ttlMs: number;
+  private readonly negativeTtlMs: number;
+  private readonly refreshWindowMs: number;
+  private readonly inflight = new Map<number, Promise<UserRecord | null>>();
+  private readonly refreshing = new Map<number, Promise<UserRecord | null>>();
+  /** ids written while a read of them was in flight: that read must not be cached */
+  private readonly dirty = new Set<number>();
+  private readonly pendingInvalidations = new Set<number>();
+  private flushing = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly faults: Faults,
+    private readonly metrics: ApiMetrics,
+    options: UserCacheOptions,
+  ) {
+    this.ttlMs = options.ttlSeconds * 1000;
+    this.negativeTtlMs = (options.negativeTtlSeconds ?? Math.min(5, options.ttlSeconds)) * 1000;
+    this.refreshWindowMs = this.ttlMs * (options.refreshWindow ?? 0.1);
+    // No breaker timeout: ioredis' commandTimeout bounds each call without a timer per fire.
+    this.breaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
+      timeout: false,
+      errorThresholdPercentage: 50,
+      volumeThreshold: 5,
+      resetTimeout: options.breakerResetMs ?? 2_000,
+      rollingCountTimeout: 10_000,
+    });
+    this.metrics.breakerState.set(BREAKER_STATE.closed);
+    this.breaker.on('open', () => this.metrics.breakerState.set(BREAKER_STATE.open));
+    this.breaker.on('halfOpen', () => this.metrics.breakerState.set(BREAKER_STATE.halfOpen));
+    this.breaker.on('close', () => {
+      this.metrics.breakerState.set(BREAKER_STATE.closed);
+      void this.flushInvalidations();
+    });
+  }
+
+  get enabled(): boolean {
+    return this.ttlMs > 0;
+  }
+
+  /** 'closed' when Redis is in use, 'open' while reads bypass it. */
+  get breakerState(): 'closed' | 'halfOpen' | 'open' {
+    return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'halfOpen' : 'closed';
+  }
+
+  /** Reads a user through the cache; `load` reads PostgreSQL on a miss. */
+  async read(id: number, load: Loader): Promise<UserRecord | null> {
+    if (!this.enabled) return load(id);
+    const pending = this.inflight.get(id);
+    if (pending) {
+      this.metrics.cacheCoalesced.inc();
+      return pending;
+    }
+    const raw = await this.call(() => this.redis.get(keyOf(id)));
+    const entry = typeof raw === 'string' ? parseEntry(raw) : undefined;
+    if (entry) {
+      this.metrics.cacheHits.inc();
+      if (this.shouldRefreshEarly(entry)) void this.refresh(id, load);
+      return entry.v;
+    }
+    this.metrics.cacheMisses.inc();
+    return this.loadOnce(id, load);
+  }
+
+  /** Drops a user's entry after a write; retried later if Redis cannot be reached now. */
+  async invalidate(id: number): Promise<void> {
+    if (!this.enabled) return;
+    if (this.inflight.has(id) || this.refreshing.has(id)) this.dirty.add(id);
+    const ok = await this.call(() => this.redis.del(keyOf(id)));
+    if (ok === undefined) this.pendingInvalidations.add(id);
+  }
+
+  /** How many invalidations wait for Redis to come back. */
+  get pendingInvalidationCount(): number {
+    return this.pendingInvalidations.size;
+  }
+
+  /** Stops the breaker's timers. Safe to call twice. */
+  close(): void {
+    this.breaker.shutdown();
+  }
+
+  private shouldRefreshEarly(entry: Entry): boolean {
+    const gap = entry.x - Date.now();
+    if (gap <= 0) return true;
+    const window = Math.max(entry.d, this.refreshWindowMs);
+    return -window * Math.log(Math.random()) >= gap;
+  }
+
+  private loadOnce(id: number, load: Loader): Promise<UserRecord | null> {
+    const pending = this.inflight.get(id) ?? this.refreshing.get(id);
+    if (pending) {
+      this.metrics.cacheCoalesced.inc();
+      return pending;
+    }
+    return this.track(this.inflight, id, load);
+  }
+
+  private refresh(id: number, load: Loader): Promise<UserRecord | null> | undefined {
+    if (this.refreshing.has(id) || this.inflight.has(id)) return undefined;
+    this.metrics.cacheRefreshes.inc();
+    return this.track(this.refreshing, id, load).catch(() => null);
+  }
+
+  /**
+   * Loads and stores one key, visible in `map` until the store is acknowledged: a read that
+   * missed before the store landed joins this load instead of querying again.
+   */
+  private track(map: Map<number, Promise<UserRecord | null>>, id: number, load: Loader): Promise<UserRecord | null> {
+    const started = performance.now();
+    const promise = (async () => {
+      try {
+        const user = await load(id);
+        if (!this.dirty.has(id)) await this.store(id, user, performance.now() - started);
+        return user;
+      } finally {
+        map.delete(id);
+        if (!this.inflight.has(id) && !this.refreshing.has(id)) this.dirty.delete(id);
+      }
+    })();
+    map.set(id, promise);
+    return promise;
+  }
+
+  private async store(id: number, user: UserRecord | null, readMs: number): Promise<void> {
+    const ttl = user ? this.ttlMs : this.negativeTtlMs;
+    if (ttl <= 0) return;
+    const entry: Entry = { v: user, x: Date.now() + ttl, d: Math.ceil(readMs) };
+    await this.call(() => this.redis.set(keyOf(id), JSON.stringify(entry), 'PX', ttl));
+  }
+
+  /** One Redis call through the breaker; undefined when Redis failed or the breaker is open. */
+  private async call<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      if (this.faults.cacheLatencyMs > 0) await delay(this.faults.cacheLatencyMs);
+      const result = (await this.breaker.fire(fn)) as T;
+      if (this.pendingInvalidations.size > 0) void this.flushInvalidations();
+      return result;
+    } catch {
+      this.metrics.cacheErrors.inc();
+      return undefined;
+    }
+  }
+
+  private async flushInvalidations(): Promise<void> {
+    if (this.flushing || this.pendingInvalidations.size === 0) return;
+    this.flushing = true;
+    try {
+      const ids = [...this.pendingInvalidations];
+      await this.redis.del(...ids.map(keyOf));
+      for (const id of ids) this.pendingInvalidations.delete(id);
+    } catch {
+      // Still unreachable; the next successful call tries again.
+    } finally {
+      this.flushing = false;
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { EmailTakenError } from '../../db/users.js';
+import { SEND_EMAIL_JOB_OPTIONS, SEND_EMAIL_QUEUE, WELCOME_EMAIL_JOB, type SendEmailJobData } from '../../queue.js';
+import {
+  CreateUserSchema,
+  EnqueuedSchema,
+  ErrorSchema,
+  ListUsersQuerySchema,
+  SendEmailHeadersSchema,
+  UpdateUserSchema,
+  UserIdParamsSchema,
+  UserPageSchema,
+  UserSchema,
+} from '../schemas/user.js';
+
+const ENQUEUE_TIMEOUT_MS = 2_000;
+
+function encodeCursor(id: number): string {
+  return Buffer.from(String(id)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number | undefined {
+  const id = Number(Buffer.from(cursor, 'base64url').toString());
+  return Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The users CRUD, and the welcome e-mail that goes through the queue. */
+export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { users, cache, queue, metrics } = app.deps;
+  const load = (id: number) => users.byId(id);
+  const tags = ['users'];
+
+  app.post('/users', {
+    schema: {
+      tags,
+      summary: 'Create a user',
+      body: CreateUserSchema,
+      response: { 201: UserSchema, 400: ErrorSchema, 409: ErrorSchema },
+    },
+  }, async (request, reply) => {
+    try {
+      const user = await users.create(request.body.name, request.body.email);
+      // Drops a cached "not found" for this id, left by a read that came before the insert.
+      await cache.invalidate(user.id);
+      return reply.code(201).header('location', `/users/${user.id}`).send(user);
+    } catch (err) {
+      if (err instanceof EmailTakenError) return reply.conflict(err.message);
+      throw err;
+    }
+  });
+
+  app.get('/users', {
+    schema: {
+      tags,
+      summary: 'List users, oldest first, a page at a time (keyset pagination)',
+      querystring: ListUsersQuerySchema,
+      response: { 200: UserPageSchema, 400: ErrorSchema },
+    },
+  }, async (request, reply) => {
+    const afterId = request.query.cursor === undefined ? 0 : decodeCursor(request.query.cursor);
+    if (afterId === undefined) return reply.badRequest('querystring.cursor is not a cursor this API returned');
+    const page = await users.list(request.query.limit + 1, afterId);
+    const items = page.slice(0, request.query.limit);
+    const last = items.at(-1);
+    return { items, nextCursor: page.length > request.query.limit && last ? encodeCursor(last.id) : null };
+  });
+
+  app.get('/users/:id', {
+    schema: { tags, summary: 'Read a user (cached)', params: UserIdParamsSchema, response: { 200: UserSchema, 404: ErrorSchema } },
+  }, async (request, reply) => {
+    const user = await cache.read(request.params.id, load);
+    return user ?? reply.notFound(`user ${request.params.id} not found`);
+  });
+
+  app.patch('/users/:id', {
+    schema: {
+      tags,
+      summary: 'Change a user\'s name or e-mail',
+      params: UserIdParamsSchema,
+      body: UpdateUserSchema,
+      response: { 200: UserSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+    },
+  }, async (request, reply) => {
+    try {
+      const user = await users.update(request.params.id, request.body);
+      await cache.invalidate(request.params.id);
+      return user ?? reply.notFound(`user ${request.params.id} not found`);
+    } catch (err) {
+      if (err instanceof EmailTakenError) return reply.conflict(err.message);
+      throw err;
+    }
+  });
+
+  app.delete('/users/:id', {
+    schema: { tags, summary: 'Delete a user', params: UserIdParamsSchema, response: { 204: Type.Null(), 404: ErrorSchema } },
+  }, async (request, reply) => {
+    const deleted = await users.delete(request.params.id);
+    await cache.invalidate(request.params.id);
+    return deleted ? reply.code(204).send(null) : reply.notFound(`user ${request.params.id} not found`);
+  });
+
+  app.post('/users/:id/send-email', {
+    schema: {
+      tags,
+      summary: 'Queue a welcome e-mail; a worker sends it',
+      params: UserIdParamsSchema,
+      headers: SendEmailHeadersSchema,
+      response: { 202: EnqueuedSchema, 404: ErrorSchema, 503: ErrorSchema },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params;
+    const user = await cache.read(id, load);
+    if (!user) return reply.notFound(`user ${id} not found`);
+    const key = request.headers['idempotency-key'];
+    const jobId = key ? `welcome-${id}-${key}` : randomUUID();
+    const data: SendEmailJobData = { userId: id, kind: WELCOME_EMAIL_JOB };
+    try {
+      await withTimeout(queue.add(WELCOME_EMAIL_JOB, data, { ...SEND_EMAIL_JOB_OPTIONS, jobId }), ENQUEUE_TIMEOUT_MS, 'enqueue');
+    } catch (err) {
+      request.log.warn({ err }, 'could not enqueue send-email job');
+      return reply.serviceUnavailable('the e-mail queue is unavailable (Redis unreachable); retry later');
+    }
+    metrics.jobsEnqueued.inc();
+    return reply.code(202).send({ jobId, queue: SEND_EMAIL_QUEUE });
+  });
+};

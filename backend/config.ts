@@ -1,0 +1,99 @@
+import Type, { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * Every setting of the service, read only from environment variables.
+ * Each field documents its variable and default; README.md lists them too.
+ */
+export const ConfigSchema = Type.Object({
+  /** PORT: TCP port of the API. @defaultValue 3000 */
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  /** HOST: address to bind. Loopback by default; containers set 0.0.0.0. @defaultValue 127.0.0.1 */
+  host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  /** DATABASE_URL: PostgreSQL connection string. Required. */
+  databaseUrl: Type.String({ minLength: 1 }),
+  /** REDIS_URL: Redis connection string, used by the cache, the rate limiter and the queue. Required. */
+  redisUrl: Type.String({ minLength: 1 }),
+  /** CACHE_TTL_SECONDS: how long a user stays cached. 0 disables the cache. @defaultValue 60 */
+  cacheTtlSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
+  /** RATE_LIMIT_PER_MINUTE: requests per client per minute; 0 turns rate limiting off. @defaultValue 0 */
+  rateLimitPerMinute: Type.Integer({ minimum: 0, default: 0 }),
+  /** ADMIN_TOKEN: enables the /admin fault hooks, guarded by this bearer token. Unset: no admin routes. */
+  adminToken: Type.Optional(Type.String({ minLength: 16 })),
+  /** DB_POOL_SIZE: maximum PostgreSQL connections per replica. @defaultValue 10 */
+  dbPoolSize: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+  /** SHUTDOWN_GRACE_MS: how long in-flight work may take after SIGTERM before the process exits anyway. @defaultValue 10000 */
+  shutdownGraceMs: Type.Integer({ minimum: 0, default: 10_000 }),
+  /** SHUTDOWN_DELAY_MS: after SIGTERM, how long /readyz reports 503 before the listener closes, so balancers notice. @defaultValue 0 */
+  shutdownDelayMs: Type.Integer({ minimum: 0, default: 0 }),
+  /** LOG_LEVEL: pino level. @defaultValue info */
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  /** LOG_REQUESTS: log every request (costly under load). @defaultValue false */
+  logRequests: Type.Boolean({ default: false }),
+  /** INSTANCE_ID: name of this replica in logs and metrics. @defaultValue the hostname and pid */
+  instanceId: Type.Optional(Type.String({ minLength: 1 })),
+  /** EMAIL_WORK_MS: simulated duration of one send-email job, in the worker. @defaultValue 200 */
+  emailWorkMs: Type.Integer({ minimum: 0, default: 200 }),
+  /** EMAIL_FAIL_RATE: fraction of send-email attempts that fail, to show retries. @defaultValue 0 */
+  emailFailRate: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+  /** WORKER_CONCURRENCY: jobs one worker runs at once. @defaultValue 5 */
+  workerConcurrency: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+  /** WORKER_LOCK_MS: BullMQ lock duration; a worker silent this long loses its job to another. @defaultValue 30000 */
+  workerLockMs: Type.Integer({ minimum: 1000, default: 30_000 }),
+  /** WORKER_STALLED_INTERVAL_MS: how often stalled jobs (their worker died) are moved back to waiting. @defaultValue 30000 */
+  workerStalledIntervalMs: Type.Integer({ minimum: 500, default: 30_000 }),
+  /** METRICS_PORT: the worker's /metrics and /healthz port; 0 picks a free one, unset disables it. */
+  metricsPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+/** Thrown when the environment holds an invalid setting; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+const ENV_NAMES: Record<keyof Config, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  databaseUrl: 'DATABASE_URL',
+  redisUrl: 'REDIS_URL',
+  cacheTtlSeconds: 'CACHE_TTL_SECONDS',
+  rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
+  adminToken: 'ADMIN_TOKEN',
+  dbPoolSize: 'DB_POOL_SIZE',
+  shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+  shutdownDelayMs: 'SHUTDOWN_DELAY_MS',
+  logLevel: 'LOG_LEVEL',
+  logRequests: 'LOG_REQUESTS',
+  instanceId: 'INSTANCE_ID',
+  emailWorkMs: 'EMAIL_WORK_MS',
+  emailFailRate: 'EMAIL_FAIL_RATE',
+  workerConcurrency: 'WORKER_CONCURRENCY',
+  workerLockMs: 'WORKER_LOCK_MS',
+  workerStalledIntervalMs: 'WORKER_STALLED_INTERVAL_MS',
+  metricsPort: 'METRICS_PORT',
+};
+
+/** Reads and validates the configuration from `env`; throws ConfigError naming the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
+  const errors = [...Value.Errors(ConfigSchema, converted)];
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const key = e.instancePath.replace(/^\//, '') as keyof Config;
+      const missing = e.keyword === 'required' ? (e.params as { requiredProperties?: string[] }).requiredProperties ?? [] : [];
+      const names = missing.length > 0 ? missing.map((m) => ENV_NAMES[m as keyof Config] ?? m) : [ENV_NAMES[key] ?? key];
+      return `${names.join(', ')}: ${e.keyword === 'required' ? 'is required' : e.message}`;
+    });
+    throw new ConfigError(`invalid environment: ${lines.join('; ')}`);
+  }
+  return converted as Config;
+}

@@ -1,0 +1,49 @@
+import pg from 'pg';
+
+// bigint ids stay below 2^53 for any realistic table; numbers serialize faster than strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
+/** Options of {@link createPool}. */
+export interface PoolOptions {
+  /** PostgreSQL connection string. */
+  connectionString: string;
+  /** Maximum connections. @defaultValue 10 */
+  max?: number;
+  /** Name shown in pg_stat_activity. @defaultValue 'scalelab' */
+  applicationName?: string;
+}
+
+/** A pg pool with timeouts that fail fast instead of hanging a request. */
+export function createPool(options: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'scalelab',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 15_000,
+  });
+  // An idle client losing its connection (database restarted) must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/**
+ * Waits until PostgreSQL answers, for replicas that start together with their database.
+ * Throws with the last error once `timeoutMs` has passed.
+ */
+export async function waitForDatabase(pool: pg.Pool, timeoutMs: number, onRetry?: (err: Error) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await pool.query('SELECT 1');
+      return;
+    } catch (err) {
+      if (Date.now() >= deadline) {
+        throw new Error(`PostgreSQL is unreachable: ${(err as Error).message}. Check DATABASE_URL and that the database is running.`, { cause: err });
+      }
+      onRetry?.(err as Error);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}

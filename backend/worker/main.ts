@@ -1,0 +1,89 @@
+import { createServer, type Server } from 'node:http';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ConfigError, loadConfig } from '../config.js';
+import { createLogger, maskUrl } from '../log.js';
+import { createPool, waitForDatabase } from '../db/pool.js';
+import { migrate } from '../db/migrate.js';
+import { SEND_EMAIL_QUEUE } from '../queue.js';
+import { createSendEmailProcessor } from './send-email.js';
+
+function metricsServer(registry: Registry, port: number, host: string): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.url === '/healthz') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else if (request.url === '/metrics') {
+      registry.metrics().then(
+        (body) => response.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        () => response.writeHead(500).end(),
+      );
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
+
+/** The send-email worker: runs jobs until SIGTERM, then finishes the active ones and exits. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'worker');
+  const pool = createPool({ connectionString: config.databaseUrl, max: Math.min(config.dbPoolSize, config.workerConcurrency + 1), applicationName: 'scalelab-worker' });
+  await waitForDatabase(pool, 30_000, (err) => log.warn(`waiting for PostgreSQL: ${err.message}`));
+  await migrate(pool);
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const jobs = new Counter({ name: 'worker_jobs_total', help: 'Jobs finished, by outcome', labelNames: ['outcome'], registers: [registry] });
+  const duration = new Histogram({ name: 'worker_job_duration_seconds', help: 'Time from start to finish of a job', registers: [registry], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+
+  // BullMQ's blocking commands need maxRetriesPerRequest: null.
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(200 * times, 2_000) });
+  connection.on('error', () => undefined);
+  const worker = new Worker(SEND_EMAIL_QUEUE, createSendEmailProcessor(pool, { workMs: config.emailWorkMs, failRate: config.emailFailRate }), {
+    connection,
+    concurrency: config.workerConcurrency,
+    lockDuration: config.workerLockMs,
+    stalledInterval: config.workerStalledIntervalMs,
+    maxStalledCount: 3,
+  });
+  worker.on('completed', (job) => {
+    jobs.inc({ outcome: 'completed' });
+    if (job.processedOn && job.finishedOn) duration.observe((job.finishedOn - job.processedOn) / 1000);
+  });
+  worker.on('failed', (job, err) => {
+    jobs.inc({ outcome: 'failed' });
+    log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
+  });
+  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+
+  const server = config.metricsPort === undefined ? undefined : await metricsServer(registry, config.metricsPort, config.host);
+  const address = server?.address();
+  log.info(
+    { queue: SEND_EMAIL_QUEUE, concurrency: config.workerConcurrency, redis: maskUrl(config.redisUrl), metricsPort: typeof address === 'object' && address ? address.port : undefined },
+    'worker started',
+  );
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'draining: finishing active jobs');
+    const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
+    force.unref();
+    for (const step of [() => worker.close(), () => connection.quit(), () => pool.end(), () => new Promise((r) => (server ? server.close(r) : r(undefined)))]) {
+      await Promise.resolve().then(step).catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
+    }
+    log.info('closed');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err);
+  process.stderr.write(`worker failed to start: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync, openSync, closeSync } from 'node:fs';
+import { connect } from 'node:net';
+import path from 'node:path';
+
+const SEARCH_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin', '/usr/local/sbin'];
+
+/** Thrown when no redis-server can be found; the message says how to install one. */
+export class RedisNotFoundError extends Error {
+  constructor() {
+    super(
+      'redis-server was not found on PATH. Install it, then try again:\n' +
+        '  Debian/Ubuntu: sudo apt-get install -y redis-server\n' +
+        '  Fedora/RHEL:   sudo dnf install -y redis\n' +
+        '  macOS:         brew install redis',
+    );
+    this.name = this.constructor.name;
+  }
+}
+
+/** The redis-server binary on PATH (or a usual install folder), or undefined. */
+export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SEARCH_DIRS];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, 'redis-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+/** Options of {@link LocalRedis}. */
+export interface LocalRedisOptions {
+  /** Port on 127.0.0.1. */
+  port: number;
+  /** Working folder (redis writes nothing there with persistence off). */
+  dir: string;
+  /** File that receives redis-server's log. */
+  logFile: string;
+}
+
+/** Resolves once redis answers PING, rejects after `timeoutMs`. */
+export async function waitForRedis(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.setTimeout(500);
+      socket.once('connect', () => socket.write('PING\r\n'));
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString().startsWith('+PONG'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`redis on 127.0.0.1:${port} did not answer PING within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * A redis-server child process on loopback, used as a cache and queue: no persistence, so a
+ * killed Redis comes back empty, as a cache outage really looks.
+ */
+export class LocalRedis {
+  private child: ChildProcess | undefined;
+
+  constructor(private readonly options: LocalRedisOptions) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.options.port}`;
+  }
+
+  get port(): number {
+    return this.options.port;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    const binary = findRedisServer();
+    if (!binary) throw new RedisNotFoundError();
+    mkdirSync(this.options.dir, { recursive: true });
+    const log = openSync(this.options.logFile, 'a');
+    const args = ['--port', String(this.options.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.options.dir, '--protected-mode', 'yes'];
+    const child = spawn(binary, args, { stdio: ['ignore', log, log], detached: true });
+    closeSync(log);
+    this.child = child;
+    const exited = new Promise<never>((_, reject) => {
+      child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code} while starting; see ${this.options.logFile}`)));
+    });
+    await Promise.race([waitForRedis(this.options.port, 10_000), exited]);
+  }
+
+  /** Sends a signal without waiting (SIGKILL for a crash, SIGSTOP/SIGCONT for a freeze). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
+  /** Stops redis (SIGTERM, then SIGKILL after 5 s). Safe to call twice. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+    });
+  }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what ScaleLab needs, once: npm packages, and system packages through apt when missing.
+# Usage: scripts/setup.sh run|test|bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+# Node.js 20.19 or newer.
+node_version="$(node -p 'process.versions.node' 2>/dev/null || true)"
+[ -n "$node_version" ] || die "Node.js is not installed. Install Node.js 20.19+ (https://nodejs.org or your package manager), then re-run."
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || die "Node.js $node_version is too old; ScaleLab needs 20.19 or newer."
+
+# npm packages: installed when missing or older than package-lock.json.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)…"
+  npm ci --no-audit --no-fund
+fi
+
+# System packages by mode.
+need=()
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/sbin/redis-server ] || need+=(redis-server)
+if [ "$mode" = bench ]; then
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+fi
+if [ "${#need[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    die "missing: ${need[*]}. Install them with your package manager (dnf install redis wrk nginx / brew install redis wrk nginx), then re-run."
+  fi
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "missing: ${need[*]}, and no sudo to install them. Run: apt-get install -y ${need[*]}"
+    sudo="sudo"
+  fi
+  say "installing system packages: ${need[*]} (apt-get)…"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Debian starts the packaged services; ScaleLab runs its own on free ports, so stop those.
+  for service in redis-server nginx; do
+    if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true; fi
+  done
+fi
+say "ready ($mode)"

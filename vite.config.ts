@@ -1,0 +1,24 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Vitest projects mirror the source folders. The renderer's build (React, issue 4) joins this
+ * file as its own project and a `build` section when renderer/ lands.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'backend',
+          include: ['test/backend/**/*.test.ts'],
+          environment: 'node',
+          // Each file starts its own PostgreSQL and Redis; two at a time suits a 2-core machine.
+          pool: 'forks',
+          maxWorkers: 2,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
