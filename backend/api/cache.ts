@@ -102,7 +102,8 @@ export class UserCache {
 
   /** Reads a user through the cache; `load` reads PostgreSQL on a miss. */
   async read(id: number, load: Loader): Promise<UserRecord | null> {
-    if (!this.enabled) return load(id);
+    // An id whose invalidation has not reached Redis yet may have a stale entry there.
+    if (!this.enabled || this.pendingInvalidations.has(id)) return load(id);
     const pending = this.inflight.get(id);
     if (pending) {
       this.metrics.cacheCoalesced.inc();

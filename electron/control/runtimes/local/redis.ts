@@ -108,6 +108,17 @@ export class LocalRedis {
     this.child?.kill(signal);
   }
 
+  /** Kills redis with SIGKILL, as a crash, and resolves once it is gone. `start()` brings it back. */
+  async crash(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
   /** Stops redis (SIGTERM, then SIGKILL after 5 s). Safe to call twice. */
   async stop(): Promise<void> {
     const child = this.child;

@@ -1,0 +1,267 @@
+/**
+ * Backend benchmark: how close does ONE api process get to the HTTP ceiling of this machine?
+ *
+ * Starts the user-management API against embedded PostgreSQL and a local Redis (the project's
+ * own local-runtime helpers), seeds 10,000 users, and drives it with wrk (-t2 -c64, keep-alive,
+ * a short unrecorded warm-up, then BENCH_DURATION_S seconds) on loopback:
+ *   1. GET /users/:id, random ids, cache warmed first: the hot read path (Redis hit);
+ *   2. POST /users, unique name/e-mail per request: the write path (INSERT + cache invalidation);
+ *   3. GET /users/:id of missing ids: 404 after a cache miss and a PostgreSQL lookup.
+ * The reference is nginx serving a JSON file of the same size to the same wrk script, with one
+ * worker (one process, like one API process) and with one worker per CPU. Goals are ratios to
+ * the 1-worker figure: cached GET >= 0.40, POST >= 0.10. When a goal is missed the cached GET is
+ * run again under `node --cpu-prof` and the profile's top self-time functions are reported.
+ *
+ * Env: BENCH_DURATION_S (15), BENCH_WARMUP_S (3), BENCH_PROFILE (auto | 1 | 0).
+ * Writes bench/results/backend.json and bench/results/backend.md.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { profileMarkdown, summarizeCpuProfile } from './lib/cpuprofile.js';
+import { nginxVersion, startNginx } from './lib/nginx.js';
+import { applyRatios, judge, reportMarkdown, resultsTable, type BackendReport, type CaseResult } from './lib/report.js';
+import { BenchStack } from './lib/stack.js';
+import { killWrk, runWrk, type WrkResult } from './lib/wrk.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS = path.join(ROOT, 'bench', 'results');
+const USERS = 10_000;
+const MISSING_IDS = ['10000001', '2000000000'];
+const THREADS = 2;
+const CONNECTIONS = 64;
+const GOALS: Record<string, number> = { 'get-cached': 0.4, 'post-user': 0.1 };
+/** Long enough that no cached user expires (or is refreshed early) during a run. */
+const CACHE_TTL_SECONDS = 3600;
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds, got "${raw}"`);
+  return value;
+}
+
+const durationS = envNumber('BENCH_DURATION_S', 15);
+const warmupS = envNumber('BENCH_WARMUP_S', 3);
+const profileMode = process.env.BENCH_PROFILE ?? 'auto';
+const started = Date.now();
+
+function say(message: string): void {
+  const t = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
+  process.stdout.write(`[bench ${t}s] ${message}\n`);
+}
+
+/** Cleanup steps, run last-in first-out, each even when another throws. Safe to call twice. */
+const cleanups: Array<() => Promise<unknown>> = [];
+async function cleanup(): Promise<void> {
+  while (cleanups.length > 0) {
+    try {
+      await cleanups.pop()!();
+    } catch (err) {
+      say(`cleanup: ${(err as Error).message}`);
+    }
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: stopping everything`);
+    killWrk();
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+interface CaseSpec {
+  id: string;
+  title: string;
+  expected: string;
+  url: string;
+  script: string;
+  /** arguments for the script; the warm-up and the measured run each get their own when a function */
+  args: string[] | ((phase: string) => string[]);
+}
+
+/** An unrecorded warm-up (JIT, connection pools, caches), then the measured run. */
+async function measure(spec: CaseSpec, seconds = durationS): Promise<CaseResult> {
+  const args = (phase: string) => (typeof spec.args === 'function' ? spec.args(phase) : spec.args);
+  const common = { url: spec.url, script: spec.script, threads: THREADS, connections: CONNECTIONS, cwd: ROOT };
+  say(`${spec.title}: warm-up ${warmupS} s, then ${seconds} s`);
+  await runWrk({ ...common, durationS: warmupS, scriptArgs: args('warmup') });
+  const wrk: WrkResult = await runWrk({ ...common, durationS: seconds, scriptArgs: args('run') });
+  const result = judge(spec.id, spec.title, spec.expected, wrk);
+  say(`  ${Math.round(wrk.rps)} req/s, p50 ${wrk.latencyMs.p50.toFixed(2)} ms, p99 ${wrk.latencyMs.p99.toFixed(2)} ms, errors ${result.errors}${result.valid ? '' : ' (INVALID)'}`);
+  return result;
+}
+
+async function version(command: string, args: string[]): Promise<string> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(command, args);
+    return (stdout || stderr).trim().split('\n')[0] ?? '';
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function postgresVersion(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(path.join(ROOT, 'dist', 'backend', 'api', 'server.js'))) {
+    say('warning: dist/ is missing, so the api runs through tsx; run `npm run build` first for real figures');
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'scalelab-bench-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+
+  const stack = await BenchStack.create({
+    dir,
+    apiEnv: { LOG_LEVEL: 'warn', CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS), SHUTDOWN_GRACE_MS: '5000' },
+    onProgress: say,
+  });
+  cleanups.push(() => stack.stop());
+  await stack.start();
+  say('starting one api process (migrations run on first start)');
+  await stack.startApi();
+  const { minId, maxId } = await stack.seed(USERS);
+  say(`seeded ${USERS} users (ids ${minId}..${maxId})`);
+
+  // nginx serves a real user's JSON, so both sides send bodies of the same size.
+  const sample = await (await fetch(`${stack.apiUrl}/users/${Math.ceil(maxId / 2)}`)).text();
+  const nginxCase = async (workers: 1 | 'auto'): Promise<CaseResult> => {
+    const nginx = await startNginx({ dir: path.join(dir, `nginx-${workers}`), workers, body: sample });
+    try {
+      return await measure({
+        id: `nginx-${workers}`,
+        title: `nginx static JSON (${sample.length} B), worker_processes ${workers}`,
+        expected: '200',
+        url: nginx.url,
+        script: 'bench/lua/get-random-id.lua',
+        args: [String(minId), String(maxId)],
+      });
+    } finally {
+      await nginx.stop();
+    }
+  };
+  const nginx1 = await nginxCase(1);
+  const nginxAuto = await nginxCase('auto');
+
+  const cachedGet: CaseSpec = {
+    id: 'get-cached',
+    title: 'GET /users/:id, cached (random id of 10,000)',
+    expected: '200',
+    url: stack.apiUrl,
+    script: 'bench/lua/get-random-id.lua',
+    args: [String(minId), String(maxId)],
+  };
+  say(`warming the cache: reading all ${USERS} users once`);
+  await stack.warmCache(minId, maxId);
+  const before = await stack.counters('cache_hits_total', 'cache_misses_total');
+  const getCase = await measure(cachedGet);
+  const after = await stack.counters('cache_hits_total', 'cache_misses_total');
+  const hits = after.cache_hits_total! - before.cache_hits_total!;
+  const misses = after.cache_misses_total! - before.cache_misses_total!;
+  getCase.notes.push(`cache hit rate ${((hits / (hits + misses)) * 100).toFixed(2)}% (${misses} misses, warm-up included)`);
+
+  const runTag = Date.now().toString(36);
+  const postCase = await measure({
+    id: 'post-user',
+    title: 'POST /users, unique name and e-mail',
+    expected: '201',
+    url: stack.apiUrl,
+    script: 'bench/lua/post-user.lua',
+    args: (phase) => [`${runTag}-${phase}`],
+  });
+  const missingCase = await measure({
+    id: 'get-missing',
+    title: 'GET /users/:id, missing id (cache miss, PostgreSQL lookup)',
+    expected: '404',
+    url: stack.apiUrl,
+    script: 'bench/lua/get-missing-id.lua',
+    args: MISSING_IDS,
+  });
+
+  const cases = [nginx1, nginxAuto, getCase, postCase, missingCase];
+  applyRatios(cases, nginx1, nginxAuto, GOALS);
+  const allGoalsMet = cases.every((c) => c.goal === undefined || c.met === true);
+
+  const report: BackendReport = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      node: process.version,
+      postgres: await postgresVersion(stack.databaseUrl),
+      redis: await version('redis-server', ['--version']),
+      nginx: (await nginxVersion()) ?? 'unknown',
+      wrk: await version('wrk', ['-v']),
+    },
+    settings: {
+      apiProcesses: 1,
+      users: USERS,
+      wrk: `-t${THREADS} -c${CONNECTIONS}, keep-alive, loopback; wrk shares the ${os.cpus().length} CPUs with the server`,
+      durationS,
+      warmupS,
+      cacheTtlSeconds: CACHE_TTL_SECONDS,
+      apiEnv: 'NODE_ENV=production LOG_LEVEL=warn, defaults otherwise (DB_POOL_SIZE 10, rate limit off)',
+      invalidAbove: 'errors > 0.1% of requests',
+    },
+    cases,
+    allGoalsMet,
+  };
+
+  if (profileMode === '1' || (profileMode === 'auto' && !allGoalsMet)) {
+    report.profile = await profileCachedGet(stack, dir, cachedGet);
+  }
+
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(path.join(RESULTS, 'backend.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = reportMarkdown(report);
+  await writeFile(path.join(RESULTS, 'backend.md'), markdown);
+  process.stdout.write(`\n${resultsTable(cases)}\n\n`);
+  for (const c of cases) for (const note of c.notes) process.stdout.write(`- ${c.title}: ${note}\n`);
+  if (report.profile) process.stdout.write(`\nCPU profile of the cached GET (${report.profile.note}):\n\n${report.profile.markdown}\n`);
+  say(`goals ${allGoalsMet ? 'met' : 'NOT met'}; wrote bench/results/backend.json and bench/results/backend.md`);
+}
+
+/** Restarts the api under --cpu-prof, drives the cached GET again, and summarises self time. */
+async function profileCachedGet(stack: BenchStack, dir: string, spec: CaseSpec): Promise<NonNullable<BackendReport['profile']>> {
+  const profileDir = path.join(dir, 'profile');
+  await mkdir(profileDir, { recursive: true });
+  say('profiling: restarting the api under --cpu-prof (the users stay cached in Redis)');
+  await stack.stopApi();
+  await stack.startApi({ NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` });
+  const profiled = await measure({ ...spec, url: stack.apiUrl, title: `${spec.title}, profiled` });
+  await stack.stopApi();
+  const file = (await readdir(profileDir)).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`the api wrote no .cpuprofile in ${profileDir}; its log ends:\n${await stack.apiLogTail()}`);
+  const summary = await summarizeCpuProfile(path.join(profileDir, file), ROOT);
+  return {
+    command: 'NODE_OPTIONS=--cpu-prof node dist/backend/api/server.js',
+    note: `whole process lifetime (start, warm-up and ${durationS} s of load; ${Math.round(profiled.wrk.rps)} req/s while profiled), ${summary.totalMs} ms sampled`,
+    markdown: profileMarkdown(summary),
+    totalMs: summary.totalMs,
+  };
+}
+
+main()
+  .catch(async (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    say('stopping nginx, the api, Redis and PostgreSQL; removing temp folders');
+    await cleanup();
+  });
