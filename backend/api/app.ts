@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import fp from 'fastify-plugin';
 import sensible from '@fastify/sensible';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -42,8 +43,11 @@ function errorBody(statusCode: number, message: string) {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
-/** The service as a plugin: docs, metrics, faults, rate limit and routes over the given deps. */
-export const usersService: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
+/**
+ * The service as a plugin: docs, metrics, faults, rate limit and routes over the given deps.
+ * Not encapsulated (fastify-plugin), so `app.deps` is visible to whoever registered it.
+ */
+const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { config, metrics, faults, cache, redis, pool, lifecycle } = deps;
   app.decorate('deps', deps);
 
@@ -128,6 +132,8 @@ export const usersService: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
     lifecycle.draining = true;
   });
 };
+
+export const usersService = fp(usersServicePlugin, { name: 'scalelab-users-service', fastify: '5.x' });
 
 /** Builds the service with its own connections; `app.close()` closes them. */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {

@@ -15,7 +15,14 @@ async function main(): Promise<void> {
     else app.log.info({ signal }, 'draining');
     app.deps.lifecycle.draining = true;
     if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
-    await app.close();
+    // Keep-alive connections that fall idle after the close began would hold it open until
+    // their keep-alive timeout; close each as soon as its last response is sent.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    try {
+      await app.close();
+    } finally {
+      clearInterval(sweep);
+    }
     app.log.info('closed');
   });
   await app.listen({ port: config.port, host: config.host });
