@@ -16,6 +16,7 @@ export function describeValidationError(error: FastifySchemaValidationError, dat
     case 'minLength':
       return `${path} must be at least ${String(params.limit)} character${params.limit === 1 ? '' : 's'}`;
     case 'pattern':
+      if (path === 'params.id') return `${path} must be a positive integer of at most 15 digits`;
       return path.endsWith('.name') ? `${path} must not be blank` : `${path} has an invalid format`;
     case 'minProperties':
       return `${path} must contain at least one field to change`;

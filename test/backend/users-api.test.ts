@@ -85,7 +85,7 @@ describe('GET /users/:id', () => {
     expect(res.body.message).toBe('user 987654321 not found');
   });
 
-  it.each(['abc', '0', '-3', '1.5', '99999999999999999999'])('returns 400 for the id %s', async (id) => {
+  it.each(['abc', '0', '-3', '1.5', '99999999999999999999', 'Infinity', '1e309', '0x10'])('returns 400 for the id %s', async (id) => {
     const res = await call(`${api.url}/users/${id}`, 'GET');
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(/^params\.id /);

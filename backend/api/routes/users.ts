@@ -78,7 +78,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users/:id', {
     schema: { tags, summary: 'Read a user (cached)', params: UserIdParamsSchema, response: { 200: UserSchema, 404: ErrorSchema } },
   }, async (request, reply) => {
-    const user = await cache.read(request.params.id, load);
+    const user = await cache.read(Number(request.params.id), load);
     return user ?? reply.notFound(`user ${request.params.id} not found`);
   });
 
@@ -92,8 +92,9 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     try {
-      const user = await users.update(request.params.id, request.body);
-      await cache.invalidate(request.params.id);
+      const id = Number(request.params.id);
+      const user = await users.update(id, request.body);
+      await cache.invalidate(id);
       return user ?? reply.notFound(`user ${request.params.id} not found`);
     } catch (err) {
       if (err instanceof EmailTakenError) return reply.conflict(err.message);
@@ -104,8 +105,9 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/users/:id', {
     schema: { tags, summary: 'Delete a user', params: UserIdParamsSchema, response: { 204: Type.Null(), 404: ErrorSchema } },
   }, async (request, reply) => {
-    const deleted = await users.delete(request.params.id);
-    await cache.invalidate(request.params.id);
+    const id = Number(request.params.id);
+    const deleted = await users.delete(id);
+    await cache.invalidate(id);
     return deleted ? reply.code(204).send(null) : reply.notFound(`user ${request.params.id} not found`);
   });
 
@@ -118,7 +120,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 202: EnqueuedSchema, 404: ErrorSchema, 503: ErrorSchema },
     },
   }, async (request, reply) => {
-    const { id } = request.params;
+    const id = Number(request.params.id);
     const user = await cache.read(id, load);
     if (!user) return reply.notFound(`user ${id} not found`);
     const key = request.headers['idempotency-key'];

@@ -26,8 +26,13 @@ export const UpdateUserSchema = Type.Object(
 );
 export type UpdateUser = Static<typeof UpdateUserSchema>;
 
-/** `:id` in paths: a positive integer that JavaScript represents exactly. */
-export const UserIdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+/**
+ * `:id` in paths: a positive integer of at most 15 digits, so JavaScript represents it exactly.
+ * Matched as a string: Ajv's integer coercion lets "Infinity" through, which PostgreSQL rejects.
+ */
+export const UserIdParamsSchema = Type.Object({
+  id: Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'a positive integer' }),
+});
 
 /** Query of GET /users: keyset pagination. */
 export const ListUsersQuerySchema = Type.Object(
