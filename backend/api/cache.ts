@@ -64,6 +64,7 @@ export class UserCache {
   private readonly dirty = new Set<number>();
   private readonly pendingInvalidations = new Set<number>();
   private flushing = false;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -102,8 +103,9 @@ export class UserCache {
 
   /** Reads a user through the cache; `load` reads PostgreSQL on a miss. */
   async read(id: number, load: Loader): Promise<UserRecord | null> {
+    if (!this.enabled) return load(id);
     // An id whose invalidation has not reached Redis yet may have a stale entry there.
-    if (!this.enabled || this.pendingInvalidations.has(id)) return load(id);
+    if (this.pendingInvalidations.has(id)) return load(id);
     const pending = this.inflight.get(id);
     if (pending) {
       this.metrics.cacheCoalesced.inc();
@@ -125,7 +127,10 @@ export class UserCache {
     if (!this.enabled) return;
     if (this.inflight.has(id) || this.refreshing.has(id)) this.dirty.add(id);
     const ok = await this.call(() => this.redis.del(keyOf(id)));
-    if (ok === undefined) this.pendingInvalidations.add(id);
+    if (ok === undefined) {
+      this.pendingInvalidations.add(id);
+      this.scheduleFlush();
+    }
   }
 
   /** How many invalidations wait for Redis to come back. */
@@ -135,7 +140,26 @@ export class UserCache {
 
   /** Stops the breaker's timers. Safe to call twice. */
   close(): void {
+    clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
     this.breaker.shutdown();
+  }
+
+  /**
+   * Retries pending invalidations every 500 ms until Redis takes them, whether or not anything
+   * reads those ids here: another replica may read them from Redis.
+   */
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setInterval(() => {
+      if (this.pendingInvalidations.size === 0) {
+        clearInterval(this.flushTimer);
+        this.flushTimer = undefined;
+        return;
+      }
+      void this.flushInvalidations();
+    }, 500);
+    this.flushTimer.unref();
   }
 
   private shouldRefreshEarly(entry: Entry): boolean {
