@@ -17,7 +17,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,8 @@ async function main(): Promise<void> {
     say('warning: dist/ is missing, so the api runs through tsx; run `npm run build` first for real figures');
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'scalelab-bench-'));
+  // nginx's workers (nobody, when run as root) serve a file below it.
+  await chmod(dir, 0o755);
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
 
   const stack = await BenchStack.create({
@@ -242,14 +244,14 @@ async function profileCachedGet(stack: BenchStack, dir: string, spec: CaseSpec):
   await mkdir(profileDir, { recursive: true });
   say('profiling: restarting the api under --cpu-prof (the users stay cached in Redis)');
   await stack.stopApi();
-  await stack.startApi({ NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` });
+  await stack.startApi(['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
   const profiled = await measure({ ...spec, url: stack.apiUrl, title: `${spec.title}, profiled` });
   await stack.stopApi();
   const file = (await readdir(profileDir)).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`the api wrote no .cpuprofile in ${profileDir}; its log ends:\n${await stack.apiLogTail()}`);
   const summary = await summarizeCpuProfile(path.join(profileDir, file), ROOT);
   return {
-    command: 'NODE_OPTIONS=--cpu-prof node dist/backend/api/server.js',
+    command: 'node --cpu-prof dist/backend/api/server.js',
     note: `whole process lifetime (start, warm-up and ${durationS} s of load; ${Math.round(profiled.wrk.rps)} req/s while profiled), ${summary.totalMs} ms sampled`,
     markdown: profileMarkdown(summary),
     totalMs: summary.totalMs,

@@ -54,7 +54,8 @@ export async function startNginx(options: StaticNginxOptions): Promise<StaticNgi
   const { dir } = options;
   const binary = await nginxBinary();
   const port = await freePort();
-  // As root nginx's workers run as nobody: the prefix must be readable by them.
+  // As root nginx's workers run as nobody: the prefix (and the folders above it) must be
+  // readable by them.
   await mkdir(path.join(dir, 'www'), { recursive: true });
   await mkdir(path.join(dir, 'tmp'), { recursive: true });
   await chmod(dir, 0o755);
@@ -84,7 +85,12 @@ http {
   await writeFile(confFile, conf);
   const child = spawn(binary, ['-p', dir, '-c', confFile, '-e', errorLog], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilServing(`${url}/users/1`, child, errorLog);
+  try {
+    await waitUntilServing(`${url}/users/1`, child, errorLog);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
   return { url, stop: () => stopChild(child) };
 }
 
@@ -97,7 +103,7 @@ async function waitUntilServing(url: string, child: ChildProcess, errorLog: stri
     if (await fetch(url).then((r) => r.ok, () => false)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`nginx did not serve ${url} within 10 s; see ${errorLog}`);
+  throw new Error(`nginx did not serve ${url} within 10 s: ${await readFile(errorLog, 'utf8').catch(() => '')}`);
 }
 
 /** SIGTERM (nginx's fast shutdown), SIGKILL after 5 s. */

@@ -1,9 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { spawnBackend } from '../../electron/control/runtimes/local/backend-process.js';
+import { backendCommand, spawnBackend } from '../../electron/control/runtimes/local/backend-process.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { LocalPostgres, postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import { LocalRedis } from '../../electron/control/runtimes/local/redis.js';
@@ -67,21 +68,21 @@ export class BenchStack {
     await this.redis.start();
   }
 
-  /** Starts one api process and waits for GET /readyz 200 (migrations run before it answers). */
-  async startApi(extraEnv: Record<string, string> = {}): Promise<void> {
+  /**
+   * Starts one api process and waits for GET /readyz 200 (migrations run before it answers).
+   * `nodeFlags` (e.g. --cpu-prof, which NODE_OPTIONS refuses) go before the entry script.
+   */
+  async startApi(nodeFlags: string[] = []): Promise<void> {
     this.apiPort = await freePort();
     this.apiLog = path.join(this.options.dir, `api-${++this.apiStarts}.log`);
-    this.api = spawnBackend('api', {
-      env: {
-        ...this.options.apiEnv,
-        ...extraEnv,
-        PORT: String(this.apiPort),
-        DATABASE_URL: this.databaseUrl,
-        REDIS_URL: this.redis.url,
-        INSTANCE_ID: 'bench-api',
-      },
-      logFile: this.apiLog,
-    });
+    const env = {
+      ...this.options.apiEnv,
+      PORT: String(this.apiPort),
+      DATABASE_URL: this.databaseUrl,
+      REDIS_URL: this.redis.url,
+      INSTANCE_ID: 'bench-api',
+    };
+    this.api = nodeFlags.length === 0 ? spawnBackend('api', { env, logFile: this.apiLog }) : this.spawnWithFlags(nodeFlags, env);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (this.api.exitCode !== null) throw new Error(`the api exited with code ${this.api.exitCode} while starting:\n${await tail(this.apiLog)}`);
@@ -89,6 +90,21 @@ export class BenchStack {
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     throw new Error(`the api was not ready within 60 s:\n${await tail(this.apiLog)}`);
+  }
+
+  /** spawnBackend's process, with node flags before the entry script. */
+  private spawnWithFlags(nodeFlags: string[], env: Record<string, string>): ChildProcess {
+    const { command, args, cwd } = backendCommand('api');
+    const log = openSync(this.apiLog, 'a');
+    try {
+      return spawn(command, [...nodeFlags, ...args], {
+        cwd,
+        stdio: ['ignore', log, log],
+        env: { NODE_ENV: 'production', PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      });
+    } finally {
+      closeSync(log);
+    }
   }
 
   /** SIGTERM (graceful drain; a --cpu-prof profile is written on this exit), SIGKILL after 15 s. */

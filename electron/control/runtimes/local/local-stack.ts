@@ -5,6 +5,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnBackend, type BackendProgram } from './backend-process.js';
+import { terminate } from './child.js';
 import { recordProcesses, reapLeftovers } from './leftovers.js';
 import { freePort, isPortOpen } from './ports.js';
 import { LocalPostgres, postgresDataDir } from './postgres.js';
@@ -126,20 +127,7 @@ export class LocalStack {
   /** Stops everything; data stays unless `purge`. Safe to call twice. */
   async down(opts: { purge?: boolean } = {}): Promise<void> {
     this.stopping = true;
-    await Promise.all(
-      [...this.children.values()].map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-            child.once('exit', () => {
-              clearTimeout(force);
-              resolve();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all([...this.children.values()].map((child) => terminate(child, 'SIGTERM', 15_000)));
     this.children.clear();
     await this.redis?.stop();
     await this.postgres?.stop();

@@ -1,9 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { terminate } from './child.js';
 
 const run = promisify(execFile);
 
@@ -177,16 +178,7 @@ export class LocalPostgres {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      child.kill('SIGCONT');
-      child.kill('SIGINT');
-    });
+    if (child) await terminate(child, 'SIGINT', 15_000);
   }
 
   /** Sends a signal without waiting: SIGKILL for a crash, SIGSTOP/SIGCONT for a freeze. */
@@ -253,9 +245,4 @@ export class LocalPostgres {
       }
     }
   }
-}
-
-/** True when `dir` exists and is a folder. */
-export async function isDirectory(dir: string): Promise<boolean> {
-  return (await stat(dir).catch(() => undefined))?.isDirectory() ?? false;
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, openSync, closeSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { terminate } from './child.js';
 
 const SEARCH_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin', '/usr/local/sbin'];
 
@@ -112,26 +113,13 @@ export class LocalRedis {
   async crash(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    if (child) await terminate(child, 'SIGKILL', 0);
   }
 
   /** Stops redis (SIGTERM, then SIGKILL after 5 s). Safe to call twice. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      child.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      child.kill('SIGCONT');
-      child.kill('SIGTERM');
-    });
+    if (child) await terminate(child, 'SIGTERM', 5_000);
   }
 }

@@ -1,0 +1,23 @@
+import type { ChildProcess } from 'node:child_process';
+
+/** True once the process has exited (with a code or a signal). */
+export function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/**
+ * Asks a child to stop with `signal`, escalates to SIGKILL after `forceAfterMs`, and resolves
+ * once it has exited. A paused (SIGSTOP) child is continued first so it can see the signal.
+ */
+export function terminate(child: ChildProcess, signal: NodeJS.Signals, forceAfterMs: number): Promise<void> {
+  if (hasExited(child)) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), forceAfterMs);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGCONT');
+    child.kill(signal);
+  });
+}
