@@ -84,20 +84,35 @@ const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
     request.inFlightCounted = false;
     metrics.inFlight.dec();
   };
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks and one labelled child per route and status: these run on every request.
+  const series = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
+  app.addHook('onRequest', (request, reply, done) => {
     request.inFlightCounted = true;
     metrics.inFlight.inc();
     if (faults.shouldFail() && !OPERATIONS_PATH.test(request.url)) {
-      return reply.code(500).send(errorBody(500, 'injected fault: this replica fails a share of requests on purpose'));
+      reply.code(500).send(errorBody(500, 'injected fault: this replica fails a share of requests on purpose'));
+      return;
     }
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     leave(request);
-    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode };
-    metrics.requests.inc(labels);
-    metrics.duration.observe(labels, reply.elapsedTime / 1000);
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${request.method} ${route} ${reply.statusCode}`;
+    let child = series.get(key);
+    if (!child) {
+      const labels = { method: request.method, route, status: reply.statusCode };
+      child = { count: metrics.requests.labels(labels), time: metrics.duration.labels(labels) };
+      series.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(reply.elapsedTime / 1000);
+    done();
   });
-  app.addHook('onRequestAbort', async (request) => leave(request));
+  app.addHook('onRequestAbort', (request, done) => {
+    leave(request);
+    done();
+  });
 
   if (config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {

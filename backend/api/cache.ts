@@ -8,8 +8,6 @@ import type { ApiMetrics } from './metrics.js';
 export interface UserCacheOptions {
   /** Seconds a user stays cached; 0 turns the cache off. @defaultValue 60 */
   ttlSeconds: number;
-  /** Seconds a "no such user" answer stays cached. @defaultValue min(5, ttlSeconds) */
-  negativeTtlSeconds?: number;
   /**
    * Early-refresh window as a fraction of the TTL (XFetch's delta). A read this close to expiry
    * refreshes the key with a probability that rises as expiry nears, so a hot key is refreshed
@@ -20,30 +18,40 @@ export interface UserCacheOptions {
   breakerResetMs?: number;
 }
 
+/**
+ * A cached user as stored in Redis: `<expiry epoch ms>:<database read ms>:<user JSON>`.
+ * The JSON is the API's response body, so a hit is sent without parsing or serializing.
+ */
 interface Entry {
-  /** the user, or null for a cached "not found" */
-  v: UserRecord | null;
   /** expiry, epoch ms */
-  x: number;
+  expiresAt: number;
   /** how long the database read took, ms */
-  d: number;
+  readMs: number;
+  /** the user as JSON */
+  json: string;
 }
 
 type Loader = (id: number) => Promise<UserRecord | null>;
 
 const BREAKER_STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
+/** The user as the API's JSON body: exactly the UserRecord fields, nothing else. */
+function toJson(user: UserRecord | null): string | null {
+  return user === null ? null : JSON.stringify(user);
+}
+
 function keyOf(id: number): string {
   return `user:${id}`;
 }
 
 function parseEntry(raw: string): Entry | undefined {
-  try {
-    const entry = JSON.parse(raw) as Entry;
-    return typeof entry === 'object' && entry !== null && typeof entry.x === 'number' ? entry : undefined;
-  } catch {
-    return undefined;
-  }
+  const first = raw.indexOf(':');
+  const second = raw.indexOf(':', first + 1);
+  if (first < 1 || second < 0) return undefined;
+  const expiresAt = Number(raw.slice(0, first));
+  const readMs = Number(raw.slice(first + 1, second));
+  if (!Number.isFinite(expiresAt) || !Number.isFinite(readMs) || raw.charCodeAt(second + 1) !== 123 /* { */) return undefined;
+  return { expiresAt, readMs, json: raw.slice(second + 1) };
 }
 
 /**
@@ -56,10 +64,9 @@ function parseEntry(raw: string): Entry | undefined {
 export class UserCache {
   readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
   private readonly ttlMs: number;
-  private readonly negativeTtlMs: number;
   private readonly refreshWindowMs: number;
-  private readonly inflight = new Map<number, Promise<UserRecord | null>>();
-  private readonly refreshing = new Map<number, Promise<UserRecord | null>>();
+  private readonly inflight = new Map<number, Promise<string | null>>();
+  private readonly refreshing = new Map<number, Promise<string | null>>();
   /** ids written while a read of them was in flight: that read must not be cached */
   private readonly dirty = new Set<number>();
   private readonly pendingInvalidations = new Set<number>();
@@ -73,7 +80,6 @@ export class UserCache {
     options: UserCacheOptions,
   ) {
     this.ttlMs = options.ttlSeconds * 1000;
-    this.negativeTtlMs = (options.negativeTtlSeconds ?? Math.min(5, options.ttlSeconds)) * 1000;
     this.refreshWindowMs = this.ttlMs * (options.refreshWindow ?? 0.1);
     // No breaker timeout: ioredis' commandTimeout bounds each call without a timer per fire.
     this.breaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
@@ -101,11 +107,14 @@ export class UserCache {
     return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'halfOpen' : 'closed';
   }
 
-  /** Reads a user through the cache; `load` reads PostgreSQL on a miss. */
-  async read(id: number, load: Loader): Promise<UserRecord | null> {
-    if (!this.enabled) return load(id);
+  /**
+   * Reads a user through the cache, as its JSON; null when there is no such user.
+   * `load` reads PostgreSQL on a miss. "Not found" is not cached, so creating a user needs no
+   * invalidation.
+   */
+  async read(id: number, load: Loader): Promise<string | null> {
     // An id whose invalidation has not reached Redis yet may have a stale entry there.
-    if (this.pendingInvalidations.has(id)) return load(id);
+    if (!this.enabled || this.pendingInvalidations.has(id)) return toJson(await load(id));
     const pending = this.inflight.get(id);
     if (pending) {
       this.metrics.cacheCoalesced.inc();
@@ -116,7 +125,7 @@ export class UserCache {
     if (entry) {
       this.metrics.cacheHits.inc();
       if (this.shouldRefreshEarly(entry)) void this.refresh(id, load);
-      return entry.v;
+      return entry.json;
     }
     this.metrics.cacheMisses.inc();
     return this.loadOnce(id, load);
@@ -163,13 +172,13 @@ export class UserCache {
   }
 
   private shouldRefreshEarly(entry: Entry): boolean {
-    const gap = entry.x - Date.now();
+    const gap = entry.expiresAt - Date.now();
     if (gap <= 0) return true;
-    const window = Math.max(entry.d, this.refreshWindowMs);
+    const window = Math.max(entry.readMs, this.refreshWindowMs);
     return -window * Math.log(Math.random()) >= gap;
   }
 
-  private loadOnce(id: number, load: Loader): Promise<UserRecord | null> {
+  private loadOnce(id: number, load: Loader): Promise<string | null> {
     const pending = this.inflight.get(id) ?? this.refreshing.get(id);
     if (pending) {
       this.metrics.cacheCoalesced.inc();
@@ -178,7 +187,7 @@ export class UserCache {
     return this.track(this.inflight, id, load);
   }
 
-  private refresh(id: number, load: Loader): Promise<UserRecord | null> | undefined {
+  private refresh(id: number, load: Loader): Promise<string | null> | undefined {
     if (this.refreshing.has(id) || this.inflight.has(id)) return undefined;
     this.metrics.cacheRefreshes.inc();
     return this.track(this.refreshing, id, load).catch(() => null);
@@ -188,13 +197,13 @@ export class UserCache {
    * Loads and stores one key, visible in `map` until the store is acknowledged: a read that
    * missed before the store landed joins this load instead of querying again.
    */
-  private track(map: Map<number, Promise<UserRecord | null>>, id: number, load: Loader): Promise<UserRecord | null> {
+  private track(map: Map<number, Promise<string | null>>, id: number, load: Loader): Promise<string | null> {
     const started = performance.now();
     const promise = (async () => {
       try {
-        const user = await load(id);
-        if (!this.dirty.has(id)) await this.store(id, user, performance.now() - started);
-        return user;
+        const json = toJson(await load(id));
+        if (json !== null && !this.dirty.has(id)) await this.store(id, json, performance.now() - started);
+        return json;
       } finally {
         map.delete(id);
         if (!this.inflight.has(id) && !this.refreshing.has(id)) this.dirty.delete(id);
@@ -204,11 +213,9 @@ export class UserCache {
     return promise;
   }
 
-  private async store(id: number, user: UserRecord | null, readMs: number): Promise<void> {
-    const ttl = user ? this.ttlMs : this.negativeTtlMs;
-    if (ttl <= 0) return;
-    const entry: Entry = { v: user, x: Date.now() + ttl, d: Math.ceil(readMs) };
-    await this.call(() => this.redis.set(keyOf(id), JSON.stringify(entry), 'PX', ttl));
+  private async store(id: number, json: string, readMs: number): Promise<void> {
+    const value = `${Date.now() + this.ttlMs}:${Math.ceil(readMs)}:${json}`;
+    await this.call(() => this.redis.set(keyOf(id), value, 'PX', this.ttlMs));
   }
 
   /** One Redis call through the breaker; undefined when Redis failed or the breaker is open. */

@@ -52,7 +52,7 @@ describe('cache-aside in Redis', () => {
     expect((await call(`${api.url}/users/${user.id}`, 'GET')).status).toBe(404);
   });
 
-  it('forgets a cached "not found" once that id is created', async () => {
+  it('a read before an id exists does not hide the user created later', async () => {
     const user = await createUser('next');
     const nextId = user.id + 1;
     expect((await call(`${api.url}/users/${nextId}`, 'GET')).status).toBe(404);

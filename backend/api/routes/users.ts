@@ -13,9 +13,11 @@ import {
   UserIdParamsSchema,
   UserPageSchema,
   UserSchema,
+  type User,
 } from '../schemas/user.js';
 
 const ENQUEUE_TIMEOUT_MS = 2_000;
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 function encodeCursor(id: number): string {
   return Buffer.from(String(id)).toString('base64url');
@@ -50,8 +52,6 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     try {
       const user = await users.create(request.body.name, request.body.email);
-      // Drops a cached "not found" for this id, left by a read that came before the insert.
-      await cache.invalidate(user.id);
       return reply.code(201).header('location', `/users/${user.id}`).send(user);
     } catch (err) {
       if (err instanceof EmailTakenError) return reply.conflict(err.message);
@@ -78,8 +78,9 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users/:id', {
     schema: { tags, summary: 'Read a user (cached)', params: UserIdParamsSchema, response: { 200: UserSchema, 404: ErrorSchema } },
   }, async (request, reply) => {
-    const user = await cache.read(Number(request.params.id), load);
-    return user ?? reply.notFound(`user ${request.params.id} not found`);
+    const json = await cache.read(Number(request.params.id), load);
+    // The cache holds the response body itself: sent as it is, not serialized again.
+    return json === null ? reply.notFound(`user ${request.params.id} not found`) : reply.type(JSON_TYPE).send(json as unknown as User);
   });
 
   app.patch('/users/:id', {
@@ -121,8 +122,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const id = Number(request.params.id);
-    const user = await cache.read(id, load);
-    if (!user) return reply.notFound(`user ${id} not found`);
+    if ((await cache.read(id, load)) === null) return reply.notFound(`user ${id} not found`);
     const key = request.headers['idempotency-key'];
     const jobId = key ? `welcome-${id}-${key}` : randomUUID();
     const data: SendEmailJobData = { userId: id, kind: WELCOME_EMAIL_JOB };
