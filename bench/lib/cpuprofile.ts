@@ -18,13 +18,15 @@ interface CpuProfile {
 export interface SelfTimeEntry {
   name: string;
   ms: number;
-  /** share of all sampled time, idle included */
+  /** share of the busy (not idle) sampled time */
   percent: number;
 }
 
 /** Where a profile's self time went. */
 export interface ProfileSummary {
   totalMs: number;
+  /** time the event loop waited for I/O, not in the tables */
+  idleMs: number;
   /** by function: `area file:line functionName` */
   functions: SelfTimeEntry[];
   /** by area: a package in node_modules, node: internals, the project's own folders, (gc)… */
@@ -33,7 +35,7 @@ export interface ProfileSummary {
 
 /** `node_modules/fastify/lib/route.js` → `fastify`; project files keep their path from the repo root. */
 function area(url: string, repoRoot: string): string {
-  if (!url) return '(native/vm)';
+  if (!url) return '(native)';
   if (url.startsWith('node:')) return 'node: internals';
   const file = url.replace(/^file:\/\//, '');
   const nm = file.lastIndexOf('/node_modules/');
@@ -69,6 +71,7 @@ export async function summarizeCpuProfile(file: string, repoRoot: string, limit 
   const byFunction = new Map<string, number>();
   const byArea = new Map<string, number>();
   let totalMs = 0;
+  let idleMs = 0;
   // timeDeltas[i] is the time before sample i; attributing timeDeltas[i + 1] to sample i is
   // what Chrome DevTools does.
   for (let i = 0; i < profile.samples.length; i++) {
@@ -76,19 +79,30 @@ export async function summarizeCpuProfile(file: string, repoRoot: string, limit 
     const node = byId.get(profile.samples[i]!);
     if (!node) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    const where = url ? `${shortFile(url, repoRoot)}:${lineNumber + 1}` : '';
+    totalMs += ms;
+    if (functionName === '(idle)') {
+      idleMs += ms;
+      continue;
+    }
+    // Native functions (writev, writeUtf8String…) have no url: they are C++ bindings or builtins.
+    const where = url ? `${shortFile(url, repoRoot)}:${lineNumber + 1}` : functionName.startsWith('(') ? '' : '(native)';
     const name = `${where} ${functionName || '(anonymous)'}`.trim();
-    const bucket = url ? area(url, repoRoot) : functionName.startsWith('(') ? functionName : '(native/vm)';
+    const bucket = url ? area(url, repoRoot) : functionName.startsWith('(') ? functionName : '(native)';
     byFunction.set(name, (byFunction.get(name) ?? 0) + ms);
     byArea.set(bucket, (byArea.get(bucket) ?? 0) + ms);
-    totalMs += ms;
   }
-  return { totalMs: Math.round(totalMs), functions: top(byFunction, totalMs, limit), areas: top(byArea, totalMs, limit) };
+  const busyMs = totalMs - idleMs;
+  return {
+    totalMs: Math.round(totalMs),
+    idleMs: Math.round(idleMs),
+    functions: top(byFunction, busyMs, limit),
+    areas: top(byArea, busyMs, limit),
+  };
 }
 
 /** The summary as two markdown tables. */
 export function profileMarkdown(summary: ProfileSummary): string {
   const table = (title: string, rows: SelfTimeEntry[]) =>
-    [`| ${title} | self ms | % |`, '|---|---:|---:|', ...rows.map((r) => `| \`${r.name}\` | ${r.ms} | ${r.percent} |`)].join('\n');
+    [`| ${title} | self ms | % of busy |`, '|---|---:|---:|', ...rows.map((r) => `| \`${r.name}\` | ${r.ms} | ${r.percent} |`)].join('\n');
   return `${table('function (self time)', summary.functions)}\n\n${table('area (self time)', summary.areas)}\n`;
 }

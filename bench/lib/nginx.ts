@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { terminate } from '../../electron/control/runtimes/local/child.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 
 const run = promisify(execFile);
@@ -22,6 +23,8 @@ export interface StaticNginxOptions {
 /** A running nginx: where it answers and how to stop it. */
 export interface StaticNginx {
   url: string;
+  /** the master's pid; the workers are its children */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -88,10 +91,10 @@ http {
   try {
     await waitUntilServing(`${url}/users/1`, child, errorLog);
   } catch (err) {
-    await stopChild(child);
+    await terminate(child, 'SIGTERM', 5_000);
     throw err;
   }
-  return { url, stop: () => stopChild(child) };
+  return { url, pid: child.pid, stop: () => terminate(child, 'SIGTERM', 5_000) };
 }
 
 async function waitUntilServing(url: string, child: ChildProcess, errorLog: string): Promise<void> {
@@ -104,17 +107,4 @@ async function waitUntilServing(url: string, child: ChildProcess, errorLog: stri
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`nginx did not serve ${url} within 10 s: ${await readFile(errorLog, 'utf8').catch(() => '')}`);
-}
-
-/** SIGTERM (nginx's fast shutdown), SIGKILL after 5 s. */
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

@@ -18,7 +18,18 @@ export interface CaseResult {
   ratioAuto?: number;
   goal?: number;
   met?: boolean;
+  /** CPU during the measured run, in % of one core, by process group (see cpu.ts) */
+  cpu?: Record<string, number>;
   notes: string[];
+}
+
+/** A CPU profile of the api under one case, summarised. */
+export interface ProfileReport {
+  caseId: string;
+  command: string;
+  note: string;
+  totalMs: number;
+  markdown: string;
 }
 
 /** Everything written to bench/results/backend.json. */
@@ -28,7 +39,7 @@ export interface BackendReport {
   settings: Record<string, string | number>;
   cases: CaseResult[];
   allGoalsMet: boolean;
-  profile?: { command: string; note: string; markdown: string; totalMs: number };
+  profiles: ProfileReport[];
 }
 
 /** Above this share of failed requests a case is flagged invalid. */
@@ -80,6 +91,17 @@ export function resultsTable(cases: CaseResult[]): string {
   ].join('\n');
 }
 
+/** Where each case's CPU went, in % of one core. */
+export function cpuTable(cases: CaseResult[]): string {
+  const groups = ['server', 'postgres', 'redis', 'wrk', 'other', 'machine'];
+  const cell = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : String(v));
+  return [
+    `| case | ${groups.join(' | ')} |`,
+    `|---|${groups.map(() => '---:').join('|')}|`,
+    ...cases.map((c) => `| ${c.title} | ${groups.map((g) => cell(c.cpu?.[g])).join(' | ')} |`),
+  ].join('\n');
+}
+
 /** bench/results/backend.md */
 export function reportMarkdown(report: BackendReport): string {
   const list = (record: Record<string, string | number>) => Object.entries(record).map(([k, v]) => `- ${k}: ${v}`).join('\n');
@@ -91,12 +113,17 @@ export function reportMarkdown(report: BackendReport): string {
       `Goals: ${report.allGoalsMet ? 'all met' : '**not all met**'}.`,
     resultsTable(report.cases),
     ...(notes.length ? ['## Notes', notes.join('\n')] : []),
+    '## CPU during each measured run',
+    '% of one core. "server" is nginx or the api; "other" is busy time none of them accounts for (interrupts, other processes); "machine" is all cores (max ' +
+      `${Number(report.machine.cpus) * 100}).`,
+    cpuTable(report.cases),
     '## Machine', list(report.machine),
     '## Settings', list(report.settings),
-    '## wrk command lines', ['```', ...report.cases.map((c) => c.wrk.command), '```'].join('\n'),
+    '## wrk command lines', ['```sh', ...report.cases.map((c) => `# ${c.id} (run from the repo root)\n${c.wrk.command}`), '```'].join('\n'),
   ];
-  if (report.profile) {
-    sections.push('## CPU profile of the cached GET', `\`${report.profile.command}\` — ${report.profile.note}`, report.profile.markdown);
+  for (const profile of report.profiles) {
+    const title = report.cases.find((c) => c.id === profile.caseId)?.title ?? profile.caseId;
+    sections.push(`## CPU profile of the api: ${title}`, `\`${profile.command}\`: ${profile.note}`, profile.markdown);
   }
   return `${sections.join('\n\n')}\n`;
 }

@@ -1,18 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { backendCommand, spawnBackend } from '../../electron/control/runtimes/local/backend-process.js';
+import { terminate } from '../../electron/control/runtimes/local/child.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { LocalPostgres, postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import { LocalRedis } from '../../electron/control/runtimes/local/redis.js';
 
 const DATABASE = 'scalelab_bench';
 
+type BackendProcess = typeof import('../../electron/control/runtimes/local/backend-process.js');
+
+/**
+ * The project's backend-process helper, compiled when dist/ exists. It finds the api next to
+ * itself: from dist/ it runs dist/backend/api/server.js, from the TypeScript source it would run
+ * the api through tsx, which is not what production runs.
+ */
+export async function loadBackendProcess(root: string): Promise<{ helper: BackendProcess; compiled: boolean }> {
+  const compiled = path.join(root, 'dist', 'electron', 'control', 'runtimes', 'local', 'backend-process.js');
+  if (existsSync(compiled)) return { helper: (await import(pathToFileURL(compiled).href)) as BackendProcess, compiled: true };
+  return { helper: await import('../../electron/control/runtimes/local/backend-process.js'), compiled: false };
+}
+
 /** Options of {@link BenchStack}. */
 export interface BenchStackOptions {
+  /** From {@link loadBackendProcess}. */
+  helper: BackendProcess;
   /** Temp folder for logs and Redis; PostgreSQL's data goes to postgresDataDir(dir/postgres). */
   dir: string;
   /** Environment of every api process, on top of the connection settings. */
@@ -57,6 +73,11 @@ export class BenchStack {
     return `http://127.0.0.1:${this.apiPort}`;
   }
 
+  /** Root pids of the api, PostgreSQL (its backends are children) and Redis. */
+  pids(): Record<string, number | undefined> {
+    return { api: this.api?.pid, postgres: this.postgres.pid, redis: this.redis.pid };
+  }
+
   get databaseUrl(): string {
     return this.postgres.url(DATABASE);
   }
@@ -82,7 +103,7 @@ export class BenchStack {
       REDIS_URL: this.redis.url,
       INSTANCE_ID: 'bench-api',
     };
-    this.api = nodeFlags.length === 0 ? spawnBackend('api', { env, logFile: this.apiLog }) : this.spawnWithFlags(nodeFlags, env);
+    this.api = nodeFlags.length === 0 ? this.options.helper.spawnBackend('api', { env, logFile: this.apiLog }) : this.spawnWithFlags(nodeFlags, env);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (this.api.exitCode !== null) throw new Error(`the api exited with code ${this.api.exitCode} while starting:\n${await tail(this.apiLog)}`);
@@ -94,7 +115,7 @@ export class BenchStack {
 
   /** spawnBackend's process, with node flags before the entry script. */
   private spawnWithFlags(nodeFlags: string[], env: Record<string, string>): ChildProcess {
-    const { command, args, cwd } = backendCommand('api');
+    const { command, args, cwd } = this.options.helper.backendCommand('api');
     const log = openSync(this.apiLog, 'a');
     try {
       return spawn(command, [...nodeFlags, ...args], {
@@ -111,15 +132,7 @@ export class BenchStack {
   async stopApi(): Promise<void> {
     const child = this.api;
     this.api = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => {
-        clearTimeout(force);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+    if (child) await terminate(child, 'SIGTERM', 15_000);
   }
 
   /** The last lines of the current api log, for error messages. */
