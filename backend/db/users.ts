@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { InsertBatcher } from './insert-batcher.js';
 
 /** A user as stored, with timestamps as ISO-8601 strings. */
 export interface UserRecord {
@@ -24,11 +25,13 @@ interface UserRow {
   id: number;
   name: string;
   email: string;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
 }
 
-const COLUMNS = 'id, name, email, created_at, updated_at';
+/** ISO-8601 in UTC, formatted by PostgreSQL: no Date objects to build and format per row. */
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
+const COLUMNS = `id, name, email, ${iso('created_at')}, ${iso('updated_at')}`;
 const UNIQUE_VIOLATION = '23505';
 
 function toUser(row: UserRow): UserRecord {
@@ -36,8 +39,8 @@ function toUser(row: UserRow): UserRecord {
     id: row.id,
     name: row.name,
     email: row.email,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 
@@ -46,11 +49,50 @@ function rethrowTaken(err: unknown, email: string): never {
   throw err;
 }
 
+/**
+ * Inserts rows in the given order, skipping those whose e-mail is taken, and returns for each input
+ * position its row or nothing. Inputs are matched to rows by ordinality and exact name and e-mail,
+ * so PostgreSQL alone decides what "the same e-mail" means.
+ */
+const INSERT_MANY = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(name, email, i)
+), inserted AS (
+  INSERT INTO users (name, email)
+  SELECT name, email FROM input ORDER BY i
+  ON CONFLICT ((lower(email))) DO NOTHING
+  RETURNING ${COLUMNS}
+)
+SELECT input.i::int AS i, inserted.* FROM input
+LEFT JOIN inserted ON inserted.name = input.name AND inserted.email = input.email
+ORDER BY input.i`;
+
+/** Options of {@link UsersRepository}. */
+export interface UsersRepositoryOptions {
+  /** Group concurrent creates into multi-row inserts (see InsertBatcher). @defaultValue true */
+  batchCreates?: boolean;
+}
+
 /** The users table's queries. Named statements, so each connection plans them once. */
 export class UsersRepository {
-  constructor(private readonly query: Query) {}
+  private readonly batcher: InsertBatcher<UserRecord> | undefined;
 
+  constructor(
+    private readonly query: Query,
+    options: UsersRepositoryOptions = {},
+  ) {
+    this.batcher = options.batchCreates === false ? undefined : new InsertBatcher((names, emails) => this.insertMany(names, emails));
+  }
+
+  /** Creates a user; throws EmailTakenError when the e-mail exists, whatever its case. */
   async create(name: string, email: string): Promise<UserRecord> {
+    if (!this.batcher) return this.createOne(name, email);
+    const user = await this.batcher.insert(name, email);
+    if (!user) throw new EmailTakenError(email);
+    return user;
+  }
+
+  async createOne(name: string, email: string): Promise<UserRecord> {
     try {
       const { rows } = await this.query<UserRow>({
         name: 'users-create',
@@ -61,6 +103,26 @@ export class UsersRepository {
     } catch (err) {
       rethrowTaken(err, email);
     }
+  }
+
+  /** One statement for many creates; for each input, its user or undefined when the e-mail was taken. */
+  async insertMany(names: string[], emails: string[]): Promise<(UserRecord | undefined)[]> {
+    if (names.length === 1) {
+      try {
+        return [await this.createOne(names[0]!, emails[0]!)];
+      } catch (err) {
+        if (err instanceof EmailTakenError) return [undefined];
+        throw err;
+      }
+    }
+    const { rows } = await this.query<UserRow & { i: number }>({ name: 'users-create-many', text: INSERT_MANY, values: [names, emails] });
+    // Two identical inputs both join the one row inserted: the first in order owns it.
+    const claimed = new Set<number>();
+    return rows.map((row) => {
+      if (row.id === null || claimed.has(row.id)) return undefined;
+      claimed.add(row.id);
+      return toUser(row);
+    });
   }
 
   async byId(id: number): Promise<UserRecord | null> {

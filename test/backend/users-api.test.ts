@@ -45,6 +45,38 @@ describe('POST /users', () => {
     expect(res.body.message).toContain('already exists');
   });
 
+  it('creates concurrent users in one batch, with one 201 per e-mail and 409 for the rest', async () => {
+    const stamp = Date.now();
+    const attempts = Array.from({ length: 20 }, (_, n) => {
+      const address = `batch${n}-${stamp}@example.com`;
+      return [
+        { name: `First ${n}`, email: address },
+        { name: `First ${n}`, email: address },
+        { name: `Other ${n}`, email: address.toUpperCase() },
+      ];
+    }).flat();
+    const results = await Promise.all(attempts.map((body) => call(`${api.url}/users`, 'POST', body)));
+    for (let n = 0; n < 20; n++) {
+      const mine = results.slice(n * 3, n * 3 + 3);
+      expect(mine.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+      const created = mine.find((r) => r.status === 201)!.body;
+      expect((await call(`${api.url}/users/${created.id}`, 'GET')).body).toEqual(created);
+    }
+    const ids = results.filter((r) => r.status === 201).map((r) => r.body.id);
+    expect(new Set(ids).size).toBe(20);
+    // Some of them really went through the multi-row insert.
+    expect(await metric(api.url, 'db_queries_total', { query: 'users-create-many' })).toBeGreaterThan(0);
+  });
+
+  it('stores names with quotes, braces, commas and backslashes as sent', async () => {
+    const names = ['{"a":1}', 'O\'Brien, Jr.', 'back\\slash', 'NULL', '   x   ', 'ünïcødé ✓'];
+    const results = await Promise.all(names.map((name, i) => call(`${api.url}/users`, 'POST', { name, email: `odd${i}-${Date.now()}@example.com` })));
+    for (const [i, result] of results.entries()) {
+      expect(result.status).toBe(201);
+      expect((await call(`${api.url}/users/${result.body.id}`, 'GET')).body.name).toBe(names[i]);
+    }
+  });
+
   it.each([
     ['a bad e-mail', { name: 'A', email: 'not-an-email' }, 'body.email must be a valid e-mail address'],
     ['a missing e-mail', { name: 'A' }, 'body.email is required'],
