@@ -82,13 +82,13 @@ const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
   const leave = (request: { inFlightCounted?: boolean }) => {
     if (!request.inFlightCounted) return;
     request.inFlightCounted = false;
-    metrics.inFlight.dec();
+    metrics.inFlight.value--;
   };
   // Callback-style hooks and one labelled child per route and status: these run on every request.
   const series = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
   app.addHook('onRequest', (request, reply, done) => {
     request.inFlightCounted = true;
-    metrics.inFlight.inc();
+    metrics.inFlight.value++;
     if (faults.shouldFail() && !OPERATIONS_PATH.test(request.url)) {
       reply.code(500).send(errorBody(500, 'injected fault: this replica fails a share of requests on purpose'));
       return;

@@ -84,6 +84,7 @@ export class UserCache {
     // No breaker timeout: ioredis' commandTimeout bounds each call without a timer per fire.
     this.breaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
       timeout: false,
+      // Only failures reach opossum while it is closed (see call()), so this reads "5 failures".
       errorThresholdPercentage: 50,
       volumeThreshold: 5,
       resetTimeout: options.breakerResetMs ?? 2_000,
@@ -222,15 +223,22 @@ export class UserCache {
     await this.call(() => this.redis.set(keyOf(id), value, 'PX', this.ttlMs));
   }
 
-  /** One Redis call through the breaker; undefined when Redis failed or the breaker is open. */
+  /**
+   * One Redis call; undefined when Redis failed or the breaker is open.
+   * While the breaker is closed the call goes straight to Redis and only failures are handed to
+   * opossum, so the breaker costs nothing per hit and opens after `volumeThreshold` failures within
+   * its rolling window. Open and half-open, every call goes through opossum, which rejects them or
+   * lets one trial through.
+   */
   private async call<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.faults.cacheLatencyMs > 0) await delay(this.faults.cacheLatencyMs);
     try {
-      if (this.faults.cacheLatencyMs > 0) await delay(this.faults.cacheLatencyMs);
-      const result = (await this.breaker.fire(fn)) as T;
+      const result = this.breaker.closed ? await fn() : ((await this.breaker.fire(fn)) as T);
       if (this.pendingInvalidations.size > 0) void this.flushInvalidations();
       return result;
-    } catch {
+    } catch (err) {
       this.metrics.cacheErrors.inc();
+      if (this.breaker.closed) this.breaker.fire(() => Promise.reject(err)).catch(() => undefined);
       return undefined;
     }
   }

@@ -5,7 +5,8 @@ export interface ApiMetrics {
   registry: Registry;
   requests: Counter<'method' | 'route' | 'status'>;
   duration: Histogram<'method' | 'route' | 'status'>;
-  inFlight: Gauge;
+  /** Requests being served; a plain number, read at scrape time, since it changes twice a request. */
+  inFlight: { value: number };
   cacheHits: Counter;
   cacheMisses: Counter;
   cacheCoalesced: Counter;
@@ -34,6 +35,15 @@ export function createApiMetrics(pool: { totalCount: number; idleCount: number; 
       this.set({ state: 'max' }, poolMax);
     },
   });
+  const inFlight = { value: 0 };
+  new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'Requests being served right now',
+    registers,
+    collect() {
+      this.set(inFlight.value);
+    },
+  });
   return {
     registry,
     requests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers }),
@@ -44,7 +54,7 @@ export function createApiMetrics(pool: { totalCount: number; idleCount: number; 
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    inFlight: new Gauge({ name: 'http_requests_in_flight', help: 'Requests being served right now', registers }),
+    inFlight,
     cacheHits: new Counter({ name: 'cache_hits_total', help: 'User reads served from Redis', registers }),
     cacheMisses: new Counter({ name: 'cache_misses_total', help: 'User reads that went to PostgreSQL', registers }),
     cacheCoalesced: new Counter({ name: 'cache_coalesced_total', help: 'Cache misses that joined a database read already in flight', registers }),
