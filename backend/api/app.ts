@@ -85,7 +85,8 @@ const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
     metrics.inFlight.value--;
   };
   // Callback-style hooks and one labelled child per route and status: these run on every request.
-  const series = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
+  type Series = { count: { inc(): void }; time: { observe(value: number): void } };
+  const seriesByRoute = new Map<string, Map<number, Series>>();
   app.addHook('onRequest', (request, reply, done) => {
     request.inFlightCounted = true;
     metrics.inFlight.value++;
@@ -98,12 +99,16 @@ const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
   app.addHook('onResponse', (request, reply, done) => {
     leave(request);
     const route = request.routeOptions.url ?? 'unmatched';
-    const key = `${request.method} ${route} ${reply.statusCode}`;
-    let child = series.get(key);
+    let byStatus = seriesByRoute.get(`${request.method}${route}`);
+    if (!byStatus) {
+      byStatus = new Map();
+      seriesByRoute.set(`${request.method}${route}`, byStatus);
+    }
+    let child = byStatus.get(reply.statusCode);
     if (!child) {
       const labels = { method: request.method, route, status: reply.statusCode };
       child = { count: metrics.requests.labels(labels), time: metrics.duration.labels(labels) };
-      series.set(key, child);
+      byStatus.set(reply.statusCode, child);
     }
     child.count.inc();
     child.time.observe(reply.elapsedTime / 1000);
