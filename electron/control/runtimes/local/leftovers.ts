@@ -40,6 +40,22 @@ export async function recordProcesses(file: string, record: ProcessRecord): Prom
   await writeFile(file, JSON.stringify(record, null, 2));
 }
 
+/** Roles from the record whose process is alive and still ours. */
+export async function liveProcesses(file: string): Promise<string[]> {
+  let record: ProcessRecord;
+  try {
+    record = JSON.parse(await readFile(file, 'utf8')) as ProcessRecord;
+  } catch {
+    return [];
+  }
+  const live: string[] = [];
+  for (const role of ORDER) {
+    const pid = record[role];
+    if (pid && alive(pid) && (await commandOf(pid))?.includes(MARKERS[role]!)) live.push(role);
+  }
+  return live;
+}
+
 /**
  * Stops processes a previous run left behind (its terminal was closed, it was killed), so a new
  * run never fights an orphan over a port or a data folder. Only pids whose command line still

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnBackend, type BackendProgram } from './backend-process.js';
 import { terminate } from './child.js';
-import { recordProcesses, reapLeftovers } from './leftovers.js';
+import { liveProcesses, recordProcesses, reapLeftovers } from './leftovers.js';
 import { freePort, isPortOpen } from './ports.js';
 import { LocalPostgres, postgresDataDir } from './postgres.js';
 import { LocalRedis } from './redis.js';
@@ -126,6 +126,11 @@ export class LocalStack {
 
   /** Stops everything; data stays unless `purge`. Safe to call twice. */
   async down(opts: { purge?: boolean } = {}): Promise<void> {
+    if (opts.purge && this.children.size === 0) {
+      // Purging from another terminal: never delete the data under a running PostgreSQL.
+      const live = await liveProcesses(this.processesFile);
+      if (live.length > 0) throw new Error(`stack "${this.name}" is running (${live.join(', ')}); stop it first (Ctrl-C where it runs), then purge`);
+    }
     this.stopping = true;
     await Promise.all([...this.children.values()].map((child) => terminate(child, 'SIGTERM', 15_000)));
     this.children.clear();
