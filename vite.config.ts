@@ -26,6 +26,7 @@ export default defineConfig({
           include: ['test/control/**/*.test.ts'],
           environment: 'node',
           pool: 'forks',
+          maxWorkers: 2,
           testTimeout: 90_000,
           hookTimeout: 60_000,
         },
