@@ -97,19 +97,11 @@ export class UserCache {
     this.metrics.breakerState.set(BREAKER_STATE.closed);
     this.breaker.on('open', () => this.metrics.breakerState.set(BREAKER_STATE.open));
     this.breaker.on('halfOpen', () => this.metrics.breakerState.set(BREAKER_STATE.halfOpen));
-    this.breaker.on('close', () => {
-      this.metrics.breakerState.set(BREAKER_STATE.closed);
-      void this.flushInvalidations();
-    });
+    this.breaker.on('close', () => this.metrics.breakerState.set(BREAKER_STATE.closed));
   }
 
   get enabled(): boolean {
     return this.ttlMs > 0;
-  }
-
-  /** 'closed' when Redis is in use, 'open' while reads bypass it. */
-  get breakerState(): 'closed' | 'halfOpen' | 'open' {
-    return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'halfOpen' : 'closed';
   }
 
   /**
@@ -145,11 +137,6 @@ export class UserCache {
       this.pendingInvalidations.add(id);
       this.scheduleFlush();
     }
-  }
-
-  /** How many invalidations wait for Redis to come back. */
-  get pendingInvalidationCount(): number {
-    return this.pendingInvalidations.size;
   }
 
   /** Stops the breaker's timers. Safe to call twice. */
@@ -233,9 +220,7 @@ export class UserCache {
   private async call<T>(fn: () => Promise<T>): Promise<T | undefined> {
     if (this.faults.cacheLatencyMs > 0) await delay(this.faults.cacheLatencyMs);
     try {
-      const result = this.breaker.closed ? await fn() : ((await this.breaker.fire(fn)) as T);
-      if (this.pendingInvalidations.size > 0) void this.flushInvalidations();
-      return result;
+      return this.breaker.closed ? await fn() : ((await this.breaker.fire(fn)) as T);
     } catch (err) {
       this.metrics.cacheErrors.inc();
       if (this.breaker.closed) this.breaker.fire(() => Promise.reject(err)).catch(() => undefined);

@@ -65,6 +65,25 @@ describe('scalelab up', () => {
     expect(existsSync(path.join(home, 'stacks', 'clitest'))).toBe(false);
   });
 
+  it('stops what a killed run left behind before starting again', async () => {
+    const waitUp = async (run: ReturnType<typeof cli>) => {
+      const deadline = Date.now() + 60_000;
+      while (!run.output().includes('Press Ctrl-C') && Date.now() < deadline) {
+        if (run.child.exitCode !== null) throw new Error(`scalelab up exited:\n${run.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    const first = cli(['up', '--name', 'clitest', '--port', String(await freePort())]);
+    await waitUp(first);
+    first.child.kill('SIGKILL'); // its PostgreSQL, Redis, api and worker live on as orphans
+    await first.exited;
+    const second = cli(['up', '--name', 'clitest', '--port', String(await freePort())]);
+    await waitUp(second);
+    expect(second.output()).toContain('stopped processes a previous run left behind: api, worker, redis, postgres');
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  });
+
   it('rejects a bad --name with a message that says what is allowed', async () => {
     const bad = cli(['up', '--name', 'Bad Name!']);
     expect(await bad.exited).toBe(2);

@@ -40,20 +40,25 @@ export async function recordProcesses(file: string, record: ProcessRecord): Prom
   await writeFile(file, JSON.stringify(record, null, 2));
 }
 
-/** Roles from the record whose process is alive and still ours. */
-export async function liveProcesses(file: string): Promise<string[]> {
+/** Processes from the record that are alive and still ours, in stop order. */
+async function ownLiveProcesses(file: string): Promise<{ role: string; pid: number }[]> {
   let record: ProcessRecord;
   try {
     record = JSON.parse(await readFile(file, 'utf8')) as ProcessRecord;
   } catch {
     return [];
   }
-  const live: string[] = [];
+  const live: { role: string; pid: number }[] = [];
   for (const role of ORDER) {
     const pid = record[role];
-    if (pid && alive(pid) && (await commandOf(pid))?.includes(MARKERS[role]!)) live.push(role);
+    if (pid && alive(pid) && (await commandOf(pid))?.includes(MARKERS[role]!)) live.push({ role, pid });
   }
   return live;
+}
+
+/** Roles from the record whose process is alive and still ours. */
+export async function liveProcesses(file: string): Promise<string[]> {
+  return (await ownLiveProcesses(file)).map((p) => p.role);
 }
 
 /**
@@ -62,19 +67,8 @@ export async function liveProcesses(file: string): Promise<string[]> {
  * matches their role are touched. Returns the roles it stopped.
  */
 export async function reapLeftovers(file: string): Promise<string[]> {
-  let record: ProcessRecord;
-  try {
-    record = JSON.parse(await readFile(file, 'utf8')) as ProcessRecord;
-  } catch {
-    return [];
-  }
   const stopped: string[] = [];
-  for (const role of ORDER) {
-    const pid = record[role];
-    const marker = MARKERS[role];
-    if (!pid || !marker || !alive(pid)) continue;
-    const command = await commandOf(pid);
-    if (!command?.includes(marker)) continue;
+  for (const { role, pid } of await ownLiveProcesses(file)) {
     // SIGINT is PostgreSQL's fast shutdown; everything else drains on SIGTERM.
     process.kill(pid, role === 'postgres' ? 'SIGINT' : 'SIGTERM');
     const deadline = Date.now() + 15_000;
