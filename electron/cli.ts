@@ -1,83 +1,285 @@
 #!/usr/bin/env node
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { LocalStack } from './control/runtimes/local/local-stack.js';
+import { MAX_REPLICAS, RUNTIMES, type Instance, type Progress, type Sample, type StackStatus } from './contract.js';
+import { attach, attachOrStart, ControlClient, RemoteError } from './control/client.js';
+import { readControlFile, removeControlFile, scalelabHome, writeControlFile } from './control/control-file.js';
+import { ControlPlane } from './control/control-plane.js';
+import { isAlive } from './control/runtimes/local/adopted-process.js';
+import { isPortOpen } from './control/runtimes/local/ports.js';
+import { startHeadless } from './headless.js';
 
 const HELP = `scalelab — start, watch and break a scalable user-management stack
 
 Usage:
-  scalelab up [--name NAME] [--port PORT]   start the stack on local processes and stay attached
-                                            (Ctrl-C stops it; data is kept)
-  scalelab down --purge [--name NAME]       delete a stopped stack's data
-  scalelab help                             this text
+  scalelab up [--runtime local] [--api N] [--workers N] [--name S] [--port P]
+                                 start the stack (2 api replicas, 1 worker by default) and
+                                 return once every replica is ready
+  scalelab status                instances and the latest sample
+  scalelab scale api|worker N    set a service's replicas; waits until they are ready
+  scalelab logs <instance> [-f] [--lines N]
+                                 an instance's output (-f follows it)
+  scalelab down [--purge]        stop the stack (--purge also deletes its data)
+  scalelab serve [--port P] [--open]
+                                 run the control plane and dashboard in the foreground
+  scalelab help                  this text
+
+Every command takes --json for machine-readable output. The control plane runs in the
+background (started on first use); its address and token are in $SCALELAB_HOME/control.json.
 `;
 
-function elapsed(since: number): string {
-  return `${((Date.now() - since) / 1000).toFixed(1)} s`;
+/** A usage mistake: exit code 2 and a hint. */
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
 }
 
-async function up(name: string, port: number): Promise<void> {
+const home = scalelabHome();
+const DEFAULT_DASHBOARD_PORT = 4750;
+
+function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${value}")`);
+  return n;
+}
+
+function fmt(value: number | null | undefined, digits = 0): string {
+  return value === null || value === undefined ? '–' : value.toFixed(digits);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 || i === 2 || i === 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+function printStatus(status: StackStatus): void {
+  if (status.state === 'stopped' || !status.spec) {
+    console.log('No stack is running. Start one with `scalelab up`.');
+    return;
+  }
+  const byId = new Map((status.sample?.instances ?? []).map((i) => [i.id, i]));
+  const rows = [['ID', 'SERVICE', 'PHASE', 'RESTARTS', 'CPU %', 'RSS MiB', 'RPS']];
+  for (const instance of status.instances) {
+    const s = byId.get(instance.id);
+    rows.push([instance.id, instance.service, instance.phase, String(instance.restarts), fmt(s?.cpu), fmt(s?.rssBytes == null ? null : s.rssBytes / 1048576), fmt(s?.rps)]);
+  }
+  console.log(`Stack "${status.spec.name}" on ${status.runtime}: ${status.state}`);
+  console.log(`  Balancer   ${status.endpoints?.balancer ?? '–'}`);
+  console.log(`  Dashboard  ${status.endpoints?.dashboard ?? '–'}\n`);
+  console.log(table(rows));
+  const sample = status.sample;
+  if (sample) console.log(`\n${describeSample(sample)}`);
+}
+
+function describeSample(s: Sample): string {
+  const t = s.traffic;
+  return [
+    `Traffic  ${fmt(t.rps)} req/s, ${fmt(t.errorsPerSec)} errors/s, p50 ${fmt(t.p50, 1)} ms, p95 ${fmt(t.p95, 1)} ms, p99 ${fmt(t.p99, 1)} ms`,
+    `Cache    ${s.cache.up ? 'up' : 'DOWN'}, hit rate ${s.cache.hitRate === null ? '–' : `${(s.cache.hitRate * 100).toFixed(0)} %`}, ${fmt(s.cache.keys)} keys`,
+    `Queue    ${s.queue.up ? 'up' : 'DOWN'}, ${s.queue.waiting} waiting, ${s.queue.active} active, ${s.queue.failed} failed, ${fmt(s.queue.completedPerSec)} done/s`,
+    `Database ${s.db.up ? 'up' : 'DOWN'}, ${fmt(s.db.connections)} connections, ${fmt(s.db.commitsPerSec)} commits/s`,
+  ].join('\n');
+}
+
+/** Status in the documented machine-readable shape. */
+function statusJson(status: StackStatus) {
+  return {
+    runtime: status.runtime,
+    state: status.state,
+    instances: status.instances.map(({ id, service, phase, restarts, pid }: Instance) => ({ id, service, phase, restarts, pid })),
+    endpoints: status.endpoints ? { balancer: status.endpoints.balancer, dashboard: status.endpoints.dashboard } : null,
+    sample: status.sample,
+  };
+}
+
+/** Prints progress lines as they arrive (to stderr with --json, so stdout stays JSON). */
+function showProgress(client: ControlClient, json: boolean): () => void {
   const started = Date.now();
-  console.log(`ScaleLab: starting stack "${name}" on local processes`);
-  const stack = new LocalStack({ name, apiPort: port, onProgress: (message) => console.log(`  … ${message}`) });
+  return client.on('progress', (p: Progress) => {
+    const line = `  [${((p.t - started) / 1000).toFixed(1).padStart(5)} s] ${p.message}`;
+    if (json) console.error(line);
+    else console.log(line);
+  });
+}
+
+async function withClient<T>(json: boolean, work: (client: ControlClient) => Promise<T>): Promise<T> {
+  const client = await attachOrStart(home, (m) => (json ? console.error(m) : console.log(m)));
+  try {
+    return await work(client);
+  } finally {
+    client.close();
+  }
+}
+
+async function serve(port: number, open: boolean, detached: boolean): Promise<void> {
+  const existing = await readControlFile(home);
+  if (existing && isAlive(existing.pid) && (await attach(home))) {
+    throw new UsageError(`a control plane already runs for ${home} (pid ${existing.pid}); its dashboard: ${existing.url}/?token=${existing.token}`);
+  }
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping the stack (data is kept)…`);
-    await stack.down();
+    console.log(`${why}: stopping the stack (data is kept) and the control plane…`);
+    await headless.close();
+    await controlPlane.close();
+    await removeControlFile(home, process.pid);
     console.log('stopped.');
     process.exit(0);
   };
+  const controlPlane = new ControlPlane({ home, onShutdownRequest: detached ? () => void stop('shutdown requested') : undefined });
+  const headless = await startHeadless({ controlPlane, port });
+  controlPlane.dashboardUrl = headless.dashboardUrl;
+  await writeControlFile(home, { pid: process.pid, url: headless.url, token: headless.token, startedAt: Date.now() });
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  console.log(`ScaleLab control plane (pid ${process.pid}) for ${home}`);
+  console.log(`  Dashboard  ${headless.dashboardUrl}`);
+  console.log(`  Metrics    ${headless.url}/metrics (send the token as a Bearer header)`);
+  const adopted = await controlPlane.adoptOrphans();
+  if (adopted) console.log(`adopted the running stack "${adopted}"`);
+  if (open) openInBrowser(headless.dashboardUrl);
+  if (!detached) console.log('Press Ctrl-C to stop.');
+}
+
+function openInBrowser(url: string): void {
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
+  child.on('error', () => console.log(`could not open a browser; open ${url} yourself`));
+  child.unref();
+}
+
+function parseCommandLine(argv: string[]) {
   try {
-    const endpoints = await stack.up();
-    console.log(`\nStack "${name}" is up in ${elapsed(started)}:`);
-    console.log(`  API     ${endpoints.apiUrl}`);
-    console.log(`  Docs    ${endpoints.apiUrl}/docs`);
-    console.log(`  Metrics ${endpoints.apiUrl}/metrics`);
-    console.log(`  State   ${endpoints.stateDir} (logs in logs/)`);
-    console.log(`  Data    ${endpoints.dataDir}`);
-    console.log(`\nTry it:`);
-    console.log(`  curl -s -X POST ${endpoints.apiUrl}/users -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'`);
-    console.log(`  curl -s ${endpoints.apiUrl}/users/1`);
-    console.log(`\nPress Ctrl-C to stop.`);
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        name: { type: 'string' },
+        runtime: { type: 'string' },
+        api: { type: 'string' },
+        workers: { type: 'string' },
+        port: { type: 'string' },
+        purge: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        follow: { type: 'boolean', short: 'f', default: false },
+        lines: { type: 'string' },
+        open: { type: 'boolean', default: false },
+        detached: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
   } catch (err) {
-    console.error(`\nCould not start the stack: ${(err as Error).message}`);
-    await stack.down().catch(() => undefined);
-    process.exit(1);
+    throw new UsageError(`${(err as Error).message}; run \`scalelab help\``);
   }
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string', default: 'default' },
-      port: { type: 'string', default: '3000' },
-      purge: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const command = positionals[0] ?? 'help';
-  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(values.name)) throw new Error(`--name must be lowercase letters, digits and dashes (got "${values.name}")`);
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be a port number (got "${values.port}")`);
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseCommandLine(argv);
+  const [command = 'help', ...rest] = positionals;
+  const json = values.json;
+  const out = (value: unknown) => console.log(JSON.stringify(value, null, 2));
   if (values.help || command === 'help') {
     process.stdout.write(HELP);
-  } else if (command === 'up') {
-    await up(values.name, port);
-  } else if (command === 'down') {
-    if (!values.purge) throw new Error('a stack started with `scalelab up` stops with Ctrl-C; `down --purge` deletes its data');
-    await new LocalStack({ name: values.name }).down({ purge: true });
-    console.log(`deleted the data of stack "${values.name}"`);
-  } else {
-    throw new Error(`unknown command "${command}"\n\n${HELP}`);
+    return 0;
+  }
+  if (values.name !== undefined && !/^[a-z0-9][a-z0-9-]{0,39}$/.test(values.name)) throw new UsageError(`--name must be lowercase letters, digits and dashes (got "${values.name}")`);
+  if (values.runtime !== undefined && !(RUNTIMES as readonly string[]).includes(values.runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')} (got "${values.runtime}")`);
+
+  switch (command) {
+    case 'up': {
+      const spec = {
+        name: values.name,
+        runtime: values.runtime as (typeof RUNTIMES)[number] | undefined,
+        replicas: { api: intOption('api', values.api, 1, MAX_REPLICAS), worker: intOption('workers', values.workers, 0, MAX_REPLICAS) },
+        port: intOption('port', values.port, 1024, 65_535),
+      };
+      const started = Date.now();
+      if (!json) console.log(`ScaleLab: starting stack "${spec.name ?? 'default'}" on ${spec.runtime ?? 'local'} processes`);
+      return withClient(json, async (client) => {
+        const stop = showProgress(client, json);
+        const status = await client.call('stack:up', JSON.parse(JSON.stringify(spec)) as object);
+        stop();
+        if (json) return out(statusJson(status)), 0;
+        const api = status.instances.filter((i) => i.service === 'api' && i.phase === 'ready').length;
+        console.log(`\nStack "${status.spec?.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)} s with ${api} api replicas ready.`);
+        console.log(`  Balancer   ${status.endpoints?.balancer}`);
+        console.log(`  Dashboard  ${status.endpoints?.dashboard}`);
+        console.log(`\nTry it:\n  curl -s -X POST ${status.endpoints?.balancer}/users -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'`);
+        console.log(`  npx scalelab status\n  npx scalelab scale api 4\n  npx scalelab down`);
+        return 0;
+      });
+    }
+    case 'status':
+      return withClient(json, async (client) => {
+        const status = await client.call('stack:status', {});
+        if (json) out(statusJson(status));
+        else printStatus(status);
+        return 0;
+      });
+    case 'scale': {
+      const [service, count] = rest;
+      if (service !== 'api' && service !== 'worker') throw new UsageError('usage: scalelab scale api|worker N');
+      const replicas = intOption('replicas', count ?? '', service === 'api' ? 1 : 0, MAX_REPLICAS)!;
+      return withClient(json, async (client) => {
+        const stop = showProgress(client, json);
+        const status = await client.call('stack:scale', { service, replicas });
+        stop();
+        if (json) out(statusJson(status));
+        else console.log(`${service}: ${status.instances.filter((i) => i.service === service && i.phase === 'ready').length} of ${replicas} ready`);
+        return 0;
+      });
+    }
+    case 'logs': {
+      const [instance] = rest;
+      if (!instance) throw new UsageError('usage: scalelab logs <instance> [-f]; `scalelab status` lists the instances');
+      const lines = intOption('lines', values.lines, 1, 10_000) ?? 100;
+      const client = await attachOrStart(home);
+      const tail = await client.call('logs:tail', { instance, lines });
+      for (const line of tail.lines) console.log(json ? JSON.stringify({ instance, line }) : line);
+      if (!values.follow) {
+        client.close();
+        return 0;
+      }
+      client.on('log', (l) => console.log(json ? JSON.stringify(l) : l.line));
+      await client.call('logs:follow', { instance });
+      await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+      client.close();
+      return 0;
+    }
+    case 'down':
+      return withClient(json, async (client) => {
+        const stop = showProgress(client, json);
+        await client.call('stack:down', { name: values.name, purge: values.purge });
+        stop();
+        // A control plane the CLI started goes with its stack; a foreground one stays.
+        await client.call('control:shutdown', {}).catch((err: unknown) => {
+          if (!(err instanceof RemoteError)) throw err;
+        });
+        if (json) out({ stopped: true, purged: values.purge });
+        else console.log(values.purge ? 'Stopped; the data is deleted.' : 'Stopped; the data is kept (`scalelab down --purge` deletes it).');
+        return 0;
+      });
+    case 'serve':
+      // The default port, unless something else has it; --port is taken as asked.
+      await serve(intOption('port', values.port, 0, 65_535) ?? ((await isPortOpen(DEFAULT_DASHBOARD_PORT)) ? 0 : DEFAULT_DASHBOARD_PORT), values.open, values.detached);
+      return -1;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(`scalelab: ${(err as Error).message}`);
-  process.exit(2);
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    const error = err as Error;
+    console.error(`scalelab: ${error.message}`);
+    if (error instanceof RemoteError && error.name === 'ContractError') console.error('(run `scalelab help` for usage)');
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

@@ -14,16 +14,22 @@ const ENTRIES: Record<BackendProgram, string> = { api: 'backend/api/server', wor
 export const NODE_FLAGS = ['--max-semi-space-size=64'];
 
 /**
- * How to run a backend program: the compiled JavaScript next to this module when it exists
- * (`npm run build`), else the TypeScript source through tsx (tests and development).
+ * How to run one of this project's Node entry points (path from the project root, without
+ * extension), the way this module itself runs: compiled JavaScript when this module is the
+ * build under dist/ (`npm run build`), else the TypeScript source through tsx.
  */
-export function backendCommand(program: BackendProgram): { command: string; args: string[]; cwd: string } {
+export function nodeEntryCommand(entry: string, flags: string[] = []): { command: string; args: string[]; cwd: string } {
   const root = new URL('../../../../', import.meta.url);
   const cwd = fileURLToPath(root);
-  const js = fileURLToPath(new URL(`${ENTRIES[program]}.js`, root));
-  if (existsSync(js)) return { command: process.execPath, args: [...NODE_FLAGS, js], cwd };
-  const ts = fileURLToPath(new URL(`${ENTRIES[program]}.ts`, root));
-  return { command: process.execPath, args: [...NODE_FLAGS, '--import', 'tsx', ts], cwd };
+  const js = fileURLToPath(new URL(`${entry}.js`, root));
+  if (existsSync(js)) return { command: process.execPath, args: [...flags, js], cwd };
+  const ts = fileURLToPath(new URL(`${entry}.ts`, root));
+  return { command: process.execPath, args: [...flags, '--import', 'tsx', ts], cwd };
+}
+
+/** How to run a backend program (see {@link nodeEntryCommand}). */
+export function backendCommand(program: BackendProgram): { command: string; args: string[]; cwd: string } {
+  return nodeEntryCommand(ENTRIES[program], NODE_FLAGS);
 }
 
 /** Options of {@link spawnBackend}. */
@@ -47,7 +53,9 @@ export function spawnBackend(program: BackendProgram, options: SpawnBackendOptio
     if (value !== undefined) base[name] = value;
   }
   try {
-    return spawn(command, args, { cwd, stdio: ['ignore', log, log], env: { ...base, ...options.env } });
+    // Its own process group: a Ctrl-C meant for the control plane does not reach it, so the
+    // control plane stops replicas in order (balancer first, then drain).
+    return spawn(command, args, { cwd, stdio: ['ignore', log, log], env: { ...base, ...options.env }, detached: true });
   } finally {
     closeSync(log);
   }

@@ -1,7 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
+import type { ProcessLike } from './adopted-process.js';
 
 /** True once the process has exited (with a code or a signal). */
-export function hasExited(child: ChildProcess): boolean {
+export function hasExited(child: ProcessLike): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
@@ -9,7 +9,7 @@ export function hasExited(child: ChildProcess): boolean {
  * Asks a child to stop with `signal`, escalates to SIGKILL after `forceAfterMs`, and resolves
  * once it has exited. A paused (SIGSTOP) child is continued first so it can see the signal.
  */
-export function terminate(child: ChildProcess, signal: NodeJS.Signals, forceAfterMs: number): Promise<void> {
+export function terminate(child: ProcessLike, signal: NodeJS.Signals, forceAfterMs: number): Promise<void> {
   if (hasExited(child)) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const force = setTimeout(() => child.kill('SIGKILL'), forceAfterMs);

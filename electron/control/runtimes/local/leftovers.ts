@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { isAlive } from './adopted-process.js';
 
 const run = promisify(execFile);
 
-/** pids of a stack's processes, by role, as recorded in its state folder. */
-export type ProcessRecord = Record<string, number | undefined>;
+/** A process a stack recorded: its role (`api`, `worker`, `redis`, `postgres`, `watchdog`) and pid. */
+export interface RecordedProcess {
+  role: string;
+  pid: number;
+}
 
 /** What each role's command line contains, so a reused pid is never mistaken for ours. */
 const MARKERS: Record<string, string> = {
@@ -13,10 +16,13 @@ const MARKERS: Record<string, string> = {
   worker: 'backend/worker/main',
   redis: 'redis-server',
   postgres: 'postgres',
+  watchdog: 'runtimes/local/watchdog',
+  // A control plane: `scalelab serve` (electron/cli) or the Electron main process.
+  control: 'electron/',
 };
 
-/** Stop order: the service first, its data stores last. */
-const ORDER = ['api', 'worker', 'redis', 'postgres'];
+/** Stop order: the watchdog and the service first, its data stores last. */
+const ORDER = ['watchdog', 'api', 'worker', 'redis', 'postgres'];
 
 async function commandOf(pid: number): Promise<string | undefined> {
   try {
@@ -26,55 +32,41 @@ async function commandOf(pid: number): Promise<string | undefined> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** True when `pid` is alive and its command line still matches `role`. */
+export async function isOurs(role: string, pid: number): Promise<boolean> {
+  const marker = MARKERS[role];
+  return marker !== undefined && isAlive(pid) && ((await commandOf(pid))?.includes(marker) ?? false);
 }
 
-/** Writes the record (pids only, no secrets). */
-export async function recordProcesses(file: string, record: ProcessRecord): Promise<void> {
-  await writeFile(file, JSON.stringify(record, null, 2));
-}
-
-/** Processes from the record that are alive and still ours, in stop order. */
-async function ownLiveProcesses(file: string): Promise<{ role: string; pid: number }[]> {
-  let record: ProcessRecord;
-  try {
-    record = JSON.parse(await readFile(file, 'utf8')) as ProcessRecord;
-  } catch {
-    return [];
-  }
-  const live: { role: string; pid: number }[] = [];
-  for (const role of ORDER) {
-    const pid = record[role];
-    if (pid && alive(pid) && (await commandOf(pid))?.includes(MARKERS[role]!)) live.push({ role, pid });
-  }
+/** The recorded processes that are alive and still ours, in stop order. */
+export async function liveProcesses(recorded: RecordedProcess[]): Promise<RecordedProcess[]> {
+  const sorted = [...recorded].sort((a, b) => ORDER.indexOf(a.role) - ORDER.indexOf(b.role));
+  const live: RecordedProcess[] = [];
+  for (const entry of sorted) if (await isOurs(entry.role, entry.pid)) live.push(entry);
   return live;
 }
 
-/** Roles from the record whose process is alive and still ours. */
-export async function liveProcesses(file: string): Promise<string[]> {
-  return (await ownLiveProcesses(file)).map((p) => p.role);
-}
-
 /**
- * Stops processes a previous run left behind (its terminal was closed, it was killed), so a new
- * run never fights an orphan over a port or a data folder. Only pids whose command line still
- * matches their role are touched. Returns the roles it stopped.
+ * Stops recorded processes that are still alive (a previous control plane was killed, a terminal
+ * closed), so nothing fights an orphan over a port or a data folder. Only pids whose command
+ * line still matches their role are touched. Returns what it stopped.
  */
-export async function reapLeftovers(file: string): Promise<string[]> {
-  const stopped: string[] = [];
-  for (const { role, pid } of await ownLiveProcesses(file)) {
-    // SIGINT is PostgreSQL's fast shutdown; everything else drains on SIGTERM.
-    process.kill(pid, role === 'postgres' ? 'SIGINT' : 'SIGTERM');
+export async function reapProcesses(recorded: RecordedProcess[]): Promise<RecordedProcess[]> {
+  const live = await liveProcesses(recorded);
+  const stopOne = async ({ role, pid }: RecordedProcess) => {
+    try {
+      process.kill(pid, 'SIGCONT');
+      // SIGINT is PostgreSQL's fast shutdown; everything else drains on SIGTERM.
+      process.kill(pid, role === 'postgres' ? 'SIGINT' : 'SIGTERM');
+    } catch {
+      return;
+    }
     const deadline = Date.now() + 15_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-    stopped.push(role);
-  }
-  return stopped;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  };
+  // The service's processes together, then the stores one by one.
+  await Promise.all(live.filter((p) => p.role !== 'redis' && p.role !== 'postgres').map(stopOne));
+  for (const entry of live.filter((p) => p.role === 'redis' || p.role === 'postgres')) await stopOne(entry);
+  return live;
 }

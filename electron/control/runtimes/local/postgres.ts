@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { terminate } from './child.js';
+import { AdoptedProcess, type ProcessLike } from './adopted-process.js';
 
 const run = promisify(execFile);
 
@@ -124,7 +125,7 @@ async function tail(file: string, lines = 15): Promise<string> {
  * Data persists in `dataDir` across stops.
  */
 export class LocalPostgres {
-  private child: ChildProcess | undefined;
+  private child: ProcessLike | undefined;
 
   constructor(private readonly options: LocalPostgresOptions) {}
 
@@ -179,6 +180,11 @@ export class LocalPostgres {
     const child = this.child;
     this.child = undefined;
     if (child) await terminate(child, 'SIGINT', 15_000);
+  }
+
+  /** Supervises a server a previous control plane started (pid from the stack's state file). */
+  adopt(pid: number): void {
+    this.child = new AdoptedProcess(pid);
   }
 
   /** Sends a signal without waiting: SIGKILL for a crash, SIGSTOP/SIGCONT for a freeze. */

@@ -3,6 +3,7 @@ import { accessSync, constants, mkdirSync, openSync, closeSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { terminate } from './child.js';
+import { AdoptedProcess, type ProcessLike } from './adopted-process.js';
 
 const SEARCH_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin', '/usr/local/sbin'];
 
@@ -73,7 +74,7 @@ export async function waitForRedis(port: number, timeoutMs: number): Promise<voi
  * killed Redis comes back empty, as a cache outage really looks.
  */
 export class LocalRedis {
-  private child: ChildProcess | undefined;
+  private child: ProcessLike | undefined;
 
   constructor(private readonly options: LocalRedisOptions) {}
 
@@ -102,6 +103,11 @@ export class LocalRedis {
       child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code} while starting; see ${this.options.logFile}`)));
     });
     await Promise.race([waitForRedis(this.options.port, 10_000), exited]);
+  }
+
+  /** Supervises a server a previous control plane started (pid from the stack's state file). */
+  adopt(pid: number): void {
+    this.child = new AdoptedProcess(pid);
   }
 
   /** Sends a signal without waiting (SIGKILL for a crash, SIGSTOP/SIGCONT for a freeze). */

@@ -1,0 +1,343 @@
+/**
+ * THE typed API between the control plane and its clients (Electron renderer, browser, CLI).
+ *
+ * Every command is declared once here with its payload and result schema; every streamed event
+ * likewise. The control plane validates each payload on arrival with these schemas, so a bad
+ * message gets a clear error and never a crash. Results cross the boundary as {@link Envelope}.
+ * The renderer imports this file with `import type` only.
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+
+// ---------------------------------------------------------------------------------------------
+// Stack spec
+
+/** Runtimes a stack can run on. */
+export const RUNTIMES = ['local', 'docker', 'kubernetes'] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+/** Services of the stack. api and worker scale; redis and postgres are single. */
+export const SERVICES = ['api', 'worker', 'redis', 'postgres'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+export type ScalableService = 'api' | 'worker';
+
+/** Most replicas of one service a stack may ask for. */
+export const MAX_REPLICAS = 20;
+
+export const StackNameSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,39}$', description: 'lowercase letters, digits and dashes' });
+
+/** What to run. Every field has a default, so `{}` is a valid spec. */
+export const StackSpecSchema = Type.Object(
+  {
+    /** @defaultValue 'default' */
+    name: Type.Optional(StackNameSchema),
+    /** @defaultValue 'local' */
+    runtime: Type.Optional(Type.Union(RUNTIMES.map((r) => Type.Literal(r)))),
+    replicas: Type.Optional(
+      Type.Object(
+        {
+          /** @defaultValue 2 */
+          api: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_REPLICAS })),
+          /** @defaultValue 1 */
+          worker: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_REPLICAS })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    cache: Type.Optional(
+      Type.Object(
+        {
+          /** @defaultValue 60 */
+          ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    autoscaler: Type.Optional(
+      Type.Object(
+        {
+          /** @defaultValue false */
+          enabled: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Port of the balancer on 127.0.0.1; a free one is used when it is taken. @defaultValue 8080 */
+    port: Type.Optional(Type.Integer({ minimum: 1024, maximum: 65_535 })),
+  },
+  { additionalProperties: false },
+);
+export type StackSpecInput = Static<typeof StackSpecSchema>;
+
+/** A spec with every default filled in. */
+export interface StackSpec {
+  name: string;
+  runtime: RuntimeName;
+  replicas: { api: number; worker: number };
+  cache: { ttlSeconds: number };
+  autoscaler: { enabled: boolean };
+  port: number;
+}
+
+/** Fills in a validated spec's defaults. */
+export function withDefaults(input: StackSpecInput): StackSpec {
+  return {
+    name: input.name ?? 'default',
+    runtime: input.runtime ?? 'local',
+    replicas: { api: input.replicas?.api ?? 2, worker: input.replicas?.worker ?? 1 },
+    cache: { ttlSeconds: input.cache?.ttlSeconds ?? 60 },
+    autoscaler: { enabled: input.autoscaler?.enabled ?? false },
+    port: input.port ?? 8080,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instances, probes, status
+
+export const PHASES = ['starting', 'ready', 'terminating', 'crashed', 'paused', 'stopped'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** One running (or restarting) process, container or pod of the stack. */
+export interface Instance {
+  /** e.g. `api-3`, `worker-1`, `redis`, `postgres`. */
+  id: string;
+  service: ServiceName;
+  phase: Phase;
+  /** Times the runtime restarted it after it exited on its own. */
+  restarts: number;
+  pid?: number;
+  /** Port on 127.0.0.1 it listens on, if any. */
+  port?: number;
+  /** When the current incarnation started (ms since epoch). */
+  startedAt: number;
+}
+
+/** Whether a runtime is usable here, and if not why and how to fix it. */
+export interface Probe {
+  runtime: RuntimeName;
+  available: boolean;
+  version?: string;
+  reason?: string;
+  fix?: string;
+}
+
+/** Where the stack and the control plane answer. */
+export interface Endpoints {
+  balancer: string;
+  dashboard: string;
+}
+
+export type StackState = 'stopped' | 'starting' | 'running' | 'stopping';
+
+export interface StackStatus {
+  state: StackState;
+  spec: StackSpec | null;
+  runtime: RuntimeName | null;
+  instances: Instance[];
+  endpoints: Endpoints | null;
+  sample: Sample | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Telemetry
+
+/** Latency percentiles in milliseconds (null when nothing was measured). */
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/** Per-instance figures of one second. */
+export interface InstanceSample extends Percentiles {
+  id: string;
+  service: ServiceName;
+  phase: Phase;
+  ready: boolean;
+  restarts: number;
+  /** cpu % of one core (100 = one core busy). */
+  cpu: number | null;
+  rssBytes: number | null;
+  /** Requests/s the balancer sent to it (api only). */
+  rps: number | null;
+  errorsPerSec: number | null;
+  inFlight: number | null;
+  eventLoopLagMs: number | null;
+}
+
+/**
+ * One second of the stack, as the dashboard draws it. Rates are per second over the last interval;
+ * counters are totals since the stack started.
+ */
+export interface Sample {
+  /** ms since epoch. */
+  t: number;
+  stack: string;
+  traffic: Percentiles & {
+    rps: number;
+    errorsPerSec: number;
+    /** Requests/s by status class. */
+    status: { '2xx': number; '3xx': number; '4xx': number; '5xx': number };
+    /** Balancer-side failures (no upstream ready, upstream unreachable) per second. */
+    proxyErrorsPerSec: number;
+    inFlight: number;
+  };
+  instances: InstanceSample[];
+  replicas: { api: number; apiReady: number; worker: number };
+  cache: {
+    up: boolean;
+    hitsPerSec: number;
+    missesPerSec: number;
+    /** hits / (hits + misses) over the interval, null with no lookups. */
+    hitRate: number | null;
+    memoryBytes: number | null;
+    keys: number | null;
+    opsPerSec: number | null;
+  };
+  queue: {
+    up: boolean;
+    waiting: number;
+    active: number;
+    delayed: number;
+    failed: number;
+    completedPerSec: number;
+    failedPerSec: number;
+  };
+  db: {
+    up: boolean;
+    connections: number | null;
+    commitsPerSec: number | null;
+    rollbacksPerSec: number | null;
+  };
+  /** Filled in by the autoscaler once it runs; null when off. */
+  autoscaler: { mode: 'emulated' | 'hpa'; current: number; desired: number; metric: number | null; target: number } | null;
+}
+
+export const EVENT_KINDS = ['lifecycle', 'scaling', 'chaos', 'traffic', 'autoscaler'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** One entry of the stack's timeline. */
+export interface TimelineEvent {
+  t: number;
+  kind: EventKind;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  instance?: string;
+}
+
+/** One step of long work (`stack:up`, `stack:scale`, `stack:down`). */
+export interface Progress {
+  t: number;
+  /** The command this progress belongs to. */
+  command: CommandName;
+  message: string;
+  /** 0..1 when known. */
+  fraction?: number;
+}
+
+/** A line an instance wrote. */
+export interface LogLine {
+  instance: string;
+  line: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+const Empty = Type.Object({}, { additionalProperties: false });
+const InstanceId = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' });
+
+/**
+ * Every command: its payload schema. Results are typed in {@link CommandResults}.
+ * The keys of this object are the preload's allow-list.
+ */
+export const COMMANDS = {
+  /** Which runtimes are usable here. */
+  'runtime:probe': Empty,
+  /** Starts (or adopts) the stack; resolves once every replica is ready. Streams `progress`. */
+  'stack:up': StackSpecSchema,
+  /** Stops the stack. Data is kept unless `purge`. */
+  'stack:down': Type.Object({ name: Type.Optional(StackNameSchema), purge: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  /** Instances, endpoints and the latest sample. */
+  'stack:status': Empty,
+  /** Sets a service's replica count; resolves once that many are ready. */
+  'stack:scale': Type.Object(
+    {
+      service: Type.Union([Type.Literal('api'), Type.Literal('worker')]),
+      replicas: Type.Integer({ minimum: 0, maximum: MAX_REPLICAS }),
+    },
+    { additionalProperties: false },
+  ),
+  /** Kills, stops, pauses or resumes one instance. */
+  'instance:signal': Type.Object(
+    { id: InstanceId, how: Type.Union([Type.Literal('kill'), Type.Literal('stop'), Type.Literal('pause'), Type.Literal('resume')]) },
+    { additionalProperties: false },
+  ),
+  /** The last lines an instance wrote. */
+  'logs:tail': Type.Object({ instance: InstanceId, lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
+  /** Streams an instance's new lines as `log` events to this client until `logs:unfollow`. */
+  'logs:follow': Type.Object({ instance: InstanceId }, { additionalProperties: false }),
+  'logs:unfollow': Type.Object({ instance: InstanceId }, { additionalProperties: false }),
+  /** Samples of the last `seconds` (at most 30 minutes are kept). */
+  'telemetry:history': Type.Object({ seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 1800 })) }, { additionalProperties: false }),
+  /** Timeline events, newest last. */
+  'events:list': Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
+  /** Stops a control plane the CLI started in the background (its stack must be stopped first). */
+  'control:shutdown': Empty,
+} as const satisfies Record<string, TSchema>;
+
+export type CommandName = keyof typeof COMMANDS;
+export type CommandPayload<C extends CommandName> = Static<(typeof COMMANDS)[C]>;
+
+/** What each command resolves to. */
+export interface CommandResults {
+  'runtime:probe': Probe[];
+  'stack:up': StackStatus;
+  'stack:down': null;
+  'stack:status': StackStatus;
+  'stack:scale': StackStatus;
+  'instance:signal': null;
+  'logs:tail': { lines: string[] };
+  'logs:follow': null;
+  'logs:unfollow': null;
+  'telemetry:history': Sample[];
+  'events:list': TimelineEvent[];
+  'control:shutdown': null;
+}
+export type CommandResult<C extends CommandName> = CommandResults[C];
+
+/** Every streamed event and its data. */
+export interface Events {
+  sample: Sample;
+  event: TimelineEvent;
+  progress: Progress;
+  log: LogLine;
+}
+export type EventName = keyof Events;
+export const EVENT_NAMES = ['sample', 'event', 'progress', 'log'] as const satisfies readonly EventName[];
+
+// ---------------------------------------------------------------------------------------------
+// Envelope and wire messages
+
+/** An error as it crosses the boundary: its class name and what to do. */
+export interface WireError {
+  name: string;
+  message: string;
+}
+
+/** How every result crosses the boundary, so clients see the real error. */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
+/** Client → control plane over WebSocket. */
+export const RequestMessageSchema = Type.Object({
+  id: Type.Integer({ minimum: 0 }),
+  command: Type.String({ maxLength: 64 }),
+  payload: Type.Optional(Type.Unknown()),
+});
+export type RequestMessage = Static<typeof RequestMessageSchema>;
+
+/** Control plane → client over WebSocket: a reply to request `id`, or a streamed event. */
+export type ServerMessage = { id: number; result: Envelope<unknown> } | { event: EventName; data: Events[EventName] };
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.prototype.hasOwnProperty.call(COMMANDS, name);
+}

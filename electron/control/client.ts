@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import type { CommandName, CommandPayload, CommandResult, EventName, Events, ServerMessage } from '../contract.js';
+import { nodeEntryCommand } from './runtimes/local/backend-process.js';
+import { isAlive } from './runtimes/local/adopted-process.js';
+import { readControlFile, type ControlFile } from './control-file.js';
+
+/** A command failed in the control plane; `name` is its error class there. */
+export class RemoteError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** No control plane answers and none could be started. */
+export class ControlPlaneUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+/** The contract over WebSocket, for the CLI (the renderer has its own bridge with the same shape). */
+export class ControlClient {
+  private next = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly listeners = new Map<EventName, Set<(data: never) => void>>();
+
+  private constructor(private readonly ws: WebSocket, readonly control: ControlFile) {
+    ws.on('message', (raw) => {
+      const message = JSON.parse(raw.toString()) as ServerMessage;
+      if ('id' in message) {
+        const waiter = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        if (message.result.ok) waiter?.resolve(message.result.value);
+        else waiter?.reject(new RemoteError(message.result.error.name, message.result.error.message));
+      } else {
+        for (const listener of this.listeners.get(message.event) ?? []) (listener as (d: unknown) => void)(message.data);
+      }
+    });
+    ws.on('close', () => {
+      for (const waiter of this.pending.values()) waiter.reject(new ControlPlaneUnavailableError('the control plane closed the connection'));
+      this.pending.clear();
+    });
+  }
+
+  /** Connects to the control plane described by `control`. */
+  static connect(control: ControlFile, timeoutMs = 3_000): Promise<ControlClient> {
+    const url = `${control.url.replace(/^http/, 'ws')}/ws`;
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers: { authorization: `Bearer ${control.token}` }, handshakeTimeout: timeoutMs });
+      ws.once('open', () => resolve(new ControlClient(ws, control)));
+      ws.once('error', (err) => reject(new ControlPlaneUnavailableError(`cannot reach the control plane at ${control.url}: ${err.message}`)));
+      ws.once('unexpected-response', (_req, res) => reject(new ControlPlaneUnavailableError(`the control plane at ${control.url} refused the connection (${res.statusCode})`)));
+    });
+  }
+
+  call<C extends CommandName>(command: C, payload: CommandPayload<C> | Record<string, unknown> = {}): Promise<CommandResult<C>> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.ws.send(JSON.stringify({ id, command, payload }));
+    });
+  }
+
+  /** Sends raw text, for tests of malformed messages. */
+  sendRaw(text: string): void {
+    this.ws.send(text);
+  }
+
+  on<E extends EventName>(event: E, listener: (data: Events[E]) => void): () => void {
+    const set = this.listeners.get(event) ?? new Set();
+    set.add(listener as (data: never) => void);
+    this.listeners.set(event, set);
+    return () => set.delete(listener as (data: never) => void);
+  }
+
+  /** Safe to call twice. */
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** The control plane of `home` if one runs and answers. */
+export async function attach(home: string): Promise<ControlClient | undefined> {
+  const control = await readControlFile(home);
+  if (!control || !isAlive(control.pid)) return undefined;
+  try {
+    return await ControlClient.connect(control);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Attaches to the running control plane, or starts one in the background (`scalelab serve
+ * --detached`, output in SCALELAB_HOME/control.log) and attaches once it answers.
+ */
+export async function attachOrStart(home: string, onProgress: (message: string) => void = () => undefined): Promise<ControlClient> {
+  const running = await attach(home);
+  if (running) return running;
+  onProgress('starting the control plane in the background');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const logFile = path.join(home, 'control.log');
+  const log = openSync(logFile, 'a');
+  const { command, args, cwd } = nodeEntryCommand('electron/cli');
+  const child = spawn(command, [...args, 'serve', '--detached', '--port', '0'], { cwd, stdio: ['ignore', log, log], detached: true, env: { ...process.env, SCALELAB_HOME: home } });
+  closeSync(log);
+  child.unref();
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new ControlPlaneUnavailableError(`the control plane exited with code ${child.exitCode}; see ${logFile}`);
+    const control = await readControlFile(home);
+    if (control && control.pid === child.pid) return ControlClient.connect(control);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new ControlPlaneUnavailableError(`the control plane did not start within 30 s; see ${logFile}`);
+}

@@ -1,0 +1,295 @@
+import { EventEmitter } from 'node:events';
+import { readdir } from 'node:fs/promises';
+import { Value } from 'typebox/value';
+import {
+  COMMANDS,
+  isCommandName,
+  withDefaults,
+  type CommandName,
+  type CommandPayload,
+  type CommandResults,
+  type Envelope,
+  type Events,
+  type EventName,
+  type Probe,
+  type StackSpecInput,
+  type StackState,
+  type StackStatus,
+} from '../contract.js';
+import type { OnProgress } from './runtimes/runtime.js';
+import { isOurs } from './runtimes/local/leftovers.js';
+import { LocalRuntime, stackDir } from './runtimes/local/local-runtime.js';
+import { readState } from './runtimes/local/state.js';
+import { Telemetry } from './telemetry/telemetry.js';
+
+/** A payload did not match its command's schema, or the command does not exist. */
+export class ContractError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+/** The command cannot run in the stack's current state (e.g. scale with nothing running). */
+export class StackStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+/** One connected client (a window, a browser tab, a CLI run). */
+export interface ClientContext {
+  /** Sends an event to this client only (followed logs). */
+  send<E extends EventName>(event: E, data: Events[E]): void;
+  /** Registers cleanup for when the client goes. */
+  onClose(cleanup: () => void): void;
+}
+
+/** Options of {@link ControlPlane}. */
+export interface ControlPlaneOptions {
+  /** SCALELAB_HOME. */
+  home: string;
+  /** The dashboard's URL, reported in status (set by the headless server or Electron). */
+  dashboardUrl?: string;
+  /**
+   * Set when a client may stop this control plane (one the CLI started in the background);
+   * the desktop app and a foreground `serve` leave it unset and are stopped where they run.
+   */
+  onShutdownRequest?: () => void;
+}
+
+/** The first error of `value` against `schema`, phrased for a person. */
+function validate<C extends CommandName>(command: C, payload: unknown): CommandPayload<C> {
+  const schema = COMMANDS[command];
+  const value = payload === undefined ? {} : payload;
+  const [first] = [...Value.Errors(schema, value)];
+  if (first) {
+    const where = first.instancePath ? `${first.instancePath.slice(1).replaceAll('/', '.')}` : 'payload';
+    throw new ContractError(`${command}: ${where} ${first.message}`);
+  }
+  return value as CommandPayload<C>;
+}
+
+/**
+ * The control plane: owns the stack on its runtime, the telemetry, and (in later issues) traffic,
+ * chaos and the autoscaler. Clients talk to it only through {@link handle}, with contract
+ * commands, and listen to its events. Mutating commands run one at a time.
+ */
+export class ControlPlane {
+  readonly telemetry = new Telemetry();
+  private readonly local: LocalRuntime;
+  private readonly emitter = new EventEmitter();
+  private state: StackState = 'stopped';
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: ControlPlaneOptions) {
+    this.emitter.setMaxListeners(0);
+    this.local = new LocalRuntime({
+      home: options.home,
+      onEvent: (event) => this.telemetry.record(event),
+    });
+    this.telemetry.onSample((sample) => this.emit('sample', sample));
+    this.telemetry.onEvent((event) => this.emit('event', event));
+  }
+
+  set dashboardUrl(url: string) {
+    this.options.dashboardUrl = url;
+  }
+
+  /** Subscribes to an event stream; returns unsubscribe. */
+  on<E extends EventName>(event: E, listener: (data: Events[E]) => void): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+
+  /**
+   * Runs one contract command. Never throws: a bad command, a bad payload or a failure comes back
+   * as `{ ok: false, error }` naming what happened and what to do.
+   */
+  async handle(command: string, payload: unknown, client?: ClientContext): Promise<Envelope<unknown>> {
+    try {
+      if (!isCommandName(command)) throw new ContractError(`unknown command "${String(command).slice(0, 64)}"; known: ${Object.keys(COMMANDS).join(', ')}`);
+      const value = await this.dispatch(command, validate(command, payload), client);
+      return { ok: true, value };
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      return { ok: false, error: { name: error.name, message: error.message } };
+    }
+  }
+
+  /** Looks for a stack a killed control plane left running and takes it over. */
+  async adoptOrphans(): Promise<string | undefined> {
+    const names = await readdir(`${this.options.home}/stacks`).catch(() => [] as string[]);
+    for (const name of names) {
+      const state = await readState(stackDir(this.options.home, name));
+      if (!state || state.controlPid === process.pid || (await isOurs('control', state.controlPid))) continue;
+      const result = await this.handle('stack:up', { ...state.spec, runtime: 'local' });
+      if (result.ok) return name;
+      this.telemetry.record({ kind: 'lifecycle', level: 'error', message: `could not adopt stack "${name}": ${result.error.message}` });
+    }
+    return undefined;
+  }
+
+  /** Stops the stack (data kept) and the telemetry. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+    const steps = [() => (this.state === 'stopped' ? Promise.resolve() : this.local.down({ keepData: true })), () => this.telemetry.close()];
+    for (const step of steps) await step().catch(() => undefined);
+    this.emitter.removeAllListeners();
+  }
+
+  private emit<E extends EventName>(event: E, data: Events[E]): void {
+    this.emitter.emit(event, data);
+  }
+
+  private progress(command: CommandName): OnProgress {
+    return (message, fraction) => this.emit('progress', { t: Date.now(), command, message, fraction });
+  }
+
+  /** Mutating commands queue behind each other, so two clients never interleave a scale and a down. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async dispatch<C extends CommandName>(command: C, payload: CommandPayload<C>, client?: ClientContext): Promise<CommandResults[C]> {
+    const run = this.commands[command] as (payload: CommandPayload<C>, client?: ClientContext) => Promise<CommandResults[C]>;
+    return run(payload, client);
+  }
+
+  private readonly commands: { [C in CommandName]: (payload: CommandPayload<C>, client?: ClientContext) => Promise<CommandResults[C]> } = {
+    'runtime:probe': async () => this.probe(),
+    'stack:up': (payload) => this.serial(() => this.up(payload)),
+    'stack:down': (payload) =>
+      this.serial(async () => {
+        await this.down(payload.purge ?? false, payload.name);
+        return null;
+      }),
+    'stack:status': async () => this.status(),
+    'stack:scale': (payload) =>
+      this.serial(async () => {
+        if (this.state !== 'running') throw new StackStateError('no stack is running; start one with `scalelab up`');
+        const onProgress = this.progress('stack:scale');
+        onProgress(`scaling ${payload.service} to ${payload.replicas}`);
+        await this.local.scale(payload.service, payload.replicas, onProgress);
+        return this.status();
+      }),
+    'instance:signal': async (payload) => {
+      if (this.state !== 'running') throw new StackStateError('no stack is running');
+      await this.local.kill(payload.id, payload.how);
+      this.telemetry.record({ kind: 'chaos', level: 'warn', message: `${payload.how} ${payload.id}`, instance: payload.id });
+      return null;
+    },
+    'logs:tail': async (payload) => ({ lines: await this.local.logs(payload.instance, payload.lines ?? 200) }),
+    'logs:follow': async (payload, client) => {
+      if (!client) throw new ContractError('logs:follow needs a streaming client');
+      const stop = this.local.follow(payload.instance, (line) => client.send('log', { instance: payload.instance, line }));
+      const key = `log:${payload.instance}`;
+      this.follows.get(client)?.get(key)?.();
+      const mine = this.follows.get(client) ?? new Map<string, () => void>();
+      mine.set(key, stop);
+      if (!this.follows.has(client)) {
+        this.follows.set(client, mine);
+        client.onClose(() => {
+          for (const s of mine.values()) s();
+          this.follows.delete(client);
+        });
+      }
+      return null;
+    },
+    'logs:unfollow': async (payload, client) => {
+      const mine = client ? this.follows.get(client) : undefined;
+      mine?.get(`log:${payload.instance}`)?.();
+      mine?.delete(`log:${payload.instance}`);
+      return null;
+    },
+    'telemetry:history': async (payload) => this.telemetry.history(payload.seconds ?? 300),
+    'events:list': async (payload) => this.telemetry.events(payload.limit ?? 500),
+    'control:shutdown': async () => {
+      const shutdown = this.options.onShutdownRequest;
+      if (!shutdown) throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
+      if (this.state !== 'stopped') throw new StackStateError('stop the stack first with `scalelab down`');
+      setImmediate(shutdown);
+      return null;
+    },
+  };
+
+  private readonly follows = new Map<ClientContext, Map<string, () => void>>();
+
+  private async probe(): Promise<Probe[]> {
+    return [
+      await this.local.probe(),
+      { runtime: 'docker', available: false, reason: 'the Docker runtime is not part of this build yet', fix: 'use the local runtime' },
+      { runtime: 'kubernetes', available: false, reason: 'the Kubernetes runtime is not part of this build yet', fix: 'use the local runtime' },
+    ];
+  }
+
+  private async up(input: StackSpecInput): Promise<StackStatus> {
+    const spec = withDefaults(input);
+    if (spec.runtime !== 'local') throw new StackStateError(`the ${spec.runtime} runtime is not available in this build; use --runtime local`);
+    const onProgress = this.progress('stack:up');
+    const wasRunning = this.state === 'running';
+    this.state = wasRunning ? 'running' : 'starting';
+    const started = Date.now();
+    try {
+      const endpoints = await this.local.up(spec, onProgress);
+      this.state = 'running';
+      if (!wasRunning) {
+        const local = this.local;
+        this.telemetry.attach({
+          stack: spec.name,
+          instances: () => local.currentInstances(),
+          metricsUrl: (instance) => local.metricsUrl(instance),
+          takeBalancerSnapshot: () => local.takeBalancerSnapshot(),
+          redisUrl: () => endpoints.redisUrl,
+          databaseUrl: () => endpoints.databaseUrl,
+        });
+        this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${spec.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)} s` });
+      }
+      onProgress('every replica is ready', 1);
+      return this.status();
+    } catch (err) {
+      if (!wasRunning) {
+        this.state = 'stopping';
+        await this.local.down({ keepData: true }).catch(() => undefined);
+        this.state = 'stopped';
+      }
+      throw err;
+    }
+  }
+
+  private async down(purge: boolean, name: string | undefined): Promise<void> {
+    const onProgress = this.progress('stack:down');
+    const running = this.local.currentSpec();
+    if (running && name && name !== running.name) throw new StackStateError(`stack "${name}" is not the running one ("${running.name}")`);
+    if (this.state !== 'stopped') {
+      this.state = 'stopping';
+      await this.telemetry.detach();
+      try {
+        await this.local.down({ keepData: true }, onProgress);
+      } finally {
+        this.state = 'stopped';
+      }
+      this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${running?.name ?? name}" stopped` });
+    }
+    if (purge) await this.local.purge(stackDir(this.options.home, running?.name ?? name ?? 'default'), onProgress);
+    onProgress(purge ? 'stopped; data deleted' : 'stopped; data kept', 1);
+  }
+
+  private status(): StackStatus {
+    const spec = this.local.currentSpec() ?? null;
+    return {
+      state: this.state,
+      spec,
+      runtime: spec?.runtime ?? null,
+      instances: this.local.currentInstances(),
+      endpoints: spec ? { balancer: `http://127.0.0.1:${spec.port}`, dashboard: this.options.dashboardUrl ?? '' } : null,
+      sample: this.telemetry.latest(),
+    };
+  }
+}

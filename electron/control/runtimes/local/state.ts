@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { StackSpec } from '../../../contract.js';
+import type { RecordedProcess } from './leftovers.js';
+
+/** A replica as recorded, so a restarted control plane can adopt it. */
+export interface ReplicaRecord {
+  id: string;
+  service: 'api' | 'worker';
+  pid: number | undefined;
+  port: number;
+  restarts: number;
+  startedAt: number;
+}
+
+/**
+ * `SCALELAB_HOME/stacks/<name>/state.json`: what runs for a stack (pids, ports, the spec).
+ * No secrets: those are in secrets.json (0600).
+ */
+export interface LocalState {
+  version: 1;
+  spec: StackSpec;
+  /** The control plane supervising the stack. */
+  controlPid: number;
+  balancerPort: number;
+  postgres: { pid: number | undefined; port: number };
+  redis: { pid: number | undefined; port: number };
+  replicas: ReplicaRecord[];
+  watchdogPid: number | undefined;
+}
+
+/** Passwords and tokens the stack's processes share. */
+export interface Secrets {
+  postgresPassword: string;
+  adminToken: string;
+}
+
+export function stateFile(stateDir: string): string {
+  return path.join(stateDir, 'state.json');
+}
+
+export async function readState(stateDir: string): Promise<LocalState | undefined> {
+  try {
+    const state = JSON.parse(await readFile(stateFile(stateDir), 'utf8')) as LocalState;
+    return state.version === 1 ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes atomically, so a control plane killed mid-write leaves the previous state. */
+export async function writeState(stateDir: string, state: LocalState): Promise<void> {
+  const tmp = `${stateFile(stateDir)}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(state, null, 2));
+  await rename(tmp, stateFile(stateDir));
+}
+
+export async function removeState(stateDir: string): Promise<void> {
+  await rm(stateFile(stateDir), { force: true });
+}
+
+/** Every process the state records, by role. */
+export function recordedProcesses(state: LocalState): RecordedProcess[] {
+  const all: (RecordedProcess | undefined)[] = [
+    state.watchdogPid ? { role: 'watchdog', pid: state.watchdogPid } : undefined,
+    ...state.replicas.map((r) => (r.pid ? { role: r.service, pid: r.pid } : undefined)),
+    state.redis.pid ? { role: 'redis', pid: state.redis.pid } : undefined,
+    state.postgres.pid ? { role: 'postgres', pid: state.postgres.pid } : undefined,
+  ];
+  return all.filter((p): p is RecordedProcess => p !== undefined);
+}
+
+/** The stack's secrets, created on first use (mode 0600). */
+export async function loadSecrets(stateDir: string): Promise<Secrets> {
+  const file = path.join(stateDir, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as Secrets;
+  const secrets: Secrets = { postgresPassword: randomBytes(18).toString('base64url'), adminToken: randomBytes(24).toString('base64url') };
+  await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  await chmod(file, 0o600);
+  return secrets;
+}

@@ -1,0 +1,35 @@
+/**
+ * A stack's watchdog: a tiny detached process that stops the stack when its control plane is
+ * gone for good (killed, crashed) and no other control plane adopted it, so no orphan keeps a
+ * port or a data folder. The control plane touches `lease` every 2 s; when the lease is older
+ * than SCALELAB_WATCHDOG_MS (default 15 s), every recorded process is stopped.
+ *
+ * Usage: node watchdog.js <stateDir>
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { reapProcesses } from './leftovers.js';
+import { readState, recordedProcesses } from './state.js';
+
+const stateDir = process.argv[2];
+const staleMs = Number(process.env.SCALELAB_WATCHDOG_MS) || 15_000;
+
+async function tick(): Promise<void> {
+  if (!stateDir) process.exit(2);
+  const state = await readState(stateDir);
+  // The stack was stopped (state removed) or another watchdog took over.
+  if (!state || state.watchdogPid !== process.pid) process.exit(0);
+  let age: number;
+  try {
+    age = Date.now() - (await stat(path.join(stateDir, 'lease'))).mtimeMs;
+  } catch {
+    age = Infinity;
+  }
+  if (age < staleMs) return;
+  const stopped = await reapProcesses(recordedProcesses(state).filter((p) => p.role !== 'watchdog'));
+  console.log(`${new Date().toISOString()} control plane gone for ${Math.round(age / 1000)} s; stopped ${stopped.map((p) => p.role).join(', ') || 'nothing'}`);
+  process.exit(0);
+}
+
+process.on('SIGTERM', () => process.exit(0));
+setInterval(() => void tick().catch((err: unknown) => console.error(err)), 2_000);

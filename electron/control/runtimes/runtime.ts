@@ -1,0 +1,55 @@
+import type { Endpoints, Instance, Probe, ScalableService, StackSpec } from '../../contract.js';
+
+/** Reports one step of long work. */
+export type OnProgress = (message: string, fraction?: number) => void;
+
+/** How to hit one instance: kill (SIGKILL), stop (SIGTERM), pause (SIGSTOP), resume (SIGCONT). */
+export type SignalHow = 'kill' | 'stop' | 'pause' | 'resume';
+
+/** Per-instance resource use, as the runtime sees it. */
+export interface InstanceStats {
+  id: string;
+  cpu: number | null;
+  rssBytes: number | null;
+}
+
+/** Where a running stack's pieces answer, for telemetry. */
+export interface StackEndpoints {
+  /** The balancer in front of the api replicas. */
+  balancer: string;
+  redisUrl: string;
+  databaseUrl: string;
+}
+
+/**
+ * A place the stack runs: local processes, Docker or Kubernetes. Drivers are interchangeable
+ * behind this interface, the way ioredis puts its connectors behind one class.
+ */
+export interface Runtime {
+  readonly name: StackSpec['runtime'];
+  /** Usable here? If not, why and how to fix it. */
+  probe(): Promise<Probe>;
+  /** Starts the stack, or adopts what this runtime already runs for it. Idempotent. */
+  up(spec: StackSpec, onProgress: OnProgress): Promise<StackEndpoints>;
+  /** Stops everything; data is deleted only when `keepData` is false. */
+  down(opts: { keepData: boolean }, onProgress?: OnProgress): Promise<void>;
+  /** Sets a service's replica count and resolves once that many are ready. */
+  scale(service: ScalableService, replicas: number, onProgress?: OnProgress): Promise<void>;
+  instances(): Promise<Instance[]>;
+  /** Calls `onChange` whenever an instance appears, changes phase or goes; returns unsubscribe. */
+  watch(onChange: (instances: Instance[]) => void): () => void;
+  stats(): Promise<InstanceStats[]>;
+  kill(id: string, how: SignalHow): Promise<void>;
+  /** The last `lines` lines an instance wrote. */
+  logs(id: string, lines: number): Promise<string[]>;
+  /** Follows an instance's output; returns stop. */
+  follow(id: string, onLine: (line: string) => void): () => void;
+  /** The balancer's counts, for telemetry (undefined when the platform balances, e.g. a Service). */
+  takeBalancerSnapshot(): import('../balancer/stats.js').BalancerSnapshot | undefined;
+  /** /metrics URL of an api or worker instance, for telemetry. */
+  metricsUrl(instance: Instance): string | undefined;
+  /** Releases watchers and connections without stopping the stack. Safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+export type { Endpoints };

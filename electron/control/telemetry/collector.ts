@@ -1,0 +1,238 @@
+import type { Instance, InstanceSample, Sample } from '../../contract.js';
+import type { BalancerSnapshot } from '../balancer/stats.js';
+import { DbProbe, type DbFigures } from './db-probe.js';
+import { DeltaTracker, perSecond, type Delta } from './deltas.js';
+import { ProcessStats, type ProcessUsage } from './process-stats.js';
+import { RedisProbe, type QueueCounts, type RedisFigures } from './redis-probe.js';
+import { scrapeReplica, type ReplicaFigures } from './replica-metrics.js';
+import { attempt, within } from './time-box.js';
+import type { TelemetrySource } from './telemetry.js';
+
+/** Phases in which a replica can answer a scrape; the others would only spend the time box. */
+const SCRAPABLE = new Set(['starting', 'ready', 'terminating']);
+const NO_PERCENTILES = { p50: null, p95: null, p99: null };
+const REDIS_DOWN: RedisFigures = { up: false, memoryBytes: null, keys: null, opsPerSec: null };
+
+interface Scrape {
+  figures: ReplicaFigures;
+  t: number;
+}
+
+/** What one collection read, before it becomes a Sample. */
+interface Readings {
+  t: number;
+  instances: Instance[];
+  snapshot: BalancerSnapshot | undefined;
+  usage: Map<number, ProcessUsage>;
+  scrapes: Map<string, Scrape>;
+  redis: RedisFigures;
+  queue: QueueCounts | undefined;
+  db: DbFigures | undefined;
+  dbT: number;
+}
+
+/**
+ * Reads every source of one stack and turns the readings into a {@link Sample}. Each source is
+ * time-boxed on its own and reads raw counters only; deltas are computed after all of them
+ * settled, so a reading that arrives after its time box changes nothing.
+ */
+export class Collector {
+  private readonly processes = new ProcessStats();
+  private readonly deltas = new DeltaTracker();
+  private redis: RedisProbe | undefined;
+  private db: DbProbe | undefined;
+  private closed = false;
+  /** Balancer totals of the last snapshot, for the Prometheus exporter. */
+  balancerTotals: BalancerSnapshot['totals'] | undefined;
+
+  constructor(
+    private readonly source: TelemetrySource,
+    private readonly budgetMs: number,
+  ) {}
+
+  /** Name of the stack being read. */
+  get stack(): string {
+    return attempt(() => this.source.stack, '');
+  }
+
+  /** Collects one sample. Never throws: a broken source shows as down or null. */
+  async collect(): Promise<Sample> {
+    return this.toSample(await this.read());
+  }
+
+  private async read(): Promise<Readings> {
+    const t = Date.now();
+    this.deltas.beginTick(t);
+    const instances = attempt(() => this.source.instances(), []);
+    const snapshot = attempt(() => this.source.takeBalancerSnapshot(), undefined);
+    const redis = this.redisProbe();
+    const db = this.dbProbe();
+    const pids = instances.flatMap((i) => (i.pid === undefined ? [] : [i.pid]));
+    let dbT = t;
+    const [usage, scrapes, redisFigures, queue, dbFigures] = await Promise.all([
+      within(() => this.processes.read(pids), this.budgetMs, new Map<number, ProcessUsage>()),
+      this.scrapeAll(instances),
+      redis ? within(() => redis.info(), this.budgetMs, REDIS_DOWN) : REDIS_DOWN,
+      redis ? within(() => redis.queueCounts(), this.budgetMs, undefined) : undefined,
+      db ? within(() => db.read().finally(() => (dbT = Date.now())), this.budgetMs, undefined) : undefined,
+    ]);
+    return { t, instances, snapshot, usage, scrapes, redis: redisFigures, queue, db: dbFigures, dbT };
+  }
+
+  private async scrapeAll(instances: Instance[]): Promise<Map<string, Scrape>> {
+    const out = new Map<string, Scrape>();
+    await Promise.all(
+      instances.map(async (instance) => {
+        if ((instance.service !== 'api' && instance.service !== 'worker') || !SCRAPABLE.has(instance.phase)) return;
+        const url = attempt(() => this.source.metricsUrl(instance), undefined);
+        if (!url) return;
+        const figures = await within(() => scrapeReplica(url, this.budgetMs), this.budgetMs + 50, undefined);
+        if (figures) out.set(instance.id, { figures, t: Date.now() });
+      }),
+    );
+    return out;
+  }
+
+  /** The Redis probe for the source's current URL: the runtime may move Redis between ticks. */
+  private redisProbe(): RedisProbe | undefined {
+    const url = this.closed ? undefined : attempt(() => this.source.redisUrl(), undefined);
+    if (this.redis?.url !== url) {
+      void this.redis?.close();
+      this.redis = url ? new RedisProbe(url, { timeoutMs: this.budgetMs - 100 }) : undefined;
+    }
+    return this.redis;
+  }
+
+  private dbProbe(): DbProbe | undefined {
+    const url = this.closed ? undefined : attempt(() => this.source.databaseUrl(), undefined);
+    if (this.db?.url !== url) {
+      void this.db?.close();
+      this.db = url ? new DbProbe(url, { timeoutMs: this.budgetMs - 100 }) : undefined;
+    }
+    return this.db;
+  }
+
+  private toSample(r: Readings): Sample {
+    const { snapshot } = r;
+    if (snapshot) this.balancerTotals = snapshot.totals;
+    const seconds = snapshot && snapshot.intervalMs > 0 ? snapshot.intervalMs / 1000 : 1;
+    const rate = (n: number) => n / seconds;
+
+    const live = new Set(r.instances.map((i) => i.id));
+    this.deltas.retain((key) => key.startsWith('queue:') || key.startsWith('db:') || live.has(key.slice(0, key.indexOf(':'))));
+    let hits = 0;
+    let misses = 0;
+    let hitsPerSec = 0;
+    let missesPerSec = 0;
+    let completedPerSec = 0;
+    let failedPerSec = 0;
+    let workerScraped = false;
+    for (const instance of r.instances) {
+      const scrape = r.scrapes.get(instance.id);
+      if (!scrape) continue;
+      const observe = (name: string, value: number | undefined): Delta | undefined =>
+        value === undefined ? undefined : this.deltas.observe(`${instance.id}:${name}`, value, scrape.t, instance.startedAt);
+      if (instance.service === 'api') {
+        const h = observe('hits', scrape.figures.cacheHits);
+        const m = observe('misses', scrape.figures.cacheMisses);
+        hits += h?.delta ?? 0;
+        misses += m?.delta ?? 0;
+        hitsPerSec += perSecond(h);
+        missesPerSec += perSecond(m);
+      } else {
+        workerScraped = true;
+        completedPerSec += perSecond(observe('completed', scrape.figures.jobsCompleted));
+        failedPerSec += perSecond(observe('failed', scrape.figures.jobsFailed));
+      }
+    }
+    if (r.queue) {
+      // Trimmed by removeOnComplete/removeOnFail, so a drop is not a reset here.
+      const completed = this.deltas.observe('queue:completed', r.queue.completed, r.t, undefined, true);
+      const failed = this.deltas.observe('queue:failed', r.queue.failed, r.t, undefined, true);
+      if (!workerScraped) {
+        completedPerSec = perSecond(completed);
+        failedPerSec = perSecond(failed);
+      }
+    }
+    const commits = r.db ? this.deltas.observe('db:commits', r.db.commits, r.dbT) : undefined;
+    const rollbacks = r.db ? this.deltas.observe('db:rollbacks', r.db.rollbacks, r.dbT) : undefined;
+
+    const instances = r.instances.map((instance) => this.instanceSample(instance, r, rate));
+    const api = r.instances.filter((i) => i.service === 'api');
+    return {
+      t: r.t,
+      stack: this.stack,
+      traffic: {
+        rps: snapshot ? rate(snapshot.requests) : 0,
+        errorsPerSec: snapshot ? rate(snapshot.status['5xx']) : 0,
+        status: {
+          '2xx': snapshot ? rate(snapshot.status['2xx']) : 0,
+          '3xx': snapshot ? rate(snapshot.status['3xx']) : 0,
+          '4xx': snapshot ? rate(snapshot.status['4xx']) : 0,
+          '5xx': snapshot ? rate(snapshot.status['5xx']) : 0,
+        },
+        proxyErrorsPerSec: snapshot ? rate(snapshot.proxyErrors) : 0,
+        inFlight: snapshot?.inFlight ?? 0,
+        ...(snapshot?.latency ?? NO_PERCENTILES),
+      },
+      instances,
+      replicas: { api: api.length, apiReady: api.filter((i) => i.phase === 'ready').length, worker: r.instances.filter((i) => i.service === 'worker').length },
+      cache: {
+        ...r.redis,
+        hitsPerSec: round(hitsPerSec),
+        missesPerSec: round(missesPerSec),
+        hitRate: hits + misses > 0 ? hits / (hits + misses) : null,
+      },
+      queue: {
+        up: r.queue !== undefined,
+        waiting: r.queue?.waiting ?? 0,
+        active: r.queue?.active ?? 0,
+        delayed: r.queue?.delayed ?? 0,
+        failed: r.queue?.failed ?? 0,
+        completedPerSec: round(completedPerSec),
+        failedPerSec: round(failedPerSec),
+      },
+      db: {
+        up: r.db !== undefined,
+        connections: r.db?.connections ?? null,
+        commitsPerSec: r.db ? round(perSecond(commits)) : null,
+        rollbacksPerSec: r.db ? round(perSecond(rollbacks)) : null,
+      },
+      autoscaler: null,
+    };
+  }
+
+  private instanceSample(instance: Instance, r: Readings, rate: (n: number) => number): InstanceSample {
+    const usage = instance.pid === undefined ? undefined : r.usage.get(instance.pid);
+    const scraped = r.scrapes.get(instance.id)?.figures;
+    // Only api replicas sit behind the balancer; with no balancer their traffic is unknown.
+    const upstream = instance.service === 'api' && r.snapshot ? (r.snapshot.upstreams[instance.id] ?? { requests: 0, errors: 0, inFlight: 0, latency: NO_PERCENTILES }) : undefined;
+    return {
+      id: instance.id,
+      service: instance.service,
+      phase: instance.phase,
+      ready: instance.phase === 'ready',
+      restarts: instance.restarts,
+      cpu: usage?.cpu ?? null,
+      rssBytes: usage?.rssBytes ?? null,
+      rps: upstream ? round(rate(upstream.requests)) : null,
+      errorsPerSec: upstream ? round(rate(upstream.errors)) : null,
+      inFlight: upstream?.inFlight ?? scraped?.inFlight ?? null,
+      eventLoopLagMs: scraped?.eventLoopLagMs ?? null,
+      ...(upstream?.latency ?? NO_PERCENTILES),
+    };
+  }
+
+  /** Closes the Redis and PostgreSQL connections, both even if one fails. Safe to call twice. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const [redis, db] = [this.redis, this.db];
+    this.redis = undefined;
+    this.db = undefined;
+    await Promise.allSettled([redis?.close(), db?.close()]);
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
