@@ -133,14 +133,16 @@ async function serve(port: number, open: boolean, detached: boolean): Promise<vo
   const controlPlane = new ControlPlane({ home, onShutdownRequest: detached ? () => void stop('shutdown requested') : undefined });
   const headless = await startHeadless({ controlPlane, port });
   controlPlane.dashboardUrl = headless.dashboardUrl;
-  await writeControlFile(home, { pid: process.pid, url: headless.url, token: headless.token, startedAt: Date.now() });
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   console.log(`ScaleLab control plane (pid ${process.pid}) for ${home}`);
-  console.log(`  Dashboard  ${headless.dashboardUrl}`);
-  console.log(`  Metrics    ${headless.url}/metrics (send the token as a Bearer header)`);
+  // Adopt a stack a killed control plane left running before clients are told where we are,
+  // so their first command already sees it.
   const adopted = await controlPlane.adoptOrphans();
   if (adopted) console.log(`adopted the running stack "${adopted}"`);
+  await writeControlFile(home, { pid: process.pid, url: headless.url, token: headless.token, startedAt: Date.now() });
+  console.log(`  Dashboard  ${headless.dashboardUrl}`);
+  console.log(`  Metrics    ${headless.url}/metrics (send the token as a Bearer header)`);
   if (open) openInBrowser(headless.dashboardUrl);
   if (!detached) console.log('Press Ctrl-C to stop.');
 }

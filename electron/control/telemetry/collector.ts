@@ -13,28 +13,26 @@ const SCRAPABLE = new Set(['starting', 'ready', 'terminating']);
 const NO_PERCENTILES = { p50: null, p95: null, p99: null };
 const REDIS_DOWN: RedisFigures = { up: false, memoryBytes: null, keys: null, opsPerSec: null };
 
-interface Scrape {
-  figures: ReplicaFigures;
-  t: number;
-}
-
 /** What one collection read, before it becomes a Sample. */
 interface Readings {
   t: number;
   instances: Instance[];
   snapshot: BalancerSnapshot | undefined;
   usage: Map<number, ProcessUsage>;
-  scrapes: Map<string, Scrape>;
+  scrapes: Map<string, ReplicaFigures>;
   redis: RedisFigures;
   queue: QueueCounts | undefined;
   db: DbFigures | undefined;
-  dbT: number;
 }
 
 /**
  * Reads every source of one stack and turns the readings into a {@link Sample}. Each source is
  * time-boxed on its own and reads raw counters only; deltas are computed after all of them
  * settled, so a reading that arrives after its time box changes nothing.
+ *
+ * Every reading of a tick is dated at the tick's start, when all of them were asked for: dating a
+ * slow scrape by when it finished would shrink the next interval and inflate its rates, so rates
+ * would no longer add up to the counts between samples.
  */
 export class Collector {
   private readonly processes = new ProcessStats();
@@ -68,26 +66,25 @@ export class Collector {
     const redis = this.redisProbe();
     const db = this.dbProbe();
     const pids = instances.flatMap((i) => (i.pid === undefined ? [] : [i.pid]));
-    let dbT = t;
     const [usage, scrapes, redisFigures, queue, dbFigures] = await Promise.all([
       within(() => this.processes.read(pids), this.budgetMs, new Map<number, ProcessUsage>()),
       this.scrapeAll(instances),
       redis ? within(() => redis.info(), this.budgetMs, REDIS_DOWN) : REDIS_DOWN,
       redis ? within(() => redis.queueCounts(), this.budgetMs, undefined) : undefined,
-      db ? within(() => db.read().finally(() => (dbT = Date.now())), this.budgetMs, undefined) : undefined,
+      db ? within(() => db.read(), this.budgetMs, undefined) : undefined,
     ]);
-    return { t, instances, snapshot, usage, scrapes, redis: redisFigures, queue, db: dbFigures, dbT };
+    return { t, instances, snapshot, usage, scrapes, redis: redisFigures, queue, db: dbFigures };
   }
 
-  private async scrapeAll(instances: Instance[]): Promise<Map<string, Scrape>> {
-    const out = new Map<string, Scrape>();
+  private async scrapeAll(instances: Instance[]): Promise<Map<string, ReplicaFigures>> {
+    const out = new Map<string, ReplicaFigures>();
     await Promise.all(
       instances.map(async (instance) => {
         if ((instance.service !== 'api' && instance.service !== 'worker') || !SCRAPABLE.has(instance.phase)) return;
         const url = attempt(() => this.source.metricsUrl(instance), undefined);
         if (!url) return;
         const figures = await within(() => scrapeReplica(url, this.budgetMs), this.budgetMs + 50, undefined);
-        if (figures) out.set(instance.id, { figures, t: Date.now() });
+        if (figures) out.set(instance.id, figures);
       }),
     );
     return out;
@@ -131,18 +128,18 @@ export class Collector {
       const scrape = r.scrapes.get(instance.id);
       if (!scrape) continue;
       const observe = (name: string, value: number | undefined): Delta | undefined =>
-        value === undefined ? undefined : this.deltas.observe(`${instance.id}:${name}`, value, scrape.t, instance.startedAt);
+        value === undefined ? undefined : this.deltas.observe(`${instance.id}:${name}`, value, r.t, instance.startedAt);
       if (instance.service === 'api') {
-        const h = observe('hits', scrape.figures.cacheHits);
-        const m = observe('misses', scrape.figures.cacheMisses);
+        const h = observe('hits', scrape.cacheHits);
+        const m = observe('misses', scrape.cacheMisses);
         hits += h?.delta ?? 0;
         misses += m?.delta ?? 0;
         hitsPerSec += perSecond(h);
         missesPerSec += perSecond(m);
       } else {
         workerScraped = true;
-        completedPerSec += perSecond(observe('completed', scrape.figures.jobsCompleted));
-        failedPerSec += perSecond(observe('failed', scrape.figures.jobsFailed));
+        completedPerSec += perSecond(observe('completed', scrape.jobsCompleted));
+        failedPerSec += perSecond(observe('failed', scrape.jobsFailed));
       }
     }
     if (r.queue) {
@@ -154,8 +151,8 @@ export class Collector {
         failedPerSec = perSecond(failed);
       }
     }
-    const commits = r.db ? this.deltas.observe('db:commits', r.db.commits, r.dbT) : undefined;
-    const rollbacks = r.db ? this.deltas.observe('db:rollbacks', r.db.rollbacks, r.dbT) : undefined;
+    const commits = r.db ? this.deltas.observe('db:commits', r.db.commits, r.t) : undefined;
+    const rollbacks = r.db ? this.deltas.observe('db:rollbacks', r.db.rollbacks, r.t) : undefined;
 
     const instances = r.instances.map((instance) => this.instanceSample(instance, r, rate));
     const api = r.instances.filter((i) => i.service === 'api');
@@ -204,7 +201,7 @@ export class Collector {
 
   private instanceSample(instance: Instance, r: Readings, rate: (n: number) => number): InstanceSample {
     const usage = instance.pid === undefined ? undefined : r.usage.get(instance.pid);
-    const scraped = r.scrapes.get(instance.id)?.figures;
+    const scraped = r.scrapes.get(instance.id);
     // Only api replicas sit behind the balancer; with no balancer their traffic is unknown.
     const upstream = instance.service === 'api' && r.snapshot ? (r.snapshot.upstreams[instance.id] ?? { requests: 0, errors: 0, inFlight: 0, latency: NO_PERCENTILES }) : undefined;
     return {

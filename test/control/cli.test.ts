@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlFile } from '../../electron/control/control-file.js';
+import { isAlive } from '../../electron/control/runtimes/local/adopted-process.js';
+import { freePort } from '../../electron/control/runtimes/local/ports.js';
+import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
+import type { LocalState } from '../../electron/control/runtimes/local/state.js';
+import { eventually } from '../backend/support/api.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+let home: string;
+
+interface StatusJson {
+  runtime: string;
+  instances: { id: string; service: string; phase: string; restarts: number; pid?: number }[];
+  endpoints: { balancer: string; dashboard: string } | null;
+  sample: { traffic: { rps: number } } | null;
+}
+
+/** Runs `scalelab …` through the package's bin, as `npx scalelab` does. */
+async function scalelab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['electron/scalelab.mjs', ...args], { cwd: root, env: { ...process.env, SCALELAB_HOME: home }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function controlFile(): Promise<ControlFile> {
+  return JSON.parse(await readFile(path.join(home, 'control.json'), 'utf8')) as ControlFile;
+}
+
+async function state(): Promise<LocalState> {
+  return JSON.parse(await readFile(path.join(home, 'stacks', 'clitest', 'state.json'), 'utf8')) as LocalState;
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-cli-'));
+});
+afterAll(async () => {
+  await scalelab('down', '--purge', '--name', 'clitest');
+  await rm(postgresDataDir(path.join(home, 'stacks', 'clitest', 'postgres')), { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('scalelab CLI', () => {
+  it('rejects bad arguments with exit code 2 and says what to do', async () => {
+    const bad = await scalelab('up', '--api', 'lots');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--api must be a whole number from 1 to 20');
+    const unknown = await scalelab('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('up starts a control plane in the background and returns once every replica is ready', async () => {
+    const port = await freePort();
+    const up = await scalelab('up', '--name', 'clitest', '--api', '2', '--port', String(port), '--json');
+    expect(up.code, up.stderr).toBe(0);
+    const status = JSON.parse(up.stdout) as StatusJson;
+    expect(status.runtime).toBe('local');
+    expect(status.instances.filter((i) => i.service === 'api' && i.phase === 'ready')).toHaveLength(2);
+    expect(status.endpoints?.balancer).toBe(`http://127.0.0.1:${port}`);
+    expect(status.endpoints?.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+    expect(up.stderr).toContain('api-2 is ready');
+    // control.json: mode 0600, and its token opens the dashboard.
+    expect((await stat(path.join(home, 'control.json'))).mode & 0o777).toBe(0o600);
+    expect((await fetch(status.endpoints!.dashboard)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Cli', email: 'cli@example.com' }) })).status).toBe(201);
+  });
+
+  it('status prints the instance table and the latest sample', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const status = await scalelab('status');
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/ID\s+SERVICE\s+PHASE\s+RESTARTS\s+CPU %\s+RSS MiB\s+RPS/);
+    expect(status.stdout).toMatch(/api-1\s+api\s+ready/);
+    expect(status.stdout).toMatch(/Database up/);
+  });
+
+  it('scale api 4 waits until four are ready', async () => {
+    const scaled = await scalelab('scale', 'api', '4', '--json');
+    expect(scaled.code, scaled.stderr).toBe(0);
+    const status = JSON.parse(scaled.stdout) as StatusJson;
+    expect(status.instances.filter((i) => i.service === 'api' && i.phase === 'ready')).toHaveLength(4);
+  });
+
+  it('logs prints an instance output', async () => {
+    const logs = await scalelab('logs', 'api-1', '--lines', '5');
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('"name":"api"');
+    const missing = await scalelab('logs', 'api-99');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no instance "api-99"');
+  });
+
+  it('a new control plane adopts the stack after the old one is killed with SIGKILL', async () => {
+    const old = await controlFile();
+    const before = await state();
+    process.kill(old.pid, 'SIGKILL');
+    await eventually('old control plane gone', async () => !isAlive(old.pid));
+    const status = await scalelab('status', '--json');
+    expect(status.code, status.stderr).toBe(0);
+    const adopted = JSON.parse(status.stdout) as StatusJson;
+    const now = await controlFile();
+    expect(now.pid).not.toBe(old.pid);
+    // Same processes, now supervised by the new control plane.
+    const apiPids = (s: { replicas: { service: string; pid?: number }[] }) => s.replicas.filter((r) => r.service === 'api').map((r) => r.pid).sort();
+    expect(adopted.instances.filter((i) => i.service === 'api').map((i) => i.pid).sort()).toEqual(apiPids(before));
+    expect(adopted.instances.find((i) => i.id === 'postgres')?.pid).toBe(before.postgres.pid);
+    expect(adopted.endpoints?.balancer).toBe(`http://127.0.0.1:${before.balancerPort}`);
+    await eventually('balancer serves again', async () => (await fetch(`http://127.0.0.1:${before.balancerPort}/users/1`)).status === 200);
+  });
+
+  it('down leaves no ScaleLab process behind', async () => {
+    const control = await controlFile();
+    const recorded = await state();
+    const pids = [control.pid, recorded.postgres.pid, recorded.redis.pid, recorded.watchdogPid, ...recorded.replicas.map((r) => r.pid)].filter((p): p is number => p !== undefined);
+    expect(pids.length).toBeGreaterThanOrEqual(8);
+    const down = await scalelab('down');
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain('data is kept');
+    await eventually('every ScaleLab process gone', async () => pids.every((p) => !isAlive(p)), 15_000);
+  });
+});
