@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Agent } from 'undici';
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../electron/contract.js';
 import { isAlive } from '../../electron/control/runtimes/local/adopted-process.js';
@@ -35,15 +35,15 @@ function steadyTraffic(concurrency: number) {
     for (let i = 0; running; i += 1) {
       const post = i % 5 === 0;
       try {
-        const response = await fetch(post ? `${balancer}/users` : `${balancer}/users/1`, {
+        const response = await request(post ? `${balancer}/users` : `${balancer}/users/1`, {
           method: post ? 'POST' : 'GET',
           headers: post ? { 'content-type': 'application/json' } : {},
           body: post ? JSON.stringify({ name: 'Load', email: `load-${n}-${i}-${Date.now()}@example.com` }) : undefined,
           dispatcher,
-        } as RequestInit);
-        await response.arrayBuffer();
-        if (response.status === 200 || response.status === 201) ok += 1;
-        else failures.push(`${post ? 'POST' : 'GET'} ${response.status}`);
+        });
+        await response.body.arrayBuffer();
+        if (response.statusCode === 200 || response.statusCode === 201) ok += 1;
+        else failures.push(`${post ? 'POST' : 'GET'} ${response.statusCode}`);
       } catch (err) {
         failures.push(`${post ? 'POST' : 'GET'} ${(err as Error).message}`);
       }
