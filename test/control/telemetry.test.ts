@@ -177,7 +177,7 @@ describe('telemetry bookkeeping', () => {
       const gaps = seen.slice(1).map((x, i) => x.t - seen[i]!.t);
       for (const gap of gaps) {
         expect(gap).toBeGreaterThanOrEqual(180);
-        expect(gap).toBeLessThan(1_000);
+        expect(gap).toBeLessThan(1_500);
       }
     } finally {
       await telemetry.close();
@@ -188,14 +188,16 @@ describe('telemetry bookkeeping', () => {
   it('turns a balancer snapshot into rates per second', async () => {
     const stats = new BalancerStats();
     const telemetry = new Telemetry({ intervalMs: 60_000 });
+    const before = Date.now();
     await attachSettled(telemetry, source({ instances: () => [instance('api-1', 'api', process.pid, 0)], takeBalancerSnapshot: () => stats.take(0, new Map([['api-1', 0]])) }));
     const started = Date.now();
     for (let i = 0; i < 40; i++) stats.record(i < 30 ? 200 : 503, 2_000, i < 36 ? 'api-1' : undefined, i >= 36);
-    await sleep(400);
-    while (Date.now() - started < 500); // 100 ms of busy cpu for "api-1" (this process) to show
+    await sleep(300);
+    const busy = Date.now();
+    while (Date.now() - busy < 200); // cpu for "api-1" (this process) to show
     const s = await telemetry.sampleNow();
-    const seconds = (Date.now() - started) / 1000;
-    expect(s.traffic.rps).toBeGreaterThan(40 / (seconds + 0.1));
+    // The snapshot's interval lies between the 0.5 s waited and the whole test's time.
+    expect(s.traffic.rps).toBeGreaterThanOrEqual(40 / ((Date.now() - before) / 1000));
     expect(s.traffic.rps).toBeLessThanOrEqual(40 / 0.5);
     expect(s.traffic.errorsPerSec / s.traffic.rps).toBeCloseTo(10 / 40);
     expect(s.traffic.proxyErrorsPerSec / s.traffic.rps).toBeCloseTo(4 / 40);
@@ -278,16 +280,15 @@ describe('telemetry of a real stack', () => {
   it('reports cache hits and hit rate, replica cpu/rss/lag, Redis and PostgreSQL figures', async () => {
     const created = await call(`${api.url}/users`, 'POST', { name: 'Tele', email: 'tele@example.com' });
     expect(created.status).toBe(201);
-    const started = Date.now();
+    const previous = telemetry.latest()!;
     for (let i = 0; i < 20; i++) expect((await fetch(`${api.url}/users/${created.body.id}`)).status).toBe(200);
     const s = await telemetry.sampleNow();
-    const seconds = (Date.now() - started) / 1000;
 
     // The first read misses, the other 19 hit.
     expect(s.cache.hitRate).toBeCloseTo(19 / 20, 5);
-    expect(s.cache.hitsPerSec).toBeGreaterThan(0);
-    expect(s.cache.hitsPerSec).toBeGreaterThanOrEqual(19 / (seconds + 2));
-    expect(s.cache.missesPerSec).toBeGreaterThan(0);
+    // Per second of real time between the two samples.
+    expect(s.cache.hitsPerSec).toBeCloseTo(19 / ((s.t - previous.t) / 1000), 1);
+    expect(s.cache.missesPerSec).toBeCloseTo(1 / ((s.t - previous.t) / 1000), 1);
     expect(s.cache.up).toBe(true);
     expect(s.cache.keys).toBeGreaterThanOrEqual(1);
     expect(s.cache.memoryBytes).toBeGreaterThan(100_000);

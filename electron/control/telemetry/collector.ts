@@ -90,12 +90,19 @@ export class Collector {
     return out;
   }
 
+  /** Connection and command timeout of Redis and PostgreSQL: inside the time box, so they end on their own. */
+  private get storeTimeoutMs(): number {
+    return Math.max(100, this.budgetMs - 100);
+  }
+
   /** The Redis probe for the source's current URL: the runtime may move Redis between ticks. */
   private redisProbe(): RedisProbe | undefined {
     const url = this.closed ? undefined : attempt(() => this.source.redisUrl(), undefined);
     if (this.redis?.url !== url) {
       void this.redis?.close();
-      this.redis = url ? new RedisProbe(url, { timeoutMs: this.budgetMs - 100 }) : undefined;
+      this.redis = url ? new RedisProbe(url, { timeoutMs: this.storeTimeoutMs }) : undefined;
+      // Another Redis has other counts: its first reading is a baseline, not a drop.
+      this.deltas.retain((key) => !key.startsWith('queue:'));
     }
     return this.redis;
   }
@@ -104,7 +111,8 @@ export class Collector {
     const url = this.closed ? undefined : attempt(() => this.source.databaseUrl(), undefined);
     if (this.db?.url !== url) {
       void this.db?.close();
-      this.db = url ? new DbProbe(url, { timeoutMs: this.budgetMs - 100 }) : undefined;
+      this.db = url ? new DbProbe(url, { timeoutMs: this.storeTimeoutMs }) : undefined;
+      this.deltas.retain((key) => !key.startsWith('db:'));
     }
     return this.db;
   }
