@@ -8,7 +8,7 @@ export const STATUS_PAGE = `<!doctype html>
 <style>
  body{font:16px/1.4 system-ui,sans-serif;margin:24px;background:#0f1419;color:#e6e6e6}
  h1{font-size:22px;margin:0 0 4px} .muted{color:#9aa5b1} table{border-collapse:collapse;margin-top:16px;min-width:640px}
- th,td{text-align:left;padding:6px 14px;border-bottom:1px solid #26313d} th{color:#9aa5b1;font-weight:600}
+ th,td{text-align:left;padding:6px 14px;border-bottom:1px solid #26313d} th{color:#9aa5b1;font-weight:600} th:nth-child(n+4){text-align:right}
  td.num{text-align:right;font-variant-numeric:tabular-nums} .ready{color:#4cc38a} .starting,.terminating{color:#f5a524} .crashed,.stopped{color:#f31260} .paused{color:#7828c8}
  .figures{display:flex;gap:28px;margin-top:16px;flex-wrap:wrap} .figure b{display:block;font-size:26px;font-variant-numeric:tabular-nums}
 </style></head>
