@@ -33,8 +33,10 @@ import { LocalRedis } from '../electron/control/runtimes/local/redis.js';
 import { restartDelay } from '../electron/control/runtimes/local/replica.js';
 import { loadSecrets, type Secrets } from '../electron/control/runtimes/local/state.js';
 import type { StackEndpoints } from '../electron/control/runtimes/runtime.js';
-import { sleep, startBare, stopBare, waitAnswering, type BareProcess } from './lib/bare.js';
+import { sleep, startBare, stopBare, waitAnswering, type BareProcess, type StartBareOptions } from './lib/bare.js';
 import { controlCase, controlMarkdown, controlTable, median, samplesTable, type ControlCase, type ControlReport, type KillSample, type TimelineStep } from './lib/control-report.js';
+import { cpuMark, cpuSince, waitQuiet } from './lib/quiet.js';
+import { loadBackendProcess } from './lib/stack.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -48,6 +50,10 @@ const SCALE_FROM = 1;
 const SCALE_TO = 10;
 /** replica.ts: a run that stayed up this long resets the backoff (STABLE_MS, not exported). */
 const STABLE_MS = 60_000;
+/** Other work (% of one core) below which a sample starts, as backend.ts's NOISY_OTHER_CPU. */
+const QUIET_OTHER_CPU = 25;
+/** Longest wait for that quiet before a sample starts anyway. */
+const QUIET_MAX_WAIT_MS = 20_000;
 
 const repeats = (() => {
   const raw = process.env.BENCH_REPEATS;
@@ -99,9 +105,9 @@ function replicaEnv(databaseUrl: string, redisUrl: string, secrets: Secrets, spe
 
 let bareCount = 0;
 /** Spawns bare processes together and resolves once every one answers; they keep running. */
-async function startAllBare(programs: Array<'api' | 'worker'>, env: Record<string, string>): Promise<BareProcess[]> {
+async function startAllBare(programs: Array<'api' | 'worker'>, env: Record<string, string>, spawn?: StartBareOptions['spawn']): Promise<BareProcess[]> {
   const ports = await Promise.all(programs.map(() => freePort()));
-  const processes = programs.map((program, i) => startBare({ program, id: `floor-${program}-${++bareCount}`, port: ports[i]!, env, logsDir: floorLogs }));
+  const processes = programs.map((program, i) => startBare({ program, id: `floor-${program}-${++bareCount}`, port: ports[i]!, env, logsDir: floorLogs, spawn }));
   for (const p of processes) bareLive.add(p);
   await Promise.all(processes.map((p) => waitAnswering(p, POLL_MS)));
   return processes;
@@ -112,8 +118,44 @@ async function stopAllBare(processes: BareProcess[]): Promise<void> {
   for (const p of processes) bareLive.delete(p);
 }
 
+/** What one timed operation returns: its duration, and what to do once the clock and CPU marks stopped. */
+interface Run {
+  ms: number;
+  after?: () => Promise<unknown>;
+}
+
+/** A sample: duration and the CPU other work used meanwhile (% of one core). */
+interface Sample {
+  ms: number;
+  other: number;
+}
+
+let quietWaitMs = 0;
+let quietGaveUp = 0;
+
+/** Waits for a quiet machine (bounded), then runs `fn` between two CPU marks. */
+async function sample(fn: () => Promise<Run>): Promise<Sample> {
+  const quiet = await waitQuiet(QUIET_OTHER_CPU, QUIET_MAX_WAIT_MS);
+  quietWaitMs += quiet.waitedMs;
+  if (quiet.other >= QUIET_OTHER_CPU) quietGaveUp += 1;
+  const before = await cpuMark();
+  const run = await fn();
+  const { other } = cpuSince(before, await cpuMark());
+  await run.after?.();
+  return { ms: run.ms, other };
+}
+
+/** Bare processes started together, timed until all answer, stopped after the sample. */
+function bareRun(programs: Array<'api' | 'worker'>, env: Record<string, string>, spawn?: StartBareOptions['spawn']): () => Promise<Run> {
+  return async () => {
+    const t0 = performance.now();
+    const processes = await startAllBare(programs, env, spawn);
+    return { ms: performance.now() - t0, after: () => stopAllBare(processes) };
+  };
+}
+
 /** Floor of a warm `up`: the stores on the stack's own data, then the replicas' processes, bare. */
-async function floorUp(secrets: Secrets, spec: StackSpec): Promise<number> {
+async function floorUp(secrets: Secrets, spec: StackSpec): Promise<Run> {
   const t0 = performance.now();
   const postgres = new LocalPostgres({ dataDir: postgresDataDir(path.join(dir, 'postgres')), port: await freePort(), password: secrets.postgresPassword, logFile: path.join(floorLogs, 'postgres.log') });
   const redis = new LocalRedis({ port: await freePort(), dir: path.join(floorLogs, 'redis'), logFile: path.join(floorLogs, 'redis.log') });
@@ -122,15 +164,18 @@ async function floorUp(secrets: Secrets, spec: StackSpec): Promise<number> {
     await postgres.stop();
   };
   cleanups.push(stores);
-  let processes: BareProcess[] = [];
+  const stop = async () => {
+    await stopAllBare([...bareLive]);
+    await stores();
+  };
   try {
     await Promise.all([postgres.start(), redis.start()]);
     const programs = [...Array<'api'>(spec.replicas.api).fill('api'), ...Array<'worker'>(spec.replicas.worker).fill('worker')];
-    processes = await startAllBare(programs, replicaEnv(postgres.url(DATABASE), redis.url, secrets, spec));
-    return performance.now() - t0;
-  } finally {
-    await stopAllBare(processes.length ? processes : [...bareLive]);
-    await stores();
+    await startAllBare(programs, replicaEnv(postgres.url(DATABASE), redis.url, secrets, spec));
+    return { ms: performance.now() - t0, after: stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }
 
@@ -187,6 +232,12 @@ function backoffTracker(): (ageMs: number) => number {
   };
 }
 
+const show = (x: Sample) => `${Math.round(x.ms)} ms (other ${x.other}%)`;
+
+function samples(list: Sample[]): { samplesMs: number[]; otherCpu: number[] } {
+  return { samplesMs: list.map((x) => x.ms), otherCpu: list.map((x) => x.other) };
+}
+
 function commandLine(): string {
   const { command, args, cwd } = backendCommand('api');
   const shown = args.map((a) => (path.isAbsolute(a) ? path.relative(cwd, a) : a));
@@ -217,60 +268,76 @@ async function main(): Promise<void> {
   say(`  cold up: ${Math.round(cold.ms)} ms`);
   await runtime!.down({ keepData: true });
   const secrets = await loadSecrets(dir);
-  const upSamples: number[] = [];
-  const upFloor: number[] = [];
+  const up: Sample[] = [];
+  const upFloor: Sample[] = [];
   const timelines: TimelineStep[][] = [];
   for (let i = 0; i < repeats; i += 1) {
-    upFloor.push(await floorUp(secrets, upSpec));
-    const warm = await timedUp(upSpec);
-    upSamples.push(warm.ms);
-    timelines.push(warm.timeline);
-    await runtime!.down({ keepData: true });
-    say(`  up warm ${i + 1}/${repeats}: ${Math.round(warm.ms)} ms (floor ${Math.round(upFloor[i]!)} ms)`);
+    upFloor.push(await sample(() => floorUp(secrets, upSpec)));
+    up.push(
+      await sample(async () => {
+        const warm = await timedUp(upSpec);
+        timelines.push(warm.timeline);
+        return { ms: warm.ms, after: () => runtime!.down({ keepData: true }) };
+      }),
+    );
+    say(`  up warm ${i + 1}/${repeats}: ${show(up[i]!)} (floor ${show(upFloor[i]!)})`);
   }
-  const upMedian = median(upSamples);
-  const upTimeline = timelines[upSamples.reduce((best, v, i) => (Math.abs(v - upMedian) < Math.abs(upSamples[best]! - upMedian) ? i : best), 0)]!;
+  const upMedian = median(up.map((x) => x.ms));
+  const upTimeline = timelines[up.reduce((best, x, i) => (Math.abs(x.ms - upMedian) < Math.abs(up[best]!.ms - upMedian) ? i : best), 0)]!;
 
   // 2. scale api 1 → 10
   const scaleSpec = withDefaults({ name: STACK, replicas: { api: SCALE_FROM, worker: 1 } });
   say(`up at api=${SCALE_FROM} for the scaling and kill measurements`);
   const { endpoints } = await timedUp(scaleSpec);
   const env = replicaEnv(endpoints.databaseUrl, endpoints.redisUrl, secrets, scaleSpec);
-  const scaleSamples: number[] = [];
-  const scaleFloor: number[] = [];
+  const scale: Sample[] = [];
+  const scaleFloor: Sample[] = [];
   const scaleDown: number[] = [];
   for (let i = 0; i < repeats; i += 1) {
-    let t0 = performance.now();
-    const bare = await startAllBare(Array<'api'>(SCALE_TO - SCALE_FROM).fill('api'), env);
-    scaleFloor.push(performance.now() - t0);
-    await stopAllBare(bare);
-    t0 = performance.now();
-    await runtime!.scale('api', SCALE_TO);
-    scaleSamples.push(performance.now() - t0);
-    await expectReady(SCALE_TO, 1);
-    t0 = performance.now();
-    await runtime!.scale('api', SCALE_FROM);
-    scaleDown.push(performance.now() - t0);
-    say(`  scale ${SCALE_FROM} → ${SCALE_TO} ${i + 1}/${repeats}: ${Math.round(scaleSamples[i]!)} ms (floor ${Math.round(scaleFloor[i]!)} ms; back to ${SCALE_FROM} in ${Math.round(scaleDown[i]!)} ms)`);
+    scaleFloor.push(await sample(bareRun(Array<'api'>(SCALE_TO - SCALE_FROM).fill('api'), env)));
+    scale.push(
+      await sample(async () => {
+        const t0 = performance.now();
+        await runtime!.scale('api', SCALE_TO);
+        const ms = performance.now() - t0;
+        return {
+          ms,
+          after: async () => {
+            await expectReady(SCALE_TO, 1);
+            const t1 = performance.now();
+            await runtime!.scale('api', SCALE_FROM);
+            scaleDown.push(performance.now() - t1);
+          },
+        };
+      }),
+    );
+    say(`  scale ${SCALE_FROM} → ${SCALE_TO} ${i + 1}/${repeats}: ${show(scale[i]!)} (floor ${show(scaleFloor[i]!)}; back to ${SCALE_FROM} in ${Math.round(scaleDown[i]!)} ms)`);
   }
 
   // 3. kill → ready. Each sample kills a replica started moments before, once: its first crash,
   // so every sample waits the same backoff. Killing one replica again and again doubles it.
-  const killSamples: number[] = [];
-  const killFloor: number[] = [];
+  const kill: Sample[] = [];
+  const killFloor: Sample[] = [];
   const killBackoffs: number[] = [];
   const fresh = `api-${SCALE_FROM + 1}`;
   for (let i = 0; i < repeats; i += 1) {
-    const t0 = performance.now();
-    const bare = await startAllBare(['api'], env);
-    killFloor.push(performance.now() - t0);
-    await stopAllBare(bare);
+    killFloor.push(await sample(bareRun(['api'], env)));
     await runtime!.scale('api', SCALE_FROM + 1);
-    const { ms, ageMs } = await killToReady(fresh);
-    killSamples.push(ms);
-    killBackoffs.push(backoffTracker()(ageMs));
-    await runtime!.scale('api', SCALE_FROM);
-    say(`  kill → ready ${i + 1}/${repeats} (${fresh}, backoff ${killBackoffs[i]} ms): ${Math.round(ms)} ms (floor ${Math.round(killFloor[i]!)} ms)`);
+    kill.push(
+      await sample(async () => {
+        const { ms, ageMs } = await killToReady(fresh);
+        killBackoffs.push(backoffTracker()(ageMs));
+        return { ms, after: () => runtime!.scale('api', SCALE_FROM) };
+      }),
+    );
+    say(`  kill → ready ${i + 1}/${repeats} (${fresh}, backoff ${killBackoffs[i]} ms): ${show(kill[i]!)} (floor ${show(killFloor[i]!)})`);
+  }
+  // For the record: what the tsx loader costs one api process, against the compiled build.
+  const { helper, compiled: distBuilt } = await loadBackendProcess(ROOT);
+  const compiledApi: Sample[] = [];
+  if (distBuilt) {
+    for (let i = 0; i < repeats; i += 1) compiledApi.push(await sample(bareRun(['api'], env, helper.spawnBackend)));
+    say(`  one compiled api process (dist/), bare: ${compiledApi.map(show).join(', ')}`);
   }
   const repeatedKills: KillSample[] = [];
   const backoff = backoffTracker();
@@ -293,8 +360,8 @@ async function main(): Promise<void> {
       title: `up warm (api=${upSpec.replicas.api}, worker=${upSpec.replicas.worker})`,
       measures:
         '`new LocalRuntime({ home }).up(spec)` until it resolves (every replica ready), PostgreSQL data already initialised; includes CREATE DATABASE check, the watchdog spawn, the balancer and the state file.',
-      samplesMs: upSamples,
-      floor: { title: `PostgreSQL (same data) and Redis together, then ${upSpec.replicas.api} api + ${upSpec.replicas.worker} worker together, bare`, samplesMs: upFloor },
+      ...samples(up),
+      floor: { title: `PostgreSQL (same data) and Redis together, then ${upSpec.replicas.api} api + ${upSpec.replicas.worker} worker together, bare`, ...samples(upFloor) },
       goalMs: GOAL_UP_MS,
       notes: [],
     }),
@@ -302,8 +369,8 @@ async function main(): Promise<void> {
       id: 'scale-api',
       title: `scale api ${SCALE_FROM} → ${SCALE_TO}`,
       measures: `\`runtime.scale('api', ${SCALE_TO})\` on a running stack at api=${SCALE_FROM} until it resolves (all ${SCALE_TO} ready, in the balancer).`,
-      samplesMs: scaleSamples,
-      floor: { title: `${SCALE_TO - SCALE_FROM} api processes at once, bare, against the running stack's stores`, samplesMs: scaleFloor },
+      ...samples(scale),
+      floor: { title: `${SCALE_TO - SCALE_FROM} api processes at once, bare, against the running stack's stores`, ...samples(scaleFloor) },
       goalMs: GOAL_SCALE_MS,
       notes: [`scaling back ${SCALE_TO} → ${SCALE_FROM} (drain, SIGTERM) took ${Math.round(median(scaleDown))} ms (median)`],
     }),
@@ -311,14 +378,19 @@ async function main(): Promise<void> {
       id: 'kill-to-ready',
       title: 'api replica SIGKILL → ready',
       measures: `\`runtime.kill('${fresh}', 'kill')\` until \`instances()\` (polled every ${POLL_MS} ms) shows it ready with a new pid. ${fresh} is started just before each sample and killed once, so each sample is a first crash.`,
-      samplesMs: killSamples,
-      floor: { title: 'one api process, bare, no backoff', samplesMs: killFloor },
+      ...samples(kill),
+      floor: { title: 'one api process, bare, no backoff', ...samples(killFloor) },
       notes: [
-        `includes the restart backoff of a first crash: restartDelay(0) = ${restartDelay(0)} ms (replica.ts; doubles per crash within 60 s, up to 30 s); overhead without it: ${Math.round(median(killSamples) - median(killBackoffs)) - Math.round(median(killFloor))} ms`,
+        `includes the restart backoff of a first crash: restartDelay(0) = ${restartDelay(0)} ms (replica.ts; doubles per crash within 60 s, up to 30 s); overhead without it: ${Math.round(median(kill.map((x) => x.ms)) - median(killBackoffs) - median(killFloor.map((x) => x.ms)))} ms`,
+        ...(compiledApi.length ? [`for scale: one compiled api process (dist/, no tsx) answers /readyz after ${Math.round(median(compiledApi.map((x) => x.ms)))} ms (median of ${compiledApi.map((x) => Math.round(x.ms)).join(', ')}), bare`] : []),
       ],
     }),
   ];
   const allGoalsMet = cases.every((c) => c.goalMs === undefined || c.met === true);
+  for (const c of cases) {
+    const noisy = [...c.otherCpu, ...c.floor.otherCpu].filter((o) => o >= QUIET_OTHER_CPU).length;
+    if (noisy > 0) c.notes.push(`noisy: ${noisy} of ${c.otherCpu.length * 2} samples (floor included) saw other work use ≥ ${QUIET_OTHER_CPU}% of a core; their figures are likely high`);
+  }
 
   const report: ControlReport = {
     date: new Date().toISOString(),
@@ -335,8 +407,10 @@ async function main(): Promise<void> {
       repeats,
       backendCommand: `${command} (${runtimeTsx}: the bench imports the runtime from source, and backendCommand runs what sits next to it; replicas and floors alike)`,
       replicaEnv: 'DATABASE_URL, REDIS_URL, ADMIN_TOKEN, CACHE_TTL_SECONDS=60, SHUTDOWN_DELAY_MS=0, INSTANCE_ID, LOG_LEVEL=info, PORT or METRICS_PORT, NODE_ENV=production',
-      readiness: 'api GET /readyz 200, worker GET /healthz 200 on METRICS_PORT; the floor polls every 20 ms, the runtime probes every 150 ms while starting',
+      readiness: 'api GET /readyz 200, worker GET /healthz 200 on METRICS_PORT; the floor polls every 20 ms (a TCP connect until the port accepts, then the HTTP check), the runtime probes with fetch every 150 ms while starting',
       pollMs: POLL_MS,
+      quiet: `before each sample, wait (up to ${QUIET_MAX_WAIT_MS / 1000} s) until other work uses < ${QUIET_OTHER_CPU}% of a core over 1 s; waited ${Math.round(quietWaitMs / 1000)} s in all, gave up ${quietGaveUp} times`,
+      loadAverageAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
       scaleDownMedianMs: Math.round(median(scaleDown)),
       home: 'a temp SCALELAB_HOME under os.tmpdir(), deleted at the end',
     },
@@ -351,6 +425,7 @@ async function main(): Promise<void> {
     [
       `- Replicas and floor processes both ran \`${command}\`: ${runtimeTsx}. The bench imports the runtime from source, and \`backendCommand\` runs the compiled build only when it is itself the build under dist/; from source it runs TypeScript through tsx, whose loader start-up is in every figure, floors included. Compiled replicas would start faster on both sides.`,
       '- The floor is a lower bound, not a target: it is the processes\' own start-up (Node, module loading, the PostgreSQL connection, migrations check) with nothing around them. Overhead is what the runtime adds: sequential steps (PostgreSQL, then Redis, then CREATE DATABASE, the watchdog, the balancer), its 150 ms readiness probe, the state file.',
+      '- Watching costs CPU too: the floor polls each process every 20 ms with a TCP connect (about 1% of a core per process; a refused fetch() every 20 ms would cost about 4%), the runtime probes with fetch() every 150 ms. On a CPU-bound start-up of many processes that is visible in both figures.',
       `- All processes share ${os.cpus().length} CPUs: ${SCALE_TO - SCALE_FROM} api processes starting at once are CPU-bound, so the 1 → ${SCALE_TO} figures mostly measure Node start-up under contention, for the runtime and the floor alike.`,
       `- Restart backoff: replica.ts \`restartDelay(n) = min(30 s, 250 ms × 2^min(n, 7))\`, n = consecutive crashes − 1; a run that lasted over 60 s resets the count. The kill → ready row waits ${restartDelay(0)} ms of it before respawning; the table below shows it doubling when one replica is killed repeatedly.`,
     ].join('\n'),

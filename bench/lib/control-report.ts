@@ -5,8 +5,10 @@ export interface ControlCase {
   /** what was timed, from which call to which answer */
   measures: string;
   samplesMs: number[];
+  /** CPU used by other work during each sample, % of one core (see quiet.ts) */
+  otherCpu: number[];
   medianMs: number;
-  floor: { title: string; samplesMs: number[]; medianMs: number };
+  floor: { title: string; samplesMs: number[]; otherCpu: number[]; medianMs: number };
   /** medianMs ÷ floor.medianMs */
   ratio: number;
   /** medianMs − floor.medianMs */
@@ -55,14 +57,14 @@ export function median(values: number[]): number {
 }
 
 /** Fills medians, ratio, overhead and met from the samples. */
-export function controlCase(fields: Omit<ControlCase, 'medianMs' | 'ratio' | 'overheadMs' | 'met' | 'floor'> & { floor: { title: string; samplesMs: number[] } }): ControlCase {
+export function controlCase(fields: Omit<ControlCase, 'medianMs' | 'ratio' | 'overheadMs' | 'met' | 'floor'> & { floor: Omit<ControlCase['floor'], 'medianMs'> }): ControlCase {
   const medianMs = Math.round(median(fields.samplesMs));
   const floorMedian = Math.round(median(fields.floor.samplesMs));
   const c: ControlCase = {
     ...fields,
     samplesMs: fields.samplesMs.map(Math.round),
     medianMs,
-    floor: { title: fields.floor.title, samplesMs: fields.floor.samplesMs.map(Math.round), medianMs: floorMedian },
+    floor: { ...fields.floor, samplesMs: fields.floor.samplesMs.map(Math.round), medianMs: floorMedian },
     ratio: Math.round((medianMs / floorMedian) * 100) / 100,
     overheadMs: medianMs - floorMedian,
   };
@@ -83,11 +85,11 @@ export function controlTable(cases: ControlCase[]): string {
 
 /** Every sample, so the spread is visible next to the medians. */
 export function samplesTable(cases: ControlCase[]): string {
-  const list = (values: number[]) => values.map(ms).join(', ');
+  const list = (values: number[], other: number[]) => values.map((v, i) => `${ms(v)} (${other[i]}%)`).join(', ');
   return [
-    '| case | samples ms | floor | floor samples ms |',
+    '| case | samples ms (other CPU) | floor | floor samples ms (other CPU) |',
     '|---|---|---|---|',
-    ...cases.map((c) => `| ${c.title} | ${list(c.samplesMs)} | ${c.floor.title} | ${list(c.floor.samplesMs)} |`),
+    ...cases.map((c) => `| ${c.title} | ${list(c.samplesMs, c.otherCpu)} | ${c.floor.title} | ${list(c.floor.samplesMs, c.floor.otherCpu)} |`),
   ].join('\n');
 }
 
@@ -115,6 +117,7 @@ export function controlMarkdown(report: ControlReport, explanations: string[]): 
     ...(notes.length ? ['## Notes', notes.join('\n')] : []),
     ...explanations,
     '## Samples',
+    'Each sample, and in brackets the CPU other work on this machine used during it (% of one core; the figure is busy time not spent by this benchmark or what it spawned). Before each sample the benchmark waits for other work to drop below the threshold in Settings, for a limited time.',
     samplesTable(report.cases),
     `First (cold) \`up\` of the run, with initdb and migrations, not part of any median: ${ms(report.coldUpMs)} ms.`,
     '## A warm `up`, step by step',
