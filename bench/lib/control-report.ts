@@ -117,7 +117,7 @@ export function controlMarkdown(report: ControlReport, explanations: string[]): 
     ...(notes.length ? ['## Notes', notes.join('\n')] : []),
     ...explanations,
     '## Samples',
-    'Each sample, and in brackets the CPU other work on this machine used during it (% of one core; the figure is busy time not spent by this benchmark or what it spawned). Before each sample the benchmark waits for other work to drop below the threshold in Settings, for a limited time.',
+    'Each sample, and in brackets the CPU other work on this machine used during it (% of one core: busy time not accounted to the process tree of this benchmark, so other processes and interrupts, and also grandchildren that exited during the sample). Before each sample the benchmark waits for other work to drop below the threshold in Settings, for a limited time.',
     samplesTable(report.cases),
     `First (cold) \`up\` of the run, with initdb and migrations, not part of any median: ${ms(report.coldUpMs)} ms.`,
     '## A warm `up`, step by step',
