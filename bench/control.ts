@@ -222,13 +222,13 @@ async function killToReady(id: string): Promise<{ ms: number; ageMs: number }> {
 
 /**
  * Mirrors Replica's backoff bookkeeping: a run longer than STABLE_MS resets the count, else it
- * grows by one; the delay is restartDelay(count - 1).
+ * grows by one; the delay is restartDelay(count).
  */
 function backoffTracker(): (ageMs: number) => number {
   let consecutive = 0;
   return (ageMs) => {
-    consecutive = ageMs > STABLE_MS ? 0 : consecutive + 1;
-    return restartDelay(consecutive - 1);
+    consecutive = ageMs > STABLE_MS ? 1 : consecutive + 1;
+    return restartDelay(consecutive);
   };
 }
 
@@ -381,7 +381,7 @@ async function main(): Promise<void> {
       ...samples(kill),
       floor: { title: 'one api process, bare, no backoff', ...samples(killFloor) },
       notes: [
-        `includes the restart backoff of a first crash: restartDelay(0) = ${restartDelay(0)} ms (replica.ts; doubles per crash within 60 s, up to 30 s); overhead without it: ${Math.round(median(kill.map((x) => x.ms)) - median(killBackoffs) - median(killFloor.map((x) => x.ms)))} ms`,
+        `includes the restart backoff of a first crash: restartDelay(1) = ${restartDelay(1)} ms (replica.ts; doubles per crash within 60 s, up to 30 s); overhead without it: ${Math.round(median(kill.map((x) => x.ms)) - median(killBackoffs) - median(killFloor.map((x) => x.ms)))} ms`,
         ...(compiledApi.length ? [`for comparison: one compiled api process (dist/, no tsx) answers /readyz after ${Math.round(median(compiledApi.map((x) => x.ms)))} ms (median of ${compiledApi.map((x) => Math.round(x.ms)).join(', ')}), bare`] : []),
       ],
     }),
@@ -427,11 +427,7 @@ async function main(): Promise<void> {
       '- The floor is a lower bound, not a target: it is the processes\' own start-up (Node, module loading, the PostgreSQL connection, migrations check) with nothing around them. Overhead is what the runtime adds: sequential steps (PostgreSQL, then Redis, then CREATE DATABASE, the watchdog, the balancer), its 150 ms readiness probe, the state file.',
       '- Watching costs CPU too: the floor polls each process every 20 ms with a TCP connect (about 1% of a core per process; a refused fetch() every 20 ms would cost about 4%), the runtime probes with fetch() every 150 ms. On a CPU-bound start-up of many processes that is visible in both figures.',
       `- All processes share ${os.cpus().length} CPUs: ${SCALE_TO - SCALE_FROM} api processes starting at once are CPU-bound, so the 1 → ${SCALE_TO} figures mostly measure Node start-up under contention, for the runtime and the floor alike.`,
-      `- Restart backoff: replica.ts \`restartDelay(n) = min(30 s, 250 ms × 2^min(n, 7))\`, n = consecutive crashes − 1; a run that lasted over 60 s resets the count. The kill → ready row waits ${restartDelay(0)} ms of it before respawning; the table below shows it doubling when one replica is killed repeatedly.`,
-      ...(repeatedKills[0]?.backoffMs === restartDelay(-1)
-        ? [`- The first kill of api-1, which had run over 60 s, waited restartDelay(-1) = ${restartDelay(-1)} ms: the reset sets the count to 0 and the delay is restartDelay(count − 1), half the ${restartDelay(0)} ms a young replica's first crash waits.`]
-        : []),
-      '- `up` starts the worker only once every api replica is ready (local-runtime.ts scales api, then worker): see the step-by-step table. On 2 CPUs three start-ups in parallel take about as long as in series, so the floor (all three together) is close; on more cores the series would show as overhead.',
+      `- Restart backoff: replica.ts \`restartDelay(n) = min(30 s, 250 ms × 2^min(n − 1, 7))\`, n = consecutive crashes; a run that lasted over 60 s starts a new series. The kill → ready row waits ${restartDelay(1)} ms of it before respawning; the table below shows it doubling when one replica is killed repeatedly.`,
     ].join('\n'),
   ];
 

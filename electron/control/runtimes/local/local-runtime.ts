@@ -137,8 +137,8 @@ export class LocalRuntime implements Runtime {
       }
     }
     onProgress(previous ? 'checking the adopted replicas (migrations run on first start)' : 'starting the api and worker replicas (migrations run on first start)');
-    await this.replicas.scale('api', spec.replicas.api, onProgress);
-    await this.replicas.scale('worker', spec.replicas.worker, onProgress);
+    // api and worker start together; each resolves once its replicas are ready.
+    await Promise.all([this.replicas.scale('api', spec.replicas.api, onProgress), this.replicas.scale('worker', spec.replicas.worker, onProgress)]);
     await this.record();
     return this.endpoints();
   }

@@ -19,9 +19,12 @@ export interface ReplicaOptions {
   stopGraceMs?: number;
 }
 
-/** Backoff of the n-th consecutive restart, as a ReplicaSet's CrashLoopBackOff but faster. */
-export function restartDelay(consecutive: number): number {
-  return Math.min(30_000, 250 * 2 ** Math.min(consecutive, 7));
+/**
+ * Wait before restarting after the `crashes`-th consecutive crash (1 = the first), as a
+ * ReplicaSet's CrashLoopBackOff but faster: 250 ms, 500 ms, 1 s, … up to 30 s.
+ */
+export function restartDelay(crashes: number): number {
+  return Math.min(30_000, 250 * 2 ** Math.min(Math.max(crashes - 1, 0), 7));
 }
 
 /** A run that stayed up this long resets the backoff. */
@@ -152,7 +155,8 @@ export class Replica {
       clearTimeout(this.probeTimer);
       if (this.stopping) return;
       this.paused = false;
-      this.consecutive = Date.now() - started > STABLE_MS ? 0 : this.consecutive + 1;
+      // A run that stayed up resets the count: this crash is the first of a new series.
+      this.consecutive = Date.now() - started > STABLE_MS ? 1 : this.consecutive + 1;
       this.restarts += 1;
       this.exitReason = signal ?? `code ${code}`;
       this.setPhase('crashed');
@@ -160,7 +164,7 @@ export class Replica {
         if (this.stopping) return;
         this.startedAt = Date.now();
         this.start();
-      }, restartDelay(this.consecutive - 1));
+      }, restartDelay(this.consecutive));
     });
     this.probe();
   }
