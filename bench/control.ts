@@ -12,8 +12,8 @@
  *      restart backoff before respawning (replica.ts `restartDelay`); the report shows it.
  * Goals: warm up < 5 s, scale 1 → 10 < 3 s. Ratio = median ÷ floor median.
  *
- * Runs from the TypeScript source, so the runtime (and therefore every replica and every floor
- * process, which share its `backendCommand`) runs what `backendCommand` picks from here.
+ * The runtime runs from the TypeScript source, but its replicas and the floor processes (which
+ * share `backendCommand`) run the bundled build, as `npm start` does (SCALELAB_BACKEND=dist).
  *
  * Env: BENCH_REPEATS (3). Writes bench/results/control.json and bench/results/control.md.
  */
@@ -36,7 +36,10 @@ import type { StackEndpoints } from '../electron/control/runtimes/runtime.js';
 import { sleep, startBare, stopBare, waitAnswering, type BareProcess, type StartBareOptions } from './lib/bare.js';
 import { controlCase, controlMarkdown, controlTable, median, samplesTable, type ControlCase, type ControlReport, type KillSample, type TimelineStep } from './lib/control-report.js';
 import { cpuMark, cpuSince, waitQuiet } from './lib/quiet.js';
-import { loadBackendProcess } from './lib/stack.js';
+
+// Measure what `npm start` runs: the bundled build of the api and worker (scripts/bundle.mjs),
+// for replicas and floors alike. SCALELAB_BACKEND=source measures the TypeScript source instead.
+if (process.env.SCALELAB_BACKEND === undefined) process.env.SCALELAB_BACKEND = 'dist';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -332,13 +335,6 @@ async function main(): Promise<void> {
     );
     say(`  kill → ready ${i + 1}/${repeats} (${fresh}, backoff ${killBackoffs[i]} ms): ${show(kill[i]!)} (floor ${show(killFloor[i]!)})`);
   }
-  // For the record: what the tsx loader costs one api process, against the compiled build.
-  const { helper, compiled: distBuilt } = await loadBackendProcess(ROOT);
-  const compiledApi: Sample[] = [];
-  if (distBuilt) {
-    for (let i = 0; i < repeats; i += 1) compiledApi.push(await sample(bareRun(['api'], env, helper.spawnBackend)));
-    say(`  one compiled api process (dist/), bare: ${compiledApi.map(show).join(', ')}`);
-  }
   const repeatedKills: KillSample[] = [];
   const backoff = backoffTracker();
   for (let i = 0; i < repeats; i += 1) {
@@ -353,7 +349,7 @@ async function main(): Promise<void> {
   await runtime!.down({ keepData: false });
   runtime = undefined;
 
-  const runtimeTsx = compiled ? 'compiled JavaScript' : 'TypeScript through tsx';
+  const runtimeTsx = compiled ? 'the bundled build (npm run build), as npm start runs it' : 'TypeScript through tsx';
   const cases: ControlCase[] = [
     controlCase({
       id: 'up-warm',
@@ -382,7 +378,6 @@ async function main(): Promise<void> {
       floor: { title: 'one api process, bare, no backoff', ...samples(killFloor) },
       notes: [
         `includes the restart backoff of a first crash: restartDelay(1) = ${restartDelay(1)} ms (replica.ts; doubles per crash within 60 s, up to 30 s); overhead without it: ${Math.round(median(kill.map((x) => x.ms)) - median(killBackoffs) - median(killFloor.map((x) => x.ms)))} ms`,
-        ...(compiledApi.length ? [`for comparison: one compiled api process (dist/, no tsx) answers /readyz after ${Math.round(median(compiledApi.map((x) => x.ms)))} ms (median of ${compiledApi.map((x) => Math.round(x.ms)).join(', ')}), bare`] : []),
       ],
     }),
   ];
@@ -405,7 +400,7 @@ async function main(): Promise<void> {
     },
     settings: {
       repeats,
-      backendCommand: `${command} (${runtimeTsx}: the bench imports the runtime from source, and backendCommand runs what sits next to it; replicas and floors alike)`,
+      backendCommand: `${command} (${runtimeTsx}; replicas and floors alike)`,
       replicaEnv: 'DATABASE_URL, REDIS_URL, ADMIN_TOKEN, CACHE_TTL_SECONDS=60, SHUTDOWN_DELAY_MS=0, INSTANCE_ID, LOG_LEVEL=info, PORT or METRICS_PORT, NODE_ENV=production',
       readiness: 'api GET /readyz 200, worker GET /healthz 200 on METRICS_PORT; the floor polls every 20 ms (a TCP connect until the port accepts, then the HTTP check), the runtime probes with fetch every 150 ms while starting',
       pollMs: POLL_MS,
@@ -423,7 +418,7 @@ async function main(): Promise<void> {
   const explanations = [
     '## Reading the results',
     [
-      `- Replicas and floor processes both ran \`${command}\`: ${runtimeTsx}. The bench imports the runtime from source, and \`backendCommand\` runs the compiled build only when it is itself the build under dist/; from source it runs TypeScript through tsx, whose loader start-up is in every figure, floors included. Compiled replicas would start faster on both sides.`,
+      `- Replicas and floor processes both ran \`${command}\`: ${runtimeTsx}. The bench sets SCALELAB_BACKEND=dist so \`backendCommand\` picks the single-file bundles under dist/ (one module to load instead of hundreds: about half the start-up time of unbundled JavaScript, a quarter of tsx).`,
       '- The floor is a lower bound, not a target: it is the processes\' own start-up (Node, module loading, the PostgreSQL connection, migrations check) with nothing around them. Overhead is what the runtime adds: sequential steps (PostgreSQL, then Redis, then CREATE DATABASE, the watchdog, the balancer), its 150 ms readiness probe, the state file.',
       '- Watching costs CPU too: the floor polls each process every 20 ms with a TCP connect (about 1% of a core per process; a refused fetch() every 20 ms would cost about 4%), the runtime probes with fetch() every 150 ms. On a CPU-bound start-up of many processes that is visible in both figures.',
       `- All processes share ${os.cpus().length} CPUs: ${SCALE_TO - SCALE_FROM} api processes starting at once are CPU-bound, so the 1 → ${SCALE_TO} figures mostly measure Node start-up under contention, for the runtime and the floor alike.`,

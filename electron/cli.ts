@@ -207,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
         stop();
         if (json) return out(statusJson(status)), 0;
         const api = status.instances.filter((i) => i.service === 'api' && i.phase === 'ready').length;
-        console.log(`\nStack "${status.spec?.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)} s with ${api} api replicas ready.`);
+        console.log(`\nStack "${status.spec?.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)} s with ${api} api replica${api === 1 ? "" : "s"} ready.`);
         console.log(`  Balancer   ${status.endpoints?.balancer}`);
         console.log(`  Dashboard  ${status.endpoints?.dashboard}`);
         console.log(`\nTry it:\n  curl -s -X POST ${status.endpoints?.balancer}/users -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'`);

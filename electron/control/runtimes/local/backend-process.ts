@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The service's two programs. */
@@ -27,8 +28,19 @@ export function nodeEntryCommand(entry: string, flags: string[] = []): { command
   return { command: process.execPath, args: [...flags, '--import', 'tsx', ts], cwd };
 }
 
-/** How to run a backend program (see {@link nodeEntryCommand}). */
+/**
+ * How to run a backend program (see {@link nodeEntryCommand}). From dist/, or with
+ * SCALELAB_BACKEND=dist (benchmarks run from source but measure the build users run), its
+ * single-file bundle (scripts/bundle.mjs) when present: it starts in half the time.
+ */
 export function backendCommand(program: BackendProgram): { command: string; args: string[]; cwd: string } {
+  const root = fileURLToPath(new URL('../../../../', import.meta.url));
+  const fromDist = path.basename(root) === 'dist';
+  if (fromDist || process.env.SCALELAB_BACKEND === 'dist') {
+    const project = fromDist ? path.dirname(root) : root;
+    const bundle = path.join(project, 'dist', `${ENTRIES[program]}.bundle.mjs`);
+    if (existsSync(bundle)) return { command: process.execPath, args: [...NODE_FLAGS, bundle], cwd: project };
+  }
   return nodeEntryCommand(ENTRIES[program], NODE_FLAGS);
 }
 
