@@ -1,4 +1,4 @@
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -32,6 +32,7 @@ export async function readControlFile(home: string): Promise<ControlFile | undef
 /** Written only readable by its owner: the token in it is the key to the whole stack. */
 export async function writeControlFile(home: string, control: ControlFile): Promise<void> {
   const file = controlFilePath(home);
+  await mkdir(home, { recursive: true, mode: 0o700 });
   await writeFile(file, JSON.stringify(control, null, 2), { mode: 0o600 });
   await chmod(file, 0o600);
 }

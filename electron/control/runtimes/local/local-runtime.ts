@@ -89,23 +89,23 @@ export class LocalRuntime implements Runtime {
     this.spec = previous ? { ...spec, port: previous.balancerPort } : spec;
 
     const dataDir = postgresDataDir(path.join(dir, 'postgres'));
-    this.postgres = new LocalPostgres({ dataDir, port: previous?.postgres.port ?? (await freePort()), password: secrets.postgresPassword, logFile: path.join(dir, 'logs', 'postgres.log'), onProgress });
-    if (previous?.postgres.pid) {
-      this.postgres.adopt(previous.postgres.pid);
-      onProgress(`adopted PostgreSQL (pid ${previous.postgres.pid})`);
-    } else {
-      await this.postgres.start();
-    }
-    this.redis = new LocalRedis({ port: previous?.redis.port ?? (await freePort()), dir: path.join(dir, 'redis'), logFile: path.join(dir, 'logs', 'redis.log') });
-    if (previous?.redis.pid) {
-      this.redis.adopt(previous.redis.pid);
-      onProgress(`adopted Redis (pid ${previous.redis.pid})`);
-    } else {
-      onProgress(`starting Redis on 127.0.0.1:${this.redis.port}`);
-      await this.redis.start();
-    }
+    const [pgPort, redisPort] = [previous?.postgres.port ?? (await freePort()), previous?.redis.port ?? (await freePort())];
+    const postgres = new LocalPostgres({ dataDir, port: pgPort, password: secrets.postgresPassword, logFile: path.join(dir, 'logs', 'postgres.log'), onProgress });
+    const redis = new LocalRedis({ port: redisPort, dir: path.join(dir, 'redis'), logFile: path.join(dir, 'logs', 'redis.log') });
+    this.postgres = postgres;
+    this.redis = redis;
+    // The two stores start together; both settle before a failure is reported, so `down` finds
+    // and stops whichever did start.
+    const started = await Promise.allSettled([
+      previous?.postgres.pid ? Promise.resolve(postgres.adopt(previous.postgres.pid)).then(() => onProgress(`adopted PostgreSQL (pid ${previous.postgres.pid})`)) : postgres.start(),
+      previous?.redis.pid
+        ? Promise.resolve(redis.adopt(previous.redis.pid)).then(() => onProgress(`adopted Redis (pid ${previous.redis.pid})`))
+        : (onProgress(`starting Redis on 127.0.0.1:${redis.port}`), redis.start()),
+    ]);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     await this.record();
-    await this.postgres.ensureDatabase(DATABASE);
+    await postgres.ensureDatabase(DATABASE);
     await this.startLease(previous?.watchdogPid);
 
     const port = previous?.balancerPort ?? ((await isPortOpen(spec.port)) ? await freePort() : spec.port);

@@ -32,4 +32,13 @@ async function tick(): Promise<void> {
 }
 
 process.on('SIGTERM', () => process.exit(0));
-setInterval(() => void tick().catch((err: unknown) => console.error(err)), 2_000);
+// One tick at a time: a reap can outlast the interval, and a second tick must not race it.
+const loop = (): void => {
+  setTimeout(() => {
+    tick().then(loop, (err: unknown) => {
+      console.error(err);
+      loop();
+    });
+  }, 2_000);
+};
+loop();
