@@ -8,7 +8,6 @@ import { Value } from 'typebox/value';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_NAMES, RequestMessageSchema, type EventName, type Events, type ServerMessage } from './contract.js';
 import type { ClientContext, ControlPlane } from './control/control-plane.js';
-import { renderPrometheus } from './control/telemetry/exporter.js';
 import { STATUS_PAGE } from './status-page.js';
 
 /** Options of {@link startHeadless}. */
@@ -90,7 +89,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
     if (url.pathname === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(await renderPrometheus(cp.telemetry.latest()));
+      res.end(cp.telemetry.prometheus());
       return;
     }
     const nonce = randomBytes(16).toString('base64');

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlFile } from '../../electron/control/control-file.js';
+import { ControlClient } from '../../electron/control/client.js';
 import { isAlive } from '../../electron/control/runtimes/local/adopted-process.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
@@ -84,6 +85,30 @@ describe('scalelab CLI', () => {
     expect(status.stdout).toMatch(/ID\s+SERVICE\s+PHASE\s+RESTARTS\s+CPU %\s+RSS MiB\s+RPS/);
     expect(status.stdout).toMatch(/api-1\s+api\s+ready/);
     expect(status.stdout).toMatch(/Database up/);
+  });
+
+  it('the control plane re-exports the telemetry in Prometheus format, behind the token', async () => {
+    const control = await controlFile();
+    expect((await fetch(`${control.url}/metrics`)).status).toBe(401);
+    const metrics = await (await fetch(`${control.url}/metrics`, { headers: { authorization: `Bearer ${control.token}` } })).text();
+    expect(metrics).toMatch(/^scalelab_instance_ready\{[^}]*instance="api-1"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^scalelab_db_up\{[^}]*stack="clitest"[^}]*\} 1$/m);
+    expect(metrics, metrics).toMatch(/^scalelab_balancer_requests_total\{[^}]*\} [1-9]/m);
+  });
+
+  it('logs -f follows new lines as the instance writes them', async () => {
+    const { spawn } = await import('node:child_process');
+    const follow = spawn(process.execPath, ['electron/scalelab.mjs', 'logs', 'api-1', '-f', '--lines', '1'], { cwd: root, env: { ...process.env, SCALELAB_HOME: home } });
+    let output = '';
+    follow.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    await eventually('the tail printed', async () => output.includes('"name":"api"'), 20_000);
+    const before = output.length;
+    // Make api-1 write: kill it (as chaos does); its next incarnation logs its start-up.
+    const client = await ControlClient.connect(await controlFile());
+    await client.call('instance:signal', { id: 'api-1', how: 'kill' });
+    client.close();
+    await eventually('a new line followed', async () => output.slice(before).includes('listening on'), 20_000);
+    follow.kill('SIGINT');
   });
 
   it('scale api 4 waits until four are ready', async () => {
