@@ -107,7 +107,7 @@ export async function attachOrStart(home: string, onProgress: (message: string) 
   const logFile = path.join(home, 'control.log');
   const log = openSync(logFile, 'a');
   const { command, args, cwd } = nodeEntryCommand('electron/cli');
-  const child = spawn(command, [...args, 'serve', '--detached', '--port', '0'], { cwd, stdio: ['ignore', log, log], detached: true, env: { ...process.env, SCALELAB_HOME: home } });
+  const child = spawn(command, [...args, 'serve', '--detached'], { cwd, stdio: ['ignore', log, log], detached: true, env: { ...process.env, SCALELAB_HOME: home } });
   closeSync(log);
   child.unref();
   const deadline = Date.now() + 30_000;
