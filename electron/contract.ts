@@ -341,3 +341,23 @@ export type ServerMessage = { id: number; result: Envelope<unknown> } | { event:
 export function isCommandName(name: string): name is CommandName {
   return Object.prototype.hasOwnProperty.call(COMMANDS, name);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The bridge the renderer sees
+
+/**
+ * What the renderer calls, whatever the transport: the preload exposes it as `window.scalelab`
+ * over Electron IPC, and renderer/api/ implements it over the headless server's WebSocket.
+ */
+export interface ScaleLabBridge {
+  /** Runs a command; never rejects: failures come back as `{ ok: false, error }`. */
+  invoke<C extends CommandName>(command: C, payload: CommandPayload<C>): Promise<Envelope<CommandResult<C>>>;
+  /** Subscribes to a streamed event; returns unsubscribe. */
+  on<E extends EventName>(event: E, listener: (data: Events[E]) => void): () => void;
+}
+
+/** IPC channel names, built from the contract: `cmd:<command>` for commands, `evt:<event>` for events. */
+export const IPC = {
+  command: (command: CommandName) => `cmd:${command}` as const,
+  event: (event: EventName) => `evt:${event}` as const,
+};
