@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Vitest projects mirror the source folders. The renderer's build (React, issue 4) joins this
- * file as its own project and a `build` section when renderer/ lands.
+ * Vitest projects mirror the source folders. The renderer's build has its own config
+ * (renderer/vite.config.ts); the dashboard's end-to-end tests run under Playwright
+ * (test/e2e/playwright.config.ts), except the Electron launch test, which runs here.
  */
 export default defineConfig({
   test: {
@@ -22,8 +23,18 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'renderer',
+          include: ['test/renderer/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          maxWorkers: 2,
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: 'control',
-          include: ['test/control/**/*.test.ts'],
+          include: ['test/control/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           environment: 'node',
           pool: 'forks',
           maxWorkers: 2,

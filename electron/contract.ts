@@ -31,7 +31,7 @@ export const StackSpecSchema = Type.Object(
     /** @defaultValue 'default' */
     name: Type.Optional(StackNameSchema),
     /** @defaultValue 'local' */
-    runtime: Type.Optional(Type.Union(RUNTIMES.map((r) => Type.Literal(r)))),
+    runtime: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('docker'), Type.Literal('kubernetes')])),
     replicas: Type.Optional(
       Type.Object(
         {

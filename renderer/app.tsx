@@ -1,0 +1,57 @@
+import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { onConnection, type ConnectionState } from './api/ws-bridge.js';
+import { ChartsPanel } from './features/charts/charts-panel.js';
+import { Controls } from './features/controls/replica-steppers.js';
+import { EventLog } from './features/events/event-log.js';
+import { StackBar } from './features/stack-bar/stack-bar.js';
+import { InstanceDrawer } from './features/topology/instance-drawer.js';
+import { Topology } from './features/topology/topology.js';
+import { app, useAppStore } from './store/use-app-store.js';
+
+/** The dashboard: stack bar on top, topology and controls, charts, events; details in a drawer. */
+export function App() {
+  const { theme, projector, error, dismissError } = useAppStore(useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })));
+  const [connection, setConnection] = useState<ConnectionState>(window.scalelab ? 'open' : 'connecting');
+
+  useEffect(() => {
+    void app.connect();
+    const off = window.scalelab ? () => undefined : onConnection(setConnection);
+    return () => {
+      off();
+      app.disconnect();
+    };
+  }, []);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    document.documentElement.classList.toggle('projector', projector);
+  }, [theme, projector]);
+
+  return (
+    <div className="app">
+      <StackBar />
+      {connection !== 'open' && (
+        <div className="banner warn" role="alert">
+          {connection === 'connecting' ? 'Connecting to the control plane…' : 'Lost the connection to the control plane; retrying. Is `scalelab serve` still running?'}
+        </div>
+      )}
+      {error && (
+        <div className="banner error" role="alert">
+          <pre>
+            <strong>{error.name}</strong>: {error.message}
+          </pre>
+          <button className="ghost" onClick={dismissError} aria-label="Dismiss error">
+            ✕
+          </button>
+        </div>
+      )}
+      <main className="layout">
+        <Topology />
+        <Controls />
+        <ChartsPanel />
+        <EventLog />
+      </main>
+      <InstanceDrawer />
+    </div>
+  );
+}

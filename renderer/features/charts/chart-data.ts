@@ -1,0 +1,127 @@
+import type { Sample, TimelineEvent } from '../../../electron/contract.js';
+
+/** One point of every chart: the charts share rows so they share one time axis. */
+export interface ChartRow {
+  t: number;
+  rps: number;
+  errors: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  /** Percent. */
+  hitRate: number | null;
+  waiting: number;
+  active: number;
+  jobsPerSec: number;
+  api: number;
+  apiReady: number;
+  worker: number;
+  /** cpu % by instance id. */
+  cpu: Record<string, number | null>;
+}
+
+/** Most points a chart draws: about one per 3 px of a 1000 px wide chart. */
+export const MAX_POINTS = 300;
+
+function mean(values: (number | null)[]): number | null {
+  let sum = 0;
+  let n = 0;
+  for (const v of values) {
+    if (v === null || Number.isNaN(v)) continue;
+    sum += v;
+    n += 1;
+  }
+  return n === 0 ? null : sum / n;
+}
+
+function max(values: (number | null)[]): number | null {
+  let best: number | null = null;
+  for (const v of values) if (v !== null && (best === null || v > best)) best = v;
+  return best;
+}
+
+/**
+ * The rows for a window ending at `now`: samples older than the window are dropped and the rest
+ * averaged into at most {@link MAX_POINTS} buckets (latency takes the bucket's maximum, so a
+ * spike is never averaged away). Keeps 30 minutes × 20 replicas cheap to draw every second.
+ */
+export function buildRows(samples: Sample[], windowSeconds: number, now: number, maxPoints = MAX_POINTS): { rows: ChartRow[]; instances: string[] } {
+  const from = now - windowSeconds * 1000;
+  let start = samples.length;
+  while (start > 0 && samples[start - 1]!.t >= from) start -= 1;
+  const inWindow = samples.slice(start);
+  const bucketMs = Math.max(1000, Math.ceil((windowSeconds * 1000) / maxPoints));
+  const ids = new Set<string>();
+  const buckets = new Map<number, Sample[]>();
+  for (const sample of inWindow) {
+    const key = Math.floor(sample.t / bucketMs) * bucketMs;
+    const bucket = buckets.get(key);
+    if (bucket) bucket.push(sample);
+    else buckets.set(key, [sample]);
+    for (const instance of sample.instances) if (instance.service === 'api' || instance.service === 'worker') ids.add(instance.id);
+  }
+  const rows: ChartRow[] = [];
+  for (const bucket of buckets.values()) {
+    const last = bucket.at(-1)!;
+    // One pass over the bucket's instances (not a search per id): 20 replicas × 1800 samples.
+    const sums = new Map<string, { sum: number; n: number }>();
+    for (const s of bucket) {
+      for (const i of s.instances) {
+        if (i.cpu === null || (i.service !== 'api' && i.service !== 'worker')) continue;
+        const acc = sums.get(i.id);
+        if (acc) {
+          acc.sum += i.cpu;
+          acc.n += 1;
+        } else sums.set(i.id, { sum: i.cpu, n: 1 });
+      }
+    }
+    const cpu: Record<string, number | null> = {};
+    for (const id of ids) {
+      const acc = sums.get(id);
+      cpu[id] = acc ? acc.sum / acc.n : null;
+    }
+    const hit = mean(bucket.map((s) => s.cache.hitRate));
+    rows.push({
+      t: last.t,
+      rps: mean(bucket.map((s) => s.traffic.rps)) ?? 0,
+      errors: mean(bucket.map((s) => s.traffic.errorsPerSec + s.traffic.proxyErrorsPerSec)) ?? 0,
+      p50: max(bucket.map((s) => s.traffic.p50)),
+      p95: max(bucket.map((s) => s.traffic.p95)),
+      p99: max(bucket.map((s) => s.traffic.p99)),
+      hitRate: hit === null ? null : hit * 100,
+      waiting: last.queue.waiting,
+      active: last.queue.active,
+      jobsPerSec: mean(bucket.map((s) => s.queue.completedPerSec)) ?? 0,
+      api: last.replicas.api,
+      apiReady: last.replicas.apiReady,
+      worker: last.replicas.worker,
+      cpu,
+    });
+  }
+  return { rows, instances: [...ids].sort(byReplica) };
+}
+
+/** api-2 before api-10. */
+export function byReplica(a: string, b: string): number {
+  const [sa, na] = [a.slice(0, a.lastIndexOf('-')), Number(a.slice(a.lastIndexOf('-') + 1))];
+  const [sb, nb] = [b.slice(0, b.lastIndexOf('-')), Number(b.slice(b.lastIndexOf('-') + 1))];
+  return sa.localeCompare(sb) || na - nb;
+}
+
+/** Events drawn as marks on every chart: inside the window, newest 40. */
+export function eventMarks(events: TimelineEvent[], windowSeconds: number, now: number): TimelineEvent[] {
+  const from = now - windowSeconds * 1000;
+  const marks: TimelineEvent[] = [];
+  for (let i = events.length - 1; i >= 0 && marks.length < 40; i -= 1) {
+    const event = events[i]!;
+    if (event.t < from) break;
+    if (event.kind !== 'lifecycle' || event.level !== 'info') marks.push(event);
+  }
+  return marks;
+}
+
+/** Tick labels of the shared time axis. */
+export function formatTime(t: number): string {
+  const d = new Date(t);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}`;
+}

@@ -1,0 +1,76 @@
+import { useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import type { RuntimeName } from '../../../electron/contract.js';
+import { useAppStore } from '../../store/use-app-store.js';
+
+/** Runtime picker, Start/Stop with progress, the stack's name, status and balancer URL. */
+export function StackBar() {
+  const { status, probes, busy, progress, start, stop, theme, setTheme, projector, toggleProjector } = useAppStore(
+    useShallow((s) => ({ status: s.status, probes: s.probes, busy: s.busy, progress: s.progress, start: s.start, stop: s.stop, theme: s.theme, setTheme: s.setTheme, projector: s.projector, toggleProjector: s.toggleProjector })),
+  );
+  const [runtime, setRuntime] = useState<RuntimeName>('local');
+  const state = status?.state ?? 'stopped';
+  const running = state === 'running' || state === 'starting';
+  const probe = probes?.find((p) => p.runtime === runtime);
+  const lastProgress = progress.at(-1);
+  const fraction = lastProgress?.fraction;
+
+  return (
+    <header className="stack-bar">
+      <div className="brand">
+        <span className="logo" aria-hidden="true">◢</span> ScaleLab
+      </div>
+      <label className="field">
+        <span>Runtime</span>
+        <select value={runtime} onChange={(e) => setRuntime(e.target.value as RuntimeName)} disabled={running || busy !== null} aria-describedby="probe-note">
+          {(probes ?? [{ runtime: 'local', available: true }]).map((p) => (
+            <option key={p.runtime} value={p.runtime} disabled={!p.available}>
+              {p.runtime}
+              {p.available ? (p.version ? ` · ${p.version}` : '') : ' · unavailable'}
+            </option>
+          ))}
+        </select>
+      </label>
+      <div className="stack-state">
+        <span className={`dot ${state}`} aria-hidden="true" />
+        <span>
+          <strong>{status?.spec?.name ?? 'default'}</strong> · <span data-testid="stack-state">{busy === 'stack:up' ? 'starting' : busy === 'stack:down' ? 'stopping' : state}</span>
+        </span>
+        {status?.endpoints && (
+          <a className="balancer" href={status.endpoints.balancer} target="_blank" rel="noreferrer" title="The balancer in front of the api replicas">
+            {status.endpoints.balancer}
+          </a>
+        )}
+      </div>
+      <div className="actions">
+        {running ? (
+          <button className="danger" onClick={() => void stop()} disabled={busy !== null}>
+            {busy === 'stack:down' ? 'Stopping…' : 'Stop'}
+          </button>
+        ) : (
+          <button className="primary" onClick={() => void start({ runtime })} disabled={busy !== null || probe?.available === false}>
+            {busy === 'stack:up' ? 'Starting…' : 'Start'}
+          </button>
+        )}
+        <button className="ghost" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+          {theme === 'dark' ? '☀' : '☾'}
+        </button>
+        <button className={`ghost ${projector ? 'active' : ''}`} onClick={toggleProjector} aria-pressed={projector} title="Larger type for a projector">
+          Projector
+        </button>
+      </div>
+      <div className="progress-line" role="status" aria-live="polite" id="probe-note">
+        {busy && lastProgress ? (
+          <>
+            <span className="progress-bar" style={{ ['--fraction' as string]: String(fraction ?? 0.1) }} aria-hidden="true" />
+            {lastProgress.message}
+          </>
+        ) : probe && !probe.available ? (
+          <span className="warn">
+            {probe.runtime}: {probe.reason}. {probe.fix}
+          </span>
+        ) : null}
+      </div>
+    </header>
+  );
+}

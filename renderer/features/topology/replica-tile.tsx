@@ -1,0 +1,33 @@
+import { memo } from 'react';
+import type { Instance, InstanceSample } from '../../../electron/contract.js';
+
+function fmt(value: number | null | undefined, digits = 0): string {
+  return value === null || value === undefined ? '–' : value.toFixed(digits);
+}
+
+/** One replica: phase, restarts, cpu and rps. Phase changes animate through CSS transitions. */
+export const ReplicaTile = memo(function ReplicaTile({ instance, sample, onOpen }: { instance: Instance; sample: InstanceSample | undefined; onOpen: (id: string) => void }) {
+  return (
+    <button className={`tile phase-${instance.phase}`} onClick={() => onOpen(instance.id)} aria-label={`${instance.id}, ${instance.phase}, ${instance.restarts} restarts; open details`} data-testid={`tile-${instance.id}`}>
+      <span className="tile-head">
+        <span className="tile-id">{instance.id}</span>
+        <span className="phase-badge" data-testid={`phase-${instance.id}`}>
+          {instance.phase}
+        </span>
+      </span>
+      <span className="tile-figures">
+        <span>
+          <b data-testid={`restarts-${instance.id}`}>{instance.restarts}</b> restarts
+        </span>
+        <span>
+          <b>{fmt(sample?.cpu)}</b> % cpu
+        </span>
+        {instance.service === 'api' && (
+          <span>
+            <b>{fmt(sample?.rps)}</b> rps
+          </span>
+        )}
+      </span>
+    </button>
+  );
+});

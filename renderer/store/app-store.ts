@@ -1,0 +1,48 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { createEventsSlice } from './events-slice.js';
+import { createStackSlice } from './stack-slice.js';
+import { createTelemetrySlice } from './telemetry-slice.js';
+import type { AppState, Bridge } from './types.js';
+import { createUiSlice, type Theme } from './ui-slice.js';
+
+/**
+ * The dashboard's store, combined from slices, and wired to the bridge's event streams: samples,
+ * timeline events and progress flow in; the initial status, probes, history and events are loaded.
+ * Returns the store and a function that unsubscribes from the bridge.
+ */
+export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: boolean } = {}): { store: StoreApi<AppState>; connect(): Promise<void>; disconnect(): void } {
+  const store = createStore<AppState>()((set, get) => ({
+    ...createStackSlice(bridge)(set, get),
+    ...createTelemetrySlice()(set),
+    ...createEventsSlice()(set),
+    ...createUiSlice(ui)(set),
+  }));
+  const unsubscribes: (() => void)[] = [];
+  let statusTimer: ReturnType<typeof setInterval> | undefined;
+  return {
+    store,
+    async connect() {
+      const state = store.getState;
+      unsubscribes.push(
+        bridge.on('sample', (sample) => state().addSample(sample)),
+        bridge.on('event', (event) => {
+          state().addEvent(event);
+          // Lifecycle and scaling change the instance list: refresh it now, not at the next poll.
+          void state().refreshStatus();
+        }),
+        bridge.on('progress', (progress) => state().addProgress(progress)),
+      );
+      await Promise.all([
+        state().refreshStatus(),
+        state().loadProbes(),
+        bridge.invoke('telemetry:history', { seconds: 1800 }).then((r) => r.ok && state().setHistory(r.value)),
+        bridge.invoke('events:list', { limit: 2000 }).then((r) => r.ok && state().setEvents(r.value)),
+      ]);
+      statusTimer = setInterval(() => void state().refreshStatus(), 2_000);
+    },
+    disconnect() {
+      for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+      if (statusTimer) clearInterval(statusTimer);
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import type { ScaleLabBridge } from '../../electron/contract.js';
+import type { StackSlice } from './stack-slice.js';
+import type { TelemetrySlice } from './telemetry-slice.js';
+import type { EventsSlice } from './events-slice.js';
+import type { UiSlice } from './ui-slice.js';
+
+/** The whole dashboard state: one store combined from slices. */
+export type AppState = StackSlice & TelemetrySlice & EventsSlice & UiSlice;
+
+export type SetState = (partial: Partial<AppState> | ((state: AppState) => Partial<AppState>)) => void;
+export type GetState = () => AppState;
+
+/** What slices need from the transport: the bridge's two calls. */
+export type Bridge = Pick<ScaleLabBridge, 'invoke' | 'on'>;

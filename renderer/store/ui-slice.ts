@@ -1,0 +1,32 @@
+import type { SetState } from './types.js';
+
+export type Theme = 'dark' | 'light';
+
+export interface UiSlice {
+  theme: Theme;
+  /** Larger type for a projector at the back of a room. */
+  projector: boolean;
+  /** The instance whose details drawer is open. */
+  selected: string | null;
+  setTheme(theme: Theme): void;
+  toggleProjector(): void;
+  select(id: string | null): void;
+}
+
+/** View preferences and selection. */
+export function createUiSlice(initial: { theme?: Theme; projector?: boolean } = {}) {
+  return (set: SetState): UiSlice => ({
+    theme: initial.theme ?? 'dark',
+    projector: initial.projector ?? false,
+    selected: null,
+    setTheme(theme) {
+      set({ theme });
+    },
+    toggleProjector() {
+      set((state) => ({ projector: !state.projector }));
+    },
+    select(id) {
+      set({ selected: id });
+    },
+  });
+}

@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Page } from '@playwright/test';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const artifacts = path.join(root, 'test-results', 'e2e');
+let home: string;
+let serve: ChildProcess;
+let dashboard: string;
+
+/** Starts `scalelab serve` (the build under dist/) on a fresh SCALELAB_HOME and reads its dashboard URL. */
+test.beforeAll(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-e2e-'));
+  serve = spawn(process.execPath, ['dist/electron/cli.js', 'serve', '--port', '0'], { cwd: root, env: { ...process.env, SCALELAB_HOME: home } });
+  dashboard = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`scalelab serve printed no dashboard URL:\n${output}`)), 30_000);
+    serve.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      const url = /Dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve(url);
+      }
+    });
+    serve.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  });
+  await mkdir(artifacts, { recursive: true });
+});
+
+test.afterAll(async () => {
+  if (serve && serve.exitCode === null) {
+    const exited = new Promise((resolve) => serve.once('exit', resolve));
+    serve.kill('SIGTERM');
+    await exited;
+  }
+  await rm(home, { recursive: true, force: true });
+});
+
+async function requestsLine(page: Page): Promise<string> {
+  return (await page.getByRole('figure', { name: 'Requests chart' }).locator('.recharts-line path').first().getAttribute('d')) ?? '';
+}
+
+test('a user starts the stack, scales it, kills a replica, sees traffic and stops it', async ({ page }) => {
+  await page.goto(dashboard);
+  await expect(page.getByText('No stack is running')).toBeVisible();
+  await expect(page.getByLabel('Runtime')).toHaveValue('local');
+
+  // 1. Start from the UI, with progress.
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByRole('button', { name: 'Starting…' })).toBeVisible();
+  // 2. Two api tiles become ready.
+  await expect(page.getByTestId('phase-api-1')).toHaveText('ready', { timeout: 90_000 });
+  await expect(page.getByTestId('phase-api-2')).toHaveText('ready');
+  await expect(page.getByTestId('stack-state')).toHaveText('running');
+  const balancer = await page.locator('a.balancer').textContent();
+  expect(balancer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+  // 3. Scale to 4 with the stepper: four tiles, all ready.
+  const add = page.getByRole('button', { name: 'Add one api replica' });
+  await add.click();
+  await expect(page.getByTestId('count-api')).toHaveText('3');
+  await expect(add).toBeEnabled();
+  await add.click();
+  await expect(page.getByTestId('count-api')).toHaveText('4');
+  for (const id of ['api-1', 'api-2', 'api-3', 'api-4']) await expect(page.getByTestId(`phase-${id}`)).toHaveText('ready');
+  await expect(page.locator('[data-testid^="tile-api-"]')).toHaveCount(4);
+
+  // 4. Kill one from its tile: it restarts, with its restart count at 1.
+  await page.getByTestId('tile-api-2').click();
+  const drawer = page.getByRole('dialog', { name: 'api-2' });
+  await expect(drawer).toBeVisible();
+  await expect(drawer.getByLabel('api-2 log')).toContainText('listening on');
+  await drawer.getByRole('button', { name: 'Kill' }).click();
+  await expect(page.getByTestId('restarts-api-2')).toHaveText('1');
+  await expect(page.getByTestId('phase-api-2')).toHaveText('ready');
+  await expect(page.getByText(/api-2 exited \(SIGKILL\)/).first()).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(drawer).toBeHidden();
+
+  // 5. The requests/s chart moves while requests are sent through the balancer.
+  const created = await fetch(`${balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'E2E', email: 'e2e@example.com' }) });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: number };
+  const before = await requestsLine(page);
+  const until = Date.now() + 4_000;
+  while (Date.now() < until) await Promise.all(Array.from({ length: 10 }, () => fetch(`${balancer}/users/${id}`).then((r) => r.arrayBuffer())));
+  await expect.poll(() => requestsLine(page)).not.toBe(before);
+  await expect(page.locator('.balancer-node .node-detail')).not.toHaveText(/^0 req\/s/);
+
+  // Screenshots of both themes at 1280×800, kept as test artifacts (the dark one is the README's).
+  await page.waitForTimeout(1_500);
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-dark.png') });
+  await page.getByRole('button', { name: 'Switch to light theme' }).click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-light.png') });
+  await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+  await mkdir(path.join(root, 'docs'), { recursive: true });
+  await copyFile(path.join(artifacts, 'dashboard-dark.png'), path.join(root, 'docs', 'dashboard.png'));
+
+  // 6. Stop the stack.
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('stack-state')).toHaveText('stopped', { timeout: 60_000 });
+  await expect(page.getByText('No stack is running')).toBeVisible();
+});
+
+test('the dashboard refuses to load without the token', async ({ page }) => {
+  const response = await page.goto(dashboard.replace(/\?token=.*/, ''));
+  expect(response?.status()).toBe(401);
+});
