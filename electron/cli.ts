@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { MAX_REPLICAS, RUNTIMES, type Instance, type Progress, type Sample, type StackStatus } from './contract.js';
 import { attach, attachOrStart, ControlClient, RemoteError } from './control/client.js';
@@ -8,13 +7,15 @@ import { ControlPlane } from './control/control-plane.js';
 import { isAlive } from './control/runtimes/local/adopted-process.js';
 import { isPortOpen } from './control/runtimes/local/ports.js';
 import { startHeadless } from './headless.js';
+import { openDashboard } from './open-dashboard.js';
 
 const HELP = `scalelab — start, watch and break a scalable user-management stack
 
 Usage:
-  scalelab up [--runtime local] [--api N] [--workers N] [--name S] [--port P]
+  scalelab up [--runtime local] [--api N] [--workers N] [--name S] [--port P] [--open]
                                  start the stack (2 api replicas, 1 worker by default) and
-                                 return once every replica is ready
+                                 return once every replica is ready; --open opens the dashboard
+                                 (the desktop window where Electron runs, else the browser)
   scalelab status                instances and the latest sample
   scalelab scale api|worker N    set a service's replicas; waits until they are ready
   scalelab logs <instance> [-f] [--lines N]
@@ -143,16 +144,10 @@ async function serve(port: number, open: boolean, detached: boolean): Promise<vo
   await writeControlFile(home, { pid: process.pid, url: headless.url, token: headless.token, startedAt: Date.now() });
   console.log(`  Dashboard  ${headless.dashboardUrl}`);
   console.log(`  Metrics    ${headless.url}/metrics (send the token as a Bearer header)`);
-  if (open) openInBrowser(headless.dashboardUrl);
+  if (open) console.log(openDashboard(headless.dashboardUrl));
   if (!detached) console.log('Press Ctrl-C to stop.');
 }
 
-function openInBrowser(url: string): void {
-  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
-  child.on('error', () => console.log(`could not open a browser; open ${url} yourself`));
-  child.unref();
-}
 
 function parseCommandLine(argv: string[]) {
   try {
@@ -212,6 +207,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(`  Dashboard  ${status.endpoints?.dashboard}`);
         console.log(`\nTry it:\n  curl -s -X POST ${status.endpoints?.balancer}/users -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'`);
         console.log(`  npx scalelab status\n  npx scalelab scale api 4\n  npx scalelab down`);
+        if (values.open && status.endpoints?.dashboard) console.log(`\n${openDashboard(status.endpoints.dashboard)}`);
         return 0;
       });
     }

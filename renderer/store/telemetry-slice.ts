@@ -21,7 +21,7 @@ export interface TelemetrySlice {
 export function createTelemetrySlice() {
   return (set: SetState): TelemetrySlice => ({
     samples: [],
-    windowSeconds: 300,
+    windowSeconds: 60,
     addSample(sample) {
       set((state) => {
         const last = state.samples.at(-1);

@@ -41,7 +41,7 @@ test.afterAll(async () => {
 });
 
 async function requestsLine(page: Page): Promise<string> {
-  return (await page.getByRole('figure', { name: 'Requests chart' }).locator('.recharts-line path').first().getAttribute('d')) ?? '';
+  return (await page.getByRole('figure', { name: 'Requests chart' }).locator('path[data-series="requests/s"]').getAttribute('d')) ?? '';
 }
 
 test('a user starts the stack, scales it, kills a replica, sees traffic and stops it', async ({ page }) => {
@@ -77,7 +77,7 @@ test('a user starts the stack, scales it, kills a replica, sees traffic and stop
   await drawer.getByRole('button', { name: 'Kill' }).click();
   await expect(page.getByTestId('restarts-api-2')).toHaveText('1');
   await expect(page.getByTestId('phase-api-2')).toHaveText('ready');
-  await expect(page.getByText(/api-2 exited \(SIGKILL\)/).first()).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Events' }).getByText(/api-2 exited \(SIGKILL\)/)).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(drawer).toBeHidden();
 
@@ -86,18 +86,25 @@ test('a user starts the stack, scales it, kills a replica, sees traffic and stop
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: number };
   const before = await requestsLine(page);
-  const until = Date.now() + 4_000;
-  while (Date.now() < until) await Promise.all(Array.from({ length: 10 }, () => fetch(`${balancer}/users/${id}`).then((r) => r.arrayBuffer())));
+  // Steady traffic until the screenshots are taken, so they show the stack under load.
+  let sending = true;
+  const traffic = (async () => {
+    while (sending) await Promise.all(Array.from({ length: 10 }, () => fetch(`${balancer}/users/${id}`).then((r) => r.arrayBuffer())));
+  })();
   await expect.poll(() => requestsLine(page)).not.toBe(before);
   await expect(page.locator('.balancer-node .node-detail')).not.toHaveText(/^0 req\/s/);
 
   // Screenshots of both themes at 1280×800, kept as test artifacts (the dark one is the README's).
-  await page.waitForTimeout(1_500);
+  await page.waitForTimeout(4_000);
+  await page.mouse.move(0, 0);
   await page.screenshot({ path: path.join(artifacts, 'dashboard-dark.png') });
   await page.getByRole('button', { name: 'Switch to light theme' }).click();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
-  await page.waitForTimeout(500);
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(1_000);
   await page.screenshot({ path: path.join(artifacts, 'dashboard-light.png') });
+  sending = false;
+  await traffic;
   await page.getByRole('button', { name: 'Switch to dark theme' }).click();
   await mkdir(path.join(root, 'docs'), { recursive: true });
   await copyFile(path.join(artifacts, 'dashboard-dark.png'), path.join(root, 'docs', 'dashboard.png'));

@@ -53,19 +53,30 @@ describe('telemetry slice', () => {
 });
 
 describe('chart rows', () => {
-  it('draws at most 300 points per series for a 30-minute window of 20 replicas, keeping latency peaks', () => {
+  it('draws at most 200 points per series for a 30-minute window of 20 replicas, keeping latency peaks', () => {
     const now = 10_000_000;
     const samples = Array.from({ length: 1800 }, (_, i) => sample(now - (1799 - i) * 1000, 20));
     const { rows, instances } = buildRows(samples, 1800, now);
-    expect(rows.length).toBeLessThanOrEqual(301);
-    expect(rows.length).toBeGreaterThan(250);
+    expect(rows.length).toBeLessThanOrEqual(201);
+    expect(rows.length).toBeGreaterThan(150);
     expect(instances).toHaveLength(20);
     expect(instances.slice(0, 3)).toEqual(['api-1', 'api-2', 'api-3']);
     expect(instances.at(-1)).toBe('api-20');
-    // Each 6 s bucket holds p95 values t % 7 for six consecutive seconds: the maximum survives.
+    // Each 9 s bucket holds p95 values t % 7 for nine consecutive seconds: the maximum survives.
     expect(Math.max(...rows.map((r) => r.p95 ?? 0))).toBe(6);
     expect(rows[0]!.hitRate).toBeCloseTo(90);
     expect(rows[0]!.cpu['api-20']).toBeCloseTo(29);
+  });
+
+  it('reuses closed buckets without changing a figure: incremental rows equal rows built afresh', () => {
+    const now = 20_000_000;
+    const samples = Array.from({ length: 1800 }, (_, i) => sample(now - (1799 - i) * 1000, 3));
+    buildRows(samples, 1800, now);
+    const next = [...samples.slice(1), sample(now + 1000, 3)];
+    const incremental = buildRows(next, 1800, now + 1000).rows;
+    // Copies have new identities, so nothing comes from the cache.
+    const fresh = buildRows(next.map((s) => structuredClone(s)), 1800, now + 1000).rows;
+    expect(incremental).toEqual(fresh);
   });
 
   it('drops samples older than the window', () => {

@@ -20,8 +20,8 @@ export interface ChartRow {
   cpu: Record<string, number | null>;
 }
 
-/** Most points a chart draws: about one per 3 px of a 1000 px wide chart. */
-export const MAX_POINTS = 300;
+/** Most points a chart draws: one per 2 px of a 400 px wide chart, about what the eye resolves. */
+export const MAX_POINTS = 200;
 
 function mean(values: (number | null)[]): number | null {
   let sum = 0;
@@ -38,6 +38,48 @@ function max(values: (number | null)[]): number | null {
   let best: number | null = null;
   for (const v of values) if (v !== null && (best === null || v > best)) best = v;
   return best;
+}
+
+/** Rows of buckets already built, by bucket start. */
+const rowCache = new Map<number, { row: ChartRow; count: number; bucketMs: number; ids: number; last: Sample }>();
+
+/** One bucket's row (see {@link buildRows}). */
+function rowOf(bucket: Sample[], ids: Set<string>): ChartRow {
+  const last = bucket.at(-1)!;
+  // One pass over the bucket's instances (not a search per id): 20 replicas × 1800 samples.
+  const sums = new Map<string, { sum: number; n: number }>();
+  for (const s of bucket) {
+    for (const i of s.instances) {
+      if (i.cpu === null || (i.service !== 'api' && i.service !== 'worker')) continue;
+      const acc = sums.get(i.id);
+      if (acc) {
+        acc.sum += i.cpu;
+        acc.n += 1;
+      } else sums.set(i.id, { sum: i.cpu, n: 1 });
+    }
+  }
+  const cpu: Record<string, number | null> = {};
+  for (const id of ids) {
+    const acc = sums.get(id);
+    cpu[id] = acc ? acc.sum / acc.n : null;
+  }
+  const hit = mean(bucket.map((s) => s.cache.hitRate));
+  return {
+    t: last.t,
+    rps: mean(bucket.map((s) => s.traffic.rps)) ?? 0,
+    errors: mean(bucket.map((s) => s.traffic.errorsPerSec + s.traffic.proxyErrorsPerSec)) ?? 0,
+    p50: max(bucket.map((s) => s.traffic.p50)),
+    p95: max(bucket.map((s) => s.traffic.p95)),
+    p99: max(bucket.map((s) => s.traffic.p99)),
+    hitRate: hit === null ? null : hit * 100,
+    waiting: last.queue.waiting,
+    active: last.queue.active,
+    jobsPerSec: mean(bucket.map((s) => s.queue.completedPerSec)) ?? 0,
+    api: last.replicas.api,
+    apiReady: last.replicas.apiReady,
+    worker: last.replicas.worker,
+    cpu,
+  };
 }
 
 /**
@@ -61,43 +103,19 @@ export function buildRows(samples: Sample[], windowSeconds: number, now: number,
     for (const instance of sample.instances) if (instance.service === 'api' || instance.service === 'worker') ids.add(instance.id);
   }
   const rows: ChartRow[] = [];
-  for (const bucket of buckets.values()) {
-    const last = bucket.at(-1)!;
-    // One pass over the bucket's instances (not a search per id): 20 replicas × 1800 samples.
-    const sums = new Map<string, { sum: number; n: number }>();
-    for (const s of bucket) {
-      for (const i of s.instances) {
-        if (i.cpu === null || (i.service !== 'api' && i.service !== 'worker')) continue;
-        const acc = sums.get(i.id);
-        if (acc) {
-          acc.sum += i.cpu;
-          acc.n += 1;
-        } else sums.set(i.id, { sum: i.cpu, n: 1 });
-      }
+  for (const [key, bucket] of buckets) {
+    // A closed bucket never changes: only the newest one is rebuilt each second.
+    const cached = rowCache.get(key);
+    if (cached && cached.count === bucket.length && cached.bucketMs === bucketMs && cached.ids === ids.size && cached.last === bucket.at(-1)) {
+      rows.push(cached.row);
+      continue;
     }
-    const cpu: Record<string, number | null> = {};
-    for (const id of ids) {
-      const acc = sums.get(id);
-      cpu[id] = acc ? acc.sum / acc.n : null;
-    }
-    const hit = mean(bucket.map((s) => s.cache.hitRate));
-    rows.push({
-      t: last.t,
-      rps: mean(bucket.map((s) => s.traffic.rps)) ?? 0,
-      errors: mean(bucket.map((s) => s.traffic.errorsPerSec + s.traffic.proxyErrorsPerSec)) ?? 0,
-      p50: max(bucket.map((s) => s.traffic.p50)),
-      p95: max(bucket.map((s) => s.traffic.p95)),
-      p99: max(bucket.map((s) => s.traffic.p99)),
-      hitRate: hit === null ? null : hit * 100,
-      waiting: last.queue.waiting,
-      active: last.queue.active,
-      jobsPerSec: mean(bucket.map((s) => s.queue.completedPerSec)) ?? 0,
-      api: last.replicas.api,
-      apiReady: last.replicas.apiReady,
-      worker: last.replicas.worker,
-      cpu,
-    });
+    const row = rowOf(bucket, ids);
+    rowCache.set(key, { row, count: bucket.length, bucketMs, ids: ids.size, last: bucket.at(-1)! });
+    rows.push(row);
   }
+  // Forget buckets that left every window.
+  if (rowCache.size > 4 * maxPoints) for (const key of rowCache.keys()) if (!buckets.has(key)) rowCache.delete(key);
   return { rows, instances: [...ids].sort(byReplica) };
 }
 

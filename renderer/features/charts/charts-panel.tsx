@@ -21,11 +21,11 @@ const cache: Series[] = [{ name: 'hit rate', color: '#17c964', value: (r) => r.h
 const queue: Series[] = [
   { name: 'waiting', color: '#f5a524', value: (r) => r.waiting },
   { name: 'active', color: '#4e9af1', value: (r) => r.active },
-  { name: 'jobs/s', color: '#17c964', value: (r) => r.jobsPerSec, dashed: true },
+  { name: 'jobs/s', color: '#17c964', value: (r) => r.jobsPerSec, faint: true },
 ];
 const replicas: Series[] = [
   { name: 'api', color: '#4e9af1', value: (r) => r.api, step: true },
-  { name: 'api ready', color: '#17c964', value: (r) => r.apiReady, step: true, dashed: true },
+  { name: 'api ready', color: '#17c964', value: (r) => r.apiReady, step: true, faint: true },
   { name: 'workers', color: '#9353d3', value: (r) => r.worker, step: true },
 ];
 
@@ -37,7 +37,7 @@ export function ChartsPanel() {
   const from = to - windowSeconds * 1000;
   const { rows, instances } = useMemo(() => buildRows(samples, windowSeconds, to), [samples, windowSeconds, to]);
   const marks = useMemo(() => eventMarks(events, windowSeconds, to), [events, windowSeconds, to]);
-  const cpu = useMemo<Series[]>(() => instances.map((id, i) => ({ name: id, color: PALETTE[i % PALETTE.length]!, value: (r) => r.cpu[id] ?? null, dashed: id.startsWith('worker') })), [instances]);
+  const cpu = useMemo<Series[]>(() => instances.map((id, i) => ({ name: id, color: PALETTE[i % PALETTE.length]!, value: (r) => r.cpu[id] ?? null, faint: id.startsWith('worker') })), [instances]);
 
   return (
     <section className="panel charts" aria-labelledby="charts-title">

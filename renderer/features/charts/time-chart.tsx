@@ -1,5 +1,4 @@
-import { memo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useLayoutEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import type { TimelineEvent } from '../../../electron/contract.js';
 import { formatTime, type ChartRow } from './chart-data.js';
 
@@ -8,9 +7,10 @@ export interface Series {
   name: string;
   color: string;
   value: (row: ChartRow) => number | null;
-  /** Steps for counts (replicas), straight lines for rates. */
+  /** Steps for counts (replicas), straight segments for rates. */
   step?: boolean;
-  dashed?: boolean;
+  /** Drawn fainter: a secondary line (ready replicas, workers' cpu). */
+  faint?: boolean;
 }
 
 export interface TimeChartProps {
@@ -32,52 +32,146 @@ const MARK_COLORS: Record<TimelineEvent['kind'], string> = {
   traffic: 'var(--mark-traffic)',
   autoscaler: 'var(--mark-autoscaler)',
 };
+const PAD = { left: 46, right: 10, top: 8, bottom: 22 };
+/** Legend entries shown before "+N more": one line, the same height on every chart. */
+const LEGEND_MAX = 7;
+
+/** A round upper bound for the y axis: 1, 2 or 5 × 10^n. */
+export function niceMax(value: number): number {
+  if (!(value > 0)) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 10 * magnitude;
+}
+
+function label(value: number): string {
+  if (value >= 10_000) return `${(value / 1000).toFixed(0)}k`;
+  if (value >= 1000) return `${(value / 1000).toFixed(1)}k`;
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
+/** An SVG path through the points, broken where a value is missing. */
+function linePath(rows: ChartRow[], s: Series, x: (t: number) => number, y: (v: number) => number): string {
+  let d = '';
+  let pen = false;
+  for (const row of rows) {
+    const v = s.value(row);
+    if (v === null || !Number.isFinite(v)) {
+      pen = false;
+      continue;
+    }
+    const px = x(row.t).toFixed(1);
+    const py = y(v);
+    if (!pen) d += `M${px} ${py.toFixed(1)}`;
+    else if (s.step) d += `H${px}V${py.toFixed(1)}`;
+    else d += `L${px} ${py.toFixed(1)}`;
+    pen = true;
+  }
+  return d;
+}
 
 /**
- * A line chart on the dashboard's shared time axis (the same `from`–`to` for every chart) with
- * the timeline's events as vertical marks. Animation is off: a sample arrives every second, and
- * an animated redraw would never settle.
+ * A line chart on the dashboard's shared time axis (the same `from`–`to` and the same four ticks
+ * on every chart) with the timeline's events as vertical marks. Plain SVG paths, one per series:
+ * a whole update of six charts costs a few milliseconds (bench/results/renderer.md), where a
+ * general charting library spent 100–600 ms on the same data.
  */
 export const TimeChart = memo(function TimeChart({ title, unit, rows, series, marks, from, to, yMax }: TimeChartProps) {
-  // Five evenly spaced ticks, the same on every chart: the axis reads as one clock.
-  const ticks = [0, 1, 2, 3, 4].map((i) => Math.round(from + ((to - from) * i) / 4));
+  const box = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState({ width: 0, height: 0 });
+  const [hover, setHover] = useState<number | null>(null);
+
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const measure = () => setSize((old) => (old.width === el.clientWidth && old.height === el.clientHeight ? old : { width: el.clientWidth, height: el.clientHeight }));
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  const { width, height } = size;
+  const plotW = Math.max(1, width - PAD.left - PAD.right);
+  const plotH = Math.max(1, height - PAD.top - PAD.bottom);
+  const top = useMemo(() => {
+    if (yMax !== undefined) return yMax;
+    let max = 0;
+    for (const row of rows) for (const s of series) max = Math.max(max, s.value(row) ?? 0);
+    return niceMax(max);
+  }, [rows, series, yMax]);
+  const x = (t: number) => PAD.left + ((t - from) / Math.max(1, to - from)) * plotW;
+  const y = (v: number) => PAD.top + plotH - (Math.min(v, top) / top) * plotH;
+  const paths = useMemo(() => (width === 0 ? [] : series.map((s) => ({ s, d: linePath(rows, s, x, y) }))), [rows, series, width, height, top, from, to]);
+  const xTicks = [0, 1, 2, 3].map((i) => from + ((to - from) * i) / 3);
+  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => top * f);
+  const hovered = hover === null ? undefined : rows[hover];
+
+  const onMove = (event: MouseEvent<SVGSVGElement>) => {
+    if (rows.length === 0) return;
+    const rect = event.currentTarget.getBoundingClientRect();
+    const t = from + ((event.clientX - rect.left - PAD.left) / plotW) * (to - from);
+    let best = 0;
+    for (let i = 1; i < rows.length; i += 1) if (Math.abs(rows[i]!.t - t) < Math.abs(rows[best]!.t - t)) best = i;
+    setHover(best);
+  };
+
+  const latest = rows.at(-1);
+  const summary = latest ? series.map((s) => `${s.name} ${s.value(latest)?.toFixed(1) ?? 'none'}`).join(', ') : 'no data';
   return (
     <figure className="chart" aria-label={`${title} chart`}>
       <figcaption>
         {title} <span className="unit">{unit}</span>
       </figcaption>
-      <div className="chart-body">
+      <div className="chart-body" ref={box}>
         {rows.length === 0 ? (
           <div className="chart-empty">No samples yet: they arrive once a second while the stack runs.</div>
         ) : (
-          <ResponsiveContainer width="100%" height="100%" debounce={50}>
-            <LineChart data={rows} margin={{ top: 6, right: 12, bottom: 0, left: 0 }} syncId="scalelab" syncMethod="value">
-              <CartesianGrid stroke="var(--grid)" vertical={false} />
-              <XAxis dataKey="t" type="number" scale="time" domain={[from, to]} ticks={ticks} tickFormatter={formatTime} stroke="var(--axis)" tick={{ fontSize: 'var(--chart-font)' }} interval="preserveStartEnd" allowDataOverflow />
-              <YAxis stroke="var(--axis)" width={48} tick={{ fontSize: 'var(--chart-font)' }} domain={yMax === undefined ? [0, 'auto'] : [0, yMax]} allowDecimals={false} />
-              <Tooltip labelFormatter={(t) => formatTime(Number(t))} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} isAnimationActive={false} />
-              <Legend wrapperStyle={{ fontSize: 'var(--chart-font)' }} />
-              {marks.map((m) => (
-                <ReferenceLine key={`${m.t}-${m.message}`} x={m.t} stroke={MARK_COLORS[m.kind]} strokeDasharray="3 3" ifOverflow="hidden" />
-              ))}
-              {series.map((s) => (
-                <Line
-                  key={s.name}
-                  name={s.name}
-                  dataKey={s.value}
-                  stroke={s.color}
-                  strokeWidth={2}
-                  strokeDasharray={s.dashed ? '5 4' : undefined}
-                  dot={false}
-                  type={s.step ? 'stepAfter' : 'monotone'}
-                  isAnimationActive={false}
-                  connectNulls
-                />
-              ))}
-            </LineChart>
-          </ResponsiveContainer>
+          <svg width={width} height={height} role="img" aria-label={`${title}: ${summary}`} onMouseMove={onMove} onMouseLeave={() => setHover(null)}>
+            {yTicks.map((v) => (
+              <g key={v}>
+                <line x1={PAD.left} x2={PAD.left + plotW} y1={y(v)} y2={y(v)} className="grid-line" />
+                <text x={PAD.left - 6} y={y(v)} className="tick" textAnchor="end" dominantBaseline="middle">
+                  {label(v)}
+                </text>
+              </g>
+            ))}
+            {xTicks.map((t, i) => (
+              <text key={i} x={x(t)} y={PAD.top + plotH + 15} className="tick" textAnchor={i === 0 ? 'start' : i === 3 ? 'end' : 'middle'}>
+                {formatTime(t)}
+              </text>
+            ))}
+            {marks.map((m) => (
+              <line key={`${m.t}-${m.message}`} x1={x(m.t)} x2={x(m.t)} y1={PAD.top} y2={PAD.top + plotH} stroke={MARK_COLORS[m.kind]} strokeDasharray="3 3" className="mark">
+                <title>{`${formatTime(m.t)} ${m.message}`}</title>
+              </line>
+            ))}
+            {paths.map(({ s, d }) => (
+              <path key={s.name} data-series={s.name} d={d} fill="none" stroke={s.color} strokeWidth={2} strokeOpacity={s.faint ? 0.55 : 1} strokeLinejoin="round" />
+            ))}
+            {hovered && <line x1={x(hovered.t)} x2={x(hovered.t)} y1={PAD.top} y2={PAD.top + plotH} className="crosshair" />}
+          </svg>
+        )}
+        {hovered && (
+          <div className="chart-tooltip" style={{ left: Math.min(x(hovered.t) + 10, width - 170) }}>
+            <div className="muted">{formatTime(hovered.t)}</div>
+            {series.map((s) => (
+              <div key={s.name}>
+                <span className="swatch" style={{ background: s.color }} /> {s.name} <b>{s.value(hovered)?.toFixed(1) ?? '–'}</b>
+              </div>
+            ))}
+          </div>
         )}
       </div>
+      <ul className="legend">
+        {(series.length > LEGEND_MAX ? series.slice(0, LEGEND_MAX - 1) : series).map((s) => (
+          <li key={s.name}>
+            <span className="swatch" style={{ background: s.color, opacity: s.faint ? 0.55 : 1 }} />
+            {s.name}
+          </li>
+        ))}
+        {series.length > LEGEND_MAX && <li className="muted">+{series.length - LEGEND_MAX + 1} more (hover for values)</li>}
+      </ul>
     </figure>
   );
 });

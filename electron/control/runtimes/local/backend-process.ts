@@ -44,6 +44,14 @@ export function backendCommand(program: BackendProgram): { command: string; args
   return nodeEntryCommand(ENTRIES[program], NODE_FLAGS);
 }
 
+/**
+ * In the Electron main process `process.execPath` is Electron itself: this makes it run a
+ * script as plain Node, as the replicas and the watchdog need.
+ */
+export function asNode(): Record<string, string> {
+  return process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {};
+}
+
 /** Options of {@link spawnBackend}. */
 export interface SpawnBackendOptions {
   /** Environment of the service (PORT, DATABASE_URL, …), added to a minimal base. */
@@ -59,7 +67,7 @@ export interface SpawnBackendOptions {
 export function spawnBackend(program: BackendProgram, options: SpawnBackendOptions): ChildProcess {
   const { command, args, cwd } = backendCommand(program);
   const log = openSync(options.logFile, 'a');
-  const base: Record<string, string> = { NODE_ENV: 'production' };
+  const base: Record<string, string> = { NODE_ENV: 'production', ...asNode() };
   for (const name of ['PATH', 'HOME', 'TZ', 'LANG']) {
     const value = process.env[name];
     if (value !== undefined) base[name] = value;

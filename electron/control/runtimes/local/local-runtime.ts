@@ -6,7 +6,7 @@ import type { Instance, Probe, ScalableService, StackSpec } from '../../../contr
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints } from '../runtime.js';
-import { nodeEntryCommand } from './backend-process.js';
+import { asNode, nodeEntryCommand } from './backend-process.js';
 import { followFile, tailFile } from './log-files.js';
 import { isOurs, liveProcesses, reapProcesses } from './leftovers.js';
 import { freePort, isPortOpen } from './ports.js';
@@ -294,7 +294,7 @@ export class LocalRuntime implements Runtime {
     }
     const { command, args, cwd } = nodeEntryCommand('electron/control/runtimes/local/watchdog');
     const log = openSync(path.join(dir, 'logs', 'watchdog.log'), 'a');
-    const child = spawn(command, [...args, dir], { cwd, stdio: ['ignore', log, log], detached: true, env: { PATH: process.env.PATH ?? '', ...(process.env.SCALELAB_WATCHDOG_MS ? { SCALELAB_WATCHDOG_MS: process.env.SCALELAB_WATCHDOG_MS } : {}) } });
+    const child = spawn(command, [...args, dir], { cwd, stdio: ['ignore', log, log], detached: true, env: { PATH: process.env.PATH ?? '', ...asNode(), ...(process.env.SCALELAB_WATCHDOG_MS ? { SCALELAB_WATCHDOG_MS: process.env.SCALELAB_WATCHDOG_MS } : {}) } });
     closeSync(log);
     child.unref();
     this.watchdogPid = child.pid;
