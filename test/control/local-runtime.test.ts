@@ -108,8 +108,10 @@ describe('local runtime', () => {
     });
     await traffic.stop();
     expect(failuresAfter2s.filter((f) => f.startsWith('GET'))).toEqual([]);
-    // A POST already sent to the killed process may be lost with it; nothing else may fail.
-    expect(traffic.failures.length).toBeLessThanOrEqual(1);
+    // A POST the killed process was serving dies with it (a write is never retried: it may have
+    // committed); the balancer answers it 502. At most one per loop can be in flight; nothing else fails.
+    expect(traffic.failures.every((f) => f === 'POST 502'), traffic.failures.join(', ')).toBe(true);
+    expect(traffic.failures.length).toBeLessThanOrEqual(4);
     expect(Date.now() - killedAt).toBeLessThan(15_000);
     expect(events.some((e) => e.startsWith('api-2 exited (SIGKILL)'))).toBe(true);
   });
