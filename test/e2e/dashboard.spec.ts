@@ -47,7 +47,12 @@ async function requestsLine(page: Page): Promise<string> {
 test('a user starts the stack, scales it, kills a replica, sees traffic and stops it', async ({ page }) => {
   await page.goto(dashboard);
   await expect(page.getByText('No stack is running')).toBeVisible();
-  await expect(page.getByLabel('Runtime')).toHaveValue('local');
+  // The runtime picker says why a runtime is unavailable, and Start waits for a usable one.
+  await page.getByLabel('Runtime').selectOption('docker');
+  await expect(page.getByTestId('probe-reason')).toContainText('docker is unavailable');
+  await expect(page.getByRole('button', { name: 'Start' })).toBeDisabled();
+  await page.getByLabel('Runtime').selectOption('local');
+  await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled();
 
   // 1. Start from the UI, with progress.
   await page.getByRole('button', { name: 'Start' }).click();

@@ -24,7 +24,7 @@ export function StackBar() {
         <span>Runtime</span>
         <select value={runtime} onChange={(e) => setRuntime(e.target.value as RuntimeName)} disabled={running || busy !== null} aria-describedby="probe-note">
           {(probes ?? [{ runtime: 'local', available: true }]).map((p) => (
-            <option key={p.runtime} value={p.runtime} disabled={!p.available}>
+            <option key={p.runtime} value={p.runtime}>
               {p.runtime}
               {p.available ? (p.version ? ` · ${p.version}` : '') : ' · unavailable'}
             </option>
@@ -66,8 +66,8 @@ export function StackBar() {
             {lastProgress.message}
           </>
         ) : probe && !probe.available ? (
-          <span className="warn">
-            {probe.runtime}: {probe.reason}. {probe.fix}
+          <span className="warn" data-testid="probe-reason">
+            {probe.runtime} is unavailable: {probe.reason}. {probe.fix}
           </span>
         ) : null}
       </div>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { call, subscribe } from '../../api/bridge.js';
 import { useAppStore } from '../../store/use-app-store.js';
+import { formatTime } from '../charts/chart-data.js';
 
 const MAX_LINES = 500;
 
@@ -11,7 +12,7 @@ function present(line: string): string {
   try {
     const entry = JSON.parse(line) as { time?: number; level?: number; msg?: string };
     const level = ({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<number, string>)[entry.level ?? 30] ?? '';
-    return `${entry.time ? new Date(entry.time).toLocaleTimeString() : ''} ${level} ${entry.msg ?? line}`;
+    return `${entry.time ? formatTime(entry.time) : ''} ${level} ${entry.msg ?? line}`;
   } catch {
     return line;
   }
@@ -79,7 +80,7 @@ export function InstanceDrawer() {
           <dt>port</dt>
           <dd>{instance.port ?? '–'}</dd>
           <dt>started</dt>
-          <dd>{instance.startedAt ? new Date(instance.startedAt).toLocaleTimeString() : '–'}</dd>
+          <dd>{instance.startedAt ? formatTime(instance.startedAt) : '–'}</dd>
         </dl>
       ) : (
         <p className="muted">This instance is gone (scaled away or stopped).</p>
