@@ -7,6 +7,9 @@
  * The renderer imports this file with `import type` only.
  */
 import Type, { type Static, type TSchema } from 'typebox';
+import { TrafficSpecSchema, TrafficUpdateSchema, type TrafficSecond, type TrafficSummary } from './traffic-spec.js';
+
+export * from './traffic-spec.js';
 
 // ---------------------------------------------------------------------------------------------
 // Stack spec
@@ -210,6 +213,8 @@ export interface Sample {
   };
   /** Filled in by the autoscaler once it runs; null when off. */
   autoscaler: { mode: 'emulated' | 'hpa'; current: number; desired: number; metric: number | null; target: number } | null;
+  /** The load generator's last second; null when no traffic run has happened. */
+  generator: TrafficSecond | null;
 }
 
 export const EVENT_KINDS = ['lifecycle', 'scaling', 'chaos', 'traffic', 'autoscaler'] as const;
@@ -283,6 +288,12 @@ export const COMMANDS = {
   'events:list': Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
   /** Stops a control plane the CLI started in the background (its stack must be stopped first). */
   'control:shutdown': Empty,
+  /** Starts firing traffic at the stack's balancer (open model: arrivals follow the clock). */
+  'traffic:start': TrafficSpecSchema,
+  /** Changes the running traffic's rate, mix or keys. */
+  'traffic:update': TrafficUpdateSchema,
+  /** Stops the traffic now; resolves with the run's summary. */
+  'traffic:stop': Empty,
 } as const satisfies Record<string, TSchema>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -302,6 +313,9 @@ export interface CommandResults {
   'telemetry:history': Sample[];
   'events:list': TimelineEvent[];
   'control:shutdown': null;
+  'traffic:start': TrafficSummary;
+  'traffic:update': TrafficSummary;
+  'traffic:stop': TrafficSummary;
 }
 export type CommandResult<C extends CommandName> = CommandResults[C];
 

@@ -21,6 +21,9 @@ import { isOurs } from './runtimes/local/leftovers.js';
 import { LocalRuntime, stackDir } from './runtimes/local/local-runtime.js';
 import { readState } from './runtimes/local/state.js';
 import { Telemetry } from './telemetry/telemetry.js';
+import { loadKeys } from './traffic/keyspace.js';
+import { TrafficRun } from './traffic/traffic-run.js';
+import type { TrafficSecond, TrafficSpec, TrafficSummary } from '../traffic-spec.js';
 
 /** A payload did not match its command's schema, or the command does not exist. */
 export class ContractError extends Error {
@@ -83,6 +86,9 @@ export class ControlPlane {
   private state: StackState = 'stopped';
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private traffic: TrafficRun | undefined;
+  /** The last traffic run's final second, so the Sample shows it stopped rather than vanishing. */
+  private lastTraffic: TrafficSecond | null = null;
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.emitter.setMaxListeners(0);
@@ -137,7 +143,7 @@ export class ControlPlane {
     if (this.closed) return;
     this.closed = true;
     await this.queue.catch(() => undefined);
-    const steps = [() => (this.state === 'stopped' ? Promise.resolve() : this.local.down({ keepData: true })), () => this.telemetry.close()];
+    const steps = [() => this.stopTraffic().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.local.down({ keepData: true })), () => this.telemetry.close()];
     for (const step of steps) await step().catch(() => undefined);
     this.emitter.removeAllListeners();
   }
@@ -210,6 +216,19 @@ export class ControlPlane {
     },
     'telemetry:history': async (payload) => this.telemetry.history(payload.seconds ?? 300),
     'events:list': async (payload) => this.telemetry.events(payload.limit ?? 500),
+    'traffic:start': (payload) => this.serial(() => this.startTraffic(payload)),
+    'traffic:update': async (payload) => {
+      const run = this.traffic;
+      if (!run) throw new StackStateError('no traffic is running; start it with traffic:start');
+      run.update(payload);
+      this.telemetry.record({ kind: 'traffic', level: 'info', message: `traffic updated: ${[payload.rps !== undefined ? `${payload.rps} rps` : '', payload.mix ? 'new mix' : '', payload.keys ? `${payload.keys.distribution} keys` : ''].filter(Boolean).join(', ')}` });
+      return run.summary();
+    },
+    'traffic:stop': async () => {
+      const summary = await this.stopTraffic();
+      if (!summary) throw new StackStateError('no traffic is running');
+      return summary;
+    },
     'control:shutdown': async () => {
       const shutdown = this.options.onShutdownRequest;
       if (!shutdown) throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
@@ -220,6 +239,48 @@ export class ControlPlane {
   };
 
   private readonly follows = new Map<ClientContext, Map<string, () => void>>();
+
+  private async startTraffic(spec: TrafficSpec): Promise<TrafficSummary> {
+    const balancer = this.local.currentSpec();
+    if (this.state !== 'running' || !balancer) throw new StackStateError('no stack is running; start one first (scalelab up)');
+    if (this.traffic) throw new StackStateError('traffic is already running; change it with traffic:update or stop it first');
+    const target = `http://127.0.0.1:${balancer.port}`;
+    const onProgress = this.progress('traffic:start');
+    onProgress('reading the user ids that the traffic will read');
+    const keys = await loadKeys(target, onProgress);
+    const run = new TrafficRun({ target, spec, keys });
+    this.traffic = run;
+    await run.start();
+    const rate = spec.profile.kind === 'constant' ? `${spec.profile.rps} rps` : spec.profile.kind;
+    this.telemetry.record({ kind: 'traffic', level: 'info', message: `traffic started: ${rate}${spec.durationS ? ` for ${spec.durationS} s` : ''}, ${spec.keys?.distribution ?? 'zipf'} keys over ${keys.length} users` });
+    void run.done.then(
+      (summary) => this.trafficEnded(run, summary),
+      (err: Error) => this.trafficEnded(run, undefined, err),
+    );
+    onProgress('traffic is running', 1);
+    return run.summary();
+  }
+
+  private trafficEnded(run: TrafficRun, summary: TrafficSummary | undefined, err?: Error): void {
+    if (this.traffic !== run) return;
+    this.traffic = undefined;
+    this.lastTraffic = run.lastSecond() ?? null;
+    if (summary) {
+      const errors = summary.errors.timeout + summary.errors.refused + summary.errors.http4xx + summary.errors.http5xx;
+      this.telemetry.record({ kind: 'traffic', level: errors > 0 ? 'warn' : 'info', message: `traffic stopped: ${summary.requests} requests, ${summary.achievedRps}/${summary.offeredRps} rps achieved/offered, p99 ${summary.p99Ms?.toFixed(1) ?? '–'} ms, ${errors} errors, ${summary.droppedByClient} dropped by client` });
+    } else {
+      this.telemetry.record({ kind: 'traffic', level: 'error', message: `traffic generator failed: ${err?.message}` });
+    }
+  }
+
+  /** Stops the running traffic, if any; resolves with its summary. */
+  private async stopTraffic(): Promise<TrafficSummary | undefined> {
+    const run = this.traffic;
+    if (!run) return undefined;
+    const summary = await run.stop();
+    this.trafficEnded(run, summary);
+    return summary;
+  }
 
   private async probe(): Promise<Probe[]> {
     return [
@@ -248,6 +309,7 @@ export class ControlPlane {
           takeBalancerSnapshot: () => local.takeBalancerSnapshot(),
           redisUrl: () => endpoints.redisUrl,
           databaseUrl: () => endpoints.databaseUrl,
+          generator: () => this.traffic?.lastSecond() ?? this.lastTraffic,
         });
         this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${spec.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)} s` });
       }
@@ -268,6 +330,7 @@ export class ControlPlane {
     const running = this.local.currentSpec();
     if (running && name && name !== running.name) throw new StackStateError(`stack "${name}" is not the running one ("${running.name}")`);
     if (this.state !== 'stopped') {
+      await this.stopTraffic();
       this.state = 'stopping';
       await this.telemetry.detach();
       try {

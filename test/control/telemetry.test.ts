@@ -245,6 +245,7 @@ function emptySample(): Sample {
     queue: { up: false, waiting: 0, active: 0, delayed: 0, failed: 0, completedPerSec: 0, failedPerSec: 0 },
     db: { up: false, connections: null, commitsPerSec: null, rollbacksPerSec: null },
     autoscaler: null,
+    generator: null,
   };
 }
 

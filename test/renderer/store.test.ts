@@ -37,6 +37,7 @@ function sample(t: number, apiReplicas = 2): Sample {
     queue: { up: true, waiting: 3, active: 1, delayed: 0, failed: 0, completedPerSec: 2, failedPerSec: 0 },
     db: { up: true, connections: 4, commitsPerSec: 5, rollbacksPerSec: 0 },
     autoscaler: null,
+    generator: null,
   };
 }
 

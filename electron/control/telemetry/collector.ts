@@ -204,6 +204,7 @@ export class Collector {
         rollbacksPerSec: r.db ? round(perSecond(rollbacks)) : null,
       },
       autoscaler: null,
+      generator: attempt(() => this.source.generator?.() ?? null, null),
     };
   }
 

@@ -1,0 +1,195 @@
+/**
+ * The load generator's thread: schedules requests by the clock at the profile's rate (open
+ * model), sends them over an undici pool, and reports every second. Latency is measured from
+ * each request's scheduled time, so a stalled server or a late generator shows up as latency,
+ * never as less load (no coordinated omission). Requests that cannot even be queued are counted
+ * as dropped by the client.
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import * as hdr from 'hdr-histogram-js';
+import { Pool } from 'undici';
+import type { Keys, Mix, TrafficErrors, TrafficProfile, TrafficSpec } from '../../traffic-spec.js';
+import { peakRate, rateAt } from './profile.js';
+import { KeyPicker, Workload } from './workload.js';
+
+/** What the parent sends this thread at start. */
+export interface GeneratorInit {
+  target: string;
+  spec: TrafficSpec;
+  keys: number[];
+  runId: string;
+}
+
+/** Messages from the parent. */
+export type ToGenerator = { type: 'update'; profile?: TrafficProfile; mix?: Partial<Mix>; keys?: Keys } | { type: 'stop' };
+
+/** One second of figures (counts), and the ids of writes acknowledged in it. */
+export interface GeneratorSecond {
+  t: number;
+  targetRps: number;
+  scheduled: number;
+  completed: number;
+  dropped: number;
+  errors: TrafficErrors;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  acks: number[];
+  intervalMs: number;
+}
+
+/** The whole run (counts), sent once when it ends. */
+export interface GeneratorTotals {
+  elapsedMs: number;
+  scheduled: number;
+  completed: number;
+  dropped: number;
+  errors: TrafficErrors;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export type FromGenerator = { type: 'ready' } | { type: 'second'; data: GeneratorSecond } | { type: 'done'; data: GeneratorTotals; acks: number[] };
+
+const init = workerData as GeneratorInit;
+const port = parentPort!;
+const histogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+const percentiles = (h: hdr.Histogram) =>
+  h.totalCount === 0 ? { p50: null, p95: null, p99: null } : { p50: h.getValueAtPercentile(50) / 1000, p95: h.getValueAtPercentile(95) / 1000, p99: h.getValueAtPercentile(99) / 1000 };
+const noErrors = (): TrafficErrors => ({ timeout: 0, refused: 0, http4xx: 0, http5xx: 0 });
+
+let profile = init.spec.profile;
+let keys = new KeyPicker(init.keys, init.spec.keys);
+let mix = init.spec.mix;
+let workload = new Workload(mix, keys, init.runId);
+const timeoutMs = init.spec.timeoutMs ?? 2_000;
+const peak = peakRate(profile);
+const connections = Math.min(512, Math.max(32, Math.ceil(peak / 40)));
+// Beyond this many outstanding requests the generator itself is the bottleneck: drop and count.
+const maxInFlight = Math.min(50_000, Math.max(2_000, Math.ceil(peak * (timeoutMs / 1000) * 1.5)));
+const pool = new Pool(init.target, { connections, pipelining: 1, keepAliveTimeout: 10_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+
+const started = performance.now();
+let stopped = false;
+let inFlight = 0;
+let due = 0;
+let lastTick = started;
+const total = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram() };
+let second = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [] as number[], since: started };
+const allAcks: number[] = [];
+
+function classify(err: unknown): keyof TrafficErrors {
+  const code = (err as { code?: string }).code ?? '';
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'refused';
+}
+
+async function send(scheduledAt: number): Promise<void> {
+  const planned = workload.next();
+  inFlight += 1;
+  try {
+    const response = await pool.request({
+      path: planned.path,
+      method: planned.method,
+      headers: planned.body ? { 'content-type': 'application/json' } : undefined,
+      body: planned.body,
+    });
+    let id: number | undefined;
+    if (planned.kind === 'write' && response.statusCode === 201) id = ((await response.body.json()) as { id?: number }).id;
+    else await response.body.dump();
+    if (stopped) return;
+    const micros = Math.max(1, Math.round((performance.now() - scheduledAt) * 1000));
+    total.completed += 1;
+    second.completed += 1;
+    total.latency.recordValue(micros);
+    second.latency.recordValue(micros);
+    // A planned miss answers 404 by design; every other 4xx/5xx is an error.
+    const status = response.statusCode;
+    if (status >= 500) {
+      total.errors.http5xx += 1;
+      second.errors.http5xx += 1;
+    } else if (status >= 400 && !(planned.kind === 'missing' && status === 404)) {
+      total.errors.http4xx += 1;
+      second.errors.http4xx += 1;
+    }
+    if (id !== undefined) {
+      second.acks.push(id);
+      allAcks.push(id);
+    }
+  } catch (err) {
+    if (stopped) return;
+    const kind = classify(err);
+    total.errors[kind] += 1;
+    second.errors[kind] += 1;
+  } finally {
+    inFlight -= 1;
+  }
+}
+
+/** Sends what the clock says is due since the last tick, spread over the gap. */
+function tick(): void {
+  if (stopped) return;
+  const now = performance.now();
+  const rate = rateAt(profile, (now - started) / 1000);
+  due += (rate * (now - lastTick)) / 1000;
+  const n = Math.floor(due);
+  due -= n;
+  for (let i = 0; i < n; i += 1) {
+    const scheduledAt = lastTick + ((now - lastTick) * (i + 1)) / n;
+    total.scheduled += 1;
+    second.scheduled += 1;
+    if (inFlight >= maxInFlight) {
+      total.dropped += 1;
+      second.dropped += 1;
+      continue;
+    }
+    void send(scheduledAt);
+  }
+  lastTick = now;
+  if (init.spec.durationS !== undefined && now - started >= init.spec.durationS * 1000) {
+    void finish();
+    return;
+  }
+  setTimeout(tick, 1);
+}
+
+function report(): void {
+  const now = performance.now();
+  const s = second;
+  second = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [], since: now };
+  const message: FromGenerator = {
+    type: 'second',
+    data: { t: Date.now(), targetRps: rateAt(profile, (now - started) / 1000), scheduled: s.scheduled, completed: s.completed, dropped: s.dropped, errors: s.errors, ...percentiles(s.latency), acks: s.acks, intervalMs: now - s.since },
+  };
+  s.latency.destroy();
+  port.postMessage(message);
+}
+
+const reporter = setInterval(report, 1_000);
+
+async function finish(): Promise<void> {
+  if (stopped) return;
+  stopped = true;
+  clearInterval(reporter);
+  report();
+  const elapsedMs = performance.now() - started;
+  const message: FromGenerator = { type: 'done', data: { elapsedMs, scheduled: total.scheduled, completed: total.completed, dropped: total.dropped, errors: total.errors, ...percentiles(total.latency) }, acks: allAcks };
+  port.postMessage(message);
+  // Stop is immediate: in-flight requests are abandoned, not awaited.
+  await pool.destroy().catch(() => undefined);
+  process.exit(0);
+}
+
+port.on('message', (message: ToGenerator) => {
+  if (message.type === 'stop') void finish();
+  else {
+    if (message.profile) profile = message.profile;
+    if (message.mix) mix = message.mix;
+    if (message.keys) keys = new KeyPicker(init.keys, message.keys);
+    if (message.mix || message.keys) workload = new Workload(mix, keys, init.runId);
+  }
+});
+
+port.postMessage({ type: 'ready' } satisfies FromGenerator);
+setTimeout(tick, 1);
