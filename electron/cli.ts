@@ -8,6 +8,7 @@ import { isAlive } from './control/runtimes/local/adopted-process.js';
 import { isPortOpen } from './control/runtimes/local/ports.js';
 import { startHeadless } from './headless.js';
 import { openDashboard } from './open-dashboard.js';
+import { runTraffic, TrafficUsageError } from './cli-traffic.js';
 
 const HELP = `scalelab — start, watch and break a scalable user-management stack
 
@@ -20,6 +21,11 @@ Usage:
   scalelab scale api|worker N    set a service's replicas; waits until they are ready
   scalelab logs <instance> [-f] [--lines N]
                                  an instance's output (-f follows it)
+  scalelab traffic [--profile constant|ramp|step|spike|sine|replay] [--rps N | A..B]
+                 [--duration 60s] [--mix read=90,write=10] [--zipf S | --uniform]
+                 [--timeout MS] [--replay FILE]
+                                 fire traffic at the stack (open model), one line per second
+                                 and a summary at the end (Ctrl-C stops early)
   scalelab down [--purge]        stop the stack (--purge also deletes its data)
   scalelab serve [--port P] [--open]
                                  run the control plane and dashboard in the foreground
@@ -167,6 +173,17 @@ function parseCommandLine(argv: string[]) {
         open: { type: 'boolean', default: false },
         detached: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        profile: { type: 'string' },
+        rps: { type: 'string' },
+        duration: { type: 'string' },
+        mix: { type: 'string' },
+        zipf: { type: 'string' },
+        uniform: { type: 'boolean' },
+        constant: { type: 'boolean' },
+        timeout: { type: 'string' },
+        period: { type: 'string' },
+        steps: { type: 'string' },
+        replay: { type: 'string' },
       },
     });
   } catch (err) {
@@ -261,6 +278,8 @@ async function main(argv: string[]): Promise<number> {
         else console.log(values.purge ? 'Stopped; the data is deleted.' : 'Stopped; the data is kept (`scalelab down --purge` deletes it).');
         return 0;
       });
+    case 'traffic':
+      return withClient(json, (client) => runTraffic(client, values, json));
     case 'serve':
       // The default port, unless something else has it; --port is taken as asked.
       await serve(intOption('port', values.port, 0, 65_535) ?? ((await isPortOpen(DEFAULT_DASHBOARD_PORT)) ? 0 : DEFAULT_DASHBOARD_PORT), values.open, values.detached);
@@ -278,6 +297,6 @@ main(process.argv.slice(2)).then(
     const error = err as Error;
     console.error(`scalelab: ${error.message}`);
     if (error instanceof RemoteError && error.name === 'ContractError') console.error('(run `scalelab help` for usage)');
-    process.exit(error instanceof UsageError ? 2 : 1);
+    process.exit(error instanceof UsageError || error instanceof TrafficUsageError ? 2 : 1);
   },
 );

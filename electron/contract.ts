@@ -292,7 +292,7 @@ export const COMMANDS = {
   'traffic:start': TrafficSpecSchema,
   /** Changes the running traffic's rate, mix or keys. */
   'traffic:update': TrafficUpdateSchema,
-  /** Stops the traffic now; resolves with the run's summary. */
+  /** Stops the traffic now; resolves with the run's summary (the last run's, when it already ended). */
   'traffic:stop': Empty,
 } as const satisfies Record<string, TSchema>;
 

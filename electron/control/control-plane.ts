@@ -89,6 +89,7 @@ export class ControlPlane {
   private traffic: TrafficRun | undefined;
   /** The last traffic run's final second, so the Sample shows it stopped rather than vanishing. */
   private lastTraffic: TrafficSecond | null = null;
+  private lastSummary: TrafficSummary | undefined;
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.emitter.setMaxListeners(0);
@@ -225,8 +226,9 @@ export class ControlPlane {
       return run.summary();
     },
     'traffic:stop': async () => {
-      const summary = await this.stopTraffic();
-      if (!summary) throw new StackStateError('no traffic is running');
+      // A run that already ended (its duration elapsed) answers with its final summary.
+      const summary = (await this.stopTraffic()) ?? this.lastSummary;
+      if (!summary) throw new StackStateError('no traffic has run yet; start it with traffic:start');
       return summary;
     },
     'control:shutdown': async () => {
@@ -265,6 +267,7 @@ export class ControlPlane {
     if (this.traffic !== run) return;
     this.traffic = undefined;
     this.lastTraffic = run.lastSecond() ?? null;
+    this.lastSummary = summary;
     if (summary) {
       const errors = summary.errors.timeout + summary.errors.refused + summary.errors.http4xx + summary.errors.http5xx;
       this.telemetry.record({ kind: 'traffic', level: errors > 0 ? 'warn' : 'info', message: `traffic stopped: ${summary.requests} requests, ${summary.achievedRps}/${summary.offeredRps} rps achieved/offered, p99 ${summary.p99Ms?.toFixed(1) ?? '–'} ms, ${errors} errors, ${summary.droppedByClient} dropped by client` });

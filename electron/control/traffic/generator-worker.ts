@@ -77,7 +77,7 @@ let inFlight = 0;
 let due = 0;
 let lastTick = started;
 const total = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram() };
-let second = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [] as number[], since: started };
+let second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [] as number[], since: started };
 const allAcks: number[] = [];
 
 function classify(err: unknown): keyof TrafficErrors {
@@ -132,7 +132,9 @@ function tick(): void {
   if (stopped) return;
   const now = performance.now();
   const rate = rateAt(profile, (now - started) / 1000);
-  due += (rate * (now - lastTick)) / 1000;
+  const expected = (rate * (now - lastTick)) / 1000;
+  due += expected;
+  second.expected += expected;
   const n = Math.floor(due);
   due -= n;
   for (let i = 0; i < n; i += 1) {
@@ -157,10 +159,10 @@ function tick(): void {
 function report(): void {
   const now = performance.now();
   const s = second;
-  second = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [], since: now };
+  second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [], since: now };
   const message: FromGenerator = {
     type: 'second',
-    data: { t: Date.now(), targetRps: rateAt(profile, (now - started) / 1000), scheduled: s.scheduled, completed: s.completed, dropped: s.dropped, errors: s.errors, ...percentiles(s.latency), acks: s.acks, intervalMs: now - s.since },
+    data: { t: Date.now(), targetRps: (s.expected * 1000) / Math.max(1, now - s.since), scheduled: s.scheduled, completed: s.completed, dropped: s.dropped, errors: s.errors, ...percentiles(s.latency), acks: s.acks, intervalMs: now - s.since },
   };
   s.latency.destroy();
   port.postMessage(message);
