@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../electron/contract.js';
+import { ControlPlane } from '../../electron/control/control-plane.js';
+import { freePort } from '../../electron/control/runtimes/local/ports.js';
+import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
+
+let home: string;
+let controlPlane: ControlPlane;
+
+async function ok<T>(promise: Promise<{ ok: true; value: unknown } | { ok: false; error: { message: string } }>): Promise<T> {
+  const result = await promise;
+  if (!result.ok) throw new Error(result.error.message);
+  return result.value as T;
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-traffic-'));
+  controlPlane = new ControlPlane({ home });
+  await ok(controlPlane.handle('stack:up', { name: 'traffic', port: await freePort(), replicas: { api: 1, worker: 0 } }));
+}, 120_000);
+afterAll(async () => {
+  await controlPlane.close();
+  await rm(postgresDataDir(path.join(home, 'stacks', 'traffic', 'postgres')), { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true });
+});
+
+/** Runs `spec` on the real stack and returns the cache hit rate the api replicas saw meanwhile. */
+async function hitRateDuring(spec: TrafficSpec): Promise<{ hitRate: number; summary: TrafficSummary; samples: Sample[] }> {
+  const samples: Sample[] = [];
+  const off = controlPlane.on('sample', (s) => samples.push(s));
+  await ok(controlPlane.handle('traffic:start', spec));
+  await new Promise((resolve) => setTimeout(resolve, (spec.durationS! + 1.5) * 1000));
+  const summary = await ok<TrafficSummary>(controlPlane.handle('traffic:stop', {}));
+  off();
+  const hits = samples.reduce((a, s) => a + s.cache.hitsPerSec, 0);
+  const misses = samples.reduce((a, s) => a + s.cache.missesPerSec, 0);
+  return { hitRate: hits / (hits + misses), summary, samples };
+}
+
+describe('traffic on the real stack', () => {
+  it('a Zipf workload gets a higher cache hit rate than a uniform one', async () => {
+    const status = await ok<StackStatus>(controlPlane.handle('stack:status', {}));
+    const redisPort = status.instances.find((i) => i.id === 'redis')!.port!;
+    const reads = { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 };
+    const zipf = await hitRateDuring({ profile: { kind: 'constant', rps: 300 }, durationS: 4, mix: reads, keys: { distribution: 'zipf', s: 1.3 } });
+    // Same cold start for both: empty the cache between the runs.
+    const redis = new Redis(redisPort, '127.0.0.1');
+    await redis.flushall();
+    await redis.quit();
+    const uniform = await hitRateDuring({ profile: { kind: 'constant', rps: 300 }, durationS: 4, mix: reads, keys: { distribution: 'uniform' } });
+    expect(zipf.hitRate, `zipf ${zipf.hitRate}, uniform ${uniform.hitRate}`).toBeGreaterThan(uniform.hitRate + 0.05);
+    for (const run of [zipf, uniform]) {
+      expect(run.summary.requests).toBeGreaterThan(1000);
+      expect(run.summary.errors).toEqual({ timeout: 0, refused: 0, http4xx: 0, http5xx: 0 });
+      // The generator's figures stream in the Sample.
+      expect(run.samples.some((s) => s.generator?.running && s.generator.offeredRps > 250)).toBe(true);
+    }
+  });
+
+  it('refuses a second run and an update without a run, with what to do', async () => {
+    await ok(controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 50 } }));
+    const again = await controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 50 } });
+    expect(again).toMatchObject({ ok: false, error: { name: 'StackStateError', message: expect.stringContaining('already running') } });
+    const updated = await ok<TrafficSummary>(controlPlane.handle('traffic:update', { rps: 80 }));
+    expect(updated.running).toBe(true);
+    const stopped = await ok<TrafficSummary>(controlPlane.handle('traffic:stop', {}));
+    expect(stopped.running).toBe(false);
+    const events = await ok<{ kind: string; message: string }[]>(controlPlane.handle('events:list', {}));
+    expect(events.filter((e) => e.kind === 'traffic').map((e) => e.message.split(':')[0])).toEqual(expect.arrayContaining(['traffic started', 'traffic updated', 'traffic stopped']));
+    const bad = await controlPlane.handle('traffic:start', { profile: { kind: 'warp', rps: 10 } });
+    expect(bad).toMatchObject({ ok: false, error: { name: 'ContractError' } });
+  });
+});
