@@ -32,9 +32,8 @@ export interface GeneratorSecond {
   completed: number;
   dropped: number;
   errors: TrafficErrors;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
+  /** Latencies of the second (µs), hdr-histogram compressed base64, for merging across threads. */
+  latency: string;
   acks: number[];
   intervalMs: number;
 }
@@ -46,9 +45,8 @@ export interface GeneratorTotals {
   completed: number;
   dropped: number;
   errors: TrafficErrors;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
+  /** All latencies (µs), hdr-histogram compressed base64. */
+  latency: string;
 }
 
 export type FromGenerator = { type: 'ready' } | { type: 'second'; data: GeneratorSecond } | { type: 'done'; data: GeneratorTotals; acks: number[] };
@@ -56,8 +54,6 @@ export type FromGenerator = { type: 'ready' } | { type: 'second'; data: Generato
 const init = workerData as GeneratorInit;
 const port = parentPort!;
 const histogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
-const percentiles = (h: hdr.Histogram) =>
-  h.totalCount === 0 ? { p50: null, p95: null, p99: null } : { p50: h.getValueAtPercentile(50) / 1000, p95: h.getValueAtPercentile(95) / 1000, p99: h.getValueAtPercentile(99) / 1000 };
 const noErrors = (): TrafficErrors => ({ timeout: 0, refused: 0, http4xx: 0, http5xx: 0 });
 
 let profile = init.spec.profile;
@@ -171,7 +167,7 @@ function report(final = false): void {
   second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [], since: now };
   const message: FromGenerator = {
     type: 'second',
-    data: { t: Date.now(), targetRps: (s.expected * 1000) / Math.max(1, now - s.since), scheduled: s.scheduled, completed: s.completed, dropped: s.dropped, errors: s.errors, ...percentiles(s.latency), acks: s.acks, intervalMs: now - s.since },
+    data: { t: Date.now(), targetRps: (s.expected * 1000) / Math.max(1, now - s.since), scheduled: s.scheduled, completed: s.completed, dropped: s.dropped, errors: s.errors, latency: hdr.encodeIntoCompressedBase64(s.latency), acks: s.acks, intervalMs: now - s.since },
   };
   s.latency.destroy();
   port.postMessage(message);
@@ -185,7 +181,7 @@ async function finish(): Promise<void> {
   clearInterval(reporter);
   report(true);
   const elapsedMs = performance.now() - started;
-  const message: FromGenerator = { type: 'done', data: { elapsedMs, scheduled: total.scheduled, completed: total.completed, dropped: total.dropped, errors: total.errors, ...percentiles(total.latency) }, acks: allAcks };
+  const message: FromGenerator = { type: 'done', data: { elapsedMs, scheduled: total.scheduled, completed: total.completed, dropped: total.dropped, errors: total.errors, latency: hdr.encodeIntoCompressedBase64(total.latency) }, acks: allAcks };
   port.postMessage(message);
   // Stop is immediate: in-flight requests are abandoned, not awaited.
   await pool.destroy().catch(() => undefined);

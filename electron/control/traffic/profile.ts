@@ -40,3 +40,20 @@ export function peakRate(profile: TrafficProfile): number {
       return Math.max(...profile.rates);
   }
 }
+
+/** The same shape at `factor` times the rate (one thread's share of a run split over threads). */
+export function scaleProfile(profile: TrafficProfile, factor: number): TrafficProfile {
+  switch (profile.kind) {
+    case 'constant':
+      return { ...profile, rps: profile.rps * factor };
+    case 'ramp':
+    case 'step':
+      return { ...profile, from: profile.from * factor, to: profile.to * factor };
+    case 'spike':
+      return { ...profile, base: profile.base * factor, peak: profile.peak * factor };
+    case 'sine':
+      return { ...profile, min: profile.min * factor, max: profile.max * factor };
+    case 'replay':
+      return { ...profile, rates: profile.rates.map((r) => r * factor) };
+  }
+}

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import * as hdr from 'hdr-histogram-js';
 import type { TrafficErrors, TrafficSecond, TrafficSpec, TrafficSummary, TrafficUpdate } from '../../traffic-spec.js';
 import type { FromGenerator, GeneratorInit, GeneratorSecond, GeneratorTotals, ToGenerator } from './generator-worker.js';
+import { peakRate, scaleProfile } from './profile.js';
 
 /** Options of {@link TrafficRun}. */
 export interface TrafficRunOptions {
@@ -34,68 +37,103 @@ function startWorker(workerData: GeneratorInit): Worker {
   return new Worker(bootstrap, { eval: true, workerData });
 }
 
+/** Rate one generator thread handles comfortably on one core (see bench/results/traffic.md). */
+const RPS_PER_THREAD = 12_000;
+
+function percentiles(h: hdr.Histogram): { p50: number | null; p95: number | null; p99: number | null } {
+  if (h.totalCount === 0) return { p50: null, p95: null, p99: null };
+  return { p50: h.getValueAtPercentile(50) / 1000, p95: h.getValueAtPercentile(95) / 1000, p99: h.getValueAtPercentile(99) / 1000 };
+}
+
+function merged(encoded: string[]): hdr.Histogram {
+  const into = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+  for (const e of encoded) {
+    const h = hdr.decodeFromCompressedBase64(e);
+    into.add(h);
+    h.destroy();
+  }
+  return into;
+}
+
 /**
- * One traffic run in a worker thread, so the control plane and the UI stay responsive while it
- * sends thousands of requests a second. `done` resolves with the summary when the duration ends
- * or `stop()` is called.
+ * One traffic run in worker threads (one per {@link RPS_PER_THREAD} of peak rate, at most one per
+ * core), so the control plane and the UI stay responsive while it sends thousands of requests a
+ * second. Each thread runs the profile at its share of the rate; their seconds are merged
+ * (histograms added, not percentiles averaged). `done` resolves with the summary when the
+ * duration ends or `stop()` is called.
  */
 export class TrafficRun {
   readonly done: Promise<TrafficSummary>;
-  private readonly worker: Worker;
+  private readonly workers: Worker[];
   private readonly acks: number[] = [];
   private last: TrafficSecond | undefined;
   private summaryValue: TrafficSummary | undefined;
-  private readyPromise: Promise<void>;
+  private readonly readyPromise: Promise<void>;
   private readonly startedAt = Date.now();
-  private live = { scheduled: 0, completed: 0, dropped: 0, errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 } as TrafficErrors };
+  private readonly live = { scheduled: 0, completed: 0, dropped: 0, errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 } as TrafficErrors };
+  private readonly seconds = new Map<number, GeneratorSecond[]>();
+  private readonly received: number[];
 
   constructor(private readonly options: TrafficRunOptions) {
     const host = new URL(options.target).hostname;
     if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new TrafficTargetError(`traffic goes only to this machine (127.0.0.1), not ${host}`);
-    this.worker = startWorker({ target: options.target, spec: options.spec, keys: options.keys, runId: randomBytes(4).toString('hex') });
-    let ready: () => void = () => undefined;
-    this.readyPromise = new Promise((resolve) => (ready = resolve));
-    this.done = new Promise((resolve, reject) => {
-      this.worker.on('message', (message: FromGenerator) => {
-        if (message.type === 'ready') ready();
-        else if (message.type === 'second') this.onSecond(message.data);
-        else if (message.type === 'done') {
-          this.acks.push(...message.acks.slice(this.acks.length));
-          this.summaryValue = this.summarise(message.data, false);
-          if (this.last) this.last = { ...this.last, running: false };
-          resolve(this.summaryValue);
-        }
-      });
-      this.worker.once('error', reject);
-      this.worker.once('exit', (code) => {
-        if (!this.summaryValue) reject(new Error(`the traffic generator stopped unexpectedly (exit ${code})`));
-      });
+    const threads = Math.max(1, Math.min(availableParallelism(), Math.ceil(peakRate(options.spec.profile) / RPS_PER_THREAD)));
+    this.received = Array.from({ length: threads }, () => 0);
+    const runId = randomBytes(4).toString('hex');
+    this.workers = Array.from({ length: threads }, (_, i) =>
+      startWorker({ target: options.target, spec: { ...options.spec, profile: scaleProfile(options.spec.profile, 1 / threads) }, keys: options.keys, runId: `${runId}${i}` }),
+    );
+    const ready = this.workers.map((worker) => new Promise<void>((resolve) => worker.on('message', (m: FromGenerator) => m.type === 'ready' && resolve())));
+    this.readyPromise = Promise.all(ready).then(() => undefined);
+    const finals = this.workers.map(
+      (worker, index) =>
+        new Promise<{ totals: GeneratorTotals; acks: number[] }>((resolve, reject) => {
+          worker.on('message', (message: FromGenerator) => {
+            if (message.type === 'second') this.onWorkerSecond(index, message.data);
+            else if (message.type === 'done') resolve({ totals: message.data, acks: message.acks });
+          });
+          worker.once('error', reject);
+          worker.once('exit', (code) => reject(new Error(`the traffic generator stopped unexpectedly (exit ${code})`)));
+        }),
+    );
+    this.done = Promise.all(finals).then((results) => {
+      // Every thread's own list is complete: rebuild the acknowledged writes from them.
+      this.acks.length = 0;
+      for (const r of results) this.acks.push(...r.acks);
+      const totals = results.map((r) => r.totals);
+      const sum = (f: (t: GeneratorTotals) => number) => totals.reduce((a, t) => a + f(t), 0);
+      const errors = { timeout: sum((t) => t.errors.timeout), refused: sum((t) => t.errors.refused), http4xx: sum((t) => t.errors.http4xx), http5xx: sum((t) => t.errors.http5xx) };
+      const latency = merged(totals.map((t) => t.latency));
+      this.summaryValue = this.summarise({ elapsedMs: Math.max(...totals.map((t) => t.elapsedMs)), scheduled: sum((t) => t.scheduled), completed: sum((t) => t.completed), dropped: sum((t) => t.dropped), errors, ...percentiles(latency) }, false);
+      latency.destroy();
+      if (this.last) this.last = { ...this.last, running: false };
+      return this.summaryValue;
     });
     this.done.catch(() => undefined);
   }
 
-  /** Resolves once the worker is sending. */
+  /** Resolves once every thread is sending. */
   async start(): Promise<void> {
     await Promise.race([this.readyPromise, this.done.then(() => undefined)]);
   }
 
   /** A new rate (the profile becomes constant at it), mix or key distribution, live. */
   update(update: TrafficUpdate): void {
-    const message: ToGenerator = { type: 'update', profile: update.rps === undefined ? undefined : { kind: 'constant', rps: update.rps }, mix: update.mix, keys: update.keys };
-    this.worker.postMessage(message);
+    const share = 1 / this.workers.length;
+    const message: ToGenerator = { type: 'update', profile: update.rps === undefined ? undefined : { kind: 'constant', rps: update.rps * share }, mix: update.mix, keys: update.keys };
+    for (const worker of this.workers) worker.postMessage(message);
   }
 
   /** Stops now (in-flight requests are abandoned); resolves with the summary. */
   async stop(): Promise<TrafficSummary> {
-    if (!this.summaryValue) this.worker.postMessage({ type: 'stop' } satisfies ToGenerator);
+    if (!this.summaryValue) for (const worker of this.workers) worker.postMessage({ type: 'stop' } satisfies ToGenerator);
     return this.done;
   }
 
   /** The run so far (or its final summary). */
   summary(): TrafficSummary {
     if (this.summaryValue) return this.summaryValue;
-    const elapsedMs = Date.now() - this.startedAt;
-    return this.summarise({ elapsedMs, ...this.live, p50: this.last?.p50 ?? null, p95: this.last?.p95 ?? null, p99: this.last?.p99 ?? null }, true);
+    return this.summarise({ elapsedMs: Date.now() - this.startedAt, ...this.live, p50: this.last?.p50 ?? null, p95: this.last?.p95 ?? null, p99: this.last?.p99 ?? null }, true);
   }
 
   /** The last second, for the Sample. */
@@ -108,30 +146,41 @@ export class TrafficRun {
     return this.acks;
   }
 
-  private onSecond(s: GeneratorSecond): void {
-    this.acks.push(...s.acks);
-    this.live.scheduled += s.scheduled;
-    this.live.completed += s.completed;
-    this.live.dropped += s.dropped;
-    for (const k of Object.keys(this.live.errors) as (keyof TrafficErrors)[]) this.live.errors[k] += s.errors[k];
-    const errorsPerSec = { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 };
-    for (const k of Object.keys(errorsPerSec) as (keyof TrafficErrors)[]) errorsPerSec[k] = round(perSecond(s.errors[k], s.intervalMs));
+  /** Collects thread `index`'s next second; once every thread has sent that second, merges it. */
+  private onWorkerSecond(index: number, second: GeneratorSecond): void {
+    const k = this.received[index]!;
+    this.received[index] = k + 1;
+    const bucket = this.seconds.get(k) ?? [];
+    bucket.push(second);
+    this.seconds.set(k, bucket);
+    if (bucket.length < this.workers.length) return;
+    this.seconds.delete(k);
+    const sum = (f: (s: GeneratorSecond) => number) => bucket.reduce((a, s) => a + f(s), 0);
+    const intervalMs = Math.max(...bucket.map((s) => s.intervalMs));
+    const errors = { timeout: sum((s) => s.errors.timeout), refused: sum((s) => s.errors.refused), http4xx: sum((s) => s.errors.http4xx), http5xx: sum((s) => s.errors.http5xx) };
+    const latency = merged(bucket.map((s) => s.latency));
+    const figures = percentiles(latency);
+    latency.destroy();
+    for (const s of bucket) this.acks.push(...s.acks);
+    this.live.scheduled += sum((s) => s.scheduled);
+    this.live.completed += sum((s) => s.completed);
+    this.live.dropped += sum((s) => s.dropped);
+    for (const e of Object.keys(errors) as (keyof TrafficErrors)[]) this.live.errors[e] += errors[e];
+    const rate = (n: number) => round(perSecond(n, intervalMs));
     this.last = {
       running: true,
       profile: this.options.spec.profile.kind,
-      targetRps: round(s.targetRps),
-      offeredRps: round(perSecond(s.scheduled, s.intervalMs)),
-      achievedRps: round(perSecond(s.completed, s.intervalMs)),
-      p50: s.p50,
-      p95: s.p95,
-      p99: s.p99,
-      errorsPerSec,
-      droppedPerSec: round(perSecond(s.dropped, s.intervalMs)),
+      targetRps: round(sum((s) => s.targetRps)),
+      offeredRps: rate(sum((s) => s.scheduled)),
+      achievedRps: rate(sum((s) => s.completed)),
+      ...figures,
+      errorsPerSec: { timeout: rate(errors.timeout), refused: rate(errors.refused), http4xx: rate(errors.http4xx), http5xx: rate(errors.http5xx) },
+      droppedPerSec: rate(sum((s) => s.dropped)),
     };
     this.options.onSecond?.(this.last);
   }
 
-  private summarise(t: GeneratorTotals, running: boolean): TrafficSummary {
+  private summarise(t: { elapsedMs: number; scheduled: number; completed: number; dropped: number; errors: TrafficErrors; p50: number | null; p95: number | null; p99: number | null }, running: boolean): TrafficSummary {
     return {
       running,
       profile: this.options.spec.profile.kind,
