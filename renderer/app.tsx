@@ -7,9 +7,10 @@ import { EventLog } from './features/events/event-log.js';
 import { StackBar } from './features/stack-bar/stack-bar.js';
 import { InstanceDrawer } from './features/topology/instance-drawer.js';
 import { Topology } from './features/topology/topology.js';
+import { TrafficPanel } from './features/traffic/traffic-panel.js';
 import { app, useAppStore } from './store/use-app-store.js';
 
-/** The dashboard: stack bar on top, topology and controls, charts, events; details in a drawer. */
+/** The dashboard: stack bar on top, topology and controls, traffic and events, charts; details in a drawer. */
 export function App() {
   const { theme, projector, error, dismissError } = useAppStore(useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })));
   const [connection, setConnection] = useState<ConnectionState>(window.scalelab ? 'open' : 'connecting');
@@ -48,6 +49,7 @@ export function App() {
       <main className="layout">
         <Topology />
         <Controls />
+        <TrafficPanel />
         <ChartsPanel />
         <EventLog />
       </main>

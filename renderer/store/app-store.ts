@@ -2,6 +2,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { createEventsSlice } from './events-slice.js';
 import { createStackSlice } from './stack-slice.js';
 import { createTelemetrySlice } from './telemetry-slice.js';
+import { createTrafficSlice } from './traffic-slice.js';
 import type { AppState, Bridge } from './types.js';
 import { createUiSlice, type Theme } from './ui-slice.js';
 
@@ -15,6 +16,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
     ...createStackSlice(bridge)(set, get),
     ...createTelemetrySlice()(set),
     ...createEventsSlice()(set),
+    ...createTrafficSlice(bridge)(set, get),
     ...createUiSlice(ui)(set),
   }));
   const unsubscribes: (() => void)[] = [];
@@ -24,7 +26,10 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
     async connect() {
       const state = store.getState;
       unsubscribes.push(
-        bridge.on('sample', (sample) => state().addSample(sample)),
+        bridge.on('sample', (sample) => {
+          state().addSample(sample);
+          state().syncTraffic(sample.generator ?? null);
+        }),
         bridge.on('event', (event) => {
           state().addEvent(event);
           // Lifecycle and scaling change the instance list: refresh it now, not at the next poll.
@@ -38,6 +43,8 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
         bridge.invoke('telemetry:history', { seconds: 1800 }).then((r) => r.ok && state().setHistory(r.value)),
         bridge.invoke('events:list', { limit: 2000 }).then((r) => r.ok && state().setEvents(r.value)),
       ]);
+      // A dashboard opened during a run shows it as running.
+      state().syncTraffic(state().samples.at(-1)?.generator ?? null);
       statusTimer = setInterval(() => void state().refreshStatus(), 2_000);
     },
     disconnect() {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
+import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const artifacts = path.join(root, 'test-results', 'e2e');
@@ -37,6 +38,8 @@ test.afterAll(async () => {
     serve.kill('SIGTERM');
     await exited;
   }
+  // As root, PostgreSQL's data lives outside the home (see postgresDataDir): remove it too.
+  await rm(postgresDataDir(path.join(home, 'stacks', 'default', 'postgres')), { recursive: true, force: true });
   await rm(home, { recursive: true, force: true });
 });
 

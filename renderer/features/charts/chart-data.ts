@@ -5,6 +5,9 @@ export interface ChartRow {
   t: number;
   rps: number;
   errors: number;
+  /** The load generator's offered and achieved requests/s; null when no run is going. */
+  offered: number | null;
+  achieved: number | null;
   p50: number | null;
   p95: number | null;
   p99: number | null;
@@ -64,10 +67,14 @@ function rowOf(bucket: Sample[], ids: Set<string>): ChartRow {
     cpu[id] = acc ? acc.sum / acc.n : null;
   }
   const hit = mean(bucket.map((s) => s.cache.hitRate));
+  // Between runs the lines break rather than lie flat at zero.
+  const generator = bucket.map((s) => (s.generator?.running ? s.generator : null));
   return {
     t: last.t,
     rps: mean(bucket.map((s) => s.traffic.rps)) ?? 0,
     errors: mean(bucket.map((s) => s.traffic.errorsPerSec + s.traffic.proxyErrorsPerSec)) ?? 0,
+    offered: mean(generator.map((g) => g?.offeredRps ?? null)),
+    achieved: mean(generator.map((g) => g?.achievedRps ?? null)),
     p50: max(bucket.map((s) => s.traffic.p50)),
     p95: max(bucket.map((s) => s.traffic.p95)),
     p99: max(bucket.map((s) => s.traffic.p99)),

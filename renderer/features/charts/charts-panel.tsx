@@ -11,6 +11,8 @@ const WINDOW_LABEL: Record<WindowSeconds, string> = { 60: '1 min', 300: '5 min',
 const requests: Series[] = [
   { name: 'requests/s', color: '#4e9af1', value: (r) => r.rps },
   { name: 'errors/s', color: '#f31260', value: (r) => r.errors },
+  { name: 'offered', color: '#f5a524', value: (r) => r.offered, faint: true },
+  { name: 'achieved', color: '#17c964', value: (r) => r.achieved },
 ];
 const latency: Series[] = [
   { name: 'p50', color: '#17c964', value: (r) => r.p50 },

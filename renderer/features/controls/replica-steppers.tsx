@@ -23,7 +23,7 @@ function Stepper({ service, count, disabled, onScale }: { service: ScalableServi
 }
 
 /**
- * Replica steppers. Traffic, chaos and autoscaler controls join this panel with their issues.
+ * Replica steppers. Chaos and autoscaler controls join this panel with their issues.
  */
 export function Controls() {
   const { status, busy, scale } = useAppStore(useShallow((s) => ({ status: s.status, busy: s.busy, scale: s.scale })));
@@ -36,7 +36,7 @@ export function Controls() {
       <Stepper service="api" count={api} disabled={!running || busy !== null} onScale={(n) => void scale('api', n)} />
       <Stepper service="worker" count={worker} disabled={!running || busy !== null} onScale={(n) => void scale('worker', n)} />
       {busy === 'stack:scale' && <p className="muted">scaling… new replicas join the balancer once ready</p>}
-      <p className="placeholder muted">Traffic, chaos and the autoscaler get their controls here.</p>
+      <p className="placeholder muted">Chaos and the autoscaler get their controls here.</p>
     </section>
   );
 }

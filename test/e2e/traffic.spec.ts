@@ -1,0 +1,103 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Page } from '@playwright/test';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const artifacts = path.join(root, 'test-results', 'e2e');
+let home: string;
+let serve: ChildProcess;
+let dashboard: string;
+
+/** Starts `scalelab serve` (the build under dist/) on a fresh SCALELAB_HOME and reads its dashboard URL. */
+test.beforeAll(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-e2e-traffic-'));
+  serve = spawn(process.execPath, ['dist/electron/cli.js', 'serve', '--port', '0'], { cwd: root, env: { ...process.env, SCALELAB_HOME: home } });
+  dashboard = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`scalelab serve printed no dashboard URL:\n${output}`)), 30_000);
+    serve.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      const url = /Dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve(url);
+      }
+    });
+    serve.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  });
+  await mkdir(artifacts, { recursive: true });
+});
+
+test.afterAll(async () => {
+  if (serve && serve.exitCode === null) {
+    // Purge, so the stack's PostgreSQL data (kept outside SCALELAB_HOME when running as root) goes too.
+    spawnSync(process.execPath, ['dist/electron/cli.js', 'down', '--purge'], { cwd: root, env: { ...process.env, SCALELAB_HOME: home }, timeout: 60_000 });
+    const exited = new Promise((resolve) => serve.once('exit', resolve));
+    serve.kill('SIGTERM');
+    await exited;
+  }
+  await rm(home, { recursive: true, force: true });
+});
+
+function trafficPanel(page: Page) {
+  return page.getByRole('region', { name: 'Traffic' });
+}
+
+test('a user shapes a ramp, fires it, steers the rate live, and reads the summary after Stop', async ({ page }) => {
+  await page.goto(dashboard);
+  const panel = trafficPanel(page);
+  const fire = panel.getByRole('button', { name: 'Fire traffic' });
+
+  // Before a stack runs, Fire waits and says why.
+  await expect(fire).toBeDisabled();
+  await expect(panel.getByRole('status')).toContainText('Start the stack first');
+
+  // The profile's shape shows before anything is sent.
+  await panel.getByLabel('Profile', { exact: true }).selectOption('ramp');
+  await panel.getByLabel('from rps', { exact: true }).fill('20');
+  await panel.getByLabel('to rps', { exact: true }).fill('150');
+  await panel.getByLabel('over s', { exact: true }).fill('10');
+  await panel.getByLabel('duration s', { exact: true }).fill('120');
+  await expect(panel.getByRole('img', { name: /Rate preview: ramp, up to 150 requests\/s over 2 min/ })).toBeVisible();
+  // A bad value is marked and keeps Fire disabled, naming the field.
+  await panel.getByLabel('over s', { exact: true }).fill('0');
+  await expect(panel.getByLabel('over s', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+  await panel.getByLabel('over s', { exact: true }).fill('10');
+  await expect(panel.getByLabel('over s', { exact: true })).toHaveAttribute('aria-invalid', 'false');
+
+  // Start the stack from the bar.
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect(page.getByTestId('stack-state')).toHaveText('running', { timeout: 90_000 });
+  await expect(fire).toBeEnabled();
+
+  // Fire: the panel shows the run and its live figures; the Requests chart draws offered and achieved.
+  await fire.click();
+  await expect(panel.getByTestId('traffic-state')).toHaveText(/firing · ramp/, { timeout: 60_000 });
+  await expect(panel.getByTestId('traffic-live-achieved')).toHaveText(/^[1-9][\d,.]*\/s$/, { timeout: 20_000 });
+  const requests = page.getByRole('figure', { name: 'Requests chart' });
+  await expect(requests.locator('path[data-series="achieved"]')).toHaveAttribute('d', /^M.+L/);
+  await expect(requests.locator('path[data-series="offered"]')).toHaveAttribute('d', /^M.+L/);
+  // Profile and duration are fixed for the run.
+  await expect(panel.getByLabel('Profile', { exact: true })).toBeDisabled();
+
+  // Steer it: the rate box during a run changes the generator's target (the run turns constant).
+  await panel.getByLabel('req/s', { exact: true }).fill('60');
+  await expect(panel.getByTestId('traffic-live-target')).toHaveText('60/s', { timeout: 15_000 });
+  await expect(page.getByRole('region', { name: 'Events' }).getByText('traffic updated: 60 rps')).toBeVisible();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(artifacts, 'traffic-running.png') });
+
+  // Stop: the summary replaces the live figures, and Fire is back.
+  await panel.getByRole('button', { name: 'Stop traffic' }).click();
+  await expect(panel.getByRole('region', { name: 'Last run summary' })).toBeVisible({ timeout: 30_000 });
+  await expect(panel.getByTestId('traffic-summary-requests')).toHaveText(/^[1-9][\d,]*$/);
+  await expect(panel.getByTestId('traffic-state')).toHaveText(/idle · last run: ramp/);
+  await expect(fire).toBeEnabled();
+  await page.screenshot({ path: path.join(artifacts, 'traffic-summary.png') });
+
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
+  await expect(page.getByTestId('stack-state')).toHaveText('stopped', { timeout: 60_000 });
+});
