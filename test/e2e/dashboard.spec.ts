@@ -1,46 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
-import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
+import { artifacts, root, serveDashboard, type Served } from './serve.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const artifacts = path.join(root, 'test-results', 'e2e');
-let home: string;
-let serve: ChildProcess;
+let served: Served;
 let dashboard: string;
 
-/** Starts `scalelab serve` (the build under dist/) on a fresh SCALELAB_HOME and reads its dashboard URL. */
 test.beforeAll(async () => {
-  home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-e2e-'));
-  serve = spawn(process.execPath, ['dist/electron/cli.js', 'serve', '--port', '0'], { cwd: root, env: { ...process.env, SCALELAB_HOME: home } });
-  dashboard = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`scalelab serve printed no dashboard URL:\n${output}`)), 30_000);
-    serve.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
-      const url = /Dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    });
-    serve.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  });
-  await mkdir(artifacts, { recursive: true });
+  served = await serveDashboard('scalelab-e2e-');
+  dashboard = served.dashboard;
 });
 
 test.afterAll(async () => {
-  if (serve && serve.exitCode === null) {
-    const exited = new Promise((resolve) => serve.once('exit', resolve));
-    serve.kill('SIGTERM');
-    await exited;
-  }
-  // As root, PostgreSQL's data lives outside the home (see postgresDataDir): remove it too.
-  await rm(postgresDataDir(path.join(home, 'stacks', 'default', 'postgres')), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await served?.stop();
 });
 
 async function requestsLine(page: Page): Promise<string> {

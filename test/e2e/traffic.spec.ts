@@ -1,45 +1,17 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
+import { artifacts, serveDashboard, type Served } from './serve.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const artifacts = path.join(root, 'test-results', 'e2e');
-let home: string;
-let serve: ChildProcess;
+let served: Served;
 let dashboard: string;
 
-/** Starts `scalelab serve` (the build under dist/) on a fresh SCALELAB_HOME and reads its dashboard URL. */
 test.beforeAll(async () => {
-  home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-e2e-traffic-'));
-  serve = spawn(process.execPath, ['dist/electron/cli.js', 'serve', '--port', '0'], { cwd: root, env: { ...process.env, SCALELAB_HOME: home } });
-  dashboard = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`scalelab serve printed no dashboard URL:\n${output}`)), 30_000);
-    serve.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
-      const url = /Dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(output)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    });
-    serve.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  });
-  await mkdir(artifacts, { recursive: true });
+  served = await serveDashboard('scalelab-e2e-traffic-');
+  dashboard = served.dashboard;
 });
 
 test.afterAll(async () => {
-  if (serve && serve.exitCode === null) {
-    // Purge, so the stack's PostgreSQL data (kept outside SCALELAB_HOME when running as root) goes too.
-    spawnSync(process.execPath, ['dist/electron/cli.js', 'down', '--purge'], { cwd: root, env: { ...process.env, SCALELAB_HOME: home }, timeout: 60_000 });
-    const exited = new Promise((resolve) => serve.once('exit', resolve));
-    serve.kill('SIGTERM');
-    await exited;
-  }
-  await rm(home, { recursive: true, force: true });
+  await served?.stop();
 });
 
 function trafficPanel(page: Page) {
