@@ -132,7 +132,7 @@ async function send(scheduledAt: number): Promise<void> {
 
 /** Sends what the clock says is due since the last tick, spread over the gap. */
 function tick(): void {
-  if (stopped) return;
+  if (stopped || ending) return;
   const now = performance.now();
   const rate = rateAt(profile, (now - started) / 1000);
   const expected = (rate * (now - lastTick)) / 1000;
@@ -153,7 +153,7 @@ function tick(): void {
   }
   lastTick = now;
   if (init.spec.durationS !== undefined && now - started >= init.spec.durationS * 1000) {
-    void finish();
+    void finish(true);
     return;
   }
   setTimeout(tick, 1);
@@ -175,15 +175,34 @@ function report(final = false): void {
 
 let reporter: NodeJS.Timeout;
 
-async function finish(): Promise<void> {
-  if (stopped) return;
+let ending = false;
+let abandon: () => void = () => undefined;
+
+/**
+ * Ends the run. At the end of its duration the answers still on their way are awaited (up to
+ * the timeout), so the achieved rate counts them; a stop is immediate: they are abandoned.
+ * Rates are over the scheduling window either way.
+ */
+async function finish(drain = false): Promise<void> {
+  if (ending) {
+    abandon();
+    return;
+  }
+  ending = true;
+  const elapsedMs = performance.now() - started;
+  if (drain) {
+    await new Promise<void>((resolve) => {
+      abandon = resolve;
+      const deadline = performance.now() + timeoutMs;
+      const poll = () => (inFlight === 0 || performance.now() > deadline ? resolve() : setTimeout(poll, 5));
+      poll();
+    });
+  }
   stopped = true;
   clearInterval(reporter);
   report(true);
-  const elapsedMs = performance.now() - started;
   const message: FromGenerator = { type: 'done', data: { elapsedMs, scheduled: total.scheduled, completed: total.completed, dropped: total.dropped, errors: total.errors, latency: hdr.encodeIntoCompressedBase64(total.latency) }, acks: allAcks };
   port.postMessage(message);
-  // Stop is immediate: in-flight requests are abandoned, not awaited.
   await pool.destroy().catch(() => undefined);
   process.exit(0);
 }
