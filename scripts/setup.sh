@@ -30,10 +30,9 @@ fi
 need=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/sbin/redis-server ] || need+=(redis-server)
 # The renderer's end-to-end tests and benchmark drive Debian's Chromium (Playwright's own
-# browser download needs the internet); xvfb-run gives the Electron test a display.
+# browser download needs the internet).
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
-  command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
 fi
 if [ "$mode" = bench ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)
