@@ -29,6 +29,7 @@ import { nginxVersion, startNginx } from './lib/nginx.js';
 import { cpuPercent, cpuSnapshot } from './lib/cpu.js';
 import { applyRatios, cpuTable, judge, reportMarkdown, resultsTable, type BackendReport, type CaseResult, type ProfileReport } from './lib/report.js';
 import { BenchStack, loadBackendProcess } from './lib/stack.js';
+import { createHarness, envNumber } from './lib/harness.js';
 import { killWrk, runWrk } from './lib/wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -43,44 +44,11 @@ const NOISY_OTHER_CPU = 25;
 /** Long enough that no cached user expires (or is refreshed early) during a run. */
 const CACHE_TTL_SECONDS = 3600;
 
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds, got "${raw}"`);
-  return value;
-}
-
 const durationS = envNumber('BENCH_DURATION_S', 15);
 const warmupS = envNumber('BENCH_WARMUP_S', 3);
 const profileMode = process.env.BENCH_PROFILE ?? 'auto';
-const started = Date.now();
-
-function say(message: string): void {
-  const t = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
-  process.stdout.write(`[bench ${t}s] ${message}\n`);
-}
-
-/** Cleanup steps, run last-in first-out, each even when another throws. Safe to call twice. */
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanup(): Promise<void> {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      say(`cleanup: ${(err as Error).message}`);
-    }
-  }
-}
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    say(`${signal}: stopping everything`);
-    killWrk();
-    void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
+const harness = createHarness(killWrk);
+const { say, cleanup } = harness;
 
 interface CaseSpec {
   id: string;
@@ -133,7 +101,7 @@ async function main(): Promise<void> {
   const { helper, compiled } = await loadBackendProcess(ROOT);
   if (!compiled) say('warning: dist/ is missing, so the api runs through tsx; run `npm run build` first for real figures');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'scalelab-bench-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  harness.onCleanup(() => rm(dir, { recursive: true, force: true }));
   // nginx's workers (nobody, when run as root) serve a file below it.
   await chmod(dir, 0o755);
 
@@ -143,7 +111,7 @@ async function main(): Promise<void> {
     apiEnv: { LOG_LEVEL: 'warn', CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS), SHUTDOWN_GRACE_MS: '5000' },
     onProgress: say,
   });
-  cleanups.push(() => stack.stop());
+  harness.onCleanup(() => stack.stop());
   await stack.start();
   say('starting one api process (migrations run on first start)');
   await stack.startApi();
@@ -159,7 +127,7 @@ async function main(): Promise<void> {
   const sample = await (await fetch(`${stack.apiUrl}/users/${Math.ceil(maxId / 2)}`)).text();
   const nginxCase = async (workers: 1 | 'auto'): Promise<CaseResult> => {
     const nginx = await startNginx({ dir: path.join(dir, `nginx-${workers}`), workers, body: sample });
-    cleanups.push(() => nginx.stop()); // for Ctrl-C; stopping twice is harmless
+    harness.onCleanup(() => nginx.stop()); // for Ctrl-C; stopping twice is harmless
     try {
       return await measure({
         id: `nginx-${workers}`,
@@ -289,7 +257,7 @@ async function profileCase(stack: BenchStack, dir: string, spec: CaseSpec): Prom
 
 main()
   .catch((err: unknown) => {
-    if (interrupted) return; // the killed wrk run's error is expected
+    if (harness.interrupted) return; // the killed wrk run's error is expected
     process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;
   })

@@ -36,6 +36,7 @@ import type { StackEndpoints } from '../electron/control/runtimes/runtime.js';
 import { sleep, startBare, stopBare, waitAnswering, type BareProcess, type StartBareOptions } from './lib/bare.js';
 import { controlCase, controlMarkdown, controlTable, median, samplesTable, type ControlCase, type ControlReport, type KillSample, type TimelineStep } from './lib/control-report.js';
 import { cpuMark, cpuSince, waitQuiet } from './lib/quiet.js';
+import { createHarness } from './lib/harness.js';
 
 // Measure what `npm start` runs: the bundled build of the api and worker (scripts/bundle.mjs),
 // for replicas and floors alike. SCALELAB_BACKEND=source measures the TypeScript source instead.
@@ -64,33 +65,8 @@ const repeats = (() => {
   if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_REPEATS must be a positive integer, got "${raw}"`);
   return value;
 })();
-const started = Date.now();
-
-function say(message: string): void {
-  const t = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
-  process.stdout.write(`[bench ${t}s] ${message}\n`);
-}
-
-/** Cleanup steps, run last-in first-out, each even when another throws. Safe to call twice. */
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanup(): Promise<void> {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      say(`cleanup: ${(err as Error).message}`);
-    }
-  }
-}
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    say(`${signal}: stopping everything`);
-    void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
+const harness = createHarness();
+const { say, cleanup } = harness;
 
 const home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-bench-control-'));
 process.env.SCALELAB_HOME = home;
@@ -166,7 +142,7 @@ async function floorUp(secrets: Secrets, spec: StackSpec): Promise<Run> {
     await redis.stop();
     await postgres.stop();
   };
-  cleanups.push(stores);
+  harness.onCleanup(stores);
   const stop = async () => {
     await stopAllBare([...bareLive]);
     await stores();
@@ -254,10 +230,10 @@ async function redisVersion(): Promise<string> {
 
 async function main(): Promise<void> {
   await mkdir(floorLogs, { recursive: true });
-  cleanups.push(() => rm(home, { recursive: true, force: true }));
-  cleanups.push(() => new LocalRuntime({ home }).purge(dir)); // data left by a down({ keepData: true })
-  cleanups.push(async () => runtime?.down({ keepData: false }));
-  cleanups.push(() => stopAllBare([...bareLive]));
+  harness.onCleanup(() => rm(home, { recursive: true, force: true }));
+  harness.onCleanup(() => new LocalRuntime({ home }).purge(dir)); // data left by a down({ keepData: true })
+  harness.onCleanup(async () => runtime?.down({ keepData: false }));
+  harness.onCleanup(() => stopAllBare([...bareLive]));
 
   const command = commandLine();
   const compiled = !command.includes('tsx');
@@ -436,7 +412,7 @@ async function main(): Promise<void> {
 
 main()
   .catch((err: unknown) => {
-    if (interrupted) return;
+    if (harness.interrupted) return;
     process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;
   })

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createHarness, envNumber } from './lib/harness.js';
 import { TrafficRun } from '../electron/control/traffic/traffic-run.js';
 import { MAX_RPS, type TrafficSecond, type TrafficSummary } from '../electron/traffic-spec.js';
 import { cpuPercent, cpuSnapshot, type CpuSnapshot } from './lib/cpu.js';
@@ -57,52 +58,19 @@ const DONE_GRACE_MS = 15_000;
 /** Pause between runs, so sockets of the last one close and the endpoint is idle. */
 const SETTLE_MS = 1_000;
 
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
-
 const durationS = envNumber('BENCH_DURATION_S', 10);
 const stepS = envNumber('BENCH_STEP_S', Math.min(8, durationS));
 const warmupS = envNumber('BENCH_WARMUP_S', 2);
 const latencyRps = envNumber('BENCH_LATENCY_RPS', 1_000);
-const started = Date.now();
 const notes: string[] = [];
-
-function say(message: string): void {
-  const t = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
-  process.stdout.write(`[bench ${t}s] ${message}\n`);
-}
+let current: TrafficRun | undefined;
+const harness = createHarness(() => {
+  killPlainWrk();
+  return current?.stop();
+});
+const { say, cleanup } = harness;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Cleanup steps, run last-in first-out, each even when another throws. Safe to call twice. */
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanup(): Promise<void> {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      say(`cleanup: ${(err as Error).message}`);
-    }
-  }
-}
-
-let current: TrafficRun | undefined;
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    say(`${signal}: stopping everything`);
-    killPlainWrk();
-    void (current?.stop() ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(cleanup)
-      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
 
 /** The endpoint's process tree, wrk (this process's reaped children) and this process (the generator's worker thread). */
 async function cpuMark(endpoint: Endpoint): Promise<CpuSnapshot> {
@@ -270,9 +238,9 @@ async function packageVersion(name: string): Promise<string> {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'scalelab-bench-traffic-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  harness.onCleanup(() => rm(dir, { recursive: true, force: true }));
   const endpoint = await startEndpoint();
-  cleanups.push(() => endpoint.stop());
+  harness.onCleanup(() => endpoint.stop());
   const url = `${endpoint.url}${PATH}`;
   say(`endpoint (node:http, pid ${endpoint.pid}) on ${endpoint.url}`);
 
@@ -358,7 +326,7 @@ async function main(): Promise<void> {
 
 main()
   .catch((err: unknown) => {
-    if (interrupted) return; // the killed run's error is expected
+    if (harness.interrupted) return; // the killed run's error is expected
     process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;
   })

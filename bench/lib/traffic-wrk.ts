@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseWrk, WrkError, type WrkResult } from './wrk.js';
+import { execWrk, killWrk, type WrkResult } from './wrk.js';
 
 /**
  * wrk for the traffic benchmark: a full URL and no request script, so wrk sends one static
@@ -20,12 +19,8 @@ export interface PlainWrkOptions {
   pacing?: { script: string; meanDelayMs: number };
 }
 
-let running: ChildProcess | undefined;
-
 /** Stops the wrk run in progress, if any (Ctrl-C). */
-export function killPlainWrk(): void {
-  running?.kill('SIGTERM');
-}
+export const killPlainWrk = killWrk;
 
 /** Runs `wrk --latency` and parses its report. */
 export async function runPlainWrk(options: PlainWrkOptions): Promise<WrkResult> {
@@ -33,21 +28,7 @@ export async function runPlainWrk(options: PlainWrkOptions): Promise<WrkResult> 
   if (options.pacing) args.push('-s', options.pacing.script);
   args.push(options.url);
   if (options.pacing) args.push('--', options.pacing.meanDelayMs.toFixed(3));
-  const command = `wrk ${args.join(' ')}`;
-  const output = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    running = child;
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', (err) => reject(new WrkError(`could not run wrk: ${err.message} (install it: apt-get install wrk)`)));
-    child.once('exit', (code, signal) => {
-      running = undefined;
-      if (code === 0) resolve(out);
-      else reject(new WrkError(`${command} failed (${signal ?? `exit ${code}`}):\n${out}`));
-    });
-  });
-  return parseWrk(output, command);
+  return execWrk(args);
 }
 
 // wrk calls delay() before each request on a connection and does not count it in the latency.

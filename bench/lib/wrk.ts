@@ -107,10 +107,15 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
     options.url,
     ...(options.scriptArgs?.length ? ['--', ...options.scriptArgs] : []),
   ];
+  return execWrk(args, options.cwd);
+}
+
+/** Runs wrk with `args` (killable with {@link killWrk}) and parses its report. */
+export async function execWrk(args: string[], cwd?: string): Promise<WrkResult> {
   const command = `wrk ${args.join(' ')}`;
   const output = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const child = spawn('wrk', args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('wrk', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     running = child;
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
