@@ -13,10 +13,13 @@ import { runTraffic, TrafficUsageError } from './cli-traffic.js';
 const HELP = `scalelab — start, watch and break a scalable user-management stack
 
 Usage:
-  scalelab up [--runtime local] [--api N] [--workers N] [--name S] [--port P] [--open]
+  scalelab up [--runtime local|docker] [--api N] [--workers N] [--name S] [--port P] [--open]
                                  start the stack (2 api replicas, 1 worker by default) and
                                  return once every replica is ready; --open opens the dashboard
                                  (the desktop window where Electron runs, else the browser)
+       docker only: [--network bridge|host] [--image-service REF] [--image-postgres REF]
+                    [--image-redis REF]  (default: postgres:16-bookworm, redis:7-bookworm,
+                    and the service image built from backend/Dockerfile on first use)
   scalelab status                instances and the latest sample
   scalelab scale api|worker N    set a service's replicas; waits until they are ready
   scalelab logs <instance> [-f] [--lines N]
@@ -51,6 +54,11 @@ function intOption(name: string, value: string | undefined, min: number, max: nu
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${value}")`);
   return n;
+}
+
+function dockerNetwork(value: string | undefined): 'bridge' | 'host' | undefined {
+  if (value === undefined || value === 'bridge' || value === 'host') return value;
+  throw new UsageError(`--network must be bridge or host (got "${value}")`);
 }
 
 function fmt(value: number | null | undefined, digits = 0): string {
@@ -163,6 +171,10 @@ function parseCommandLine(argv: string[]) {
       options: {
         name: { type: 'string' },
         runtime: { type: 'string' },
+        network: { type: 'string' },
+        'image-service': { type: 'string' },
+        'image-postgres': { type: 'string' },
+        'image-redis': { type: 'string' },
         api: { type: 'string' },
         workers: { type: 'string' },
         port: { type: 'string' },
@@ -210,9 +222,13 @@ async function main(argv: string[]): Promise<number> {
         runtime: values.runtime as (typeof RUNTIMES)[number] | undefined,
         replicas: { api: intOption('api', values.api, 1, MAX_REPLICAS), worker: intOption('workers', values.workers, 0, MAX_REPLICAS) },
         port: intOption('port', values.port, 1024, 65_535),
+        images: { service: values['image-service'], postgres: values['image-postgres'], redis: values['image-redis'] },
+        docker: { network: dockerNetwork(values.network) },
       };
+      const dockerOnly = values.network ?? values['image-service'] ?? values['image-postgres'] ?? values['image-redis'];
+      if (dockerOnly !== undefined && spec.runtime !== 'docker') throw new UsageError('--network and --image-* apply to --runtime docker');
       const started = Date.now();
-      if (!json) console.log(`ScaleLab: starting stack "${spec.name ?? 'default'}" on ${spec.runtime ?? 'local'} processes`);
+      if (!json) console.log(`ScaleLab: starting stack "${spec.name ?? 'default'}" on ${spec.runtime === 'docker' ? 'Docker' : `${spec.runtime ?? 'local'} processes`}`);
       return withClient(json, async (client) => {
         const stop = showProgress(client, json);
         const status = await client.call('stack:up', JSON.parse(JSON.stringify(spec)) as object);

@@ -28,6 +28,21 @@ export const MAX_REPLICAS = 20;
 
 export const StackNameSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,39}$', description: 'lowercase letters, digits and dashes' });
 
+/** A container image reference: `redis:7-bookworm`, `registry.example.com/team/api:1.2`, `app@sha256:…`. */
+export const ImageRefSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._/:-]{0,199}(@sha256:[a-f0-9]{64})?$', description: 'an image reference such as redis:7-bookworm' });
+
+/**
+ * The service image built from this ScaleLab's backend/Dockerfile (tagged by the content it was
+ * built from); any other reference is used as it is, and pulled when missing.
+ */
+export const BUILT_SERVICE_IMAGE = 'scalelab/service';
+
+/** Images of the Docker and Kubernetes runtimes. */
+export const DEFAULT_IMAGES = { service: BUILT_SERVICE_IMAGE, postgres: 'postgres:16-bookworm', redis: 'redis:7-bookworm' } as const;
+
+/** Docker networking: a private bridge network with the balancer on 127.0.0.1, or everything on the host's loopback. */
+export type DockerNetworkMode = 'bridge' | 'host';
+
 /** What to run. Every field has a default, so `{}` is a valid spec. */
 export const StackSpecSchema = Type.Object(
   {
@@ -66,6 +81,22 @@ export const StackSpecSchema = Type.Object(
     ),
     /** Port of the balancer on 127.0.0.1; a free one is used when it is taken. @defaultValue 8080 */
     port: Type.Optional(Type.Integer({ minimum: 1024, maximum: 65_535 })),
+    /** Images for the Docker and Kubernetes runtimes. @defaultValue {@link DEFAULT_IMAGES} */
+    images: Type.Optional(
+      Type.Object(
+        { service: Type.Optional(ImageRefSchema), postgres: Type.Optional(ImageRefSchema), redis: Type.Optional(ImageRefSchema) },
+        { additionalProperties: false },
+      ),
+    ),
+    docker: Type.Optional(
+      Type.Object(
+        {
+          /** `bridge`: a private network, the balancer on 127.0.0.1. `host`: every container on the host's loopback. @defaultValue 'bridge' */
+          network: Type.Optional(Type.Union([Type.Literal('bridge'), Type.Literal('host')])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -79,6 +110,8 @@ export interface StackSpec {
   cache: { ttlSeconds: number };
   autoscaler: { enabled: boolean };
   port: number;
+  images: { service: string; postgres: string; redis: string };
+  docker: { network: DockerNetworkMode };
 }
 
 /** Fills in a validated spec's defaults. */
@@ -90,6 +123,8 @@ export function withDefaults(input: StackSpecInput): StackSpec {
     cache: { ttlSeconds: input.cache?.ttlSeconds ?? 60 },
     autoscaler: { enabled: input.autoscaler?.enabled ?? false },
     port: input.port ?? 8080,
+    images: { ...DEFAULT_IMAGES, ...input.images },
+    docker: { network: input.docker?.network ?? 'bridge' },
   };
 }
 

@@ -34,6 +34,11 @@ command -v redis-server >/dev/null 2>&1 || [ -x /usr/sbin/redis-server ] || need
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
+# The Docker runtime's tests need an engine, and debootstrap to build their images offline.
+if [ "$mode" = test ]; then
+  command -v docker >/dev/null 2>&1 || need+=(docker.io)
+  command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
+fi
 if [ "$mode" = bench ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
@@ -54,5 +59,32 @@ if [ "${#need[@]}" -gt 0 ]; then
   for service in redis-server nginx; do
     if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true; fi
   done
+fi
+
+# A Docker engine for the tests: started in the background when none answers. Without one the
+# Docker tests say "skipped" and why; the rest of the suite runs as usual.
+if [ "$mode" = test ]; then
+  if docker_error="$(docker info 2>&1 >/dev/null)"; then
+    :
+  elif printf '%s' "$docker_error" | grep -qi 'permission denied'; then
+    say "warning: a Docker engine runs, but $(id -un) may not use it (add the user to the docker group); the Docker tests will be skipped"
+  else
+    sudo=""
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi
+    say "no Docker engine answers: starting dockerd in the background (log: /var/log/scalelab-dockerd.log)…"
+    $sudo sh -c 'nohup dockerd >/var/log/scalelab-dockerd.log 2>&1 & echo $! >/run/scalelab-dockerd.pid'
+    for _ in $(seq 1 30); do
+      docker info >/dev/null 2>&1 && break
+      # Give up early when dockerd has already exited (no privileges for it here, say).
+      $sudo kill -0 "$($sudo cat /run/scalelab-dockerd.pid 2>/dev/null || echo 0)" 2>/dev/null || break
+      sleep 1
+    done
+    if docker info >/dev/null 2>&1; then
+      say "dockerd is up"
+    else
+      say "warning: dockerd did not come up (last lines of /var/log/scalelab-dockerd.log below); the Docker tests will be skipped"
+      $sudo tail -n 5 /var/log/scalelab-dockerd.log >&2 || true
+    fi
+  fi
 fi
 say "ready ($mode)"

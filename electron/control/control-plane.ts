@@ -16,7 +16,9 @@ import {
   type StackState,
   type StackStatus,
 } from '../contract.js';
-import type { OnProgress } from './runtimes/runtime.js';
+import type { OnProgress, Runtime } from './runtimes/runtime.js';
+import { DockerRuntime } from './runtimes/docker/docker-runtime.js';
+import { readDockerState } from './runtimes/docker/docker-state.js';
 import { isOurs } from './runtimes/local/leftovers.js';
 import { LocalRuntime, stackDir } from './runtimes/local/local-runtime.js';
 import { readState } from './runtimes/local/state.js';
@@ -82,6 +84,9 @@ function validate<C extends CommandName>(command: C, payload: unknown): CommandP
 export class ControlPlane {
   readonly telemetry = new Telemetry();
   private readonly local: LocalRuntime;
+  private readonly docker: DockerRuntime;
+  /** The runtime of the running stack (local when none runs). */
+  private active: Runtime;
   private readonly emitter = new EventEmitter();
   private state: StackState = 'stopped';
   private queue: Promise<unknown> = Promise.resolve();
@@ -97,6 +102,8 @@ export class ControlPlane {
       home: options.home,
       onEvent: (event) => this.telemetry.record(event),
     });
+    this.docker = new DockerRuntime({ home: options.home, onEvent: (event) => this.telemetry.record(event) });
+    this.active = this.local;
     this.telemetry.onSample((sample) => this.emit('sample', sample));
     this.telemetry.onEvent((event) => this.emit('event', event));
   }
@@ -130,9 +137,12 @@ export class ControlPlane {
   async adoptOrphans(): Promise<string | undefined> {
     const names = await readdir(`${this.options.home}/stacks`).catch(() => [] as string[]);
     for (const name of names) {
-      const state = await readState(stackDir(this.options.home, name));
-      if (!state || state.controlPid === process.pid || (await isOurs('control', state.controlPid))) continue;
-      const result = await this.handle('stack:up', { ...state.spec, runtime: 'local' });
+      const dir = stackDir(this.options.home, name);
+      const state = (await readState(dir)) ?? (await readDockerState(dir));
+      // A Docker stack stopped with its data kept has controlPid 0: nothing to adopt.
+      if (!state || state.controlPid === 0 || state.controlPid === process.pid || (await isOurs('control', state.controlPid))) continue;
+      const runtime = 'watchdogPid' in state ? 'local' : 'docker';
+      const result = await this.handle('stack:up', { ...state.spec, runtime });
       if (result.ok) return name;
       this.telemetry.record({ kind: 'lifecycle', level: 'error', message: `could not adopt stack "${name}": ${result.error.message}` });
     }
@@ -144,7 +154,7 @@ export class ControlPlane {
     if (this.closed) return;
     this.closed = true;
     await this.queue.catch(() => undefined);
-    const steps = [() => this.stopTraffic().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.local.down({ keepData: true })), () => this.telemetry.close()];
+    const steps = [() => this.stopTraffic().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })), () => this.telemetry.close()];
     for (const step of steps) await step().catch(() => undefined);
     this.emitter.removeAllListeners();
   }
@@ -183,19 +193,19 @@ export class ControlPlane {
         if (this.state !== 'running') throw new StackStateError('no stack is running; start one with `scalelab up`');
         const onProgress = this.progress('stack:scale');
         onProgress(`scaling ${payload.service} to ${payload.replicas}`);
-        await this.local.scale(payload.service, payload.replicas, onProgress);
+        await this.active.scale(payload.service, payload.replicas, onProgress);
         return this.status();
       }),
     'instance:signal': async (payload) => {
       if (this.state !== 'running') throw new StackStateError('no stack is running');
-      await this.local.kill(payload.id, payload.how);
+      await this.active.kill(payload.id, payload.how);
       this.telemetry.record({ kind: 'chaos', level: 'warn', message: `${payload.how} ${payload.id}`, instance: payload.id });
       return null;
     },
-    'logs:tail': async (payload) => ({ lines: await this.local.logs(payload.instance, payload.lines ?? 200) }),
+    'logs:tail': async (payload) => ({ lines: await this.active.logs(payload.instance, payload.lines ?? 200) }),
     'logs:follow': async (payload, client) => {
       if (!client) throw new ContractError('logs:follow needs a streaming client');
-      const stop = this.local.follow(payload.instance, (line) => client.send('log', { instance: payload.instance, line }));
+      const stop = this.active.follow(payload.instance, (line) => client.send('log', { instance: payload.instance, line }));
       const key = `log:${payload.instance}`;
       this.follows.get(client)?.get(key)?.();
       const mine = this.follows.get(client) ?? new Map<string, () => void>();
@@ -243,7 +253,7 @@ export class ControlPlane {
   private readonly follows = new Map<ClientContext, Map<string, () => void>>();
 
   private async startTraffic(spec: TrafficSpec): Promise<TrafficSummary> {
-    const balancer = this.local.currentSpec();
+    const balancer = this.active.currentSpec();
     if (this.state !== 'running' || !balancer) throw new StackStateError('no stack is running; start one first (scalelab up)');
     if (this.traffic) throw new StackStateError('traffic is already running; change it with traffic:update or stop it first');
     const target = `http://127.0.0.1:${balancer.port}`;
@@ -286,42 +296,44 @@ export class ControlPlane {
   }
 
   private async probe(): Promise<Probe[]> {
-    return [
-      await this.local.probe(),
-      { runtime: 'docker', available: false, reason: 'the Docker runtime is not part of this build yet', fix: 'use the local runtime' },
-      { runtime: 'kubernetes', available: false, reason: 'the Kubernetes runtime is not part of this build yet', fix: 'use the local runtime' },
-    ];
+    const [local, docker] = await Promise.all([this.local.probe(), this.docker.probe()]);
+    return [local, docker, { runtime: 'kubernetes', available: false, reason: 'the Kubernetes runtime is not part of this build yet', fix: 'use the local or docker runtime' }];
   }
 
   private async up(input: StackSpecInput): Promise<StackStatus> {
     const spec = withDefaults(input);
-    if (spec.runtime !== 'local') throw new StackStateError(`the ${spec.runtime} runtime is not available in this build; use --runtime local`);
+    if (spec.runtime === 'kubernetes') throw new StackStateError('the kubernetes runtime is not available in this build; use --runtime local or docker');
+    if (this.state !== 'stopped' && this.active.name !== spec.runtime) {
+      throw new StackStateError(`stack "${this.active.currentSpec()?.name}" runs on ${this.active.name}; stop it (scalelab down) before starting one on ${spec.runtime}`);
+    }
+    if (this.state === 'stopped') this.active = spec.runtime === 'docker' ? this.docker : this.local;
     const onProgress = this.progress('stack:up');
     const wasRunning = this.state === 'running';
     this.state = wasRunning ? 'running' : 'starting';
     const started = Date.now();
     try {
-      const endpoints = await this.local.up(spec, onProgress);
+      const runtime = this.active;
+      const endpoints = await runtime.up(spec, onProgress);
       this.state = 'running';
       if (!wasRunning) {
-        const local = this.local;
         this.telemetry.attach({
           stack: spec.name,
-          instances: () => local.currentInstances(),
-          metricsUrl: (instance) => local.metricsUrl(instance),
-          takeBalancerSnapshot: () => local.takeBalancerSnapshot(),
+          instances: () => runtime.currentInstances(),
+          metricsUrl: (instance) => runtime.metricsUrl(instance),
+          takeBalancerSnapshot: () => runtime.takeBalancerSnapshot(),
+          usage: runtime.usage ? () => runtime.usage!() : undefined,
           redisUrl: () => endpoints.redisUrl,
           databaseUrl: () => endpoints.databaseUrl,
           generator: () => this.traffic?.lastSecond() ?? this.lastTraffic,
         });
-        this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${spec.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)} s` });
+        this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${spec.name}" is up on ${runtime.name} in ${((Date.now() - started) / 1000).toFixed(1)} s` });
       }
       onProgress('every replica is ready', 1);
       return this.status();
     } catch (err) {
       if (!wasRunning) {
         this.state = 'stopping';
-        await this.local.down({ keepData: true }).catch(() => undefined);
+        await this.active.down({ keepData: true }).catch(() => undefined);
         this.state = 'stopped';
       }
       throw err;
@@ -330,30 +342,36 @@ export class ControlPlane {
 
   private async down(purge: boolean, name: string | undefined): Promise<void> {
     const onProgress = this.progress('stack:down');
-    const running = this.local.currentSpec();
+    const running = this.active.currentSpec();
     if (running && name && name !== running.name) throw new StackStateError(`stack "${name}" is not the running one ("${running.name}")`);
     if (this.state !== 'stopped') {
       await this.stopTraffic();
       this.state = 'stopping';
       await this.telemetry.detach();
       try {
-        await this.local.down({ keepData: true }, onProgress);
+        await this.active.down({ keepData: true }, onProgress);
       } finally {
         this.state = 'stopped';
       }
       this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${running?.name ?? name}" stopped` });
     }
-    if (purge) await this.local.purge(stackDir(this.options.home, running?.name ?? name ?? 'default'), onProgress);
+    if (purge) {
+      const stack = running?.name ?? name ?? 'default';
+      const dir = stackDir(this.options.home, stack);
+      // Containers, network and volume first (Docker), then the folder with logs and secrets.
+      if (await readDockerState(dir)) await this.docker.purge(stack, onProgress);
+      await this.local.purge(dir, onProgress);
+    }
     onProgress(purge ? 'stopped; data deleted' : 'stopped; data kept', 1);
   }
 
   private status(): StackStatus {
-    const spec = this.local.currentSpec() ?? null;
+    const spec = this.active.currentSpec() ?? null;
     return {
       state: this.state,
       spec,
       runtime: spec?.runtime ?? null,
-      instances: this.local.currentInstances(),
+      instances: this.active.currentInstances(),
       endpoints: spec ? { balancer: `http://127.0.0.1:${spec.port}`, dashboard: this.options.dashboardUrl ?? '' } : null,
       sample: this.telemetry.latest(),
     };

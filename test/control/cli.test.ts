@@ -12,6 +12,7 @@ import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import type { LocalState } from '../../electron/control/runtimes/local/state.js';
 import { eventually } from '../backend/support/api.js';
+import { runScalelab } from './support/scalelab-cli.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,15 +26,7 @@ interface StatusJson {
 }
 
 /** Runs `scalelab …` through the package's bin, as `npx scalelab` does. */
-async function scalelab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['electron/scalelab.mjs', ...args], { cwd: root, env: { ...process.env, SCALELAB_HOME: home }, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const scalelab = (...args: string[]) => runScalelab(home, args);
 
 async function controlFile(): Promise<ControlFile> {
   return JSON.parse(await readFile(path.join(home, 'control.json'), 'utf8')) as ControlFile;

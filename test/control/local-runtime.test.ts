@@ -1,16 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../electron/contract.js';
 import { isAlive } from '../../electron/control/runtimes/local/adopted-process.js';
 import { LocalRuntime } from '../../electron/control/runtimes/local/local-runtime.js';
 import { eventually } from '../backend/support/api.js';
+import { steadyTraffic as steadyTrafficTo } from './support/steady-traffic.js';
 
 let home: string;
 let runtime: LocalRuntime;
 let balancer: string;
+const steadyTraffic = (concurrency: number) => steadyTrafficTo(balancer, concurrency);
 const progress: string[] = [];
 const events: string[] = [];
 
@@ -24,42 +25,6 @@ afterAll(async () => {
   await runtime?.down({ keepData: false });
   await rm(home, { recursive: true, force: true });
 });
-
-/** Keeps `concurrency` loops of GETs and POSTs going through the balancer; counts failures. */
-function steadyTraffic(concurrency: number) {
-  const dispatcher = new Agent({ connections: concurrency });
-  const failures: string[] = [];
-  let ok = 0;
-  let running = true;
-  const loop = async (n: number) => {
-    for (let i = 0; running; i += 1) {
-      const post = i % 5 === 0;
-      try {
-        const response = await request(post ? `${balancer}/users` : `${balancer}/users/1`, {
-          method: post ? 'POST' : 'GET',
-          headers: post ? { 'content-type': 'application/json' } : {},
-          body: post ? JSON.stringify({ name: 'Load', email: `load-${n}-${i}-${Date.now()}@example.com` }) : undefined,
-          dispatcher,
-        });
-        await response.body.arrayBuffer();
-        if (response.statusCode === 200 || response.statusCode === 201) ok += 1;
-        else failures.push(`${post ? 'POST' : 'GET'} ${response.statusCode}`);
-      } catch (err) {
-        failures.push(`${post ? 'POST' : 'GET'} ${(err as Error).message}`);
-      }
-    }
-  };
-  const loops = Array.from({ length: concurrency }, (_, n) => loop(n));
-  return {
-    failures,
-    ok: () => ok,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      await dispatcher.close();
-    },
-  };
-}
 
 describe('local runtime', () => {
   it('up brings PostgreSQL, Redis, 2 api replicas and 1 worker to ready, with progress', async () => {

@@ -36,6 +36,10 @@ export interface Runtime {
   /** Sets a service's replica count and resolves once that many are ready. */
   scale(service: ScalableService, replicas: number, onProgress?: OnProgress): Promise<void>;
   instances(): Promise<Instance[]>;
+  /** Instances right now (what `instances()` resolves to, without the wait), for telemetry. */
+  currentInstances(): Instance[];
+  /** The running stack's spec, with the balancer's actual port; undefined when nothing runs. */
+  currentSpec(): StackSpec | undefined;
   /** Calls `onChange` whenever an instance appears, changes phase or goes; returns unsubscribe. */
   watch(onChange: (instances: Instance[]) => void): () => void;
   stats(): Promise<InstanceStats[]>;
@@ -48,6 +52,11 @@ export interface Runtime {
   takeBalancerSnapshot(): import('../balancer/stats.js').BalancerSnapshot | undefined;
   /** /metrics URL of an api or worker instance, for telemetry. */
   metricsUrl(instance: Instance): string | undefined;
+  /**
+   * cpu and memory per instance id when the platform measures them (Docker's stats API);
+   * undefined when telemetry should read the instances' processes itself.
+   */
+  usage?(): Map<string, InstanceStats>;
   /** Releases watchers and connections without stopping the stack. Safe to call twice. */
   dispose(): Promise<void>;
 }

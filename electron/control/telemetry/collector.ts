@@ -19,6 +19,8 @@ interface Readings {
   instances: Instance[];
   snapshot: BalancerSnapshot | undefined;
   usage: Map<number, ProcessUsage>;
+  /** Measured by the runtime (Docker's stats API), by instance id. */
+  runtimeUsage: Map<string, ProcessUsage> | undefined;
   scrapes: Map<string, ReplicaFigures>;
   redis: RedisFigures;
   queue: QueueCounts | undefined;
@@ -73,7 +75,8 @@ export class Collector {
       redis ? within(() => redis.queueCounts(), this.budgetMs, undefined) : undefined,
       db ? within(() => db.read(), this.budgetMs, undefined) : undefined,
     ]);
-    return { t, instances, snapshot, usage, scrapes, redis: redisFigures, queue, db: dbFigures };
+    const runtimeUsage = attempt(() => this.source.usage?.(), undefined);
+    return { t, instances, snapshot, usage, runtimeUsage, scrapes, redis: redisFigures, queue, db: dbFigures };
   }
 
   private async scrapeAll(instances: Instance[]): Promise<Map<string, ReplicaFigures>> {
@@ -209,7 +212,7 @@ export class Collector {
   }
 
   private instanceSample(instance: Instance, r: Readings, rate: (n: number) => number): InstanceSample {
-    const usage = instance.pid === undefined ? undefined : r.usage.get(instance.pid);
+    const usage = r.runtimeUsage?.get(instance.id) ?? (instance.pid === undefined ? undefined : r.usage.get(instance.pid));
     const scraped = r.scrapes.get(instance.id);
     // Only api replicas sit behind the balancer; with no balancer their traffic is unknown.
     const upstream = instance.service === 'api' && r.snapshot ? (r.snapshot.upstreams[instance.id] ?? { requests: 0, errors: 0, inFlight: 0, latency: NO_PERCENTILES }) : undefined;

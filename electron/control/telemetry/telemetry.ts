@@ -18,6 +18,8 @@ export interface TelemetrySource {
   redisUrl(): string | undefined;
   /** e.g. `postgres://user:pass@127.0.0.1:5432/scalelab`. */
   databaseUrl(): string | undefined;
+  /** cpu and memory by instance id, when the runtime measures them (Docker); else read from the pids. */
+  usage?(): Map<string, { cpu: number | null; rssBytes: number | null }>;
   /** The load generator's last second, when a traffic run has happened. */
   generator?(): import('../../traffic-spec.js').TrafficSecond | null;
 }

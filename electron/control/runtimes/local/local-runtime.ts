@@ -6,7 +6,8 @@ import type { Instance, Probe, ScalableService, StackSpec } from '../../../contr
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints } from '../runtime.js';
-import { asNode, nodeEntryCommand } from './backend-process.js';
+import { AdoptedProcess } from './adopted-process.js';
+import { asNode, nodeEntryCommand, spawnBackend } from './backend-process.js';
 import { followFile, tailFile } from './log-files.js';
 import { isOurs, liveProcesses, reapProcesses } from './leftovers.js';
 import { freePort, isPortOpen } from './ports.js';
@@ -129,10 +130,11 @@ export class LocalRuntime implements Runtime {
       onRecord: () => void this.record(),
       onChange: () => this.notify(),
       onEvent: (event) => this.options.onEvent?.(event),
+      launch: (replica, env) => spawnBackend(replica.service, { env, logFile: replica.logFile }),
     });
     for (const replica of previous?.replicas ?? []) {
       if (replica.pid && (await isOurs(replica.service, replica.pid))) {
-        this.replicas.adopt({ ...replica, pid: replica.pid });
+        this.replicas.adopt(replica, new AdoptedProcess(replica.pid));
         onProgress(`adopted ${replica.id} (pid ${replica.pid})`);
       }
     }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Instance, ScalableService } from '../../../contract.js';
 import type { Balancer } from '../../balancer/balancer.js';
 import type { OnProgress } from '../runtime.js';
+import type { ProcessLike } from './adopted-process.js';
 import { freePort } from './ports.js';
 import { Replica } from './replica.js';
 import type { ReplicaRecord } from './state.js';
@@ -26,6 +27,19 @@ export interface ReplicaSetOptions {
   onEvent: (event: ReplicaEvent) => void;
   /** Longest wait for a new replica to become ready. @defaultValue 60000 */
   readyTimeoutMs?: number;
+  /** Starts one incarnation of a replica (a child process, a container). */
+  launch: (replica: ReplicaIdentity, env: Record<string, string>) => ProcessLike;
+  /** Cleans up after a replica is scaled away or stopped (e.g. removes its container). */
+  onRetired?: (replica: ReplicaIdentity) => Promise<void>;
+}
+
+/** Who a replica is: what a launcher needs to start it. */
+export interface ReplicaIdentity {
+  id: string;
+  service: ScalableService;
+  /** Its port on 127.0.0.1: the api's listener, the worker's metrics server. */
+  port: number;
+  logFile: string;
 }
 
 /**
@@ -57,10 +71,10 @@ export class ReplicaSet {
     return this.list().map((r) => ({ id: r.id, service: r.service, pid: r.pid, port: r.port, restarts: r.restarts, startedAt: r.startedAt }));
   }
 
-  /** Supervises a replica a previous control plane started. */
-  adopt(record: ReplicaRecord & { pid: number }): void {
+  /** Supervises a replica a previous control plane started, as `process`. */
+  adopt(record: Omit<ReplicaRecord, 'pid'>, process: ProcessLike): void {
     const replica = this.create(record.id, record.service, record.port);
-    replica.adopt(record.pid, record.restarts, record.startedAt);
+    replica.adopt(process, record.restarts, record.startedAt);
   }
 
   /**
@@ -113,19 +127,26 @@ export class ReplicaSet {
   private async retire(replica: Replica): Promise<void> {
     if (replica.service === 'api') await this.options.balancer.remove(replica.id, 10_000);
     await replica.stop();
+    await this.options.onRetired?.(this.identity(replica.id, replica.service, replica.port)).catch(() => undefined);
     this.replicas.delete(replica.id);
     this.options.onChange();
+  }
+
+  private identity(id: string, service: ScalableService, port: number): ReplicaIdentity {
+    return { id, service, port, logFile: path.join(this.options.logsDir, `${id}.log`) };
   }
 
   private create(id: string, service: ScalableService, port: number): Replica {
     const { balancer } = this.options;
     let lastPid: number | undefined;
+    const identity = this.identity(id, service, port);
     const replica = new Replica({
       id,
       service,
       port,
       env: this.options.env,
-      logFile: path.join(this.options.logsDir, `${id}.log`),
+      logFile: identity.logFile,
+      launch: (env) => this.options.launch(identity, env),
       onChange: (r) => {
         if (r.service === 'api') {
           if (r.phase === 'ready') {

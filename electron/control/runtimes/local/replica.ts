@@ -1,7 +1,7 @@
 import type { Instance, Phase } from '../../../contract.js';
-import { spawnBackend, type BackendProgram } from './backend-process.js';
+import type { BackendProgram } from './backend-process.js';
 import { hasExited, terminate } from './child.js';
-import { AdoptedProcess, type ProcessLike } from './adopted-process.js';
+import type { ProcessLike } from './adopted-process.js';
 
 /** Options of {@link Replica}. */
 export interface ReplicaOptions {
@@ -12,7 +12,10 @@ export interface ReplicaOptions {
   port: number;
   /** Service environment (DATABASE_URL, …); PORT or METRICS_PORT and INSTANCE_ID are added. */
   env: Record<string, string>;
+  /** Where its output goes (named in errors). */
   logFile: string;
+  /** Starts one incarnation (a child process, a container) with this environment. */
+  launch: (env: Record<string, string>) => ProcessLike;
   /** Called on every phase change, restart or exit. */
   onChange: (replica: Replica) => void;
   /** Longest graceful stop before SIGKILL. @defaultValue 15000 */
@@ -79,18 +82,18 @@ export class Replica {
     return { id: this.id, service: this.service, phase: this.phase, restarts: this.restarts, pid: this.pid, port: this.port, startedAt: this.startedAt };
   }
 
-  /** Spawns the process and starts probing it. */
+  /** Launches an incarnation and starts probing it. */
   start(): void {
     const env: Record<string, string> = { ...this.options.env, INSTANCE_ID: this.id, LOG_LEVEL: this.options.env.LOG_LEVEL ?? 'info' };
     env[this.service === 'api' ? 'PORT' : 'METRICS_PORT'] = String(this.options.port);
-    this.watch(spawnBackend(this.service, { env, logFile: this.options.logFile }));
+    this.watch(this.options.launch(env));
   }
 
-  /** Supervises a process a previous control plane started. */
-  adopt(pid: number, restarts: number, startedAt: number): void {
+  /** Supervises an incarnation a previous control plane started. */
+  adopt(process: ProcessLike, restarts: number, startedAt: number): void {
     this.restarts = restarts;
     this.startedAt = startedAt;
-    this.watch(new AdoptedProcess(pid));
+    this.watch(process);
   }
 
   /** Resolves once ready; rejects after `timeoutMs` or when the replica is stopped. */

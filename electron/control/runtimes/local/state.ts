@@ -52,9 +52,14 @@ export async function readState(stateDir: string): Promise<LocalState | undefine
 
 /** Writes atomically, so a control plane killed mid-write leaves the previous state. */
 export async function writeState(stateDir: string, state: LocalState): Promise<void> {
-  const tmp = `${stateFile(stateDir)}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(state, null, 2));
-  await rename(tmp, stateFile(stateDir));
+  await writeJsonAtomic(stateFile(stateDir), state);
+}
+
+/** Writes `value` as JSON through a temporary file and a rename: readers see the old or the new file, never half. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(value, null, 2));
+  await rename(tmp, file);
 }
 
 export async function removeState(stateDir: string): Promise<void> {
