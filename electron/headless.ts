@@ -60,9 +60,10 @@ function tokenOf(req: IncomingMessage, url: URL): string | undefined {
 
 function defaultRendererDir(): string {
   // dist/electron/headless.js → dist/renderer; electron/headless.ts → dist/renderer.
+  // From source, ../renderer is the renderer's *source* (its index.html loads main.tsx): never serve it.
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const fromDist = path.resolve(here, '..', 'renderer');
-  return existsSync(path.join(fromDist, 'index.html')) ? fromDist : path.resolve(here, '..', 'dist', 'renderer');
+  const inDist = path.basename(path.dirname(here)) === 'dist';
+  return inDist ? path.resolve(here, '..', 'renderer') : path.resolve(here, '..', 'dist', 'renderer');
 }
 
 /**

@@ -165,13 +165,47 @@ describeDocker('docker runtime (real engine, host network)', () => {
 
   it('down leaves no labelled container or network; --purge also removes the volume; decoys survive', async () => {
     expect(await decoysAlive()).toEqual(DECOYS_ALIVE);
-    // A container named like the stack's but not labelled as its own is refused, not removed.
+    // A container named like the stack's but not labelled as its own is refused, not removed;
+    // chaos reaches only the stack's own instances.
     await expect(removeOwned(docker, `scalelab-${STACK}-api-9`, STACK)).rejects.toThrow(NotOwnedError);
+    await expect(runtime.kill('api-9', 'kill')).rejects.toThrow('no instance "api-9"');
     await runtime.down({ keepData: true });
     expect(await labelled()).toEqual([`volume scalelab-${STACK}-pgdata`]);
     await expect(fetch(`${balancer}/healthz`)).rejects.toThrow();
     await runtime.purge(STACK);
     expect(await labelled()).toEqual([]);
     expect(await decoysAlive()).toEqual(DECOYS_ALIVE);
+  });
+});
+
+describeDocker('docker runtime (real engine, bridge network)', () => {
+  const BRIDGE = 'dtbridge';
+  let bridgeHome: string;
+  let bridge: DockerRuntime;
+
+  beforeAll(async () => {
+    bridgeHome = await mkdtemp(path.join(os.tmpdir(), 'scalelab-docker-bridge-'));
+    bridge = new DockerRuntime({ home: bridgeHome });
+  }, 900_000);
+
+  afterAll(async () => {
+    await bridge?.down({ keepData: false }).catch(() => undefined);
+    if (bridgeHome) await rm(bridgeHome, { recursive: true, force: true });
+  }, 120_000);
+
+  it('runs the stack on its own labelled network, reachable only through 127.0.0.1', async () => {
+    const images = await ensureTestImages();
+    const endpoints = await bridge.up(withDefaults({ name: BRIDGE, runtime: 'docker', port: 18_181, images, replicas: { api: 1, worker: 1 } }), () => undefined);
+    const network = (await docker.listNetworks({ filters: { name: [`scalelab-${BRIDGE}`] } }))[0]!;
+    expect(network.Labels?.[LABELS.stack]).toBe(BRIDGE);
+    const api = await docker.getContainer((await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.stack}=${BRIDGE}`, `${LABELS.instance}=api-1`] }) }))[0]!.Id).inspect();
+    expect(Object.keys(api.NetworkSettings.Networks)).toEqual([`scalelab-${BRIDGE}`]);
+    // Published on loopback only.
+    expect(Object.values(api.HostConfig.PortBindings ?? {}).flat().map((b) => (b as { HostIp: string }).HostIp)).toEqual(['127.0.0.1']);
+    const created = await fetch(`${endpoints.balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Lin', email: 'lin@example.com' }) });
+    expect(created.status).toBe(201);
+    await bridge.down({ keepData: false });
+    expect((await docker.listNetworks({ filters: { label: [`${LABELS.stack}=${BRIDGE}`] } })).length).toBe(0);
+    expect((await docker.listVolumes({ filters: { label: [`${LABELS.stack}=${BRIDGE}`] } })).Volumes ?? []).toEqual([]);
   });
 });

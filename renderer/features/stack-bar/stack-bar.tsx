@@ -8,9 +8,11 @@ export function StackBar() {
   const { status, probes, busy, progress, start, stop, theme, setTheme, projector, toggleProjector } = useAppStore(
     useShallow((s) => ({ status: s.status, probes: s.probes, busy: s.busy, progress: s.progress, start: s.start, stop: s.stop, theme: s.theme, setTheme: s.setTheme, projector: s.projector, toggleProjector: s.toggleProjector })),
   );
-  const [runtime, setRuntime] = useState<RuntimeName>('local');
+  const [picked, setRuntime] = useState<RuntimeName>('local');
   const state = status?.state ?? 'stopped';
   const running = state === 'running' || state === 'starting';
+  // While a stack runs, the picker shows the runtime it runs on (started here, from the CLI or adopted).
+  const runtime = running && status?.runtime ? status.runtime : picked;
   const probe = probes?.find((p) => p.runtime === runtime);
   const lastProgress = progress.at(-1);
   const fraction = lastProgress?.fraction;

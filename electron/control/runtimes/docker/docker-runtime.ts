@@ -85,7 +85,7 @@ export class DockerRuntime implements Runtime {
 
     // Images first: a missing one is pulled or built before anything starts.
     const images = { service: '', postgres: '', redis: '' };
-    for (const key of ['postgres', 'redis', 'service'] as const) images[key] = await ensureImage(docker, spec.images[key], onProgress);
+    for (const key of ['postgres', 'redis', 'service'] as const) images[key] = await ensureImage(docker, spec.images[key], key, onProgress);
     const layout: StackLayout = { stack: spec.name, mode: spec.docker.network, images };
     const events = new DockerEvents({ docker, stack: spec.name, onReconnect: () => onProgress('the Docker event stream was reopened') });
     await events.open();

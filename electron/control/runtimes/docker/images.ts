@@ -104,7 +104,7 @@ export async function buildServiceImage(docker: Docker, tag: string, onProgress:
 }
 
 /** Pulls `ref`, reporting layer progress at most every second. */
-async function pull(docker: Docker, ref: string, onProgress: OnProgress): Promise<void> {
+async function pull(docker: Docker, ref: string, role: string, onProgress: OnProgress): Promise<void> {
   onProgress(`pulling ${ref}`);
   let last = 0;
   try {
@@ -115,7 +115,8 @@ async function pull(docker: Docker, ref: string, onProgress: OnProgress): Promis
       onProgress(`pull ${ref}: ${line}`);
     });
   } catch (err) {
-    throw new ImageUnavailableError(`image ${ref} is not here and pulling it failed (${(err as Error).message}); connect to its registry, or name an image that is here in the spec`);
+    const why = (err as Error).message.replace(/\s+/g, ' ').trim();
+    throw new ImageUnavailableError(`the ${role} image ${ref} is not here and pulling it failed (${why}). Connect to its registry, or name an image this engine has (\`docker images\`) with --image-${role} (spec images.${role})`);
   }
 }
 
@@ -123,7 +124,7 @@ async function pull(docker: Docker, ref: string, onProgress: OnProgress): Promis
  * Makes sure `ref` is present: nothing to do when it is, else it is built (the ScaleLab service
  * image) or pulled. Resolves to the reference to run.
  */
-export async function ensureImage(docker: Docker, ref: string, onProgress: OnProgress): Promise<string> {
+export async function ensureImage(docker: Docker, ref: string, role: 'service' | 'postgres' | 'redis', onProgress: OnProgress): Promise<string> {
   const resolved = await serviceImageRef(ref);
   const present = await docker
     .getImage(resolved)
@@ -132,6 +133,6 @@ export async function ensureImage(docker: Docker, ref: string, onProgress: OnPro
     .catch(() => false);
   if (present) return resolved;
   if (ref === BUILT_SERVICE_IMAGE) await buildServiceImage(docker, resolved, onProgress);
-  else await pull(docker, resolved, onProgress);
+  else await pull(docker, resolved, role, onProgress);
   return resolved;
 }
