@@ -71,14 +71,22 @@ async function versionOf(docker: Docker): Promise<string> {
   return `${product} ${v.Version}`;
 }
 
+/** A client for DOCKER_HOST: unix:// and npipe:// sockets, tcp:// (TLS as docker-modem reads it from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH). */
+function fromDockerHost(host: string, env: NodeJS.ProcessEnv): Docker {
+  const socket = /^(?:unix|npipe):\/\/(.+)$/.exec(host);
+  if (socket) return new Docker({ socketPath: socket[1] });
+  if (env === process.env || env.DOCKER_TLS_VERIFY) return new Docker();
+  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  return new Docker({ host: url.hostname, port: url.port || 2375, protocol: 'http' });
+}
+
 /**
  * Finds a reachable engine: DOCKER_HOST when set, else the first usual socket that answers a ping.
  * Throws {@link DockerUnavailableError} saying where it looked and how to fix it.
  */
 export async function connectDocker(env: NodeJS.ProcessEnv = process.env): Promise<DockerEngine> {
   if (env.DOCKER_HOST) {
-    // docker-modem reads DOCKER_HOST (unix://, tcp://, npipe://) and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH itself.
-    const docker = new Docker();
+    const docker = fromDockerHost(env.DOCKER_HOST, env);
     try {
       await withTimeout(docker.ping(), PING_TIMEOUT_MS, `DOCKER_HOST (${env.DOCKER_HOST})`);
       return { docker, endpoint: env.DOCKER_HOST, version: await versionOf(docker) };
