@@ -155,7 +155,7 @@ export class DockerRuntime implements Runtime {
       replicas.adopt({ id, service, port, restarts: previous?.restarts[id] ?? 0, startedAt: c.Created * 1000 }, ContainerProcess.adopt({ ...base, logFile: path.join(dir, 'logs', `${id}.log`) }, docker.getContainer(c.Id)));
       onProgress(`adopted ${id}`);
     }
-    onProgress(previous ? 'checking the adopted replicas' : 'starting the api and worker containers (migrations run on first start)');
+    onProgress(replicas.list().length > 0 ? 'checking the adopted replicas' : 'starting the api and worker containers (migrations run on first start)');
     await Promise.all([replicas.scale('api', spec.replicas.api, onProgress), replicas.scale('worker', spec.replicas.worker, onProgress)]);
     await this.record();
     void this.trackStats();

@@ -65,7 +65,7 @@ export class StoreContainer {
     while (Date.now() < deadline) {
       if (this.phase === 'ready') return;
       if (this.phase === 'crashed' || this.phase === 'stopped') break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
     const log = (await tailFile(this.options.logFile, 12)).join('\n');
     const why = this.phase === 'ready' ? '' : this.phase === 'crashed' ? `its container exited (${this.exitReason})` : `it did not answer within ${timeoutMs / 1000} s`;
@@ -130,7 +130,8 @@ export class StoreContainer {
         if (this.process !== process || process.exitCode !== null || this.stopping || this.phase === 'paused') return;
         if (ok && this.phase !== 'ready') this.setPhase('ready');
         if (!ok && this.phase === 'ready') this.setPhase('starting');
-        this.probeTimer = setTimeout(() => this.probe(), this.phase === 'ready' ? 2_000 : 250);
+        // Quick while starting (Redis answers within milliseconds), relaxed once ready.
+        this.probeTimer = setTimeout(() => this.probe(), this.phase === 'ready' ? 2_000 : 50);
       });
   }
 
