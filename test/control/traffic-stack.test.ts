@@ -46,15 +46,17 @@ describe('traffic on the real stack', () => {
     const status = await ok<StackStatus>(controlPlane.handle('stack:status', {}));
     const redisPort = status.instances.find((i) => i.id === 'redis')!.port!;
     const reads = { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 };
-    const zipf = await hitRateDuring({ profile: { kind: 'constant', rps: 300 }, durationS: 4, mix: reads, keys: { distribution: 'zipf', s: 1.3 } });
+    // Short runs over the 200-user keyspace: in 600 reads a uniform pick misses about 200 times
+    // (hit rate ~0.67) and a Zipf one about 100 (~0.83); longer runs warm both caches alike.
+    const zipf = await hitRateDuring({ profile: { kind: 'constant', rps: 300 }, durationS: 2, mix: reads, keys: { distribution: 'zipf', s: 1.3 } });
     // Same cold start for both: empty the cache between the runs.
     const redis = new Redis(redisPort, '127.0.0.1');
     await redis.flushall();
     await redis.quit();
-    const uniform = await hitRateDuring({ profile: { kind: 'constant', rps: 300 }, durationS: 4, mix: reads, keys: { distribution: 'uniform' } });
+    const uniform = await hitRateDuring({ profile: { kind: 'constant', rps: 300 }, durationS: 2, mix: reads, keys: { distribution: 'uniform' } });
     expect(zipf.hitRate, `zipf ${zipf.hitRate}, uniform ${uniform.hitRate}`).toBeGreaterThan(uniform.hitRate + 0.05);
     for (const run of [zipf, uniform]) {
-      expect(run.summary.requests).toBeGreaterThan(1000);
+      expect(run.summary.requests).toBeGreaterThan(500);
       expect(run.summary.errors).toEqual({ timeout: 0, refused: 0, http4xx: 0, http5xx: 0 });
       // The generator's figures stream in the Sample.
       expect(run.samples.some((s) => s.generator?.running && s.generator.offeredRps > 250)).toBe(true);

@@ -119,7 +119,8 @@ describe('stack slice, against a real control plane', () => {
     const state = app.store.getState();
     expect(state.status?.state).toBe('stopped');
     expect(state.probes?.find((p) => p.runtime === 'local')?.available).toBe(true);
-    expect(state.probes?.find((p) => p.runtime === 'docker')?.available).toBe(false);
+    expect(state.probes?.map((p) => p.runtime)).toEqual(['local', 'docker', 'kubernetes']);
+    expect(state.probes?.find((p) => p.runtime === 'kubernetes')).toMatchObject({ available: false, reason: expect.stringContaining('not part of this build') });
     app.disconnect();
   });
 
@@ -134,8 +135,8 @@ describe('stack slice, against a real control plane', () => {
 
   it('refuses a runtime this build does not have, with what to do', async () => {
     const { store } = createAppStore(bridge);
-    await store.getState().start({ runtime: 'docker' });
-    expect(store.getState().error?.message).toContain('use --runtime local');
+    await store.getState().start({ runtime: 'kubernetes' });
+    expect(store.getState().error?.message).toContain('use --runtime local or docker');
     expect(store.getState().status?.state).toBe('stopped');
   });
 });
