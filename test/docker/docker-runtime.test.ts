@@ -140,6 +140,16 @@ describeDocker('docker runtime (real engine, host network)', () => {
     expect(events.some((e) => e.startsWith('api-2 exited (SIGKILL)'))).toBe(true);
   });
 
+  it('a gracefully stopped worker (SIGTERM through docker-init) exits 0 and comes back', async () => {
+    await runtime.kill('worker-1', 'stop');
+    await eventually('worker-1 back and ready', async () => {
+      const now = (await runtime.instances()).find((i) => i.id === 'worker-1');
+      return now?.phase === 'ready' && now.restarts === 1;
+    }, 30_000);
+    // SIGTERM reached node (not just the init): it shut down cleanly rather than being killed.
+    expect(events.some((e) => e.startsWith('worker-1 exited (code 0)'))).toBe(true);
+  });
+
   it('pause freezes a container and resume brings it back to ready', async () => {
     await runtime.kill('api-1', 'pause');
     const id = (await containerIdOf('api-1'))!;
