@@ -29,7 +29,7 @@ import { nginxVersion, startNginx } from './lib/nginx.js';
 import { cpuPercent, cpuSnapshot } from './lib/cpu.js';
 import { applyRatios, cpuTable, judge, reportMarkdown, resultsTable, type BackendReport, type CaseResult, type ProfileReport } from './lib/report.js';
 import { BenchStack, loadBackendProcess } from './lib/stack.js';
-import { createHarness, envNumber } from './lib/harness.js';
+import { createHarness, envNumber, machineFacts } from './lib/harness.js';
 import { killWrk, runWrk } from './lib/wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -194,11 +194,7 @@ async function main(): Promise<void> {
   const report: BackendReport = {
     date: new Date().toISOString(),
     machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      os: `${os.type()} ${os.release()} ${os.arch()}`,
-      node: process.version,
+      ...machineFacts(),
       postgres: await postgresVersion(stack.databaseUrl),
       redis: (await version('redis-server', ['--version'])).replace(/^Redis server v=(\S+).*/, '$1'),
       nginx: (await nginxVersion()) ?? 'unknown',

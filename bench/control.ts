@@ -36,7 +36,7 @@ import type { StackEndpoints } from '../electron/control/runtimes/runtime.js';
 import { sleep, startBare, stopBare, waitAnswering, type BareProcess, type StartBareOptions } from './lib/bare.js';
 import { controlCase, controlMarkdown, controlTable, median, samplesTable, type ControlCase, type ControlReport, type KillSample, type TimelineStep } from './lib/control-report.js';
 import { cpuMark, cpuSince, waitQuiet } from './lib/quiet.js';
-import { createHarness } from './lib/harness.js';
+import { createHarness, machineFacts } from './lib/harness.js';
 
 // Measure what `npm start` runs: the bundled build of the api and worker (scripts/bundle.mjs),
 // for replicas and floors alike. SCALELAB_BACKEND=source measures the TypeScript source instead.
@@ -366,11 +366,7 @@ async function main(): Promise<void> {
   const report: ControlReport = {
     date: new Date().toISOString(),
     machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      os: `${os.type()} ${os.release()} ${os.arch()}`,
-      node: process.version,
+      ...machineFacts(),
       postgres: (await postgresBinaries()).version.split('-')[0] ?? 'unknown',
       redis: await redisVersion(),
     },

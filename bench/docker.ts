@@ -38,7 +38,7 @@ import { controlCase, controlTable, median, samplesTable, type ControlCase, type
 import { dockerCpuMark, dockerCpuSince, waitDockerQuiet, type DockerCpu } from './lib/docker-cpu.js';
 import { postgresReady, redisReady, removeFloor, replicaSpec, startFloor } from './lib/docker-floor.js';
 import { dockerMarkdown, medianCpu, type DockerReport, type KillTrace } from './lib/docker-report.js';
-import { createHarness, envNumber } from './lib/harness.js';
+import { createHarness, envNumber, machineFacts } from './lib/harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -409,11 +409,7 @@ async function main(): Promise<void> {
   const report: DockerReport = {
     date: new Date().toISOString(),
     machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      os: `${os.type()} ${os.release()} ${os.arch()}`,
-      node: process.version,
+      ...machineFacts(),
       docker: `${engine.version} at ${engine.endpoint}`,
       images: await imageFacts(images),
     },

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createHarness, envNumber } from './lib/harness.js';
+import { createHarness, envNumber, machineFacts } from './lib/harness.js';
 import { TrafficRun } from '../electron/control/traffic/traffic-run.js';
 import { MAX_RPS, type TrafficSecond, type TrafficSummary } from '../electron/traffic-spec.js';
 import { cpuPercent, cpuSnapshot, type CpuSnapshot } from './lib/cpu.js';
@@ -281,11 +281,7 @@ async function main(): Promise<void> {
   const report: TrafficReport = {
     date: new Date().toISOString(),
     machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      os: `${os.type()} ${os.release()} ${os.arch()}`,
-      node: process.version,
+      ...machineFacts(),
       undici: await packageVersion('undici'),
       wrk: (await version('wrk', ['-v'])).replace(/\s+Copyright.*/, ''),
     },

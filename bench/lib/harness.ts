@@ -3,6 +3,19 @@
  * first-out (each even when another throws), Ctrl-C / SIGTERM handling, and numeric env settings.
  */
 
+import os from 'node:os';
+
+/** Facts every benchmark report opens its "Machine" section with. */
+export function machineFacts(): Record<string, string | number> {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+  };
+}
+
 /** A positive number from the environment, or `fallback` when unset. */
 export function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
