@@ -45,7 +45,7 @@ async function decoysAlive(): Promise<string[]> {
 const DECOYS_ALIVE = [`network scalelab-${STACK}-decoy`, `scalelab-${STACK}-api-9 running`, `scalelab-${STACK}other-postgres running`, `volume scalelab-${STACK}-pgdata-decoy`];
 
 async function removeDecoys(): Promise<void> {
-  for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['scalelab.test=decoy'] }) })) await docker.getContainer(c.Id).remove({ force: true });
+  for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['scalelab.test=decoy'] }) })) await docker.getContainer(c.Id).remove({ force: true, v: true });
   for (const v of (await docker.listVolumes({ filters: { label: ['scalelab.test=decoy'] } })).Volumes ?? []) await docker.getVolume(v.Name).remove();
   for (const n of await docker.listNetworks({ filters: { label: ['scalelab.test=decoy'] } })) await docker.getNetwork(n.Id).remove();
 }
