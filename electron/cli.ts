@@ -9,6 +9,7 @@ import { isPortOpen } from './control/runtimes/local/ports.js';
 import { startHeadless } from './headless.js';
 import { openDashboard } from './open-dashboard.js';
 import { runTraffic, TrafficUsageError } from './cli-traffic.js';
+import { AutoscaleUsageError, runAutoscale } from './cli-autoscale.js';
 
 const HELP = `scalelab — start, watch and break a scalable user-management stack
 
@@ -29,6 +30,13 @@ Usage:
                  [--timeout MS] [--replay FILE]
                                  fire traffic at the stack (open model), one line per second
                                  and a summary at the end (Ctrl-C stops early)
+  scalelab autoscale api [--min N] [--max N] [--cpu %] [--rps N] [--p95-ms MS] [--preset demo]
+  scalelab autoscale worker [--min N] [--max N] [--queue-per-worker N] [--preset demo]
+                                 the emulated Kubernetes HPA (default targets: cpu 50 % of a
+                                 500m request; 20 jobs per worker); --preset demo syncs every 3 s
+                                 and scales down after 30 s
+  scalelab autoscale off [api|worker] | autoscale status
+                                 turn it off; or see its settings and last decisions, explained
   scalelab down [--purge]        stop the stack (--purge also deletes its data)
   scalelab serve [--port P] [--open]
                                  run the control plane and dashboard in the foreground
@@ -196,6 +204,14 @@ function parseCommandLine(argv: string[]) {
         period: { type: 'string' },
         steps: { type: 'string' },
         replay: { type: 'string' },
+        min: { type: 'string' },
+        max: { type: 'string' },
+        cpu: { type: 'string' },
+        'p95-ms': { type: 'string' },
+        'queue-per-worker': { type: 'string' },
+        preset: { type: 'string' },
+        sync: { type: 'string' },
+        'cpu-request': { type: 'string' },
       },
     });
   } catch (err) {
@@ -296,6 +312,8 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'traffic':
       return withClient(json, (client) => runTraffic(client, values, json));
+    case 'autoscale':
+      return withClient(json, (client) => runAutoscale(client, rest, values, json));
     case 'serve':
       // The default port, unless something else has it; --port is taken as asked.
       await serve(intOption('port', values.port, 0, 65_535) ?? ((await isPortOpen(DEFAULT_DASHBOARD_PORT)) ? 0 : DEFAULT_DASHBOARD_PORT), values.open, values.detached);
@@ -313,6 +331,6 @@ main(process.argv.slice(2)).then(
     const error = err as Error;
     console.error(`scalelab: ${error.message}`);
     if (error instanceof RemoteError && error.name === 'ContractError') console.error('(run `scalelab help` for usage)');
-    process.exit(error instanceof UsageError || error instanceof TrafficUsageError ? 2 : 1);
+    process.exit(error instanceof UsageError || error instanceof TrafficUsageError || error instanceof AutoscaleUsageError ? 2 : 1);
   },
 );

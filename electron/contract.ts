@@ -7,8 +7,10 @@
  * The renderer imports this file with `import type` only.
  */
 import Type, { type Static, type TSchema } from 'typebox';
+import { AutoscalerConfigureSchema, type AutoscalerDecision, type AutoscalerGauge, type AutoscalerStatus } from './autoscaler-spec.js';
 import { TrafficSpecSchema, TrafficUpdateSchema, type TrafficSecond, type TrafficSummary } from './traffic-spec.js';
 
+export * from './autoscaler-spec.js';
 export * from './traffic-spec.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -246,8 +248,8 @@ export interface Sample {
     commitsPerSec: number | null;
     rollbacksPerSec: number | null;
   };
-  /** Filled in by the autoscaler once it runs; null when off. */
-  autoscaler: { mode: 'emulated' | 'hpa'; current: number; desired: number; metric: number | null; target: number } | null;
+  /** The autoscalers that are on, each with its metric against its target; null when none is. */
+  autoscaler: { mode: 'emulated' | 'hpa'; services: AutoscalerGauge[] } | null;
   /** The load generator's last second; null when no traffic run has happened. */
   generator: TrafficSecond | null;
 }
@@ -329,6 +331,10 @@ export const COMMANDS = {
   'traffic:update': TrafficUpdateSchema,
   /** Stops the traffic now; resolves with the run's summary (the last run's, when it already ended). */
   'traffic:stop': Empty,
+  /** Turns a service's autoscaler on or off, or changes any of its settings live. */
+  'autoscaler:configure': AutoscalerConfigureSchema,
+  /** The autoscalers' settings and their last decisions, each with its inputs. */
+  'autoscaler:status': Empty,
 } as const satisfies Record<string, TSchema>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -351,6 +357,8 @@ export interface CommandResults {
   'traffic:start': TrafficSummary;
   'traffic:update': TrafficSummary;
   'traffic:stop': TrafficSummary;
+  'autoscaler:configure': AutoscalerStatus;
+  'autoscaler:status': AutoscalerStatus;
 }
 export type CommandResult<C extends CommandName> = CommandResults[C];
 
@@ -360,9 +368,11 @@ export interface Events {
   event: TimelineEvent;
   progress: Progress;
   log: LogLine;
+  /** Every autoscaler decision, with its inputs. */
+  decision: AutoscalerDecision;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES = ['sample', 'event', 'progress', 'log'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['sample', 'event', 'progress', 'log', 'decision'] as const satisfies readonly EventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Envelope and wire messages

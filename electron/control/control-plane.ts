@@ -22,6 +22,7 @@ import { readDockerState } from './runtimes/docker/docker-state.js';
 import { isOurs } from './runtimes/local/leftovers.js';
 import { LocalRuntime, stackDir } from './runtimes/local/local-runtime.js';
 import { readState } from './runtimes/local/state.js';
+import { Autoscaler } from './autoscaler/autoscaler.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { loadKeys } from './traffic/keyspace.js';
 import { TrafficRun } from './traffic/traffic-run.js';
@@ -83,6 +84,7 @@ function validate<C extends CommandName>(command: C, payload: unknown): CommandP
  */
 export class ControlPlane {
   readonly telemetry = new Telemetry();
+  private readonly autoscaler: Autoscaler;
   private readonly local: LocalRuntime;
   private readonly docker: DockerRuntime;
   /** The runtime of the running stack (local when none runs). */
@@ -104,6 +106,18 @@ export class ControlPlane {
     });
     this.docker = new DockerRuntime({ home: options.home, onEvent: (event) => this.telemetry.record(event) });
     this.active = this.local;
+    this.autoscaler = new Autoscaler({
+      latest: () => this.telemetry.latest(),
+      running: () => this.state === 'running',
+      current: (service) => this.active.currentSpec()?.replicas[service] ?? 0,
+      // Queued like a user's scale, so it never interleaves with one, a down or an up.
+      scale: (service, replicas) =>
+        this.serial(async () => {
+          if (this.state === 'running') await this.active.scale(service, replicas, this.progress('stack:scale'));
+        }),
+      record: (event) => this.telemetry.record(event),
+      onDecision: (decision) => this.emit('decision', decision),
+    });
     this.telemetry.onSample((sample) => this.emit('sample', sample));
     this.telemetry.onEvent((event) => this.emit('event', event));
   }
@@ -154,6 +168,7 @@ export class ControlPlane {
     if (this.closed) return;
     this.closed = true;
     await this.queue.catch(() => undefined);
+    this.autoscaler.close();
     const steps = [() => this.stopTraffic().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })), () => this.telemetry.close()];
     for (const step of steps) await step().catch(() => undefined);
     this.emitter.removeAllListeners();
@@ -241,6 +256,13 @@ export class ControlPlane {
       if (!summary) throw new StackStateError('no traffic has run yet; start it with traffic:start');
       return summary;
     },
+    'autoscaler:configure': async (payload) => {
+      const status = this.autoscaler.configure(payload);
+      // A first decision now rather than a sync period later.
+      if (payload.enabled !== false) void this.autoscaler.sync(payload.service);
+      return status;
+    },
+    'autoscaler:status': async () => this.autoscaler.status(),
     'control:shutdown': async () => {
       const shutdown = this.options.onShutdownRequest;
       if (!shutdown) throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
@@ -325,9 +347,12 @@ export class ControlPlane {
           redisUrl: () => endpoints.redisUrl,
           databaseUrl: () => endpoints.databaseUrl,
           generator: () => this.traffic?.lastSecond() ?? this.lastTraffic,
+          autoscaler: () => this.autoscaler.gauges(),
         });
         this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${spec.name}" is up on ${runtime.name} in ${((Date.now() - started) / 1000).toFixed(1)} s` });
       }
+      // `autoscaler: { enabled: true }` in the spec: the api's autoscaler with its defaults (cpu 50 %).
+      if (!wasRunning && spec.autoscaler.enabled) this.autoscaler.configure({ service: 'api' });
       onProgress('every replica is ready', 1);
       return this.status();
     } catch (err) {
@@ -348,6 +373,7 @@ export class ControlPlane {
       await this.stopTraffic();
       this.state = 'stopping';
       await this.telemetry.detach();
+      this.autoscaler.reset();
       try {
         await this.active.down({ keepData: true }, onProgress);
       } finally {

@@ -111,6 +111,30 @@ describe('scalelab CLI', () => {
     expect(status.instances.filter((i) => i.service === 'api' && i.phase === 'ready')).toHaveLength(4);
   });
 
+  it('autoscale turns the emulated HPA on, explains its decisions in status, and turns it off', async () => {
+    const on = await scalelab('autoscale', 'api', '--min', '4', '--max', '6', '--cpu', '60', '--preset', 'demo');
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stdout).toContain('api: on (emulated HPA, demo preset)');
+    expect(on.stdout).toContain('4–6 · targets cpu 60 %');
+    // configure makes a first decision at once; status explains it.
+    await eventually('a decision in status', async () => {
+      const status = await scalelab('autoscale', 'status');
+      return /\d\d:\d\d:\d\d {2}4 → \d+ {2}cpu /.test(status.stdout);
+    }, 10_000);
+    const json = JSON.parse((await scalelab('autoscale', 'status', '--json')).stdout) as { mode: string; api: { config: { maxReplicas: number }; decisions: unknown[] } };
+    expect(json.mode).toBe('emulated');
+    expect(json.api.config.maxReplicas).toBe(6);
+    expect(json.api.decisions.length).toBeGreaterThan(0);
+    const bad = await scalelab('autoscale', 'api', '--min', '7', '--max', '3');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('minReplicas (7) is above maxReplicas (3)');
+    const usage = await scalelab('autoscale', 'everything');
+    expect(usage.code).toBe(2);
+    const off = await scalelab('autoscale', 'off');
+    expect(off.code).toBe(0);
+    expect(off.stdout).toContain('api: off');
+  });
+
   it('logs prints an instance output', async () => {
     const logs = await scalelab('logs', 'api-1', '--lines', '5');
     expect(logs.code).toBe(0);

@@ -206,7 +206,7 @@ export class Collector {
         commitsPerSec: r.db ? round(perSecond(commits)) : null,
         rollbacksPerSec: r.db ? round(perSecond(rollbacks)) : null,
       },
-      autoscaler: null,
+      autoscaler: attempt(() => this.source.autoscaler?.() ?? null, null),
       generator: attempt(() => this.source.generator?.() ?? null, null),
     };
   }

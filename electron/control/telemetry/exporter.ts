@@ -129,11 +129,12 @@ export function renderPrometheus(sample: Sample | null, options: RenderPrometheu
   w.family('scalelab_db_rollbacks_per_second', 'gauge', 'Transactions rolled back per second', [[{}, db.rollbacksPerSec]]);
 
   if (autoscaler) {
-    const mode = { mode: autoscaler.mode };
-    w.family('scalelab_autoscaler_current_replicas', 'gauge', 'api replicas the autoscaler sees', [[mode, autoscaler.current]]);
-    w.family('scalelab_autoscaler_desired_replicas', 'gauge', 'api replicas the autoscaler wants', [[mode, autoscaler.desired]]);
-    w.family('scalelab_autoscaler_metric', 'gauge', 'Current value of the autoscaling metric', [[mode, autoscaler.metric]]);
-    w.family('scalelab_autoscaler_target', 'gauge', 'Target value of the autoscaling metric', [[mode, autoscaler.target]]);
+    const { mode, services } = autoscaler;
+    const rows = (value: (g: (typeof services)[number]) => number | null) => services.map((g) => [{ mode, service: g.service, metric: g.metric }, value(g)] as [Record<string, string>, number | null]);
+    w.family('scalelab_autoscaler_current_replicas', 'gauge', 'Replicas the autoscaler sees', rows((g) => g.current));
+    w.family('scalelab_autoscaler_desired_replicas', 'gauge', 'Replicas the autoscaler wants', rows((g) => g.desired));
+    w.family('scalelab_autoscaler_metric', 'gauge', 'Current value of the metric that drove the last decision', rows((g) => g.value));
+    w.family('scalelab_autoscaler_target', 'gauge', 'Target value of that metric', rows((g) => g.target));
   }
   return w.text();
 }

@@ -20,6 +20,8 @@ export interface TelemetrySource {
   databaseUrl(): string | undefined;
   /** cpu and memory by instance id, when the runtime measures them (Docker); else read from the pids. */
   usage?(): Map<string, { cpu: number | null; rssBytes: number | null }>;
+  /** The autoscalers' gauges, when any is on. */
+  autoscaler?(): import('../../contract.js').Sample['autoscaler'];
   /** The load generator's last second, when a traffic run has happened. */
   generator?(): import('../../traffic-spec.js').TrafficSecond | null;
 }

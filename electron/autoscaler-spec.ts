@@ -1,0 +1,130 @@
+/**
+ * The autoscaler's part of the contract: what `autoscaler:configure` takes and what
+ * `autoscaler:status` answers. The algorithm's own types (a decision and its inputs) come from
+ * the pure HPA module, which imports nothing from Node, so the renderer may see them too.
+ */
+import Type, { type Static } from 'typebox';
+import type { Behavior, Decision, MetricKind } from './control/autoscaler/hpa.js';
+
+export type { Behavior, Decision, LimitReason, MetricKind, MetricProposal, ScalingPolicy, ScalingRules } from './control/autoscaler/hpa.js';
+
+/** Most replicas an autoscaler may set (the stack's MAX_REPLICAS). */
+const MAX = 20;
+
+const ScalingRulesSchema = Type.Object(
+  {
+    stabilizationWindowSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    selectPolicy: Type.Optional(Type.Union([Type.Literal('Max'), Type.Literal('Min'), Type.Literal('Disabled')])),
+    policies: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            type: Type.Union([Type.Literal('Pods'), Type.Literal('Percent')]),
+            value: Type.Integer({ minimum: 1, maximum: 1000 }),
+            periodSeconds: Type.Integer({ minimum: 1, maximum: 1800 }),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 10 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Presets: `default` is the Kubernetes defaults; `demo` syncs every 3 s and scales down after 30 s, so a room sees results. */
+export const AUTOSCALER_PRESETS = ['default', 'demo'] as const;
+export type AutoscalerPreset = (typeof AUTOSCALER_PRESETS)[number];
+
+/**
+ * `autoscaler:configure`: turns a service's autoscaler on (or off) and sets any field; unset
+ * fields keep their current value, or the preset's. Changes apply at the next sync.
+ */
+export const AutoscalerConfigureSchema = Type.Object(
+  {
+    service: Type.Union([Type.Literal('api'), Type.Literal('worker')]),
+    /** @defaultValue true */
+    enabled: Type.Optional(Type.Boolean()),
+    /** Resets sync period and behavior to the preset's before the other fields apply. */
+    preset: Type.Optional(Type.Union([Type.Literal('default'), Type.Literal('demo')])),
+    /** @defaultValue 1 (api), 0 (worker) */
+    minReplicas: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX })),
+    /** @defaultValue 10 */
+    maxReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX })),
+    /** Targets; only the ones given are used (at least one). @defaultValue api: cpu 50 %; worker: 20 jobs per worker */
+    metrics: Type.Optional(
+      Type.Object(
+        {
+          /** Average cpu utilization, % of each replica's cpu request. */
+          cpu: Type.Optional(Type.Number({ minimum: 1, maximum: 1000 })),
+          /** Requests/s per replica. */
+          rps: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1_000_000 })),
+          /** p95 latency, ms (the replicas' p95s averaged). */
+          p95Ms: Type.Optional(Type.Number({ minimum: 1, maximum: 600_000 })),
+          /** Jobs waiting per worker (workers only). */
+          queuePerWorker: Type.Optional(Type.Number({ minimum: 1, maximum: 1_000_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** @defaultValue 15 (demo: 3) */
+    syncPeriodSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
+    /** @defaultValue 0.1 */
+    tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9 })),
+    /** What the cpu utilization is relative to, in millicores (a replica has no request outside Kubernetes). @defaultValue 500 */
+    cpuRequestMillicores: Type.Optional(Type.Integer({ minimum: 10, maximum: 64_000 })),
+    behavior: Type.Optional(Type.Object({ scaleUp: Type.Optional(ScalingRulesSchema), scaleDown: Type.Optional(ScalingRulesSchema) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export type AutoscalerConfigureInput = Static<typeof AutoscalerConfigureSchema>;
+
+/** A service's autoscaler with every field resolved. */
+export interface AutoscalerConfig {
+  service: 'api' | 'worker';
+  enabled: boolean;
+  preset: AutoscalerPreset;
+  minReplicas: number;
+  maxReplicas: number;
+  metrics: { kind: MetricKind; target: number }[];
+  syncPeriodSeconds: number;
+  tolerance: number;
+  cpuRequestMillicores: number;
+  behavior: Behavior;
+}
+
+/** One service's autoscaler: its settings, where it stands and its last decisions (newest last). */
+export interface ServiceAutoscalerStatus {
+  config: AutoscalerConfig;
+  current: number;
+  desired: number;
+  lastSyncAt: number | null;
+  decisions: Decision[];
+}
+
+/** `autoscaler:status`. `emulated`: ScaleLab runs the HPA algorithm itself (local and Docker runtimes). */
+export interface AutoscalerStatus {
+  mode: 'emulated' | 'hpa';
+  api: ServiceAutoscalerStatus | null;
+  worker: ServiceAutoscalerStatus | null;
+}
+
+/** The `decision` event: one sync's decision for one service. */
+export interface AutoscalerDecision {
+  service: 'api' | 'worker';
+  decision: Decision;
+}
+
+/** One service's autoscaler in a Sample: enough for a gauge with its tolerance band. */
+export interface AutoscalerGauge {
+  service: 'api' | 'worker';
+  current: number;
+  desired: number;
+  min: number;
+  max: number;
+  /** The metric that drove the last decision (the largest proposal). */
+  metric: MetricKind;
+  value: number | null;
+  target: number;
+  tolerance: number;
+}
