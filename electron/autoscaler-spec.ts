@@ -47,7 +47,7 @@ export const AutoscalerConfigureSchema = Type.Object(
     enabled: Type.Optional(Type.Boolean()),
     /** Resets sync period and behavior to the preset's before the other fields apply. */
     preset: Type.Optional(Type.Union([Type.Literal('default'), Type.Literal('demo')])),
-    /** @defaultValue 1 (api), 0 (worker) */
+    /** Workers may go to 0 (a queue burst brings them back); api needs 1. @defaultValue 1 */
     minReplicas: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX })),
     /** @defaultValue 10 */
     maxReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX })),

@@ -1,4 +1,5 @@
 import type { AutoscalerConfigureInput, AutoscalerStatus, Decision, ServiceAutoscalerStatus } from './contract.js';
+import { TARGET_UNITS } from './control/autoscaler/autoscaler.js';
 import type { ControlClient } from './control/client.js';
 
 /** A mistake in the autoscale options (exit code 2). */
@@ -56,7 +57,6 @@ export function configureInput(service: 'api' | 'worker', args: AutoscaleArgs): 
   return JSON.parse(JSON.stringify(input)) as AutoscalerConfigureInput;
 }
 
-const UNITS = { cpu: ' %', rps: ' rps', p95: ' ms', queue: ' jobs/worker' } as const;
 
 function time(t: number): string {
   return new Date(t).toLocaleTimeString('en-GB', { hour12: false });
@@ -67,7 +67,7 @@ export function describeService(status: ServiceAutoscalerStatus, decisions = 5):
   const c = status.config;
   const lines = [
     `${c.service}: ${c.enabled ? 'on' : 'off'} (emulated HPA, ${c.preset} preset) · ${status.current} now, ${status.desired} desired, ${c.minReplicas}–${c.maxReplicas} · ` +
-      `targets ${c.metrics.map((m) => `${m.kind} ${m.target}${UNITS[m.kind]}`).join(', ')} · sync ${c.syncPeriodSeconds} s · ` +
+      `targets ${c.metrics.map((m) => `${m.kind} ${m.target}${TARGET_UNITS[m.kind]}`).join(', ')} · sync ${c.syncPeriodSeconds} s · ` +
       `scale-down window ${c.behavior.scaleDown.stabilizationWindowSeconds} s · tolerance ±${Math.round(c.tolerance * 100)} %`,
   ];
   const recent: Decision[] = status.decisions.slice(-decisions);

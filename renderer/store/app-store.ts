@@ -1,4 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { createAutoscalerSlice } from './autoscaler-slice.js';
 import { createEventsSlice } from './events-slice.js';
 import { createStackSlice } from './stack-slice.js';
 import { createTelemetrySlice } from './telemetry-slice.js';
@@ -17,6 +18,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
     ...createTelemetrySlice()(set),
     ...createEventsSlice()(set),
     ...createTrafficSlice(bridge)(set, get),
+    ...createAutoscalerSlice(bridge)(set, get),
     ...createUiSlice(ui)(set),
   }));
   const unsubscribes: (() => void)[] = [];
@@ -34,14 +36,18 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
           state().addEvent(event);
           // Lifecycle and scaling change the instance list: refresh it now, not at the next poll.
           void state().refreshStatus();
+          // An autoscaler turned on, off or changed (here, from the CLI or another window).
+          if (event.kind === 'autoscaler' && event.message.startsWith('autoscaler ')) void state().refreshAutoscaler();
         }),
         bridge.on('progress', (progress) => state().addProgress(progress)),
+        bridge.on('decision', (decision) => state().addDecision(decision)),
       );
       await Promise.all([
         state().refreshStatus(),
         state().loadProbes(),
         bridge.invoke('telemetry:history', { seconds: 1800 }).then((r) => r.ok && state().setHistory(r.value)),
         bridge.invoke('events:list', { limit: 2000 }).then((r) => r.ok && state().setEvents(r.value)),
+        state().refreshAutoscaler(),
       ]);
       // A dashboard opened during a run shows it as running.
       state().syncTraffic(state().samples.at(-1)?.generator ?? null);

@@ -94,6 +94,11 @@ interface ServiceLoop {
   busy: boolean;
   /** Explanation of the last decision put on the timeline, so a held decision is told once. */
   lastTold: string | undefined;
+  /**
+   * False until the first sync has put the current count into the window as a recommendation,
+   * as Kubernetes does for a new HPA: turning the autoscaler on does not scale down at once.
+   */
+  seeded: boolean;
 }
 
 /**
@@ -108,7 +113,7 @@ export class Autoscaler {
 
   constructor(private readonly options: AutoscalerOptions) {
     this.now = options.now ?? Date.now;
-    const loop = (service: ScalableService): ServiceLoop => ({ config: defaults(service), state: { recommendations: [], scaleEvents: [] }, decisions: [], lastSyncAt: null, timer: undefined, busy: false, lastTold: undefined });
+    const loop = (service: ScalableService): ServiceLoop => ({ config: defaults(service), state: { recommendations: [], scaleEvents: [] }, decisions: [], lastSyncAt: null, timer: undefined, busy: false, lastTold: undefined, seeded: false });
     this.loops = { api: loop('api'), worker: loop('worker') };
   }
 
@@ -116,6 +121,7 @@ export class Autoscaler {
   configure(input: AutoscalerConfigureInput): AutoscalerStatus {
     const loop = this.loops[input.service];
     const config = applyConfig(loop.config, input);
+    if (config.enabled && !loop.config.enabled) loop.seeded = false;
     loop.config = config;
     clearInterval(loop.timer);
     loop.timer = undefined;
@@ -123,7 +129,7 @@ export class Autoscaler {
       loop.timer = setInterval(() => void this.sync(input.service), config.syncPeriodSeconds * 1000);
       loop.timer.unref();
     }
-    const targets = config.metrics.map((m) => `${m.kind} ${m.target}${UNITS[m.kind]}`).join(', ');
+    const targets = config.metrics.map((m) => `${m.kind} ${m.target}${TARGET_UNITS[m.kind]}`).join(', ');
     this.options.record({
       kind: 'autoscaler',
       level: 'info',
@@ -162,7 +168,8 @@ export class Autoscaler {
         min: loop.config.minReplicas,
         max: loop.config.maxReplicas,
         metric: metric.kind,
-        value: driver?.value ?? null,
+        // The queue's proposal carries the total; the gauge compares per worker, like its target.
+        value: driver?.value == null ? null : metric.kind === 'queue' ? driver.value / Math.max(current, 1) : driver.value,
         target: metric.target,
         tolerance: loop.config.tolerance,
       });
@@ -183,6 +190,10 @@ export class Autoscaler {
     try {
       const current = this.options.current(service);
       const { config } = loop;
+      if (!loop.seeded) {
+        loop.state = { ...loop.state, recommendations: [...loop.state.recommendations, { t: now, replicas: current }] };
+        loop.seeded = true;
+      }
       const { decision, state } = decide({
         now,
         currentReplicas: current,
@@ -217,7 +228,10 @@ export class Autoscaler {
 
   /** Forgets the windows and scale events (a stack stopped; the next one starts afresh). Settings stay. */
   reset(): void {
-    for (const loop of Object.values(this.loops)) loop.state = { recommendations: [], scaleEvents: [] };
+    for (const loop of Object.values(this.loops)) {
+      loop.state = { recommendations: [], scaleEvents: [] };
+      loop.seeded = false;
+    }
   }
 
   /** Stops every loop. Safe to call twice. */
@@ -227,7 +241,8 @@ export class Autoscaler {
   }
 }
 
-const UNITS: Record<MetricKind, string> = { cpu: ' %', rps: ' rps', p95: ' ms', queue: ' jobs/worker' };
+/** Units after a target: "cpu 50 %", "rps 30/replica", "p95 200 ms", "queue 20 jobs/worker". */
+export const TARGET_UNITS: Record<MetricKind, string> = { cpu: ' %', rps: '/replica', p95: ' ms', queue: ' jobs/worker' };
 
 /**
  * The service's replicas as the HPA sees pods: ready or not, with cpu as utilization of the

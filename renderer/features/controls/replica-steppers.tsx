@@ -1,6 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { ScalableService } from '../../../electron/contract.js';
 import { useAppStore } from '../../store/use-app-store.js';
+import { AutoscalerNote } from '../autoscaler/autoscaler-note.js';
 
 const LIMITS: Record<ScalableService, [number, number]> = { api: [1, 20], worker: [0, 20] };
 
@@ -23,7 +24,8 @@ function Stepper({ service, count, disabled, onScale }: { service: ScalableServi
 }
 
 /**
- * Replica steppers. Chaos and autoscaler controls join this panel with their issues.
+ * Replica steppers, with a word on the autoscaler (its controls are in the Autoscaler panel).
+ * Chaos controls join this panel with their issue.
  */
 export function Controls() {
   const { status, busy, scale } = useAppStore(useShallow((s) => ({ status: s.status, busy: s.busy, scale: s.scale })));
@@ -36,7 +38,8 @@ export function Controls() {
       <Stepper service="api" count={api} disabled={!running || busy !== null} onScale={(n) => void scale('api', n)} />
       <Stepper service="worker" count={worker} disabled={!running || busy !== null} onScale={(n) => void scale('worker', n)} />
       {busy === 'stack:scale' && <p className="muted">scaling… new replicas join the balancer once ready</p>}
-      <p className="placeholder muted">Chaos and the autoscaler get their controls here.</p>
+      <AutoscalerNote />
+      <p className="placeholder muted">Chaos gets its controls here.</p>
     </section>
   );
 }
