@@ -1,4 +1,4 @@
-import type { AutoscalerStatus, Decision, MetricKind, MetricProposal, ScalableService, ServiceAutoscalerStatus } from '../../../electron/contract.js';
+import type { AutoscalerGauge, AutoscalerStatus, Decision, MetricKind, MetricProposal, ScalableService, ServiceAutoscalerStatus } from '../../../electron/contract.js';
 
 /** How a metric is named next to its number. */
 export const METRIC_LABEL: Record<MetricKind, string> = { cpu: 'cpu', rps: 'rps per replica', p95: 'p95 latency', queue: 'jobs per worker' };
@@ -49,19 +49,9 @@ export function targetText(kind: MetricKind, target: number): string {
 }
 
 /** One service's autoscaler as the panel shows it. */
-export interface ServiceView {
+export interface ServiceView extends Omit<AutoscalerGauge, 'service'> {
   service: ScalableService;
   on: boolean;
-  /** Replicas now (live from the sample when it has the service). */
-  current: number;
-  desired: number;
-  min: number;
-  max: number;
-  metric: MetricKind;
-  /** The driving metric at the last sync (null before one had data); see {@link gaugeValue}. */
-  value: number | null;
-  target: number;
-  tolerance: number;
   /** Every target, e.g. "cpu 50 %, 20 rps per replica". */
   targets: string;
   preset: string;

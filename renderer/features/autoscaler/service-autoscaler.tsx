@@ -1,9 +1,9 @@
-import { useCallback, useId, useMemo, useState } from 'react';
+import { useId, useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { AutoscalerPreset, MetricKind, ScalableService } from '../../../electron/contract.js';
 import { autoscalerDraftProblem, draftChanged, MAX_AUTOSCALE_REPLICAS, SERVICE_METRICS } from '../../store/autoscaler-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { FieldProblems, NumberField } from '../traffic/number-field.js';
+import { FieldProblems, NumberField, useFieldProblems } from '../traffic/number-field.js';
 import { AutoscalerGauge } from './autoscaler-gauge.js';
 import { recentDecisions, serviceView, TARGET_LABEL } from './autoscaler-data.js';
 import { DecisionList } from './decision-list.js';
@@ -32,21 +32,12 @@ export function ServiceAutoscaler({ service }: { service: ScalableService }) {
       specReplicas: s.status ? (s.status.state === 'running' ? s.status.spec?.replicas[service] : 0) : undefined,
     })),
   );
-  const [fieldProblems, setFieldProblems] = useState<Record<string, string>>({});
-  const report = useCallback((id: string, problem: string | null) => {
-    setFieldProblems((old) => {
-      if ((old[id] ?? null) === problem) return old;
-      const next = { ...old };
-      if (problem === null) delete next[id];
-      else next[id] = problem;
-      return next;
-    });
-  }, []);
+  const { report, first: fieldProblem } = useFieldProblems();
   const view = serviceView(service, one, liveCurrent, specReplicas);
   const decisions = useMemo(() => recentDecisions(one, SHOWN_DECISIONS), [one]);
   const config = one?.config;
   const on = view?.on ?? false;
-  const problem = Object.values(fieldProblems)[0] ?? autoscalerDraftProblem(service, draft);
+  const problem = fieldProblem ?? autoscalerDraftProblem(service, draft);
   const changed = draftChanged(service, draft, config);
   const presetId = useId();
   const metricId = useId();

@@ -1,7 +1,25 @@
-import { createContext, useContext, useEffect, useId, useState } from 'react';
+import { createContext, useCallback, useContext, useEffect, useId, useState } from 'react';
 
 /** Where fields report that their text is not a valid value, so Start can say which one. */
 export const FieldProblems = createContext<(id: string, problem: string | null) => void>(() => undefined);
+
+/**
+ * The problems the NumberFields of one form report through {@link FieldProblems}: `report` goes
+ * in the provider, `first` is the one to show (undefined when every field is valid).
+ */
+export function useFieldProblems(): { report: (id: string, problem: string | null) => void; first: string | undefined } {
+  const [problems, setProblems] = useState<Record<string, string>>({});
+  const report = useCallback((id: string, problem: string | null) => {
+    setProblems((old) => {
+      if ((old[id] ?? null) === problem) return old;
+      const next = { ...old };
+      if (problem === null) delete next[id];
+      else next[id] = problem;
+      return next;
+    });
+  }, []);
+  return { report, first: Object.values(problems)[0] };
+}
 
 export interface NumberFieldProps {
   label: string;

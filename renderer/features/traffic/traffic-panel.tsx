@@ -1,8 +1,8 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { draftProblem, profileOf } from '../../store/traffic-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { FieldProblems } from './number-field.js';
+import { FieldProblems, useFieldProblems } from './number-field.js';
 import { ProfileEditor } from './profile-editor.js';
 import { ProfilePreview } from './profile-preview.js';
 import { RateSlider } from './rate-slider.js';
@@ -26,18 +26,9 @@ export function TrafficPanel() {
       stop: s.stopTraffic,
     })),
   );
-  const [fieldProblems, setFieldProblems] = useState<Record<string, string>>({});
-  const report = useCallback((id: string, problem: string | null) => {
-    setFieldProblems((old) => {
-      if ((old[id] ?? null) === problem) return old;
-      const next = { ...old };
-      if (problem === null) delete next[id];
-      else next[id] = problem;
-      return next;
-    });
-  }, []);
+  const { report, first: fieldProblem } = useFieldProblems();
   const profile = useMemo(() => profileOf(draft), [draft]);
-  const problem = Object.values(fieldProblems)[0] ?? draftProblem(draft);
+  const problem = fieldProblem ?? draftProblem(draft);
   const reason = stackState !== 'running' ? 'Start the stack first: traffic goes through its balancer.' : problem;
 
   return (
