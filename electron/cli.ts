@@ -10,6 +10,7 @@ import { startHeadless } from './headless.js';
 import { openDashboard } from './open-dashboard.js';
 import { runTraffic, TrafficUsageError } from './cli-traffic.js';
 import { AutoscaleUsageError, runAutoscale } from './cli-autoscale.js';
+import { ChaosUsageError, runChaos, runVerify } from './cli-chaos.js';
 
 const HELP = `scalelab — start, watch and break a scalable user-management stack
 
@@ -37,6 +38,16 @@ Usage:
                                  and scales down after 30 s
   scalelab autoscale off [api|worker] | autoscale status
                                  turn it off; or see its settings and last decisions, explained
+  scalelab chaos kill <instance|random-api|random-worker> [--graceful]
+  scalelab chaos pause|resume <instance>
+  scalelab chaos kill-cache [--for 10s] | kill-db [--for 5s]
+  scalelab chaos latency <instance|all> --db 200ms|--cache 50ms
+  scalelab chaos errors <instance|all> --rate 0.2
+  scalelab chaos cpu|leak|block <instance>
+  scalelab chaos monkey on|off [--interval 5s] [--max-down 1]
+  scalelab chaos clear | status  inject failures (only the stack's own instances), undo them
+  scalelab verify                read every acknowledged write back: acknowledged, verified,
+                                 lost, duplicated (exit code 1 when one is lost)
   scalelab down [--purge]        stop the stack (--purge also deletes its data)
   scalelab serve [--port P] [--open]
                                  run the control plane and dashboard in the foreground
@@ -212,6 +223,16 @@ function parseCommandLine(argv: string[]) {
         preset: { type: 'string' },
         sync: { type: 'string' },
         'cpu-request': { type: 'string' },
+        for: { type: 'string' },
+        db: { type: 'string' },
+        cache: { type: 'string' },
+        rate: { type: 'string' },
+        interval: { type: 'string' },
+        'max-down': { type: 'string' },
+        graceful: { type: 'boolean' },
+        seconds: { type: 'string' },
+        threads: { type: 'string' },
+        ms: { type: 'string' },
       },
     });
   } catch (err) {
@@ -314,6 +335,10 @@ async function main(argv: string[]): Promise<number> {
       return withClient(json, (client) => runTraffic(client, values, json));
     case 'autoscale':
       return withClient(json, (client) => runAutoscale(client, rest, values, json));
+    case 'chaos':
+      return withClient(json, (client) => runChaos(client, rest, values, json));
+    case 'verify':
+      return withClient(json, (client) => runVerify(client, json));
     case 'serve':
       // The default port, unless something else has it; --port is taken as asked.
       await serve(intOption('port', values.port, 0, 65_535) ?? ((await isPortOpen(DEFAULT_DASHBOARD_PORT)) ? 0 : DEFAULT_DASHBOARD_PORT), values.open, values.detached);
@@ -331,6 +356,6 @@ main(process.argv.slice(2)).then(
     const error = err as Error;
     console.error(`scalelab: ${error.message}`);
     if (error instanceof RemoteError && error.name === 'ContractError') console.error('(run `scalelab help` for usage)');
-    process.exit(error instanceof UsageError || error instanceof TrafficUsageError || error instanceof AutoscaleUsageError ? 2 : 1);
+    process.exit(error instanceof UsageError || error instanceof TrafficUsageError || error instanceof AutoscaleUsageError || error instanceof ChaosUsageError ? 2 : 1);
   },
 );

@@ -8,9 +8,11 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { AutoscalerConfigureSchema, type AutoscalerDecision, type AutoscalerGauge, type AutoscalerStatus } from './autoscaler-spec.js';
+import { ChaosActionSchema, type ChaosStatus, type WriteCheck } from './chaos-spec.js';
 import { TrafficSpecSchema, TrafficUpdateSchema, type TrafficSecond, type TrafficSummary } from './traffic-spec.js';
 
 export * from './autoscaler-spec.js';
+export * from './chaos-spec.js';
 export * from './traffic-spec.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -252,6 +254,10 @@ export interface Sample {
   autoscaler: { mode: 'emulated' | 'hpa'; services: AutoscalerGauge[] } | null;
   /** The load generator's last second; null when no traffic run has happened. */
   generator: TrafficSecond | null;
+  /** Writes acknowledged so far, and the last check's verified / lost (null before the first `writes:verify`). */
+  writes: { acknowledged: number; verified: number | null; lost: number | null; lostIds: number[]; checkedAt: number | null };
+  /** Faults in force and the monkey, for the dashboard. */
+  chaos: import('./chaos-spec.js').ChaosStatus | null;
 }
 
 export const EVENT_KINDS = ['lifecycle', 'scaling', 'chaos', 'traffic', 'autoscaler'] as const;
@@ -335,6 +341,13 @@ export const COMMANDS = {
   'autoscaler:configure': AutoscalerConfigureSchema,
   /** The autoscalers' settings and their last decisions, each with its inputs. */
   'autoscaler:status': Empty,
+  /** Injects one failure (or turns the Chaos Monkey on or off); only the stack's own instances are touched. */
+  'chaos:inject': ChaosActionSchema,
+  /** Undoes every reversible fault (latency, errors, cpu, leak, a store held down) and stops the monkey. */
+  'chaos:clear': Empty,
+  'chaos:status': Empty,
+  /** Reads every acknowledged write back from the service: acknowledged, verified, lost, duplicated. */
+  'writes:verify': Empty,
 } as const satisfies Record<string, TSchema>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -359,6 +372,10 @@ export interface CommandResults {
   'traffic:stop': TrafficSummary;
   'autoscaler:configure': AutoscalerStatus;
   'autoscaler:status': AutoscalerStatus;
+  'chaos:inject': ChaosStatus;
+  'chaos:clear': ChaosStatus;
+  'chaos:status': ChaosStatus;
+  'writes:verify': WriteCheck;
 }
 export type CommandResult<C extends CommandName> = CommandResults[C];
 

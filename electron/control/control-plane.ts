@@ -15,6 +15,7 @@ import {
   type StackSpecInput,
   type StackState,
   type StackStatus,
+  type WriteCheck,
 } from '../contract.js';
 import type { OnProgress, Runtime } from './runtimes/runtime.js';
 import { DockerRuntime } from './runtimes/docker/docker-runtime.js';
@@ -23,10 +24,16 @@ import { isOurs } from './runtimes/local/leftovers.js';
 import { LocalRuntime, stackDir } from './runtimes/local/local-runtime.js';
 import { readState } from './runtimes/local/state.js';
 import { Autoscaler } from './autoscaler/autoscaler.js';
+import { Chaos } from './chaos/chaos.js';
+import { verifyWrites } from './chaos/write-checker.js';
+import type { AcknowledgedWrite } from './traffic/traffic-run.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { loadKeys } from './traffic/keyspace.js';
 import { TrafficRun } from './traffic/traffic-run.js';
 import type { TrafficSecond, TrafficSpec, TrafficSummary } from '../traffic-spec.js';
+
+/** Acknowledged writes kept across a stack's traffic runs for `writes:verify` (about 100 MB at most). */
+const MAX_ACKS = 1_000_000;
 
 /** A payload did not match its command's schema, or the command does not exist. */
 export class ContractError extends Error {
@@ -97,6 +104,12 @@ export class ControlPlane {
   /** The last traffic run's final second, so the Sample shows it stopped rather than vanishing. */
   private lastTraffic: TrafficSecond | null = null;
   private lastSummary: TrafficSummary | undefined;
+  private readonly chaos: Chaos;
+  /** Writes acknowledged by finished traffic runs on this stack (a running run's come from it). */
+  private acks: AcknowledgedWrite[] = [];
+  private lastCheck: WriteCheck | undefined;
+  private acksStack: string | undefined;
+  private databaseUrl: string | undefined;
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.emitter.setMaxListeners(0);
@@ -106,6 +119,10 @@ export class ControlPlane {
     });
     this.docker = new DockerRuntime({ home: options.home, onEvent: (event) => this.telemetry.record(event) });
     this.active = this.local;
+    this.chaos = new Chaos({
+      runtime: () => (this.state === 'running' ? this.active : undefined),
+      record: (event) => this.telemetry.record(event),
+    });
     this.autoscaler = new Autoscaler({
       latest: () => this.telemetry.latest(),
       running: () => this.state === 'running',
@@ -169,6 +186,7 @@ export class ControlPlane {
     this.closed = true;
     await this.queue.catch(() => undefined);
     this.autoscaler.close();
+    this.chaos.reset();
     const steps = [() => this.stopTraffic().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })), () => this.telemetry.close()];
     for (const step of steps) await step().catch(() => undefined);
     this.emitter.removeAllListeners();
@@ -263,6 +281,13 @@ export class ControlPlane {
       return status;
     },
     'autoscaler:status': async () => this.autoscaler.status(),
+    'chaos:inject': async (payload) => {
+      if (this.state !== 'running') throw new StackStateError('no stack is running; start one with `scalelab up` before injecting failures');
+      return this.chaos.inject(payload);
+    },
+    'chaos:clear': async () => this.chaos.clear(),
+    'chaos:status': async () => this.chaos.status(),
+    'writes:verify': async () => this.verify(),
     'control:shutdown': async () => {
       const shutdown = this.options.onShutdownRequest;
       if (!shutdown) throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
@@ -300,6 +325,8 @@ export class ControlPlane {
     this.traffic = undefined;
     this.lastTraffic = run.lastSecond() ?? null;
     this.lastSummary = summary;
+    // A loop, not push(...list): a spread of a few hundred thousand arguments overflows the stack.
+    for (const ack of run.acknowledgedWrites()) if (this.acks.length < MAX_ACKS) this.acks.push(ack);
     if (summary) {
       const errors = summary.errors.timeout + summary.errors.refused + summary.errors.http4xx + summary.errors.http5xx;
       this.telemetry.record({ kind: 'traffic', level: errors > 0 ? 'warn' : 'info', message: `traffic stopped: ${summary.requests} requests, ${summary.achievedRps}/${summary.offeredRps} rps achieved/offered, p99 ${summary.p99Ms?.toFixed(1) ?? '–'} ms, ${errors} errors, ${summary.droppedByClient} dropped by client` });
@@ -315,6 +342,27 @@ export class ControlPlane {
     const summary = await run.stop();
     this.trafficEnded(run, summary);
     return summary;
+  }
+
+  /** Reads back every write acknowledged on this stack (finished runs and the one running). */
+  private async verify(): Promise<WriteCheck> {
+    const spec = this.active.currentSpec();
+    if (this.state !== 'running' || !spec) throw new StackStateError('no stack is running; the writes are read back from the running stack');
+    const acks = [...this.acks, ...(this.traffic?.acknowledgedWrites() ?? [])];
+    const onProgress = this.progress('writes:verify');
+    onProgress(`reading back ${acks.length} acknowledged writes`);
+    const check = await verifyWrites(acks, {
+      balancer: `http://127.0.0.1:${spec.port}`,
+      databaseUrl: this.databaseUrl ?? '',
+      onProgress: (done, total) => onProgress(`read back ${done} of ${total}`, total === 0 ? 1 : done / total),
+    });
+    this.lastCheck = check;
+    this.telemetry.record({
+      kind: 'chaos',
+      level: check.lost > 0 || check.duplicated > 0 ? 'error' : 'info',
+      message: `writes: ${check.acknowledged} acknowledged, ${check.verified} verified, ${check.lost} lost, ${check.duplicated} duplicated`,
+    });
+    return check;
   }
 
   private async probe(): Promise<Probe[]> {
@@ -336,6 +384,13 @@ export class ControlPlane {
     try {
       const runtime = this.active;
       const endpoints = await runtime.up(spec, onProgress);
+      this.databaseUrl = endpoints.databaseUrl;
+      // Acknowledged writes belong to one stack's database.
+      if (this.acksStack !== spec.name) {
+        this.acks = [];
+        this.lastCheck = undefined;
+        this.acksStack = spec.name;
+      }
       this.state = 'running';
       if (!wasRunning) {
         this.telemetry.attach({
@@ -348,6 +403,14 @@ export class ControlPlane {
           databaseUrl: () => endpoints.databaseUrl,
           generator: () => this.traffic?.lastSecond() ?? this.lastTraffic,
           autoscaler: () => this.autoscaler.gauges(),
+          chaos: () => this.chaos.status(),
+          writes: () => ({
+            acknowledged: this.acks.length + (this.traffic?.acknowledgedWrites().length ?? 0),
+            verified: this.lastCheck?.verified ?? null,
+            lost: this.lastCheck?.lost ?? null,
+            lostIds: this.lastCheck?.lostIds ?? [],
+            checkedAt: this.lastCheck?.checkedAt ?? null,
+          }),
         });
         this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${spec.name}" is up on ${runtime.name} in ${((Date.now() - started) / 1000).toFixed(1)} s` });
       }
@@ -374,6 +437,7 @@ export class ControlPlane {
       this.state = 'stopping';
       await this.telemetry.detach();
       this.autoscaler.reset();
+      this.chaos.reset();
       try {
         await this.active.down({ keepData: true }, onProgress);
       } finally {
@@ -387,6 +451,10 @@ export class ControlPlane {
       // Containers, network and volume first (Docker), then the folder with logs and secrets.
       if (await readDockerState(dir)) await this.docker.purge(stack, onProgress);
       await this.local.purge(dir, onProgress);
+      if (this.acksStack === stack) {
+        this.acks = [];
+        this.lastCheck = undefined;
+      }
     }
     onProgress(purge ? 'stopped; data deleted' : 'stopped; data kept', 1);
   }

@@ -246,6 +246,8 @@ function emptySample(): Sample {
     db: { up: false, connections: null, commitsPerSec: null, rollbacksPerSec: null },
     autoscaler: null,
     generator: null,
+    writes: { acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null },
+    chaos: null,
   };
 }
 

@@ -125,12 +125,13 @@ describe('generator', () => {
     expect(summary.droppedByClient).toBe(0);
   });
 
-  it('records acknowledged writes with their ids', async () => {
+  it('records acknowledged writes with their ids and e-mails', async () => {
     const run = new TrafficRun({ target, spec: { profile: { kind: 'constant', rps: 200 }, durationS: 2, mix: { read: 0, write: 100, list: 0, missing: 0, sendEmail: 0 } }, keys: [1] });
     await run.start();
     const summary = await run.done;
     expect(summary.acknowledgedWrites).toBeGreaterThan(350);
     expect(run.acknowledgedWrites()).toHaveLength(summary.acknowledgedWrites);
-    expect(new Set(run.acknowledgedWrites()).size).toBe(summary.acknowledgedWrites);
+    expect(new Set(run.acknowledgedWrites().map((w) => w.id)).size).toBe(summary.acknowledgedWrites);
+    expect(new Set(run.acknowledgedWrites().map((w) => w.email)).size).toBe(summary.acknowledgedWrites);
   });
 });

@@ -44,6 +44,15 @@ export interface Runtime {
   watch(onChange: (instances: Instance[]) => void): () => void;
   stats(): Promise<InstanceStats[]>;
   kill(id: string, how: SignalHow): Promise<void>;
+  /**
+   * Chaos: kills a store (SIGKILL) and holds it down for `forMs`, then brings it back with its
+   * data. Resolves once it is down; `onBack` is called when it answers again (or failed to).
+   */
+  outage(id: 'redis' | 'postgres', forMs: number, onBack: (err?: Error) => void): Promise<void>;
+  /** Ends a store's outage now (chaos `clear`); nothing when none is in progress. */
+  endOutage(id: 'redis' | 'postgres'): void;
+  /** Bearer token of the api replicas' /admin fault hooks (undefined when nothing runs). */
+  adminToken(): string | undefined;
   /** The last `lines` lines an instance wrote. */
   logs(id: string, lines: number): Promise<string[]>;
   /** Follows an instance's output; returns stop. */

@@ -14,6 +14,8 @@ const NO_PERCENTILES = { p50: null, p95: null, p99: null };
 const REDIS_DOWN: RedisFigures = { up: false, memoryBytes: null, keys: null, opsPerSec: null };
 
 /** What one collection read, before it becomes a Sample. */
+const NO_WRITES: Sample['writes'] = { acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null };
+
 interface Readings {
   t: number;
   instances: Instance[];
@@ -207,6 +209,8 @@ export class Collector {
         rollbacksPerSec: r.db ? round(perSecond(rollbacks)) : null,
       },
       autoscaler: attempt(() => this.source.autoscaler?.() ?? null, null),
+      writes: attempt(() => this.source.writes?.() ?? NO_WRITES, NO_WRITES),
+      chaos: attempt(() => this.source.chaos?.() ?? null, null),
       generator: attempt(() => this.source.generator?.() ?? null, null),
     };
   }

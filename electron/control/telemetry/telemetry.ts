@@ -20,6 +20,10 @@ export interface TelemetrySource {
   databaseUrl(): string | undefined;
   /** cpu and memory by instance id, when the runtime measures them (Docker); else read from the pids. */
   usage?(): Map<string, { cpu: number | null; rssBytes: number | null }>;
+  /** Writes acknowledged to the traffic generator and the last lost-write check. */
+  writes?(): import('../../contract.js').Sample['writes'];
+  /** Faults in force and the monkey. */
+  chaos?(): import('../../contract.js').Sample['chaos'];
   /** The autoscalers' gauges, when any is on. */
   autoscaler?(): import('../../contract.js').Sample['autoscaler'];
   /** The load generator's last second, when a traffic run has happened. */

@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
 import type { Keys, Mix, TrafficErrors, TrafficProfile, TrafficSpec } from '../../traffic-spec.js';
+import type { AcknowledgedWrite } from './traffic-run.js';
 import { peakRate, rateAt } from './profile.js';
 import { KeyPicker, Workload } from './workload.js';
 
@@ -24,7 +25,7 @@ export interface GeneratorInit {
 /** Messages from the parent. */
 export type ToGenerator = { type: 'update'; profile?: TrafficProfile; mix?: Partial<Mix>; keys?: Keys } | { type: 'stop' };
 
-/** One second of figures (counts), and the ids of writes acknowledged in it. */
+/** One second of figures (counts), and the writes acknowledged in it. */
 export interface GeneratorSecond {
   t: number;
   targetRps: number;
@@ -34,7 +35,7 @@ export interface GeneratorSecond {
   errors: TrafficErrors;
   /** Latencies of the second (µs), hdr-histogram compressed base64, for merging across threads. */
   latency: string;
-  acks: number[];
+  acks: AcknowledgedWrite[];
   intervalMs: number;
 }
 
@@ -49,7 +50,12 @@ export interface GeneratorTotals {
   latency: string;
 }
 
-export type FromGenerator = { type: 'ready' } | { type: 'second'; data: GeneratorSecond } | { type: 'done'; data: GeneratorTotals; acks: number[] };
+/**
+ * What this thread sends. Every acknowledged write is sent once, in the second it was
+ * acknowledged, or with `done` when the run ends in a fragment of a second that is not reported;
+ * the thread keeps none of them, so a long run costs it no memory.
+ */
+export type FromGenerator = { type: 'ready' } | { type: 'second'; data: GeneratorSecond } | { type: 'done'; data: GeneratorTotals; acks: AcknowledgedWrite[] };
 
 const init = workerData as GeneratorInit;
 const port = parentPort!;
@@ -73,8 +79,7 @@ let inFlight = 0;
 let due = 0;
 let lastTick = started;
 const total = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram() };
-let second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [] as number[], since: started };
-const allAcks: number[] = [];
+let second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [] as AcknowledgedWrite[], since: started };
 
 function classify(err: unknown): keyof TrafficErrors {
   const code = (err as { code?: string }).code ?? '';
@@ -91,8 +96,11 @@ async function send(scheduledAt: number): Promise<void> {
       headers: planned.body ? { 'content-type': 'application/json' } : undefined,
       body: planned.body,
     });
-    let id: number | undefined;
-    if (planned.kind === 'write' && response.statusCode === 201) id = ((await response.body.json()) as { id?: number }).id;
+    let ack: AcknowledgedWrite | undefined;
+    if (planned.kind === 'write' && response.statusCode === 201) {
+      const { id } = (await response.body.json()) as { id?: number };
+      if (typeof id === 'number') ack = { id, email: (JSON.parse(planned.body!) as { email: string }).email };
+    }
     else await response.body.dump();
     if (stopped) return;
     const elapsed = performance.now() - scheduledAt;
@@ -116,10 +124,7 @@ async function send(scheduledAt: number): Promise<void> {
       total.errors.http4xx += 1;
       second.errors.http4xx += 1;
     }
-    if (id !== undefined) {
-      second.acks.push(id);
-      allAcks.push(id);
-    }
+    if (ack) second.acks.push(ack);
   } catch (err) {
     if (stopped) return;
     const kind = classify(err);
@@ -201,7 +206,8 @@ async function finish(drain = false): Promise<void> {
   stopped = true;
   clearInterval(reporter);
   report(true);
-  const message: FromGenerator = { type: 'done', data: { elapsedMs, scheduled: total.scheduled, completed: total.completed, dropped: total.dropped, errors: total.errors, latency: hdr.encodeIntoCompressedBase64(total.latency) }, acks: allAcks };
+  // Writes of a last fragment that report() left to the summary (none when it sent the fragment).
+  const message: FromGenerator = { type: 'done', data: { elapsedMs, scheduled: total.scheduled, completed: total.completed, dropped: total.dropped, errors: total.errors, latency: hdr.encodeIntoCompressedBase64(total.latency) }, acks: second.acks };
   port.postMessage(message);
   await pool.destroy().catch(() => undefined);
   process.exit(0);

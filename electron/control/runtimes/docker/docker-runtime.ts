@@ -44,6 +44,7 @@ type Running = {
   statsTimer: NodeJS.Timeout;
   /** PostgreSQL and Redis as the host (telemetry) reaches them. */
   urls: { database: string; redis: string };
+  adminToken: string;
 };
 
 /**
@@ -131,7 +132,7 @@ export class DockerRuntime implements Runtime {
     const stats = new DockerStats(docker);
     const statsTimer = setInterval(() => void this.trackStats(), 2_000);
     statsTimer.unref();
-    this.running = { engine, spec: { ...spec, port: balancerPort }, layout, dir, events, stats, balancer, stores, replicas, statsTimer, urls };
+    this.running = { engine, spec: { ...spec, port: balancerPort }, layout, dir, events, stats, balancer, stores, replicas, statsTimer, urls, adminToken: secrets.adminToken };
 
     for (const store of stores) {
       const found = find(store.id);
@@ -243,6 +244,20 @@ export class DockerRuntime implements Runtime {
     const store = running?.stores.find((s) => s.id === id);
     if (store) return store.signal(how);
     throw new RangeError(`no instance "${id}"; \`scalelab status\` lists them`);
+  }
+
+  async outage(id: 'redis' | 'postgres', forMs: number, onBack: (err?: Error) => void): Promise<void> {
+    const store = this.running?.stores.find((s) => s.id === id);
+    if (!store) throw new Error('no stack is running');
+    await store.outage(forMs, onBack);
+  }
+
+  endOutage(id: 'redis' | 'postgres'): void {
+    this.running?.stores.find((s) => s.id === id)?.endOutage();
+  }
+
+  adminToken(): string | undefined {
+    return this.running?.adminToken;
   }
 
   async logs(id: string, lines: number): Promise<string[]> {

@@ -39,6 +39,8 @@ export class StoreContainer {
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
+  /** Chaos: until when a killed store stays down, and who waits for it to be back. */
+  private hold: { until: number; onBack: (err?: Error) => void } | undefined;
 
   constructor(readonly options: StoreContainerOptions) {}
 
@@ -85,6 +87,28 @@ export class StoreContainer {
     }
   }
 
+  /** Chaos: kills the container and keeps it down for `forMs` before the usual restart. */
+  async outage(forMs: number, onBack: (err?: Error) => void): Promise<void> {
+    if (this.hold) throw new RangeError(`${this.id} is already down; it comes back on its own, or with \`scalelab chaos clear\``);
+    const process = this.process;
+    if (!process || process.exitCode !== null) throw new RangeError(`${this.id} is not running`);
+    this.hold = { until: Date.now() + forMs, onBack };
+    const exited = new Promise<void>((resolve) => process.once('exit', () => resolve()));
+    process.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Ends an outage now: the container starts at once. */
+  endOutage(): void {
+    if (!this.hold) return;
+    this.hold.until = 0;
+    if (this.phase === 'crashed' && !this.stopping) {
+      clearTimeout(this.restartTimer);
+      this.startedAt = Date.now();
+      this.start();
+    }
+  }
+
   /** Stops the container gracefully (no restart follows) and removes it. Safe twice. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -110,11 +134,12 @@ export class StoreContainer {
       this.restarts += 1;
       this.exitReason = signal ?? `code ${code}`;
       this.setPhase('crashed');
+      const held = this.hold ? Math.max(0, this.hold.until - Date.now()) : 0;
       this.restartTimer = setTimeout(() => {
         if (this.stopping) return;
         this.startedAt = Date.now();
         this.start();
-      }, restartDelay(Math.min(this.restarts, 5)));
+      }, Math.max(held, restartDelay(Math.min(this.restarts, 5))));
     });
     this.probe();
   }
@@ -128,7 +153,12 @@ export class StoreContainer {
       .catch(() => false)
       .then((ok) => {
         if (this.process !== process || process.exitCode !== null || this.stopping || this.phase === 'paused') return;
-        if (ok && this.phase !== 'ready') this.setPhase('ready');
+        if (ok && this.phase !== 'ready') {
+          this.setPhase('ready');
+          const hold = this.hold;
+          this.hold = undefined;
+          hold?.onBack();
+        }
         if (!ok && this.phase === 'ready') this.setPhase('starting');
         // Quick while starting (Redis answers within milliseconds), relaxed once ready.
         this.probeTimer = setTimeout(() => this.probe(), this.phase === 'ready' ? 2_000 : 50);

@@ -57,6 +57,8 @@ export class LocalRuntime implements Runtime {
   private leaseTimer: NodeJS.Timeout | undefined;
   private readonly watchers = new Set<(instances: Instance[]) => void>();
   private recordPending: Promise<void> = Promise.resolve();
+  private adminSecret: string | undefined;
+  private readonly outages = new Map<'redis' | 'postgres', { timer: NodeJS.Timeout; back: () => void }>();
 
   constructor(private readonly options: LocalRuntimeOptions) {}
 
@@ -86,6 +88,7 @@ export class LocalRuntime implements Runtime {
     await mkdir(path.join(dir, 'logs'), { recursive: true });
     this.stateDir = dir;
     const secrets = await loadSecrets(dir);
+    this.adminSecret = secrets.adminToken;
     const previous = await this.adoptable(dir, onProgress);
     this.spec = previous ? { ...spec, port: previous.balancerPort } : spec;
 
@@ -147,6 +150,7 @@ export class LocalRuntime implements Runtime {
 
   async down(opts: { keepData: boolean }, onProgress: OnProgress = () => undefined): Promise<void> {
     const dir = this.stateDir;
+    this.cancelOutages();
     if (this.replicas) {
       onProgress('stopping the replicas (they leave the balancer first and drain)');
       await this.replicas.stopAll();
@@ -210,6 +214,37 @@ export class LocalRuntime implements Runtime {
     throw new RangeError(`no instance "${id}"; \`scalelab status\` lists them`);
   }
 
+  async outage(id: 'redis' | 'postgres', forMs: number, onBack: (err?: Error) => void): Promise<void> {
+    const store = id === 'redis' ? this.redis : this.postgres;
+    if (!store) throw new Error('no stack is running');
+    if (this.outages.has(id)) throw new RangeError(`${id} is already down; it comes back on its own, or with \`scalelab chaos clear\``);
+    await store.crash();
+    this.notify();
+    const back = () => {
+      clearTimeout(timer);
+      this.outages.delete(id);
+      const restart = id === 'redis' ? this.redis?.start() : this.postgres?.restart();
+      void (restart ?? Promise.resolve()).then(
+        () => {
+          void this.record();
+          this.notify();
+          onBack();
+        },
+        (err: Error) => onBack(err),
+      );
+    };
+    const timer = setTimeout(back, forMs);
+    this.outages.set(id, { timer, back });
+  }
+
+  endOutage(id: 'redis' | 'postgres'): void {
+    this.outages.get(id)?.back();
+  }
+
+  adminToken(): string | undefined {
+    return this.replicas ? this.adminSecret : undefined;
+  }
+
   async logs(id: string, lines: number): Promise<string[]> {
     return tailFile(this.logFile(id), lines);
   }
@@ -233,9 +268,16 @@ export class LocalRuntime implements Runtime {
 
   /** Stops supervising (the stack keeps running, for a control plane that restarts). Safe twice. */
   async dispose(): Promise<void> {
+    this.cancelOutages();
     clearInterval(this.leaseTimer);
     await this.balancer?.close();
     this.reset();
+  }
+
+  /** Stopping: a store held down stays down (nothing to bring back). */
+  private cancelOutages(): void {
+    for (const { timer } of this.outages.values()) clearTimeout(timer);
+    this.outages.clear();
   }
 
   private endpoints(): StackEndpoints {

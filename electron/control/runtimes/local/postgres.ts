@@ -187,6 +187,28 @@ export class LocalPostgres {
     this.child = new AdoptedProcess(pid);
   }
 
+  /** Kills the server with SIGKILL, as a crash, and resolves once it is gone. `restart()` brings it back. */
+  async crash(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child) await terminate(child, 'SIGKILL', 0);
+  }
+
+  /**
+   * Starts the server again after a crash. Its backends notice the postmaster's death and exit
+   * within a moment; until they have, the old shared memory is in use, so a few tries are allowed.
+   */
+  async restart(): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.start();
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
+  }
+
   /** Sends a signal without waiting: SIGKILL for a crash, SIGSTOP/SIGCONT for a freeze. */
   signal(signal: NodeJS.Signals): void {
     this.child?.kill(signal);
