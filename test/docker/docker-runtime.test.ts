@@ -160,6 +160,19 @@ describeDocker('docker runtime (real engine, host network)', () => {
     expect((await docker.getContainer(id).inspect()).State.Paused).toBe(false);
   });
 
+  it('a store outage (chaos kill-cache) holds Redis down for its time, then brings it back', async () => {
+    const before = await containerIdOf('redis');
+    const killedAt = Date.now();
+    let backAt = 0;
+    await runtime.outage('redis', 2_000, () => (backAt = Date.now()));
+    expect((await runtime.instances()).find((i) => i.id === 'redis')?.phase).toBe('crashed');
+    await eventually('redis back', async () => backAt > 0, 20_000);
+    expect(backAt - killedAt).toBeGreaterThanOrEqual(2_000);
+    expect(await containerIdOf('redis')).not.toBe(before);
+    // The api keeps answering meanwhile and after (its cache reconnects).
+    expect((await fetch(`${balancer}/users/1`)).status).toBe(200);
+  });
+
   it('a restarted control plane adopts the running stack without restarting it', async () => {
     const ids = await Promise.all(['api-1', 'api-2', 'postgres', 'redis', 'worker-1'].map(containerIdOf));
     await runtime.dispose();
