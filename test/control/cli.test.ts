@@ -135,6 +135,23 @@ describe('scalelab CLI', () => {
     expect(off.stdout).toContain('api: off');
   });
 
+  it('chaos injects a failure, shows it in force, clears it; verify reads the writes back', async () => {
+    const killed = await scalelab('chaos', 'kill', 'random-worker');
+    expect(killed.code, killed.stderr).toBe(0);
+    expect(killed.stdout).toContain('kill worker-1');
+    const latency = await scalelab('chaos', 'latency', 'api-1', '--db', '20ms');
+    expect(latency.code, latency.stderr).toBe(0);
+    expect(latency.stdout).toMatch(/latency\s+api-1\s+db \+20 ms/);
+    const cleared = await scalelab('chaos', 'clear');
+    expect(cleared.stdout).toContain('No fault in force.');
+    const usage = await scalelab('chaos', 'errors', 'all', '--rate', '7');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--rate between 0 and 1');
+    const verify = await scalelab('verify', '--json');
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toEqual({ acknowledged: 0, verified: 0, lost: 0, duplicated: 0, lostIds: [] });
+  });
+
   it('logs prints an instance output', async () => {
     const logs = await scalelab('logs', 'api-1', '--lines', '5');
     expect(logs.code).toBe(0);
