@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { onConnection, type ConnectionState } from './api/ws-bridge.js';
 import { AutoscalerPanel } from './features/autoscaler/autoscaler-panel.js';
+import { ChaosPanel } from './features/chaos/chaos-panel.js';
 import { ChartsPanel } from './features/charts/charts-panel.js';
 import { Controls } from './features/controls/replica-steppers.js';
 import { EventLog } from './features/events/event-log.js';
@@ -11,7 +12,7 @@ import { Topology } from './features/topology/topology.js';
 import { TrafficPanel } from './features/traffic/traffic-panel.js';
 import { app, useAppStore } from './store/use-app-store.js';
 
-/** The dashboard: stack bar on top, topology and controls, traffic and the autoscaler beside the events, charts; details in a drawer. */
+/** The dashboard: stack bar on top, topology and controls, chaos, traffic and the autoscaler beside the events, charts; details in a drawer. */
 export function App() {
   const { theme, projector, error, dismissError } = useAppStore(useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })));
   const [connection, setConnection] = useState<ConnectionState>(window.scalelab ? 'open' : 'connecting');
@@ -50,6 +51,7 @@ export function App() {
       <main className="layout">
         <Topology />
         <Controls />
+        <ChaosPanel />
         <TrafficPanel />
         <AutoscalerPanel />
         <ChartsPanel />

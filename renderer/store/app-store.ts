@@ -1,5 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { createAutoscalerSlice } from './autoscaler-slice.js';
+import { createChaosSlice } from './chaos-slice.js';
 import { createEventsSlice } from './events-slice.js';
 import { createStackSlice } from './stack-slice.js';
 import { createTelemetrySlice } from './telemetry-slice.js';
@@ -19,6 +20,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
     ...createEventsSlice()(set),
     ...createTrafficSlice(bridge)(set, get),
     ...createAutoscalerSlice(bridge)(set, get),
+    ...createChaosSlice(bridge)(set, get),
     ...createUiSlice(ui)(set),
   }));
   const unsubscribes: (() => void)[] = [];
@@ -31,6 +33,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
         bridge.on('sample', (sample) => {
           state().addSample(sample);
           state().syncTraffic(sample.generator ?? null);
+          state().syncChaos(sample.chaos ?? null);
         }),
         bridge.on('event', (event) => {
           state().addEvent(event);
@@ -48,6 +51,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
         bridge.invoke('telemetry:history', { seconds: 1800 }).then((r) => r.ok && state().setHistory(r.value)),
         bridge.invoke('events:list', { limit: 2000 }).then((r) => r.ok && state().setEvents(r.value)),
         state().refreshAutoscaler(),
+        state().refreshChaos(),
       ]);
       // A dashboard opened during a run shows it as running.
       state().syncTraffic(state().samples.at(-1)?.generator ?? null);

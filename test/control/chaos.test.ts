@@ -114,17 +114,25 @@ describe('chaos on the local runtime', () => {
     const timings = [];
     for (let i = 0; i < 20; i += 1) timings.push(await timedGet(`${balancer}/users?limit=5`));
     expect(timings.every((t) => t.status === 200)).toBe(true);
-    await ok(controlPlane.handle('chaos:inject', { action: 'resume', target: 'api-1' }));
+    const status = await ok<ChaosStatus>(controlPlane.handle('chaos:status', {}));
+    expect(status.faults.map((f) => `${f.action} ${f.target}`)).toEqual(['pause api-1']);
+    // Clear all resumes it.
+    await ok(controlPlane.handle('chaos:clear', {}));
     await eventually('api-1 ready', async () => (await instance('api-1'))?.phase === 'ready', 15_000);
   });
 
   it('latency on every api replica slows database calls, and clear all restores them', async () => {
     await eventually('both api replicas ready', async () => (await ok<StackStatus>(controlPlane.handle('stack:status', {}))).instances.filter((i) => i.service === 'api' && i.phase === 'ready').length === 2, 15_000);
     const status = await ok<ChaosStatus>(controlPlane.handle('chaos:inject', { action: 'latency', target: 'all', dbMs: 300 }));
-    expect(status.faults.map((f) => `${f.action} ${f.target} ${f.detail}`).sort()).toEqual(['latency api-1 db +300 ms', 'latency api-2 db +300 ms']);
+    expect(status.faults.map((f) => `${f.action} ${f.target} ${f.detail}`)).toEqual(['latency all db +300 ms']);
     const slow = await timedGet(`${balancer}/users?limit=5`);
     expect(slow.status).toBe(200);
     expect(slow.ms).toBeGreaterThanOrEqual(290);
+    // A replica that restarts gets the every-replica fault again.
+    await ok(controlPlane.handle('chaos:inject', { action: 'kill', target: 'api-2' }));
+    await eventually('api-2 back', async () => (await instance('api-2'))?.phase === 'ready' && (await instance('api-2'))!.restarts >= 2, 20_000);
+    const port = (await instance('api-2'))!.port!;
+    await eventually('api-2 slow again', async () => (await ok<ChaosStatus>(controlPlane.handle('chaos:status', {}))) !== undefined && (await timedGet(`http://127.0.0.1:${port}/users?limit=5`)).ms >= 290, 10_000);
     const cleared = await ok<ChaosStatus>(controlPlane.handle('chaos:clear', {}));
     expect(cleared.faults).toEqual([]);
     const fast = await timedGet(`${balancer}/users?limit=5`);

@@ -38,6 +38,8 @@ function sample(t: number, apiReplicas = 2): Sample {
     db: { up: true, connections: 4, commitsPerSec: 5, rollbacksPerSec: 0 },
     autoscaler: null,
     generator: null,
+    writes: { acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null },
+    chaos: null,
   };
 }
 

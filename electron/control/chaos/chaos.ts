@@ -28,6 +28,8 @@ const SECOND = 1000;
  */
 export class Chaos {
   private readonly faults = new Map<string, ActiveFault>();
+  /** Faults on every api replica: what to send, and which incarnation (startedAt) of each replica has it. */
+  private readonly everywhere = new Map<'latency' | 'errors', { path: string; body: object; applied: Map<string, number> }>();
   readonly monkey: ChaosMonkey;
 
   constructor(private readonly options: ChaosOptions) {
@@ -57,6 +59,8 @@ export class Chaos {
       case 'resume': {
         const id = this.instance(runtime, action.target).id;
         await runtime.kill(id, action.action);
+        if (action.action === 'pause') this.faults.set(`pause:${id}`, { action: 'pause', target: id, detail: 'frozen (SIGSTOP) until resumed', since: Date.now(), until: null });
+        else this.faults.delete(`pause:${id}`);
         say(`${action.action} ${id}`, id);
         break;
       }
@@ -81,7 +85,14 @@ export class Chaos {
         const targets = this.apiTargets(runtime, action.target);
         await Promise.all(targets.map((i) => this.admin(runtime, i, 'PUT', `/admin/faults/${action.action}`, body)));
         const detail = action.action === 'latency' ? [action.dbMs !== undefined ? `db +${action.dbMs} ms` : '', action.cacheMs !== undefined ? `cache +${action.cacheMs} ms` : ''].filter(Boolean).join(', ') : `${Math.round(action.rate * 100)} % errors`;
-        for (const i of targets) this.faults.set(`${action.action}:${i.id}`, { action: action.action, target: i.id, detail, since: Date.now(), until: null });
+        if (action.target === 'all') {
+          // One fault for the service: replicas that restart or are added later get it too (see status()).
+          for (const i of runtime.currentInstances()) this.faults.delete(`${action.action}:${i.id}`);
+          this.faults.set(`${action.action}:all`, { action: action.action, target: 'all', detail, since: Date.now(), until: null });
+          this.everywhere.set(action.action, { path: `/admin/faults/${action.action}`, body, applied: new Map(targets.map((i) => [i.id, i.startedAt])) });
+        } else {
+          for (const i of targets) this.faults.set(`${action.action}:${i.id}`, { action: action.action, target: i.id, detail, since: Date.now(), until: null });
+        }
         say(`${action.action} on ${action.target === 'all' ? `every api replica (${targets.map((i) => i.id).join(', ')})` : action.target}: ${detail}`, action.target === 'all' ? undefined : action.target);
         break;
       }
@@ -117,9 +128,12 @@ export class Chaos {
   async clear(): Promise<ChaosStatus> {
     const runtime = this.options.runtime();
     this.monkey.stop();
+    this.everywhere.clear();
     if (runtime) {
       runtime.endOutage('redis');
       runtime.endOutage('postgres');
+      const paused = [...this.faults.values()].filter((f) => f.action === 'pause').map((f) => f.target);
+      await Promise.all(paused.map((id) => runtime.kill(id, 'resume').catch(() => undefined)));
       const api = runtime.currentInstances().filter((i) => i.service === 'api' && i.phase === 'ready');
       await Promise.all(api.map((i) => this.admin(runtime, i, 'DELETE', '/admin/faults').catch(() => undefined)));
     }
@@ -133,8 +147,14 @@ export class Chaos {
   status(): ChaosStatus {
     const now = Date.now();
     const instances = new Map((this.options.runtime()?.currentInstances() ?? []).map((i) => [i.id, i]));
+    const runtime = this.options.runtime();
+    if (runtime) this.reapply(runtime, [...instances.values()]);
     for (const [key, fault] of this.faults) {
       const instance = instances.get(fault.target);
+      if (fault.action === 'pause' && instance?.phase !== 'paused') {
+        this.faults.delete(key);
+        continue;
+      }
       const restarted = instance !== undefined && instance.service === 'api' && instance.startedAt > fault.since;
       if ((fault.until !== null && fault.until < now && !fault.action.startsWith('kill-')) || restarted) this.faults.delete(key);
     }
@@ -146,6 +166,18 @@ export class Chaos {
   reset(): void {
     this.monkey.stop();
     this.faults.clear();
+    this.everywhere.clear();
+  }
+
+  /** Sends an every-replica fault to api replicas that started (or restarted) since it was applied. */
+  private reapply(runtime: Runtime, instances: Instance[]): void {
+    for (const fault of this.everywhere.values()) {
+      for (const i of instances) {
+        if (i.service !== 'api' || i.phase !== 'ready' || fault.applied.get(i.id) === i.startedAt) continue;
+        fault.applied.set(i.id, i.startedAt);
+        void this.admin(runtime, i, 'PUT', fault.path, fault.body).catch(() => fault.applied.delete(i.id));
+      }
+    }
   }
 
   private running(): Runtime {

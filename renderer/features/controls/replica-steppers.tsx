@@ -23,10 +23,7 @@ function Stepper({ service, count, disabled, onScale }: { service: ScalableServi
   );
 }
 
-/**
- * Replica steppers, with a word on the autoscaler (its controls are in the Autoscaler panel).
- * Chaos controls join this panel with their issue.
- */
+/** Replica steppers, with a word on the autoscaler (its controls are in the Autoscaler panel). */
 export function Controls() {
   const { status, busy, scale } = useAppStore(useShallow((s) => ({ status: s.status, busy: s.busy, scale: s.scale })));
   const running = status?.state === 'running';
@@ -39,7 +36,6 @@ export function Controls() {
       <Stepper service="worker" count={worker} disabled={!running || busy !== null} onScale={(n) => void scale('worker', n)} />
       {busy === 'stack:scale' && <p className="muted">scaling… new replicas join the balancer once ready</p>}
       <AutoscalerNote />
-      <p className="placeholder muted">Chaos gets its controls here.</p>
     </section>
   );
 }

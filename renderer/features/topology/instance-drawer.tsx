@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { call, subscribe } from '../../api/bridge.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { formatTime } from '../charts/chart-data.js';
+import { InstanceChaosButtons, InstanceFaults } from '../chaos/instance-chaos.js';
 
 const MAX_LINES = 500;
 
@@ -18,7 +19,7 @@ function present(line: string): string {
   }
 }
 
-/** Details of the selected instance, its live log, and kill / pause / resume. */
+/** Details of the selected instance, its live log, kill, and its chaos (stop, pause / resume, faults). */
 export function InstanceDrawer() {
   const { selected, select, status, signal } = useAppStore(useShallow((s) => ({ selected: s.selected, select: s.select, status: s.status, signal: s.signal })));
   const instance = status?.instances.find((i) => i.id === selected);
@@ -58,7 +59,6 @@ export function InstanceDrawer() {
   }, [lines]);
 
   if (!selected) return null;
-  const replica = instance?.service === 'api' || instance?.service === 'worker';
   return (
     <aside className="drawer" role="dialog" aria-modal="false" aria-labelledby="drawer-title">
       <header className="drawer-header">
@@ -90,15 +90,10 @@ export function InstanceDrawer() {
           <button className="danger" onClick={() => void signal(instance.id, 'kill')} title="SIGKILL: the supervisor restarts it">
             Kill
           </button>
-          {instance.phase === 'paused' ? (
-            <button onClick={() => void signal(instance.id, 'resume')}>Resume</button>
-          ) : (
-            <button onClick={() => void signal(instance.id, 'pause')} disabled={!replica} title={replica ? 'SIGSTOP: frozen until resumed' : 'pause is for replicas'}>
-              Pause
-            </button>
-          )}
+          <InstanceChaosButtons instance={instance} />
         </div>
       )}
+      {instance && <InstanceFaults instance={instance} />}
       <h3>Log</h3>
       {logError ? <p className="warn">{logError}</p> : null}
       <pre className="log" ref={logRef} tabIndex={0} aria-label={`${selected} log`}>

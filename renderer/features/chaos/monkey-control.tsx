@@ -1,0 +1,56 @@
+import { useId } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { monkeyChanged } from '../../store/chaos-slice.js';
+import { useAppStore } from '../../store/use-app-store.js';
+import { FieldProblems, useFieldProblems } from '../traffic/number-field.js';
+import { monkeySummary } from './chaos-data.js';
+import { InlineNumber } from './inline-number.js';
+
+/** The Chaos Monkey: its switch, its pace and how many it may hold down, and what it has done. */
+export function MonkeyControl() {
+  const { monkey, running, busy, draft, edit, injectPanel } = useAppStore(
+    useShallow((s) => ({ monkey: s.chaos?.monkey ?? null, running: s.status?.state === 'running', busy: s.chaosBusy, draft: s.chaosDraft, edit: s.editChaos, injectPanel: s.injectPanel })),
+  );
+  const { report, first } = useFieldProblems();
+  const on = !!monkey?.enabled;
+  const changed = monkeyChanged(draft, monkey ? { faults: [], monkey } : null);
+  const titleId = useId();
+  return (
+    <FieldProblems.Provider value={report}>
+      <div className={`chaos-col monkey ${on ? 'on' : ''}`} role="group" aria-labelledby={titleId}>
+        <div className="monkey-head">
+          <button
+            role="switch"
+            className={`switch chaos-switch ${on ? 'checked' : ''}`}
+            aria-checked={on}
+            aria-label="Chaos Monkey"
+            aria-busy={busy === 'monkey'}
+            disabled={busy !== null || (!on && (!running || first !== undefined))}
+            title={first ?? (on ? 'Stop the monkey' : 'Let the monkey kill a random api or worker replica every interval (±50 %)')}
+            onClick={() => void injectPanel(on ? 'monkey-off' : 'monkey-on')}
+          >
+            <span className="switch-track" aria-hidden="true">
+              <span className="switch-thumb" />
+            </span>
+            <span aria-hidden="true">{on ? 'on' : 'off'}</span>
+          </button>
+          <span id={titleId} className="monkey-title">
+            Chaos Monkey
+          </span>
+        </div>
+        <div className="chaos-params">
+          <InlineNumber label="monkey interval, seconds" before="every" unit="s" value={draft.monkeyIntervalSeconds} onChange={(v) => edit({ monkeyIntervalSeconds: v })} min={1} max={3600} />
+          <InlineNumber label="monkey max down" before="max down" value={draft.monkeyMaxDown} onChange={(v) => edit({ monkeyMaxDown: v })} min={1} max={10} integer />
+          {on && changed && (
+            <button className="primary chaos-apply" onClick={() => void injectPanel('monkey-on')} disabled={busy !== null || first !== undefined} title={first}>
+              Apply
+            </button>
+          )}
+        </div>
+        <p className="monkey-summary muted" data-testid="monkey-summary">
+          {monkeySummary(monkey)}
+        </p>
+      </div>
+    </FieldProblems.Provider>
+  );
+}
