@@ -9,18 +9,13 @@ import { ControlPlane } from '../../electron/control/control-plane.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import { eventually } from '../backend/support/api.js';
+import { ok } from './support/envelope.js';
 
 let home: string;
 let controlPlane: ControlPlane;
 let balancer: string;
 const decisions: (AutoscalerDecision & { at: number })[] = [];
 const events: TimelineEvent[] = [];
-
-async function ok<T>(promise: Promise<{ ok: true; value: unknown } | { ok: false; error: { message: string } }>): Promise<T> {
-  const result = await promise;
-  if (!result.ok) throw new Error(result.error.message);
-  return result.value as T;
-}
 
 async function replicas(service: 'api' | 'worker'): Promise<number> {
   const status = await ok<StackStatus>(controlPlane.handle('stack:status', {}));

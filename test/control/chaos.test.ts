@@ -8,18 +8,13 @@ import { pickVictim } from '../../electron/control/chaos/monkey.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import { eventually } from '../backend/support/api.js';
+import { ok } from './support/envelope.js';
 
 let home: string;
 let controlPlane: ControlPlane;
 let balancer: string;
 const samples: Sample[] = [];
 const events: TimelineEvent[] = [];
-
-async function ok<T>(promise: Promise<{ ok: true; value: unknown } | { ok: false; error: { message: string } }>): Promise<T> {
-  const result = await promise;
-  if (!result.ok) throw new Error(result.error.message);
-  return result.value as T;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const instance = async (id: string) => (await ok<StackStatus>(controlPlane.handle('stack:status', {}))).instances.find((i) => i.id === id);

@@ -7,15 +7,10 @@ import type { Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../ele
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
+import { ok } from './support/envelope.js';
 
 let home: string;
 let controlPlane: ControlPlane;
-
-async function ok<T>(promise: Promise<{ ok: true; value: unknown } | { ok: false; error: { message: string } }>): Promise<T> {
-  const result = await promise;
-  if (!result.ok) throw new Error(result.error.message);
-  return result.value as T;
-}
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-traffic-'));
