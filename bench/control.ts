@@ -35,7 +35,7 @@ import { loadSecrets, type Secrets } from '../electron/control/runtimes/local/st
 import type { StackEndpoints } from '../electron/control/runtimes/runtime.js';
 import { sleep, startBare, stopBare, waitAnswering, type BareProcess, type StartBareOptions } from './lib/bare.js';
 import { controlCase, controlMarkdown, controlTable, median, samplesTable, type ControlCase, type ControlReport, type KillSample, type TimelineStep } from './lib/control-report.js';
-import { cpuMark, cpuSince, waitQuiet } from './lib/quiet.js';
+import { cpuMark, cpuSince, createSampler, waitQuiet, type TimedRun, type TimedSample } from './lib/quiet.js';
 import { createHarness, machineFacts } from './lib/harness.js';
 
 // Measure what `npm start` runs: the bundled build of the api and worker (scripts/bundle.mjs),
@@ -97,32 +97,10 @@ async function stopAllBare(processes: BareProcess[]): Promise<void> {
   for (const p of processes) bareLive.delete(p);
 }
 
-/** What one timed operation returns: its duration, and what to do once the clock and CPU marks stopped. */
-interface Run {
-  ms: number;
-  after?: () => Promise<unknown>;
-}
-
-/** A sample: duration and the CPU other work used meanwhile (% of one core). */
-interface Sample {
-  ms: number;
-  other: number;
-}
-
-let quietWaitMs = 0;
-let quietGaveUp = 0;
-
-/** Waits for a quiet machine (bounded), then runs `fn` between two CPU marks. */
-async function sample(fn: () => Promise<Run>): Promise<Sample> {
-  const quiet = await waitQuiet(QUIET_OTHER_CPU, QUIET_MAX_WAIT_MS);
-  quietWaitMs += quiet.waitedMs;
-  if (quiet.other >= QUIET_OTHER_CPU) quietGaveUp += 1;
-  const before = await cpuMark();
-  const run = await fn();
-  const { other } = cpuSince(before, await cpuMark());
-  await run.after?.();
-  return { ms: run.ms, other };
-}
+const sampler = createSampler({ waitQuiet, mark: cpuMark, since: cpuSince }, QUIET_OTHER_CPU, QUIET_MAX_WAIT_MS);
+type Run = TimedRun;
+type Sample = TimedSample<ReturnType<typeof cpuSince>>;
+const sample = sampler.sample;
 
 /** Bare processes started together, timed until all answer, stopped after the sample. */
 function bareRun(programs: Array<'api' | 'worker'>, env: Record<string, string>, spawn?: StartBareOptions['spawn']): () => Promise<Run> {
@@ -211,11 +189,8 @@ function backoffTracker(): (ageMs: number) => number {
   };
 }
 
-const show = (x: Sample) => `${Math.round(x.ms)} ms (other ${x.other}%)`;
-
-function samples(list: Sample[]): { samplesMs: number[]; otherCpu: number[] } {
-  return { samplesMs: list.map((x) => x.ms), otherCpu: list.map((x) => x.other) };
-}
+const show = sampler.show;
+const samples = sampler.figures;
 
 function commandLine(): string {
   const { command, args, cwd } = backendCommand('api');
@@ -376,7 +351,7 @@ async function main(): Promise<void> {
       replicaEnv: 'DATABASE_URL, REDIS_URL, ADMIN_TOKEN, CACHE_TTL_SECONDS=60, SHUTDOWN_DELAY_MS=0, INSTANCE_ID, LOG_LEVEL=info, PORT or METRICS_PORT, NODE_ENV=production',
       readiness: 'api GET /readyz 200, worker GET /healthz 200 on METRICS_PORT; the floor polls every 20 ms (a TCP connect until the port accepts, then the HTTP check), the runtime probes with fetch every 150 ms while starting',
       pollMs: POLL_MS,
-      quiet: `before each sample, wait (up to ${QUIET_MAX_WAIT_MS / 1000} s) until other work uses < ${QUIET_OTHER_CPU}% of a core over 1 s; waited ${Math.round(quietWaitMs / 1000)} s in all, gave up ${quietGaveUp} times`,
+      quiet: sampler.quietNote(),
       loadAverageAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
       scaleDownMedianMs: Math.round(median(scaleDown)),
       home: 'a temp SCALELAB_HOME under os.tmpdir(), deleted at the end',

@@ -38,6 +38,7 @@ import { controlCase, controlTable, median, samplesTable, type ControlCase, type
 import { dockerCpuMark, dockerCpuSince, waitDockerQuiet, type DockerCpu } from './lib/docker-cpu.js';
 import { postgresReady, redisReady, removeFloor, replicaSpec, startFloor } from './lib/docker-floor.js';
 import { dockerMarkdown, medianCpu, type DockerReport, type KillTrace } from './lib/docker-report.js';
+import { createSampler, type TimedRun, type TimedSample } from './lib/quiet.js';
 import { createHarness, envNumber, machineFacts } from './lib/harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -66,32 +67,10 @@ let runtime: DockerRuntime | undefined;
 /** Floor containers not yet removed, for a failure or Ctrl-C. */
 const floorLive = new Set<Docker.Container>();
 
-/** What one timed operation returns: its duration, and what to do once the clock and CPU marks stopped. */
-interface Run {
-  ms: number;
-  after?: () => Promise<unknown>;
-}
-
-/** A sample: duration and CPU per component (% of one core) meanwhile. */
-interface Sample {
-  ms: number;
-  cpu: DockerCpu;
-}
-
-let quietWaitMs = 0;
-let quietGaveUp = 0;
-
-/** Waits for a quiet machine (bounded), then runs `fn` between two CPU marks. */
-async function sample(fn: () => Promise<Run>): Promise<Sample> {
-  const quiet = await waitDockerQuiet(QUIET_OTHER_CPU, QUIET_MAX_WAIT_MS);
-  quietWaitMs += quiet.waitedMs;
-  if (quiet.other >= QUIET_OTHER_CPU) quietGaveUp += 1;
-  const before = await dockerCpuMark();
-  const run = await fn();
-  const cpu = dockerCpuSince(before, await dockerCpuMark());
-  await run.after?.();
-  return { ms: run.ms, cpu };
-}
+const sampler = createSampler({ waitQuiet: waitDockerQuiet, mark: dockerCpuMark, since: dockerCpuSince }, QUIET_OTHER_CPU, QUIET_MAX_WAIT_MS);
+type Run = TimedRun;
+type Sample = TimedSample<DockerCpu>;
+const sample = sampler.sample;
 
 /** The environment DockerRuntime gives every replica (Replica adds INSTANCE_ID, LOG_LEVEL, PORT). */
 function replicaEnv(databaseUrl: string, redisUrl: string, secrets: Secrets, spec: StackSpec): Record<string, string> {
@@ -218,11 +197,8 @@ async function killToReady(id: string): Promise<KillTrace> {
   }
 }
 
-const show = (x: Sample) => `${Math.round(x.ms)} ms (other ${x.cpu.other}%)`;
-
-function samples(list: Sample[]): { samplesMs: number[]; otherCpu: number[] } {
-  return { samplesMs: list.map((x) => x.ms), otherCpu: list.map((x) => x.cpu.other) };
-}
+const show = sampler.show;
+const samples = sampler.figures;
 
 /** The sample closest to the median's timeline. */
 function nearestMedian(list: Sample[], timelines: TimelineStep[][]): TimelineStep[] {
@@ -419,7 +395,7 @@ async function main(): Promise<void> {
       replicaEnv: 'DATABASE_URL, REDIS_URL, ADMIN_TOKEN, CACHE_TTL_SECONDS=60, SHUTDOWN_DELAY_MS=0, INSTANCE_ID, LOG_LEVEL=info, PORT/HOST or METRICS_PORT, NODE_ENV=production (runtime and floor alike)',
       readiness: 'floor: polled every 20 ms (a TCP connect until the port accepts, then PostgreSQL SELECT 1, Redis PING, GET /readyz or /healthz); runtime: stores probed every 250 ms and waited on every 200 ms, replicas probed every 150 ms while starting',
       pollMs: POLL_MS,
-      quiet: `before each sample, wait (up to ${QUIET_MAX_WAIT_MS / 1000} s) until other work uses < ${QUIET_OTHER_CPU}% of a core over 1 s; waited ${Math.round(quietWaitMs / 1000)} s in all, gave up ${quietGaveUp} times`,
+      quiet: sampler.quietNote(),
       loadAverageAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
       labels: `every container and volume carries ${LABELS.stack}=${STACK}; all removed at the end`,
       home: 'a temp SCALELAB_HOME under os.tmpdir(), deleted at the end',

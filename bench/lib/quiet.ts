@@ -36,3 +36,49 @@ export async function waitQuiet(threshold: number, maxWaitMs: number, windowMs =
     if (Number.isNaN(other) || other < threshold || Date.now() - start >= maxWaitMs) return { waitedMs: Date.now() - start - windowMs, other };
   }
 }
+
+/** What one timed operation returns: its duration, and what to do once the clock and CPU marks stopped. */
+export interface TimedRun {
+  ms: number;
+  after?: () => Promise<unknown>;
+}
+
+/** How a benchmark reads CPU: wait for quiet, take a mark, and the use between two marks. */
+export interface CpuMeter<M, C extends { other: number }> {
+  waitQuiet(threshold: number, maxWaitMs: number): Promise<{ waitedMs: number; other: number }>;
+  mark(): Promise<M>;
+  since(before: M, after: M): C;
+}
+
+/** One sample: its duration and the CPU used meanwhile (% of one core). */
+export interface TimedSample<C extends { other: number }> {
+  ms: number;
+  cpu: C;
+}
+
+/**
+ * Samples timed the same way in every control-plane benchmark: wait (bounded) for other work to
+ * drop below `threshold`, run between two CPU marks, then clean up outside the measurement.
+ */
+export function createSampler<M, C extends { other: number }>(meter: CpuMeter<M, C>, threshold: number, maxWaitMs: number) {
+  let waitedMs = 0;
+  let gaveUp = 0;
+  return {
+    async sample(fn: () => Promise<TimedRun>): Promise<TimedSample<C>> {
+      const quiet = await meter.waitQuiet(threshold, maxWaitMs);
+      waitedMs += quiet.waitedMs;
+      if (quiet.other >= threshold) gaveUp += 1;
+      const before = await meter.mark();
+      const run = await fn();
+      const cpu = meter.since(before, await meter.mark());
+      await run.after?.();
+      return { ms: run.ms, cpu };
+    },
+    /** "1,234 ms (other 5%)" for progress lines. */
+    show: (x: TimedSample<C>) => `${Math.round(x.ms)} ms (other ${x.cpu.other}%)`,
+    /** Durations and other-CPU figures of a list, for a report case. */
+    figures: (list: TimedSample<C>[]) => ({ samplesMs: list.map((x) => x.ms), otherCpu: list.map((x) => x.cpu.other) }),
+    /** The settings line saying how long the quiet waits took. */
+    quietNote: () => `before each sample, wait (up to ${maxWaitMs / 1000} s) until other work uses < ${threshold}% of a core over 1 s; waited ${Math.round(waitedMs / 1000)} s in all, gave up ${gaveUp} times`,
+  };
+}

@@ -15,7 +15,6 @@ import {
   type StackSpecInput,
   type StackState,
   type StackStatus,
-  type WriteCheck,
 } from '../contract.js';
 import type { OnProgress, Runtime } from './runtimes/runtime.js';
 import { DockerRuntime } from './runtimes/docker/docker-runtime.js';
@@ -25,31 +24,12 @@ import { LocalRuntime, stackDir } from './runtimes/local/local-runtime.js';
 import { readState } from './runtimes/local/state.js';
 import { Autoscaler } from './autoscaler/autoscaler.js';
 import { Chaos } from './chaos/chaos.js';
-import { verifyWrites } from './chaos/write-checker.js';
-import type { AcknowledgedWrite } from './traffic/traffic-run.js';
 import { Telemetry } from './telemetry/telemetry.js';
-import { loadKeys } from './traffic/keyspace.js';
-import { TrafficRun } from './traffic/traffic-run.js';
-import type { TrafficSecond, TrafficSpec, TrafficSummary } from '../traffic-spec.js';
+import { TrafficDesk } from './traffic/traffic-desk.js';
 
-/** Acknowledged writes kept across a stack's traffic runs for `writes:verify` (about 100 MB at most). */
-const MAX_ACKS = 1_000_000;
+import { ContractError, StackStateError } from './errors.js';
 
-/** A payload did not match its command's schema, or the command does not exist. */
-export class ContractError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
-
-/** The command cannot run in the stack's current state (e.g. scale with nothing running). */
-export class StackStateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export { ContractError, StackStateError };
 
 /** One connected client (a window, a browser tab, a CLI run). */
 export interface ClientContext {
@@ -100,15 +80,9 @@ export class ControlPlane {
   private state: StackState = 'stopped';
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private traffic: TrafficRun | undefined;
-  /** The last traffic run's final second, so the Sample shows it stopped rather than vanishing. */
-  private lastTraffic: TrafficSecond | null = null;
-  private lastSummary: TrafficSummary | undefined;
+  /** The traffic runs and the writes they saw acknowledged. */
+  private readonly traffic = new TrafficDesk((event) => this.telemetry.record(event));
   private readonly chaos: Chaos;
-  /** Writes acknowledged by finished traffic runs on this stack (a running run's come from it). */
-  private acks: AcknowledgedWrite[] = [];
-  private lastCheck: WriteCheck | undefined;
-  private acksStack: string | undefined;
   private databaseUrl: string | undefined;
 
   constructor(private readonly options: ControlPlaneOptions) {
@@ -187,7 +161,7 @@ export class ControlPlane {
     await this.queue.catch(() => undefined);
     this.autoscaler.close();
     this.chaos.reset();
-    const steps = [() => this.stopTraffic().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })), () => this.telemetry.close()];
+    const steps = [() => this.traffic.stop().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })), () => this.telemetry.close()];
     for (const step of steps) await step().catch(() => undefined);
     this.emitter.removeAllListeners();
   }
@@ -260,17 +234,16 @@ export class ControlPlane {
     },
     'telemetry:history': async (payload) => this.telemetry.history(payload.seconds ?? 300),
     'events:list': async (payload) => this.telemetry.events(payload.limit ?? 500),
-    'traffic:start': (payload) => this.serial(() => this.startTraffic(payload)),
-    'traffic:update': async (payload) => {
-      const run = this.traffic;
-      if (!run) throw new StackStateError('no traffic is running; start it with traffic:start');
-      run.update(payload);
-      this.telemetry.record({ kind: 'traffic', level: 'info', message: `traffic updated: ${[payload.rps !== undefined ? `${payload.rps} rps` : '', payload.mix ? 'new mix' : '', payload.keys ? `${payload.keys.distribution} keys` : ''].filter(Boolean).join(', ')}` });
-      return run.summary();
-    },
+    'traffic:start': (payload) =>
+      this.serial(async () => {
+        const spec = this.active.currentSpec();
+        if (this.state !== 'running' || !spec) throw new StackStateError('no stack is running; start one first (scalelab up)');
+        return this.traffic.start(payload, `http://127.0.0.1:${spec.port}`, this.progress('traffic:start'));
+      }),
+    'traffic:update': async (payload) => this.traffic.update(payload),
     'traffic:stop': async () => {
       // A run that already ended (its duration elapsed) answers with its final summary.
-      const summary = (await this.stopTraffic()) ?? this.lastSummary;
+      const summary = await this.traffic.stop();
       if (!summary) throw new StackStateError('no traffic has run yet; start it with traffic:start');
       return summary;
     },
@@ -287,7 +260,11 @@ export class ControlPlane {
     },
     'chaos:clear': async () => this.chaos.clear(),
     'chaos:status': async () => this.chaos.status(),
-    'writes:verify': async () => this.verify(),
+    'writes:verify': async () => {
+      const spec = this.active.currentSpec();
+      if (this.state !== 'running' || !spec || !this.databaseUrl) throw new StackStateError('no stack is running; the writes are read back from the running stack');
+      return this.traffic.verify({ balancer: `http://127.0.0.1:${spec.port}`, databaseUrl: this.databaseUrl }, this.progress('writes:verify'));
+    },
     'control:shutdown': async () => {
       const shutdown = this.options.onShutdownRequest;
       if (!shutdown) throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
@@ -298,72 +275,6 @@ export class ControlPlane {
   };
 
   private readonly follows = new Map<ClientContext, Map<string, () => void>>();
-
-  private async startTraffic(spec: TrafficSpec): Promise<TrafficSummary> {
-    const balancer = this.active.currentSpec();
-    if (this.state !== 'running' || !balancer) throw new StackStateError('no stack is running; start one first (scalelab up)');
-    if (this.traffic) throw new StackStateError('traffic is already running; change it with traffic:update or stop it first');
-    const target = `http://127.0.0.1:${balancer.port}`;
-    const onProgress = this.progress('traffic:start');
-    onProgress('reading the user ids that the traffic will read');
-    const keys = await loadKeys(target, onProgress);
-    const run = new TrafficRun({ target, spec, keys });
-    this.traffic = run;
-    await run.start();
-    const rate = spec.profile.kind === 'constant' ? `${spec.profile.rps} rps` : spec.profile.kind;
-    this.telemetry.record({ kind: 'traffic', level: 'info', message: `traffic started: ${rate}${spec.durationS ? ` for ${spec.durationS} s` : ''}, ${spec.keys?.distribution ?? 'zipf'} keys over ${keys.length} users` });
-    void run.done.then(
-      (summary) => this.trafficEnded(run, summary),
-      (err: Error) => this.trafficEnded(run, undefined, err),
-    );
-    onProgress('traffic is running', 1);
-    return run.summary();
-  }
-
-  private trafficEnded(run: TrafficRun, summary: TrafficSummary | undefined, err?: Error): void {
-    if (this.traffic !== run) return;
-    this.traffic = undefined;
-    this.lastTraffic = run.lastSecond() ?? null;
-    this.lastSummary = summary;
-    // A loop, not push(...list): a spread of a few hundred thousand arguments overflows the stack.
-    for (const ack of run.acknowledgedWrites()) if (this.acks.length < MAX_ACKS) this.acks.push(ack);
-    if (summary) {
-      const errors = summary.errors.timeout + summary.errors.refused + summary.errors.http4xx + summary.errors.http5xx;
-      this.telemetry.record({ kind: 'traffic', level: errors > 0 ? 'warn' : 'info', message: `traffic stopped: ${summary.requests} requests, ${summary.achievedRps}/${summary.offeredRps} rps achieved/offered, p99 ${summary.p99Ms?.toFixed(1) ?? '–'} ms, ${errors} errors, ${summary.droppedByClient} dropped by client` });
-    } else {
-      this.telemetry.record({ kind: 'traffic', level: 'error', message: `traffic generator failed: ${err?.message}` });
-    }
-  }
-
-  /** Stops the running traffic, if any; resolves with its summary. */
-  private async stopTraffic(): Promise<TrafficSummary | undefined> {
-    const run = this.traffic;
-    if (!run) return undefined;
-    const summary = await run.stop();
-    this.trafficEnded(run, summary);
-    return summary;
-  }
-
-  /** Reads back every write acknowledged on this stack (finished runs and the one running). */
-  private async verify(): Promise<WriteCheck> {
-    const spec = this.active.currentSpec();
-    if (this.state !== 'running' || !spec) throw new StackStateError('no stack is running; the writes are read back from the running stack');
-    const acks = [...this.acks, ...(this.traffic?.acknowledgedWrites() ?? [])];
-    const onProgress = this.progress('writes:verify');
-    onProgress(`reading back ${acks.length} acknowledged writes`);
-    const check = await verifyWrites(acks, {
-      balancer: `http://127.0.0.1:${spec.port}`,
-      databaseUrl: this.databaseUrl ?? '',
-      onProgress: (done, total) => onProgress(`read back ${done} of ${total}`, total === 0 ? 1 : done / total),
-    });
-    this.lastCheck = check;
-    this.telemetry.record({
-      kind: 'chaos',
-      level: check.lost > 0 || check.duplicated > 0 ? 'error' : 'info',
-      message: `writes: ${check.acknowledged} acknowledged, ${check.verified} verified, ${check.lost} lost, ${check.duplicated} duplicated`,
-    });
-    return check;
-  }
 
   private async probe(): Promise<Probe[]> {
     const [local, docker] = await Promise.all([this.local.probe(), this.docker.probe()]);
@@ -386,11 +297,7 @@ export class ControlPlane {
       const endpoints = await runtime.up(spec, onProgress);
       this.databaseUrl = endpoints.databaseUrl;
       // Acknowledged writes belong to one stack's database.
-      if (this.acksStack !== spec.name) {
-        this.acks = [];
-        this.lastCheck = undefined;
-        this.acksStack = spec.name;
-      }
+      this.traffic.forStack(spec.name);
       this.state = 'running';
       if (!wasRunning) {
         this.telemetry.attach({
@@ -401,16 +308,10 @@ export class ControlPlane {
           usage: runtime.usage ? () => runtime.usage!() : undefined,
           redisUrl: () => endpoints.redisUrl,
           databaseUrl: () => endpoints.databaseUrl,
-          generator: () => this.traffic?.lastSecond() ?? this.lastTraffic,
+          generator: () => this.traffic.lastSecond(),
           autoscaler: () => this.autoscaler.gauges(),
           chaos: () => this.chaos.status(),
-          writes: () => ({
-            acknowledged: this.acks.length + (this.traffic?.acknowledgedWrites().length ?? 0),
-            verified: this.lastCheck?.verified ?? null,
-            lost: this.lastCheck?.lost ?? null,
-            lostIds: this.lastCheck?.lostIds ?? [],
-            checkedAt: this.lastCheck?.checkedAt ?? null,
-          }),
+          writes: () => this.traffic.writes(),
         });
         this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${spec.name}" is up on ${runtime.name} in ${((Date.now() - started) / 1000).toFixed(1)} s` });
       }
@@ -433,7 +334,7 @@ export class ControlPlane {
     const running = this.active.currentSpec();
     if (running && name && name !== running.name) throw new StackStateError(`stack "${name}" is not the running one ("${running.name}")`);
     if (this.state !== 'stopped') {
-      await this.stopTraffic();
+      await this.traffic.stop();
       this.state = 'stopping';
       await this.telemetry.detach();
       this.autoscaler.reset();
@@ -451,10 +352,7 @@ export class ControlPlane {
       // Containers, network and volume first (Docker), then the folder with logs and secrets.
       if (await readDockerState(dir)) await this.docker.purge(stack, onProgress);
       await this.local.purge(dir, onProgress);
-      if (this.acksStack === stack) {
-        this.acks = [];
-        this.lastCheck = undefined;
-      }
+      this.traffic.forStack(stack, true);
     }
     onProgress(purge ? 'stopped; data deleted' : 'stopped; data kept', 1);
   }

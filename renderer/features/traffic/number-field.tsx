@@ -53,27 +53,44 @@ function valid(text: string, { min, max, integer, exclusiveMin, optional }: Pick
   return { ok: true, value: n };
 }
 
+/** What a number box needs to accept a value: its bounds, and whether an empty box means null. */
+export type NumberRules = Pick<NumberFieldProps, 'min' | 'max' | 'integer' | 'exclusiveMin' | 'optional'>;
+
 /**
- * A labelled number box that lets a person type freely (an empty box, "1." on the way to "1.5")
- * and passes on only valid values; an invalid one is marked and explained, not sent.
+ * The state every number box shares: the text as typed, whether it is a valid value, its problem
+ * reported through {@link FieldProblems}, and the text following `value` when it changes elsewhere
+ * (unless the box already says the same). `change` passes on valid values only.
  */
-export function NumberField({ label, value, onChange, min, max, integer, exclusiveMin, optional, step, placeholder, disabled, className, layout = 'stacked' }: NumberFieldProps) {
+export function useNumberText(label: string, value: number | null, rules: NumberRules, disabled: boolean | undefined, onChange: (value: number | null) => void) {
   const id = useId();
   const [text, setText] = useState(value === null ? '' : String(value));
-  const check = valid(text, { min, max, integer, exclusiveMin, optional });
+  const check = valid(text, rules);
   const report = useContext(FieldProblems);
   const problem = check.ok || disabled ? null : `${label}: ${check.reason}`;
   useEffect(() => {
     report(id, problem);
     return () => report(id, null);
   }, [problem]);
-  // Follow changes made elsewhere (the rate slider), unless the box already says the same.
   useEffect(() => {
     setText((old) => {
-      const shown = valid(old, { min, max, integer, exclusiveMin, optional });
+      const shown = valid(old, rules);
       return shown.ok && shown.value === value ? old : value === null ? '' : String(value);
     });
   }, [value]);
+  const change = (next: string) => {
+    setText(next);
+    const parsed = valid(next, rules);
+    if (parsed.ok) onChange(parsed.value);
+  };
+  return { id, text, invalid: !check.ok, problem, change };
+}
+
+/**
+ * A labelled number box that lets a person type freely (an empty box, "1." on the way to "1.5")
+ * and passes on only valid values; an invalid one is marked and explained, not sent.
+ */
+export function NumberField({ label, value, onChange, min, max, integer, exclusiveMin, optional, step, placeholder, disabled, className, layout = 'stacked' }: NumberFieldProps) {
+  const { id, text, invalid, problem, change } = useNumberText(label, value, { min, max, integer, exclusiveMin, optional }, disabled, onChange);
   const labelElement = <label htmlFor={id}>{label}</label>;
   return (
     <div className={`number-field ${layout} ${className ?? ''}`}>
@@ -88,13 +105,9 @@ export function NumberField({ label, value, onChange, min, max, integer, exclusi
         step={step ?? (integer ? 1 : 'any')}
         placeholder={placeholder}
         disabled={disabled}
-        aria-invalid={!check.ok}
+        aria-invalid={invalid}
         title={problem ?? undefined}
-        onChange={(e) => {
-          setText(e.target.value);
-          const next = valid(e.target.value, { min, max, integer, exclusiveMin, optional });
-          if (next.ok) onChange(next.value);
-        }}
+        onChange={(e) => change(e.target.value)}
       />
       {layout === 'unit' && labelElement}
     </div>
