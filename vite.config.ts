@@ -54,6 +54,18 @@ export default defineConfig({
           hookTimeout: 900_000,
         },
       },
+      {
+        test: {
+          name: 'kubernetes',
+          // Against a fake API server (no cluster can run here) and offline manifest validation.
+          include: ['test/kubernetes/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          maxWorkers: 2,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

@@ -137,7 +137,7 @@ async function floorUp(secrets: Secrets, spec: StackSpec): Promise<Run> {
 }
 
 /** A new control plane's `up`, timed, with its progress messages. */
-async function timedUp(spec: StackSpec): Promise<{ ms: number; timeline: TimelineStep[]; endpoints: StackEndpoints }> {
+async function timedUp(spec: StackSpec): Promise<{ ms: number; timeline: TimelineStep[]; endpoints: Required<StackEndpoints> }> {
   const timeline: TimelineStep[] = [];
   const t0 = performance.now();
   runtime = new LocalRuntime({ home });

@@ -102,11 +102,50 @@ export interface ServiceAutoscalerStatus {
   decisions: Decision[];
 }
 
-/** `autoscaler:status`. `emulated`: ScaleLab runs the HPA algorithm itself (local and Docker runtimes). */
+/** A condition of a Kubernetes HPA (AbleToScale, ScalingActive, ScalingLimited), as the cluster wrote it. */
+export interface HpaCondition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+/** An event the cluster recorded about an HPA (e.g. SuccessfulRescale with its reason). */
+export interface HpaEvent {
+  at: number;
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+}
+
+/** A real `autoscaling/v2` HorizontalPodAutoscaler of a stack on Kubernetes, as its status says. */
+export interface KubeHpaView {
+  name: string;
+  service: 'api' | 'worker';
+  current: number;
+  desired: number;
+  min: number;
+  max: number;
+  /** Target average cpu utilization, % of the pods' cpu request. */
+  targetCpu: number | null;
+  /** Current average cpu utilization; null until metrics-server has figures. */
+  cpu: number | null;
+  lastScaleTime: number | null;
+  conditions: HpaCondition[];
+  /** Newest last. */
+  events: HpaEvent[];
+}
+
+/**
+ * `autoscaler:status`. `emulated`: ScaleLab runs the HPA algorithm itself (local and Docker
+ * runtimes). `hpa`: Kubernetes runs real HPAs; `hpa` holds what their status and events say.
+ */
 export interface AutoscalerStatus {
   mode: 'emulated' | 'hpa';
   api: ServiceAutoscalerStatus | null;
   worker: ServiceAutoscalerStatus | null;
+  hpa?: { api: KubeHpaView | null; worker: KubeHpaView | null };
 }
 
 /** The `decision` event: one sync's decision for one service. */

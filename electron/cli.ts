@@ -15,13 +15,16 @@ import { ChaosUsageError, runChaos, runVerify } from './cli-chaos.js';
 const HELP = `scalelab — start, watch and break a scalable user-management stack
 
 Usage:
-  scalelab up [--runtime local|docker] [--api N] [--workers N] [--name S] [--port P] [--open]
+  scalelab up [--runtime local|docker|kubernetes] [--api N] [--workers N] [--name S] [--port P] [--open]
                                  start the stack (2 api replicas, 1 worker by default) and
                                  return once every replica is ready; --open opens the dashboard
                                  (the desktop window where Electron runs, else the browser)
        docker only: [--network bridge|host] [--image-service REF] [--image-postgres REF]
                     [--image-redis REF]  (default: postgres:16-bookworm, redis:7-bookworm,
                     and the service image built from backend/Dockerfile on first use)
+       kubernetes only: [--context NAME] (default: the kubeconfig's current context)
+                    [--image-* REF] as for docker; the built service image is loaded into
+                    Minikube; other clusters need --image-service from a registry they pull
   scalelab status                instances and the latest sample
   scalelab scale api|worker N    set a service's replicas; waits until they are ready
   scalelab logs <instance> [-f] [--lines N]
@@ -48,7 +51,8 @@ Usage:
   scalelab chaos clear | status  inject failures (only the stack's own instances), undo them
   scalelab verify                read every acknowledged write back: acknowledged, verified,
                                  lost, duplicated (exit code 1 when one is lost)
-  scalelab down [--purge]        stop the stack (--purge also deletes its data)
+  scalelab down [--purge]        stop the stack (--purge also deletes its data; on Kubernetes
+                                 the namespace, else the PVC and secrets stay: --keep-data)
   scalelab serve [--port P] [--open]
                                  run the control plane and dashboard in the foreground
   scalelab help                  this text
@@ -191,6 +195,8 @@ function parseCommandLine(argv: string[]) {
         name: { type: 'string' },
         runtime: { type: 'string' },
         network: { type: 'string' },
+        context: { type: 'string' },
+        'keep-data': { type: 'boolean', default: false },
         'image-service': { type: 'string' },
         'image-postgres': { type: 'string' },
         'image-redis': { type: 'string' },
@@ -261,11 +267,14 @@ async function main(argv: string[]): Promise<number> {
         port: intOption('port', values.port, 1024, 65_535),
         images: { service: values['image-service'], postgres: values['image-postgres'], redis: values['image-redis'] },
         docker: { network: dockerNetwork(values.network) },
+        kubernetes: { context: values.context },
       };
-      const dockerOnly = values.network ?? values['image-service'] ?? values['image-postgres'] ?? values['image-redis'];
-      if (dockerOnly !== undefined && spec.runtime !== 'docker') throw new UsageError('--network and --image-* apply to --runtime docker');
+      const images = values['image-service'] ?? values['image-postgres'] ?? values['image-redis'];
+      if (values.network !== undefined && spec.runtime !== 'docker') throw new UsageError('--network applies to --runtime docker');
+      if (images !== undefined && spec.runtime !== 'docker' && spec.runtime !== 'kubernetes') throw new UsageError('--image-* apply to --runtime docker or kubernetes');
+      if (values.context !== undefined && spec.runtime !== 'kubernetes') throw new UsageError('--context applies to --runtime kubernetes');
       const started = Date.now();
-      if (!json) console.log(`ScaleLab: starting stack "${spec.name ?? 'default'}" on ${spec.runtime === 'docker' ? 'Docker' : `${spec.runtime ?? 'local'} processes`}`);
+      if (!json) console.log(`ScaleLab: starting stack "${spec.name ?? 'default'}" on ${{ docker: 'Docker', kubernetes: 'Kubernetes', local: 'local processes' }[spec.runtime ?? 'local']}`);
       return withClient(json, async (client) => {
         const stop = showProgress(client, json);
         const status = await client.call('stack:up', JSON.parse(JSON.stringify(spec)) as object);
@@ -319,6 +328,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'down':
+      if (values.purge && values['keep-data']) throw new UsageError('--purge and --keep-data contradict each other; down keeps the data unless --purge is given');
       return withClient(json, async (client) => {
         const stop = showProgress(client, json);
         await client.call('stack:down', { name: values.name, purge: values.purge });

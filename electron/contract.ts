@@ -101,6 +101,15 @@ export const StackSpecSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    kubernetes: Type.Optional(
+      Type.Object(
+        {
+          /** The kubeconfig context to deploy to. @defaultValue null: the kubeconfig's current context */
+          context: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 253, pattern: '^[^\\s]+$' }), Type.Null()])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -116,6 +125,7 @@ export interface StackSpec {
   port: number;
   images: { service: string; postgres: string; redis: string };
   docker: { network: DockerNetworkMode };
+  kubernetes: { context: string | null };
 }
 
 /** Fills in a validated spec's defaults. */
@@ -129,6 +139,7 @@ export function withDefaults(input: StackSpecInput): StackSpec {
     port: input.port ?? 8080,
     images: { ...DEFAULT_IMAGES, ...input.images },
     docker: { network: input.docker?.network ?? 'bridge' },
+    kubernetes: { context: input.kubernetes?.context ?? null },
   };
 }
 
@@ -160,6 +171,20 @@ export interface Probe {
   version?: string;
   reason?: string;
   fix?: string;
+  /** What the Kubernetes probe found. */
+  kubernetes?: KubeProbe;
+}
+
+/** The kubeconfig and cluster as the Kubernetes probe saw them. */
+export interface KubeProbe {
+  contexts: string[];
+  /** The context used (the kubeconfig's current one unless the spec names another). */
+  context: string;
+  server: string;
+  reachable: boolean;
+  minikube: boolean;
+  /** metrics.k8s.io is served: the HPA and the pods' cpu need it. */
+  metricsServer: boolean;
 }
 
 /** Where the stack and the control plane answer. */

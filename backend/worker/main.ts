@@ -11,7 +11,8 @@ import { createSendEmailProcessor } from './send-email.js';
 
 function metricsServer(registry: Registry, port: number, host: string): Promise<Server> {
   const server = createServer((request, response) => {
-    if (request.url === '/healthz') {
+    // /readyz too, so Kubernetes probes the worker the way it probes the api.
+    if (request.url === '/healthz' || request.url === '/readyz') {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     } else if (request.url === '/metrics') {
       registry.metrics().then(

@@ -18,6 +18,8 @@ import {
 } from '../contract.js';
 import type { OnProgress, Runtime } from './runtimes/runtime.js';
 import { DockerRuntime } from './runtimes/docker/docker-runtime.js';
+import { KubernetesRuntime } from './runtimes/kubernetes/kubernetes-runtime.js';
+import { readKubeState } from './runtimes/kubernetes/kube-state.js';
 import { readDockerState } from './runtimes/docker/docker-state.js';
 import { isOurs } from './runtimes/local/leftovers.js';
 import { LocalRuntime, stackDir } from './runtimes/local/local-runtime.js';
@@ -50,6 +52,8 @@ export interface ControlPlaneOptions {
    * the desktop app and a foreground `serve` leave it unset and are stopped where they run.
    */
   onShutdownRequest?: () => void;
+  /** The kubeconfig of the Kubernetes runtime. @defaultValue $KUBECONFIG, then ~/.kube/config */
+  kubeconfig?: string;
 }
 
 /** The first error of `value` against `schema`, phrased for a person. */
@@ -74,6 +78,7 @@ export class ControlPlane {
   private readonly autoscaler: Autoscaler;
   private readonly local: LocalRuntime;
   private readonly docker: DockerRuntime;
+  private readonly kube: KubernetesRuntime;
   /** The runtime of the running stack (local when none runs). */
   private active: Runtime;
   private readonly emitter = new EventEmitter();
@@ -92,6 +97,7 @@ export class ControlPlane {
       onEvent: (event) => this.telemetry.record(event),
     });
     this.docker = new DockerRuntime({ home: options.home, onEvent: (event) => this.telemetry.record(event) });
+    this.kube = new KubernetesRuntime({ home: options.home, kubeconfig: options.kubeconfig, onEvent: (event) => this.telemetry.record(event) });
     this.active = this.local;
     this.chaos = new Chaos({
       runtime: () => (this.state === 'running' ? this.active : undefined),
@@ -143,10 +149,10 @@ export class ControlPlane {
     const names = await readdir(`${this.options.home}/stacks`).catch(() => [] as string[]);
     for (const name of names) {
       const dir = stackDir(this.options.home, name);
-      const state = (await readState(dir)) ?? (await readDockerState(dir));
-      // A Docker stack stopped with its data kept has controlPid 0: nothing to adopt.
+      const state = (await readState(dir)) ?? (await readDockerState(dir)) ?? (await readKubeState(dir));
+      // A Docker or Kubernetes stack stopped with its data kept has controlPid 0: nothing to adopt.
       if (!state || state.controlPid === 0 || state.controlPid === process.pid || (await isOurs('control', state.controlPid))) continue;
-      const runtime = 'watchdogPid' in state ? 'local' : 'docker';
+      const runtime = 'watchdogPid' in state ? 'local' : 'context' in state ? 'kubernetes' : 'docker';
       const result = await this.handle('stack:up', { ...state.spec, runtime });
       if (result.ok) return name;
       this.telemetry.record({ kind: 'lifecycle', level: 'error', message: `could not adopt stack "${name}": ${result.error.message}` });
@@ -248,12 +254,14 @@ export class ControlPlane {
       return summary;
     },
     'autoscaler:configure': async (payload) => {
+      // On Kubernetes the cluster's own HPAs scale; ScaleLab applies and reads them.
+      if (this.onKube()) return this.kube.configureAutoscaler(payload);
       const status = this.autoscaler.configure(payload);
       // A first decision now rather than a sync period later.
       if (payload.enabled !== false) void this.autoscaler.sync(payload.service);
       return status;
     },
-    'autoscaler:status': async () => this.autoscaler.status(),
+    'autoscaler:status': async () => (this.onKube() ? this.kube.autoscalerStatus() : this.autoscaler.status()),
     'chaos:inject': async (payload) => {
       if (this.state !== 'running') throw new StackStateError('no stack is running; start one with `scalelab up` before injecting failures');
       return this.chaos.inject(payload);
@@ -262,7 +270,8 @@ export class ControlPlane {
     'chaos:status': async () => this.chaos.status(),
     'writes:verify': async () => {
       const spec = this.active.currentSpec();
-      if (this.state !== 'running' || !spec || !this.databaseUrl) throw new StackStateError('no stack is running; the writes are read back from the running stack');
+      if (this.state !== 'running' || !spec) throw new StackStateError('no stack is running; the writes are read back from the running stack');
+      if (!this.databaseUrl) throw new StackStateError(`the ${this.active.name} stack's database is inside the cluster, out of the control plane's reach; verify on the local or docker runtime`);
       return this.traffic.verify({ balancer: `http://127.0.0.1:${spec.port}`, databaseUrl: this.databaseUrl }, this.progress('writes:verify'));
     },
     'control:shutdown': async () => {
@@ -277,17 +286,15 @@ export class ControlPlane {
   private readonly follows = new Map<ClientContext, Map<string, () => void>>();
 
   private async probe(): Promise<Probe[]> {
-    const [local, docker] = await Promise.all([this.local.probe(), this.docker.probe()]);
-    return [local, docker, { runtime: 'kubernetes', available: false, reason: 'the Kubernetes runtime is not part of this build yet', fix: 'use the local or docker runtime' }];
+    return Promise.all([this.local.probe(), this.docker.probe(), this.kube.probe()]);
   }
 
   private async up(input: StackSpecInput): Promise<StackStatus> {
     const spec = withDefaults(input);
-    if (spec.runtime === 'kubernetes') throw new StackStateError('the kubernetes runtime is not available in this build; use --runtime local or docker');
     if (this.state !== 'stopped' && this.active.name !== spec.runtime) {
       throw new StackStateError(`stack "${this.active.currentSpec()?.name}" runs on ${this.active.name}; stop it (scalelab down) before starting one on ${spec.runtime}`);
     }
-    if (this.state === 'stopped') this.active = spec.runtime === 'docker' ? this.docker : this.local;
+    if (this.state === 'stopped') this.active = { local: this.local, docker: this.docker, kubernetes: this.kube }[spec.runtime];
     const onProgress = this.progress('stack:up');
     const wasRunning = this.state === 'running';
     this.state = wasRunning ? 'running' : 'starting';
@@ -309,14 +316,14 @@ export class ControlPlane {
           redisUrl: () => endpoints.redisUrl,
           databaseUrl: () => endpoints.databaseUrl,
           generator: () => this.traffic.lastSecond(),
-          autoscaler: () => this.autoscaler.gauges(),
+          autoscaler: () => (runtime === this.kube ? { mode: 'hpa', services: this.kube.autoscalerGauges() } : this.autoscaler.gauges()),
           chaos: () => this.chaos.status(),
           writes: () => this.traffic.writes(),
         });
         this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${spec.name}" is up on ${runtime.name} in ${((Date.now() - started) / 1000).toFixed(1)} s` });
       }
       // `autoscaler: { enabled: true }` in the spec: the api's autoscaler with its defaults (cpu 50 %).
-      if (!wasRunning && spec.autoscaler.enabled) this.autoscaler.configure({ service: 'api' });
+      if (!wasRunning && spec.autoscaler.enabled && runtime !== this.kube) this.autoscaler.configure({ service: 'api' });
       onProgress('every replica is ready', 1);
       return this.status();
     } catch (err) {
@@ -340,7 +347,8 @@ export class ControlPlane {
       this.autoscaler.reset();
       this.chaos.reset();
       try {
-        await this.active.down({ keepData: true }, onProgress);
+        // On Kubernetes a purge deletes the namespace, PVC and all, in one go.
+        await this.active.down({ keepData: !(purge && this.active === this.kube) }, onProgress);
       } finally {
         this.state = 'stopped';
       }
@@ -351,10 +359,15 @@ export class ControlPlane {
       const dir = stackDir(this.options.home, stack);
       // Containers, network and volume first (Docker), then the folder with logs and secrets.
       if (await readDockerState(dir)) await this.docker.purge(stack, onProgress);
+      if (await readKubeState(dir)) await this.kube.purge(stack, onProgress);
       await this.local.purge(dir, onProgress);
       this.traffic.forStack(stack, true);
     }
     onProgress(purge ? 'stopped; data deleted' : 'stopped; data kept', 1);
+  }
+
+  private onKube(): boolean {
+    return this.state === 'running' && this.active === this.kube;
   }
 
   private status(): StackStatus {

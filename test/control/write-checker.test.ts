@@ -15,7 +15,7 @@ import { TrafficRun, type AcknowledgedWrite } from '../../electron/control/traff
 
 let home: string;
 let runtime: LocalRuntime;
-let endpoints: StackEndpoints;
+let endpoints: Required<StackEndpoints>;
 let db: pg.Client;
 /** The writes the stack acknowledged to the first test's traffic run. */
 let acks: readonly AcknowledgedWrite[] = [];

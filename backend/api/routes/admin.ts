@@ -19,9 +19,13 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
+/** Carries the admin token where `Authorization` cannot reach the replica (Kubernetes' API-server proxy). */
+export const ADMIN_AUTH_HEADER = 'x-scalelab-authorization';
+
 /**
  * Fault hooks for the control plane's chaos features, under /admin. Registered only when
- * ADMIN_TOKEN is set; every request needs `Authorization: Bearer <ADMIN_TOKEN>`.
+ * ADMIN_TOKEN is set; every request needs `Authorization: Bearer <ADMIN_TOKEN>`, or the same value in
+ * `X-Scalelab-Authorization` (a Kubernetes API server's proxy consumes `Authorization` itself).
  */
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, options) => {
   const { faults } = app.deps;
@@ -31,7 +35,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
 
   app.addHook('onRequest', async (request, reply) => {
     // Comparing digests keeps the comparison constant-time whatever the header's length.
-    const given = digest(request.headers.authorization ?? '');
+    const header = request.headers[ADMIN_AUTH_HEADER] ?? request.headers.authorization ?? '';
+    const given = digest(Array.isArray(header) ? (header[0] ?? '') : header);
     if (!timingSafeEqual(given, expected)) return reply.unauthorized('admin routes need Authorization: Bearer <ADMIN_TOKEN>');
   });
 

@@ -211,8 +211,9 @@ export class Chaos {
 
   private async admin(runtime: Runtime, instance: Instance, method: 'PUT' | 'POST' | 'DELETE', path: string, body?: object): Promise<void> {
     const token = runtime.adminToken();
-    if (!token || !instance.port) throw new ChaosError(`${instance.id} has no admin endpoint`);
-    const response = await request(`http://127.0.0.1:${instance.port}${path}`, {
+    const base = runtime.instanceUrl?.(instance) ?? (instance.port ? `http://127.0.0.1:${instance.port}` : undefined);
+    if (!token || !base) throw new ChaosError(`${instance.id} has no admin endpoint`);
+    const response = await request(`${base}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,

@@ -17,8 +17,10 @@ export interface InstanceStats {
 export interface StackEndpoints {
   /** The balancer in front of the api replicas. */
   balancer: string;
-  redisUrl: string;
-  databaseUrl: string;
+  /** Undefined where the control plane cannot reach Redis directly (inside a cluster). */
+  redisUrl?: string;
+  /** Undefined where the control plane cannot reach PostgreSQL directly (inside a cluster). */
+  databaseUrl?: string;
 }
 
 /**
@@ -59,6 +61,11 @@ export interface Runtime {
   follow(id: string, onLine: (line: string) => void): () => void;
   /** The balancer's counts, for telemetry (undefined when the platform balances, e.g. a Service). */
   takeBalancerSnapshot(): import('../balancer/stats.js').BalancerSnapshot | undefined;
+  /**
+   * Base URL of an api or worker instance's HTTP port (its /admin fault hooks); undefined means
+   * `http://127.0.0.1:<instance.port>`.
+   */
+  instanceUrl?(instance: Instance): string | undefined;
   /** /metrics URL of an api or worker instance, for telemetry. */
   metricsUrl(instance: Instance): string | undefined;
   /**

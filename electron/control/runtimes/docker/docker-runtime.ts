@@ -65,7 +65,7 @@ export class DockerRuntime implements Runtime {
     return probeDocker();
   }
 
-  async up(input: StackSpec, onProgress: OnProgress): Promise<StackEndpoints> {
+  async up(input: StackSpec, onProgress: OnProgress): Promise<Required<StackEndpoints>> {
     const current = this.running;
     if (current && current.spec.name !== input.name) throw new StackOwnedError(`stack "${current.spec.name}" is running here; stop it before starting "${input.name}"`);
     if (current) {
@@ -277,7 +277,7 @@ export class DockerRuntime implements Runtime {
   }
 
   /** Where telemetry reads the stores from the host. */
-  endpoints(): StackEndpoints {
+  endpoints(): Required<StackEndpoints> {
     const running = this.running;
     if (!running) throw new Error('the stack is not running');
     return { balancer: `http://127.0.0.1:${running.spec.port}`, redisUrl: running.urls.redis, databaseUrl: running.urls.database };

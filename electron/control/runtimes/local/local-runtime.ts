@@ -75,7 +75,7 @@ export class LocalRuntime implements Runtime {
     }
   }
 
-  async up(spec: StackSpec, onProgress: OnProgress): Promise<StackEndpoints> {
+  async up(spec: StackSpec, onProgress: OnProgress): Promise<Required<StackEndpoints>> {
     if (this.spec && this.spec.name !== spec.name) throw new StackOwnedError(`stack "${this.spec.name}" is running here; stop it before starting "${spec.name}"`);
     if (this.replicas && this.spec) {
       // Already running: converge on the new replica counts.
@@ -280,7 +280,7 @@ export class LocalRuntime implements Runtime {
     this.outages.clear();
   }
 
-  private endpoints(): StackEndpoints {
+  private endpoints(): Required<StackEndpoints> {
     if (!this.postgres || !this.redis || !this.balancer) throw new Error('the stack is not running');
     return { balancer: `http://127.0.0.1:${this.balancer.port}`, redisUrl: this.redis.url, databaseUrl: this.postgres.url(DATABASE) };
   }
