@@ -1,6 +1,11 @@
+import { useEffect } from 'react';
 import { useAppStore } from '../../store/use-app-store.js';
 import { modeLabel } from './autoscaler-data.js';
+import { KubeHpaCard } from './kube-hpa-card.js';
 import { ServiceAutoscaler } from './service-autoscaler.js';
+
+/** How often a real HPA's status and events are read again (the cluster streams no decisions). */
+const HPA_REFRESH_MS = 5000;
 
 /**
  * The autoscaler: per service an HPA (emulated outside Kubernetes) with its gauge, settings and
@@ -8,6 +13,13 @@ import { ServiceAutoscaler } from './service-autoscaler.js';
  */
 export function AutoscalerPanel() {
   const mode = useAppStore((s) => s.autoscaler?.mode ?? s.samples.at(-1)?.autoscaler?.mode);
+  const hpa = useAppStore((s) => s.autoscaler?.hpa);
+  const refresh = useAppStore((s) => s.refreshAutoscaler);
+  useEffect(() => {
+    if (mode !== 'hpa') return;
+    const timer = setInterval(() => void refresh(), HPA_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [mode, refresh]);
   return (
     <section className="panel autoscaler" aria-labelledby="autoscaler-title">
       <header className="panel-header">
@@ -18,8 +30,17 @@ export function AutoscalerPanel() {
         <p className="as-intro muted">a metric held against its target; inside the ±tolerance band nothing moves</p>
       </header>
       <div className="as-services">
-        <ServiceAutoscaler service="api" />
-        <ServiceAutoscaler service="worker" />
+        {mode === 'hpa' ? (
+          <>
+            <KubeHpaCard service="api" view={hpa?.api ?? null} />
+            <KubeHpaCard service="worker" view={hpa?.worker ?? null} />
+          </>
+        ) : (
+          <>
+            <ServiceAutoscaler service="api" />
+            <ServiceAutoscaler service="worker" />
+          </>
+        )}
       </div>
     </section>
   );

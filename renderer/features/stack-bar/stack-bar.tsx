@@ -9,11 +9,14 @@ export function StackBar() {
     useShallow((s) => ({ status: s.status, probes: s.probes, busy: s.busy, progress: s.progress, start: s.start, stop: s.stop, theme: s.theme, setTheme: s.setTheme, projector: s.projector, toggleProjector: s.toggleProjector })),
   );
   const [picked, setRuntime] = useState<RuntimeName>('local');
+  const [context, setContext] = useState<string | null>(null);
   const state = status?.state ?? 'stopped';
   const running = state === 'running' || state === 'starting';
   // While a stack runs, the picker shows the runtime it runs on (started here, from the CLI or adopted).
   const runtime = running && status?.runtime ? status.runtime : picked;
   const probe = probes?.find((p) => p.runtime === runtime);
+  const contexts = runtime === 'kubernetes' ? (probe?.kubernetes?.contexts ?? []) : [];
+  const shownContext = running ? (status?.spec?.kubernetes?.context ?? probe?.kubernetes?.context) : (context ?? probe?.kubernetes?.context);
   const lastProgress = progress.at(-1);
   const fraction = lastProgress?.fraction;
 
@@ -33,6 +36,18 @@ export function StackBar() {
           ))}
         </select>
       </label>
+      {contexts.length > 0 && (
+        <label className="field">
+          <span>Context</span>
+          <select value={shownContext ?? ''} onChange={(e) => setContext(e.target.value)} disabled={running || busy !== null} title="The kubeconfig context the stack is deployed to">
+            {contexts.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <div className="stack-state">
         <span className={`dot ${state}`} aria-hidden="true" />
         <span>
@@ -50,7 +65,7 @@ export function StackBar() {
             {busy === 'stack:down' ? 'Stopping…' : 'Stop'}
           </button>
         ) : (
-          <button className="primary" onClick={() => void start({ runtime })} disabled={busy !== null || probe?.available === false}>
+          <button className="primary" onClick={() => void start(runtime === 'kubernetes' ? { runtime, kubernetes: { context: shownContext ?? null } } : { runtime })} disabled={busy !== null || probe?.available === false}>
             {busy === 'stack:up' ? 'Starting…' : 'Start'}
           </button>
         )}
@@ -70,6 +85,10 @@ export function StackBar() {
         ) : probe && !probe.available ? (
           <span className="warn" data-testid="probe-reason">
             {probe.runtime} is unavailable: {probe.reason}. {probe.fix}
+          </span>
+        ) : probe?.reason ? (
+          <span className="warn" data-testid="probe-reason">
+            {probe.reason}: {probe.fix}
           </span>
         ) : null}
       </div>

@@ -1,0 +1,57 @@
+{{/*
+Prefix of every object name: "scalelab" unless fullnameOverride. Names carry no release prefix, so
+they match what the ScaleLab desktop app's Kubernetes runtime creates (one stack per namespace).
+*/}}
+{{- define "scalelab.fullname" -}}
+{{- default .Chart.Name .Values.fullnameOverride | trunc 40 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The stack name: the release name, as the app's stack name S. */}}
+{{- define "scalelab.stack" -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels (a component label follows them at each use). */}}
+{{- define "scalelab.selectorLabels" -}}
+app.kubernetes.io/name: scalelab
+app.kubernetes.io/instance: {{ include "scalelab.stack" . }}
+{{- end }}
+
+{{/* Pod template labels: the selector labels, the ownership mark and part-of. */}}
+{{- define "scalelab.podLabels" -}}
+{{ include "scalelab.selectorLabels" . }}
+app.kubernetes.io/part-of: scalelab
+scalelab.stack: {{ include "scalelab.stack" . }}
+{{- end }}
+
+{{/* Labels of every object; scalelab.stack is the mark chaos and cleanup look for. */}}
+{{- define "scalelab.labels" -}}
+{{ include "scalelab.podLabels" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The api and worker image. */}}
+{{- define "scalelab.serviceImage" -}}
+{{- default (printf "scalelab/service:%s" .Chart.AppVersion) .Values.images.service }}
+{{- end }}
+
+{{/* Name of the Secret holding the password, the token and the stores' URLs. */}}
+{{- define "scalelab.secretName" -}}
+{{- printf "%s-secrets" (include "scalelab.fullname" .) }}
+{{- end }}
+
+{{/* env entries of the api and worker: the stores' URLs, from the Secret. */}}
+{{- define "scalelab.secretEnv" -}}
+{{- $secret := include "scalelab.secretName" . -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: DATABASE_URL
+- name: REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: REDIS_URL
+{{- end }}
