@@ -1,4 +1,4 @@
-import type { AutoscalerConfigureInput, AutoscalerStatus, Decision, ServiceAutoscalerStatus } from './contract.js';
+import type { AutoscalerConfigureInput, AutoscalerStatus, Decision, KubeHpaView, ServiceAutoscalerStatus } from './contract.js';
 import { TARGET_UNITS } from './control/autoscaler/autoscaler.js';
 import type { ControlClient } from './control/client.js';
 
@@ -76,6 +76,15 @@ export function describeService(status: ServiceAutoscalerStatus, decisions = 5):
   return lines.join('\n');
 }
 
+/** A real Kubernetes HPA: its status, conditions and the cluster's last events about it. */
+export function describeHpa(view: KubeHpaView, events = 5): string {
+  const cpu = view.cpu === null ? 'no cpu figure yet' : `cpu ${view.cpu} %`;
+  const lines = [`${view.service}: Kubernetes HPA ${view.name} · ${view.current} now, ${view.desired} desired, ${view.min}–${view.max} · target cpu ${view.targetCpu ?? '–'} % · ${cpu}`];
+  for (const c of view.conditions) lines.push(`  ${c.type}=${c.status} ${c.reason}: ${c.message}`);
+  for (const e of view.events.slice(-events)) lines.push(`  ${time(e.at)}  ${e.reason}  ${e.message}${e.count > 1 ? ` (×${e.count})` : ''}`);
+  return lines.join('\n');
+}
+
 /** Runs `scalelab autoscale …`; returns the exit code. */
 export async function runAutoscale(client: ControlClient, rest: string[], args: AutoscaleArgs, json: boolean): Promise<number> {
   const [what, which] = rest;
@@ -93,6 +102,12 @@ export async function runAutoscale(client: ControlClient, rest: string[], args: 
   }
   if (json) {
     console.log(JSON.stringify(status, null, 2));
+    return 0;
+  }
+  if (status.mode === 'hpa') {
+    const hpas = [status.hpa?.api, status.hpa?.worker].filter((v): v is KubeHpaView => !!v);
+    if (hpas.length === 0) console.log('No HPA in the cluster. Create one: scalelab autoscale api --cpu 50');
+    for (const view of hpas) console.log(describeHpa(view));
     return 0;
   }
   const services = [status.api, status.worker].filter((s): s is ServiceAutoscalerStatus => s !== null);

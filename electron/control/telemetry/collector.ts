@@ -16,6 +16,8 @@ const REDIS_DOWN: RedisFigures = { up: false, memoryBytes: null, keys: null, ops
 /** What one collection read, before it becomes a Sample. */
 const NO_WRITES: Sample['writes'] = { acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null };
 
+const ready = (instances: Instance[], id: 'redis' | 'postgres') => instances.some((i) => i.id === id && i.phase === 'ready');
+
 interface Readings {
   t: number;
   instances: Instance[];
@@ -27,6 +29,11 @@ interface Readings {
   redis: RedisFigures;
   queue: QueueCounts | undefined;
   db: DbFigures | undefined;
+  /**
+   * Whether the database answers, from its instance's readiness, when the control plane cannot
+   * reach it (inside a cluster); undefined when it was asked directly.
+   */
+  dbReadyFromInstance: boolean | undefined;
 }
 
 /**
@@ -73,12 +80,13 @@ export class Collector {
     const [usage, scrapes, redisFigures, queue, dbFigures] = await Promise.all([
       within(() => this.processes.read(pids), this.budgetMs, new Map<number, ProcessUsage>()),
       this.scrapeAll(instances),
-      redis ? within(() => redis.info(), this.budgetMs, REDIS_DOWN) : REDIS_DOWN,
+      // Out of reach (inside a cluster): up is what the runtime says of its pod.
+      redis ? within(() => redis.info(), this.budgetMs, REDIS_DOWN) : { ...REDIS_DOWN, up: ready(instances, 'redis') },
       redis ? within(() => redis.queueCounts(), this.budgetMs, undefined) : undefined,
       db ? within(() => db.read(), this.budgetMs, undefined) : undefined,
     ]);
     const runtimeUsage = attempt(() => this.source.usage?.(), undefined);
-    return { t, instances, snapshot, usage, runtimeUsage, scrapes, redis: redisFigures, queue, db: dbFigures };
+    return { t, instances, snapshot, usage, runtimeUsage, scrapes, redis: redisFigures, queue, db: dbFigures, dbReadyFromInstance: db ? undefined : ready(instances, 'postgres') };
   }
 
   private async scrapeAll(instances: Instance[]): Promise<Map<string, ReplicaFigures>> {
@@ -203,7 +211,7 @@ export class Collector {
         failedPerSec: round(failedPerSec),
       },
       db: {
-        up: r.db !== undefined,
+        up: r.db !== undefined || r.dbReadyFromInstance === true,
         connections: r.db?.connections ?? null,
         commitsPerSec: r.db ? round(perSecond(commits)) : null,
         rollbacksPerSec: r.db ? round(perSecond(rollbacks)) : null,

@@ -5,12 +5,23 @@ function fmt(value: number | null | undefined, digits = 0): string {
   return value === null || value === undefined ? '–' : value.toFixed(digits);
 }
 
+/**
+ * A Kubernetes pod name (`scalelab-api-7c9f8d6b5-x2x7k`) shortened to its service and own suffix
+ * (`api-x2x7k`), so tiles stay narrow; other ids are already short.
+ */
+export function shortName(id: string): string {
+  const pod = /^scalelab-(api|worker)-[a-z0-9]+-([a-z0-9]{5})$/.exec(id);
+  return pod ? `${pod[1]}-${pod[2]}` : id;
+}
+
 /** One replica: phase, restarts, cpu and rps. Phase changes animate through CSS transitions. */
 export const ReplicaTile = memo(function ReplicaTile({ instance, sample, onOpen }: { instance: Instance; sample: InstanceSample | undefined; onOpen: (id: string) => void }) {
   return (
     <button className={`tile phase-${instance.phase}`} onClick={() => onOpen(instance.id)} aria-label={`${instance.id}, ${instance.phase}, ${instance.restarts} restarts; open details`} data-testid={`tile-${instance.id}`}>
       <span className="tile-head">
-        <span className="tile-id">{instance.id}</span>
+        <span className="tile-id" title={instance.id}>
+          {shortName(instance.id)}
+        </span>
         <span className="phase-badge" data-testid={`phase-${instance.id}`}>
           {instance.phase}
         </span>

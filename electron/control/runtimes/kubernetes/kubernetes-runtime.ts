@@ -165,7 +165,7 @@ export class KubernetesRuntime implements Runtime {
         for (const i of ready) {
           if (seen.has(i.id)) continue;
           seen.add(i.id);
-          onProgress(`pod ${i.id} is ready (${Math.min(seen.size, total)}/${total})`, 0.4 + (0.6 * Math.min(seen.size, total)) / total);
+          onProgress(`${i.id === i.service ? i.id : `pod ${i.id}`} is ready (${Math.min(seen.size, total)}/${total})`, 0.4 + (0.6 * Math.min(seen.size, total)) / total);
         }
         return (Object.keys(want) as (keyof typeof want)[]).every((s) => ready.filter((i) => i.service === s).length >= want[s]);
       },
@@ -232,7 +232,12 @@ export class KubernetesRuntime implements Runtime {
   }
 
   currentSpec(): StackSpec | undefined {
-    return this.running?.spec;
+    const running = this.running;
+    if (!running) return undefined;
+    // Where an HPA owns a count, the spec shows what it last set.
+    const hpa = running.hpa?.hpa;
+    if (!hpa?.api && !hpa?.worker) return running.spec;
+    return { ...running.spec, replicas: { api: hpa.api?.current ?? running.spec.replicas.api, worker: hpa.worker?.current ?? running.spec.replicas.worker } };
   }
 
   watch(onChange: (instances: Instance[]) => void): () => void {
