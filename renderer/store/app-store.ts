@@ -41,6 +41,8 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
           void state().refreshStatus();
           // An autoscaler turned on, off or changed (here, from the CLI or another window).
           if (event.kind === 'autoscaler' && event.message.startsWith('autoscaler ')) void state().refreshAutoscaler();
+          // A stack started or stopped: which autoscaler applies (emulated or the cluster's HPA) may have changed.
+          else if (event.kind === 'lifecycle' && /^stack ".*" (is up|stopped)/.test(event.message)) void state().refreshAutoscaler();
         }),
         bridge.on('progress', (progress) => state().addProgress(progress)),
         bridge.on('decision', (decision) => state().addDecision(decision)),

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { request } from 'undici';
+import { Namespace, Secret, Service } from 'kubernetes-models/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDefaults, type Instance, type StackSpec } from '../../electron/contract.js';
 import type { ReplicaEvent } from '../../electron/control/runtimes/local/replica-set.js';
@@ -122,6 +124,13 @@ describe('Kubernetes runtime (against a fake API server)', () => {
     expect(runtime.currentInstances().map((i) => i.id).sort()).toEqual(pods);
   });
 
+  it('every object the driver applied, as the API server stored it, validates against the Kubernetes schemas', () => {
+    const kinds = { Namespace, Secret, Service, Deployment, StatefulSet } as Record<string, new (data: never) => { validate(): void }>;
+    const applied = api.objects().filter((o) => o.metadata?.labels?.['scalelab.stack'] === 'kt' && kinds[o.kind!]);
+    expect(applied.map((o) => o.kind).sort()).toEqual(['Deployment', 'Deployment', 'Deployment', 'Namespace', 'Secret', 'Service', 'Service', 'Service', 'StatefulSet']);
+    for (const object of applied) new kinds[object.kind!]!(JSON.parse(JSON.stringify(object)) as never).validate();
+  });
+
   it('traffic reaches the pods through the balancer and the api Service proxy', async () => {
     const url = runtime.currentSpec()!.port;
     const res = await request(`http://127.0.0.1:${url}/users`, { method: 'POST', body: '{"name":"Ada","email":"ada@example.com"}', headers: { 'content-type': 'application/json' } });
@@ -139,6 +148,26 @@ describe('Kubernetes runtime (against a fake API server)', () => {
     expect(admin.statusCode).toBe(200);
     await admin.body.text();
     expect(api.requests.some((r) => r.path.startsWith(`/api/v1/namespaces/scalelab-kt/pods/${pod.id}:3000/proxy/admin/faults`))).toBe(true);
+  });
+
+  it('logs shows a pod\'s tail and follow streams its new lines', async () => {
+    const pod = runtime.currentInstances().find((i) => i.service === 'api')!;
+    api.appendPodLog('scalelab-kt', pod.id, 'first line');
+    api.appendPodLog('scalelab-kt', pod.id, 'second line');
+    expect(await runtime.logs(pod.id, 1)).toEqual(['second line']);
+    const seen: string[] = [];
+    const stop = runtime.follow(pod.id, (line) => seen.push(line));
+    await new Promise((r) => setTimeout(r, 300));
+    api.appendPodLog('scalelab-kt', pod.id, 'third line');
+    await expect.poll(() => seen, { timeout: 5000 }).toContain('third line');
+    stop();
+  });
+
+  it('a container restart shows as a restart of its instance', async () => {
+    const pod = runtime.currentInstances().find((i) => i.service === 'worker')!;
+    api.crashPod('scalelab-kt', pod.id);
+    await expect.poll(() => runtime.currentInstances().find((i) => i.id === pod.id)?.restarts, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => runtime.currentInstances().find((i) => i.id === pod.id)?.phase, { timeout: 5000 }).toBe('ready');
   });
 
   it('scale goes through the scale subresource and waits for the pods', async () => {

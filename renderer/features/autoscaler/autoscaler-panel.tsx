@@ -12,11 +12,13 @@ const HPA_REFRESH_MS = 5000;
  * last decisions. Its decisions are also on the timeline, as marks on the charts.
  */
 export function AutoscalerPanel() {
-  const mode = useAppStore((s) => s.autoscaler?.mode ?? s.samples.at(-1)?.autoscaler?.mode);
+  // The live sample says where the running stack is (its runtime decides); the status may predate it.
+  const mode = useAppStore((s) => s.samples.at(-1)?.autoscaler?.mode ?? s.autoscaler?.mode);
   const hpa = useAppStore((s) => s.autoscaler?.hpa);
   const refresh = useAppStore((s) => s.refreshAutoscaler);
   useEffect(() => {
     if (mode !== 'hpa') return;
+    void refresh();
     const timer = setInterval(() => void refresh(), HPA_REFRESH_MS);
     return () => clearInterval(timer);
   }, [mode, refresh]);

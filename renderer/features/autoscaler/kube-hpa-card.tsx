@@ -4,6 +4,8 @@ import { useAppStore } from '../../store/use-app-store.js';
 import { AutoscalerGauge } from './autoscaler-gauge.js';
 
 const TITLE: Record<ScalableService, string> = { api: 'api', worker: 'workers' };
+/** The chart's and the runtime's default cpu targets (KUBE_DEFAULTS). */
+const DEFAULT_CPU: Record<ScalableService, number> = { api: 50, worker: 70 };
 /** Events listed per HPA. */
 const SHOWN_EVENTS = 4;
 
@@ -61,13 +63,14 @@ export function KubeHpaCard({ service, view }: { service: ScalableService; view:
             <dd>{view?.max ?? '–'}</dd>
           </div>
         </dl>
-        <AutoscalerGauge metric="cpu" value={view?.cpu ?? null} target={view?.targetCpu ?? 50} tolerance={0.1} off={!on} />
+        <AutoscalerGauge metric="cpu" value={view?.cpu ?? null} target={view?.targetCpu ?? DEFAULT_CPU[service]} tolerance={0.1} off={!on} />
       </div>
       {view ? (
         <>
           <ul className="hpa-conditions" aria-label={`${service} HPA conditions`}>
             {view.conditions.map((c) => (
-              <li key={c.type} className={c.status === 'True' ? 'ok' : 'bad'} title={c.message}>
+              // ScalingLimited is the one condition that is a warning when True.
+              <li key={c.type} className={(c.status === 'True') !== (c.type === 'ScalingLimited') ? 'ok' : 'bad'} title={c.message}>
                 <strong>{c.type}</strong> {c.status} · {c.reason}
                 <span className="muted"> — {c.message}</span>
               </li>
@@ -87,7 +90,7 @@ export function KubeHpaCard({ service, view }: { service: ScalableService; view:
           </ol>
         </>
       ) : (
-        <p className="muted as-note">No HPA: switch it on to create a HorizontalPodAutoscaler on cpu (50 % of the pods' request), or run scalelab autoscale {service} --cpu 50.</p>
+        <p className="muted as-note">No HPA: switch it on to create a HorizontalPodAutoscaler on cpu ({DEFAULT_CPU[service]} % of the pods' request), or run scalelab autoscale {service} --cpu {DEFAULT_CPU[service]}.</p>
       )}
     </section>
   );

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { PassThrough } from 'node:stream';
+import { Log, type KubernetesObject } from '@kubernetes/client-node';
 import type { AutoscalerConfigureInput, AutoscalerGauge, AutoscalerStatus, Instance, Probe, ScalableService, StackSpec } from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
@@ -295,9 +296,30 @@ export class KubernetesRuntime implements Runtime {
     return String(text).split('\n').filter(Boolean).slice(-lines);
   }
 
-  follow(): () => void {
-    // Following a pod's log needs a streaming request per pod; `scalelab logs` shows the tail.
-    return () => undefined;
+  /** Follows a pod's log through the API server (`kubectl logs -f`); returns stop. */
+  follow(id: string, onLine: (line: string) => void): () => void {
+    const running = this.running;
+    const pod = running?.pods.podOf(id);
+    if (!running || !pod) return () => undefined;
+    let rest = '';
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line) onLine(line);
+    });
+    let stopped = false;
+    let abort: AbortController | undefined;
+    const container = pod.spec?.containers[0]?.name ?? '';
+    void new Log(running.cluster.kc)
+      .log(running.namespace, pod.metadata!.name!, container, stream, { follow: true, tailLines: 0 })
+      .then((controller) => (stopped ? controller.abort() : (abort = controller)))
+      .catch(() => undefined);
+    return () => {
+      stopped = true;
+      abort?.abort();
+      stream.destroy();
+    };
   }
 
   takeBalancerSnapshot(): BalancerSnapshot | undefined {
