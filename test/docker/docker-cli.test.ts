@@ -63,7 +63,7 @@ describeDocker('scalelab CLI on the docker runtime', () => {
 
     const mistake = await runScalelab(home, ['up', '--network', 'host']);
     expect(mistake.code).toBe(2);
-    expect(mistake.stderr).toContain('--network and --image-* apply to --runtime docker');
+    expect(mistake.stderr).toContain('--network applies to --runtime docker');
 
     const down = await runScalelab(home, ['down', '--purge', '--name', STACK], 120_000);
     expect(down.code).toBe(0);

@@ -99,6 +99,8 @@ describe('Kubernetes runtime (against a fake API server)', () => {
     expect(probe.fix).toMatch(/minikube start/);
     const missing = await probeKubernetes({ kubeconfig: broken, context: 'nope' });
     expect(missing.reason).toMatch(/no context "nope"/);
+    const none = await probeKubernetes({ kubeconfig: path.join(home, 'absent') });
+    expect(none).toMatchObject({ available: false, reason: expect.stringContaining('no kubeconfig was found'), fix: expect.stringContaining('minikube start') });
   });
 
   it('up applies every object with server-side apply and waits for each pod', async () => {

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, VersionApi } from '@kubernetes/client-node';
 import type { KubeProbe, Probe } from '../../../contract.js';
 
@@ -38,8 +41,20 @@ export interface KubeCluster {
 const MINIKUBE_FIX = 'start a cluster (`minikube start`) or pick another context with --context';
 const METRICS_FIX = 'minikube addons enable metrics-server (or install metrics-server: the HPA and the pods\' cpu need it)';
 
+/** The kubeconfig files client-node would read: the given one, $KUBECONFIG's, or ~/.kube/config. */
+function configFiles(options: KubeConnectOptions): string[] {
+  if (options.kubeconfig) return [options.kubeconfig];
+  const fromEnv = (process.env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
+  return fromEnv.length > 0 ? fromEnv : [path.join(os.homedir(), '.kube', 'config')];
+}
+
 function loadConfig(options: KubeConnectOptions): KubeConfig {
   const kc = new KubeConfig();
+  const files = configFiles(options);
+  // client-node would otherwise invent a context for http://localhost:8080 and report that it does not answer.
+  if (!files.some((f) => existsSync(f)) && !process.env.KUBERNETES_SERVICE_HOST) {
+    throw new KubeConnectError(`no kubeconfig was found (looked at ${files.join(', ')})`, 'install Minikube and run `minikube start`, or set KUBECONFIG to a cluster\'s kubeconfig');
+  }
   try {
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
     else kc.loadFromDefault();
