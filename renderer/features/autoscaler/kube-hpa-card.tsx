@@ -2,6 +2,7 @@ import { useId } from 'react';
 import type { KubeHpaView, ScalableService } from '../../../electron/contract.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { AutoscalerGauge } from './autoscaler-gauge.js';
+import { AutoscalerFigures, AutoscaleSwitch } from './autoscaler-parts.js';
 
 const TITLE: Record<ScalableService, string> = { api: 'api', worker: 'workers' };
 /** The chart's and the runtime's default cpu targets (KUBE_DEFAULTS). */
@@ -27,42 +28,11 @@ export function KubeHpaCard({ service, view }: { service: ScalableService; view:
     <section className={`as-service ${on ? 'on' : 'off'}`} aria-labelledby={titleId} data-testid={`hpa-${service}`}>
       <header className="as-head">
         <h3 id={titleId}>{TITLE[service]}</h3>
-        <button
-          role="switch"
-          className={`switch ${on ? 'checked' : ''}`}
-          aria-checked={on}
-          aria-label={`Autoscale ${service}`}
-          disabled={busy !== null}
-          onClick={() => void configure({ service, enabled: !on })}
-        >
-          <span className="switch-track" aria-hidden="true">
-            <span className="switch-thumb" />
-          </span>
-          <span aria-hidden="true">{on ? 'on' : 'off'}</span>
-        </button>
+        <AutoscaleSwitch service={service} on={on} disabled={busy !== null} onToggle={() => void configure({ service, enabled: !on })} />
         {view && <span className="as-targets muted">HorizontalPodAutoscaler {view.name} · cpu {view.targetCpu ?? '–'} %</span>}
       </header>
       <div className="as-state">
-        <dl className="as-figures">
-          <div>
-            <dt>current</dt>
-            <dd data-testid={`as-current-${service}`}>{view?.current ?? '–'}</dd>
-          </div>
-          <div>
-            <dt>desired</dt>
-            <dd data-testid={`as-desired-${service}`} className={view && view.desired !== view.current ? (view.desired > view.current ? 'up' : 'down') : ''}>
-              {view?.desired ?? '–'}
-            </dd>
-          </div>
-          <div>
-            <dt>min</dt>
-            <dd>{view?.min ?? '–'}</dd>
-          </div>
-          <div>
-            <dt>max</dt>
-            <dd>{view?.max ?? '–'}</dd>
-          </div>
-        </dl>
+        <AutoscalerFigures service={service} current={view?.current} desired={view?.desired} min={view?.min} max={view?.max} />
         <AutoscalerGauge metric="cpu" value={view?.cpu ?? null} target={view?.targetCpu ?? DEFAULT_CPU[service]} tolerance={0.1} off={!on} />
       </div>
       {view ? (

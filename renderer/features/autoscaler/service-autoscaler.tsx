@@ -5,6 +5,7 @@ import { autoscalerDraftProblem, draftChanged, MAX_AUTOSCALE_REPLICAS, SERVICE_M
 import { useAppStore } from '../../store/use-app-store.js';
 import { FieldProblems, NumberField, useFieldProblems } from '../traffic/number-field.js';
 import { AutoscalerGauge } from './autoscaler-gauge.js';
+import { AutoscalerFigures, AutoscaleSwitch } from './autoscaler-parts.js';
 import { recentDecisions, serviceView, TARGET_LABEL } from './autoscaler-data.js';
 import { DecisionList } from './decision-list.js';
 
@@ -53,42 +54,11 @@ export function ServiceAutoscaler({ service }: { service: ScalableService }) {
     <section className={`as-service ${on ? 'on' : 'off'}`} aria-labelledby={titleId}>
       <header className="as-head">
         <h3 id={titleId}>{TITLE[service]}</h3>
-        <button
-          role="switch"
-          className={`switch ${on ? 'checked' : ''}`}
-          aria-checked={on}
-          aria-label={`Autoscale ${service}`}
-          disabled={busy !== null || (!on && problem !== null)}
-          onClick={() => void setEnabled(service, !on)}
-        >
-          <span className="switch-track" aria-hidden="true">
-            <span className="switch-thumb" />
-          </span>
-          <span aria-hidden="true">{on ? 'on' : 'off'}</span>
-        </button>
+        <AutoscaleSwitch service={service} on={on} disabled={busy !== null || (!on && problem !== null)} onToggle={() => void setEnabled(service, !on)} />
         {view && <span className="as-targets muted" title={`targets: ${view.targets}`}>{view.targets}</span>}
       </header>
       <div className="as-state">
-        <dl className="as-figures">
-          <div>
-            <dt>current</dt>
-            <dd data-testid={`as-current-${service}`}>{view?.current ?? '–'}</dd>
-          </div>
-          <div>
-            <dt>desired</dt>
-            <dd data-testid={`as-desired-${service}`} className={view && view.desired !== view.current ? (view.desired > view.current ? 'up' : 'down') : ''}>
-              {view?.desired ?? '–'}
-            </dd>
-          </div>
-          <div>
-            <dt>min</dt>
-            <dd>{view?.min ?? draft.min}</dd>
-          </div>
-          <div>
-            <dt>max</dt>
-            <dd>{view?.max ?? draft.max}</dd>
-          </div>
-        </dl>
+        <AutoscalerFigures service={service} current={view?.current} desired={view?.desired} min={view?.min ?? draft.min} max={view?.max ?? draft.max} />
         <AutoscalerGauge metric={view?.metric ?? draft.metric} value={view?.value ?? null} target={view?.target ?? draft.targets[draft.metric]} tolerance={view?.tolerance ?? 0.1} off={!on} />
       </div>
       <FieldProblems.Provider value={report}>

@@ -1,7 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { StackSpec } from '../../../contract.js';
-import { writeJsonAtomic } from '../local/state.js';
+import { readStateFile, writeJsonAtomic } from '../local/state.js';
 
 /**
  * `SCALELAB_HOME/stacks/<name>/docker.json`: which control plane supervises a Docker stack, its
@@ -22,13 +22,8 @@ function file(stateDir: string): string {
   return path.join(stateDir, 'docker.json');
 }
 
-export async function readDockerState(stateDir: string): Promise<DockerState | undefined> {
-  try {
-    const state = JSON.parse(await readFile(file(stateDir), 'utf8')) as DockerState;
-    return state.version === 1 ? state : undefined;
-  } catch {
-    return undefined;
-  }
+export function readDockerState(stateDir: string): Promise<DockerState | undefined> {
+  return readStateFile<DockerState>(file(stateDir));
 }
 
 export function writeDockerState(stateDir: string, state: DockerState): Promise<void> {

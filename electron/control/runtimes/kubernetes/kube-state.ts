@@ -1,7 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { StackSpec } from '../../../contract.js';
-import { writeJsonAtomic } from '../local/state.js';
+import { readStateFile, writeJsonAtomic } from '../local/state.js';
 
 /**
  * `SCALELAB_HOME/stacks/<name>/kube.json`: the spec and context of a stack on Kubernetes, so a
@@ -18,13 +18,8 @@ export interface KubeState {
 
 const file = (stateDir: string) => path.join(stateDir, 'kube.json');
 
-export async function readKubeState(stateDir: string): Promise<KubeState | undefined> {
-  try {
-    const state = JSON.parse(await readFile(file(stateDir), 'utf8')) as KubeState;
-    return state.version === 1 ? state : undefined;
-  } catch {
-    return undefined;
-  }
+export function readKubeState(stateDir: string): Promise<KubeState | undefined> {
+  return readStateFile<KubeState>(file(stateDir));
 }
 
 export function writeKubeState(stateDir: string, state: KubeState): Promise<void> {

@@ -41,9 +41,14 @@ export function stateFile(stateDir: string): string {
   return path.join(stateDir, 'state.json');
 }
 
-export async function readState(stateDir: string): Promise<LocalState | undefined> {
+export function readState(stateDir: string): Promise<LocalState | undefined> {
+  return readStateFile<LocalState>(stateFile(stateDir));
+}
+
+/** Reads a state file (version 1); undefined when it is missing, unreadable or of another version. */
+export async function readStateFile<T extends { version: number }>(file: string): Promise<T | undefined> {
   try {
-    const state = JSON.parse(await readFile(stateFile(stateDir), 'utf8')) as LocalState;
+    const state = JSON.parse(await readFile(file, 'utf8')) as T;
     return state.version === 1 ? state : undefined;
   } catch {
     return undefined;
