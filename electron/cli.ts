@@ -11,6 +11,7 @@ import { openDashboard } from './open-dashboard.js';
 import { runTraffic, TrafficUsageError } from './cli-traffic.js';
 import { AutoscaleUsageError, runAutoscale } from './cli-autoscale.js';
 import { ChaosUsageError, runChaos, runVerify } from './cli-chaos.js';
+import { runScenario, ScenarioUsageError } from './cli-scenario.js';
 
 const HELP = `scalelab — start, watch and break a scalable user-management stack
 
@@ -51,6 +52,15 @@ Usage:
   scalelab chaos clear | status  inject failures (only the stack's own instances), undo them
   scalelab verify                read every acknowledged write back: acknowledged, verified,
                                  lost, duplicated (exit code 1 when one is lost)
+  scalelab scenario run <file|builtin> [--report out.html] [--assert EXPR …]
+                                 play a scenario (traffic, chaos, scaling on one timeline) and
+                                 judge its assertions; exit code 0 only when all held. --report
+                                 writes a self-contained HTML report and its samples (.json)
+                                 --assert adds assertions: p99_ms<250, error_rate<0.01,
+                                 lost_writes==0, api_replicas>=4 eventually to 60
+  scalelab scenario list | validate <file|builtin>
+                                 built-ins: black-friday, cache-outage, thundering-herd,
+                                 rolling-chaos, queue-backlog
   scalelab down [--purge]        stop the stack (--purge also deletes its data; on Kubernetes
                                  the namespace, else the PVC and secrets stay: --keep-data)
   scalelab serve [--port P] [--open]
@@ -197,6 +207,8 @@ function parseCommandLine(argv: string[]) {
         network: { type: 'string' },
         context: { type: 'string' },
         'keep-data': { type: 'boolean', default: false },
+        report: { type: 'string' },
+        assert: { type: 'string', multiple: true },
         'image-service': { type: 'string' },
         'image-postgres': { type: 'string' },
         'image-redis': { type: 'string' },
@@ -347,6 +359,8 @@ async function main(argv: string[]): Promise<number> {
       return withClient(json, (client) => runAutoscale(client, rest, values, json));
     case 'chaos':
       return withClient(json, (client) => runChaos(client, rest, values, json));
+    case 'scenario':
+      return runScenario(() => attachOrStart(home, (m) => (json ? console.error(m) : console.log(m))), rest, values, json);
     case 'verify':
       return withClient(json, (client) => runVerify(client, json));
     case 'serve':
@@ -366,6 +380,6 @@ main(process.argv.slice(2)).then(
     const error = err as Error;
     console.error(`scalelab: ${error.message}`);
     if (error instanceof RemoteError && error.name === 'ContractError') console.error('(run `scalelab help` for usage)');
-    process.exit(error instanceof UsageError || error instanceof TrafficUsageError || error instanceof AutoscaleUsageError || error instanceof ChaosUsageError ? 2 : 1);
+    process.exit(error instanceof UsageError || error instanceof TrafficUsageError || error instanceof AutoscaleUsageError || error instanceof ChaosUsageError || error instanceof ScenarioUsageError ? 2 : 1);
   },
 );

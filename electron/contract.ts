@@ -14,134 +14,10 @@ import { TrafficSpecSchema, TrafficUpdateSchema, type TrafficSecond, type Traffi
 export * from './autoscaler-spec.js';
 export * from './chaos-spec.js';
 export * from './traffic-spec.js';
-
-// ---------------------------------------------------------------------------------------------
-// Stack spec
-
-/** Runtimes a stack can run on. */
-export const RUNTIMES = ['local', 'docker', 'kubernetes'] as const;
-export type RuntimeName = (typeof RUNTIMES)[number];
-
-/** Services of the stack. api and worker scale; redis and postgres are single. */
-export const SERVICES = ['api', 'worker', 'redis', 'postgres'] as const;
-export type ServiceName = (typeof SERVICES)[number];
-export type ScalableService = 'api' | 'worker';
-
-/** Most replicas of one service a stack may ask for. */
-export const MAX_REPLICAS = 20;
-
-export const StackNameSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,39}$', description: 'lowercase letters, digits and dashes' });
-
-/** A container image reference: `redis:7-bookworm`, `registry.example.com/team/api:1.2`, `app@sha256:…`. */
-export const ImageRefSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._/:-]{0,199}(@sha256:[a-f0-9]{64})?$', description: 'an image reference such as redis:7-bookworm' });
-
-/**
- * The service image built from this ScaleLab's backend/Dockerfile (tagged by the content it was
- * built from); any other reference is used as it is, and pulled when missing.
- */
-export const BUILT_SERVICE_IMAGE = 'scalelab/service';
-
-/** Images of the Docker and Kubernetes runtimes. */
-export const DEFAULT_IMAGES = { service: BUILT_SERVICE_IMAGE, postgres: 'postgres:16-bookworm', redis: 'redis:7-bookworm' } as const;
-
-/** Docker networking: a private bridge network with the balancer on 127.0.0.1, or everything on the host's loopback. */
-export type DockerNetworkMode = 'bridge' | 'host';
-
-/** What to run. Every field has a default, so `{}` is a valid spec. */
-export const StackSpecSchema = Type.Object(
-  {
-    /** @defaultValue 'default' */
-    name: Type.Optional(StackNameSchema),
-    /** @defaultValue 'local' */
-    runtime: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('docker'), Type.Literal('kubernetes')])),
-    replicas: Type.Optional(
-      Type.Object(
-        {
-          /** @defaultValue 2 */
-          api: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_REPLICAS })),
-          /** @defaultValue 1 */
-          worker: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_REPLICAS })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    cache: Type.Optional(
-      Type.Object(
-        {
-          /** @defaultValue 60 */
-          ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    autoscaler: Type.Optional(
-      Type.Object(
-        {
-          /** @defaultValue false */
-          enabled: Type.Optional(Type.Boolean()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    /** Port of the balancer on 127.0.0.1; a free one is used when it is taken. @defaultValue 8080 */
-    port: Type.Optional(Type.Integer({ minimum: 1024, maximum: 65_535 })),
-    /** Images for the Docker and Kubernetes runtimes. @defaultValue {@link DEFAULT_IMAGES} */
-    images: Type.Optional(
-      Type.Object(
-        { service: Type.Optional(ImageRefSchema), postgres: Type.Optional(ImageRefSchema), redis: Type.Optional(ImageRefSchema) },
-        { additionalProperties: false },
-      ),
-    ),
-    docker: Type.Optional(
-      Type.Object(
-        {
-          /** `bridge`: a private network, the balancer on 127.0.0.1. `host`: every container on the host's loopback. @defaultValue 'bridge' */
-          network: Type.Optional(Type.Union([Type.Literal('bridge'), Type.Literal('host')])),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    kubernetes: Type.Optional(
-      Type.Object(
-        {
-          /** The kubeconfig context to deploy to. @defaultValue null: the kubeconfig's current context */
-          context: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 253, pattern: '^[^\\s]+$' }), Type.Null()])),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type StackSpecInput = Static<typeof StackSpecSchema>;
-
-/** A spec with every default filled in. */
-export interface StackSpec {
-  name: string;
-  runtime: RuntimeName;
-  replicas: { api: number; worker: number };
-  cache: { ttlSeconds: number };
-  autoscaler: { enabled: boolean };
-  port: number;
-  images: { service: string; postgres: string; redis: string };
-  docker: { network: DockerNetworkMode };
-  kubernetes: { context: string | null };
-}
-
-/** Fills in a validated spec's defaults. */
-export function withDefaults(input: StackSpecInput): StackSpec {
-  return {
-    name: input.name ?? 'default',
-    runtime: input.runtime ?? 'local',
-    replicas: { api: input.replicas?.api ?? 2, worker: input.replicas?.worker ?? 1 },
-    cache: { ttlSeconds: input.cache?.ttlSeconds ?? 60 },
-    autoscaler: { enabled: input.autoscaler?.enabled ?? false },
-    port: input.port ?? 8080,
-    images: { ...DEFAULT_IMAGES, ...input.images },
-    docker: { network: input.docker?.network ?? 'bridge' },
-    kubernetes: { context: input.kubernetes?.context ?? null },
-  };
-}
+export * from './stack-spec.js';
+export * from './scenario-spec.js';
+import { ReportExportSchema, ScenarioLoadSchema, type ExportedReport, type ScenarioStatus, type ScenarioSummary } from './scenario-spec.js';
+import { MAX_REPLICAS, StackNameSchema, StackSpecSchema, type RuntimeName, type ServiceName, type StackSpec } from './stack-spec.js';
 
 // ---------------------------------------------------------------------------------------------
 // Instances, probes, status
@@ -285,7 +161,7 @@ export interface Sample {
   chaos: import('./chaos-spec.js').ChaosStatus | null;
 }
 
-export const EVENT_KINDS = ['lifecycle', 'scaling', 'chaos', 'traffic', 'autoscaler'] as const;
+export const EVENT_KINDS = ['lifecycle', 'scaling', 'chaos', 'traffic', 'autoscaler', 'scenario'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** One entry of the stack's timeline. */
@@ -373,6 +249,21 @@ export const COMMANDS = {
   'chaos:status': Empty,
   /** Reads every acknowledged write back from the service: acknowledged, verified, lost, duplicated. */
   'writes:verify': Empty,
+  /** The built-in scenarios. */
+  'scenario:list': Empty,
+  /** Loads a scenario (a built-in, or YAML/JSON text) into the player, ready to play; errors name the line and field. */
+  'scenario:load': ScenarioLoadSchema,
+  /** Plays the loaded scenario from where it stands (starting its stack first), or resumes it. */
+  'scenario:play': Empty,
+  /** Stops the scenario's clock (the stack and its traffic keep running). */
+  'scenario:pause': Empty,
+  /** Runs the next step now (and stays paused). */
+  'scenario:step': Empty,
+  /** Stops the traffic, clears chaos, and puts the scenario back at its start. */
+  'scenario:reset': Empty,
+  'scenario:status': Empty,
+  /** A self-contained HTML report (charts, timeline, assertions, spec, versions) and the raw samples as JSON. */
+  'report:export': ReportExportSchema,
 } as const satisfies Record<string, TSchema>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -401,6 +292,14 @@ export interface CommandResults {
   'chaos:clear': ChaosStatus;
   'chaos:status': ChaosStatus;
   'writes:verify': WriteCheck;
+  'scenario:list': ScenarioSummary[];
+  'scenario:load': ScenarioStatus;
+  'scenario:play': ScenarioStatus;
+  'scenario:pause': ScenarioStatus;
+  'scenario:step': ScenarioStatus;
+  'scenario:reset': ScenarioStatus;
+  'scenario:status': ScenarioStatus;
+  'report:export': ExportedReport;
 }
 export type CommandResult<C extends CommandName> = CommandResults[C];
 
@@ -412,9 +311,11 @@ export interface Events {
   log: LogLine;
   /** Every autoscaler decision, with its inputs. */
   decision: AutoscalerDecision;
+  /** The scenario player's state: on every step, every second while playing, and at the end. */
+  scenario: ScenarioStatus;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES = ['sample', 'event', 'progress', 'log', 'decision'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['sample', 'event', 'progress', 'log', 'decision', 'scenario'] as const satisfies readonly EventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Envelope and wire messages

@@ -19,6 +19,8 @@ import {
 import type { OnProgress, Runtime } from './runtimes/runtime.js';
 import { DockerRuntime } from './runtimes/docker/docker-runtime.js';
 import { KubernetesRuntime } from './runtimes/kubernetes/kubernetes-runtime.js';
+import { scenarioCommands } from './scenarios/scenario-commands.js';
+import { ScenarioPlayer } from './scenarios/scenario-player.js';
 import { readKubeState } from './runtimes/kubernetes/kube-state.js';
 import { readDockerState } from './runtimes/docker/docker-state.js';
 import { isOurs } from './runtimes/local/leftovers.js';
@@ -88,6 +90,19 @@ export class ControlPlane {
   /** The traffic runs and the writes they saw acknowledged. */
   private readonly traffic = new TrafficDesk((event) => this.telemetry.record(event));
   private readonly chaos: Chaos;
+  /** The scenario player; its steps run as commands through {@link handle}. */
+  private readonly scenarios: ScenarioPlayer = new ScenarioPlayer({
+    // Steps go through the same door as a client's commands: validated, queued, recorded.
+    run: async (command, payload) => {
+      const result = await this.handle(command, payload);
+      if (!result.ok) throw Object.assign(new Error(result.error.message), { name: result.error.name });
+      return result.value as never;
+    },
+    onSample: (listener) => this.telemetry.onSample(listener),
+    record: (event) => this.telemetry.record(event),
+    onStatus: (status) => this.emit('scenario', status),
+    runningSpec: () => (this.state === 'running' ? this.active.currentSpec() : undefined),
+  });
   private databaseUrl: string | undefined;
 
   constructor(private readonly options: ControlPlaneOptions) {
@@ -166,6 +181,7 @@ export class ControlPlane {
     this.closed = true;
     await this.queue.catch(() => undefined);
     this.autoscaler.close();
+    this.scenarios.close();
     this.chaos.reset();
     const steps = [() => this.traffic.stop().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })), () => this.telemetry.close()];
     for (const step of steps) await step().catch(() => undefined);
@@ -274,6 +290,7 @@ export class ControlPlane {
       if (!this.databaseUrl) throw new StackStateError(`the ${this.active.name} stack's database is inside the cluster, out of the control plane's reach; verify on the local or docker runtime`);
       return this.traffic.verify({ balancer: `http://127.0.0.1:${spec.port}`, databaseUrl: this.databaseUrl }, this.progress('writes:verify'));
     },
+    ...scenarioCommands({ player: this.scenarios, telemetry: this.telemetry, spec: () => this.active.currentSpec() }),
     'control:shutdown': async () => {
       const shutdown = this.options.onShutdownRequest;
       if (!shutdown) throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
@@ -341,6 +358,7 @@ export class ControlPlane {
     const running = this.active.currentSpec();
     if (running && name && name !== running.name) throw new StackStateError(`stack "${name}" is not the running one ("${running.name}")`);
     if (this.state !== 'stopped') {
+      this.scenarios.abort('the stack was stopped');
       await this.traffic.stop();
       this.state = 'stopping';
       await this.telemetry.detach();

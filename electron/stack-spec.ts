@@ -1,0 +1,131 @@
+/**
+ * The stack spec: what to run and where. Part of the contract (electron/contract.ts re-exports
+ * it); a file of its own so other parts of the contract (scenarios) can embed it.
+ */
+import Type, { type Static } from 'typebox';
+
+/** Runtimes a stack can run on. */
+export const RUNTIMES = ['local', 'docker', 'kubernetes'] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+/** Services of the stack. api and worker scale; redis and postgres are single. */
+export const SERVICES = ['api', 'worker', 'redis', 'postgres'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+export type ScalableService = 'api' | 'worker';
+
+/** Most replicas of one service a stack may ask for. */
+export const MAX_REPLICAS = 20;
+
+export const StackNameSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,39}$', description: 'lowercase letters, digits and dashes' });
+
+/** A container image reference: `redis:7-bookworm`, `registry.example.com/team/api:1.2`, `app@sha256:…`. */
+export const ImageRefSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._/:-]{0,199}(@sha256:[a-f0-9]{64})?$', description: 'an image reference such as redis:7-bookworm' });
+
+/**
+ * The service image built from this ScaleLab's backend/Dockerfile (tagged by the content it was
+ * built from); any other reference is used as it is, and pulled when missing.
+ */
+export const BUILT_SERVICE_IMAGE = 'scalelab/service';
+
+/** Images of the Docker and Kubernetes runtimes. */
+export const DEFAULT_IMAGES = { service: BUILT_SERVICE_IMAGE, postgres: 'postgres:16-bookworm', redis: 'redis:7-bookworm' } as const;
+
+/** Docker networking: a private bridge network with the balancer on 127.0.0.1, or everything on the host's loopback. */
+export type DockerNetworkMode = 'bridge' | 'host';
+
+/** What to run. Every field has a default, so `{}` is a valid spec. */
+export const StackSpecSchema = Type.Object(
+  {
+    /** @defaultValue 'default' */
+    name: Type.Optional(StackNameSchema),
+    /** @defaultValue 'local' */
+    runtime: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('docker'), Type.Literal('kubernetes')])),
+    replicas: Type.Optional(
+      Type.Object(
+        {
+          /** @defaultValue 2 */
+          api: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_REPLICAS })),
+          /** @defaultValue 1 */
+          worker: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_REPLICAS })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    cache: Type.Optional(
+      Type.Object(
+        {
+          /** @defaultValue 60 */
+          ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    autoscaler: Type.Optional(
+      Type.Object(
+        {
+          /** @defaultValue false */
+          enabled: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Port of the balancer on 127.0.0.1; a free one is used when it is taken. @defaultValue 8080 */
+    port: Type.Optional(Type.Integer({ minimum: 1024, maximum: 65_535 })),
+    /** Images for the Docker and Kubernetes runtimes. @defaultValue {@link DEFAULT_IMAGES} */
+    images: Type.Optional(
+      Type.Object(
+        { service: Type.Optional(ImageRefSchema), postgres: Type.Optional(ImageRefSchema), redis: Type.Optional(ImageRefSchema) },
+        { additionalProperties: false },
+      ),
+    ),
+    docker: Type.Optional(
+      Type.Object(
+        {
+          /** `bridge`: a private network, the balancer on 127.0.0.1. `host`: every container on the host's loopback. @defaultValue 'bridge' */
+          network: Type.Optional(Type.Union([Type.Literal('bridge'), Type.Literal('host')])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    kubernetes: Type.Optional(
+      Type.Object(
+        {
+          /** The kubeconfig context to deploy to. @defaultValue null: the kubeconfig's current context */
+          context: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 253, pattern: '^[^\\s]+$' }), Type.Null()])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type StackSpecInput = Static<typeof StackSpecSchema>;
+
+/** A spec with every default filled in. */
+export interface StackSpec {
+  name: string;
+  runtime: RuntimeName;
+  replicas: { api: number; worker: number };
+  cache: { ttlSeconds: number };
+  autoscaler: { enabled: boolean };
+  port: number;
+  images: { service: string; postgres: string; redis: string };
+  docker: { network: DockerNetworkMode };
+  kubernetes: { context: string | null };
+}
+
+/** Fills in a validated spec's defaults. */
+export function withDefaults(input: StackSpecInput): StackSpec {
+  return {
+    name: input.name ?? 'default',
+    runtime: input.runtime ?? 'local',
+    replicas: { api: input.replicas?.api ?? 2, worker: input.replicas?.worker ?? 1 },
+    cache: { ttlSeconds: input.cache?.ttlSeconds ?? 60 },
+    autoscaler: { enabled: input.autoscaler?.enabled ?? false },
+    port: input.port ?? 8080,
+    images: { ...DEFAULT_IMAGES, ...input.images },
+    docker: { network: input.docker?.network ?? 'bridge' },
+    kubernetes: { context: input.kubernetes?.context ?? null },
+  };
+}
+
