@@ -6,13 +6,14 @@ import { ChaosPanel } from './features/chaos/chaos-panel.js';
 import { ChartsPanel } from './features/charts/charts-panel.js';
 import { Controls } from './features/controls/replica-steppers.js';
 import { EventLog } from './features/events/event-log.js';
+import { ScenarioPanel } from './features/scenario/scenario-panel.js';
 import { StackBar } from './features/stack-bar/stack-bar.js';
 import { InstanceDrawer } from './features/topology/instance-drawer.js';
 import { Topology } from './features/topology/topology.js';
 import { TrafficPanel } from './features/traffic/traffic-panel.js';
 import { app, useAppStore } from './store/use-app-store.js';
 
-/** The dashboard: stack bar on top, topology and controls, chaos, traffic and the autoscaler beside the events, charts; details in a drawer. */
+/** The dashboard: stack bar on top, topology and controls, chaos, traffic and the autoscaler beside the events, the scenario player, charts; details in a drawer. */
 export function App() {
   const { theme, projector, error, dismissError } = useAppStore(useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })));
   const [connection, setConnection] = useState<ConnectionState>(window.scalelab ? 'open' : 'connecting');
@@ -54,6 +55,7 @@ export function App() {
         <ChaosPanel />
         <TrafficPanel />
         <AutoscalerPanel />
+        <ScenarioPanel />
         <ChartsPanel />
         <EventLog />
       </main>

@@ -2,6 +2,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { createAutoscalerSlice } from './autoscaler-slice.js';
 import { createChaosSlice } from './chaos-slice.js';
 import { createEventsSlice } from './events-slice.js';
+import { createScenarioSlice } from './scenario-slice.js';
 import { createStackSlice } from './stack-slice.js';
 import { createTelemetrySlice } from './telemetry-slice.js';
 import { createTrafficSlice } from './traffic-slice.js';
@@ -21,6 +22,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
     ...createTrafficSlice(bridge)(set, get),
     ...createAutoscalerSlice(bridge)(set, get),
     ...createChaosSlice(bridge)(set, get),
+    ...createScenarioSlice(bridge)(set, get),
     ...createUiSlice(ui)(set),
   }));
   const unsubscribes: (() => void)[] = [];
@@ -46,6 +48,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
         }),
         bridge.on('progress', (progress) => state().addProgress(progress)),
         bridge.on('decision', (decision) => state().addDecision(decision)),
+        bridge.on('scenario', (status) => state().syncScenario(status)),
       );
       await Promise.all([
         state().refreshStatus(),
@@ -54,6 +57,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
         bridge.invoke('events:list', { limit: 2000 }).then((r) => r.ok && state().setEvents(r.value)),
         state().refreshAutoscaler(),
         state().refreshChaos(),
+        state().refreshScenarios(),
       ]);
       // A dashboard opened during a run shows it as running.
       state().syncTraffic(state().samples.at(-1)?.generator ?? null);

@@ -2,7 +2,7 @@ import type { EventKind, TimelineEvent } from '../../electron/contract.js';
 import type { SetState } from './types.js';
 
 /** Event kinds, in the order the filter shows them. */
-export const KINDS: readonly EventKind[] = ['lifecycle', 'scaling', 'chaos', 'traffic', 'autoscaler'];
+export const KINDS: readonly EventKind[] = ['lifecycle', 'scaling', 'chaos', 'traffic', 'autoscaler', 'scenario'];
 /** Events kept in the renderer. */
 export const MAX_EVENTS = 2000;
 

@@ -118,8 +118,11 @@ export class ScenarioPlayer {
     this.setState('starting');
     try {
       const running = this.options.runningSpec();
-      const spec = scenario.stack ?? (running ? undefined : {});
-      if (spec) await this.options.run('stack:up', spec);
+      if (scenario.stack && running) {
+        // The running stack stays where and what it is; the scenario sets its replicas and cache.
+        const { name, runtime, port, images, docker, kubernetes } = running;
+        await this.options.run('stack:up', { ...scenario.stack, name, runtime, port, images, docker, kubernetes: { context: kubernetes.context } });
+      } else if (scenario.stack || !running) await this.options.run('stack:up', scenario.stack ?? {});
     } catch (err) {
       if (generation === this.generation) this.finish('aborted', `the stack did not start: ${(err as Error).message}`);
       return this.status;

@@ -31,6 +31,7 @@ const MARK_COLORS: Record<TimelineEvent['kind'], string> = {
   chaos: 'var(--mark-chaos)',
   traffic: 'var(--mark-traffic)',
   autoscaler: 'var(--mark-autoscaler)',
+  scenario: 'var(--mark-scenario)',
 };
 const PAD = { left: 46, right: 10, top: 8, bottom: 22 };
 /** Legend entries shown before "+N more": one line, the same height on every chart. */
