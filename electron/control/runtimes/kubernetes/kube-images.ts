@@ -37,7 +37,8 @@ export function loadIntoMinikube(bin: string, profile: string, ref: string, onPr
     child.once('error', (err: NodeJS.ErrnoException) =>
       reject(new KubeImageError(err.code === 'ENOENT' ? `the minikube command is not on PATH, so ${ref} cannot be loaded into the cluster; install Minikube, or push the image to a registry and name it with --image-service` : err.message)),
     );
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new KubeImageError(`minikube image load ${ref} failed (exit ${code}): ${tail}`))));
+    // 'close', not 'exit': the last output lines are read by then.
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new KubeImageError(`minikube image load ${ref} failed (exit ${code}): ${tail}`))));
   });
 }
 
