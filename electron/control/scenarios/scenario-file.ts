@@ -66,17 +66,11 @@ function schemaProblems(schema: TSchema, value: unknown, base: Path): { path: Pa
     }
   }
   if (s.properties && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    // Nested tagged unions (a chaos step's action) get the same treatment.
-    const nested: { path: Path; message: string }[] = [];
-    const shallow: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-    for (const [key, child] of Object.entries(s.properties)) {
-      if ((child as { anyOf?: unknown }).anyOf && key in shallow) {
-        nested.push(...schemaProblems(child, shallow[key], [...base, key]));
-        delete shallow[key];
-      }
-    }
-    if (nested.length > 0 || Object.keys(shallow).length !== Object.keys(value).length) {
-      const rest = [...Value.Errors(schema, { ...(value as object) })].filter((e) => !nested.length || !Object.keys(value).some((k) => !(k in shallow) && e.instancePath.startsWith(`/${k}`)));
+    // Nested tagged unions (a chaos step's action) get the same treatment; the rest of the object is judged as usual.
+    const unions = Object.entries(s.properties).filter(([key, child]) => (child as { anyOf?: unknown }).anyOf && key in value).map(([key]) => key);
+    if (unions.length > 0) {
+      const nested = unions.flatMap((key) => schemaProblems(s.properties![key]!, (value as Record<string, unknown>)[key], [...base, key]));
+      const rest = [...Value.Errors(schema, value)].filter((e) => !unions.some((key) => e.instancePath === `/${key}` || e.instancePath.startsWith(`/${key}/`)));
       return [...dedupe(rest.map((e) => ({ path: [...base, ...pathOf(e.instancePath)], message: e.message }))), ...nested];
     }
   }

@@ -107,3 +107,12 @@ export async function setScale(kc: KubeConfig, kind: 'Deployment' | 'StatefulSet
     throw new KubeApiError(`scaling ${kind} ${namespace}/${name} to ${replicas} failed: ${apiMessage(err)}`, statusOf(err));
   }
 }
+
+/** Resolves once a deleted namespace (and so everything in it) is gone. */
+export async function waitNamespaceGone(objects: KubernetesObjectApi, namespace: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (await readIfExists(objects, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })) {
+    if (Date.now() > deadline) throw new KubeApiError(`namespace ${namespace} is still terminating after ${timeoutMs / 1000} s; see kubectl get namespace ${namespace} -o yaml`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { Log, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AutoscalerConfigureInput, AutoscalerGauge, AutoscalerStatus, Instance, Probe, ScalableService, StackSpec } from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
@@ -13,9 +12,10 @@ import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints } fr
 import { ApiServerProxy } from './api-proxy.js';
 import { connectKube, probeKubernetes, type KubeCluster } from './cluster.js';
 import { configureHpa, hpaGauge, readHpas } from './hpa-view.js';
-import { apply, assertOwned, deleteOwned, KubeApiError, readIfExists, setScale } from './kube-apply.js';
+import { apply, assertOwned, deleteOwned, KubeApiError, setScale, waitNamespaceGone } from './kube-apply.js';
 import { provideServiceImage } from './kube-images.js';
 import { readKubeState, removeKubeState, writeKubeState } from './kube-state.js';
+import { followPodLog, tailPodLog } from './pod-logs.js';
 import { hpaObjects, KUBE_NAMES, KUBE_PORTS, stackObjects } from './manifests.js';
 import { readPodUsage } from './pod-metrics.js';
 import { PodWatch, podInstance } from './pod-watch.js';
@@ -53,15 +53,6 @@ type Running = {
   hpa: AutoscalerStatus | undefined;
   poll: NodeJS.Timeout;
 };
-
-/** Resolves once a deleted namespace (and so everything in it) is gone. */
-async function waitNamespaceGone(cluster: KubeCluster, namespace: string, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (await readIfExists(cluster.objects, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })) {
-    if (Date.now() > deadline) throw new KubeApiError(`namespace ${namespace} is still terminating after ${timeoutMs / 1000} s; see kubectl get namespace ${namespace} -o yaml`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 /**
  * The Kubernetes runtime: the stack as Deployments, a StatefulSet, Services and (with the
@@ -197,7 +188,7 @@ export class KubernetesRuntime implements Runtime {
     } else {
       await deleteOwned(cluster.objects, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, spec.name);
       onProgress(`deleting namespace ${namespace} and everything in it`);
-      await waitNamespaceGone(cluster, namespace);
+      await waitNamespaceGone(cluster.objects, namespace);
       onProgress(`namespace ${namespace} is gone`);
     }
     await writeKubeState(running.dir, { version: 1, spec, context: cluster.context, controlPid: 0 });
@@ -291,35 +282,13 @@ export class KubernetesRuntime implements Runtime {
   async logs(id: string, lines: number): Promise<string[]> {
     const running = this.requireRunning();
     const pod = running.pods.podOf(id);
-    if (!pod) return [];
-    const text = await running.cluster.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: running.namespace, tailLines: lines }).catch(() => '');
-    return String(text).split('\n').filter(Boolean).slice(-lines);
+    return pod ? tailPodLog(running.cluster.kc, running.namespace, pod, lines) : [];
   }
 
-  /** Follows a pod's log through the API server (`kubectl logs -f`); returns stop. */
   follow(id: string, onLine: (line: string) => void): () => void {
     const running = this.running;
     const pod = running?.pods.podOf(id);
-    if (!running || !pod) return () => undefined;
-    let rest = '';
-    const stream = new PassThrough();
-    stream.on('data', (chunk: Buffer) => {
-      const lines = (rest + chunk.toString()).split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) if (line) onLine(line);
-    });
-    let stopped = false;
-    let abort: AbortController | undefined;
-    const container = pod.spec?.containers[0]?.name ?? '';
-    void new Log(running.cluster.kc)
-      .log(running.namespace, pod.metadata!.name!, container, stream, { follow: true, tailLines: 0 })
-      .then((controller) => (stopped ? controller.abort() : (abort = controller)))
-      .catch(() => undefined);
-    return () => {
-      stopped = true;
-      abort?.abort();
-      stream.destroy();
-    };
+    return running && pod ? followPodLog(running.cluster.kc, running.namespace, pod, onLine) : () => undefined;
   }
 
   takeBalancerSnapshot(): BalancerSnapshot | undefined {
@@ -347,17 +316,6 @@ export class KubernetesRuntime implements Runtime {
   }
 
   /**
-   * A stack this control plane ran before it restarted: reconnects to its cluster and namespace.
-   * Resolves false when there is none.
-   */
-  async adopt(name: string, onProgress: OnProgress): Promise<StackSpec | undefined> {
-    const state = await readKubeState(stackDir(this.options.home, name));
-    if (!state || state.controlPid === 0) return undefined;
-    await this.up(state.spec, onProgress);
-    return state.spec;
-  }
-
-  /**
    * Deletes a stopped stack's namespace (data included), after checking its label; the cluster
    * and context come from kube.json.
    */
@@ -368,7 +326,7 @@ export class KubernetesRuntime implements Runtime {
     const cluster = await connectKube({ context: state.context, kubeconfig: this.options.kubeconfig });
     const namespace = KUBE_NAMES.namespace(stack);
     if (await deleteOwned(cluster.objects, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, stack)) onProgress(`deleting namespace ${namespace} and its data`);
-    await waitNamespaceGone(cluster, namespace);
+    await waitNamespaceGone(cluster.objects, namespace);
     await removeKubeState(dir);
     onProgress(`namespace ${namespace} is gone`);
   }
