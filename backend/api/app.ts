@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import type { Plugin } from 'ajv';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
@@ -156,6 +157,14 @@ const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
 export const usersService = fp(usersServicePlugin, { name: 'scalelab-users-service', fastify: '5.x' });
 
 /** Builds the service with its own connections; `app.close()` closes them. */
+/**
+ * Ajv coerces the query string "Infinity" (or "1e400") to an integer and then skips minimum and
+ * maximum, which only judge finite numbers; `finite: true` on a coerced number refuses it (400).
+ */
+const finiteKeyword: Plugin<unknown> = (ajv) =>
+  // No `type: 'number'`: Ajv guards its number keywords with isFinite, which would skip this one too.
+  ajv.addKeyword({ keyword: 'finite', schemaType: 'boolean', errors: false, validate: (on: boolean, data: unknown) => !on || typeof data !== 'number' || Number.isFinite(data) });
+
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
@@ -165,7 +174,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Requests arrive through ScaleLab's balancer on loopback; X-Forwarded-For names the client.
     trustProxy: 'loopback',
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false }, plugins: [finiteKeyword] },
     schemaErrorFormatter: formatValidationErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
   const deps = createDeps(config);

@@ -37,7 +37,8 @@ export const UserIdParamsSchema = Type.Object({
 /** Query of GET /users: keyset pagination. */
 export const ListUsersQuerySchema = Type.Object(
   {
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    // finite: a query string may spell Infinity (see finiteKeyword in app.ts).
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, finite: true }),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', description: 'nextCursor of the previous page' })),
   },
   { additionalProperties: false },
