@@ -42,6 +42,14 @@ export const ConfigSchema = Type.Object({
   workerLockMs: Type.Integer({ minimum: 1000, default: 30_000 }),
   /** WORKER_STALLED_INTERVAL_MS: how often stalled jobs (their worker died) are moved back to waiting. @defaultValue 30000 */
   workerStalledIntervalMs: Type.Integer({ minimum: 500, default: 30_000 }),
+  /** DATABASE_REPLICA_URL: a PostgreSQL streaming replica; reads that miss the cache and list queries go there, writes to DATABASE_URL. Unset: every query goes to the primary. */
+  databaseReplicaUrl: Type.Optional(Type.String({ minLength: 1 })),
+  /** USERS_PARTITIONS: hash partitions of the users table by id; 0 keeps one table. Existing rows are moved on start. @defaultValue 0 */
+  usersPartitions: Type.Integer({ minimum: 0, maximum: 64, default: 0 }),
+  /** EVENTS: every user change writes an outbox event; workers relay it to the Redis Stream and project the read model. @defaultValue true */
+  events: Type.Boolean({ default: true }),
+  /** STREAM_MAX_LEN: approximate cap of the user-events stream's length (XADD MAXLEN ~). @defaultValue 1000000 */
+  streamMaxLen: Type.Integer({ minimum: 1_000, default: 1_000_000 }),
   /** METRICS_PORT: the worker's /metrics and /healthz port; 0 picks a free one, unset disables it. */
   metricsPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
 });
@@ -75,6 +83,10 @@ const ENV_NAMES: Record<keyof Config, string> = {
   workerLockMs: 'WORKER_LOCK_MS',
   workerStalledIntervalMs: 'WORKER_STALLED_INTERVAL_MS',
   metricsPort: 'METRICS_PORT',
+  databaseReplicaUrl: 'DATABASE_REPLICA_URL',
+  usersPartitions: 'USERS_PARTITIONS',
+  events: 'EVENTS',
+  streamMaxLen: 'STREAM_MAX_LEN',
 };
 
 /** Reads and validates the configuration from `env`; throws ConfigError naming the bad variable. */

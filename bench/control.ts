@@ -32,7 +32,7 @@ import { LocalPostgres, postgresBinaries, postgresDataDir } from '../electron/co
 import { LocalRedis } from '../electron/control/runtimes/local/redis.js';
 import { restartDelay } from '../electron/control/runtimes/local/replica.js';
 import { loadSecrets, type Secrets } from '../electron/control/runtimes/local/state.js';
-import type { StackEndpoints } from '../electron/control/runtimes/runtime.js';
+import type { DirectEndpoints } from '../electron/control/runtimes/runtime.js';
 import { sleep, startBare, stopBare, waitAnswering, type BareProcess, type StartBareOptions } from './lib/bare.js';
 import { controlCase, controlMarkdown, controlTable, median, samplesTable, type ControlCase, type ControlReport, type KillSample, type TimelineStep } from './lib/control-report.js';
 import { cpuMark, cpuSince, createSampler, waitQuiet, type TimedRun, type TimedSample } from './lib/quiet.js';
@@ -137,7 +137,7 @@ async function floorUp(secrets: Secrets, spec: StackSpec): Promise<Run> {
 }
 
 /** A new control plane's `up`, timed, with its progress messages. */
-async function timedUp(spec: StackSpec): Promise<{ ms: number; timeline: TimelineStep[]; endpoints: Required<StackEndpoints> }> {
+async function timedUp(spec: StackSpec): Promise<{ ms: number; timeline: TimelineStep[]; endpoints: DirectEndpoints }> {
   const timeline: TimelineStep[] = [];
   const t0 = performance.now();
   runtime = new LocalRuntime({ home });

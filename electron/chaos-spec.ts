@@ -18,6 +18,14 @@ export const ChaosActionSchema = Type.Union([
   obj({ action: Type.Literal('kill-cache'), forSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })) }),
   /** Kills PostgreSQL and brings it back after `forSeconds`. @defaultValue 5 */
   obj({ action: Type.Literal('kill-db'), forSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })) }),
+  /** Kills the PostgreSQL read replica for `forSeconds`: reads fall back to the primary. @defaultValue 10 */
+  obj({ action: Type.Literal('kill-replica'), forSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })) }),
+  /** Delays the replica's replay by `ms` (recovery_min_apply_delay) for `forSeconds`; 0 ms ends it. @defaultValue 30 s */
+  obj({ action: Type.Literal('replica-delay'), ms: Type.Integer({ minimum: 0, maximum: 600_000 }), forSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })) }),
+  /** Kills the outbox relay in every worker for `forSeconds`, mid-batch: the outbox backs up, then drains. @defaultValue 10 */
+  obj({ action: Type.Literal('kill-relay'), forSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })) }),
+  /** Kills the projector in every worker for `forSeconds`, mid-batch: consumer-group lag grows, then catches up. @defaultValue 10 */
+  obj({ action: Type.Literal('kill-projector'), forSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })) }),
   /** Adds latency to a replica's (or every api replica's) database or cache calls. */
   obj({ action: Type.Literal('latency'), target: InstanceOrAll, dbMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })), cacheMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })) }),
   /** Makes a replica (or every api replica) fail this fraction of requests with 500. */

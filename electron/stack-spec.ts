@@ -69,6 +69,20 @@ export const StackSpecSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** The data-layer patterns, each on or off. */
+    data: Type.Optional(
+      Type.Object(
+        {
+          /** A PostgreSQL streaming replica serving cache misses and lists (read-your-writes kept). @defaultValue false */
+          readReplica: Type.Optional(Type.Boolean()),
+          /** Outbox → Redis Stream `user-events` → projector (the CQRS read model at GET /stats/users). @defaultValue true */
+          events: Type.Optional(Type.Boolean()),
+          /** Hash partitions of the users table by id; 0 keeps one table. @defaultValue 0 */
+          partitions: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Port of the balancer on 127.0.0.1; a free one is used when it is taken. @defaultValue 8080 */
     port: Type.Optional(Type.Integer({ minimum: 1024, maximum: 65_535 })),
     /** Images for the Docker and Kubernetes runtimes. @defaultValue {@link DEFAULT_IMAGES} */
@@ -101,6 +115,13 @@ export const StackSpecSchema = Type.Object(
 );
 export type StackSpecInput = Static<typeof StackSpecSchema>;
 
+/** The data-layer patterns of a stack. */
+export interface DataSpec {
+  readReplica: boolean;
+  events: boolean;
+  partitions: number;
+}
+
 /** A spec with every default filled in. */
 export interface StackSpec {
   name: string;
@@ -108,6 +129,7 @@ export interface StackSpec {
   replicas: { api: number; worker: number };
   cache: { ttlSeconds: number };
   autoscaler: { enabled: boolean };
+  data: DataSpec;
   port: number;
   images: { service: string; postgres: string; redis: string };
   docker: { network: DockerNetworkMode };
@@ -122,6 +144,7 @@ export function withDefaults(input: StackSpecInput): StackSpec {
     replicas: { api: input.replicas?.api ?? 2, worker: input.replicas?.worker ?? 1 },
     cache: { ttlSeconds: input.cache?.ttlSeconds ?? 60 },
     autoscaler: { enabled: input.autoscaler?.enabled ?? false },
+    data: { readReplica: input.data?.readReplica ?? false, events: input.data?.events ?? true, partitions: input.data?.partitions ?? 0 },
     port: input.port ?? 8080,
     images: { ...DEFAULT_IMAGES, ...input.images },
     docker: { network: input.docker?.network ?? 'bridge' },

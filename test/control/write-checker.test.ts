@@ -9,13 +9,13 @@ import { verifyWrites, WriteCheckUnavailableError } from '../../electron/control
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { LocalRuntime, stackDir } from '../../electron/control/runtimes/local/local-runtime.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
-import type { StackEndpoints } from '../../electron/control/runtimes/runtime.js';
+import type { DirectEndpoints } from '../../electron/control/runtimes/runtime.js';
 import { loadKeys } from '../../electron/control/traffic/keyspace.js';
 import { TrafficRun, type AcknowledgedWrite } from '../../electron/control/traffic/traffic-run.js';
 
 let home: string;
 let runtime: LocalRuntime;
-let endpoints: Required<StackEndpoints>;
+let endpoints: DirectEndpoints;
 let db: pg.Client;
 /** The writes the stack acknowledged to the first test's traffic run. */
 let acks: readonly AcknowledgedWrite[] = [];

@@ -21,7 +21,12 @@ export interface StackEndpoints {
   redisUrl?: string;
   /** Undefined where the control plane cannot reach PostgreSQL directly (inside a cluster). */
   databaseUrl?: string;
+  /** The read replica (spec `data.readReplica`); undefined when none runs or it is out of reach. */
+  replicaUrl?: string;
 }
+
+/** The stores chaos can take down: the cache, the primary database, and its read replica. */
+export type StoreId = 'redis' | 'postgres' | 'postgres-replica';
 
 /**
  * A place the stack runs: local processes, Docker or Kubernetes. Drivers are interchangeable
@@ -50,9 +55,9 @@ export interface Runtime {
    * Chaos: kills a store (SIGKILL) and holds it down for `forMs`, then brings it back with its
    * data. Resolves once it is down; `onBack` is called when it answers again (or failed to).
    */
-  outage(id: 'redis' | 'postgres', forMs: number, onBack: (err?: Error) => void): Promise<void>;
+  outage(id: StoreId, forMs: number, onBack: (err?: Error) => void): Promise<void>;
   /** Ends a store's outage now (chaos `clear`); nothing when none is in progress. */
-  endOutage(id: 'redis' | 'postgres'): void;
+  endOutage(id: StoreId): void;
   /** Bearer token of the api replicas' /admin fault hooks (undefined when nothing runs). */
   adminToken(): string | undefined;
   /** The last `lines` lines an instance wrote. */
@@ -78,3 +83,6 @@ export interface Runtime {
 }
 
 export type { Endpoints };
+
+/** Endpoints of a runtime whose stores the control plane reaches directly (local, Docker). */
+export type DirectEndpoints = StackEndpoints & { redisUrl: string; databaseUrl: string };

@@ -10,7 +10,7 @@ import { StackOwnedError, stackDir } from '../local/local-runtime.js';
 import { freePort, isPortOpen } from '../local/ports.js';
 import { ReplicaSet, type ReplicaEvent } from '../local/replica-set.js';
 import { loadSecrets } from '../local/state.js';
-import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints } from '../runtime.js';
+import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints, DirectEndpoints } from '../runtime.js';
 import { ContainerProcess, removeOwned } from './container-process.js';
 import { DATABASE, DATABASE_USER, postgresContainer, redisContainer, replicaContainer, serviceUrls, type StackLayout } from './container-specs.js';
 import { DockerEvents } from './docker-events.js';
@@ -65,7 +65,7 @@ export class DockerRuntime implements Runtime {
     return probeDocker();
   }
 
-  async up(input: StackSpec, onProgress: OnProgress): Promise<Required<StackEndpoints>> {
+  async up(input: StackSpec, onProgress: OnProgress): Promise<DirectEndpoints> {
     const current = this.running;
     if (current && current.spec.name !== input.name) throw new StackOwnedError(`stack "${current.spec.name}" is running here; stop it before starting "${input.name}"`);
     if (current) {
@@ -277,7 +277,7 @@ export class DockerRuntime implements Runtime {
   }
 
   /** Where telemetry reads the stores from the host. */
-  endpoints(): Required<StackEndpoints> {
+  endpoints(): DirectEndpoints {
     const running = this.running;
     if (!running) throw new Error('the stack is not running');
     return { balancer: `http://127.0.0.1:${running.spec.port}`, redisUrl: running.urls.redis, databaseUrl: running.urls.database };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Instance, Probe, ScalableService, StackSpec } from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
-import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints } from '../runtime.js';
+import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints, DirectEndpoints } from '../runtime.js';
 import { AdoptedProcess } from './adopted-process.js';
 import { asNode, nodeEntryCommand, spawnBackend } from './backend-process.js';
 import { followFile, tailFile } from './log-files.js';
@@ -75,7 +75,7 @@ export class LocalRuntime implements Runtime {
     }
   }
 
-  async up(spec: StackSpec, onProgress: OnProgress): Promise<Required<StackEndpoints>> {
+  async up(spec: StackSpec, onProgress: OnProgress): Promise<DirectEndpoints> {
     if (this.spec && this.spec.name !== spec.name) throw new StackOwnedError(`stack "${this.spec.name}" is running here; stop it before starting "${spec.name}"`);
     if (this.replicas && this.spec) {
       // Already running: converge on the new replica counts.
@@ -280,7 +280,7 @@ export class LocalRuntime implements Runtime {
     this.outages.clear();
   }
 
-  private endpoints(): Required<StackEndpoints> {
+  private endpoints(): DirectEndpoints {
     if (!this.postgres || !this.redis || !this.balancer) throw new Error('the stack is not running');
     return { balancer: `http://127.0.0.1:${this.balancer.port}`, redisUrl: this.redis.url, databaseUrl: this.postgres.url(DATABASE) };
   }
