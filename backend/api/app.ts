@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from '../config.js';
 import { loggerOptions } from '../log.js';
+import { applyLayout } from '../db/layout.js';
 import { migrate } from '../db/migrate.js';
 import { waitForDatabase } from '../db/pool.js';
 import { closeDeps, createDeps, type ApiDeps } from './deps.js';
@@ -144,6 +145,7 @@ const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
     await waitForDatabase(pool, DATABASE_WAIT_MS, (err) => app.log.warn(`waiting for PostgreSQL: ${err.message}`));
     const applied = await migrate(pool);
     if (applied.length > 0) app.log.info({ applied }, 'applied migrations');
+    await applyLayout(pool, { partitions: config.usersPartitions, events: config.events });
     if (cache.enabled && redis.status !== 'ready') {
       // Not fatal: the breaker serves from PostgreSQL until Redis answers.
       await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), new Promise((resolve) => setTimeout(resolve, 2_000))]);

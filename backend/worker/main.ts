@@ -5,6 +5,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger, maskUrl } from '../log.js';
 import { createPool, waitForDatabase } from '../db/pool.js';
+import { applyLayout } from '../db/layout.js';
 import { migrate } from '../db/migrate.js';
 import { SEND_EMAIL_QUEUE } from '../queue.js';
 import { createSendEmailProcessor } from './send-email.js';
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   const pool = createPool({ connectionString: config.databaseUrl, max: Math.min(config.dbPoolSize, config.workerConcurrency + 1), applicationName: 'scalelab-worker' });
   await waitForDatabase(pool, 30_000, (err) => log.warn(`waiting for PostgreSQL: ${err.message}`));
   await migrate(pool);
+  await applyLayout(pool, { partitions: config.usersPartitions, events: config.events });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
