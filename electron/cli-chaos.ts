@@ -28,6 +28,8 @@ export const CHAOS_USAGE = `usage:
   scalelab chaos kill <instance|random-api|random-worker> [--graceful]
   scalelab chaos pause|resume <instance>
   scalelab chaos kill-cache [--for 10s]      scalelab chaos kill-db [--for 5s]
+  scalelab chaos kill-replica [--for 10s]    scalelab chaos replica-delay --ms 2s [--for 30s]
+  scalelab chaos kill-relay [--for 10s]      scalelab chaos kill-projector [--for 10s]
   scalelab chaos latency <instance|all> --db 200ms|--cache 50ms
   scalelab chaos errors <instance|all> --rate 0.2
   scalelab chaos cpu|leak|block <instance>
@@ -56,8 +58,17 @@ export function chaosAction(what: string, target: string | undefined, args: Chao
     case 'pause':
     case 'resume':
       return { action: what, target: needTarget(target, what) };
+    case 'replica-delay': {
+      const delayMs = ms('ms', args.ms);
+      if (delayMs === undefined) throw new ChaosUsageError('chaos replica-delay needs --ms 2s (how far the replica\'s replay trails; 0 ends it)');
+      const forMs = ms('for', args.for);
+      return { action: 'replica-delay', ms: delayMs, ...(forMs !== undefined ? { forSeconds: Math.max(1, forMs / 1000) } : {}) };
+    }
     case 'kill-cache':
-    case 'kill-db': {
+    case 'kill-db':
+    case 'kill-replica':
+    case 'kill-relay':
+    case 'kill-projector': {
       const forMs = ms('for', args.for);
       return { action: what, ...(forMs !== undefined ? { forSeconds: forMs / 1000 } : {}) };
     }

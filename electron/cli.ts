@@ -20,6 +20,9 @@ Usage:
                                  start the stack (2 api replicas, 1 worker by default) and
                                  return once every replica is ready; --open opens the dashboard
                                  (the desktop window where Electron runs, else the browser)
+       data layer: [--read-replica] a PostgreSQL streaming replica serving cache misses and lists
+                   [--partitions N] hash-partition the users table by id (0: one table)
+                   [--no-events] no outbox, event stream or read model (on by default)
        docker only: [--network bridge|host] [--image-service REF] [--image-postgres REF]
                     [--image-redis REF]  (default: postgres:16-bookworm, redis:7-bookworm,
                     and the service image built from backend/Dockerfile on first use)
@@ -44,7 +47,8 @@ Usage:
                                  turn it off; or see its settings and last decisions, explained
   scalelab chaos kill <instance|random-api|random-worker> [--graceful]
   scalelab chaos pause|resume <instance>
-  scalelab chaos kill-cache [--for 10s] | kill-db [--for 5s]
+  scalelab chaos kill-cache [--for 10s] | kill-db [--for 5s] | kill-replica [--for 10s]
+  scalelab chaos replica-delay --ms 2s [--for 30s] | kill-relay | kill-projector [--for 10s]
   scalelab chaos latency <instance|all> --db 200ms|--cache 50ms
   scalelab chaos errors <instance|all> --rate 0.2
   scalelab chaos cpu|leak|block <instance>
@@ -212,6 +216,9 @@ function parseCommandLine(argv: string[]) {
         'image-service': { type: 'string' },
         'image-postgres': { type: 'string' },
         'image-redis': { type: 'string' },
+        'read-replica': { type: 'boolean' },
+        partitions: { type: 'string' },
+        'no-events': { type: 'boolean' },
         api: { type: 'string' },
         workers: { type: 'string' },
         port: { type: 'string' },
@@ -280,6 +287,7 @@ async function main(argv: string[]): Promise<number> {
         images: { service: values['image-service'], postgres: values['image-postgres'], redis: values['image-redis'] },
         docker: { network: dockerNetwork(values.network) },
         kubernetes: { context: values.context },
+        data: { readReplica: values['read-replica'], partitions: intOption('partitions', values.partitions, 0, 64), events: values['no-events'] ? false : undefined },
       };
       const images = values['image-service'] ?? values['image-postgres'] ?? values['image-redis'];
       if (values.network !== undefined && spec.runtime !== 'docker') throw new UsageError('--network applies to --runtime docker');

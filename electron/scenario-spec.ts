@@ -38,7 +38,7 @@ function literals<const T extends readonly string[]>(values: T) {
 }
 
 /** Figures an assertion can hold against. Rates are fractions: 0.01 is 1 %. */
-export const ASSERT_METRICS = ['p50_ms', 'p95_ms', 'p99_ms', 'error_rate', 'rps', 'cache_hit_rate', 'api_replicas', 'worker_replicas', 'queue_waiting', 'lost_writes'] as const;
+export const ASSERT_METRICS = ['p50_ms', 'p95_ms', 'p99_ms', 'error_rate', 'rps', 'cache_hit_rate', 'api_replicas', 'worker_replicas', 'queue_waiting', 'lost_writes', 'replica_read_share', 'replica_lag_s', 'stream_lag', 'read_model_freshness_s'] as const;
 export type AssertMetric = (typeof ASSERT_METRICS)[number];
 export const ASSERT_OPS = ['<', '<=', '>', '>=', '=='] as const;
 export type AssertOp = (typeof ASSERT_OPS)[number];
@@ -62,6 +62,10 @@ export const DEFAULT_OVER: Record<AssertMetric, AssertOver> = {
   worker_replicas: 'last',
   queue_waiting: 'max',
   lost_writes: 'last',
+  replica_read_share: 'mean',
+  replica_lag_s: 'max',
+  stream_lag: 'last',
+  read_model_freshness_s: 'last',
 };
 
 export const AssertionObjectSchema = Type.Object(

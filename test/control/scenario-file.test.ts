@@ -26,9 +26,9 @@ describe('scenario files', () => {
     expect(scenario.assertions?.length).toBeGreaterThan(0);
   });
 
-  it('lists the five built-ins with their names and lengths', async () => {
+  it('lists the six built-ins with their names and lengths', async () => {
     const list = await listBuiltins();
-    expect(list.map((s) => s.name)).toEqual(['Black Friday spike', 'Cache outage', 'Thundering herd', 'Rolling chaos', 'Queue backlog']);
+    expect(list.map((s) => s.name)).toEqual(['Black Friday spike', 'Cache outage', 'Thundering herd', 'Rolling chaos', 'Queue backlog', 'Replica and stream']);
     for (const s of list) expect(s.durationS).toBeGreaterThan(0);
   });
 
@@ -43,7 +43,7 @@ describe('scenario files', () => {
     expect(error).toBeInstanceOf(ScenarioFileError);
     expect(error!.problems).toEqual([
       'broken.yaml:7:46: steps[1].chaos.forSeconds must be <= 600',
-      expect.stringMatching(/^broken\.yaml:9:22: steps\[2\]\.chaos\.action must be one of kill, pause, resume, kill-cache, kill-db, latency, errors, cpu, leak, block, monkey \(not "explode"\)$/),
+      expect.stringMatching(/^broken\.yaml:9:22: steps\[2\]\.chaos\.action must be one of kill, pause, resume, kill-cache, kill-db, kill-replica, replica-delay, kill-relay, kill-projector, latency, errors, cpu, leak, block, monkey \(not "explode"\)$/),
       expect.stringMatching(/^broken\.yaml:14:5: assertions\[1\] "latency" is not a metric/),
       "broken.yaml:10:9: steps[3].at is after the scenario's end (durationS 30)",
     ]);

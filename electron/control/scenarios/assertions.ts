@@ -36,6 +36,25 @@ function reading(metric: AssertMetric, s: Sample): Reading | undefined {
       return s.queue.up ? { value: s.queue.waiting, weight: 1 } : undefined;
     case 'lost_writes':
       return undefined;
+    case 'replica_read_share': {
+      // Database reads (cache misses and lists) the replica served, weighed by reads.
+      const reads = s.data?.reads;
+      const total = reads ? reads.primaryPerSec + reads.replicaPerSec : 0;
+      return reads && total > 0 ? { value: reads.replicaPerSec / total, weight: total } : undefined;
+    }
+    case 'replica_lag_s': {
+      const lag = s.data?.replica?.lagSeconds;
+      return lag === null || lag === undefined ? undefined : { value: lag, weight: 1 };
+    }
+    case 'stream_lag': {
+      // Events not yet in the read model: unrelayed outbox rows plus the projector group's lag.
+      const stream = s.data?.stream;
+      return stream && stream.groupLag !== null ? { value: stream.outboxBacklog + stream.groupLag + stream.pending, weight: 1 } : undefined;
+    }
+    case 'read_model_freshness_s': {
+      const freshness = s.data?.stream?.freshnessS;
+      return freshness === null || freshness === undefined ? undefined : { value: freshness, weight: 1 };
+    }
   }
 }
 

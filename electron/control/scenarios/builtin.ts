@@ -5,7 +5,7 @@ import { projectRoot } from '../runtimes/docker/images.js';
 import { parseScenario } from './scenario-file.js';
 
 /** The built-in scenarios, in the order the player lists them. */
-export const BUILTIN_IDS = ['black-friday', 'cache-outage', 'thundering-herd', 'rolling-chaos', 'queue-backlog'] as const;
+export const BUILTIN_IDS = ['black-friday', 'cache-outage', 'thundering-herd', 'rolling-chaos', 'queue-backlog', 'replica-and-stream'] as const;
 
 /** No built-in scenario has that id. */
 export class UnknownScenarioError extends Error {
