@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { MAX_REPLICAS, RUNTIMES, type Instance, type Progress, type Sample, type StackStatus } from './contract.js';
+import { MAX_REPLICAS, RUNTIMES, type Progress } from './contract.js';
 import { attach, attachOrStart, ControlClient, RemoteError } from './control/client.js';
 import { readControlFile, removeControlFile, scalelabHome, writeControlFile } from './control/control-file.js';
 import { ControlPlane } from './control/control-plane.js';
@@ -12,6 +12,7 @@ import { runTraffic, TrafficUsageError } from './cli-traffic.js';
 import { AutoscaleUsageError, runAutoscale } from './cli-autoscale.js';
 import { ChaosUsageError, runChaos, runVerify } from './cli-chaos.js';
 import { runScenario, ScenarioUsageError } from './cli-scenario.js';
+import { printStatus, statusJson } from './cli-status.js';
 
 const HELP = `scalelab — start, watch and break a scalable user-management stack
 
@@ -96,55 +97,6 @@ function intOption(name: string, value: string | undefined, min: number, max: nu
 function dockerNetwork(value: string | undefined): 'bridge' | 'host' | undefined {
   if (value === undefined || value === 'bridge' || value === 'host') return value;
   throw new UsageError(`--network must be bridge or host (got "${value}")`);
-}
-
-function fmt(value: number | null | undefined, digits = 0): string {
-  return value === null || value === undefined ? '–' : value.toFixed(digits);
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 || i === 2 || i === 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
-}
-
-function printStatus(status: StackStatus): void {
-  if (status.state === 'stopped' || !status.spec) {
-    console.log('No stack is running. Start one with `scalelab up`.');
-    return;
-  }
-  const byId = new Map((status.sample?.instances ?? []).map((i) => [i.id, i]));
-  const rows = [['ID', 'SERVICE', 'PHASE', 'RESTARTS', 'CPU %', 'RSS MiB', 'RPS']];
-  for (const instance of status.instances) {
-    const s = byId.get(instance.id);
-    rows.push([instance.id, instance.service, instance.phase, String(instance.restarts), fmt(s?.cpu), fmt(s?.rssBytes == null ? null : s.rssBytes / 1048576), fmt(s?.rps)]);
-  }
-  console.log(`Stack "${status.spec.name}" on ${status.runtime}: ${status.state}`);
-  console.log(`  Balancer   ${status.endpoints?.balancer ?? '–'}`);
-  console.log(`  Dashboard  ${status.endpoints?.dashboard ?? '–'}\n`);
-  console.log(table(rows));
-  const sample = status.sample;
-  if (sample) console.log(`\n${describeSample(sample)}`);
-}
-
-function describeSample(s: Sample): string {
-  const t = s.traffic;
-  return [
-    `Traffic  ${fmt(t.rps)} req/s, ${fmt(t.errorsPerSec)} errors/s, p50 ${fmt(t.p50, 1)} ms, p95 ${fmt(t.p95, 1)} ms, p99 ${fmt(t.p99, 1)} ms`,
-    `Cache    ${s.cache.up ? 'up' : 'DOWN'}, hit rate ${s.cache.hitRate === null ? '–' : `${(s.cache.hitRate * 100).toFixed(0)} %`}, ${fmt(s.cache.keys)} keys`,
-    `Queue    ${s.queue.up ? 'up' : 'DOWN'}, ${s.queue.waiting} waiting, ${s.queue.active} active, ${s.queue.failed} failed, ${fmt(s.queue.completedPerSec)} done/s`,
-    `Database ${s.db.up ? 'up' : 'DOWN'}, ${fmt(s.db.connections)} connections, ${fmt(s.db.commitsPerSec)} commits/s`,
-  ].join('\n');
-}
-
-/** Status in the documented machine-readable shape. */
-function statusJson(status: StackStatus) {
-  return {
-    runtime: status.runtime,
-    state: status.state,
-    instances: status.instances.map(({ id, service, phase, restarts, pid }: Instance) => ({ id, service, phase, restarts, pid })),
-    endpoints: status.endpoints ? { balancer: status.endpoints.balancer, dashboard: status.endpoints.dashboard } : null,
-    sample: status.sample,
-  };
 }
 
 /** Prints progress lines as they arrive (to stderr with --json, so stdout stays JSON). */
