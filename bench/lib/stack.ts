@@ -9,6 +9,7 @@ import { terminate } from '../../electron/control/runtimes/local/child.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { LocalPostgres, postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import { LocalRedis } from '../../electron/control/runtimes/local/redis.js';
+import { dropReplica, seedReplica } from '../../electron/control/runtimes/local/postgres-replica.js';
 
 const DATABASE = 'scalelab_bench';
 
@@ -52,6 +53,8 @@ export class BenchStack {
   private apiPort = 0;
   private apiLog = '';
   private apiStarts = 0;
+  private replica: LocalPostgres | undefined;
+  private replicaDir: string | undefined;
 
   private constructor(private readonly options: BenchStackOptions, pgPort: number, redisPort: number) {
     this.dataDir = postgresDataDir(path.join(options.dir, 'postgres'));
@@ -73,9 +76,31 @@ export class BenchStack {
     return `http://127.0.0.1:${this.apiPort}`;
   }
 
-  /** Root pids of the api, PostgreSQL (its backends are children) and Redis. */
+  /** Root pids of the api, PostgreSQL (its backends are children), its replica if any, and Redis. */
   pids(): Record<string, number | undefined> {
-    return { api: this.api?.pid, postgres: this.postgres.pid, redis: this.redis.pid };
+    return { api: this.api?.pid, postgres: this.postgres.pid, replica: this.replica?.pid, redis: this.redis.pid };
+  }
+
+  /** The primary's superuser connection string (replication views, WAL positions). */
+  get adminUrl(): string {
+    return this.postgres.url();
+  }
+
+  /**
+   * Seeds and starts a streaming replica of the primary (the local runtime's own code), and
+   * points the next api start at it (DATABASE_REPLICA_URL). Returns its connection string.
+   */
+  async startReplica(): Promise<string> {
+    this.replicaDir = postgresDataDir(path.join(this.options.dir, 'replica'));
+    this.replica = await seedReplica(this.postgres, {
+      dataDir: this.replicaDir,
+      port: await freePort(),
+      logFile: path.join(this.options.dir, 'replica.log'),
+      onProgress: this.options.onProgress,
+    });
+    const url = this.replica.url(DATABASE);
+    this.options.apiEnv = { ...this.options.apiEnv, DATABASE_REPLICA_URL: url };
+    return url;
   }
 
   get databaseUrl(): string {
@@ -185,7 +210,15 @@ export class BenchStack {
 
   /** Stops the api, Redis and PostgreSQL and deletes PostgreSQL's data. Safe to call twice. */
   async stop(): Promise<void> {
-    const steps = [() => this.stopApi(), () => this.redis.stop(), () => this.postgres.stop(), () => rm(this.dataDir, { recursive: true, force: true })];
+    const replicaDir = this.replicaDir;
+    const steps = [
+      () => this.stopApi(),
+      () => this.replica?.stop(),
+      () => (replicaDir ? dropReplica(replicaDir) : undefined),
+      () => this.redis.stop(),
+      () => this.postgres.stop(),
+      () => rm(this.dataDir, { recursive: true, force: true }),
+    ];
     for (const step of steps) {
       try {
         await step();

@@ -104,6 +104,8 @@ export class ControlPlane {
     runningSpec: () => (this.state === 'running' ? this.active.currentSpec() : undefined),
   });
   private databaseUrl: string | undefined;
+  /** The read replica as the control plane reaches it, for chaos `replica-delay`. */
+  private replicaUrl: string | undefined;
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.emitter.setMaxListeners(0);
@@ -117,6 +119,7 @@ export class ControlPlane {
     this.chaos = new Chaos({
       runtime: () => (this.state === 'running' ? this.active : undefined),
       record: (event) => this.telemetry.record(event),
+      replicaUrl: () => (this.state === 'running' ? this.replicaUrl : undefined),
     });
     this.autoscaler = new Autoscaler({
       latest: () => this.telemetry.latest(),
@@ -320,6 +323,7 @@ export class ControlPlane {
       const runtime = this.active;
       const endpoints = await runtime.up(spec, onProgress);
       this.databaseUrl = endpoints.databaseUrl;
+      this.replicaUrl = endpoints.replicaUrl;
       // Acknowledged writes belong to one stack's database.
       this.traffic.forStack(spec.name);
       this.state = 'running';

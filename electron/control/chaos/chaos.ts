@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import type { ActiveFault, ChaosAction, ChaosStatus, Instance, TimelineEvent } from '../../contract.js';
 import type { Runtime } from '../runtimes/runtime.js';
+import { DataChaos, isDataChaosAction } from './data-chaos.js';
 import { ChaosMonkey } from './monkey.js';
 
 /** A chaos action that cannot be done: no stack, no such instance, a fault the target has not. */
@@ -17,6 +18,11 @@ export interface ChaosOptions {
   runtime: () => Runtime | undefined;
   /** Puts a line on the timeline: every action says what, when and where. */
   record: (event: Omit<TimelineEvent, 't'>) => void;
+  /**
+   * The running stack's read replica as the control plane reaches it (chaos `replica-delay`).
+   * @defaultValue none: replica-delay says the replica is out of reach
+   */
+  replicaUrl?: () => string | undefined;
 }
 
 const SECOND = 1000;
@@ -31,8 +37,17 @@ export class Chaos {
   /** Faults on every api replica: what to send, and which incarnation (startedAt) of each replica has it. */
   private readonly everywhere = new Map<'latency' | 'errors', { path: string; body: object; applied: Map<string, number> }>();
   readonly monkey: ChaosMonkey;
+  /** The read replica and the event pipeline's faults. */
+  private readonly data: DataChaos;
 
   constructor(private readonly options: ChaosOptions) {
+    this.data = new DataChaos({
+      replicaUrl: () => this.options.replicaUrl?.(),
+      faults: this.faults,
+      record: (event) => this.options.record(event),
+      admin: (runtime, instance, method, path, body) => this.admin(runtime, instance, method, path, body),
+      fail: (message) => new ChaosError(message),
+    });
     this.monkey = new ChaosMonkey({
       instances: () => this.options.runtime()?.currentInstances(),
       kill: (id) => this.running().kill(id, 'kill'),
@@ -48,6 +63,11 @@ export class Chaos {
       said = message;
       this.options.record({ kind: 'chaos', level: 'warn', message, instance });
     };
+    if (isDataChaosAction(action)) {
+      const done = await this.data.inject(runtime, action);
+      say(done.message, done.instance);
+      return { message: said, ...this.status() };
+    }
     switch (action.action) {
       case 'kill': {
         const id = action.target.startsWith('random-') ? this.random(runtime, action.target === 'random-api' ? 'api' : 'worker') : this.instance(runtime, action.target).id;
@@ -124,11 +144,12 @@ export class Chaos {
     return { message: said, ...this.status() };
   }
 
-  /** Undoes every reversible fault: the replicas' fault hooks, stores held down, the monkey. */
+  /** Undoes every reversible fault: the replicas' fault hooks, stores held down, the data layer's faults, the monkey. */
   async clear(): Promise<ChaosStatus> {
     const runtime = this.options.runtime();
     this.monkey.stop();
     this.everywhere.clear();
+    await this.data.clear(runtime);
     if (runtime) {
       runtime.endOutage('redis');
       runtime.endOutage('postgres');
@@ -165,6 +186,7 @@ export class Chaos {
   /** The stack stopped: the monkey stops and the faults are forgotten. */
   reset(): void {
     this.monkey.stop();
+    this.data.reset();
     this.faults.clear();
     this.everywhere.clear();
   }

@@ -4,7 +4,7 @@ import { isAlive } from './adopted-process.js';
 
 const run = promisify(execFile);
 
-/** A process a stack recorded: its role (`api`, `worker`, `redis`, `postgres`, `watchdog`) and pid. */
+/** A process a stack recorded: its role (`api`, `worker`, `redis`, `postgres`, `postgres-replica`, `watchdog`) and pid. */
 export interface RecordedProcess {
   role: string;
   pid: number;
@@ -16,13 +16,16 @@ const MARKERS: Record<string, string> = {
   worker: 'backend/worker/main',
   redis: 'redis-server',
   postgres: 'postgres',
+  'postgres-replica': 'postgres',
   watchdog: 'runtimes/local/watchdog',
   // A control plane: `scalelab serve` (electron/cli) or the Electron main process.
   control: 'electron/',
 };
 
-/** Stop order: the watchdog and the service first, its data stores last. */
-const ORDER = ['watchdog', 'api', 'worker', 'redis', 'postgres'];
+/** Stop order: the watchdog and the service first, its data stores last (the replica before its primary). */
+const ORDER = ['watchdog', 'api', 'worker', 'redis', 'postgres-replica', 'postgres'];
+
+const isStore = (role: string) => role === 'redis' || role.startsWith('postgres');
 
 async function commandOf(pid: number): Promise<string | undefined> {
   try {
@@ -57,7 +60,7 @@ export async function reapProcesses(recorded: RecordedProcess[]): Promise<Record
     try {
       process.kill(pid, 'SIGCONT');
       // SIGINT is PostgreSQL's fast shutdown; everything else drains on SIGTERM.
-      process.kill(pid, role === 'postgres' ? 'SIGINT' : 'SIGTERM');
+      process.kill(pid, role.startsWith('postgres') ? 'SIGINT' : 'SIGTERM');
     } catch {
       return;
     }
@@ -66,7 +69,7 @@ export async function reapProcesses(recorded: RecordedProcess[]): Promise<Record
     if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   };
   // The service's processes together, then the stores one by one.
-  await Promise.all(live.filter((p) => p.role !== 'redis' && p.role !== 'postgres').map(stopOne));
-  for (const entry of live.filter((p) => p.role === 'redis' || p.role === 'postgres')) await stopOne(entry);
+  await Promise.all(live.filter((p) => !isStore(p.role)).map(stopOne));
+  for (const entry of live.filter((p) => isStore(p.role))) await stopOne(entry);
   return live;
 }

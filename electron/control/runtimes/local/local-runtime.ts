@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Instance, Probe, ScalableService, StackSpec } from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
-import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints, DirectEndpoints } from '../runtime.js';
+import type { InstanceStats, OnProgress, Runtime, SignalHow, StoreId, DirectEndpoints } from '../runtime.js';
 import { AdoptedProcess } from './adopted-process.js';
 import { asNode, nodeEntryCommand, spawnBackend } from './backend-process.js';
 import { followFile, tailFile } from './log-files.js';
@@ -14,6 +14,8 @@ import { freePort, isPortOpen } from './ports.js';
 import { LocalPostgres, postgresBinaries, postgresDataDir } from './postgres.js';
 import { findRedisServer, LocalRedis, RedisNotFoundError } from './redis.js';
 import { ReplicaSet, type ReplicaEvent } from './replica-set.js';
+import { REPLICA_ID, replicaDataDir, retireReadReplica, startReadReplica } from './read-replica.js';
+import { StoreOutages, type OutageTarget } from './store-outages.js';
 import { loadSecrets, readState, recordedProcesses, removeState, writeState, type LocalState } from './state.js';
 
 /** Options of {@link LocalRuntime}. */
@@ -50,6 +52,8 @@ export class LocalRuntime implements Runtime {
   private spec: StackSpec | undefined;
   private stateDir: string | undefined;
   private postgres: LocalPostgres | undefined;
+  /** The read replica (spec `data.readReplica`). */
+  private readReplica: LocalPostgres | undefined;
   private redis: LocalRedis | undefined;
   private balancer: Balancer | undefined;
   private replicas: ReplicaSet | undefined;
@@ -58,7 +62,10 @@ export class LocalRuntime implements Runtime {
   private readonly watchers = new Set<(instances: Instance[]) => void>();
   private recordPending: Promise<void> = Promise.resolve();
   private adminSecret: string | undefined;
-  private readonly outages = new Map<'redis' | 'postgres', { timer: NodeJS.Timeout; back: () => void }>();
+  private readonly outages = new StoreOutages(() => {
+    void this.record();
+    this.notify();
+  });
 
   constructor(private readonly options: LocalRuntimeOptions) {}
 
@@ -78,8 +85,10 @@ export class LocalRuntime implements Runtime {
   async up(spec: StackSpec, onProgress: OnProgress): Promise<DirectEndpoints> {
     if (this.spec && this.spec.name !== spec.name) throw new StackOwnedError(`stack "${this.spec.name}" is running here; stop it before starting "${spec.name}"`);
     if (this.replicas && this.spec) {
-      // Already running: converge on the new replica counts.
-      this.spec = { ...spec, port: this.spec.port };
+      // Already running: converge on the new replica counts. The data layout is fixed while
+      // the replicas run (their environment says which database to read, whether to emit events).
+      if (JSON.stringify(spec.data) !== JSON.stringify(this.spec.data)) onProgress('the data settings (read replica, events, partitions) apply on the next start: `scalelab down`, then `scalelab up`');
+      this.spec = { ...spec, port: this.spec.port, data: this.spec.data };
       await this.scale('api', spec.replicas.api, onProgress);
       await this.scale('worker', spec.replicas.worker, onProgress);
       return this.endpoints();
@@ -90,7 +99,10 @@ export class LocalRuntime implements Runtime {
     const secrets = await loadSecrets(dir);
     this.adminSecret = secrets.adminToken;
     const previous = await this.adoptable(dir, onProgress);
-    this.spec = previous ? { ...spec, port: previous.balancerPort } : spec;
+    // Adopted replicas run with the data settings they were started with: keep those.
+    this.spec = previous ? { ...spec, port: previous.balancerPort, data: previous.spec.data ?? spec.data } : spec;
+    if (previous?.spec.data && JSON.stringify(previous.spec.data) !== JSON.stringify(spec.data)) onProgress('adopting a running stack: its data settings stay as they are until the next start');
+    const data = this.spec.data;
 
     const dataDir = postgresDataDir(path.join(dir, 'postgres'));
     const [pgPort, redisPort] = [previous?.postgres.port ?? (await freePort()), previous?.redis.port ?? (await freePort())];
@@ -111,6 +123,12 @@ export class LocalRuntime implements Runtime {
     await this.record();
     await postgres.ensureDatabase(DATABASE);
     await this.startLease(previous?.watchdogPid);
+    if (data.readReplica) {
+      this.readReplica = await startReadReplica({ stackDir: dir, primary: postgres, password: secrets.postgresPassword, previous: previous?.postgresReplica, onProgress });
+      await this.record();
+    } else {
+      await retireReadReplica(dir, postgres.url(), onProgress);
+    }
 
     const port = previous?.balancerPort ?? ((await isPortOpen(spec.port)) ? await freePort() : spec.port);
     if (port !== spec.port) onProgress(`port ${spec.port} is taken; the balancer uses ${port}`);
@@ -124,9 +142,12 @@ export class LocalRuntime implements Runtime {
       logsDir: path.join(dir, 'logs'),
       env: {
         DATABASE_URL: this.postgres.url(DATABASE),
+        ...(this.readReplica ? { DATABASE_REPLICA_URL: this.readReplica.url(DATABASE) } : {}),
         REDIS_URL: this.redis.url,
         ADMIN_TOKEN: secrets.adminToken,
         CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds),
+        USERS_PARTITIONS: String(data.partitions),
+        EVENTS: String(data.events),
         // The balancer takes a replica out before its SIGTERM, so it need not linger.
         SHUTDOWN_DELAY_MS: '0',
       },
@@ -150,7 +171,7 @@ export class LocalRuntime implements Runtime {
 
   async down(opts: { keepData: boolean }, onProgress: OnProgress = () => undefined): Promise<void> {
     const dir = this.stateDir;
-    this.cancelOutages();
+    this.outages.cancel();
     if (this.replicas) {
       onProgress('stopping the replicas (they leave the balancer first and drain)');
       await this.replicas.stopAll();
@@ -160,6 +181,8 @@ export class LocalRuntime implements Runtime {
     clearInterval(this.leaseTimer);
     if (this.redis) onProgress('stopping Redis');
     await this.redis?.stop();
+    if (this.readReplica) onProgress('stopping the read replica');
+    await this.readReplica?.stop();
     if (this.postgres) onProgress('stopping PostgreSQL');
     await this.postgres?.stop();
     await this.recordPending;
@@ -181,6 +204,8 @@ export class LocalRuntime implements Runtime {
     if (live.length > 0) throw new StackOwnedError(`the stack in ${dir} is running (${live.map((p) => p.role).join(', ')}); stop it first with \`scalelab down\``);
     onProgress('deleting the stack data');
     await rm(postgresDataDir(path.join(dir, 'postgres')), { recursive: true, force: true });
+    await rm(replicaDataDir(dir), { recursive: true, force: true });
+    await rm(`${replicaDataDir(dir)}.seeding`, { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -211,34 +236,28 @@ export class LocalRuntime implements Runtime {
     const signal = { kill: 'SIGKILL', stop: 'SIGTERM', pause: 'SIGSTOP', resume: 'SIGCONT' } as const;
     if (id === 'redis' && this.redis) return this.redis.signal(signal[how]);
     if (id === 'postgres' && this.postgres) return this.postgres.signal(how === 'stop' ? 'SIGINT' : signal[how]);
+    if (id === REPLICA_ID && this.readReplica) return this.readReplica.signal(how === 'stop' ? 'SIGINT' : signal[how]);
     throw new RangeError(`no instance "${id}"; \`scalelab status\` lists them`);
   }
 
-  async outage(id: 'redis' | 'postgres', forMs: number, onBack: (err?: Error) => void): Promise<void> {
-    const store = id === 'redis' ? this.redis : this.postgres;
-    if (!store) throw new Error('no stack is running');
-    if (this.outages.has(id)) throw new RangeError(`${id} is already down; it comes back on its own, or with \`scalelab chaos clear\``);
-    await store.crash();
-    this.notify();
-    const back = () => {
-      clearTimeout(timer);
-      this.outages.delete(id);
-      const restart = id === 'redis' ? this.redis?.start() : this.postgres?.restart();
-      void (restart ?? Promise.resolve()).then(
-        () => {
-          void this.record();
-          this.notify();
-          onBack();
-        },
-        (err: Error) => onBack(err),
-      );
-    };
-    const timer = setTimeout(back, forMs);
-    this.outages.set(id, { timer, back });
+  async outage(id: StoreId, forMs: number, onBack: (err?: Error) => void): Promise<void> {
+    await this.outages.begin(id, this.outageTarget(id), forMs, onBack);
   }
 
-  endOutage(id: 'redis' | 'postgres'): void {
-    this.outages.get(id)?.back();
+  endOutage(id: StoreId): void {
+    this.outages.end(id);
+  }
+
+  /** The store behind an outage id; PostgreSQL comes back with `restart()`, which waits out its old backends. */
+  private outageTarget(id: StoreId): OutageTarget {
+    if (!this.postgres || !this.redis) throw new Error('no stack is running; start one with `scalelab up`');
+    if (id === 'redis') {
+      const redis = this.redis;
+      return { crash: () => redis.crash(), bringBack: () => redis.start() };
+    }
+    const server = id === 'postgres' ? this.postgres : this.readReplica;
+    if (!server) throw new RangeError('this stack runs no read replica; start it with data.readReplica on');
+    return { crash: () => server.crash(), bringBack: () => server.restart() };
   }
 
   adminToken(): string | undefined {
@@ -268,27 +287,22 @@ export class LocalRuntime implements Runtime {
 
   /** Stops supervising (the stack keeps running, for a control plane that restarts). Safe twice. */
   async dispose(): Promise<void> {
-    this.cancelOutages();
+    this.outages.cancel();
     clearInterval(this.leaseTimer);
     await this.balancer?.close();
     this.reset();
   }
 
-  /** Stopping: a store held down stays down (nothing to bring back). */
-  private cancelOutages(): void {
-    for (const { timer } of this.outages.values()) clearTimeout(timer);
-    this.outages.clear();
-  }
-
   private endpoints(): DirectEndpoints {
     if (!this.postgres || !this.redis || !this.balancer) throw new Error('the stack is not running');
-    return { balancer: `http://127.0.0.1:${this.balancer.port}`, redisUrl: this.redis.url, databaseUrl: this.postgres.url(DATABASE) };
+    return { balancer: `http://127.0.0.1:${this.balancer.port}`, redisUrl: this.redis.url, databaseUrl: this.postgres.url(DATABASE), replicaUrl: this.readReplica?.url(DATABASE) };
   }
 
   /** Instances right now (the interface's async `instances()` without the await). */
   currentInstances(): Instance[] {
     const stores: Instance[] = [];
     if (this.postgres) stores.push({ id: 'postgres', service: 'postgres', phase: this.postgres.pid ? 'ready' : 'stopped', restarts: 0, pid: this.postgres.pid, port: this.postgres.port, startedAt: 0 });
+    if (this.readReplica) stores.push({ id: REPLICA_ID, service: 'postgres', phase: this.readReplica.pid ? 'ready' : 'stopped', restarts: 0, pid: this.readReplica.pid, port: this.readReplica.port, startedAt: 0 });
     if (this.redis) stores.push({ id: 'redis', service: 'redis', phase: this.redis.pid ? 'ready' : 'stopped', restarts: 0, pid: this.redis.pid, port: this.redis.port, startedAt: 0 });
     return [...(this.replicas?.instances() ?? []), ...stores];
   }
@@ -356,6 +370,7 @@ export class LocalRuntime implements Runtime {
         balancerPort: this.balancer?.port ?? this.spec.port,
         postgres: { pid: this.postgres.pid, port: this.postgres.port },
         redis: { pid: this.redis.pid, port: this.redis.port },
+        ...(this.readReplica ? { postgresReplica: { pid: this.readReplica.pid, port: this.readReplica.port } } : {}),
         replicas: this.replicas?.records() ?? [],
         watchdogPid: this.watchdogPid,
       }).catch(() => undefined);
@@ -366,6 +381,7 @@ export class LocalRuntime implements Runtime {
   private reset(): void {
     this.spec = undefined;
     this.postgres = undefined;
+    this.readReplica = undefined;
     this.redis = undefined;
     this.balancer = undefined;
     this.replicas = undefined;

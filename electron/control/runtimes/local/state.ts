@@ -27,6 +27,8 @@ export interface LocalState {
   balancerPort: number;
   postgres: { pid: number | undefined; port: number };
   redis: { pid: number | undefined; port: number };
+  /** The PostgreSQL read replica (spec `data.readReplica`); absent when none runs. */
+  postgresReplica?: { pid: number | undefined; port: number };
   replicas: ReplicaRecord[];
   watchdogPid: number | undefined;
 }
@@ -77,6 +79,7 @@ export function recordedProcesses(state: LocalState): RecordedProcess[] {
     state.watchdogPid ? { role: 'watchdog', pid: state.watchdogPid } : undefined,
     ...state.replicas.map((r) => (r.pid ? { role: r.service, pid: r.pid } : undefined)),
     state.redis.pid ? { role: 'redis', pid: state.redis.pid } : undefined,
+    state.postgresReplica?.pid ? { role: 'postgres-replica', pid: state.postgresReplica.pid } : undefined,
     state.postgres.pid ? { role: 'postgres', pid: state.postgres.pid } : undefined,
   ];
   return all.filter((p): p is RecordedProcess => p !== undefined);
