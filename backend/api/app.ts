@@ -15,6 +15,7 @@ import { waitForDatabase } from '../db/pool.js';
 import { closeDeps, createDeps, type ApiDeps } from './deps.js';
 import { formatValidationErrors } from './validation.js';
 import { usersRoutes } from './routes/users.js';
+import { statsRoutes } from './routes/stats.js';
 import { healthRoutes } from './routes/health.js';
 import { adminRoutes } from './routes/admin.js';
 
@@ -139,6 +140,7 @@ const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
 
   await app.register(healthRoutes);
   await app.register(usersRoutes);
+  await app.register(statsRoutes);
   if (config.adminToken) await app.register(adminRoutes, { prefix: '/admin', token: config.adminToken });
 
   app.addHook('onReady', async () => {

@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import os from 'node:os';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger, maskUrl } from '../log.js';
 import { createPool, waitForDatabase } from '../db/pool.js';
@@ -9,9 +10,19 @@ import { applyLayout } from '../db/layout.js';
 import { migrate } from '../db/migrate.js';
 import { SEND_EMAIL_QUEUE } from '../queue.js';
 import { createSendEmailProcessor } from './send-email.js';
+import { STREAM_COMPONENTS, StreamComponents, streamAdminHandler } from './admin.js';
 
-function metricsServer(registry: Registry, port: number, host: string): Promise<Server> {
+type AdminHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
+function metricsServer(registry: Registry, port: number, host: string, admin: AdminHandler | undefined): Promise<Server> {
   const server = createServer((request, response) => {
+    if (admin && request.url?.startsWith('/admin/')) {
+      admin(request, response).then(
+        (handled) => handled || response.writeHead(404).end(),
+        () => response.writeHead(500).end(),
+      );
+      return;
+    }
     // /readyz too, so Kubernetes probes the worker the way it probes the api.
     if (request.url === '/healthz' || request.url === '/readyz') {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -31,7 +42,9 @@ function metricsServer(registry: Registry, port: number, host: string): Promise<
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'worker');
-  const pool = createPool({ connectionString: config.databaseUrl, max: Math.min(config.dbPoolSize, config.workerConcurrency + 1), applicationName: 'scalelab-worker' });
+  // Two more connections when events are on: the relay and the projector each hold one per batch.
+  const poolMax = Math.min(config.dbPoolSize, config.workerConcurrency + 1) + (config.events ? 2 : 0);
+  const pool = createPool({ connectionString: config.databaseUrl, max: poolMax, applicationName: 'scalelab-worker' });
   await waitForDatabase(pool, 30_000, (err) => log.warn(`waiting for PostgreSQL: ${err.message}`));
   await migrate(pool);
   await applyLayout(pool, { partitions: config.usersPartitions, events: config.events });
@@ -40,6 +53,39 @@ async function main(): Promise<void> {
   collectDefaultMetrics({ register: registry });
   const jobs = new Counter({ name: 'worker_jobs_total', help: 'Jobs finished, by outcome', labelNames: ['outcome'], registers: [registry] });
   const duration = new Histogram({ name: 'worker_job_duration_seconds', help: 'Time from start to finish of a job', registers: [registry], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+
+  let stream: StreamComponents | undefined;
+  if (config.events) {
+    const relayed = new Counter({ name: 'outbox_relayed_total', help: 'Outbox rows published to the user-events stream and marked sent', registers: [registry] });
+    const projected = new Counter({ name: 'projector_events_total', help: 'Stream events the projector read, by outcome (applied, or duplicate: applied before)', labelNames: ['outcome'], registers: [registry] });
+    // Both series exist from the start, so a rate over them is defined before the first duplicate.
+    projected.inc({ outcome: 'applied' }, 0);
+    projected.inc({ outcome: 'duplicate' }, 0);
+    stream = new StreamComponents({
+      pool,
+      databaseUrl: config.databaseUrl,
+      redisUrl: config.redisUrl,
+      streamMaxLen: config.streamMaxLen,
+      instanceId: config.instanceId ?? `${os.hostname()}-${process.pid}`,
+      log,
+      onRelayed: (rows) => relayed.inc(rows),
+      onApplied: (result) => {
+        if (result.applied > 0) projected.inc({ outcome: 'applied' }, result.applied);
+        if (result.duplicates > 0) projected.inc({ outcome: 'duplicate' }, result.duplicates);
+      },
+    });
+    const components = stream;
+    new Gauge({
+      name: 'stream_component_up',
+      help: 'Whether the outbox relay and the projector run in this worker (0 while chaos keeps one down)',
+      labelNames: ['component'],
+      registers: [registry],
+      collect() {
+        for (const component of STREAM_COMPONENTS) this.set({ component }, components.isUp(component) ? 1 : 0);
+      },
+    });
+    stream.start();
+  }
 
   // BullMQ's blocking commands need maxRetriesPerRequest: null.
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(200 * times, 2_000) });
@@ -61,10 +107,11 @@ async function main(): Promise<void> {
   });
   worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
 
-  const server = config.metricsPort === undefined ? undefined : await metricsServer(registry, config.metricsPort, config.host);
+  const admin = config.adminToken ? streamAdminHandler(config.adminToken, stream) : undefined;
+  const server = config.metricsPort === undefined ? undefined : await metricsServer(registry, config.metricsPort, config.host, admin);
   const address = server?.address();
   log.info(
-    { queue: SEND_EMAIL_QUEUE, concurrency: config.workerConcurrency, redis: maskUrl(config.redisUrl), metricsPort: typeof address === 'object' && address ? address.port : undefined },
+    { queue: SEND_EMAIL_QUEUE, concurrency: config.workerConcurrency, events: config.events, redis: maskUrl(config.redisUrl), metricsPort: typeof address === 'object' && address ? address.port : undefined },
     'worker started',
   );
 
@@ -75,7 +122,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'draining: finishing active jobs');
     const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
     force.unref();
-    for (const step of [() => worker.close(), () => connection.quit(), () => pool.end(), () => new Promise((r) => (server ? server.close(r) : r(undefined)))]) {
+    for (const step of [() => worker.close(), () => stream?.close(), () => connection.quit(), () => pool.end(), () => new Promise((r) => (server ? server.close(r) : r(undefined)))]) {
       await Promise.resolve().then(step).catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
     }
     log.info('closed');

@@ -1,5 +1,6 @@
 import users from './001-users.js';
 import emailsSent from './002-emails-sent.js';
+import outbox from './003-outbox.js';
 
 /** A schema change, applied once, in order of `id`. */
 export interface Migration {
@@ -12,4 +13,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { id: 1, name: 'users', sql: users },
   { id: 2, name: 'emails-sent', sql: emailsSent },
+  { id: 3, name: 'outbox', sql: outbox },
 ];
