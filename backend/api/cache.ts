@@ -1,5 +1,6 @@
 import CircuitBreaker from 'opossum';
 import type { Redis } from 'ioredis';
+import { PRIMARY_ONLY_LSN, lsnFromSortable, maxLsn, parseLsn, sortableLsn } from '../db/read-router.js';
 import type { UserRecord } from '../db/users.js';
 import { delay, type Faults } from './faults.js';
 import type { ApiMetrics } from './metrics.js';
@@ -16,6 +17,15 @@ export interface UserCacheOptions {
   refreshWindow?: number;
   /** Milliseconds the breaker stays open before it lets one call try Redis again. @defaultValue 2000 */
   breakerResetMs?: number;
+  /**
+   * Read-your-writes markers, for a service that reads from a replica: every write leaves the
+   * WAL position it committed at in Redis (key `user-lsn:<id>`), and a read that misses gives the
+   * newest one as the floor its database read must reach. Off: invalidation is a plain DEL, as
+   * without a replica nothing can be behind. @defaultValue false
+   */
+  writeMarkers?: boolean;
+  /** How long a write marker lives, ms: longer than any replay lag the router tolerates. @defaultValue 30000 */
+  writeMarkerMs?: number;
 }
 
 /**
@@ -31,7 +41,37 @@ interface Entry {
   json: string;
 }
 
-type Loader = (id: number) => Promise<UserRecord | null>;
+/** Reads a user from PostgreSQL; `minLsn` is the floor the answering server must have replayed (ReadRouter). */
+type Loader = (id: number, minLsn?: string) => Promise<UserRecord | null>;
+
+/** A database read of one user in flight, and the floor it was started with. */
+interface Load {
+  promise: Promise<string | null>;
+  floor: bigint | undefined;
+}
+
+/** The Redis scripts of the write markers (defined with defineCommand: EVALSHA, EVAL on first use). */
+interface MarkerScripts {
+  /** Drops the entry and raises the marker to the given position (never lowers it), renewing its life. */
+  userWritten(entryKey: string, markerKey: string, sortableLsn: string, markerMs: number): Promise<number>;
+  /** Stores the entry unless the marker changed since the read began: a write happened meanwhile. */
+  userStore(entryKey: string, markerKey: string, value: string, ttlMs: number, seenMarker: string): Promise<number>;
+}
+
+const USER_WRITTEN_LUA = `
+redis.call('DEL', KEYS[1])
+local m = redis.call('GET', KEYS[2])
+if (not m) or m < ARGV[1] then m = ARGV[1] end
+redis.call('SET', KEYS[2], m, 'PX', ARGV[2])
+return 1`;
+
+const USER_STORE_LUA = `
+local m = redis.call('GET', KEYS[2]) or ''
+if m ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+const UNKNOWN_WRITES = sortableLsn(PRIMARY_ONLY_LSN)!;
 
 const BREAKER_STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
@@ -42,6 +82,14 @@ function toJson(user: UserRecord | null): string | null {
 
 function keyOf(id: number): string {
   return `user:${id}`;
+}
+
+function markerKeyOf(id: number): string {
+  return `user-lsn:${id}`;
+}
+
+function floorOf(lsn: string | undefined): bigint | undefined {
+  return lsn === undefined ? undefined : parseLsn(lsn);
 }
 
 function parseEntry(raw: string): Entry | undefined {
@@ -60,16 +108,27 @@ function parseEntry(raw: string): Entry | undefined {
  * - Hot keys are refreshed early (probabilistic early expiration, "XFetch").
  * - With Redis down the breaker opens and every read goes to PostgreSQL; invalidations that
  *   could not reach Redis are retried once it answers again, so no stale user outlives an outage.
+ * - With write markers (a read replica), a read that misses carries the user's last write
+ *   position as its floor, so any api replica reads back a write made through any other; a
+ *   read only joins a load whose floor is as high as its own, and an entry is stored only if no
+ *   write marked the user while it was read, so a replica's stale answer is never cached over
+ *   a newer write. With Redis unreachable, writes made elsewhere cannot be known: reads go to
+ *   the primary; this replica's own writes are remembered in-process for the marker's life.
  */
 export class UserCache {
   readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
   private readonly ttlMs: number;
   private readonly refreshWindowMs: number;
-  private readonly inflight = new Map<number, Promise<string | null>>();
-  private readonly refreshing = new Map<number, Promise<string | null>>();
-  /** ids written while a read of them was in flight: that read must not be cached */
+  private readonly markers: boolean;
+  private readonly markerMs: number;
+  private readonly inflight = new Map<number, Load>();
+  private readonly refreshing = new Map<number, Load>();
+  /** ids written while a read of them was in flight: that read must not be cached, nor joined */
   private readonly dirty = new Set<number>();
-  private readonly pendingInvalidations = new Set<number>();
+  /** id → its write marker (sortable LSN), or undefined for a plain DEL, not yet in Redis */
+  private readonly pendingInvalidations = new Map<number, string | undefined>();
+  /** id → this replica's last write to it (sortable LSN) and until when it matters, oldest first */
+  private readonly recentWrites = new Map<number, { lsn: string; until: number }>();
   private flushing = false;
   private flushTimer: NodeJS.Timeout | undefined;
 
@@ -81,6 +140,12 @@ export class UserCache {
   ) {
     this.ttlMs = options.ttlSeconds * 1000;
     this.refreshWindowMs = this.ttlMs * (options.refreshWindow ?? 0.1);
+    this.markers = options.writeMarkers ?? false;
+    this.markerMs = options.writeMarkerMs ?? 30_000;
+    if (this.markers) {
+      redis.defineCommand('userWritten', { numberOfKeys: 2, lua: USER_WRITTEN_LUA });
+      redis.defineCommand('userStore', { numberOfKeys: 2, lua: USER_STORE_LUA });
+    }
     // No breaker timeout: ioredis' commandTimeout bounds each call without a timer per fire.
     this.breaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
       timeout: false,
@@ -107,36 +172,48 @@ export class UserCache {
   /**
    * Reads a user through the cache, as its JSON; null when there is no such user.
    * `load` reads PostgreSQL on a miss. "Not found" is not cached, so creating a user needs no
-   * invalidation.
+   * invalidation (but leaves a write marker, see {@link created}). `floorLsn`: a WAL position
+   * the client has seen (header x-min-lsn); a miss reads from a server that has replayed it.
    */
-  async read(id: number, load: Loader): Promise<string | null> {
+  async read(id: number, load: Loader, floorLsn?: string): Promise<string | null> {
+    if (this.markers) return this.readFollowingWrites(id, load, floorLsn);
     // An id whose invalidation has not reached Redis yet may have a stale entry there.
     if (!this.enabled || this.pendingInvalidations.has(id)) return toJson(await load(id));
     const pending = this.inflight.get(id);
-    if (pending) {
+    if (pending && !this.dirty.has(id)) {
       this.metrics.cacheCoalesced.inc();
-      return pending;
+      return pending.promise;
     }
     const raw = await this.call(() => this.redis.get(keyOf(id)));
     const entry = typeof raw === 'string' ? parseEntry(raw) : undefined;
     if (entry) {
       this.metrics.cacheHits.inc();
-      if (this.shouldRefreshEarly(entry)) void this.refresh(id, load);
+      if (this.shouldRefreshEarly(entry)) void this.refresh(id, load, undefined, '');
       return entry.json;
     }
     this.metrics.cacheMisses.inc();
-    return this.loadOnce(id, load);
+    return this.loadOnce(id, load, undefined, '');
   }
 
-  /** Drops a user's entry after a write; retried later if Redis cannot be reached now. */
-  async invalidate(id: number): Promise<void> {
+  /**
+   * Drops a user's entry after a write; retried later if Redis cannot be reached now. `lsn`:
+   * the write's WAL position, for the write marker (a missing one, with markers on, sends the
+   * user's reads to the primary for the marker's life).
+   */
+  async invalidate(id: number, lsn?: string): Promise<void> {
+    if (this.markers) return this.markWrite(id, lsn);
     if (!this.enabled) return;
     if (this.inflight.has(id) || this.refreshing.has(id)) this.dirty.add(id);
     const ok = await this.call(() => this.redis.del(keyOf(id)));
     if (ok === undefined) {
-      this.pendingInvalidations.add(id);
+      this.pendingInvalidations.set(id, undefined);
       this.scheduleFlush();
     }
+  }
+
+  /** After a create: with write markers, other api replicas read the new user from a server that has it. */
+  async created(id: number, lsn: string | undefined): Promise<void> {
+    if (this.markers) await this.markWrite(id, lsn);
   }
 
   /** Stops the breaker's timers. Safe to call twice. */
@@ -144,6 +221,61 @@ export class UserCache {
     clearInterval(this.flushTimer);
     this.flushTimer = undefined;
     this.breaker.shutdown();
+  }
+
+  private async readFollowingWrites(id: number, load: Loader, floorLsn: string | undefined): Promise<string | null> {
+    const local = this.recentWrite(id);
+    if (!this.enabled || this.pendingInvalidations.has(id)) {
+      // Nothing to cache (or this replica's marker is not in Redis yet): the marker alone decides.
+      const marker = this.pendingInvalidations.has(id) ? null : await this.call(() => this.redis.get(markerKeyOf(id)));
+      const floor = marker === undefined ? PRIMARY_ONLY_LSN : maxLsn(maxLsn(marker ? lsnFromSortable(marker) : undefined, local), floorLsn);
+      return toJson(await load(id, floor));
+    }
+    const got = await this.call(() => this.redis.mget(keyOf(id), markerKeyOf(id)));
+    if (got === undefined) {
+      // Redis unreachable: writes through other api replicas cannot be known, so read the primary.
+      return toJson(await load(id, PRIMARY_ONLY_LSN));
+    }
+    const [raw, marker] = got;
+    const floor = maxLsn(maxLsn(marker ? lsnFromSortable(marker) : undefined, local), floorLsn);
+    const entry = typeof raw === 'string' ? parseEntry(raw) : undefined;
+    if (entry) {
+      this.metrics.cacheHits.inc();
+      if (this.shouldRefreshEarly(entry)) void this.refresh(id, load, floor, marker ?? '');
+      return entry.json;
+    }
+    this.metrics.cacheMisses.inc();
+    return this.loadOnce(id, load, floor, marker ?? '');
+  }
+
+  private async markWrite(id: number, lsn: string | undefined): Promise<void> {
+    const sortable = (lsn === undefined ? undefined : sortableLsn(lsn)) ?? UNKNOWN_WRITES;
+    this.rememberWrite(id, sortable);
+    if (this.inflight.has(id) || this.refreshing.has(id)) this.dirty.add(id);
+    const scripts = this.redis as unknown as MarkerScripts;
+    const ok = await this.call(() => scripts.userWritten(keyOf(id), markerKeyOf(id), sortable, this.markerMs));
+    if (ok === undefined) {
+      const pending = this.pendingInvalidations.get(id);
+      this.pendingInvalidations.set(id, pending !== undefined && pending > sortable ? pending : sortable);
+      this.scheduleFlush();
+    }
+  }
+
+  private rememberWrite(id: number, sortable: string): void {
+    const now = Date.now();
+    const previous = this.recentWrites.get(id);
+    this.recentWrites.delete(id);
+    this.recentWrites.set(id, { lsn: previous && previous.lsn > sortable ? previous.lsn : sortable, until: now + this.markerMs });
+    // Oldest first, all with the same life: expired ones are at the front.
+    for (const [key, write] of this.recentWrites) {
+      if (write.until > now) break;
+      this.recentWrites.delete(key);
+    }
+  }
+
+  private recentWrite(id: number): string | undefined {
+    const write = this.recentWrites.get(id);
+    return write && write.until > Date.now() ? lsnFromSortable(write.lsn) : undefined;
   }
 
   /**
@@ -170,44 +302,59 @@ export class UserCache {
     return -window * Math.log(Math.random()) >= gap;
   }
 
-  private loadOnce(id: number, load: Loader): Promise<string | null> {
+  /**
+   * Joins a load of `id` in flight when it can answer this read: no write to the user since it
+   * began (`dirty`), and a floor at least as high as this read's. Otherwise loads anew.
+   */
+  private loadOnce(id: number, load: Loader, floorLsn: string | undefined, seenMarker: string): Promise<string | null> {
     const pending = this.inflight.get(id) ?? this.refreshing.get(id);
-    if (pending) {
-      this.metrics.cacheCoalesced.inc();
-      return pending;
+    if (pending && !this.dirty.has(id)) {
+      const floor = floorOf(floorLsn);
+      if (floor === undefined || (pending.floor !== undefined && pending.floor >= floor)) {
+        this.metrics.cacheCoalesced.inc();
+        return pending.promise;
+      }
     }
-    return this.track(this.inflight, id, load);
+    // A second load of a key already loading answers this read alone; the first one stores.
+    if (pending) return load(id, floorLsn).then(toJson);
+    return this.track(this.inflight, id, load, floorLsn, seenMarker);
   }
 
-  private refresh(id: number, load: Loader): Promise<string | null> | undefined {
+  private refresh(id: number, load: Loader, floorLsn: string | undefined, seenMarker: string): Promise<string | null> | undefined {
     if (this.refreshing.has(id) || this.inflight.has(id)) return undefined;
     this.metrics.cacheRefreshes.inc();
-    return this.track(this.refreshing, id, load).catch(() => null);
+    return this.track(this.refreshing, id, load, floorLsn, seenMarker).catch(() => null);
   }
 
   /**
    * Loads and stores one key, visible in `map` until the store is acknowledged: a read that
    * missed before the store landed joins this load instead of querying again.
    */
-  private track(map: Map<number, Promise<string | null>>, id: number, load: Loader): Promise<string | null> {
+  private track(map: Map<number, Load>, id: number, load: Loader, floorLsn: string | undefined, seenMarker: string): Promise<string | null> {
     const started = performance.now();
     const promise = (async () => {
       try {
-        const json = toJson(await load(id));
-        if (json !== null && !this.dirty.has(id)) await this.store(id, json, performance.now() - started);
+        const json = toJson(await load(id, floorLsn));
+        if (json !== null && !this.dirty.has(id)) await this.store(id, json, performance.now() - started, seenMarker);
         return json;
       } finally {
         map.delete(id);
         if (!this.inflight.has(id) && !this.refreshing.has(id)) this.dirty.delete(id);
       }
     })();
-    map.set(id, promise);
+    map.set(id, { promise, floor: floorOf(floorLsn) });
     return promise;
   }
 
-  private async store(id: number, json: string, readMs: number): Promise<void> {
+  /** `seenMarker`: the user's write marker when the read began ('' for none); with markers, a changed one vetoes the store. */
+  private async store(id: number, json: string, readMs: number, seenMarker: string): Promise<void> {
     const value = `${Date.now() + this.ttlMs}:${Math.ceil(readMs)}:${json}`;
-    await this.call(() => this.redis.set(keyOf(id), value, 'PX', this.ttlMs));
+    if (!this.markers) {
+      await this.call(() => this.redis.set(keyOf(id), value, 'PX', this.ttlMs));
+      return;
+    }
+    const scripts = this.redis as unknown as MarkerScripts;
+    await this.call(() => scripts.userStore(keyOf(id), markerKeyOf(id), value, this.ttlMs, seenMarker));
   }
 
   /**
@@ -232,9 +379,15 @@ export class UserCache {
     if (this.flushing || this.pendingInvalidations.size === 0) return;
     this.flushing = true;
     try {
-      const ids = [...this.pendingInvalidations];
-      await this.redis.del(...ids.map(keyOf));
-      for (const id of ids) this.pendingInvalidations.delete(id);
+      const pending = [...this.pendingInvalidations];
+      const scripts = this.redis as unknown as MarkerScripts;
+      const dels = pending.filter(([, lsn]) => lsn === undefined).map(([id]) => keyOf(id));
+      await Promise.all([
+        dels.length > 0 ? this.redis.del(...dels) : undefined,
+        ...pending.filter(([, lsn]) => lsn !== undefined).map(([id, lsn]) => scripts.userWritten(keyOf(id), markerKeyOf(id), lsn!, this.markerMs)),
+      ]);
+      // A newer write that failed meanwhile replaced its entry: keep that one for the next round.
+      for (const [id, lsn] of pending) if (this.pendingInvalidations.get(id) === lsn) this.pendingInvalidations.delete(id);
     } catch {
       // Still unreachable; the next successful call tries again.
     } finally {

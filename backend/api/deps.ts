@@ -3,7 +3,8 @@ import { Queue } from 'bullmq';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
-import { UsersRepository, type Query } from '../db/users.js';
+import { ReadRouter } from '../db/read-router.js';
+import { UsersRepository, type Query, type ReadQuery } from '../db/users.js';
 import { SEND_EMAIL_QUEUE } from '../queue.js';
 import { UserCache } from './cache.js';
 import { Faults, delay } from './faults.js';
@@ -12,7 +13,12 @@ import { createApiMetrics, type ApiMetrics } from './metrics.js';
 /** Everything the routes use, built once per app. */
 export interface ApiDeps {
   config: Config;
+  /** the primary: every write, and the reads the replica cannot serve */
   pool: pg.Pool;
+  /** the read replica's pool, when DATABASE_REPLICA_URL is set */
+  replicaPool: pg.Pool | undefined;
+  /** sends reads to the replica or the primary (see ReadRouter) */
+  router: ReadRouter;
   redis: Redis;
   /** the queue's own connection: a slow enqueue must not hold up cache reads */
   queueRedis: Redis;
@@ -40,12 +46,23 @@ export function cacheRedisOptions() {
 /** Connects nothing yet: pg connects on first query, ioredis in the background. */
 export function createDeps(config: Config): ApiDeps {
   const pool = createPool({ connectionString: config.databaseUrl, max: config.dbPoolSize, applicationName: 'scalelab-api' });
+  // A replica that stops answering must cost a read little before it falls back to the primary:
+  // short connect and query timeouts (a frozen server never enforces its statement_timeout).
+  const replicaPool = config.databaseReplicaUrl
+    ? createPool({ connectionString: config.databaseReplicaUrl, max: config.dbPoolSize, applicationName: 'scalelab-api-replica', connectionTimeoutMs: 1_000, queryTimeoutMs: 3_000 })
+    : undefined;
   const faults = new Faults();
-  const metrics = createApiMetrics(pool, config.dbPoolSize);
+  const metrics = createApiMetrics(pool, config.dbPoolSize, replicaPool ? { pool: replicaPool, max: config.dbPoolSize } : undefined);
+  const router = new ReadRouter({ primary: pool, replica: replicaPool, metrics: { reads: metrics.dbReads, fallbacks: metrics.replicaFallbacks } });
   const query: Query = async (q) => {
     metrics.dbQueries.inc({ query: q.name ?? 'other' });
     if (faults.dbLatencyMs > 0) await delay(faults.dbLatencyMs);
     return pool.query(q);
+  };
+  const read: ReadQuery = async (q, minLsn) => {
+    metrics.dbQueries.inc({ query: q.name ?? 'other' });
+    if (faults.dbLatencyMs > 0) await delay(faults.dbLatencyMs);
+    return router.query(q, minLsn);
   };
   const redis = new Redis(config.redisUrl, cacheRedisOptions());
   redis.on('error', () => undefined); // reconnects on its own; the breaker reports the outage
@@ -56,11 +73,13 @@ export function createDeps(config: Config): ApiDeps {
   return {
     config,
     pool,
+    replicaPool,
+    router,
     redis,
     queueRedis,
     queue,
-    users: new UsersRepository(query),
-    cache: new UserCache(redis, faults, metrics, { ttlSeconds: config.cacheTtlSeconds }),
+    users: new UsersRepository(query, { read }),
+    cache: new UserCache(redis, faults, metrics, { ttlSeconds: config.cacheTtlSeconds, writeMarkers: router.hasReplica }),
     faults,
     metrics,
     lifecycle: { draining: false },
@@ -71,11 +90,14 @@ export function createDeps(config: Config): ApiDeps {
 export async function closeDeps(deps: ApiDeps): Promise<void> {
   deps.faults.clear();
   deps.cache.close();
+  deps.router.close();
+  const replicaPool = deps.replicaPool;
   const steps = [
     () => deps.queue.close(),
     () => deps.queueRedis.quit(),
     () => deps.redis.quit(),
     () => (deps.pool.ended ? undefined : deps.pool.end()),
+    () => (!replicaPool || replicaPool.ended ? undefined : replicaPool.end()),
   ];
   for (const step of steps) {
     try {

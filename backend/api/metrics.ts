@@ -14,27 +14,47 @@ export interface ApiMetrics {
   cacheErrors: Counter;
   breakerState: Gauge;
   dbQueries: Counter<'query'>;
+  /** `db_reads_total{target}`: reads routed by the ReadRouter, by the server that answered. */
+  dbReads: Counter<'target'>;
+  /** `db_replica_fallbacks_total`: reads meant for the replica that the primary served (replica failed or marked down). */
+  replicaFallbacks: Counter;
   jobsEnqueued: Counter;
 }
 
-/** Creates the registry; `collect` callbacks read pool figures at scrape time. */
-export function createApiMetrics(pool: { totalCount: number; idleCount: number; waitingCount: number }, poolMax: number): ApiMetrics {
+/** What `db_pool_connections` reads of one pool at scrape time. */
+export interface PoolGauge {
+  pool: { totalCount: number; idleCount: number; waitingCount: number };
+  max: number;
+}
+
+/**
+ * Creates the registry; `collect` callbacks read pool figures at scrape time. `replica`: the read
+ * replica's pool, when there is one; its series carry `pool="replica"`, the primary's `pool="primary"`.
+ */
+export function createApiMetrics(pool: PoolGauge['pool'], poolMax: number, replica?: PoolGauge): ApiMetrics {
   const registry = new Registry();
   // Includes nodejs_eventloop_lag_seconds and its percentiles, cpu and memory.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const registers = [registry];
+  const pools: [string, PoolGauge][] = [['primary', { pool, max: poolMax }], ...(replica ? [['replica', replica] as [string, PoolGauge]] : [])];
   new Gauge({
     name: 'db_pool_connections',
-    help: 'PostgreSQL pool connections by state (total, idle, waiting clients, max)',
-    labelNames: ['state'],
+    help: 'PostgreSQL pool connections by pool (primary, replica) and state (total, idle, waiting clients, max)',
+    labelNames: ['pool', 'state'],
     registers,
     collect() {
-      this.set({ state: 'total' }, pool.totalCount);
-      this.set({ state: 'idle' }, pool.idleCount);
-      this.set({ state: 'waiting' }, pool.waitingCount);
-      this.set({ state: 'max' }, poolMax);
+      for (const [name, { pool: p, max }] of pools) {
+        this.set({ pool: name, state: 'total' }, p.totalCount);
+        this.set({ pool: name, state: 'idle' }, p.idleCount);
+        this.set({ pool: name, state: 'waiting' }, p.waitingCount);
+        this.set({ pool: name, state: 'max' }, max);
+      }
     },
   });
+  const dbReads = new Counter({ name: 'db_reads_total', help: 'User reads that went to PostgreSQL, by the server that answered (primary, replica)', labelNames: ['target'], registers });
+  // Zeroes from the start, so a scrape shows every target before its first read.
+  dbReads.inc({ target: 'primary' }, 0);
+  if (replica) dbReads.inc({ target: 'replica' }, 0);
   const inFlight = { value: 0 };
   new Gauge({
     name: 'http_requests_in_flight',
@@ -62,6 +82,8 @@ export function createApiMetrics(pool: { totalCount: number; idleCount: number; 
     cacheErrors: new Counter({ name: 'cache_errors_total', help: 'Redis calls that failed or were skipped by the open breaker', registers }),
     breakerState: new Gauge({ name: 'cache_breaker_state', help: 'Redis circuit breaker: 0 closed, 1 half-open, 2 open', registers }),
     dbQueries: new Counter({ name: 'db_queries_total', help: 'Queries sent to PostgreSQL, by statement', labelNames: ['query'], registers }),
+    dbReads,
+    replicaFallbacks: new Counter({ name: 'db_replica_fallbacks_total', help: 'Reads meant for the read replica that the primary served because the replica failed or was down', registers }),
     jobsEnqueued: new Counter({ name: 'queue_jobs_enqueued_total', help: 'send-email jobs added to the queue', registers }),
   };
 }

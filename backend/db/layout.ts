@@ -18,7 +18,9 @@ export interface LayoutOptions {
  */
 export async function applyLayout(pool: pg.Pool, options: LayoutOptions): Promise<void> {
   await withMigrationLock(pool, async (client) => {
-    await ensurePartitions(client, options.partitions);
+    // The trigger goes onto a re-shaped table in the same transaction that creates it, and is
+    // checked again afterwards (turned on or off when the shape did not change).
+    await ensurePartitions(client, options.partitions, (c) => setOutboxTrigger(c, options.events));
     await setOutboxTrigger(client, options.events);
   });
 }

@@ -11,6 +11,14 @@ export interface PoolOptions {
   max?: number;
   /** Name shown in pg_stat_activity. @defaultValue 'scalelab' */
   applicationName?: string;
+  /** Longest wait for a new connection. @defaultValue 5000 */
+  connectionTimeoutMs?: number;
+  /**
+   * Client-side limit of one query, ms; 0 for none. A frozen server (SIGSTOP) never enforces its
+   * own statement_timeout, so a pool that has somewhere else to go (the read replica's) needs
+   * this to give up. @defaultValue 0
+   */
+  queryTimeoutMs?: number;
 }
 
 /** A pg pool with timeouts that fail fast instead of hanging a request. */
@@ -19,9 +27,10 @@ export function createPool(options: PoolOptions): pg.Pool {
     connectionString: options.connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'scalelab',
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: 15_000,
+    ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
   });
   // An idle client losing its connection (database restarted) must not crash the process.
   pool.on('error', () => undefined);

@@ -21,6 +21,12 @@ export class EmailTakenError extends Error {
 /** Runs one query; the api passes a function that counts queries and applies injected latency. */
 export type Query = <R extends pg.QueryResultRow>(config: pg.QueryConfig) => Promise<pg.QueryResult<R>>;
 
+/**
+ * Runs one read. `minLsn`: the WAL position the answering server must have replayed, so a read
+ * on a replica sees the writes it follows (see ReadRouter); undefined reads from wherever is fastest.
+ */
+export type ReadQuery = <R extends pg.QueryResultRow>(config: pg.QueryConfig, minLsn?: string) => Promise<pg.QueryResult<R>>;
+
 interface UserRow {
   id: number;
   name: string;
@@ -53,6 +59,12 @@ function rethrowTaken(err: unknown, email: string): never {
  * Inserts rows in the given order, skipping those whose e-mail is taken, and returns for each input
  * position its row or nothing. Inputs are matched to rows by ordinality and exact name and e-mail,
  * so PostgreSQL alone decides what "the same e-mail" means.
+ *
+ * One statement for both shapes of the table (partitions.ts): ON CONFLICT without a target skips
+ * the plain table's duplicates on its unique index of lower(email); a partitioned table has no such
+ * index (it would have to include id) and its claim trigger skips them instead, before the insert,
+ * so there ON CONFLICT has nothing to do. A conflict target would name an index that the
+ * partitioned table cannot have.
  */
 const INSERT_MANY = `
 WITH input AS (
@@ -60,7 +72,7 @@ WITH input AS (
 ), inserted AS (
   INSERT INTO users (name, email)
   SELECT name, email FROM input ORDER BY i
-  ON CONFLICT ((lower(email))) DO NOTHING
+  ON CONFLICT DO NOTHING
   RETURNING ${COLUMNS}
 )
 SELECT input.i::int AS i, inserted.* FROM input
@@ -71,16 +83,20 @@ ORDER BY input.i`;
 export interface UsersRepositoryOptions {
   /** Group concurrent creates into multi-row inserts (see InsertBatcher). @defaultValue true */
   batchCreates?: boolean;
+  /** Runs the reads (byId, list): the api passes its ReadRouter, which may pick a replica. @defaultValue the `query` function */
+  read?: ReadQuery;
 }
 
 /** The users table's queries. Named statements, so each connection plans them once. */
 export class UsersRepository {
   private readonly batcher: InsertBatcher<UserRecord> | undefined;
+  private readonly read: ReadQuery;
 
   constructor(
     private readonly query: Query,
     options: UsersRepositoryOptions = {},
   ) {
+    this.read = options.read ?? ((config) => query(config));
     this.batcher = options.batchCreates === false ? undefined : new InsertBatcher((names, emails) => this.insertMany(names, emails));
   }
 
@@ -99,7 +115,9 @@ export class UsersRepository {
         text: `INSERT INTO users (name, email) VALUES ($1, $2) RETURNING ${COLUMNS}`,
         values: [name, email],
       });
-      return toUser(rows[0]!);
+      // No row and no error: the partitioned table's claim trigger skipped a taken e-mail.
+      if (!rows[0]) throw new EmailTakenError(email);
+      return toUser(rows[0]);
     } catch (err) {
       rethrowTaken(err, email);
     }
@@ -125,22 +143,23 @@ export class UsersRepository {
     });
   }
 
-  async byId(id: number): Promise<UserRecord | null> {
-    const { rows } = await this.query<UserRow>({
+  /** One user; `minLsn` as in {@link ReadQuery}. */
+  async byId(id: number, minLsn?: string): Promise<UserRecord | null> {
+    const { rows } = await this.read<UserRow>({
       name: 'users-by-id',
       text: `SELECT ${COLUMNS} FROM users WHERE id = $1`,
       values: [id],
-    });
+    }, minLsn);
     return rows[0] ? toUser(rows[0]) : null;
   }
 
-  /** Keyset page: users with id greater than `afterId`, oldest first. */
-  async list(limit: number, afterId: number): Promise<UserRecord[]> {
-    const { rows } = await this.query<UserRow>({
+  /** Keyset page: users with id greater than `afterId`, oldest first; `minLsn` as in {@link ReadQuery}. */
+  async list(limit: number, afterId: number, minLsn?: string): Promise<UserRecord[]> {
+    const { rows } = await this.read<UserRow>({
       name: 'users-list',
       text: `SELECT ${COLUMNS} FROM users WHERE id > $1 ORDER BY id LIMIT $2`,
       values: [afterId, limit],
-    });
+    }, minLsn);
     return rows.map(toUser);
   }
 

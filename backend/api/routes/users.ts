@@ -8,6 +8,7 @@ import {
   EnqueuedSchema,
   ErrorSchema,
   ListUsersQuerySchema,
+  ReadHeadersSchema,
   SendEmailHeadersSchema,
   UpdateUserSchema,
   UserIdParamsSchema,
@@ -36,11 +37,30 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The users CRUD, and the welcome e-mail that goes through the queue. */
+/** Response header of every write when a read replica is configured: the WAL position to pass back as x-min-lsn. */
+export const WRITE_LSN_HEADER = 'x-write-lsn';
+
+/**
+ * The users CRUD, and the welcome e-mail that goes through the queue.
+ *
+ * With a read replica, every write answers with the primary's WAL position after its commit
+ * (header x-write-lsn) and leaves it as the user's write marker (cache.ts), so reads of that user
+ * from any api replica come from a server that has replayed it; GET /users honours it as x-min-lsn.
+ */
 export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { users, cache, queue, metrics } = app.deps;
-  const load = (id: number) => users.byId(id);
+  const { users, cache, queue, metrics, router } = app.deps;
+  const load = (id: number, minLsn?: string) => users.byId(id, minLsn);
   const tags = ['users'];
+
+  /** The WAL position after a committed write; undefined when it cannot be read (the marker then sends reads to the primary). */
+  const writePosition = async (log: { warn(obj: object, msg: string): void }): Promise<string | undefined> => {
+    try {
+      return await router.writeLsn();
+    } catch (err) {
+      log.warn({ err }, 'could not read the WAL position after a write; its reads go to the primary');
+      return undefined;
+    }
+  };
 
   app.post('/users', {
     schema: {
@@ -52,6 +72,11 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     try {
       const user = await users.create(request.body.name, request.body.email);
+      if (router.hasReplica) {
+        const lsn = await writePosition(request.log);
+        await cache.created(user.id, lsn);
+        if (lsn) reply.header(WRITE_LSN_HEADER, lsn);
+      }
       return reply.code(201).header('location', `/users/${user.id}`).send(user);
     } catch (err) {
       if (err instanceof EmailTakenError) return reply.conflict(err.message);
@@ -64,21 +89,22 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags,
       summary: 'List users, oldest first, a page at a time (keyset pagination)',
       querystring: ListUsersQuerySchema,
+      headers: ReadHeadersSchema,
       response: { 200: UserPageSchema, 400: ErrorSchema },
     },
   }, async (request, reply) => {
     const afterId = request.query.cursor === undefined ? 0 : decodeCursor(request.query.cursor);
     if (afterId === undefined) return reply.badRequest('querystring.cursor is not a cursor this API returned');
-    const page = await users.list(request.query.limit + 1, afterId);
+    const page = await users.list(request.query.limit + 1, afterId, request.headers['x-min-lsn']);
     const items = page.slice(0, request.query.limit);
     const last = items.at(-1);
     return { items, nextCursor: page.length > request.query.limit && last ? encodeCursor(last.id) : null };
   });
 
   app.get('/users/:id', {
-    schema: { tags, summary: 'Read a user (cached)', params: UserIdParamsSchema, response: { 200: UserSchema, 404: ErrorSchema } },
+    schema: { tags, summary: 'Read a user (cached)', params: UserIdParamsSchema, headers: ReadHeadersSchema, response: { 200: UserSchema, 404: ErrorSchema } },
   }, async (request, reply) => {
-    const json = await cache.read(Number(request.params.id), load);
+    const json = await cache.read(Number(request.params.id), load, request.headers['x-min-lsn']);
     // The cache holds the response body itself: sent as it is, not serialized again.
     return json === null ? reply.notFound(`user ${request.params.id} not found`) : reply.type(JSON_TYPE).send(json as unknown as User);
   });
@@ -95,7 +121,9 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     try {
       const id = Number(request.params.id);
       const user = await users.update(id, request.body);
-      await cache.invalidate(id);
+      const lsn = router.hasReplica ? await writePosition(request.log) : undefined;
+      await cache.invalidate(id, lsn);
+      if (lsn) reply.header(WRITE_LSN_HEADER, lsn);
       return user ?? reply.notFound(`user ${request.params.id} not found`);
     } catch (err) {
       if (err instanceof EmailTakenError) return reply.conflict(err.message);
@@ -108,7 +136,9 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const id = Number(request.params.id);
     const deleted = await users.delete(id);
-    await cache.invalidate(id);
+    const lsn = router.hasReplica ? await writePosition(request.log) : undefined;
+    await cache.invalidate(id, lsn);
+    if (lsn) reply.header(WRITE_LSN_HEADER, lsn);
     return deleted ? reply.code(204).send(null) : reply.notFound(`user ${request.params.id} not found`);
   });
 

@@ -49,6 +49,17 @@ export const UserPageSchema = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as ?cursor= for the next page; null on the last page' }),
 });
 
+/**
+ * Headers of the reads (GET /users, GET /users/:id). `x-min-lsn`: a WAL position the client has
+ * seen, such as the `x-write-lsn` of its last write; the read then comes from a server that has
+ * replayed it, so the client reads its own writes even from the read replica.
+ */
+export const ReadHeadersSchema = Type.Object({
+  'x-min-lsn': Type.Optional(
+    Type.String({ pattern: '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$', description: 'a PostgreSQL WAL position, e.g. 0/3000148, as x-write-lsn returned it' }),
+  ),
+});
+
 /** Headers of POST /users/:id/send-email. */
 export const SendEmailHeadersSchema = Type.Object({
   'idempotency-key': Type.Optional(
