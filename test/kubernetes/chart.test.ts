@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
-import { Namespace, Secret, Service } from 'kubernetes-models/v1';
+import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { DEFAULT_IMAGES, withDefaults, type StackSpecInput } from '../../electron/contract.js';
@@ -66,6 +66,7 @@ function render(values: Dict = {}, releaseName = 'default') {
 const MODELS: Record<string, (o: Obj) => { validate(): void }> = {
   Namespace: (o) => new Namespace(o as ConstructorParameters<typeof Namespace>[0]),
   Secret: (o) => new Secret(o as ConstructorParameters<typeof Secret>[0]),
+  ConfigMap: (o) => new ConfigMap(o as ConstructorParameters<typeof ConfigMap>[0]),
   Service: (o) => new Service(o as ConstructorParameters<typeof Service>[0]),
   Deployment: (o) => new Deployment(o as ConstructorParameters<typeof Deployment>[0]),
   StatefulSet: (o) => new StatefulSet(o as ConstructorParameters<typeof StatefulSet>[0]),
@@ -106,7 +107,7 @@ function expectWellFormed(objects: Obj[], release: string): void {
   }
 }
 
-const ALL_DEFAULT = ['Deployment/scalelab-api', 'Deployment/scalelab-redis', 'Deployment/scalelab-worker', 'Secret/scalelab-secrets', 'Service/scalelab-api', 'Service/scalelab-postgres', 'Service/scalelab-redis', 'StatefulSet/scalelab-postgres'];
+const ALL_DEFAULT = ['ConfigMap/scalelab-postgres-config', 'Deployment/scalelab-api', 'Deployment/scalelab-redis', 'Deployment/scalelab-worker', 'Secret/scalelab-secrets', 'Service/scalelab-api', 'Service/scalelab-postgres', 'Service/scalelab-redis', 'StatefulSet/scalelab-postgres'];
 
 describe('values.schema.json', () => {
   it('accepts values.yaml and the documented variations', () => {
@@ -118,6 +119,7 @@ describe('values.schema.json', () => {
       { images: { service: 'registry.example.com/team/scalelab-service:1.2' } },
       { redis: { enabled: false, url: 'redis://:pw@redis.example.com:6379' }, postgresql: { enabled: false, url: 'postgres://u:p@db:5432/scalelab' } },
       { api: { resources: { requests: { cpu: 0.5, memory: '1Gi' } } } },
+      { data: { readReplica: true, events: false, partitions: 64 } },
     ]) expect(validateValues(mergeValues(DEFAULT_VALUES, values)), JSON.stringify(values)).toBe(true);
   });
 
@@ -140,6 +142,10 @@ describe('values.schema.json', () => {
     ['a memory quantity typo', { worker: { resources: { limits: { memory: '512MB' } } } }],
     ['a non-redis url', { redis: { url: 'http://redis:6379' } }],
     ['enabled as a string', { redis: { enabled: 'false' } }],
+    ['65 partitions', { data: { partitions: 65 } }],
+    ['negative partitions', { data: { partitions: -1 } }],
+    ['readReplica as a string', { data: { readReplica: 'yes' } }],
+    ['an unknown data key', { data: { replicas: 2 } }],
   ])('refuses %s', (_name, values) => {
     expect(validateValues(mergeValues(DEFAULT_VALUES, values))).toBe(false);
   });
@@ -226,6 +232,25 @@ describe('chart output', () => {
     expect(secret).toMatchObject({ POSTGRES_PASSWORD: 'p@ss w/rd+!', ADMIN_TOKEN: 'given-admin-token-0123', REDIS_URL: 'redis://demo-redis:6379' });
   });
 
+  it('with data.readReplica, adds the replica StatefulSet and Service and points the api at it', () => {
+    const chart = render({ data: { readReplica: true, events: false, partitions: 8 } });
+    expect(chart.keys).toEqual([...ALL_DEFAULT, 'Service/scalelab-postgres-replica', 'StatefulSet/scalelab-postgres-replica'].sort());
+    expectWellFormed(chart.objects, 'default');
+    const secret = stringData(chart.get('Secret/scalelab-secrets'));
+    expect(secret.DATABASE_REPLICA_URL).toBe(`postgres://scalelab:${secret.POSTGRES_PASSWORD}@scalelab-postgres-replica:5432/scalelab`);
+    const api = env(container(chart.get('Deployment/scalelab-api')));
+    expect(api.DATABASE_REPLICA_URL!.valueFrom).toEqual({ secretKeyRef: { name: 'scalelab-secrets', key: 'DATABASE_REPLICA_URL' } });
+    const worker = env(container(chart.get('Deployment/scalelab-worker')));
+    expect(worker).not.toHaveProperty('DATABASE_REPLICA_URL');
+    for (const e of [api, worker]) expect([e.USERS_PARTITIONS!.value, e.EVENTS!.value]).toEqual(['8', 'false']);
+    const seed = chart.get('StatefulSet/scalelab-postgres-replica').spec.template.spec.initContainers[0] as Obj;
+    expect(seed.command.at(-1)).toContain('pg_basebackup -D "$PGDATA.seed" -R -X stream');
+    expect(env(seed).PGHOST!.value).toBe('scalelab-postgres');
+    expect(chart.get('ConfigMap/scalelab-postgres-config').data['pg_hba.conf']).toMatch(/^host +replication +all +all +scram-sha-256$/m);
+    expect(render().get('Secret/scalelab-secrets').stringData).not.toHaveProperty('DATABASE_REPLICA_URL');
+    expect(() => render({ data: { readReplica: true }, postgresql: { enabled: false, url: 'postgres://u:p@db:5432/scalelab' } })).toThrow(new TemplateError('data.readReplica needs postgresql.enabled: the replica streams from the in-chart PostgreSQL'));
+  });
+
   it('NOTES tell how to reach the api, watch the HPA and start the same stack from the desktop app', () => {
     const notes = render({ autoscaling: { enabled: true } }).notes;
     expect(notes).toContain('kubectl -n scalelab-default port-forward svc/scalelab-api 8080:80');
@@ -294,7 +319,8 @@ function comparable(o: Obj): Obj {
   strip(copy.metadata.labels as Dict);
   for (const claim of (copy.spec?.volumeClaimTemplates ?? []) as Obj[]) strip(claim.metadata.labels as Dict);
   for (const port of (copy.spec?.ports ?? []) as Obj[]) port.protocol ??= 'TCP';
-  for (const c of (copy.spec?.template?.spec?.containers ?? []) as Obj[]) {
+  const pod = (copy.spec?.template?.spec ?? {}) as Obj;
+  for (const c of [...((pod.containers ?? []) as Obj[]), ...((pod.initContainers ?? []) as Obj[])]) {
     for (const port of (c.ports ?? []) as Obj[]) port.protocol ??= 'TCP';
     // Order of env entries carries no meaning here (none refers to another).
     c.env = Object.fromEntries(((c.env ?? []) as Obj[]).map((e) => [e.name, e]));
@@ -306,6 +332,7 @@ describe('one design: the chart and the Kubernetes runtime driver', () => {
   const cases: Array<[string, StackSpecInput, Dict]> = [
     ['defaults', {}, {}],
     ['autoscaling on', { autoscaler: { enabled: true } }, { autoscaling: { enabled: true } }],
+    ['a read replica, events off and 16 partitions', { data: { readReplica: true, events: false, partitions: 16 } }, { data: { readReplica: true, events: false, partitions: 16 } }],
   ];
 
   it.each(cases)('with %s, the chart renders the objects stackObjects makes', (_name, input, values) => {
@@ -325,6 +352,7 @@ describe('one design: the chart and the Kubernetes runtime driver', () => {
     const spec = withDefaults({ runtime: 'kubernetes' });
     expect({ api: v.api.replicas, worker: v.worker.replicas, ttl: v.cache.ttlSeconds, autoscaling: v.autoscaling.enabled }).toEqual({ api: spec.replicas.api, worker: spec.replicas.worker, ttl: spec.cache.ttlSeconds, autoscaling: spec.autoscaler.enabled });
     expect({ redis: v.images.redis, postgres: v.images.postgres }).toEqual({ redis: DEFAULT_IMAGES.redis, postgres: DEFAULT_IMAGES.postgres });
+    expect(v.data).toEqual(spec.data);
     // Fixed in the templates rather than values: the grace period and the drain delay.
     const api = render().get('Deployment/scalelab-api');
     expect(api.spec.template.spec.terminationGracePeriodSeconds).toBe(KUBE_DEFAULTS.terminationGracePeriodSeconds);

@@ -217,6 +217,36 @@ describe('Kubernetes runtime (against a fake API server)', () => {
     expect(runtime.currentInstances().find((i) => i.id === 'redis')?.phase).toBe('ready');
   });
 
+  it('with data.readReplica, the replica pod is the instance postgres-replica, its outage scales it to 0 and back, and turning it off deletes it with its volume', async () => {
+    const seen: string[] = [];
+    await runtime.up(spec({ data: { readReplica: true } }), (m) => seen.push(m));
+    const names = (kind: string) => objectsOf(kind).map((o) => o.metadata?.name).sort();
+    expect(names('StatefulSet')).toEqual(['scalelab-postgres', 'scalelab-postgres-replica']);
+    // Two postgres instances, Redis, 2 api and a worker.
+    expect(seen.filter((m) => /^postgres-replica is ready \(\d\/6\)$/.test(m))).toHaveLength(1);
+    expect(runtime.currentInstances().find((i) => i.id === 'postgres-replica')).toMatchObject({ service: 'postgres', phase: 'ready' });
+    expect(names('PersistentVolumeClaim')).toEqual(['data-scalelab-postgres-0', 'data-scalelab-postgres-replica-0']);
+    const apiDeployment = objectsOf('Deployment').find((d) => d.metadata?.name === 'scalelab-api') as unknown as { spec: { template: { spec: { containers: { env: { name: string }[] }[] } } } };
+    expect(apiDeployment.spec.template.spec.containers[0]!.env.map((e) => e.name)).toContain('DATABASE_REPLICA_URL');
+
+    let back: (err?: Error) => void = () => undefined;
+    const returned = new Promise<Error | undefined>((resolve) => (back = resolve));
+    await runtime.outage('postgres-replica', 300, back);
+    expect(runtime.currentInstances().some((i) => i.id === 'postgres-replica' && i.phase !== 'terminating')).toBe(false);
+    expect(runtime.currentInstances().find((i) => i.id === 'postgres')?.phase).toBe('ready');
+    expect(await returned).toBeUndefined();
+    expect(runtime.currentInstances().find((i) => i.id === 'postgres-replica')?.phase).toBe('ready');
+    expect(api.requests.some((r) => r.method === 'PUT' && r.path.endsWith('/statefulsets/scalelab-postgres-replica/scale'))).toBe(true);
+
+    const off: string[] = [];
+    await runtime.up(spec(), (m) => off.push(m));
+    expect(off).toEqual(expect.arrayContaining(['deleted StatefulSet scalelab-postgres-replica', 'deleted Service scalelab-postgres-replica', 'deleted PersistentVolumeClaim data-scalelab-postgres-replica-0']));
+    expect(names('StatefulSet')).toEqual(['scalelab-postgres']);
+    expect(names('PersistentVolumeClaim')).toEqual(['data-scalelab-postgres-0']);
+    await expect.poll(() => runtime.currentInstances().some((i) => i.id === 'postgres-replica'), { timeout: 10_000 }).toBe(false);
+    await expect(runtime.outage('postgres-replica', 100, () => undefined)).rejects.toThrow(/runs no read replica/);
+  });
+
   it('with the autoscaler on, real HPAs are applied and their status and events are read', async () => {
     await runtime.up(spec({ autoscaler: { enabled: true } }), () => undefined);
     expect(objectsOf('HorizontalPodAutoscaler').map((h) => h.metadata?.name).sort()).toEqual(['scalelab-api', 'scalelab-worker']);

@@ -1,14 +1,20 @@
-import { Namespace, Secret, Service } from 'kubernetes-models/v1';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { describe, expect, it } from 'vitest';
 import { withDefaults } from '../../electron/contract.js';
 import { KUBE_LABELS, stackObjects, type KubeObject } from '../../electron/control/runtimes/kubernetes/manifests.js';
+import { REPLICA_SEED_SCRIPT } from '../../electron/control/runtimes/kubernetes/postgres-objects.js';
 
 const secrets = { postgresPassword: 'p@ss/word+1', adminToken: 'a-token-of-24-characters' };
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Namespace,
   Secret,
+  ConfigMap,
   Service,
   Deployment,
   StatefulSet,
@@ -27,6 +33,7 @@ describe('the Kubernetes runtime\'s objects (validated offline with kubernetes-m
     expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
       'Namespace/scalelab-default',
       'Secret/scalelab-secrets',
+      'ConfigMap/scalelab-postgres-config',
       'StatefulSet/scalelab-postgres',
       'Service/scalelab-postgres',
       'Deployment/scalelab-redis',
@@ -71,9 +78,112 @@ describe('the Kubernetes runtime\'s objects (validated offline with kubernetes-m
   });
 
   it('kubernetes-models rejects a broken object, so the checks above can fail', () => {
-    const [, , , , , , deployment] = stackObjects(withDefaults({ runtime: 'kubernetes' }), secrets);
+    const [, , , , , , , deployment] = stackObjects(withDefaults({ runtime: 'kubernetes' }), secrets);
     const broken = JSON.parse(JSON.stringify(deployment)) as { spec: { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } } };
     broken.spec.template.spec.containers[0]!.ports[0]!.containerPort = 'http';
     expect(() => new Deployment(broken as never).validate()).toThrow(/containerPort/);
+  });
+});
+
+type Container = { name: string; image?: string; command?: string[]; args?: string[]; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { key: string } } }[]; volumeMounts?: { name: string; mountPath: string }[] };
+type PodSpec = { initContainers?: Container[]; containers: Container[]; volumes?: { name: string; configMap?: { name: string } }[] };
+const find = (objects: KubeObject[], key: string) => objects.find((o) => `${o.kind}/${o.metadata?.name}` === key) as unknown as { spec: { template: { spec: PodSpec }; selector: { matchLabels: Record<string, string> }; volumeClaimTemplates: { metadata: { labels: Record<string, string> } }[] } } | undefined;
+const envOf = (c: Container) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? `secret:${e.valueFrom?.secretKeyRef?.key}`]));
+const containerOf = (objects: KubeObject[], key: string) => find(objects, key)!.spec.template.spec.containers[0]!;
+
+describe('the data-layer patterns on Kubernetes (spec data)', () => {
+  it('without data.readReplica there is no replica object, URL or env', () => {
+    const objects = stackObjects(withDefaults({ runtime: 'kubernetes' }), secrets);
+    expect(objects.filter((o) => o.metadata?.name?.includes('replica'))).toEqual([]);
+    expect((objects.find((o) => o.kind === 'Secret') as { stringData: Record<string, string> }).stringData).not.toHaveProperty('DATABASE_REPLICA_URL');
+    expect(envOf(containerOf(objects, 'Deployment/scalelab-api'))).not.toHaveProperty('DATABASE_REPLICA_URL');
+  });
+
+  it('with data.readReplica, a replica StatefulSet and Service validate, seeded from the primary by pg_basebackup, and the api reads from it', () => {
+    const objects = stackObjects(withDefaults({ runtime: 'kubernetes', name: 'rr', data: { readReplica: true } }), secrets);
+    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'Namespace/scalelab-rr',
+      'Secret/scalelab-secrets',
+      'ConfigMap/scalelab-postgres-config',
+      'StatefulSet/scalelab-postgres',
+      'Service/scalelab-postgres',
+      'StatefulSet/scalelab-postgres-replica',
+      'Service/scalelab-postgres-replica',
+      'Deployment/scalelab-redis',
+      'Service/scalelab-redis',
+      'Deployment/scalelab-api',
+      'Service/scalelab-api',
+      'Deployment/scalelab-worker',
+    ]);
+    for (const object of objects) validate(object);
+    const replica = find(objects, 'StatefulSet/scalelab-postgres-replica')!;
+    expect(replica.spec.selector.matchLabels[KUBE_LABELS.component]).toBe('postgres-replica');
+    expect(replica.spec.volumeClaimTemplates[0]!.metadata.labels).toMatchObject({ [KUBE_LABELS.stack]: 'rr', [KUBE_LABELS.component]: 'postgres-replica' });
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata?.name === 'scalelab-postgres-replica') as { spec: { selector: Record<string, string> } };
+    expect(service.spec.selector).toEqual(replica.spec.selector.matchLabels);
+    // The init container copies the primary; the password comes from the Secret, never the spec.
+    const seed = replica.spec.template.spec.initContainers![0]!;
+    expect(seed.command).toEqual(['sh', '-c', REPLICA_SEED_SCRIPT]);
+    expect(REPLICA_SEED_SCRIPT).toContain('pg_basebackup -D "$PGDATA.seed" -R -X stream');
+    expect(envOf(seed)).toEqual({ PGDATA: '/var/lib/postgresql/data/pgdata', PGHOST: 'scalelab-postgres', PGPORT: '5432', PGUSER: 'scalelab', PGPASSWORD: 'secret:POSTGRES_PASSWORD' });
+    expect(seed.volumeMounts).toEqual([{ name: 'data', mountPath: '/var/lib/postgresql/data' }]);
+    expect(containerOf(objects, 'StatefulSet/scalelab-postgres-replica').args).toEqual(['-c', 'max_connections=300']);
+    // The primary lets the replica stream: its pg_hba.conf comes from the ConfigMap.
+    const primary = find(objects, 'StatefulSet/scalelab-postgres')!.spec.template.spec;
+    expect(primary.containers[0]!.args).toEqual(expect.arrayContaining(['hba_file=/etc/scalelab/postgres/pg_hba.conf', 'max_connections=300']));
+    expect(primary.volumes).toEqual([{ name: 'config', configMap: { name: 'scalelab-postgres-config' } }]);
+    const hba = (objects.find((o) => o.kind === 'ConfigMap') as { data: Record<string, string> }).data['pg_hba.conf']!;
+    expect(hba.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(expect.arrayContaining(['host replication all all scram-sha-256', 'host all all all scram-sha-256']));
+    const secret = objects.find((o) => o.kind === 'Secret') as { stringData: Record<string, string> };
+    expect(secret.stringData.DATABASE_REPLICA_URL).toBe('postgres://scalelab:p%40ss%2Fword%2B1@scalelab-postgres-replica:5432/scalelab');
+    expect(envOf(containerOf(objects, 'Deployment/scalelab-api')).DATABASE_REPLICA_URL).toBe('secret:DATABASE_REPLICA_URL');
+    expect(envOf(containerOf(objects, 'Deployment/scalelab-worker'))).not.toHaveProperty('DATABASE_REPLICA_URL');
+    expect(JSON.stringify(objects.filter((o) => o.kind !== 'Secret'))).not.toContain(secrets.postgresPassword);
+  });
+
+  it('USERS_PARTITIONS and EVENTS reach the api and the worker; the worker gets the admin token for its stream hooks', () => {
+    const defaults = stackObjects(withDefaults({ runtime: 'kubernetes' }), secrets);
+    for (const key of ['Deployment/scalelab-api', 'Deployment/scalelab-worker']) expect(envOf(containerOf(defaults, key)), key).toMatchObject({ USERS_PARTITIONS: '0', EVENTS: 'true' });
+    const custom = stackObjects(withDefaults({ runtime: 'kubernetes', data: { events: false, partitions: 16 } }), secrets);
+    for (const key of ['Deployment/scalelab-api', 'Deployment/scalelab-worker']) expect(envOf(containerOf(custom, key)), key).toMatchObject({ USERS_PARTITIONS: '16', EVENTS: 'false', ADMIN_TOKEN: 'secret:ADMIN_TOKEN' });
+  });
+
+  it('the seed script copies the primary into an empty volume once, waiting for it, and leaves a seeded one alone', () => {
+    // The script under sh with stand-ins for the PostgreSQL tools: what it runs, in which order.
+    const dir = mkdtempSync(path.join(tmpdir(), 'scalelab-seed-'));
+    try {
+      const bin = path.join(dir, 'bin');
+      const log = path.join(dir, 'calls.log');
+      spawnSync('mkdir', ['-p', bin, path.join(dir, 'data')]);
+      const stub = (name: string, body: string) => {
+        writeFileSync(path.join(bin, name), `#!/bin/sh\necho "${name} $*" >> "${log}"\n${body}\n`);
+        chmodSync(path.join(bin, name), 0o755);
+      };
+      // The primary answers on the second try; pg_basebackup makes the folder named after -D.
+      stub('pg_isready', `n=$(grep -c '^pg_isready' "${log}"); [ "$n" -ge 2 ]`);
+      stub('sleep', '');
+      stub('chown', '');
+      stub('pg_basebackup', 'mkdir -p "$2" && echo 16 > "$2/PG_VERSION" && touch "$2/standby.signal"');
+      const pgdata = path.join(dir, 'data', 'pgdata');
+      const env = { PATH: `${bin}:/usr/bin:/bin`, PGDATA: pgdata, PGHOST: 'scalelab-postgres', PGPORT: '5432' };
+      const first = spawnSync('sh', ['-c', REPLICA_SEED_SCRIPT], { env, encoding: 'utf8' });
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toContain('waiting for the primary at scalelab-postgres:5432');
+      expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+        'pg_isready -q',
+        'sleep 2',
+        'pg_isready -q',
+        `pg_basebackup -D ${pgdata}.seed -R -X stream -c fast --no-password`,
+        `chown -R postgres:postgres ${pgdata}.seed`,
+      ]);
+      expect(existsSync(path.join(pgdata, 'standby.signal'))).toBe(true);
+      expect(existsSync(`${pgdata}.seed`)).toBe(false);
+      rmSync(log);
+      const again = spawnSync('sh', ['-c', REPLICA_SEED_SCRIPT], { env, encoding: 'utf8' });
+      expect(again.status).toBe(0);
+      expect(existsSync(log)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -55,3 +55,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | trunc 63 | trimSuf
       name: {{ $secret }}
       key: REDIS_URL
 {{- end }}
+
+{{/* env entries of the api and worker: the data-layer patterns. */}}
+{{- define "scalelab.dataEnv" -}}
+- name: USERS_PARTITIONS
+  value: {{ .Values.data.partitions | toString | quote }}
+- name: EVENTS
+  value: {{ .Values.data.events | toString | quote }}
+{{- end }}

@@ -15,12 +15,28 @@ const INNER = { api: 3000, worker: 9100, postgres: 5432, redis: 6379 } as const;
 export const DATABASE = 'scalelab';
 export const DATABASE_USER = 'scalelab';
 
-/** Where the api and worker containers find PostgreSQL and Redis. */
-export function serviceUrls(layout: StackLayout, ports: { postgres: number; redis: number }, password: string): { databaseUrl: string; redisUrl: string } {
+/**
+ * The read replica's volume and data folder. PGDATA is a subfolder of the volume so that a seed
+ * that failed halfway is told apart from a seeded one by what is in it (see replica-seed.ts).
+ */
+export const REPLICA_DATA = { mount: '/var/lib/postgresql/data', folder: 'pgdata', pgdata: '/var/lib/postgresql/data/pgdata' } as const;
+
+/** The physical replication slot on the primary that holds back the WAL the replica has not received. */
+export const REPLICA_SLOT = 'scalelab_replica';
+
+/** Where the api and worker containers find PostgreSQL (and its read replica, when it runs) and Redis. */
+export function serviceUrls(layout: StackLayout, ports: { postgres: number; redis: number; replica?: number }, password: string): { databaseUrl: string; redisUrl: string; replicaUrl?: string } {
   const bridge = layout.mode === 'bridge';
   const pg = bridge ? `postgres:${INNER.postgres}` : `127.0.0.1:${ports.postgres}`;
+  const replica = bridge ? `postgres-replica:${INNER.postgres}` : `127.0.0.1:${ports.replica}`;
   const redis = bridge ? `redis:${INNER.redis}` : `127.0.0.1:${ports.redis}`;
-  return { databaseUrl: `postgres://${DATABASE_USER}:${encodeURIComponent(password)}@${pg}/${DATABASE}`, redisUrl: `redis://${redis}` };
+  const url = (hostPort: string) => `postgres://${DATABASE_USER}:${encodeURIComponent(password)}@${hostPort}/${DATABASE}`;
+  return { databaseUrl: url(pg), redisUrl: `redis://${redis}`, ...(ports.replica ? { replicaUrl: url(replica) } : {}) };
+}
+
+/** Where the replica (and its seed) reach the primary: its alias on the stack network, or its port on loopback. */
+export function primaryAddress(layout: StackLayout, primaryPort: number): { host: string; port: number } {
+  return layout.mode === 'bridge' ? { host: 'postgres', port: INNER.postgres } : { host: '127.0.0.1', port: primaryPort };
 }
 
 /** Networking of a container: joined to the stack network with an alias, or the host's. */
@@ -55,6 +71,67 @@ export function postgresContainer(layout: StackLayout, port: number, password: s
       ...net.HostConfig,
       Mounts: [{ Type: 'volume', Source: names.volume(layout.stack), Target: '/var/lib/postgresql/data' }],
       // The control plane restarts every container itself, counting restarts (see store-container.ts).
+      RestartPolicy: { Name: 'no' },
+    },
+  };
+}
+
+/**
+ * The read replica: a hot standby streaming from the primary through its slot. Its volume is
+ * seeded before it first starts (replica-seed.ts). primary_conninfo is given on every start
+ * rather than kept in the volume, so a primary that moved to another port is still found; the
+ * password stays out of the command line (which `ps` shows), in PGPASSWORD, which libpq reads.
+ */
+export function postgresReplicaContainer(layout: StackLayout, port: number, primaryPort: number, password: string): Docker.ContainerCreateOptions {
+  const net = networking(layout, 'postgres-replica', INNER.postgres, port);
+  const primary = primaryAddress(layout, primaryPort);
+  const hostArgs = layout.mode === 'host' ? ['-c', `port=${port}`, '-c', 'listen_addresses=127.0.0.1'] : [];
+  return {
+    name: names.container(layout.stack, 'postgres-replica'),
+    Image: layout.images.postgres,
+    // A standby needs max_connections at least the primary's.
+    Cmd: [
+      'postgres',
+      '-c',
+      'max_connections=300',
+      '-c',
+      `primary_conninfo=host=${primary.host} port=${primary.port} user=${DATABASE_USER} application_name=scalelab-replica`,
+      '-c',
+      `primary_slot_name=${REPLICA_SLOT}`,
+      ...hostArgs,
+    ],
+    Env: [`PGDATA=${REPLICA_DATA.pgdata}`, `PGPASSWORD=${password}`],
+    Labels: containerLabels(layout.stack, 'postgres', 'postgres-replica', port),
+    ExposedPorts: net.ExposedPorts,
+    NetworkingConfig: net.NetworkingConfig,
+    StopSignal: 'SIGINT',
+    HostConfig: {
+      ...net.HostConfig,
+      Mounts: [{ Type: 'volume', Source: names.replicaVolume(layout.stack), Target: REPLICA_DATA.mount }],
+      RestartPolicy: { Name: 'no' },
+    },
+  };
+}
+
+/**
+ * A short-lived container on the replica's volume that seeds it: it runs `command` (pg_basebackup
+ * from the primary) when given one, or is only created, never started, as the target of the
+ * archive API. Labelled like the rest, so a seed cut short is swept with the stack.
+ */
+export function replicaSeedContainer(layout: StackLayout, command?: { entrypoint: string[]; args: string[]; env: string[] }): Docker.ContainerCreateOptions {
+  return {
+    name: names.container(layout.stack, 'postgres-replica-seed'),
+    Image: layout.images.postgres,
+    Entrypoint: command?.entrypoint ?? ['true'],
+    Cmd: command?.args ?? [],
+    Env: command?.env ?? [],
+    // Files the seed writes belong to the server's user; a terminal keeps its output in one plain stream.
+    User: 'postgres',
+    Tty: true,
+    Labels: containerLabels(layout.stack, 'postgres', 'postgres-replica-seed', 0),
+    HostConfig: {
+      NetworkMode: layout.mode === 'host' ? 'host' : names.network(layout.stack),
+      Mounts: [{ Type: 'volume', Source: names.replicaVolume(layout.stack), Target: REPLICA_DATA.mount }],
       RestartPolicy: { Name: 'no' },
     },
   };

@@ -10,15 +10,17 @@ import { StackOwnedError, stackDir } from '../local/local-runtime.js';
 import { freePort, isPortOpen } from '../local/ports.js';
 import { ReplicaSet, type ReplicaEvent } from '../local/replica-set.js';
 import { loadSecrets } from '../local/state.js';
-import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints, DirectEndpoints } from '../runtime.js';
+import type { InstanceStats, OnProgress, Runtime, SignalHow, DirectEndpoints, StoreId } from '../runtime.js';
 import { ContainerProcess, removeOwned } from './container-process.js';
-import { DATABASE, DATABASE_USER, postgresContainer, redisContainer, replicaContainer, serviceUrls, type StackLayout } from './container-specs.js';
+import { DATABASE, DATABASE_USER, postgresContainer, postgresReplicaContainer, redisContainer, replicaContainer, serviceUrls, type StackLayout } from './container-specs.js';
 import { DockerEvents } from './docker-events.js';
+import { ensureNetwork, ensureVolume, sweep } from './docker-objects.js';
 import { readDockerState, removeDockerState, writeDockerState, type DockerState } from './docker-state.js';
 import { DockerStats } from './docker-stats.js';
 import { connectDocker, probeDocker, type DockerEngine } from './engine.js';
 import { ensureImage } from './images.js';
-import { assertOwned, isOwned, LABELS, names, stackFilter } from './labels.js';
+import { isOwned, LABELS, names, stackFilter } from './labels.js';
+import { removeReplica, seedReplica } from './replica-seed.js';
 import { postgresAnswers, redisAnswers, StoreContainer } from './store-container.js';
 
 /** Options of {@link DockerRuntime}. */
@@ -29,6 +31,12 @@ export interface DockerRuntimeOptions {
   onEvent?: (event: ReplicaEvent) => void;
   /** Longest wait for PostgreSQL or Redis to answer. @defaultValue 90000 */
   storeTimeoutMs?: number;
+  /**
+   * How the read replica's volume is first filled: `auto` runs pg_basebackup in the postgres
+   * image when it has one, else copies the data folder through the engine's archive API; `copy`
+   * always copies. @defaultValue 'auto'
+   */
+  replicaSeed?: 'auto' | 'copy';
 }
 
 type Running = {
@@ -42,8 +50,8 @@ type Running = {
   stores: StoreContainer[];
   replicas: ReplicaSet;
   statsTimer: NodeJS.Timeout;
-  /** PostgreSQL and Redis as the host (telemetry) reaches them. */
-  urls: { database: string; redis: string };
+  /** PostgreSQL (and its read replica, when it runs) and Redis as the host (telemetry) reaches them. */
+  urls: { database: string; redis: string; replica?: string };
   adminToken: string;
 };
 
@@ -69,6 +77,7 @@ export class DockerRuntime implements Runtime {
     const current = this.running;
     if (current && current.spec.name !== input.name) throw new StackOwnedError(`stack "${current.spec.name}" is running here; stop it before starting "${input.name}"`);
     if (current) {
+      if (JSON.stringify(current.spec.data) !== JSON.stringify(input.data)) onProgress('the data settings (read replica, events, partitions) take effect at the next start: `scalelab down`, then `up`');
       await this.scale('api', input.replicas.api, onProgress);
       await this.scale('worker', input.replicas.worker, onProgress);
       return this.endpoints();
@@ -91,8 +100,9 @@ export class DockerRuntime implements Runtime {
     const events = new DockerEvents({ docker, stack: spec.name, onReconnect: () => onProgress('the Docker event stream was reopened') });
     await events.open();
 
-    if (layout.mode === 'bridge') await this.ensureNetwork(docker, spec.name, onProgress);
-    await this.ensureVolume(docker, spec.name, onProgress);
+    if (layout.mode === 'bridge') await ensureNetwork(docker, spec.name, onProgress);
+    await ensureVolume(docker, spec.name, names.volume(spec.name), "PostgreSQL's data", onProgress);
+    if (spec.data.readReplica) await ensureVolume(docker, spec.name, names.replicaVolume(spec.name), "the read replica's data", onProgress);
 
     const existing = await docker.listContainers({ all: true, filters: stackFilter(spec.name) });
     const find = (instance: string) => existing.find((c) => c.Labels[LABELS.instance] === instance && isOwned(c.Labels, spec.name));
@@ -101,14 +111,31 @@ export class DockerRuntime implements Runtime {
       if (label > 0) return label;
       return recorded && !(await isPortOpen(recorded)) ? recorded : freePort();
     };
-    const ports = { postgres: await portOf('postgres', previous?.ports.postgres), redis: await portOf('redis', previous?.ports.redis) };
-    const urls = { database: `postgres://${DATABASE_USER}:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${ports.postgres}/${DATABASE}`, redis: `redis://127.0.0.1:${ports.redis}` };
+    const ports = {
+      postgres: await portOf('postgres', previous?.ports.postgres),
+      redis: await portOf('redis', previous?.ports.redis),
+      ...(spec.data.readReplica ? { replica: await portOf('postgres-replica', previous?.ports.replica) } : {}),
+    };
+    const pgUrl = (port: number) => `postgres://${DATABASE_USER}:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${port}/${DATABASE}`;
+    const urls = { database: pgUrl(ports.postgres), redis: `redis://127.0.0.1:${ports.redis}`, ...(ports.replica ? { replica: pgUrl(ports.replica) } : {}) };
     const base = { docker, events, stack: spec.name };
     const notify = () => this.notify();
     const stores = [
       new StoreContainer({ ...base, id: 'postgres', port: ports.postgres, logFile: path.join(dir, 'logs', 'postgres.log'), create: postgresContainer(layout, ports.postgres, secrets.postgresPassword), ready: () => postgresAnswers(urls.database), onChange: notify }),
       new StoreContainer({ ...base, id: 'redis', port: ports.redis, logFile: path.join(dir, 'logs', 'redis.log'), create: redisContainer(layout, ports.redis), ready: () => redisAnswers(ports.redis), onChange: notify }),
     ];
+    const replica =
+      ports.replica && urls.replica
+        ? new StoreContainer({
+            ...base,
+            id: 'postgres-replica',
+            port: ports.replica,
+            logFile: path.join(dir, 'logs', 'postgres-replica.log'),
+            create: postgresReplicaContainer(layout, ports.replica, ports.postgres, secrets.postgresPassword),
+            ready: () => postgresAnswers(urls.replica!),
+            onChange: notify,
+          })
+        : undefined;
     const balancerPort = previous?.balancerPort && !(await isPortOpen(previous.balancerPort)) ? previous.balancerPort : (await isPortOpen(spec.port)) ? await freePort() : spec.port;
     if (balancerPort !== spec.port && !previous) onProgress(`port ${spec.port} is taken; the balancer uses ${balancerPort}`);
     const balancer = new Balancer({ port: balancerPort });
@@ -116,7 +143,18 @@ export class DockerRuntime implements Runtime {
     const replicas = new ReplicaSet({
       balancer,
       logsDir: path.join(dir, 'logs'),
-      env: { DATABASE_URL: inner.databaseUrl, REDIS_URL: inner.redisUrl, ADMIN_TOKEN: secrets.adminToken, CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds), SHUTDOWN_DELAY_MS: '0' },
+      env: {
+        DATABASE_URL: inner.databaseUrl,
+        // Reads that miss the cache go to the replica; writes and read-your-writes stay on the primary.
+        ...(inner.replicaUrl ? { DATABASE_REPLICA_URL: inner.replicaUrl } : {}),
+        REDIS_URL: inner.redisUrl,
+        // Workers serve their stream hooks (/admin/stream/*) on METRICS_PORT with the same token.
+        ADMIN_TOKEN: secrets.adminToken,
+        CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds),
+        USERS_PARTITIONS: String(spec.data.partitions),
+        EVENTS: String(spec.data.events),
+        SHUTDOWN_DELAY_MS: '0',
+      },
       onRecord: () => void this.record(),
       // Containers have no pid to change: record on every change, so restart counts survive adoption.
       onChange: () => {
@@ -141,6 +179,19 @@ export class DockerRuntime implements Runtime {
       store.start(adopt);
     }
     await Promise.all(stores.map((s) => s.waitReady(this.options.storeTimeoutMs ?? 90_000).then(() => onProgress(`${s.id} is ready`))));
+    if (replica) {
+      stores.push(replica);
+      const found = find(replica.id);
+      const primary = { container: docker.getContainer(names.container(spec.name, 'postgres')), url: urls.database, port: ports.postgres };
+      if (found?.State !== 'running') await seedReplica({ docker, layout, primary, password: secrets.postgresPassword, workDir: dir, onProgress, method: this.options.replicaSeed });
+      onProgress(found?.State === 'running' ? `adopted ${found.Names[0]?.slice(1)}` : `starting the read replica on 127.0.0.1:${replica.port}`);
+      replica.start(found?.State === 'running' ? docker.getContainer(found.Id) : undefined);
+      await replica.waitReady(this.options.storeTimeoutMs ?? 90_000);
+      onProgress('postgres-replica is ready');
+    } else {
+      // Off now: a replica left from an earlier start would fall behind, and its slot would hold the primary's WAL.
+      await removeReplica(docker, spec.name, urls.database, onProgress);
+    }
     await balancer.listen();
     onProgress(`balancer listening on http://127.0.0.1:${balancerPort}`);
 
@@ -171,13 +222,13 @@ export class DockerRuntime implements Runtime {
     onProgress('stopping the api and worker containers (they leave the balancer first and drain)');
     await running.replicas.stopAll();
     await running.balancer.close();
-    onProgress('stopping Redis and PostgreSQL');
+    onProgress(`stopping Redis and PostgreSQL${running.stores.length > 2 ? ' and its read replica' : ''}`);
     await Promise.all(running.stores.map((s) => s.stop()));
     clearInterval(running.statsTimer);
     running.stats.close();
     running.events.close();
     await this.recordPending;
-    await this.sweep(docker, stack, { volumes: !opts.keepData }, onProgress);
+    await sweep(docker, stack, { volumes: !opts.keepData }, onProgress);
     const state = await readDockerState(running.dir);
     if (state) await writeDockerState(running.dir, { ...state, controlPid: 0 });
     this.running = undefined;
@@ -194,7 +245,7 @@ export class DockerRuntime implements Runtime {
     const dir = stackDir(this.options.home, stack);
     await this.previousState(dir);
     const { docker } = await connectDocker();
-    await this.sweep(docker, stack, { volumes: true }, onProgress);
+    await sweep(docker, stack, { volumes: true }, onProgress);
     await removeDockerState(dir);
     await rm(dir, { recursive: true, force: true });
   }
@@ -246,13 +297,14 @@ export class DockerRuntime implements Runtime {
     throw new RangeError(`no instance "${id}"; \`scalelab status\` lists them`);
   }
 
-  async outage(id: 'redis' | 'postgres', forMs: number, onBack: (err?: Error) => void): Promise<void> {
-    const store = this.running?.stores.find((s) => s.id === id);
-    if (!store) throw new Error('no stack is running');
+  async outage(id: StoreId, forMs: number, onBack: (err?: Error) => void): Promise<void> {
+    if (!this.running) throw new Error('no stack is running');
+    const store = this.running.stores.find((s) => s.id === id);
+    if (!store) throw new RangeError(`this stack runs no ${id === 'postgres-replica' ? 'read replica; start it with data.readReplica on' : id}`);
     await store.outage(forMs, onBack);
   }
 
-  endOutage(id: 'redis' | 'postgres'): void {
+  endOutage(id: StoreId): void {
     this.running?.stores.find((s) => s.id === id)?.endOutage();
   }
 
@@ -280,7 +332,7 @@ export class DockerRuntime implements Runtime {
   endpoints(): DirectEndpoints {
     const running = this.running;
     if (!running) throw new Error('the stack is not running');
-    return { balancer: `http://127.0.0.1:${running.spec.port}`, redisUrl: running.urls.redis, databaseUrl: running.urls.database };
+    return { balancer: `http://127.0.0.1:${running.spec.port}`, redisUrl: running.urls.redis, databaseUrl: running.urls.database, replicaUrl: running.urls.replica };
   }
 
   /** Stops supervising (the containers keep running, for a control plane that restarts). Safe twice. */
@@ -314,52 +366,6 @@ export class DockerRuntime implements Runtime {
     return state;
   }
 
-  private async ensureNetwork(docker: Docker, stack: string, onProgress: OnProgress): Promise<void> {
-    const name = names.network(stack);
-    const found = (await docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
-    if (found) {
-      assertOwned(found.Labels, stack, `network ${name}`);
-      return;
-    }
-    onProgress(`creating network ${name}`);
-    await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABELS.stack]: stack }, CheckDuplicate: true });
-  }
-
-  private async ensureVolume(docker: Docker, stack: string, onProgress: OnProgress): Promise<void> {
-    const name = names.volume(stack);
-    const found = await docker
-      .getVolume(name)
-      .inspect()
-      .catch(() => undefined);
-    if (found) {
-      assertOwned(found.Labels, stack, `volume ${name}`);
-      return;
-    }
-    onProgress(`creating volume ${name} for PostgreSQL's data`);
-    await docker.createVolume({ Name: name, Labels: { [LABELS.stack]: stack } });
-  }
-
-  /** Removes every container and network labelled as `stack`'s (and its volumes when asked); nothing else. */
-  private async sweep(docker: Docker, stack: string, what: { volumes: boolean }, onProgress: OnProgress): Promise<void> {
-    const containers = await docker.listContainers({ all: true, filters: stackFilter(stack) });
-    for (const c of containers) {
-      assertOwned(c.Labels, stack, `container ${c.Names[0] ?? c.Id}`);
-      onProgress(`removing leftover container ${c.Names[0]?.slice(1) ?? c.Id}`);
-      await docker.getContainer(c.Id).remove({ force: true, v: true });
-    }
-    for (const n of await docker.listNetworks({ filters: stackFilter(stack) })) {
-      assertOwned(n.Labels, stack, `network ${n.Name}`);
-      await docker.getNetwork(n.Id).remove();
-    }
-    if (!what.volumes) return;
-    const { Volumes } = await docker.listVolumes({ filters: stackFilter(stack) });
-    for (const v of Volumes ?? []) {
-      assertOwned(v.Labels, stack, `volume ${v.Name}`);
-      onProgress(`removing volume ${v.Name} (PostgreSQL's data)`);
-      await docker.getVolume(v.Name).remove();
-    }
-  }
-
   private async trackStats(): Promise<void> {
     const running = this.running;
     if (!running) return;
@@ -374,9 +380,10 @@ export class DockerRuntime implements Runtime {
     this.recordPending = this.recordPending.then(async () => {
       const running = this.running;
       if (!running) return;
-      const [postgres, redis] = running.stores;
+      const port = (id: StoreId) => running.stores.find((s) => s.id === id)?.port;
+      const ports = { postgres: port('postgres')!, redis: port('redis')!, ...(port('postgres-replica') ? { replica: port('postgres-replica') } : {}) };
       const restarts = Object.fromEntries(running.replicas.records().map((r) => [r.id, r.restarts]));
-      await writeDockerState(running.dir, { version: 1, spec: running.spec, controlPid: process.pid, balancerPort: running.spec.port, ports: { postgres: postgres!.port, redis: redis!.port }, restarts }).catch(() => undefined);
+      await writeDockerState(running.dir, { version: 1, spec: running.spec, controlPid: process.pid, balancerPort: running.spec.port, ports, restarts }).catch(() => undefined);
     });
     return this.recordPending;
   }

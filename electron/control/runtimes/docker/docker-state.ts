@@ -14,7 +14,8 @@ export interface DockerState {
   /** The supervising control plane; 0 once the stack was stopped with its data kept. */
   controlPid: number;
   balancerPort: number;
-  ports: { postgres: number; redis: number };
+  /** Ports on 127.0.0.1; `replica` only while the stack runs a read replica. */
+  ports: { postgres: number; redis: number; replica?: number };
   restarts: Record<string, number>;
 }
 

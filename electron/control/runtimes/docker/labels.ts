@@ -4,9 +4,9 @@ import type { ServiceName } from '../../../contract.js';
 export const LABELS = {
   /** The stack's name: the ownership mark. */
   stack: 'scalelab.stack',
-  /** api, worker, postgres or redis (containers only). */
+  /** api, worker, postgres or redis (containers only; the read replica is a `postgres`). */
   service: 'scalelab.service',
-  /** The instance id, e.g. `api-3` (containers only). */
+  /** The instance id, e.g. `api-3` or `postgres-replica` (containers only). */
   instance: 'scalelab.instance',
   /** Its port on 127.0.0.1 (host networking) or the published port (bridge). */
   port: 'scalelab.port',
@@ -46,9 +46,13 @@ export function containerLabels(stack: string, service: ServiceName, instance: s
   return { [LABELS.stack]: stack, [LABELS.service]: service, [LABELS.instance]: instance, [LABELS.port]: String(port) };
 }
 
-/** Names of a stack's objects: `scalelab-<stack>-api-1`, network `scalelab-<stack>`, volume `scalelab-<stack>-pgdata`. */
+/**
+ * Names of a stack's objects: `scalelab-<stack>-api-1`, network `scalelab-<stack>`, volumes
+ * `scalelab-<stack>-pgdata` and (the read replica's) `scalelab-<stack>-pgdata-replica`.
+ */
 export const names = {
   container: (stack: string, instance: string) => `scalelab-${stack}-${instance}`,
   network: (stack: string) => `scalelab-${stack}`,
   volume: (stack: string) => `scalelab-${stack}-pgdata`,
+  replicaVolume: (stack: string) => `scalelab-${stack}-pgdata-replica`,
 };

@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Instance, Phase } from '../../../contract.js';
 import { tailFile } from '../local/log-files.js';
 import { restartDelay } from '../local/replica.js';
-import type { SignalHow } from '../runtime.js';
+import type { SignalHow, StoreId } from '../runtime.js';
 import { ContainerProcess, type ContainerProcessOptions } from './container-process.js';
 
 /** A store container exited or did not become ready in time; the message quotes its log. */
@@ -17,7 +17,8 @@ export class StoreStartError extends Error {
 
 /** Options of {@link StoreContainer}. */
 export interface StoreContainerOptions extends ContainerProcessOptions {
-  id: 'postgres' | 'redis';
+  /** `postgres-replica` is the read replica, a `postgres` instance of its own. */
+  id: StoreId;
   /** Its port on 127.0.0.1. */
   port: number;
   create: Docker.ContainerCreateOptions;
@@ -27,7 +28,7 @@ export interface StoreContainerOptions extends ContainerProcessOptions {
 }
 
 /**
- * PostgreSQL or Redis in a container, supervised like a replica: readiness is a real query, and
+ * PostgreSQL, its read replica or Redis in a container, supervised like a replica: readiness is a real query, and
  * a container that dies (a crash, or chaos) is started again with the same backoff.
  */
 export class StoreContainer {
@@ -44,7 +45,7 @@ export class StoreContainer {
 
   constructor(readonly options: StoreContainerOptions) {}
 
-  get id(): 'postgres' | 'redis' {
+  get id(): StoreId {
     return this.options.id;
   }
 
@@ -53,7 +54,7 @@ export class StoreContainer {
   }
 
   toInstance(): Instance {
-    return { id: this.id, service: this.id, phase: this.phase, restarts: this.restarts, port: this.port, startedAt: this.startedAt };
+    return { id: this.id, service: this.id === 'redis' ? 'redis' : 'postgres', phase: this.phase, restarts: this.restarts, port: this.port, startedAt: this.startedAt };
   }
 
   /** Creates and starts its container, or supervises `existing` when it already runs. */

@@ -8,7 +8,7 @@ import { StackOwnedError, stackDir } from '../local/local-runtime.js';
 import { freePort, isPortOpen } from '../local/ports.js';
 import type { ReplicaEvent } from '../local/replica-set.js';
 import { loadSecrets, type Secrets } from '../local/state.js';
-import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints } from '../runtime.js';
+import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints, StoreId } from '../runtime.js';
 import { ApiServerProxy } from './api-proxy.js';
 import { connectKube, probeKubernetes, type KubeCluster } from './cluster.js';
 import { configureHpa, hpaGauge, readHpas } from './hpa-view.js';
@@ -19,6 +19,7 @@ import { followPodLog, tailPodLog } from './pod-logs.js';
 import { hpaObjects, KUBE_NAMES, KUBE_PORTS, stackObjects } from './manifests.js';
 import { readPodUsage } from './pod-metrics.js';
 import { PodWatch, podInstance } from './pod-watch.js';
+import { pruneDisabled } from './prune.js';
 import { StoreOutages } from './store-outages.js';
 import { waitForInstances } from './wait.js';
 
@@ -90,11 +91,7 @@ export class KubernetesRuntime implements Runtime {
       await apply(cluster.objects, object as KubernetesObject);
       onProgress(`applied ${object.kind} ${object.metadata?.name}`, (0.4 * (i + 1)) / objects.length);
     }
-    const namespace = KUBE_NAMES.namespace(spec.name);
-    if (!spec.autoscaler.enabled) {
-      // Turned off since the last `up`: the HPAs would otherwise keep scaling.
-      for (const hpa of hpaObjects(spec.name)) if (await deleteOwned(cluster.objects, hpa as KubernetesObject, spec.name)) onProgress(`deleted HorizontalPodAutoscaler ${hpa.metadata?.name}`);
-    }
+    await pruneDisabled(cluster.objects, spec, onProgress);
     const running = current ?? (await this.attach(cluster, applied, dir, secrets));
     running.spec = { ...applied, port: running.spec.port };
     await writeKubeState(dir, { version: 1, spec: running.spec, context: cluster.context, controlPid: process.pid });
@@ -146,7 +143,8 @@ export class KubernetesRuntime implements Runtime {
   }
 
   private async waitReady(spec: StackSpec, onProgress: OnProgress): Promise<void> {
-    const want = { postgres: 1, redis: 1, api: spec.autoscaler.enabled ? 1 : spec.replicas.api, worker: spec.autoscaler.enabled ? Math.min(1, spec.replicas.worker) : spec.replicas.worker };
+    // The read replica is a second `postgres` instance.
+    const want = { postgres: spec.data.readReplica ? 2 : 1, redis: 1, api: spec.autoscaler.enabled ? 1 : spec.replicas.api, worker: spec.autoscaler.enabled ? Math.min(1, spec.replicas.worker) : spec.replicas.worker };
     const total = Object.values(want).reduce((a, b) => a + b, 0);
     const seen = new Set<string>();
     await waitForInstances(this, {
@@ -157,7 +155,7 @@ export class KubernetesRuntime implements Runtime {
         for (const i of ready) {
           if (seen.has(i.id)) continue;
           seen.add(i.id);
-          onProgress(`${i.id === i.service ? i.id : `pod ${i.id}`} is ready (${Math.min(seen.size, total)}/${total})`, 0.4 + (0.6 * Math.min(seen.size, total)) / total);
+          onProgress(`${i.service === 'api' || i.service === 'worker' ? `pod ${i.id}` : i.id} is ready (${Math.min(seen.size, total)}/${total})`, 0.4 + (0.6 * Math.min(seen.size, total)) / total);
         }
         return (Object.keys(want) as (keyof typeof want)[]).every((s) => ready.filter((i) => i.service === s).length >= want[s]);
       },
@@ -184,7 +182,8 @@ export class KubernetesRuntime implements Runtime {
         if (await deleteOwned(cluster.objects, object as KubernetesObject, spec.name)) onProgress(`deleted ${object.kind} ${object.metadata?.name}`);
       }
       await waitForInstances(this, { timeoutMs: 120_000, what: 'the pods to stop', done: (instances) => instances.length === 0 });
-      onProgress(`namespace ${namespace} keeps the data (PVC ${KUBE_NAMES.postgresClaim}) and the secrets`);
+      const claims = spec.data.readReplica ? `PVCs ${KUBE_NAMES.postgresClaim} and ${KUBE_NAMES.replicaClaim}` : `PVC ${KUBE_NAMES.postgresClaim}`;
+      onProgress(`namespace ${namespace} keeps the data (${claims}) and the secrets`);
     } else {
       await deleteOwned(cluster.objects, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, spec.name);
       onProgress(`deleting namespace ${namespace} and everything in it`);
@@ -255,11 +254,11 @@ export class KubernetesRuntime implements Runtime {
     await deleteOwned(running.cluster.objects, { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.metadata!.name!, namespace: running.namespace } }, running.spec.name, how === 'kill' ? 0 : undefined);
   }
 
-  outage(id: 'redis' | 'postgres', forMs: number, onBack: (err?: Error) => void): Promise<void> {
+  outage(id: StoreId, forMs: number, onBack: (err?: Error) => void): Promise<void> {
     return this.requireRunning().outages.start(id, forMs, onBack);
   }
 
-  endOutage(id: 'redis' | 'postgres'): void {
+  endOutage(id: StoreId): void {
     this.running?.outages.end(id);
   }
 

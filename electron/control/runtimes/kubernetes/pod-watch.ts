@@ -3,11 +3,17 @@ import type { Instance, Phase, ServiceName } from '../../../contract.js';
 import { SERVICES } from '../../../contract.js';
 import { KUBE_LABELS, stackSelector } from './manifests.js';
 
-/** A pod of the stack as an instance: api and worker pods by name, the stores by their service. */
+/** The stores' instance ids: one pod each, named by its component rather than its pod. */
+const STORE_IDS = new Set(['redis', 'postgres', 'postgres-replica']);
+
+/**
+ * A pod of the stack as an instance: api and worker pods by name, the stores by their component.
+ * The read replica is a `postgres` instance with the id `postgres-replica`.
+ */
 export function podInstance(pod: V1Pod): Instance | undefined {
   const component = pod.metadata?.labels?.[KUBE_LABELS.component];
-  if (!component || !(SERVICES as readonly string[]).includes(component)) return undefined;
-  const service = component as ServiceName;
+  if (!component || !(component === 'postgres-replica' || (SERVICES as readonly string[]).includes(component))) return undefined;
+  const service: ServiceName = component === 'postgres-replica' ? 'postgres' : (component as ServiceName);
   const statuses = pod.status?.containerStatuses ?? [];
   const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   const waiting = statuses.map((s) => s.state?.waiting?.reason).find((r) => r && r !== 'ContainerCreating' && r !== 'PodInitializing');
@@ -19,7 +25,7 @@ export function podInstance(pod: V1Pod): Instance | undefined {
   else phase = 'starting';
   const started = pod.status?.startTime ?? pod.metadata?.creationTimestamp;
   return {
-    id: service === 'redis' || service === 'postgres' ? service : (pod.metadata?.name ?? 'unknown'),
+    id: STORE_IDS.has(component) ? component : (pod.metadata?.name ?? 'unknown'),
     service,
     phase,
     restarts: statuses.reduce((sum, s) => sum + (s.restartCount ?? 0), 0),
@@ -77,7 +83,7 @@ export class PodWatch {
 
   /**
    * Instances, one per pod; a store with a pod leaving and one coming shows the one coming, so
-   * `redis` and `postgres` stay single ids.
+   * `redis`, `postgres` and `postgres-replica` stay single ids.
    */
   instances(): Instance[] {
     const byId = new Map<string, Instance>();
@@ -90,7 +96,7 @@ export class PodWatch {
     return [...byId.values()].sort((a, b) => SERVICES.indexOf(a.service) - SERVICES.indexOf(b.service) || a.startedAt - b.startedAt || a.id.localeCompare(b.id));
   }
 
-  /** The pod behind an instance id (a pod name, or `redis` / `postgres`). */
+  /** The pod behind an instance id (a pod name, or `redis` / `postgres` / `postgres-replica`). */
   podOf(id: string): V1Pod | undefined {
     const pods = this.pods();
     return pods.find((p) => p.metadata?.name === id) ?? pods.find((p) => p.metadata?.labels?.[KUBE_LABELS.component] === id && !p.metadata?.deletionTimestamp);

@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Instance } from '../../../contract.js';
 import type { ReplicaEvent } from '../local/replica-set.js';
+import type { StoreId } from '../runtime.js';
 import { setScale } from './kube-apply.js';
 import { KUBE_NAMES } from './manifests.js';
 import { waitForInstances } from './wait.js';
@@ -18,20 +19,23 @@ export interface StoreOutagesOptions {
 
 type Outage = { timer: NodeJS.Timeout | undefined; onBack: (err?: Error) => void; restoring: boolean };
 
-const KIND = { redis: 'Deployment', postgres: 'StatefulSet' } as const;
+const KIND = { redis: 'Deployment', postgres: 'StatefulSet', 'postgres-replica': 'StatefulSet' } as const;
 
 /**
- * Chaos on the stores: scales Redis's Deployment (or PostgreSQL's StatefulSet, whose PVC keeps
- * the data) to 0, holds it there, and scales it back to 1.
+ * Chaos on the stores: scales Redis's Deployment (or PostgreSQL's or its replica's StatefulSet,
+ * whose PVC keeps the data) to 0, holds it there, and scales it back to 1.
  */
 export class StoreOutages {
-  private readonly active = new Map<'redis' | 'postgres', Outage>();
+  private readonly active = new Map<StoreId, Outage>();
 
   constructor(private readonly options: StoreOutagesOptions) {}
 
   /** Scales the store to 0 and resolves once its pod is gone; `onBack` follows when it is ready again. */
-  async start(id: 'redis' | 'postgres', forMs: number, onBack: (err?: Error) => void): Promise<void> {
+  async start(id: StoreId, forMs: number, onBack: (err?: Error) => void): Promise<void> {
     if (this.active.has(id)) throw new Error(`${id} is already down`);
+    if (id === 'postgres-replica' && !this.options.source.currentInstances().some((i) => i.id === id)) {
+      throw new RangeError('this stack runs no read replica; start it with data.readReplica on');
+    }
     const name = KUBE_NAMES.workload(id);
     const outage: Outage = { timer: undefined, onBack, restoring: false };
     this.active.set(id, outage);
@@ -42,7 +46,7 @@ export class StoreOutages {
   }
 
   /** Scales the store back to 1 now; nothing when it is not down. */
-  end(id: 'redis' | 'postgres'): void {
+  end(id: StoreId): void {
     const outage = this.active.get(id);
     if (!outage || outage.restoring) return;
     outage.restoring = true;
