@@ -5,6 +5,7 @@ import { AutoscalerPanel } from './features/autoscaler/autoscaler-panel.js';
 import { ChaosPanel } from './features/chaos/chaos-panel.js';
 import { ChartsPanel } from './features/charts/charts-panel.js';
 import { Controls } from './features/controls/replica-steppers.js';
+import { DataPanel } from './features/data/data-panel.js';
 import { EventLog } from './features/events/event-log.js';
 import { ScenarioPanel } from './features/scenario/scenario-panel.js';
 import { StackBar } from './features/stack-bar/stack-bar.js';
@@ -13,7 +14,7 @@ import { Topology } from './features/topology/topology.js';
 import { TrafficPanel } from './features/traffic/traffic-panel.js';
 import { app, useAppStore } from './store/use-app-store.js';
 
-/** The dashboard: stack bar on top, topology and controls, chaos, traffic and the autoscaler beside the events, the scenario player, charts; details in a drawer. */
+/** The dashboard: stack bar on top, topology and controls, chaos, traffic and the autoscaler beside the events, the scenario player, the data layer, charts; details in a drawer. */
 export function App() {
   const { theme, projector, error, dismissError } = useAppStore(useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })));
   const [connection, setConnection] = useState<ConnectionState>(window.scalelab ? 'open' : 'connecting');
@@ -56,6 +57,7 @@ export function App() {
         <TrafficPanel />
         <AutoscalerPanel />
         <ScenarioPanel />
+        <DataPanel />
         <ChartsPanel />
         <EventLog />
       </main>

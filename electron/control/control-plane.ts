@@ -336,6 +336,8 @@ export class ControlPlane {
           usage: runtime.usage ? () => runtime.usage!() : undefined,
           redisUrl: () => endpoints.redisUrl,
           databaseUrl: () => endpoints.databaseUrl,
+          replicaUrl: () => endpoints.replicaUrl,
+          dataSpec: () => runtime.currentSpec()?.data,
           generator: () => this.traffic.lastSecond(),
           autoscaler: () => (runtime === this.kube ? { mode: 'hpa', services: this.kube.autoscalerGauges() } : this.autoscaler.gauges()),
           chaos: () => this.chaos.status(),

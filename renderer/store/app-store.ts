@@ -1,6 +1,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { createAutoscalerSlice } from './autoscaler-slice.js';
 import { createChaosSlice } from './chaos-slice.js';
+import { createDataSlice } from './data-slice.js';
 import { createEventsSlice } from './events-slice.js';
 import { createScenarioSlice } from './scenario-slice.js';
 import { createStackSlice } from './stack-slice.js';
@@ -23,6 +24,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
     ...createAutoscalerSlice(bridge)(set, get),
     ...createChaosSlice(bridge)(set, get),
     ...createScenarioSlice(bridge)(set, get),
+    ...createDataSlice()(set),
     ...createUiSlice(ui)(set),
   }));
   const unsubscribes: (() => void)[] = [];

@@ -17,13 +17,37 @@ export interface ChaosDraft {
   errorPercent: number;
   monkeyIntervalSeconds: number;
   monkeyMaxDown: number;
+  /** The data-layer actions: how long the read replica, the relay or the projector stay down. */
+  replicaSeconds: number;
+  /** recovery_min_apply_delay to put on the replica, and for how long. */
+  replicaDelayMs: number;
+  replicaDelaySeconds: number;
+  relaySeconds: number;
+  projectorSeconds: number;
 }
 
-/** The contract's defaults where it has them (kill-cache 10 s, kill-db 5 s); the rest are starting points for a demo. */
-export const DEFAULT_CHAOS_DRAFT: ChaosDraft = { cacheSeconds: 10, dbSeconds: 5, latencyDbMs: 100, latencyCacheMs: 0, errorPercent: 20, monkeyIntervalSeconds: 20, monkeyMaxDown: 1 };
+/** The contract's defaults where it has them (kill-cache 10 s, kill-db 5 s, the data layer's 10 s and 30 s); the rest are starting points for a demo. */
+export const DEFAULT_CHAOS_DRAFT: ChaosDraft = {
+  cacheSeconds: 10,
+  dbSeconds: 5,
+  latencyDbMs: 100,
+  latencyCacheMs: 0,
+  errorPercent: 20,
+  monkeyIntervalSeconds: 20,
+  monkeyMaxDown: 1,
+  replicaSeconds: 10,
+  replicaDelayMs: 2000,
+  replicaDelaySeconds: 30,
+  relaySeconds: 10,
+  projectorSeconds: 10,
+};
+
+/** The buttons of the panel's data-layer row. */
+export const DATA_ACTIONS = ['kill-replica', 'replica-delay', 'kill-relay', 'kill-projector'] as const;
+export type DataPanelAction = (typeof DATA_ACTIONS)[number];
 
 /** The panel's buttons. */
-export type PanelAction = 'kill-api' | 'kill-worker' | 'kill-cache' | 'kill-db' | 'latency' | 'errors' | 'monkey-on' | 'monkey-off';
+export type PanelAction = 'kill-api' | 'kill-worker' | 'kill-cache' | 'kill-db' | 'latency' | 'errors' | 'monkey-on' | 'monkey-off' | DataPanelAction;
 
 /** The `chaos:inject` payload a button of the panel sends, with the form as it stands. */
 export function panelActionOf(button: PanelAction, draft: ChaosDraft): ChaosAction {
@@ -44,6 +68,14 @@ export function panelActionOf(button: PanelAction, draft: ChaosDraft): ChaosActi
       return { action: 'monkey', enabled: true, intervalSeconds: draft.monkeyIntervalSeconds, maxDown: draft.monkeyMaxDown };
     case 'monkey-off':
       return { action: 'monkey', enabled: false };
+    case 'kill-replica':
+      return { action: 'kill-replica', forSeconds: draft.replicaSeconds };
+    case 'replica-delay':
+      return { action: 'replica-delay', ms: draft.replicaDelayMs, forSeconds: draft.replicaDelaySeconds };
+    case 'kill-relay':
+      return { action: 'kill-relay', forSeconds: draft.relaySeconds };
+    case 'kill-projector':
+      return { action: 'kill-projector', forSeconds: draft.projectorSeconds };
   }
 }
 

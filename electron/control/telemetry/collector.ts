@@ -1,5 +1,6 @@
 import type { Instance, InstanceSample, Sample } from '../../contract.js';
 import type { BalancerSnapshot } from '../balancer/stats.js';
+import { DataSampler, STREAM_KEY_PREFIX, type DataReadings, type DataSamplerOptions } from './data-sample.js';
 import { DbProbe, type DbFigures } from './db-probe.js';
 import { DeltaTracker, perSecond, type Delta } from './deltas.js';
 import { ProcessStats, type ProcessUsage } from './process-stats.js';
@@ -34,6 +35,7 @@ interface Readings {
    * reach it (inside a cluster); undefined when it was asked directly.
    */
   dbReadyFromInstance: boolean | undefined;
+  data: DataReadings;
 }
 
 /**
@@ -50,6 +52,7 @@ export class Collector {
   private readonly deltas = new DeltaTracker();
   private redis: RedisProbe | undefined;
   private db: DbProbe | undefined;
+  private readonly data: DataSampler;
   private closed = false;
   /** Balancer totals of the last snapshot, for the Prometheus exporter. */
   balancerTotals: BalancerSnapshot['totals'] | undefined;
@@ -57,7 +60,10 @@ export class Collector {
   constructor(
     private readonly source: TelemetrySource,
     private readonly budgetMs: number,
-  ) {}
+    options: DataSamplerOptions = {},
+  ) {
+    this.data = new DataSampler(source, budgetMs, this.storeTimeoutMs, options);
+  }
 
   /** Name of the stack being read. */
   get stack(): string {
@@ -77,16 +83,18 @@ export class Collector {
     const redis = this.redisProbe();
     const db = this.dbProbe();
     const pids = instances.flatMap((i) => (i.pid === undefined ? [] : [i.pid]));
-    const [usage, scrapes, redisFigures, queue, dbFigures] = await Promise.all([
+    const [usage, scrapes, redisFigures, queue, dbFigures, data] = await Promise.all([
       within(() => this.processes.read(pids), this.budgetMs, new Map<number, ProcessUsage>()),
       this.scrapeAll(instances),
       // Out of reach (inside a cluster): up is what the runtime says of its pod.
       redis ? within(() => redis.info(), this.budgetMs, REDIS_DOWN) : { ...REDIS_DOWN, up: ready(instances, 'redis') },
       redis ? within(() => redis.queueCounts(), this.budgetMs, undefined) : undefined,
       db ? within(() => db.read(), this.budgetMs, undefined) : undefined,
+      // Time-boxed source by source inside; it never throws.
+      this.data.read(redis, db?.url, instances),
     ]);
     const runtimeUsage = attempt(() => this.source.usage?.(), undefined);
-    return { t, instances, snapshot, usage, runtimeUsage, scrapes, redis: redisFigures, queue, db: dbFigures, dbReadyFromInstance: db ? undefined : ready(instances, 'postgres') };
+    return { t, instances, snapshot, usage, runtimeUsage, scrapes, redis: redisFigures, queue, db: dbFigures, dbReadyFromInstance: db ? undefined : ready(instances, 'postgres'), data };
   }
 
   private async scrapeAll(instances: Instance[]): Promise<Map<string, ReplicaFigures>> {
@@ -115,7 +123,7 @@ export class Collector {
       void this.redis?.close();
       this.redis = url ? new RedisProbe(url, { timeoutMs: this.storeTimeoutMs }) : undefined;
       // Another Redis has other counts: its first reading is a baseline, not a drop.
-      this.deltas.retain((key) => !key.startsWith('queue:'));
+      this.deltas.retain((key) => !key.startsWith('queue:') && !key.startsWith(STREAM_KEY_PREFIX));
     }
     return this.redis;
   }
@@ -137,7 +145,7 @@ export class Collector {
     const rate = (n: number) => n / seconds;
 
     const live = new Set(r.instances.map((i) => i.id));
-    this.deltas.retain((key) => key.startsWith('queue:') || key.startsWith('db:') || live.has(key.slice(0, key.indexOf(':'))));
+    this.deltas.retain((key) => key.startsWith('queue:') || key.startsWith('db:') || key.startsWith(STREAM_KEY_PREFIX) || live.has(key.slice(0, key.indexOf(':'))));
     let hits = 0;
     let misses = 0;
     let hitsPerSec = 0;
@@ -220,6 +228,7 @@ export class Collector {
       writes: attempt(() => this.source.writes?.() ?? NO_WRITES, NO_WRITES),
       chaos: attempt(() => this.source.chaos?.() ?? null, null),
       generator: attempt(() => this.source.generator?.() ?? null, null),
+      data: this.data.toSample(r.data, this.deltas, r.t, r.instances, r.scrapes),
     };
   }
 
@@ -244,13 +253,13 @@ export class Collector {
     };
   }
 
-  /** Closes the Redis and PostgreSQL connections, both even if one fails. Safe to call twice. */
+  /** Closes the Redis and PostgreSQL connections, all of them even if one fails. Safe to call twice. */
   async close(): Promise<void> {
     this.closed = true;
     const [redis, db] = [this.redis, this.db];
     this.redis = undefined;
     this.db = undefined;
-    await Promise.allSettled([redis?.close(), db?.close()]);
+    await Promise.allSettled([redis?.close(), db?.close(), this.data.close()]);
   }
 }
 

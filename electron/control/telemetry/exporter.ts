@@ -1,4 +1,4 @@
-import type { Sample } from '../../contract.js';
+import type { DataSample, Sample } from '../../contract.js';
 import type { BalancerSnapshot } from '../balancer/stats.js';
 
 /** Options of {@link renderPrometheus}. */
@@ -61,6 +61,37 @@ const QUANTILES = [
 ] as const;
 
 const bool = (b: boolean) => (b ? 1 : 0);
+
+/** The data-layer patterns' series: reads, pools, the replica, the stream and outbox, partitions. */
+function renderData(w: TextWriter, data: DataSample): void {
+  w.family('scalelab_db_reads_per_second', 'gauge', 'Database reads per second by where they went (fallback: replica reads retried on the primary)', [
+    [{ target: 'primary' }, data.reads.primaryPerSec],
+    [{ target: 'replica' }, data.reads.replicaPerSec],
+    [{ target: 'fallback' }, data.reads.fallbacksPerSec],
+  ]);
+  w.family(
+    'scalelab_db_pool_connections',
+    'gauge',
+    'PostgreSQL pool connections of each api replica by pool and state (used, idle, waiting clients, max)',
+    data.pools.flatMap((p) => (['used', 'idle', 'waiting', 'max'] as const).map((state): Row => [{ instance: p.instance, pool: p.pool, state }, p[state]])),
+  );
+  const { replica, stream } = data;
+  if (replica) {
+    w.family('scalelab_db_replica_up', 'gauge', 'Whether the read replica answers (1) or not (0)', [[{}, bool(replica.up)]]);
+    w.family('scalelab_db_replica_lag_bytes', 'gauge', 'WAL the read replica has not replayed yet, bytes', [[{}, replica.lagBytes]]);
+    w.family('scalelab_db_replica_lag_seconds', 'gauge', 'How far the read replica trails the primary, seconds', [[{}, replica.lagSeconds]]);
+    w.family('scalelab_db_replica_apply_delay_seconds', 'gauge', 'recovery_min_apply_delay in force on the read replica, seconds', [[{}, replica.applyDelayMs / 1000]]);
+  }
+  if (stream) {
+    w.family('scalelab_stream_length', 'gauge', 'Entries in the user-events stream', [[{}, stream.length]]);
+    w.family('scalelab_stream_events_per_second', 'gauge', 'Entries added to the user-events stream per second', [[{}, stream.eventsPerSec]]);
+    w.family('scalelab_stream_group_lag', 'gauge', 'Entries the projector group has not read yet', [[{}, stream.groupLag]]);
+    w.family('scalelab_stream_pending', 'gauge', 'Entries the projector group read but has not acknowledged', [[{}, stream.pending]]);
+    w.family('scalelab_outbox_backlog', 'gauge', 'Outbox rows not yet relayed to the stream', [[{}, stream.outboxBacklog]]);
+    w.family('scalelab_read_model_freshness_seconds', 'gauge', 'How far the read model trails the write side, seconds', [[{}, stream.freshnessS]]);
+  }
+  w.family('scalelab_partition_rows', 'gauge', 'Rows in each partition of the users table', (data.partitions ?? []).map((p): Row => [{ partition: p.name }, p.rows]));
+}
 
 /**
  * The control plane's own /metrics body: the newest Sample's series in the Prometheus text
@@ -127,6 +158,8 @@ export function renderPrometheus(sample: Sample | null, options: RenderPrometheu
   w.family('scalelab_db_connections', 'gauge', 'Connections to the stack database', [[{}, db.connections]]);
   w.family('scalelab_db_commits_per_second', 'gauge', 'Transactions committed per second', [[{}, db.commitsPerSec]]);
   w.family('scalelab_db_rollbacks_per_second', 'gauge', 'Transactions rolled back per second', [[{}, db.rollbacksPerSec]]);
+
+  if (sample.data) renderData(w, sample.data);
 
   if (autoscaler) {
     const { mode, services } = autoscaler;

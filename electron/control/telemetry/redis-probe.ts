@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SEND_EMAIL_QUEUE } from '../../../backend/queue.js';
+import { readStream, type StreamFigures } from './stream-probe.js';
 
 /** What Redis INFO says; `up` false when it could not be asked. */
 export interface RedisFigures {
@@ -44,7 +45,8 @@ function number(value: string | undefined): number | null {
 }
 
 /**
- * One Redis connection for the control plane's questions: INFO and the queue's job counts.
+ * One Redis connection for the control plane's questions: INFO, the queue's job counts and the
+ * event stream's figures.
  * It never queues commands while disconnected, so a down Redis answers "down" at once instead of
  * piling up commands; ioredis keeps reconnecting in the background.
  */
@@ -115,6 +117,16 @@ export class RedisProbe {
       const broken = this.queue;
       this.queue = undefined;
       await broken.close().catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  /** The `user-events` stream and its projector group, or undefined when Redis does not answer. */
+  async stream(): Promise<StreamFigures | undefined> {
+    if (!(await this.ready())) return undefined;
+    try {
+      return await readStream(this.client);
+    } catch {
       return undefined;
     }
   }

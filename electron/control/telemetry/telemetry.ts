@@ -18,6 +18,13 @@ export interface TelemetrySource {
   redisUrl(): string | undefined;
   /** e.g. `postgres://user:pass@127.0.0.1:5432/scalelab`. */
   databaseUrl(): string | undefined;
+  /** The read replica (spec `data.readReplica`), when one runs and the control plane reaches it. */
+  replicaUrl?(): string | undefined;
+  /**
+   * The data-layer patterns the stack runs with. Without it telemetry assumes a replica where
+   * replicaUrl gives one, events on, and partitions as the database has them.
+   */
+  dataSpec?(): import('../../stack-spec.js').DataSpec | undefined;
   /** cpu and memory by instance id, when the runtime measures them (Docker); else read from the pids. */
   usage?(): Map<string, { cpu: number | null; rssBytes: number | null }>;
   /** Writes acknowledged to the traffic generator and the last lost-write check. */
@@ -43,6 +50,8 @@ export interface TelemetryOptions {
    * reported as down or null. @defaultValue 800, or less when intervalMs is shorter
    */
   sourceTimeoutMs?: number;
+  /** How often the users partitions' rows are counted (exact counts cost a scan). @defaultValue 5000 */
+  partitionsEveryMs?: number;
 }
 
 /** Thrown when a method is called in a state that cannot serve it (not attached, closed). */
@@ -64,6 +73,7 @@ export class Telemetry {
   private readonly intervalMs: number;
   private readonly historySeconds: number;
   private readonly sourceTimeoutMs: number;
+  private readonly partitionsEveryMs: number;
   private readonly samples: RingBuffer<Sample>;
   private readonly timeline: RingBuffer<TimelineEvent>;
   private readonly sampleListeners = new Set<(s: Sample) => void>();
@@ -79,6 +89,7 @@ export class Telemetry {
     this.intervalMs = positive(options.intervalMs ?? 1000, 'intervalMs');
     this.historySeconds = positive(options.historySeconds ?? 1800, 'historySeconds');
     this.sourceTimeoutMs = positive(options.sourceTimeoutMs ?? Math.min(800, Math.max(200, this.intervalMs * 0.8)), 'sourceTimeoutMs');
+    this.partitionsEveryMs = positive(options.partitionsEveryMs ?? 5000, 'partitionsEveryMs');
     this.samples = new RingBuffer(Math.max(1, Math.ceil((this.historySeconds * 1000) / this.intervalMs)));
     this.timeline = new RingBuffer(positive(options.maxEvents ?? 5000, 'maxEvents'));
   }
@@ -90,7 +101,7 @@ export class Telemetry {
   attach(source: TelemetrySource): void {
     if (this.closed) throw new TelemetryStateError('telemetry is closed');
     if (this.collector) throw new TelemetryStateError(`telemetry is already attached to stack "${this.collector.stack}"; detach it first`);
-    this.collector = new Collector(source, this.sourceTimeoutMs);
+    this.collector = new Collector(source, this.sourceTimeoutMs, { partitionsEveryMs: this.partitionsEveryMs });
     this.totals = undefined;
     this.schedule(0);
   }

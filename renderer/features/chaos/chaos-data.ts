@@ -1,4 +1,5 @@
 import type { ActiveFault, ChaosStatus } from '../../../electron/contract.js';
+import type { DataPanelAction } from '../../store/chaos-slice.js';
 import { formatTime } from '../charts/chart-data.js';
 
 /** Where a fault is, in words: `all` is every api replica. */
@@ -28,4 +29,13 @@ export function lostIdsText(ids: readonly number[], total = ids.length, max = 12
   const shown = ids.slice(0, max);
   const more = Math.max(total, ids.length) - shown.length;
   return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
+}
+
+/**
+ * Why a data-layer chaos button cannot run (its pattern is off in the running stack), or null
+ * when it can: the replica's buttons need `data.readReplica`, the relay's and projector's `data.events`.
+ */
+export function dataActionOff(button: DataPanelAction, patterns: { readReplica: boolean; events: boolean }): string | null {
+  if (button === 'kill-replica' || button === 'replica-delay') return patterns.readReplica ? null : 'replica off: start with data.readReplica';
+  return patterns.events ? null : 'events off: start with data.events';
 }

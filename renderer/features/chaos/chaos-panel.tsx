@@ -2,14 +2,15 @@ import { useShallow } from 'zustand/react/shallow';
 import { chaosKey, panelActionOf, type PanelAction } from '../../store/chaos-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { ActionRow } from './action-row.js';
+import { DataChaos } from './data-chaos.js';
 import { FaultList } from './fault-list.js';
 import { InlineNumber } from './inline-number.js';
 import { MonkeyControl } from './monkey-control.js';
 import { WritesBadge } from './writes-badge.js';
 
 /**
- * Chaos: kill replicas and stores, slow or fail every api replica, let the monkey loose; the
- * faults in force, and the writes badge that says whether anything acknowledged was lost.
+ * Chaos: kill replicas and stores, slow or fail every api replica, let the monkey loose, break the
+ * data layer; the faults in force, and the writes badge that says whether anything acknowledged was lost.
  */
 export function ChaosPanel() {
   const { running, busy, draft, edit, injectPanel, clearChaos, anything } = useAppStore(
@@ -65,6 +66,7 @@ export function ChaosPanel() {
         </div>
         <MonkeyControl />
       </div>
+      <DataChaos />
       <div className="chaos-state">
         <FaultList />
         <WritesBadge />

@@ -1,23 +1,34 @@
-import { memo, useLayoutEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { memo, useLayoutEffect, useMemo, useRef, useState, type MouseEvent, type ReactElement } from 'react';
 import type { TimelineEvent } from '../../../electron/contract.js';
 import { formatTime, type ChartRow } from './chart-data.js';
 
+/** A chart row: any shape with a time. */
+export interface TimedRow {
+  t: number;
+}
+
 /** One line of a chart. */
-export interface Series {
+export interface Series<R extends TimedRow = ChartRow> {
   name: string;
   color: string;
-  value: (row: ChartRow) => number | null;
+  value: (row: R) => number | null;
   /** Steps for counts (replicas), straight segments for rates. */
   step?: boolean;
   /** Drawn fainter: a secondary line (ready replicas, workers' cpu). */
   faint?: boolean;
+  /** Drawn against the right axis (a second unit, see `unitRight`); dashed. */
+  right?: boolean;
+  /** Dashed, so a line it overlays shows through (a part of another series). */
+  dashed?: boolean;
 }
 
-export interface TimeChartProps {
+export interface TimeChartProps<R extends TimedRow = ChartRow> {
   title: string;
   unit: string;
-  rows: ChartRow[];
-  series: Series[];
+  /** The right axis's unit, for series marked `right`; without it there is no right axis. */
+  unitRight?: string;
+  rows: R[];
+  series: Series<R>[];
   marks: TimelineEvent[];
   from: number;
   to: number;
@@ -34,8 +45,29 @@ const MARK_COLORS: Record<TimelineEvent['kind'], string> = {
   scenario: 'var(--mark-scenario)',
 };
 const PAD = { left: 46, right: 10, top: 8, bottom: 22 };
+/** About how wide a tick label's character is, in ems of the chart font (tabular digits). */
+const CHAR_EM = 0.62;
+/** The time axis's labels (`12:34:56`), and the room each wants beside the next. */
+const TIME_LABEL_CHARS = 8;
 /** Legend entries shown before "+N more": one line, the same height on every chart. */
 const LEGEND_MAX = 7;
+
+/** A round upper bound whose quarters are round too (the right axis): 1, 2, 4 or 8 × 10^n. */
+export function quarterMax(value: number): number {
+  if (!(value > 0)) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 4, 8, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 10 * magnitude;
+}
+
+/**
+ * How many time labels fit a plot this wide: 4 where they fit, never fewer than 2. The first and
+ * last are anchored at the plot's ends, so the pair next to them needs one and a half labels apart.
+ */
+export function timeTickCount(plotWidth: number, font: number): number {
+  const labelWidth = TIME_LABEL_CHARS * CHAR_EM * font;
+  return Math.max(2, Math.min(4, Math.floor(plotWidth / (1.5 * labelWidth + 10)) + 1));
+}
 
 /** A round upper bound for the y axis: 1, 2 or 5 × 10^n. */
 export function niceMax(value: number): number {
@@ -45,14 +77,15 @@ export function niceMax(value: number): number {
   return 10 * magnitude;
 }
 
-function label(value: number): string {
+/** A tick label: 3 significant digits at most (0.25, 3.75, 62.5), thousands as k. */
+export function label(value: number): string {
   if (value >= 10_000) return `${(value / 1000).toFixed(0)}k`;
   if (value >= 1000) return `${(value / 1000).toFixed(1)}k`;
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  return String(Number(value.toPrecision(3)));
 }
 
 /** An SVG path through the points, broken where a value is missing. */
-function linePath(rows: ChartRow[], s: Series, x: (t: number) => number, y: (v: number) => number): string {
+function linePath<R extends TimedRow>(rows: R[], s: Series<R>, x: (t: number) => number, y: (v: number) => number): string {
   let d = '';
   let pen = false;
   for (const row of rows) {
@@ -77,35 +110,55 @@ function linePath(rows: ChartRow[], s: Series, x: (t: number) => number, y: (v: 
  * a whole update of six charts costs a few milliseconds (bench/results/renderer.md), where a
  * general charting library spent 100–600 ms on the same data.
  */
-export const TimeChart = memo(function TimeChart({ title, unit, rows, series, marks, from, to, yMax }: TimeChartProps) {
+export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, unit, unitRight, rows, series, marks, from, to, yMax }: TimeChartProps<R>) {
   const box = useRef<HTMLDivElement>(null);
-  const [size, setSize] = useState({ width: 0, height: 0 });
+  const [size, setSize] = useState({ width: 0, height: 0, font: 12 });
   const [hover, setHover] = useState<number | null>(null);
 
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
-    const measure = () => setSize((old) => (old.width === el.clientWidth && old.height === el.clientHeight ? old : { width: el.clientWidth, height: el.clientHeight }));
+    const measure = () =>
+      setSize((old) => {
+        // Projector mode changes the chart font with the chart height, so a resize is the moment to read it.
+        const font = parseFloat(getComputedStyle(el).getPropertyValue('--chart-font')) || 12;
+        return old.width === el.clientWidth && old.height === el.clientHeight && old.font === font ? old : { width: el.clientWidth, height: el.clientHeight, font };
+      });
     measure();
     const observer = new ResizeObserver(measure);
     observer.observe(el);
     return () => observer.disconnect();
   }, []);
 
-  const { width, height } = size;
-  const plotW = Math.max(1, width - PAD.left - PAD.right);
-  const plotH = Math.max(1, height - PAD.top - PAD.bottom);
-  const top = useMemo(() => {
-    if (yMax !== undefined) return yMax;
+  const { width, height, font } = size;
+  const [top, topRight] = useMemo(() => {
     let max = 0;
-    for (const row of rows) for (const s of series) max = Math.max(max, s.value(row) ?? 0);
-    return niceMax(max);
-  }, [rows, series, yMax]);
+    let maxRight = 0;
+    for (const row of rows) {
+      for (const s of series) {
+        const v = s.value(row) ?? 0;
+        if (s.right && unitRight !== undefined) maxRight = Math.max(maxRight, v);
+        else max = Math.max(max, v);
+      }
+    }
+    return [yMax ?? niceMax(max), quarterMax(maxRight)];
+  }, [rows, series, yMax, unitRight]);
+  const fractions = [0, 0.25, 0.5, 0.75, 1];
+  // The right axis takes the room its longest label needs.
+  const rightLabels = unitRight === undefined ? [] : fractions.map((f) => label(topRight * f));
+  const padRight = unitRight === undefined ? PAD.right : Math.ceil(Math.max(...rightLabels.map((l) => l.length)) * CHAR_EM * font) + 14;
+  const plotW = Math.max(1, width - PAD.left - padRight);
+  const plotH = Math.max(1, height - PAD.top - PAD.bottom);
   const x = (t: number) => PAD.left + ((t - from) / Math.max(1, to - from)) * plotW;
-  const y = (v: number) => PAD.top + plotH - (Math.min(v, top) / top) * plotH;
-  const paths = useMemo(() => (width === 0 ? [] : series.map((s) => ({ s, d: linePath(rows, s, x, y) }))), [rows, series, width, height, top, from, to]);
-  const xTicks = [0, 1, 2, 3].map((i) => from + ((to - from) * i) / 3);
-  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => top * f);
+  const yOf = (scale: number) => (v: number) => PAD.top + plotH - (Math.min(v, scale) / scale) * plotH;
+  const y = yOf(top);
+  const paths = useMemo(
+    () => (width === 0 ? [] : series.map((s) => ({ s, d: linePath(rows, s, x, s.right && unitRight !== undefined ? yOf(topRight) : y) }))),
+    [rows, series, width, height, top, topRight, from, to, unitRight, padRight],
+  );
+  const tickCount = timeTickCount(plotW, font);
+  const xTicks = Array.from({ length: tickCount }, (_, i) => from + ((to - from) * i) / (tickCount - 1));
+  const yTicks = fractions.map((f) => top * f);
   const hovered = hover === null ? undefined : rows[hover];
 
   const onMove = (event: MouseEvent<SVGSVGElement>) => {
@@ -122,7 +175,7 @@ export const TimeChart = memo(function TimeChart({ title, unit, rows, series, ma
   return (
     <figure className="chart" aria-label={`${title} chart`}>
       <figcaption>
-        {title} <span className="unit">{unit}</span>
+        {title} <span className="unit">{unitRight === undefined ? unit : `${unit} · right: ${unitRight}`}</span>
       </figcaption>
       <div className="chart-body" ref={box}>
         {rows.length === 0 ? (
@@ -137,8 +190,14 @@ export const TimeChart = memo(function TimeChart({ title, unit, rows, series, ma
                 </text>
               </g>
             ))}
+            {unitRight !== undefined &&
+              fractions.map((f, i) => (
+                <text key={`r${f}`} x={PAD.left + plotW + 6} y={y(top * f)} className="tick right" textAnchor="start" dominantBaseline="middle">
+                  {rightLabels[i]}
+                </text>
+              ))}
             {xTicks.map((t, i) => (
-              <text key={i} x={x(t)} y={PAD.top + plotH + 15} className="tick" textAnchor={i === 0 ? 'start' : i === 3 ? 'end' : 'middle'}>
+              <text key={i} x={x(t)} y={PAD.top + plotH + 15} className="tick" textAnchor={i === 0 ? 'start' : i === tickCount - 1 ? 'end' : 'middle'}>
                 {formatTime(t)}
               </text>
             ))}
@@ -148,7 +207,7 @@ export const TimeChart = memo(function TimeChart({ title, unit, rows, series, ma
               </line>
             ))}
             {paths.map(({ s, d }) => (
-              <path key={s.name} data-series={s.name} d={d} fill="none" stroke={s.color} strokeWidth={2} strokeOpacity={s.faint ? 0.55 : 1} strokeLinejoin="round" />
+              <path key={s.name} data-series={s.name} d={d} fill="none" stroke={s.color} strokeWidth={2} strokeOpacity={s.faint ? 0.55 : 1} strokeDasharray={s.dashed || (s.right && unitRight !== undefined) ? '5 3' : undefined} strokeLinejoin="round" />
             ))}
             {hovered && <line x1={x(hovered.t)} x2={x(hovered.t)} y1={PAD.top} y2={PAD.top + plotH} className="crosshair" />}
           </svg>
@@ -167,7 +226,7 @@ export const TimeChart = memo(function TimeChart({ title, unit, rows, series, ma
       <ul className="legend">
         {(series.length > LEGEND_MAX ? series.slice(0, LEGEND_MAX - 1) : series).map((s) => (
           <li key={s.name}>
-            <span className="swatch" style={{ background: s.color, opacity: s.faint ? 0.55 : 1 }} />
+            <span className={`swatch ${s.dashed || (s.right && unitRight !== undefined) ? 'dashed' : ''}`} style={{ background: s.color, opacity: s.faint ? 0.55 : 1 }} />
             {s.name}
           </li>
         ))}
@@ -175,4 +234,4 @@ export const TimeChart = memo(function TimeChart({ title, unit, rows, series, ma
       </ul>
     </figure>
   );
-});
+}) as <R extends TimedRow = ChartRow>(props: TimeChartProps<R>) => ReactElement;

@@ -1,13 +1,17 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { RuntimeName } from '../../../electron/contract.js';
+import { startSpec } from '../../store/data-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
+import { FieldProblems, useFieldProblems } from '../traffic/number-field.js';
+import { DataFields } from './data-fields.js';
 
-/** Runtime picker, Start/Stop with progress, the stack's name, status and balancer URL. */
+/** Runtime picker and the data-layer patterns, Start/Stop with progress, the stack's name, status and balancer URL. */
 export function StackBar() {
-  const { status, probes, busy, progress, start, stop, theme, setTheme, projector, toggleProjector } = useAppStore(
-    useShallow((s) => ({ status: s.status, probes: s.probes, busy: s.busy, progress: s.progress, start: s.start, stop: s.stop, theme: s.theme, setTheme: s.setTheme, projector: s.projector, toggleProjector: s.toggleProjector })),
+  const { status, probes, busy, progress, start, stop, theme, setTheme, projector, toggleProjector, dataDraft } = useAppStore(
+    useShallow((s) => ({ status: s.status, probes: s.probes, busy: s.busy, progress: s.progress, start: s.start, stop: s.stop, theme: s.theme, setTheme: s.setTheme, projector: s.projector, toggleProjector: s.toggleProjector, dataDraft: s.dataDraft })),
   );
+  const { report, first } = useFieldProblems();
   const [picked, setRuntime] = useState<RuntimeName>('local');
   const [context, setContext] = useState<string | null>(null);
   const state = status?.state ?? 'stopped';
@@ -21,77 +25,82 @@ export function StackBar() {
   const fraction = lastProgress?.fraction;
 
   return (
-    <header className="stack-bar">
-      <div className="brand">
-        <span className="logo" aria-hidden="true">◢</span> ScaleLab
-      </div>
-      <label className="field">
-        <span>Runtime</span>
-        <select value={runtime} onChange={(e) => setRuntime(e.target.value as RuntimeName)} disabled={running || busy !== null} aria-describedby="probe-note">
-          {(probes ?? [{ runtime: 'local', available: true }]).map((p) => (
-            <option key={p.runtime} value={p.runtime}>
-              {p.runtime}
-              {p.available ? (p.version ? ` · ${p.version}` : '') : ' · unavailable'}
-            </option>
-          ))}
-        </select>
-      </label>
-      {contexts.length > 0 && (
-        <label className="field">
-          <span>Context</span>
-          <select value={shownContext ?? ''} onChange={(e) => setContext(e.target.value)} disabled={running || busy !== null} title="The kubeconfig context the stack is deployed to">
-            {contexts.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
-      <div className="stack-state">
-        <span className={`dot ${state}`} aria-hidden="true" />
-        <span>
-          <strong>{status?.spec?.name ?? 'default'}</strong> · <span data-testid="stack-state">{busy === 'stack:up' ? 'starting' : busy === 'stack:down' ? 'stopping' : state}</span>
-        </span>
-        {status?.endpoints && (
-          <a className="balancer" href={status.endpoints.balancer} target="_blank" rel="noreferrer" title="The balancer in front of the api replicas">
-            {status.endpoints.balancer}
-          </a>
-        )}
-      </div>
-      <div className="actions">
-        {running ? (
-          <button className="danger" onClick={() => void stop()} disabled={busy !== null}>
-            {busy === 'stack:down' ? 'Stopping…' : 'Stop'}
-          </button>
-        ) : (
-          <button className="primary" onClick={() => void start(runtime === 'kubernetes' ? { runtime, kubernetes: { context: shownContext ?? null } } : { runtime })} disabled={busy !== null || probe?.available === false}>
-            {busy === 'stack:up' ? 'Starting…' : 'Start'}
-          </button>
-        )}
-        <button className="ghost" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
-          {theme === 'dark' ? '☀' : '☾'}
-        </button>
-        <button className={`ghost ${projector ? 'active' : ''}`} onClick={toggleProjector} aria-pressed={projector} title="Larger type for a projector">
-          Projector
-        </button>
-      </div>
-      <div className="progress-line" role="status" aria-live="polite" id="probe-note">
-        {busy && lastProgress ? (
-          <>
-            <span className="progress-bar" style={{ ['--fraction' as string]: String(fraction ?? 0.1) }} aria-hidden="true" />
-            {lastProgress.message}
-          </>
-        ) : probe && !probe.available ? (
-          <span className="warn" data-testid="probe-reason">
-            {probe.runtime} is unavailable: {probe.reason}. {probe.fix}
+    <FieldProblems.Provider value={report}>
+      <header className="stack-bar">
+        <div className="brand">
+          <span className="logo" aria-hidden="true">◢</span> ScaleLab
+        </div>
+        <div className="stack-settings">
+          <label className="field">
+            <span>Runtime</span>
+            <select value={runtime} onChange={(e) => setRuntime(e.target.value as RuntimeName)} disabled={running || busy !== null} aria-describedby="probe-note">
+              {(probes ?? [{ runtime: 'local', available: true }]).map((p) => (
+                <option key={p.runtime} value={p.runtime}>
+                  {p.runtime}
+                  {p.available ? (p.version ? ` · ${p.version}` : '') : ' · unavailable'}
+                </option>
+              ))}
+            </select>
+          </label>
+          {contexts.length > 0 && (
+            <label className="field">
+              <span>Context</span>
+              <select value={shownContext ?? ''} onChange={(e) => setContext(e.target.value)} disabled={running || busy !== null} title="The kubeconfig context the stack is deployed to">
+                {contexts.map((c) => (
+                  <option key={c} value={c}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <DataFields locked={running || busy !== null} />
+        </div>
+        <div className="stack-state">
+          <span className={`dot ${state}`} aria-hidden="true" />
+          <span>
+            <strong>{status?.spec?.name ?? 'default'}</strong> · <span data-testid="stack-state">{busy === 'stack:up' ? 'starting' : busy === 'stack:down' ? 'stopping' : state}</span>
           </span>
-        ) : probe?.reason ? (
-          <span className="warn" data-testid="probe-reason">
-            {probe.reason}: {probe.fix}
-          </span>
-        ) : null}
-      </div>
-    </header>
+          {status?.endpoints && (
+            <a className="balancer" href={status.endpoints.balancer} target="_blank" rel="noreferrer" title="The balancer in front of the api replicas">
+              {status.endpoints.balancer}
+            </a>
+          )}
+        </div>
+        <div className="actions">
+          {running ? (
+            <button className="danger" onClick={() => void stop()} disabled={busy !== null}>
+              {busy === 'stack:down' ? 'Stopping…' : 'Stop'}
+            </button>
+          ) : (
+            <button className="primary" onClick={() => void start(startSpec(runtime, shownContext, dataDraft))} disabled={busy !== null || probe?.available === false || first !== undefined} title={first}>
+              {busy === 'stack:up' ? 'Starting…' : 'Start'}
+            </button>
+          )}
+          <button className="ghost" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+            {theme === 'dark' ? '☀' : '☾'}
+          </button>
+          <button className={`ghost ${projector ? 'active' : ''}`} onClick={toggleProjector} aria-pressed={projector} title="Larger type for a projector">
+            Projector
+          </button>
+        </div>
+        <div className="progress-line" role="status" aria-live="polite" id="probe-note">
+          {busy && lastProgress ? (
+            <>
+              <span className="progress-bar" style={{ ['--fraction' as string]: String(fraction ?? 0.1) }} aria-hidden="true" />
+              {lastProgress.message}
+            </>
+          ) : probe && !probe.available ? (
+            <span className="warn" data-testid="probe-reason">
+              {probe.runtime} is unavailable: {probe.reason}. {probe.fix}
+            </span>
+          ) : probe?.reason ? (
+            <span className="warn" data-testid="probe-reason">
+              {probe.reason}: {probe.fix}
+            </span>
+          ) : null}
+        </div>
+      </header>
+    </FieldProblems.Provider>
   );
 }

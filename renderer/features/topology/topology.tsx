@@ -2,6 +2,8 @@ import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { Instance, InstanceSample } from '../../../electron/contract.js';
 import { useAppStore } from '../../store/use-app-store.js';
+import { EventsFlow } from './events-flow.js';
+import { ReplicaNode } from './replica-node.js';
 import { ReplicaTile } from './replica-tile.js';
 
 function Store({ instance, label, detail, onOpen }: { instance: Instance | undefined; label: string; detail: string; onOpen: (id: string) => void }) {
@@ -14,7 +16,7 @@ function Store({ instance, label, detail, onOpen }: { instance: Instance | undef
   );
 }
 
-/** The flow: balancer → api replicas → cache and database; queue → workers. */
+/** The flow: balancer → api replicas → cache, database and its read replica; queue → workers; outbox → stream → projector. */
 export function Topology() {
   const { status, latest, select } = useAppStore(useShallow((s) => ({ status: s.status, latest: s.samples.at(-1), select: s.select })));
   const bySample = useMemo(() => new Map<string, InstanceSample>((latest?.instances ?? []).map((i) => [i.id, i])), [latest]);
@@ -22,7 +24,7 @@ export function Topology() {
   const api = instances.filter((i) => i.service === 'api');
   const workers = instances.filter((i) => i.service === 'worker');
   const redis = instances.find((i) => i.service === 'redis');
-  const postgres = instances.find((i) => i.service === 'postgres');
+  const postgres = instances.find((i) => i.id === 'postgres') ?? instances.find((i) => i.service === 'postgres');
   const running = status?.state === 'running' || status?.state === 'starting';
 
   if (!running || instances.length === 0) {
@@ -58,6 +60,7 @@ export function Topology() {
         <div className="column stores">
           <Store instance={redis} label="Redis cache" detail={latest ? `${latest.cache.up ? 'up' : 'DOWN'} · hit ${latest.cache.hitRate === null ? '–' : `${(latest.cache.hitRate * 100).toFixed(0)} %`}` : ''} onOpen={select} />
           <Store instance={postgres} label="PostgreSQL" detail={latest ? `${latest.db.up ? 'up' : 'DOWN'} · ${latest.db.connections ?? '–'} connections` : ''} onOpen={select} />
+          <ReplicaNode onOpen={select} />
         </div>
       </div>
       <div className="flow queue-flow">
@@ -77,6 +80,7 @@ export function Topology() {
           </div>
         </div>
       </div>
+      <EventsFlow />
     </section>
   );
 }

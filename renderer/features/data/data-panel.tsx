@@ -1,0 +1,65 @@
+import { useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { useAppStore } from '../../store/use-app-store.js';
+import { eventMarks } from '../charts/chart-data.js';
+import type { DataChartProps } from './chart-props.js';
+import { buildDataRows } from './data-rows.js';
+import { dataPatterns } from './data-view.js';
+import { EventsColumn } from './events-column.js';
+import { PartitionBars } from './partition-bars.js';
+import { PoolList } from './pool-list.js';
+import { ReadsColumn } from './reads-column.js';
+import { ReplicaColumn } from './replica-column.js';
+
+/**
+ * The data layer: the read replica and its lag, reads split between primary and replica, every
+ * api replica's connection pools, the outbox → stream → projector pipeline and the read model's
+ * freshness, and the rows per partition. A pattern that is off says so, and how to turn it on.
+ * Its charts follow the Metrics panel's window, on the same time axis.
+ */
+export function DataPanel() {
+  const { samples, events, windowSeconds, running, readReplica, streamOn, partitions } = useAppStore(
+    useShallow((s) => {
+      const p = dataPatterns(s.status?.spec, s.samples.at(-1)?.data);
+      return { samples: s.samples, events: s.events, windowSeconds: s.windowSeconds, running: s.status?.state === 'running', readReplica: p.readReplica, streamOn: p.events, partitions: p.partitions };
+    }),
+  );
+  const to = samples.at(-1)?.t ?? Date.now();
+  const rows = useMemo(() => buildDataRows(samples, windowSeconds, to), [samples, windowSeconds, to]);
+  const marks = useMemo(() => eventMarks(events, windowSeconds, to), [events, windowSeconds, to]);
+  const chart: DataChartProps = useMemo(() => ({ rows, marks, from: to - windowSeconds * 1000, to }), [rows, marks, to, windowSeconds]);
+  const hasData = samples.at(-1)?.data !== undefined;
+
+  return (
+    <section className="panel data" aria-labelledby="data-title">
+      <header className="panel-header">
+        <h2 id="data-title">Data layer</h2>
+        {running && (
+          <ul className="data-patterns" aria-label="Data-layer patterns">
+            <li className={readReplica ? 'on' : ''}>read replica {readReplica ? 'on' : 'off'}</li>
+            <li className={streamOn ? 'on' : ''}>events {streamOn ? 'on' : 'off'}</li>
+            <li className={partitions > 0 ? 'on' : ''}>{partitions > 0 ? `${partitions} partitions` : 'partitions off'}</li>
+          </ul>
+        )}
+        <p className="data-intro muted">reads routed to a replica, writes published through an outbox, users split by hash</p>
+      </header>
+      {!running ? (
+        <p className="data-empty muted">Start the stack to see its data layer; the patterns are picked beside Start (replica, events, partitions).</p>
+      ) : !hasData ? (
+        <p className="data-empty muted">This control plane’s samples carry no data-layer figures: update ScaleLab and restart it.</p>
+      ) : (
+        <>
+          <div className="data-grid">
+            <ReplicaColumn on={readReplica} chart={chart} />
+            <ReadsColumn chart={chart} />
+            <EventsColumn on={streamOn} chart={chart} />
+          </div>
+          <div className="data-lower">
+            <PoolList />
+            <PartitionBars on={partitions > 0} />
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,27 @@
+import { useShallow } from 'zustand/react/shallow';
+import { useAppStore } from '../../store/use-app-store.js';
+import type { DataChartProps } from './chart-props.js';
+import { ColumnHead, Figures } from './data-figures.js';
+import { formatRate } from './data-view.js';
+import { ReadsChart } from './reads-chart.js';
+
+/** Reads by where they went (primary, replica, fallbacks) and the replica's share, and the split over time. */
+export function ReadsColumn({ chart }: { chart: DataChartProps }) {
+  const reads = useAppStore(useShallow((s) => s.samples.at(-1)?.data?.reads ?? null));
+  const total = reads ? reads.primaryPerSec + reads.replicaPerSec : 0;
+  return (
+    <div className="data-col" role="group" aria-labelledby="data-reads">
+      <ColumnHead id="data-reads" title="reads per second" off={null} />
+      <Figures
+        label="Read figures"
+        items={[
+          { label: 'primary', value: formatRate(reads?.primaryPerSec), testId: 'reads-primary' },
+          { label: 'replica', value: formatRate(reads?.replicaPerSec), testId: 'reads-replica', tone: (reads?.replicaPerSec ?? 0) > 0 ? 'ok' : undefined },
+          { label: 'fallbacks', value: formatRate(reads?.fallbacksPerSec), testId: 'reads-fallbacks', tone: (reads?.fallbacksPerSec ?? 0) > 0 ? 'warn' : undefined, title: 'Replica reads retried on the primary (counted in primary too)' },
+          { label: 'replica share', value: total > 0 ? `${Math.round((reads!.replicaPerSec / total) * 100)} %` : '–', title: 'Of the reads that reached a database' },
+        ]}
+      />
+      <ReadsChart {...chart} />
+    </div>
+  );
+}
