@@ -79,7 +79,7 @@ async function measure(stack: BenchStack, title: string, script: string, args: (
   const cpu = cpuPercent(before, await cpuSnapshot(stack.pids()));
   const errors = wrk.non2xx3xx + wrk.socketErrors.connect + wrk.socketErrors.read + wrk.socketErrors.write + wrk.socketErrors.timeout;
   say(`  ${Math.round(wrk.rps)} req/s, p50 ${wrk.latencyMs.p50.toFixed(2)} ms, p99 ${wrk.latencyMs.p99.toFixed(2)} ms, errors ${errors}`);
-  say(`  CPU (% of one core): ${Object.entries(cpu).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
+  say(`  CPU (% of one core): ${Object.entries(cpu).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
   return { rps: Math.round(wrk.rps), p50Ms: wrk.latencyMs.p50, p99Ms: wrk.latencyMs.p99, errors, cpu: cpu as Record<string, number> };
 }
 
@@ -145,7 +145,8 @@ function markdown(report: {
   const { cases, ratios, lag } = report;
   const row = (id: string, title: string) => {
     const c = cases[id]!;
-    const cpu = Object.entries(c.cpu).map(([k, v]) => `${k} ${v}%`).join(', ');
+    // A process that did not run in the case (the replica before it exists) has no figure.
+    const cpu = Object.entries(c.cpu).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => `${k} ${v}%`).join(', ');
     return `| ${title} | ${c.rps} | ${c.p50Ms.toFixed(2)} | ${c.p99Ms.toFixed(2)} | ${c.errors} | ${cpu} |`;
   };
   return [
