@@ -169,5 +169,20 @@ export function renderPrometheus(sample: Sample | null, options: RenderPrometheu
     w.family('scalelab_autoscaler_metric', 'gauge', 'Current value of the metric that drove the last decision', rows((g) => g.value));
     w.family('scalelab_autoscaler_target', 'gauge', 'Target value of that metric', rows((g) => g.target));
   }
+
+  // Chaos, for Grafana annotations: faults in force by action and target, and the monkey's kills.
+  if (sample.chaos) {
+    const { faults, monkey } = sample.chaos;
+    const byFault = new Map<string, Row>();
+    for (const f of faults) {
+      const row = byFault.get(`${f.action}\n${f.target}`) ?? [{ action: f.action, target: f.target }, 0];
+      row[1] = (row[1] ?? 0) + 1;
+      byFault.set(`${f.action}\n${f.target}`, row);
+    }
+    w.family('scalelab_chaos_faults_active', 'gauge', 'Chaos faults in force', [[{}, faults.length]]);
+    w.family('scalelab_chaos_fault_active', 'gauge', 'Chaos faults in force by action and target', [...byFault.values()]);
+    w.family('scalelab_chaos_monkey_enabled', 'gauge', 'Whether the Chaos Monkey runs (1) or not (0)', [[{}, bool(monkey.enabled)]]);
+    w.family('scalelab_chaos_monkey_kills_total', 'counter', 'Replicas the Chaos Monkey killed since the control plane started', [[{}, monkey.kills]]);
+  }
   return w.text();
 }
