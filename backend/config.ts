@@ -55,6 +55,57 @@ export const ConfigSchema = Type.Object({
 });
 export type Config = Static<typeof ConfigSchema>;
 
+/**
+ * Tracing settings: the standard OpenTelemetry variables, read apart from {@link loadConfig} because
+ * tracing starts before anything else (see backend/telemetry/tracing.ts). With no endpoint set,
+ * tracing is off and the OpenTelemetry SDK is not even loaded.
+ */
+export const TracingConfigSchema = Type.Object({
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: base URL of an OTLP/HTTP collector (JSON); `/v1/traces` is appended. Unset: no tracing unless the next one is set. */
+  endpoint: Type.Optional(Type.String({ minLength: 1 })),
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: full URL of the collector's traces endpoint; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  tracesEndpoint: Type.Optional(Type.String({ minLength: 1 })),
+  /** OTEL_SERVICE_NAME: `service.name` of the spans. @defaultValue scalelab-api, or scalelab-worker in the worker */
+  serviceName: Type.Optional(Type.String({ minLength: 1 })),
+  /** OTEL_TRACES_SAMPLER: sampler, read by the SDK (always_on, traceidratio, parentbased_traceidratio, …). @defaultValue parentbased_always_on */
+  sampler: Type.Optional(Type.String({ minLength: 1 })),
+  /** OTEL_TRACES_SAMPLER_ARG: the sampler's argument, e.g. the ratio 0.1. Read by the SDK. */
+  samplerArg: Type.Optional(Type.String({ minLength: 1 })),
+  /** OTEL_BSP_SCHEDULE_DELAY: ms between two exports of finished spans; short, so a dashboard sees a request within a second or two. @defaultValue 1000 */
+  exportDelayMs: Type.Integer({ minimum: 1, default: 1_000 }),
+  /** OTEL_SDK_DISABLED: true turns tracing off even with an endpoint set. @defaultValue false */
+  disabled: Type.Boolean({ default: false }),
+});
+/** The tracing settings, and whether tracing is on (an endpoint is set and the SDK is not disabled). */
+export type TracingConfig = Static<typeof TracingConfigSchema> & { enabled: boolean };
+
+const TRACING_ENV_NAMES: Record<keyof Static<typeof TracingConfigSchema>, string> = {
+  endpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  tracesEndpoint: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  serviceName: 'OTEL_SERVICE_NAME',
+  sampler: 'OTEL_TRACES_SAMPLER',
+  samplerArg: 'OTEL_TRACES_SAMPLER_ARG',
+  exportDelayMs: 'OTEL_BSP_SCHEDULE_DELAY',
+  disabled: 'OTEL_SDK_DISABLED',
+};
+
+/** Reads the tracing settings from `env`; throws ConfigError naming a bad variable. */
+export function loadTracingConfig(env: NodeJS.ProcessEnv = process.env): TracingConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(TRACING_ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const config = Value.Convert(TracingConfigSchema, Value.Default(TracingConfigSchema, raw));
+  const errors = [...Value.Errors(TracingConfigSchema, config)];
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `${TRACING_ENV_NAMES[e.instancePath.replace(/^\//, '') as keyof typeof TRACING_ENV_NAMES] ?? e.instancePath}: ${e.message}`);
+    throw new ConfigError(`invalid environment: ${lines.join('; ')}`);
+  }
+  if (!Value.Check(TracingConfigSchema, config)) throw new ConfigError('invalid environment: tracing settings');
+  return { ...config, enabled: !config.disabled && (config.endpoint !== undefined || config.tracesEndpoint !== undefined) };
+}
+
 /** Thrown when the environment holds an invalid setting; the message names the variable. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -1,19 +1,21 @@
 // Builds dist/service/: what the service image (backend/Dockerfile) runs, straight from the
 // TypeScript sources (no tsc step, so the image's build stage needs only esbuild).
 //   api.mjs, worker.mjs   one bundle each (same esbuild options as scripts/bundle.mjs)
-//   node_modules/         @fastify/swagger-ui and its runtime dependencies: it serves its static
-//                         files from its own package folder, so it cannot be bundled
+//   node_modules/         the packages the bundles load at run time, with their dependencies:
+//                         @fastify/swagger-ui (it serves its static files from its own package
+//                         folder), pg and ioredis (loaded with require so that tracing can patch
+//                         them) and the OpenTelemetry packages (loaded only when tracing is on);
+//                         see bundle-externals.mjs
 //   package.json          marks the folder as ES modules
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { EXTERNAL, RUNTIME_PACKAGES, requireInstrumented } from './bundle-externals.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/service');
-/** Packages left out of the bundles; the first is copied, the second is optional and absent. */
-const EXTERNAL = ['@fastify/swagger-ui', 'pg-native'];
-const COPIED = ['@fastify/swagger-ui'];
+const COPIED = RUNTIME_PACKAGES;
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -29,6 +31,7 @@ await Promise.all(
       format: 'esm',
       target: 'node20',
       external: EXTERNAL,
+      plugins: [requireInstrumented],
       // CommonJS dependencies call require(); give the ES module bundle one.
       banner: { js: "import { createRequire as __scalelabRequire } from 'node:module'; const require = __scalelabRequire(import.meta.url);" },
       logLevel: 'warning',

@@ -9,6 +9,7 @@ import { SEND_EMAIL_QUEUE } from '../queue.js';
 import { UserCache } from './cache.js';
 import { Faults, delay } from './faults.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
+import { tracing, withSpan } from '../telemetry/tracing.js';
 
 /** Everything the routes use, built once per app. */
 export interface ApiDeps {
@@ -54,21 +55,31 @@ export function createDeps(config: Config): ApiDeps {
   const faults = new Faults();
   const metrics = createApiMetrics(pool, config.dbPoolSize, replicaPool ? { pool: replicaPool, max: config.dbPoolSize } : undefined);
   const router = new ReadRouter({ primary: pool, replica: replicaPool, metrics: { reads: metrics.dbReads, fallbacks: metrics.replicaFallbacks } });
+  // The injected latency runs in a span around the query (and its pg span), so a trace's
+  // waterfall shows the database step as slow as the fault makes it.
+  const delayed = <T>(name: string | undefined, run: () => Promise<T>): Promise<T> => {
+    const ms = faults.dbLatencyMs;
+    if (ms <= 0) return run();
+    return withSpan(`db ${name ?? 'query'} (injected latency)`, { 'db.system.name': 'postgresql', 'db.operation.name': name ?? 'query', 'scalelab.fault.db_latency_ms': ms }, async () => {
+      await delay(ms);
+      return run();
+    });
+  };
   const query: Query = async (q) => {
     metrics.dbQueries.inc({ query: q.name ?? 'other' });
-    if (faults.dbLatencyMs > 0) await delay(faults.dbLatencyMs);
-    return pool.query(q);
+    return delayed(q.name, () => pool.query(q));
   };
   const read: ReadQuery = async (q, minLsn) => {
     metrics.dbQueries.inc({ query: q.name ?? 'other' });
-    if (faults.dbLatencyMs > 0) await delay(faults.dbLatencyMs);
-    return router.query(q, minLsn);
+    return delayed(q.name, () => router.query(q, minLsn));
   };
   const redis = new Redis(config.redisUrl, cacheRedisOptions());
   redis.on('error', () => undefined); // reconnects on its own; the breaker reports the outage
   const queueRedis = new Redis(config.redisUrl, { ...cacheRedisOptions(), enableAutoPipelining: false, commandTimeout: 2_000 });
   queueRedis.on('error', () => undefined);
-  const queue = new Queue(SEND_EMAIL_QUEUE, { connection: queueRedis });
+  // With tracing on, each job carries its enqueuing span's context (bullmq-otel), so the worker's span joins the request's trace.
+  const telemetry = tracing()?.bullmq;
+  const queue = new Queue(SEND_EMAIL_QUEUE, { connection: queueRedis, ...(telemetry ? { telemetry } : {}) });
   queue.on('error', () => undefined);
   return {
     config,

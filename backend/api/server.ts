@@ -1,7 +1,9 @@
+import '../telemetry/register-api.js'; // first: tracing must start before the instrumented packages load
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig } from '../config.js';
 import { maskUrl } from '../log.js';
 import { buildApp } from './app.js';
+import { tracing } from '../telemetry/tracing.js';
 
 /**
  * Listens, and on SIGTERM/SIGINT drains: /readyz turns 503, the listener closes, in-flight
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
     } finally {
       clearInterval(sweep);
     }
+    await tracing()?.shutdown(); // the last requests' spans
     app.log.info('closed');
   });
   await app.listen({ port: config.port, host: config.host });

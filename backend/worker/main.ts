@@ -1,3 +1,4 @@
+import '../telemetry/register-worker.js'; // first: tracing must start before the instrumented packages load
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import os from 'node:os';
 import { Worker } from 'bullmq';
@@ -10,6 +11,7 @@ import { applyLayout } from '../db/layout.js';
 import { migrate } from '../db/migrate.js';
 import { SEND_EMAIL_QUEUE } from '../queue.js';
 import { createSendEmailProcessor } from './send-email.js';
+import { tracing } from '../telemetry/tracing.js';
 import { STREAM_COMPONENTS, StreamComponents, streamAdminHandler } from './admin.js';
 
 type AdminHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
@@ -90,12 +92,15 @@ async function main(): Promise<void> {
   // BullMQ's blocking commands need maxRetriesPerRequest: null.
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(200 * times, 2_000) });
   connection.on('error', () => undefined);
+  // With tracing on, a job's processing span continues the trace of the request that enqueued it.
+  const telemetry = tracing()?.bullmq;
   const worker = new Worker(SEND_EMAIL_QUEUE, createSendEmailProcessor(pool, { workMs: config.emailWorkMs, failRate: config.emailFailRate }), {
     connection,
     concurrency: config.workerConcurrency,
     lockDuration: config.workerLockMs,
     stalledInterval: config.workerStalledIntervalMs,
     maxStalledCount: 3,
+    ...(telemetry ? { telemetry } : {}),
   });
   worker.on('completed', (job) => {
     jobs.inc({ outcome: 'completed' });
@@ -122,7 +127,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'draining: finishing active jobs');
     const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
     force.unref();
-    for (const step of [() => worker.close(), () => stream?.close(), () => connection.quit(), () => pool.end(), () => new Promise((r) => (server ? server.close(r) : r(undefined)))]) {
+    for (const step of [() => worker.close(), () => stream?.close(), () => connection.quit(), () => pool.end(), () => new Promise((r) => (server ? server.close(r) : r(undefined))), () => tracing()?.shutdown()]) {
       await Promise.resolve().then(step).catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
     }
     log.info('closed');

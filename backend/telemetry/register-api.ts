@@ -1,0 +1,5 @@
+// The api's first import: starts tracing (when configured) before pg, ioredis, fastify and
+// bullmq are loaded, so that their instrumentations see them.
+import { startTracingOrExit } from './tracing.js';
+
+startTracingOrExit('api');
