@@ -16,6 +16,8 @@ export * from './chaos-spec.js';
 export * from './traffic-spec.js';
 export * from './stack-spec.js';
 export * from './scenario-spec.js';
+export * from './traces-spec.js';
+import { TracesGetSchema, TracesListSchema, type TraceDetail, type TraceList } from './traces-spec.js';
 import { ReportExportSchema, ScenarioLoadSchema, type ExportedReport, type ScenarioStatus, type ScenarioSummary } from './scenario-spec.js';
 import { MAX_REPLICAS, StackNameSchema, StackSpecSchema, type RuntimeName, type ServiceName, type StackSpec } from './stack-spec.js';
 
@@ -67,6 +69,8 @@ export interface KubeProbe {
 export interface Endpoints {
   balancer: string;
   dashboard: string;
+  /** The control plane's OTLP/HTTP receiver (replicas' OTEL_EXPORTER_OTLP_ENDPOINT), when it runs. */
+  traces?: string;
 }
 
 export type StackState = 'stopped' | 'starting' | 'running' | 'stopping';
@@ -310,6 +314,10 @@ export const COMMANDS = {
   'scenario:status': Empty,
   /** A self-contained HTML report (charts, timeline, assertions, spec, versions) and the raw samples as JSON. */
   'report:export': ReportExportSchema,
+  /** The traces that started in a window, slowest first, with where tracing goes. */
+  'traces:list': TracesListSchema,
+  /** Every span of one trace, placed for a waterfall. */
+  'traces:get': TracesGetSchema,
 } as const satisfies Record<string, TSchema>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -346,6 +354,8 @@ export interface CommandResults {
   'scenario:reset': ScenarioStatus;
   'scenario:status': ScenarioStatus;
   'report:export': ExportedReport;
+  'traces:list': TraceList;
+  'traces:get': TraceDetail;
 }
 export type CommandResult<C extends CommandName> = CommandResults[C];
 

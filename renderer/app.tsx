@@ -12,9 +12,11 @@ import { StackBar } from './features/stack-bar/stack-bar.js';
 import { InstanceDrawer } from './features/topology/instance-drawer.js';
 import { Topology } from './features/topology/topology.js';
 import { TrafficPanel } from './features/traffic/traffic-panel.js';
+import { TracesPanel } from './features/traces/traces-panel.js';
 import { app, useAppStore } from './store/use-app-store.js';
+import './styles/traces.css';
 
-/** The dashboard: stack bar on top, topology and controls, chaos, traffic and the autoscaler beside the events, the scenario player, the data layer, charts; details in a drawer. */
+/** The dashboard: stack bar on top, topology and controls, chaos, traffic and the autoscaler beside the events, the scenario player, the data layer, charts, slow requests (traces); details in a drawer. */
 export function App() {
   const { theme, projector, error, dismissError } = useAppStore(useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })));
   const [connection, setConnection] = useState<ConnectionState>(window.scalelab ? 'open' : 'connecting');
@@ -59,6 +61,7 @@ export function App() {
         <ScenarioPanel />
         <DataPanel />
         <ChartsPanel />
+        <TracesPanel />
         <EventLog />
       </main>
       <InstanceDrawer />

@@ -30,6 +30,7 @@ import { Autoscaler } from './autoscaler/autoscaler.js';
 import { Chaos } from './chaos/chaos.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { TrafficDesk } from './traffic/traffic-desk.js';
+import { Tracing } from './traces/tracing.js';
 
 import { ContractError, StackStateError } from './errors.js';
 
@@ -90,6 +91,8 @@ export class ControlPlane {
   /** The traffic runs and the writes they saw acknowledged. */
   private readonly traffic = new TrafficDesk((event) => this.telemetry.record(event));
   private readonly chaos: Chaos;
+  /** The OTLP receiver and the traces it keeps; replicas send their spans to it (or to the user's own collector). */
+  readonly tracing = new Tracing({ onError: (err) => this.telemetry.record({ kind: 'lifecycle', level: 'warn', message: `tracing is off: ${err.message}` }) });
   /** The scenario player; its steps run as commands through {@link handle}. */
   private readonly scenarios: ScenarioPlayer = new ScenarioPlayer({
     // Steps go through the same door as a client's commands: validated, queued, recorded.
@@ -186,7 +189,7 @@ export class ControlPlane {
     this.autoscaler.close();
     this.scenarios.close();
     this.chaos.reset();
-    const steps = [() => this.traffic.stop().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })), () => this.telemetry.close()];
+    const steps = [() => this.traffic.stop().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })), () => this.telemetry.close(), () => this.tracing.close()];
     for (const step of steps) await step().catch(() => undefined);
     this.emitter.removeAllListeners();
   }
@@ -293,6 +296,7 @@ export class ControlPlane {
       if (!this.databaseUrl) throw new StackStateError(`the ${this.active.name} stack's database is inside the cluster, out of the control plane's reach; verify on the local or docker runtime`);
       return this.traffic.verify({ balancer: `http://127.0.0.1:${spec.port}`, databaseUrl: this.databaseUrl }, this.progress('writes:verify'));
     },
+    ...this.tracing.commands(),
     ...scenarioCommands({ player: this.scenarios, telemetry: this.telemetry, spec: () => this.active.currentSpec() }),
     'control:shutdown': async () => {
       const shutdown = this.options.onShutdownRequest;
@@ -321,6 +325,8 @@ export class ControlPlane {
     const started = Date.now();
     try {
       const runtime = this.active;
+      // Replicas learn the trace receiver's endpoint from their environment as they start.
+      await this.tracing.ready;
       const endpoints = await runtime.up(spec, onProgress);
       this.databaseUrl = endpoints.databaseUrl;
       this.replicaUrl = endpoints.replicaUrl;
@@ -401,7 +407,7 @@ export class ControlPlane {
       spec,
       runtime: spec?.runtime ?? null,
       instances: this.active.currentInstances(),
-      endpoints: spec ? { balancer: `http://127.0.0.1:${spec.port}`, dashboard: this.options.dashboardUrl ?? '' } : null,
+      endpoints: spec ? { balancer: `http://127.0.0.1:${spec.port}`, dashboard: this.options.dashboardUrl ?? '', traces: this.tracing.endpoint } : null,
       sample: this.telemetry.latest(),
     };
   }

@@ -7,6 +7,7 @@ import { createScenarioSlice } from './scenario-slice.js';
 import { createStackSlice } from './stack-slice.js';
 import { createTelemetrySlice } from './telemetry-slice.js';
 import { createTrafficSlice } from './traffic-slice.js';
+import { createTracesSlice } from './traces-slice.js';
 import type { AppState, Bridge } from './types.js';
 import { createUiSlice, type Theme } from './ui-slice.js';
 
@@ -25,6 +26,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
     ...createChaosSlice(bridge)(set, get),
     ...createScenarioSlice(bridge)(set, get),
     ...createDataSlice()(set),
+    ...createTracesSlice(bridge)(set, get),
     ...createUiSlice(ui)(set),
   }));
   const unsubscribes: (() => void)[] = [];

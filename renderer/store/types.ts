@@ -6,11 +6,12 @@ import type { ScenarioSlice } from './scenario-slice.js';
 import type { StackSlice } from './stack-slice.js';
 import type { TelemetrySlice } from './telemetry-slice.js';
 import type { TrafficSlice } from './traffic-slice.js';
+import type { TracesSlice } from './traces-slice.js';
 import type { EventsSlice } from './events-slice.js';
 import type { UiSlice } from './ui-slice.js';
 
 /** The whole dashboard state: one store combined from slices. */
-export type AppState = StackSlice & TelemetrySlice & EventsSlice & TrafficSlice & AutoscalerSlice & ChaosSlice & ScenarioSlice & DataSlice & UiSlice;
+export type AppState = StackSlice & TelemetrySlice & EventsSlice & TrafficSlice & AutoscalerSlice & ChaosSlice & ScenarioSlice & DataSlice & TracesSlice & UiSlice;
 
 export type SetState = (partial: Partial<AppState> | ((state: AppState) => Partial<AppState>)) => void;
 export type GetState = () => AppState;

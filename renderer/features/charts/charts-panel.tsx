@@ -33,7 +33,9 @@ const replicas: Series[] = [
 
 /** The six charts on one time axis, with the window picker. */
 export function ChartsPanel() {
-  const { samples, events, windowSeconds, setWindow } = useAppStore(useShallow((s) => ({ samples: s.samples, events: s.events, windowSeconds: s.windowSeconds, setWindow: s.setWindow })));
+  const { samples, events, windowSeconds, setWindow, pickTraceSecond, picked } = useAppStore(
+    useShallow((s) => ({ samples: s.samples, events: s.events, windowSeconds: s.windowSeconds, setWindow: s.setWindow, pickTraceSecond: s.pickTraceSecond, picked: s.traceWindow?.at ?? null })),
+  );
   // The axis ends at the newest sample, so every chart moves in step once a second.
   const to = samples.at(-1)?.t ?? Date.now();
   const from = to - windowSeconds * 1000;
@@ -55,7 +57,7 @@ export function ChartsPanel() {
       </header>
       <div className="chart-grid">
         <TimeChart title="Requests" unit="per second" rows={rows} series={requests} marks={marks} from={from} to={to} />
-        <TimeChart title="Latency" unit="ms" rows={rows} series={latency} marks={marks} from={from} to={to} />
+        <TimeChart title="Latency" unit="ms · click a point for its traces" rows={rows} series={latency} marks={marks} from={from} to={to} onPick={pickTraceSecond} picked={picked} />
         <TimeChart title="Cache hit rate" unit="%" rows={rows} series={cache} marks={marks} from={from} to={to} yMax={100} />
         <TimeChart title="Queue" unit="jobs" rows={rows} series={queue} marks={marks} from={from} to={to} />
         <TimeChart title="Replicas" unit="count" rows={rows} series={replicas} marks={marks} from={from} to={to} />

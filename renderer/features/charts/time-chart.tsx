@@ -34,6 +34,10 @@ export interface TimeChartProps<R extends TimedRow = ChartRow> {
   to: number;
   /** Fixed y range (percent charts); otherwise from the data. */
   yMax?: number;
+  /** Clicking a point picks its time (the latency chart picks a second to list its traces). */
+  onPick?: (t: number) => void;
+  /** The picked time, marked with a line. */
+  picked?: number | null;
 }
 
 const MARK_COLORS: Record<TimelineEvent['kind'], string> = {
@@ -110,7 +114,7 @@ function linePath<R extends TimedRow>(rows: R[], s: Series<R>, x: (t: number) =>
  * a whole update of six charts costs a few milliseconds (bench/results/renderer.md), where a
  * general charting library spent 100–600 ms on the same data.
  */
-export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, unit, unitRight, rows, series, marks, from, to, yMax }: TimeChartProps<R>) {
+export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, unit, unitRight, rows, series, marks, from, to, yMax, onPick, picked }: TimeChartProps<R>) {
   const box = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState({ width: 0, height: 0, font: 12 });
   const [hover, setHover] = useState<number | null>(null);
@@ -161,13 +165,20 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
   const yTicks = fractions.map((f) => top * f);
   const hovered = hover === null ? undefined : rows[hover];
 
-  const onMove = (event: MouseEvent<SVGSVGElement>) => {
-    if (rows.length === 0) return;
+  /** The row nearest the pointer. */
+  const nearest = (event: MouseEvent<SVGSVGElement>): number => {
     const rect = event.currentTarget.getBoundingClientRect();
     const t = from + ((event.clientX - rect.left - PAD.left) / plotW) * (to - from);
     let best = 0;
     for (let i = 1; i < rows.length; i += 1) if (Math.abs(rows[i]!.t - t) < Math.abs(rows[best]!.t - t)) best = i;
-    setHover(best);
+    return best;
+  };
+  const onMove = (event: MouseEvent<SVGSVGElement>) => {
+    if (rows.length > 0) setHover(nearest(event));
+  };
+  // From the click itself, not the hover state: a click may come before the hover has rendered.
+  const onClick = (event: MouseEvent<SVGSVGElement>) => {
+    if (onPick && rows.length > 0) onPick(rows[nearest(event)]!.t);
   };
 
   const latest = rows.at(-1);
@@ -181,7 +192,16 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
         {rows.length === 0 ? (
           <div className="chart-empty">No samples yet: they arrive once a second while the stack runs.</div>
         ) : (
-          <svg width={width} height={height} role="img" aria-label={`${title}: ${summary}`} onMouseMove={onMove} onMouseLeave={() => setHover(null)}>
+          <svg
+            width={width}
+            height={height}
+            role="img"
+            aria-label={`${title}: ${summary}`}
+            className={onPick ? 'pickable' : undefined}
+            onMouseMove={onMove}
+            onMouseLeave={() => setHover(null)}
+            onClick={onPick ? onClick : undefined}
+          >
             {yTicks.map((v) => (
               <g key={v}>
                 <line x1={PAD.left} x2={PAD.left + plotW} y1={y(v)} y2={y(v)} className="grid-line" />
@@ -209,6 +229,7 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
             {paths.map(({ s, d }) => (
               <path key={s.name} data-series={s.name} d={d} fill="none" stroke={s.color} strokeWidth={2} strokeOpacity={s.faint ? 0.55 : 1} strokeDasharray={s.dashed || (s.right && unitRight !== undefined) ? '5 3' : undefined} strokeLinejoin="round" />
             ))}
+            {picked != null && picked >= from && picked <= to && <line x1={x(picked)} x2={x(picked)} y1={PAD.top} y2={PAD.top + plotH} className="picked-line" />}
             {hovered && <line x1={x(hovered.t)} x2={x(hovered.t)} y1={PAD.top} y2={PAD.top + plotH} className="crosshair" />}
           </svg>
         )}

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { DockerNetworkMode, ScalableService } from '../../../contract.js';
 import { containerLabels, names } from './labels.js';
+import { replicaTraceEnv } from '../../traces/trace-env.js';
 
 /** What every container of one stack shares. */
 export interface StackLayout {
@@ -162,7 +163,9 @@ export function replicaContainer(layout: StackLayout, id: string, service: Scala
   const net = networking(layout, service, inner, port);
   const bridge = layout.mode === 'bridge';
   const listen = service === 'api' ? { PORT: String(bridge ? inner : port), HOST: bridge ? '0.0.0.0' : '127.0.0.1' } : { METRICS_PORT: String(bridge ? inner : port) };
-  const merged = { NODE_ENV: 'production', ...env, ...listen, INSTANCE_ID: id };
+  // The trace receiver listens on the host's 127.0.0.1, which only host-network containers reach
+  // (a bridge container's 127.0.0.1 is its own): on the bridge, traces go only to the user's collector.
+  const merged = { NODE_ENV: 'production', ...replicaTraceEnv(bridge ? 'elsewhere' : 'loopback'), ...env, ...listen, INSTANCE_ID: id };
   return {
     name: names.container(layout.stack, id),
     Image: layout.images.service,

@@ -16,6 +16,7 @@ import { findRedisServer, LocalRedis, RedisNotFoundError } from './redis.js';
 import { ReplicaSet, type ReplicaEvent } from './replica-set.js';
 import { REPLICA_ID, replicaDataDir, retireReadReplica, startReadReplica } from './read-replica.js';
 import { StoreOutages, type OutageTarget } from './store-outages.js';
+import { replicaTraceEnv } from '../../traces/trace-env.js';
 import { loadSecrets, readState, recordedProcesses, removeState, writeState, type LocalState } from './state.js';
 
 /** Options of {@link LocalRuntime}. */
@@ -150,6 +151,8 @@ export class LocalRuntime implements Runtime {
         EVENTS: String(data.events),
         // The balancer takes a replica out before its SIGTERM, so it need not linger.
         SHUTDOWN_DELAY_MS: '0',
+        // Traces to the control plane's receiver (or the user's own collector); none when both are off.
+        ...replicaTraceEnv('loopback'),
       },
       onRecord: () => void this.record(),
       onChange: () => this.notify(),

@@ -1,0 +1,45 @@
+/**
+ * Where replicas send their traces: the OTEL_EXPORTER_OTLP_ENDPOINT the runtimes give them.
+ *
+ * Held per process because there is one control plane per process (per SCALELAB_HOME): the
+ * runtimes ask here while they build a replica's environment, and the control plane sets it once
+ * its receiver listens. A stack's replicas keep the endpoint they were started with, so replicas
+ * adopted by a later control plane send to the old (closed) receiver until they are restarted.
+ */
+
+/** The variable the OTLP exporters read; the exporter appends `/v1/traces`. */
+export const OTLP_ENDPOINT_VAR = 'OTEL_EXPORTER_OTLP_ENDPOINT';
+
+/** How a replica reaches the control plane: on the host's loopback (local processes, host-network containers) or not at all. */
+export type TraceReach = 'loopback' | 'elsewhere';
+
+let receiver: string | undefined;
+let external: string | undefined;
+
+/** The user's own collector, read once as the control plane starts (from its environment). */
+export function readExternalEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[OTLP_ENDPOINT_VAR]?.trim();
+  return value ? value : undefined;
+}
+
+/** Sets where replicas send traces: the user's collector when given, else the control plane's receiver. */
+export function setTraceTargets(targets: { receiver?: string; external?: string }): void {
+  receiver = targets.receiver;
+  external = targets.external;
+}
+
+/** Forgets the receiver, when it is this one (a control plane closing). */
+export function clearTraceReceiver(endpoint: string | undefined): void {
+  if (endpoint && receiver === endpoint) receiver = undefined;
+}
+
+/**
+ * The tracing variables of a replica. The user's own collector goes to every replica as given
+ * (nothing else changes); the control plane's receiver binds 127.0.0.1 only, so it goes only to
+ * replicas on the host's loopback. Empty: tracing stays off in the replica.
+ */
+export function replicaTraceEnv(reach: TraceReach): Record<string, string> {
+  if (external) return { [OTLP_ENDPOINT_VAR]: external };
+  if (receiver && reach === 'loopback') return { [OTLP_ENDPOINT_VAR]: receiver };
+  return {};
+}
