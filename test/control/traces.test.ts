@@ -225,6 +225,19 @@ describe('retention and filters', () => {
     expect(failed.sort()).toEqual([30, 40, 50, 60].map(traceId));
   });
 
+  it('counts a 4xx answer as the client\'s mistake even where a span is marked an error, a failed query as a failure', async () => {
+    const store = new TraceStore();
+    // Fastify's request span carries the 404 and an error status; a pg span failing is a real failure.
+    const notFound = (trace: number, start: number) => [
+      request(trace, start, 5, 404),
+      { trace, span: trace * 100 + 2, parent: trace * 100 + 1, name: 'request', start, ms: 4, attrs: { 'http.response.status_code': 404 }, error: true },
+    ];
+    const failedQuery = [request(2, T0 + 100, 5), { trace: 2, span: 202, parent: 201, name: 'pg.query:users-by-id', start: T0 + 101, ms: 2, error: true }];
+    await fed(store, [...notFound(1, T0), ...failedQuery]);
+    const errors = store.list({ from: 0, to: Number.MAX_SAFE_INTEGER, errorsOnly: true }).map((t) => t.traceId);
+    expect(errors).toEqual([traceId(2)]);
+  });
+
   it('filters by window, minimum duration and errors, and limits', () => {
     const store = new TraceStore();
     const parse = (list: SpanInput[]) =>

@@ -47,6 +47,11 @@ function numberOr(text: string | undefined): number | null {
 }
 
 /** The list entry of a trace's spans (not empty). */
+function isClientError(span: StoredSpan): boolean {
+  const status = numberOr(span.attributes['http.response.status_code'] ?? span.attributes['http.status_code']);
+  return status !== null && status >= 400 && status < 500;
+}
+
 export function summarize(traceId: string, spans: readonly StoredSpan[]): TraceSummary {
   const root = rootOf(spans)!;
   const a = root.attributes;
@@ -63,7 +68,9 @@ export function summarize(traceId: string, spans: readonly StoredSpan[]): TraceS
     start: round(start),
     durationMs: round(root.endMs - root.startMs),
     spanCount: spans.length,
-    error: (status !== null && status >= 500) || spans.some((s) => s.status.code === 'error'),
+    // A 4xx answer is the client's mistake, not a failure (OpenTelemetry's HTTP server rule), even
+    // where an instrumentation (Fastify's) marks its span as an error for it.
+    error: (status !== null && status >= 500) || spans.some((s) => s.status.code === 'error' && !isClientError(s)),
   };
 }
 
