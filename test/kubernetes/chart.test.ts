@@ -338,11 +338,26 @@ describe('one design: the chart and the Kubernetes runtime driver', () => {
   it.each(cases)('with %s, the chart renders the objects stackObjects makes', (_name, input, values) => {
     const spec = withDefaults({ runtime: 'kubernetes', ...input, images: { service: `scalelab/service:${CHART_META.appVersion}` } });
     const driver = (stackObjects(spec, SECRETS) as unknown as Obj[]).filter((o) => o.kind !== 'Namespace');
+    compareWithChart(driver, values);
+  });
+
+  it("with the user's own OTLP collector, the api and worker of both get OTEL_EXPORTER_OTLP_ENDPOINT", () => {
+    const otlpEndpoint = 'http://tempo.monitoring:4318';
+    const spec = withDefaults({ runtime: 'kubernetes', images: { service: `scalelab/service:${CHART_META.appVersion}` } });
+    const driver = (stackObjects(spec, SECRETS, { otlpEndpoint }) as unknown as Obj[]).filter((o) => o.kind !== 'Namespace');
+    const env = (o: Obj | undefined) => JSON.stringify(o).match(/OTEL_EXPORTER_OTLP_ENDPOINT","value":"([^"]+)"/)?.[1];
+    for (const workload of ['Deployment/scalelab-api', 'Deployment/scalelab-worker']) expect(env(driver.find((o) => key(o) === workload))).toBe(otlpEndpoint);
+    compareWithChart(driver, { tracing: { otlpEndpoint } });
+    // Without one, no pod is told to trace (the control plane's receiver is out of a cluster's reach).
+    expect(JSON.stringify(stackObjects(spec, SECRETS))).not.toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
+  });
+
+  function compareWithChart(driver: Obj[], values: Dict): void {
     const chart = render({ ...values, adminToken: SECRETS.adminToken, postgresql: { password: SECRETS.postgresPassword } });
     expect(chart.keys).toEqual(driver.map(key).sort());
     for (const o of driver) MODELS[o.kind as string]!(o).validate();
     for (const o of driver) expect.soft(comparable(chart.get(key(o))), key(o)).toEqual(comparable(o));
-  });
+  }
 
   it("values.yaml's defaults are the driver's KUBE_DEFAULTS and withDefaults'", () => {
     const v = DEFAULT_VALUES;

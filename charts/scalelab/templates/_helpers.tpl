@@ -62,4 +62,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | trunc 63 | trimSuf
   value: {{ .Values.data.partitions | toString | quote }}
 - name: EVENTS
   value: {{ .Values.data.events | toString | quote }}
+{{- if .Values.tracing.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .Values.tracing.otlpEndpoint | quote }}
+{{- end }}
 {{- end }}

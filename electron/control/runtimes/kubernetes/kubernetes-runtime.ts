@@ -22,6 +22,7 @@ import { PodWatch, podInstance } from './pod-watch.js';
 import { pruneDisabled } from './prune.js';
 import { StoreOutages } from './store-outages.js';
 import { waitForInstances } from './wait.js';
+import { OTLP_ENDPOINT_VAR, replicaTraceEnv } from '../../traces/trace-env.js';
 
 /** Options of {@link KubernetesRuntime}. */
 export interface KubernetesRuntimeOptions {
@@ -86,7 +87,7 @@ export class KubernetesRuntime implements Runtime {
     await mkdir(dir, { recursive: true });
     const secrets = await loadSecrets(dir);
     const applied: StackSpec = { ...spec, images: { ...spec.images, service: image } };
-    const objects = stackObjects(applied, secrets);
+    const objects = stackObjects(applied, secrets, { otlpEndpoint: replicaTraceEnv('elsewhere')[OTLP_ENDPOINT_VAR] });
     for (const [i, object] of objects.entries()) {
       await apply(cluster.objects, object as KubernetesObject);
       onProgress(`applied ${object.kind} ${object.metadata?.name}`, (0.4 * (i + 1)) / objects.length);

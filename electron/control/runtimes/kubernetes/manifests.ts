@@ -17,6 +17,12 @@ export type KubeObject = V1Namespace | V1Secret | V1ConfigMap | V1Service | V1De
 export interface StackObjectsOptions {
   /** @defaultValue 'IfNotPresent' (an image loaded into Minikube must not be pulled) */
   imagePullPolicy?: 'IfNotPresent' | 'Always' | 'Never';
+  /**
+   * The user's own OTLP collector (OTEL_EXPORTER_OTLP_ENDPOINT in the control plane's environment),
+   * given to the api and worker as it is. The control plane's receiver binds 127.0.0.1, out of a
+   * cluster's reach. @defaultValue undefined: no tracing in the pods
+   */
+  otlpEndpoint?: string;
 }
 
 const httpProbe = (path: string, port: string, extra: Partial<V1Probe>): V1Probe => ({ httpGet: { path, port }, ...extra });
@@ -49,7 +55,7 @@ function deployment(stack: string, component: ServiceName, replicas: number | un
   };
 }
 
-function serviceContainer(service: ScalableService, spec: StackSpec, pullPolicy: string): V1Container {
+function serviceContainer(service: ScalableService, spec: StackSpec, pullPolicy: string, otlpEndpoint: string | undefined): V1Container {
   const port = PORT_NAMES[service];
   const common = { image: spec.images.service, imagePullPolicy: pullPolicy, resources: KUBE_DEFAULTS.resources[service] };
   const probes = {
@@ -60,6 +66,7 @@ function serviceContainer(service: ScalableService, spec: StackSpec, pullPolicy:
   const data: V1EnvVar[] = [
     { name: 'USERS_PARTITIONS', value: String(spec.data.partitions) },
     { name: 'EVENTS', value: String(spec.data.events) },
+    ...(otlpEndpoint ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: otlpEndpoint }] : []),
   ];
   if (service === 'api') {
     return {
@@ -178,9 +185,9 @@ export function stackObjects(spec: StackSpec, secrets: { postgresPassword: strin
     ...(replica ? [replica, service(stack, 'postgres-replica', KUBE_PORTS.postgres)] : []),
     redis,
     service(stack, 'redis', KUBE_PORTS.redis),
-    deployment(stack, 'api', hpaOn ? undefined : spec.replicas.api, serviceContainer('api', spec, pull)),
+    deployment(stack, 'api', hpaOn ? undefined : spec.replicas.api, serviceContainer('api', spec, pull, options.otlpEndpoint)),
     service(stack, 'api', KUBE_PORTS.apiService),
-    deployment(stack, 'worker', hpaOn ? undefined : spec.replicas.worker, serviceContainer('worker', spec, pull)),
+    deployment(stack, 'worker', hpaOn ? undefined : spec.replicas.worker, serviceContainer('worker', spec, pull, options.otlpEndpoint)),
     ...(hpaOn ? hpaObjects(stack) : []),
   ];
 }
