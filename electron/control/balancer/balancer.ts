@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
+import type { StoredSpan } from '../traces/otlp-json.js';
 import { BalancerStats, type BalancerSnapshot } from './stats.js';
 
 /** Options of {@link Balancer}. */
@@ -14,6 +16,37 @@ export interface BalancerOptions {
   ejectMs?: number;
   /** Longest wait for an upstream's answer before the client gets 504. @defaultValue 30000 */
   upstreamTimeoutMs?: number;
+  /**
+   * Asked per request: where to put the balancer's own span of it (the hop in the trace's
+   * waterfall). Given one, the balancer continues a client's W3C `traceparent` or starts a trace,
+   * and passes its span on to the replica. @defaultValue none: headers pass through untouched
+   */
+  traceSink?: () => ((span: StoredSpan) => void) | undefined;
+}
+
+/** A request's place in a trace: the trace, the client's span (if it sent one), the balancer's span. */
+interface Hop {
+  traceId: string;
+  parentSpanId: string | null;
+  spanId: string;
+  sampled: boolean;
+  startMs: number;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** Continues the client's `traceparent` (W3C Trace Context) or starts a sampled trace. */
+function hopOf(header: string | string[] | undefined): Hop {
+  const m = typeof header === 'string' ? TRACEPARENT.exec(header.trim()) : null;
+  const valid = m !== null && !/^0+$/.test(m[1]!) && !/^0+$/.test(m[2]!);
+  const ids = randomBytes(24).toString('hex');
+  return {
+    traceId: valid ? m[1]! : ids.slice(0, 32),
+    parentSpanId: valid ? m[2]! : null,
+    spanId: ids.slice(32),
+    sampled: valid ? (Number.parseInt(m[3]!, 16) & 1) === 1 : true,
+    startMs: performance.timeOrigin + performance.now(),
+  };
 }
 
 interface Upstream {
@@ -43,16 +76,36 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'PUT', 'TRACE']);
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'host']);
 
-function forwardHeaders(req: IncomingMessage): Record<string, string | string[]> {
+function forwardHeaders(req: IncomingMessage, hop: Hop | undefined): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   }
+  if (hop) headers.traceparent = `00-${hop.traceId}-${hop.spanId}-${hop.sampled ? '01' : '00'}`;
   const peer = req.socket.remoteAddress ?? '';
   headers['x-forwarded-for'] = req.headers['x-forwarded-for'] ? `${String(req.headers['x-forwarded-for'])}, ${peer}` : peer;
   headers['x-forwarded-host'] = req.headers.host ?? '';
   headers['x-forwarded-proto'] = 'http';
   return headers;
+}
+
+/** The balancer's span of one request: from its arrival to the last byte of the answer. */
+function hopSpan(req: IncomingMessage, status: number, hop: Hop, durationMs: number, upstream: string | undefined, proxyError: boolean): StoredSpan {
+  const attributes: Record<string, string> = { 'http.request.method': req.method ?? '', 'url.path': (req.url ?? '/').split('?')[0]!, 'http.response.status_code': String(status) };
+  if (upstream) attributes['scalelab.upstream'] = upstream;
+  return {
+    traceId: hop.traceId,
+    spanId: hop.spanId,
+    parentSpanId: hop.parentSpanId,
+    name: `balancer ${req.method ?? ''}`.trim(),
+    service: 'scalelab-balancer',
+    kind: 'server',
+    startMs: hop.startMs,
+    endMs: hop.startMs + durationMs,
+    attributes,
+    status: { code: proxyError || status >= 500 ? 'error' : 'unset' },
+    links: [],
+  };
 }
 
 function responseHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
@@ -201,6 +254,8 @@ export class Balancer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
+    const sink = this.options.traceSink?.();
+    const hop = sink ? hopOf(req.headers.traceparent) : undefined;
     this.inFlight += 1;
     const first = this.pick();
     let answeredBy: string | undefined;
@@ -216,7 +271,7 @@ export class Balancer {
       for (let attempt = 0; ; attempt += 1) {
         answeredBy = upstream.id;
         try {
-          await this.forward(upstream, req, res);
+          await this.forward(upstream, req, res, hop);
           return;
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -236,19 +291,23 @@ export class Balancer {
       }
     } finally {
       this.inFlight -= 1;
-      const record = () => this.stats.record(res.statusCode, Number(process.hrtime.bigint() - started) / 1_000, answeredBy, proxyError);
+      const record = () => {
+        const micros = Number(process.hrtime.bigint() - started) / 1_000;
+        this.stats.record(res.statusCode, micros, answeredBy, proxyError);
+        if (hop?.sampled && sink) sink(hopSpan(req, res.statusCode, hop, micros / 1_000, answeredBy, proxyError));
+      };
       if (res.writableFinished || res.destroyed) record();
       else res.once('close', record);
     }
   }
 
-  private async forward(upstream: Upstream, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async forward(upstream: Upstream, req: IncomingMessage, res: ServerResponse, hop: Hop | undefined): Promise<void> {
     upstream.inFlight += 1;
     try {
       const response = await upstream.pool.request({
         path: req.url ?? '/',
         method: req.method as 'GET',
-        headers: forwardHeaders(req),
+        headers: forwardHeaders(req, hop),
         body: hasBody(req) ? req : null,
       });
       res.writeHead(response.statusCode, responseHeaders(response.headers));

@@ -7,6 +7,8 @@
  * adopted by a later control plane send to the old (closed) receiver until they are restarted.
  */
 
+import type { StoredSpan } from './otlp-json.js';
+
 /** The variable the OTLP exporters read; the exporter appends `/v1/traces`. */
 export const OTLP_ENDPOINT_VAR = 'OTEL_EXPORTER_OTLP_ENDPOINT';
 
@@ -15,6 +17,7 @@ export type TraceReach = 'loopback' | 'elsewhere';
 
 let receiver: string | undefined;
 let external: string | undefined;
+let localSink: ((span: StoredSpan) => void) | undefined;
 
 /** The user's own collector, read once as the control plane starts (from its environment). */
 export function readExternalEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -30,7 +33,23 @@ export function setTraceTargets(targets: { receiver?: string; external?: string 
 
 /** Forgets the receiver, when it is this one (a control plane closing). */
 export function clearTraceReceiver(endpoint: string | undefined): void {
-  if (endpoint && receiver === endpoint) receiver = undefined;
+  if (endpoint && receiver === endpoint) {
+    receiver = undefined;
+    localSink = undefined;
+  }
+}
+
+/** Where spans made in this process (the balancer's) go: straight into the control plane's store. */
+export function setLocalSpanSink(sink: ((span: StoredSpan) => void) | undefined): void {
+  localSink = sink;
+}
+
+/**
+ * The balancer's span sink: the store, while replicas send their spans to this control plane.
+ * Undefined when they go to the user's own collector (the balancer does not export) or nowhere.
+ */
+export function balancerSpanSink(): ((span: StoredSpan) => void) | undefined {
+  return external || !receiver ? undefined : localSink;
 }
 
 /**

@@ -54,17 +54,19 @@ function isClientError(span: StoredSpan): boolean {
 
 export function summarize(traceId: string, spans: readonly StoredSpan[]): TraceSummary {
   const root = rootOf(spans)!;
-  const a = root.attributes;
+  // The balancer's span is the root but knows no route: name the trace after the api's server span.
+  const named = root.attributes['http.route'] ? root : (spans.find((s) => s.kind === 'server' && s.attributes['http.route']) ?? root);
+  const a = named.attributes;
   const status = numberOr(a['http.response.status_code'] ?? a['http.status_code']);
   let start = Infinity;
   for (const s of spans) start = Math.min(start, s.startMs);
   return {
     traceId,
-    name: root.name,
+    name: named.name,
     route: a['http.route'] ?? null,
     method: a['http.request.method'] ?? a['http.method'] ?? null,
     status,
-    service: root.service,
+    service: named.service,
     start: round(start),
     durationMs: round(root.endMs - root.startMs),
     spanCount: spans.length,

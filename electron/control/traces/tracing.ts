@@ -4,7 +4,7 @@
  */
 import type { CommandPayload, CommandResults, TracingStatus } from '../../contract.js';
 import { OtlpReceiver } from './otlp-receiver.js';
-import { clearTraceReceiver, readExternalEndpoint, setTraceTargets } from './trace-env.js';
+import { clearTraceReceiver, readExternalEndpoint, setLocalSpanSink, setTraceTargets } from './trace-env.js';
 import { TraceStore, type TraceStoreOptions } from './trace-store.js';
 
 /** `traces:get` for a trace the store does not hold (never received, or aged out). */
@@ -40,7 +40,10 @@ export class Tracing {
     this.receiver = new OtlpReceiver({ store: this.store, port: options.port });
     this.external = options.external ?? readExternalEndpoint();
     this.ready = this.receiver.start().then(
-      (endpoint) => setTraceTargets({ receiver: endpoint, external: this.external }),
+      (endpoint) => {
+        setTraceTargets({ receiver: endpoint, external: this.external });
+        setLocalSpanSink((span) => this.store.add([span]));
+      },
       (err: Error) => {
         setTraceTargets({ external: this.external });
         options.onError?.(err);

@@ -22,6 +22,7 @@ import { ensureImage } from './images.js';
 import { isOwned, LABELS, names, stackFilter } from './labels.js';
 import { removeReplica, seedReplica } from './replica-seed.js';
 import { postgresAnswers, redisAnswers, StoreContainer } from './store-container.js';
+import { balancerSpanSink } from '../../traces/trace-env.js';
 
 /** Options of {@link DockerRuntime}. */
 export interface DockerRuntimeOptions {
@@ -138,7 +139,7 @@ export class DockerRuntime implements Runtime {
         : undefined;
     const balancerPort = previous?.balancerPort && !(await isPortOpen(previous.balancerPort)) ? previous.balancerPort : (await isPortOpen(spec.port)) ? await freePort() : spec.port;
     if (balancerPort !== spec.port && !previous) onProgress(`port ${spec.port} is taken; the balancer uses ${balancerPort}`);
-    const balancer = new Balancer({ port: balancerPort });
+    const balancer = new Balancer({ port: balancerPort, traceSink: balancerSpanSink });
     const inner = serviceUrls(layout, ports, secrets.postgresPassword);
     const replicas = new ReplicaSet({
       balancer,

@@ -16,7 +16,7 @@ import { findRedisServer, LocalRedis, RedisNotFoundError } from './redis.js';
 import { ReplicaSet, type ReplicaEvent } from './replica-set.js';
 import { REPLICA_ID, replicaDataDir, retireReadReplica, startReadReplica } from './read-replica.js';
 import { StoreOutages, type OutageTarget } from './store-outages.js';
-import { replicaTraceEnv } from '../../traces/trace-env.js';
+import { balancerSpanSink, replicaTraceEnv } from '../../traces/trace-env.js';
 import { loadSecrets, readState, recordedProcesses, removeState, writeState, type LocalState } from './state.js';
 
 /** Options of {@link LocalRuntime}. */
@@ -133,7 +133,7 @@ export class LocalRuntime implements Runtime {
 
     const port = previous?.balancerPort ?? ((await isPortOpen(spec.port)) ? await freePort() : spec.port);
     if (port !== spec.port) onProgress(`port ${spec.port} is taken; the balancer uses ${port}`);
-    this.balancer = new Balancer({ port });
+    this.balancer = new Balancer({ port, traceSink: balancerSpanSink });
     await this.balancer.listen();
     this.spec = { ...this.spec, port };
     onProgress(`balancer listening on http://127.0.0.1:${port}`);

@@ -1,0 +1,82 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Balancer } from '../../electron/control/balancer/balancer.js';
+import type { StoredSpan } from '../../electron/control/traces/otlp-json.js';
+import { TraceStore } from '../../electron/control/traces/trace-store.js';
+
+/** The balancer's hop in a trace: a real balancer in front of a real upstream that reports the traceparent it got. */
+describe('the balancer in a trace', () => {
+  let upstream: Server;
+  let balancer: Balancer;
+  let url: string;
+  let sink: ((span: StoredSpan) => void) | undefined;
+  const spans: StoredSpan[] = [];
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      setTimeout(() => res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ traceparent: req.headers.traceparent ?? null })), 20);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    balancer = new Balancer({ port: 0, traceSink: () => sink });
+    const port = await balancer.listen();
+    balancer.add('api-1', `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+    balancer.setReady('api-1', true);
+    url = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await balancer.close();
+    await new Promise((resolve) => upstream.close(resolve));
+  });
+
+  async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; forwarded: string | null }> {
+    const res = await fetch(`${url}${path}`, { headers });
+    const body = (await res.json()) as { traceparent: string | null };
+    // The span is recorded once the answer is sent; give the close event a moment.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return { status: res.status, forwarded: body.traceparent };
+  }
+
+  it('passes headers through untouched when traces do not come to this control plane', async () => {
+    sink = undefined;
+    expect((await get('/users/1')).forwarded).toBeNull();
+    expect((await get('/users/1', { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` })).forwarded).toBe(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`);
+  });
+
+  it("continues a client's trace: its span is the hop's parent, the hop the replica's parent", async () => {
+    spans.length = 0;
+    sink = (span) => spans.push(span);
+    const { forwarded } = await get('/users/1', { traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` });
+    expect(spans).toHaveLength(1);
+    const [hop] = spans;
+    expect(hop).toMatchObject({ traceId: '1'.repeat(32), parentSpanId: '2'.repeat(16), service: 'scalelab-balancer', kind: 'server', name: 'balancer GET' });
+    expect(hop!.attributes).toMatchObject({ 'url.path': '/users/1', 'http.response.status_code': '200', 'scalelab.upstream': 'api-1' });
+    expect(forwarded).toBe(`00-${'1'.repeat(32)}-${hop!.spanId}-01`);
+    expect(hop!.endMs - hop!.startMs).toBeGreaterThanOrEqual(15);
+  });
+
+  it('starts a sampled trace for a client without one, and records nothing for an unsampled one', async () => {
+    spans.length = 0;
+    const started = await get('/users/2');
+    expect(spans).toHaveLength(1);
+    expect(spans[0]!.parentSpanId).toBeNull();
+    expect(started.forwarded).toBe(`00-${spans[0]!.traceId}-${spans[0]!.spanId}-01`);
+    const unsampled = await get('/users/3', { traceparent: `00-${'3'.repeat(32)}-${'4'.repeat(16)}-00` });
+    expect(spans).toHaveLength(1);
+    expect(unsampled.forwarded).toMatch(new RegExp(`^00-${'3'.repeat(32)}-[0-9a-f]{16}-00$`));
+    // A malformed header starts a new trace rather than passing garbage on.
+    expect((await get('/users/4', { traceparent: 'garbage' })).forwarded).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it("a trace rooted at the balancer is listed under the api's route and status", () => {
+    const store = new TraceStore();
+    const hop = spans[0]!;
+    store.add([
+      hop,
+      { traceId: hop.traceId, spanId: 'c'.repeat(16), parentSpanId: hop.spanId, name: 'GET /users/:id', service: 'scalelab-api', kind: 'server', startMs: hop.startMs + 1, endMs: hop.endMs - 1, attributes: { 'http.route': '/users/:id', 'http.request.method': 'GET', 'http.response.status_code': '200' }, status: { code: 'unset' }, links: [] },
+    ]);
+    const [summary] = store.list({ from: 0, to: Number.MAX_SAFE_INTEGER });
+    expect(summary).toMatchObject({ name: 'GET /users/:id', route: '/users/:id', status: 200, service: 'scalelab-api', spanCount: 2 });
+    expect(summary!.durationMs).toBeCloseTo(hop.endMs - hop.startMs, 1);
+  });
+});
