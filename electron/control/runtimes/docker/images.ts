@@ -23,7 +23,7 @@ export function projectRoot(): string {
 }
 
 /** What the service image is built from, relative to the project root (the build context). */
-export const SERVICE_CONTEXT = ['package.json', 'package-lock.json', 'backend', 'scripts/bundle-service.mjs'];
+export const SERVICE_CONTEXT = ['package.json', 'package-lock.json', 'backend', 'scripts/bundle-service.mjs', 'scripts/bundle-externals.mjs'];
 
 async function filesUnder(root: string, entry: string): Promise<string[]> {
   const full = path.join(root, entry);
