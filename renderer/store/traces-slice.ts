@@ -39,31 +39,41 @@ export function traceQueryWindow(window: TraceWindow | null, now: number): { fro
 
 export const createTracesSlice =
   (bridge: Bridge) =>
-  (set: SetState, get: GetState): TracesSlice => ({
-    traceWindow: null,
-    traceList: null,
-    traceListError: null,
-    openTraceId: null,
-    openTrace: null,
-    openTraceError: null,
-    pickTraceSecond(t) {
-      set({ traceWindow: t === null ? null : { at: t, from: t - PICK_SPAN_MS, to: t + PICK_SPAN_MS }, openTraceId: null, openTrace: null, openTraceError: null });
-      void get().refreshTraces();
-    },
-    async refreshTraces() {
-      const window = get().traceWindow;
-      const result = await bridge.invoke('traces:list', { ...traceQueryWindow(window, Date.now()), limit: TRACE_LIST_LIMIT });
-      // A pick made while this was in flight wins.
-      if (get().traceWindow !== window) return;
-      if (result.ok) set({ traceList: result.value, traceListError: null });
-      else set({ traceListError: result.error });
-    },
-    async showTrace(traceId) {
-      set({ openTraceId: traceId, openTrace: null, openTraceError: null });
-      if (traceId === null) return;
+  (set: SetState, get: GetState): TracesSlice => {
+    /** Reads a trace into the open view, unless another was opened meanwhile. */
+    const loadTrace = async (traceId: string): Promise<void> => {
       const result = await bridge.invoke('traces:get', { traceId });
       if (get().openTraceId !== traceId) return;
-      if (result.ok) set({ openTrace: result.value });
+      if (result.ok) set({ openTrace: result.value, openTraceError: null });
       else set({ openTraceError: result.error });
-    },
-  });
+    };
+    return {
+      traceWindow: null,
+      traceList: null,
+      traceListError: null,
+      openTraceId: null,
+      openTrace: null,
+      openTraceError: null,
+      pickTraceSecond(t) {
+        set({ traceWindow: t === null ? null : { at: t, from: t - PICK_SPAN_MS, to: t + PICK_SPAN_MS }, openTraceId: null, openTrace: null, openTraceError: null });
+        void get().refreshTraces();
+      },
+      async refreshTraces() {
+        const window = get().traceWindow;
+        const result = await bridge.invoke('traces:list', { ...traceQueryWindow(window, Date.now()), limit: TRACE_LIST_LIMIT });
+        // A pick made while this was in flight wins.
+        if (get().traceWindow !== window) return;
+        if (!result.ok) return set({ traceListError: result.error });
+        set({ traceList: result.value, traceListError: null });
+        // Spans of one trace arrive in batches from several processes (the balancer's at once, the
+        // replicas' a second or so later): an open trace that has grown since is read again.
+        const { openTrace, openTraceId } = get();
+        const listed = result.value.traces.find((t) => t.traceId === openTraceId);
+        if (openTrace && listed && listed.spanCount !== openTrace.spans.length) await loadTrace(listed.traceId);
+      },
+      async showTrace(traceId) {
+        set({ openTraceId: traceId, openTrace: null, openTraceError: null });
+        if (traceId !== null) await loadTrace(traceId);
+      },
+    };
+  };

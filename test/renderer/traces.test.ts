@@ -136,6 +136,21 @@ describe('the traces slice', () => {
     expect(traceQueryWindow(null, t)).toEqual({ from: t - RECENT_MS, to: t });
   });
 
+  it('reads an open trace again when the list shows it has grown (the replicas\' spans came after the balancer\'s)', async () => {
+    const first: TraceDetail = { summary: { ...summary(), spanCount: 1 }, spans: spans.slice(0, 1) };
+    const answers: Partial<Record<CommandName, unknown>> = { 'traces:get': first, 'traces:list': { ...list, traces: [{ ...summary(), spanCount: 1 }] } };
+    const { bridge, calls } = scripted(answers);
+    const { store } = createAppStore(bridge);
+    await store.getState().showTrace(summary().traceId);
+    await store.getState().refreshTraces();
+    expect(calls.filter((c) => c.command === 'traces:get')).toHaveLength(1);
+    answers['traces:get'] = { summary: summary(), spans };
+    answers['traces:list'] = { ...list, traces: [{ ...summary(), spanCount: spans.length }] };
+    await store.getState().refreshTraces();
+    expect(calls.filter((c) => c.command === 'traces:get')).toHaveLength(2);
+    expect(store.getState().openTrace?.spans).toHaveLength(spans.length);
+  });
+
   it('opens a trace, and shows the error of one no longer held', async () => {
     const detail: TraceDetail = { summary: summary(), spans };
     const { bridge } = scripted({ 'traces:get': detail });
