@@ -81,6 +81,8 @@ export interface TracingStatus {
   receiver: string | null;
   /** The user's own collector, when OTEL_EXPORTER_OTLP_ENDPOINT was set as the control plane started: replicas send there instead. */
   external: string | null;
+  /** OTEL_SDK_DISABLED=true where the control plane started: replicas get it too, and nothing is traced. */
+  disabled: boolean;
   /** Spans received since the control plane started. */
   spansReceived: number;
   /** Traces held now. */

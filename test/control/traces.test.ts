@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceDetail, TraceList } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { OtlpReceiver } from '../../electron/control/traces/otlp-receiver.js';
-import { replicaTraceEnv, setTraceTargets } from '../../electron/control/traces/trace-env.js';
+import { balancerSpanSink, readTracingDisabled, replicaTraceEnv, setLocalSpanSink, setTraceTargets } from '../../electron/control/traces/trace-env.js';
 import { TraceStore } from '../../electron/control/traces/trace-store.js';
 
 // The receiver over real HTTP on 127.0.0.1, with OTLP JSON as @opentelemetry/exporter-trace-otlp-http sends it.
@@ -269,5 +269,20 @@ describe('retention and filters', () => {
     expect(replicaTraceEnv('elsewhere')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
     setTraceTargets({});
     expect(replicaTraceEnv('loopback')).toEqual({});
+  });
+
+  it('turns tracing off in every replica and the balancer with OTEL_SDK_DISABLED=true', () => {
+    expect(readTracingDisabled({ OTEL_SDK_DISABLED: 'true' })).toBe(true);
+    expect(readTracingDisabled({ OTEL_SDK_DISABLED: 'false' })).toBe(false);
+    expect(readTracingDisabled({})).toBe(false);
+    setLocalSpanSink(() => undefined);
+    setTraceTargets({ receiver: 'http://127.0.0.1:1', disabled: true });
+    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_SDK_DISABLED: 'true' });
+    expect(balancerSpanSink()).toBeUndefined();
+    setTraceTargets({ receiver: 'http://127.0.0.1:1' });
+    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' });
+    expect(balancerSpanSink()).toBeTypeOf('function');
+    setTraceTargets({});
+    setLocalSpanSink(undefined);
   });
 });

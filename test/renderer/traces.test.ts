@@ -101,12 +101,13 @@ describe('trace list text', () => {
   });
 
   it('says why the list is empty', () => {
-    const tracing = (over: Partial<TracingStatus> = {}): TracingStatus => ({ receiver: 'http://127.0.0.1:1', external: null, spansReceived: 0, tracesKept: 0, ...over });
+    const tracing = (over: Partial<TracingStatus> = {}): TracingStatus => ({ receiver: 'http://127.0.0.1:1', external: null, disabled: false, spansReceived: 0, tracesKept: 0, ...over });
     expect(emptyReason(tracing({ external: 'http://collector:4318' }), false, 'local', false)).toMatch(/your own collector \(http:\/\/collector:4318/);
     expect(emptyReason(tracing(), false, 'local', false)).toMatch(/no traffic/);
     expect(emptyReason(tracing({ spansReceived: 10 }), true, 'local', false)).toMatch(/No trace started in this window/);
     expect(emptyReason(tracing(), false, 'docker', true)).toMatch(/bridge network/);
     expect(emptyReason(tracing({ receiver: null }), false, 'local', false)).toMatch(/could not start/);
+    expect(emptyReason(tracing({ disabled: true }), false, 'local', false)).toMatch(/OTEL_SDK_DISABLED=true/);
   });
 });
 
@@ -123,7 +124,7 @@ describe('the traces slice', () => {
     };
     return { bridge, calls };
   }
-  const list: TraceList = { traces: [summary()], tracing: { receiver: 'http://127.0.0.1:1', external: null, spansReceived: 4, tracesKept: 1 } };
+  const list: TraceList = { traces: [summary()], tracing: { receiver: 'http://127.0.0.1:1', external: null, disabled: false, spansReceived: 4, tracesKept: 1 } };
 
   it('lists a picked second ±1 s, and the recent ones without a pick', async () => {
     const { bridge, calls } = scripted({ 'traces:list': list });

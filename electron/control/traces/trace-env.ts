@@ -18,6 +18,7 @@ export type TraceReach = 'loopback' | 'elsewhere';
 let receiver: string | undefined;
 let external: string | undefined;
 let localSink: ((span: StoredSpan) => void) | undefined;
+let disabled = false;
 
 /** The user's own collector, read once as the control plane starts (from its environment). */
 export function readExternalEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -25,10 +26,19 @@ export function readExternalEndpoint(env: NodeJS.ProcessEnv = process.env): stri
   return value ? value : undefined;
 }
 
-/** Sets where replicas send traces: the user's collector when given, else the control plane's receiver. */
-export function setTraceTargets(targets: { receiver?: string; external?: string }): void {
+/** Whether tracing is turned off where the control plane started (the standard OTEL_SDK_DISABLED). */
+export function readTracingDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
+}
+
+/**
+ * Sets where replicas send traces: the user's collector when given, else the control plane's
+ * receiver; `disabled` turns tracing off in every replica and the balancer.
+ */
+export function setTraceTargets(targets: { receiver?: string; external?: string; disabled?: boolean }): void {
   receiver = targets.receiver;
   external = targets.external;
+  disabled = targets.disabled ?? false;
 }
 
 /** Forgets the receiver, when it is this one (a control plane closing). */
@@ -49,7 +59,7 @@ export function setLocalSpanSink(sink: ((span: StoredSpan) => void) | undefined)
  * Undefined when they go to the user's own collector (the balancer does not export) or nowhere.
  */
 export function balancerSpanSink(): ((span: StoredSpan) => void) | undefined {
-  return external || !receiver ? undefined : localSink;
+  return disabled || external || !receiver ? undefined : localSink;
 }
 
 /**
@@ -58,6 +68,7 @@ export function balancerSpanSink(): ((span: StoredSpan) => void) | undefined {
  * replicas on the host's loopback. Empty: tracing stays off in the replica.
  */
 export function replicaTraceEnv(reach: TraceReach): Record<string, string> {
+  if (disabled) return { OTEL_SDK_DISABLED: 'true' };
   if (external) return { [OTLP_ENDPOINT_VAR]: external };
   if (receiver && reach === 'loopback') return { [OTLP_ENDPOINT_VAR]: receiver };
   return {};

@@ -4,7 +4,7 @@
  */
 import type { CommandPayload, CommandResults, TracingStatus } from '../../contract.js';
 import { OtlpReceiver } from './otlp-receiver.js';
-import { clearTraceReceiver, readExternalEndpoint, setLocalSpanSink, setTraceTargets } from './trace-env.js';
+import { clearTraceReceiver, readExternalEndpoint, readTracingDisabled, setLocalSpanSink, setTraceTargets } from './trace-env.js';
 import { TraceStore, type TraceStoreOptions } from './trace-store.js';
 
 /** `traces:get` for a trace the store does not hold (never received, or aged out). */
@@ -32,6 +32,7 @@ export class Tracing {
   readonly store: TraceStore;
   private readonly receiver: OtlpReceiver;
   private readonly external: string | undefined;
+  private readonly disabled = readTracingDisabled();
   /** Settles once the receiver listens (or failed to): replicas started after it get its endpoint. */
   readonly ready: Promise<void>;
 
@@ -41,11 +42,11 @@ export class Tracing {
     this.external = options.external ?? readExternalEndpoint();
     this.ready = this.receiver.start().then(
       (endpoint) => {
-        setTraceTargets({ receiver: endpoint, external: this.external });
+        setTraceTargets({ receiver: endpoint, external: this.external, disabled: this.disabled });
         setLocalSpanSink((span) => this.store.add([span]));
       },
       (err: Error) => {
-        setTraceTargets({ external: this.external });
+        setTraceTargets({ external: this.external, disabled: this.disabled });
         options.onError?.(err);
       },
     );
@@ -57,7 +58,7 @@ export class Tracing {
   }
 
   status(): TracingStatus {
-    return { receiver: this.receiver.endpoint ?? null, external: this.external ?? null, spansReceived: this.store.spansReceived, tracesKept: this.store.size };
+    return { receiver: this.receiver.endpoint ?? null, external: this.external ?? null, disabled: this.disabled, spansReceived: this.store.spansReceived, tracesKept: this.store.size };
   }
 
   /** The commands, for the control plane's dispatch table. */

@@ -102,6 +102,7 @@ export function traceRowView(t: TraceSummary): TraceRowView {
 
 /** Why the list is empty, phrased for the person looking at it. */
 export function emptyReason(tracing: TracingStatus | null, picked: boolean, runtime: RuntimeName | null, dockerBridge: boolean): string {
+  if (tracing?.disabled) return 'Tracing is off: ScaleLab was started with OTEL_SDK_DISABLED=true, which every replica gets too.';
   if (tracing?.external) return `Traces go to your own collector (${tracing.external}, from OTEL_EXPORTER_OTLP_ENDPOINT when ScaleLab started), so none arrive here.`;
   if (tracing && tracing.receiver === null) return 'The trace receiver could not start, so tracing is off; the timeline says why.';
   if (runtime === 'kubernetes') return 'Pods in the cluster cannot reach the trace receiver on this machine’s 127.0.0.1: set OTEL_EXPORTER_OTLP_ENDPOINT to a collector before starting ScaleLab.';
