@@ -17,6 +17,7 @@ export * from './traffic-spec.js';
 export * from './stack-spec.js';
 export * from './scenario-spec.js';
 export * from './traces-spec.js';
+export * from './data-spec.js';
 import { TracesGetSchema, TracesListSchema, type TraceDetail, type TraceList } from './traces-spec.js';
 import { ReportExportSchema, ScenarioLoadSchema, type ExportedReport, type ScenarioStatus, type ScenarioSummary } from './scenario-spec.js';
 import { MAX_REPLICAS, StackNameSchema, StackSpecSchema, type RuntimeName, type ServiceName, type StackSpec } from './stack-spec.js';
@@ -164,52 +165,9 @@ export interface Sample {
   /** Faults in force and the monkey, for the dashboard. */
   chaos: import('./chaos-spec.js').ChaosStatus | null;
   /** The data-layer patterns (read replica, event stream, partitions); absent in older samples. */
-  data?: DataSample;
+  data?: import('./data-spec.js').DataSample;
 }
 
-/** One api replica's PostgreSQL pool: connections in use, idle, clients waiting for one, and its size. */
-export interface PoolSample {
-  instance: string;
-  pool: 'primary' | 'replica';
-  used: number;
-  idle: number;
-  waiting: number;
-  max: number;
-}
-
-/** The read replica, the event stream and the partitions, one second of them. */
-export interface DataSample {
-  /** Database reads per second by where they went; fallbacks are replica reads retried on the primary. */
-  reads: { primaryPerSec: number; replicaPerSec: number; fallbacksPerSec: number };
-  /** null when the stack runs no replica. */
-  replica: {
-    up: boolean;
-    /** WAL the replica has not replayed yet, in bytes (null when unknown, e.g. the replica is down). */
-    lagBytes: number | null;
-    /** How far the replica's replay trails the primary, in seconds (0 when caught up). */
-    lagSeconds: number | null;
-    /** recovery_min_apply_delay in force (chaos `replica-delay`), ms. */
-    applyDelayMs: number;
-  } | null;
-  pools: PoolSample[];
-  /** null when events are off. */
-  stream: {
-    /** Entries in the `user-events` stream. */
-    length: number;
-    /** Entries added per second. */
-    eventsPerSec: number;
-    /** Entries the projector group has not read yet (XINFO GROUPS lag), null when unknown. */
-    groupLag: number | null;
-    /** Entries read but not acknowledged. */
-    pending: number;
-    /** Outbox rows not yet relayed to the stream. */
-    outboxBacklog: number;
-    /** How far the read model trails the write side, in seconds (0 when caught up; null before any event). */
-    freshnessS: number | null;
-  } | null;
-  /** Rows per partition of the users table; null when it is not partitioned. */
-  partitions: { name: string; rows: number }[] | null;
-}
 
 export const EVENT_KINDS = ['lifecycle', 'scaling', 'chaos', 'traffic', 'autoscaler', 'scenario'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];

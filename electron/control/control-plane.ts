@@ -16,7 +16,7 @@ import {
   type StackState,
   type StackStatus,
 } from '../contract.js';
-import type { OnProgress, Runtime } from './runtimes/runtime.js';
+import type { OnProgress, Runtime, StackEndpoints } from './runtimes/runtime.js';
 import { DockerRuntime } from './runtimes/docker/docker-runtime.js';
 import { KubernetesRuntime } from './runtimes/kubernetes/kubernetes-runtime.js';
 import { scenarioCommands } from './scenarios/scenario-commands.js';
@@ -28,6 +28,7 @@ import { LocalRuntime, stackDir } from './runtimes/local/local-runtime.js';
 import { readState } from './runtimes/local/state.js';
 import { Autoscaler } from './autoscaler/autoscaler.js';
 import { Chaos } from './chaos/chaos.js';
+import { runtimeSource } from './telemetry/runtime-source.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { TrafficDesk } from './traffic/traffic-desk.js';
 import { Tracing } from './traces/tracing.js';
@@ -106,9 +107,8 @@ export class ControlPlane {
     onStatus: (status) => this.emit('scenario', status),
     runningSpec: () => (this.state === 'running' ? this.active.currentSpec() : undefined),
   });
-  private databaseUrl: string | undefined;
-  /** The read replica as the control plane reaches it, for chaos `replica-delay`. */
-  private replicaUrl: string | undefined;
+  /** Where the running stack's stores answer: the database for `writes:verify`, the replica for chaos. */
+  private endpoints: StackEndpoints | undefined;
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.emitter.setMaxListeners(0);
@@ -122,7 +122,7 @@ export class ControlPlane {
     this.chaos = new Chaos({
       runtime: () => (this.state === 'running' ? this.active : undefined),
       record: (event) => this.telemetry.record(event),
-      replicaUrl: () => (this.state === 'running' ? this.replicaUrl : undefined),
+      replicaUrl: () => (this.state === 'running' ? this.endpoints?.replicaUrl : undefined),
     });
     this.autoscaler = new Autoscaler({
       latest: () => this.telemetry.latest(),
@@ -293,8 +293,9 @@ export class ControlPlane {
     'writes:verify': async () => {
       const spec = this.active.currentSpec();
       if (this.state !== 'running' || !spec) throw new StackStateError('no stack is running; the writes are read back from the running stack');
-      if (!this.databaseUrl) throw new StackStateError(`the ${this.active.name} stack's database is inside the cluster, out of the control plane's reach; verify on the local or docker runtime`);
-      return this.traffic.verify({ balancer: `http://127.0.0.1:${spec.port}`, databaseUrl: this.databaseUrl }, this.progress('writes:verify'));
+      const databaseUrl = this.endpoints?.databaseUrl;
+      if (!databaseUrl) throw new StackStateError(`the ${this.active.name} stack's database is inside the cluster, out of the control plane's reach; verify on the local or docker runtime`);
+      return this.traffic.verify({ balancer: `http://127.0.0.1:${spec.port}`, databaseUrl }, this.progress('writes:verify'));
     },
     ...this.tracing.commands(),
     ...scenarioCommands({ player: this.scenarios, telemetry: this.telemetry, spec: () => this.active.currentSpec() }),
@@ -328,22 +329,14 @@ export class ControlPlane {
       // Replicas learn the trace receiver's endpoint from their environment as they start.
       await this.tracing.ready;
       const endpoints = await runtime.up(spec, onProgress);
-      this.databaseUrl = endpoints.databaseUrl;
-      this.replicaUrl = endpoints.replicaUrl;
+      this.endpoints = endpoints;
       // Acknowledged writes belong to one stack's database.
       this.traffic.forStack(spec.name);
       this.state = 'running';
       if (!wasRunning) {
         this.telemetry.attach({
           stack: spec.name,
-          instances: () => runtime.currentInstances(),
-          metricsUrl: (instance) => runtime.metricsUrl(instance),
-          takeBalancerSnapshot: () => runtime.takeBalancerSnapshot(),
-          usage: runtime.usage ? () => runtime.usage!() : undefined,
-          redisUrl: () => endpoints.redisUrl,
-          databaseUrl: () => endpoints.databaseUrl,
-          replicaUrl: () => endpoints.replicaUrl,
-          dataSpec: () => runtime.currentSpec()?.data,
+          ...runtimeSource(runtime, endpoints),
           generator: () => this.traffic.lastSecond(),
           autoscaler: () => (runtime === this.kube ? { mode: 'hpa', services: this.kube.autoscalerGauges() } : this.autoscaler.gauges()),
           chaos: () => this.chaos.status(),
