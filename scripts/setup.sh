@@ -8,6 +8,27 @@ mode="${1:-run}"
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
+# Whether a Docker engine answers: DOCKER_HOST when set, else the default socket. Asked over the
+# engine's own API (GET /_ping) with Node, so it needs no docker client.
+docker_engine_answers() {
+  node -e '
+    const http = require("node:http");
+    const host = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+    const target = host.startsWith("unix://") ? { socketPath: host.slice(7) }
+      : host.startsWith("tcp://") ? { host: new URL(host.replace("tcp:", "http:")).hostname, port: new URL(host.replace("tcp:", "http:")).port || 2375 }
+      : null;
+    if (!target) process.exit(1);
+    const req = http.get({ ...target, path: "/_ping", timeout: 3000 }, (res) => process.exit(res.statusCode === 200 ? 0 : 1));
+    req.on("timeout", () => process.exit(1)); req.on("error", () => process.exit(1));
+  ' 2>/dev/null
+}
+# Whether the engine's binary is installed (it may be on root's PATH only).
+dockerd_path() { command -v dockerd 2>/dev/null || { [ -x /usr/sbin/dockerd ] && echo /usr/sbin/dockerd; } || { [ -x /usr/bin/dockerd ] && echo /usr/bin/dockerd; }; }
+has_dockerd() { [ -n "$(dockerd_path)" ]; }
+# Why the Docker tests will not run, for the tests' skip messages and the run's summary line.
+docker_skip_file="test-results/docker-skip.txt"
+docker_skip() { mkdir -p test-results; printf '%s\n' "$*" >"$docker_skip_file"; say "warning: $*; the Docker tests will be skipped"; }
+
 # Node.js 20.19 or newer.
 node_version="$(node -p 'process.versions.node' 2>/dev/null || true)"
 [ -n "$node_version" ] || die "Node.js is not installed. Install Node.js 20.19+ (https://nodejs.org or your package manager), then re-run."
@@ -36,7 +57,8 @@ if [ "$mode" = test ] || [ "$mode" = bench ]; then
 fi
 # The Docker runtime's tests need an engine, and debootstrap to build their images offline.
 if [ "$mode" = test ]; then
-  command -v docker >/dev/null 2>&1 || need+=(docker.io)
+  # The engine, not the client: a machine may carry a `docker` CLI and no dockerd.
+  docker_engine_answers || has_dockerd || need+=(docker.io)
   command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
 fi
 if [ "$mode" = bench ]; then
@@ -62,27 +84,32 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 # A Docker engine for the tests: started in the background when none answers. Without one the
-# Docker tests say "skipped" and why; the rest of the suite runs as usual.
+# Docker tests say "skipped" and why (test-results/docker-skip.txt), and so does the run's summary.
 if [ "$mode" = test ]; then
-  if docker_error="$(docker info 2>&1 >/dev/null)"; then
+  rm -f "$docker_skip_file"
+  if docker_engine_answers; then
     :
-  elif printf '%s' "$docker_error" | grep -qi 'permission denied'; then
-    say "warning: a Docker engine runs, but $(id -un) may not use it (add the user to the docker group); the Docker tests will be skipped"
+  elif [ -S /var/run/docker.sock ] && [ ! -r /var/run/docker.sock -o ! -w /var/run/docker.sock ]; then
+    docker_skip "a Docker engine runs, but $(id -un) may not use /var/run/docker.sock (add the user to the docker group)"
+  elif ! has_dockerd; then
+    docker_skip "no Docker engine answers and dockerd is not installed (apt-get install docker.io, or start Docker Desktop)"
   else
     sudo=""
     if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi
-    say "no Docker engine answers: starting dockerd in the background (log: /var/log/scalelab-dockerd.log)…"
-    $sudo sh -c 'nohup dockerd >/var/log/scalelab-dockerd.log 2>&1 & echo $! >/run/scalelab-dockerd.pid'
+    dockerd_bin="$(dockerd_path)"
+    say "no Docker engine answers: starting $dockerd_bin in the background (log: /var/log/scalelab-dockerd.log)…"
+    $sudo sh -c "nohup '$dockerd_bin' >/var/log/scalelab-dockerd.log 2>&1 & echo \$! >/run/scalelab-dockerd.pid"
     for _ in $(seq 1 30); do
-      docker info >/dev/null 2>&1 && break
+      docker_engine_answers && break
       # Give up early when dockerd has already exited (no privileges for it here, say).
       $sudo kill -0 "$($sudo cat /run/scalelab-dockerd.pid 2>/dev/null || echo 0)" 2>/dev/null || break
       sleep 1
     done
-    if docker info >/dev/null 2>&1; then
+    if docker_engine_answers; then
       say "dockerd is up"
     else
-      say "warning: dockerd did not come up (last lines of /var/log/scalelab-dockerd.log below); the Docker tests will be skipped"
+      last="$($sudo tail -n 1 /var/log/scalelab-dockerd.log 2>/dev/null | cut -c1-200 || true)"
+      docker_skip "dockerd did not come up (${last:-no output}; see /var/log/scalelab-dockerd.log)"
       $sudo tail -n 5 /var/log/scalelab-dockerd.log >&2 || true
     fi
   fi

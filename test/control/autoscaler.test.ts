@@ -10,6 +10,7 @@ import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import { eventually } from '../backend/support/api.js';
 import { ok } from './support/envelope.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 let home: string;
 let controlPlane: ControlPlane;
@@ -36,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await controlPlane?.close();
   await rm(postgresDataDir(path.join(home, 'stacks', 'autoscale', 'postgres')), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 describe('autoscaler on the local runtime (demo preset: 3 s sync, 30 s scale-down window)', () => {

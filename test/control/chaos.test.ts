@@ -9,6 +9,7 @@ import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import { eventually } from '../backend/support/api.js';
 import { ok } from './support/envelope.js';
+import { makeTempHome, removeTempHome } from '../support/temp-home.js';
 
 let home: string;
 let controlPlane: ControlPlane;
@@ -44,7 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await controlPlane?.close();
   await rm(postgresDataDir(path.join(home, 'stacks', 'chaos', 'postgres')), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 describe('Chaos Monkey victim choice', () => {
@@ -59,10 +60,15 @@ describe('Chaos Monkey victim choice', () => {
 
 describe('chaos on the local runtime', () => {
   it('refuses chaos on a stack that is not running, and an instance that is not the stack’s', async () => {
-    const idle = new ControlPlane({ home: await mkdtemp(path.join(os.tmpdir(), 'scalelab-chaos-idle-')) });
-    const refused = await idle.handle('chaos:inject', { action: 'kill', target: 'random-api' });
-    expect(refused).toMatchObject({ ok: false, error: { name: 'StackStateError', message: expect.stringContaining('no stack is running') } });
-    await idle.close();
+    const idleHome = await makeTempHome('scalelab-chaos-idle-');
+    const idle = new ControlPlane({ home: idleHome });
+    try {
+      const refused = await idle.handle('chaos:inject', { action: 'kill', target: 'random-api' });
+      expect(refused).toMatchObject({ ok: false, error: { name: 'StackStateError', message: expect.stringContaining('no stack is running') } });
+    } finally {
+      await idle.close();
+      await removeTempHome(idleHome);
+    }
     const unknown = await controlPlane.handle('chaos:inject', { action: 'kill', target: 'api-9' });
     expect(unknown).toMatchObject({ ok: false, error: { name: 'ChaosError', message: expect.stringContaining('no instance "api-9"') } });
     const wrongKind = await controlPlane.handle('chaos:inject', { action: 'cpu', target: 'worker-1' });

@@ -13,6 +13,7 @@ import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.
 import type { LocalState } from '../../electron/control/runtimes/local/state.js';
 import { eventually } from '../backend/support/api.js';
 import { runScalelab } from './support/scalelab-cli.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,7 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await scalelab('down', '--purge', '--name', 'clitest');
   await rm(postgresDataDir(path.join(home, 'stacks', 'clitest', 'postgres')), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 describe('scalelab CLI', () => {

@@ -16,6 +16,7 @@ import { parsePrometheusText } from '../../electron/control/telemetry/prometheus
 import { startHeadless, type Headless } from '../../electron/headless.js';
 import { eventually } from '../backend/support/api.js';
 import { ok } from './support/envelope.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 const DASHBOARD_FILE = path.resolve(import.meta.dirname, '../../charts/scalelab/dashboards/scalelab.json');
 const STACK = 'grafana';
@@ -159,7 +160,7 @@ describe('the dashboard against a running local stack', () => {
     await headless?.close();
     await controlPlane?.close();
     await rm(postgresDataDir(path.join(home, 'stacks', STACK, 'postgres')), { recursive: true, force: true });
-    await rm(home, { recursive: true, force: true });
+    await removeTempHome(home);
   }, 60_000);
 
   /** Sample and family names of one /metrics body; a histogram counts by its _bucket, _sum and _count too. */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlClient, RemoteError } from '../../electron/control/client.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { startHeadless, type Headless } from '../../electron/headless.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 let home: string;
 let controlPlane: ControlPlane;
@@ -20,7 +21,7 @@ afterAll(async () => {
   await headless.close();
   await headless.close();
   await controlPlane.close();
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 function upgrade(url: string, headers: Record<string, string>): Promise<number> {

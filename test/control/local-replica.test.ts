@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { replicaStatus } from '../../electron/control/runtimes/local/postgres-re
 import { replicaDataDir } from '../../electron/control/runtimes/local/read-replica.js';
 import type { Runtime } from '../../electron/control/runtimes/runtime.js';
 import { eventually } from '../backend/support/api.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 let home: string;
 let runtime: LocalRuntime;
@@ -59,7 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   chaos?.reset();
   await runtime?.down({ keepData: false });
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 describe('read replica on the local runtime', () => {

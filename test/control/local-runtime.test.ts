@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { isAlive } from '../../electron/control/runtimes/local/adopted-process.j
 import { LocalRuntime } from '../../electron/control/runtimes/local/local-runtime.js';
 import { eventually } from '../backend/support/api.js';
 import { steadyTraffic as steadyTrafficTo } from './support/steady-traffic.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 let home: string;
 let runtime: LocalRuntime;
@@ -23,7 +24,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await runtime?.down({ keepData: false });
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 describe('local runtime', () => {

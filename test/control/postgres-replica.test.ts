@@ -9,6 +9,7 @@ import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { LocalPostgres, postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import { dropReplica, isSeededFrom, replicaStatus, seedReplica } from '../../electron/control/runtimes/local/postgres-replica.js';
 import { eventually } from '../backend/support/api.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 let dir: string;
 let primary: LocalPostgres;
@@ -42,7 +43,7 @@ afterAll(async () => {
   await dropReplica(replicaDir, primaryUrl).catch(() => undefined);
   await primary?.stop();
   if (primary) await rm(postgresDataDir(path.join(dir, 'primary')), { recursive: true, force: true });
-  await rm(dir, { recursive: true, force: true });
+  await removeTempHome(dir);
 });
 
 describe('PostgreSQL read replica (local)', () => {

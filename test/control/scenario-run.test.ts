@@ -2,7 +2,7 @@
  * Scenarios end to end on the local runtime: real processes, Redis, PostgreSQL and traffic.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { ControlPlane } from '../../electron/control/control-plane.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { ok } from './support/envelope.js';
 import { runScalelab } from './support/scalelab-cli.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 /** A 12-second scenario: traffic, a scale-up, a note; assertions that hold on any machine. */
 const SHORT = (port: number) => `
@@ -43,7 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await controlPlane?.close();
   await ok(controlPlane.handle('stack:down', { purge: true })).catch(() => undefined);
-  if (home) await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 function finished(cp: ControlPlane): Promise<ScenarioStatus> {
@@ -131,7 +132,7 @@ describe('scalelab scenario (CLI)', () => {
   });
   afterAll(async () => {
     await runScalelab(cliHome, ['down', '--purge']);
-    await rm(cliHome, { recursive: true, force: true });
+    await removeTempHome(cliHome);
   });
 
   it('validate names the line of a mistake; --assert with a typo is a usage error', async () => {

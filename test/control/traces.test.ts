@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -8,6 +8,7 @@ import { ControlPlane } from '../../electron/control/control-plane.js';
 import { OtlpReceiver } from '../../electron/control/traces/otlp-receiver.js';
 import { balancerSpanSink, readTracingDisabled, replicaTraceEnv, setLocalSpanSink, setTraceTargets } from '../../electron/control/traces/trace-env.js';
 import { TraceStore } from '../../electron/control/traces/trace-store.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 // The receiver over real HTTP on 127.0.0.1, with OTLP JSON as @opentelemetry/exporter-trace-otlp-http sends it.
 
@@ -89,7 +90,7 @@ describe('the OTLP receiver and the trace store', () => {
   });
   afterAll(async () => {
     await controlPlane.close();
-    await rm(home, { recursive: true, force: true });
+    await removeTempHome(home);
   });
 
   it('listens on 127.0.0.1 and gives loopback replicas its endpoint', () => {

@@ -8,6 +8,7 @@ import { ControlPlane } from '../../electron/control/control-plane.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import { ok } from './support/envelope.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 let home: string;
 let controlPlane: ControlPlane;
@@ -20,7 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await controlPlane.close();
   await rm(postgresDataDir(path.join(home, 'stacks', 'traffic', 'postgres')), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 /** Runs `spec` on the real stack and returns the cache hit rate the api replicas saw meanwhile. */

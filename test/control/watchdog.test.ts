@@ -10,6 +10,7 @@ import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import type { LocalState } from '../../electron/control/runtimes/local/state.js';
 import { eventually } from '../backend/support/api.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(postgresDataDir(path.join(home, 'stacks', 'orphan', 'postgres')), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 describe('watchdog', () => {

@@ -12,6 +12,7 @@ import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.
 import type { DirectEndpoints } from '../../electron/control/runtimes/runtime.js';
 import { loadKeys } from '../../electron/control/traffic/keyspace.js';
 import { TrafficRun, type AcknowledgedWrite } from '../../electron/control/traffic/traffic-run.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 let home: string;
 let runtime: LocalRuntime;
@@ -31,7 +32,7 @@ afterAll(async () => {
   await db?.end();
   await runtime?.down({ keepData: false });
   await rm(postgresDataDir(path.join(stackDir(home, 'writes'), 'postgres')), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 const options = () => ({ balancer: endpoints.balancer, databaseUrl: endpoints.databaseUrl });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -8,6 +8,7 @@ import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { eventually } from '../backend/support/api.js';
 import { runScalelab } from '../control/support/scalelab-cli.js';
 import { dockerAvailable, ensureTestImages } from './images.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 const engine = await dockerAvailable();
 if (!engine.ok) console.log(`skipped: no Docker engine (${engine.reason})`);
@@ -38,7 +39,7 @@ describeDocker('scalelab CLI on the docker runtime', () => {
 
   afterAll(async () => {
     await runScalelab(home, ['down', '--purge', '--name', STACK]);
-    if (home) await rm(home, { recursive: true, force: true });
+    await removeTempHome(home);
   }, 120_000);
 
   it('up --runtime docker starts the stack, status shows it with container stats, down --purge removes it', async () => {

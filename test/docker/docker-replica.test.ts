@@ -3,7 +3,7 @@
  * with host networking (everything on loopback): one stack start, then the replica's seeding,
  * following, outage, re-seeding through the archive API, and removal with the stack.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -20,6 +20,7 @@ import { removeReplica, seedReplica } from '../../electron/control/runtimes/dock
 import type { DirectEndpoints } from '../../electron/control/runtimes/runtime.js';
 import { eventually } from '../backend/support/api.js';
 import { dockerAvailable, ensureTestImages, type TestImages } from './images.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 const engine = await dockerAvailable();
 if (!engine.ok) console.log(`skipped: no Docker engine (${engine.reason})`);
@@ -99,7 +100,7 @@ describeDocker('docker runtime: the PostgreSQL read replica (real engine, host n
   afterAll(async () => {
     await runtime?.down({ keepData: false }).catch(() => undefined);
     await new DockerRuntime({ home }).purge(STACK).catch(() => undefined);
-    if (home) await rm(home, { recursive: true, force: true });
+    await removeTempHome(home);
   }, 120_000);
 
   it('up seeds the replica with pg_basebackup and runs it as postgres-replica, on its own labelled volume, streaming through its slot', async () => {

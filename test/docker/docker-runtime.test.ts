@@ -10,6 +10,7 @@ import { LABELS, NotOwnedError } from '../../electron/control/runtimes/docker/la
 import { eventually } from '../backend/support/api.js';
 import { steadyTraffic } from '../control/support/steady-traffic.js';
 import { dockerAvailable, ensureTestImages } from './images.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 const engine = await dockerAvailable();
 if (!engine.ok) console.log(`skipped: no Docker engine (${engine.reason})`);
@@ -80,7 +81,7 @@ describeDocker('docker runtime (real engine, host network)', () => {
     await runtime?.down({ keepData: false }).catch(() => undefined);
     await new DockerRuntime({ home }).purge(STACK).catch(() => undefined);
     await removeDecoys().catch(() => undefined);
-    if (home) await rm(home, { recursive: true, force: true });
+    await removeTempHome(home);
   }, 120_000);
 
   it('up brings PostgreSQL, Redis, 2 api and 1 worker containers to ready, each labelled', async () => {

@@ -28,6 +28,8 @@ export type ProgressListener = (line: string) => void;
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const IMAGES_DIR = join(REPO, 'test/docker/images');
+/** Written by scripts/setup.sh when it could not get a Docker engine going: the reason. */
+const DOCKER_SKIP_FILE = join(REPO, 'test-results/docker-skip.txt');
 /** Where the debootstrap tarball, a build lock and temporary build folders live. */
 const CACHE_DIR = process.env.SCALELAB_TEST_CACHE ?? '/var/cache/scalelab-test';
 /** Label on every image built here: `docker image prune -a --filter label=scalelab.test=images`. */
@@ -60,7 +62,10 @@ export async function dockerAvailable(): Promise<{ ok: true } | { ok: false; rea
     return { ok: true };
   } catch (err) {
     const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
-    return { ok: false, reason: `${where}: ${(err as Error).message}; start one with: bash scripts/setup.sh test` };
+    // scripts/setup.sh tried to install and start an engine; when it could not, it wrote why.
+    const setupSaid = existsSync(DOCKER_SKIP_FILE) ? readFileSync(DOCKER_SKIP_FILE, 'utf8').trim() : undefined;
+    const fix = setupSaid ? `setup said: ${setupSaid}` : 'scripts/setup.sh test installs and starts one on Debian/Ubuntu';
+    return { ok: false, reason: `${where}: ${(err as Error).message}; ${fix}` };
   }
 }
 

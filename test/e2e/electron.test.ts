@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeTempHome } from '../support/temp-home.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = path.join(root, 'dist', 'electron', 'main.js');
@@ -56,7 +57,7 @@ describe.skipIf(unavailable !== undefined)('the desktop app', () => {
   afterAll(async () => {
     // No stack runs, so closing quits without the "stop the stack?" dialog.
     await app?.close();
-    if (home) await rm(home, { recursive: true, force: true });
+    await removeTempHome(home);
   }, 60_000);
 
   it('exposes window.scalelab to the page and no Node.js', async () => {

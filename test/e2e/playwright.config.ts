@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 
 /**
@@ -13,7 +14,8 @@ export default defineConfig({
   // One retry, reported as "flaky" in the output: a full stack on a shared 2-core machine now and
   // then misses a step's timing; a test that fails twice fails the run.
   retries: 1,
-  reporter: [['list']],
+  // The JSON is read by test/run-suite.ts for the run's closing line and the README's figures.
+  reporter: [['list'], ['json', { outputFile: fileURLToPath(new URL('../../test-results/playwright.json', import.meta.url)) }]],
   outputDir: '../../test-results/e2e',
   use: {
     viewport: { width: 1280, height: 800 },

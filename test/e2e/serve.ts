@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 /** Screenshots and other artifacts of the e2e run. */
@@ -46,7 +47,7 @@ export async function serveDashboard(prefix: string): Promise<Served> {
       }
       // As root, PostgreSQL's data lives outside the home (see postgresDataDir): remove it too.
       await rm(postgresDataDir(path.join(home, 'stacks', 'default', 'postgres')), { recursive: true, force: true });
-      await rm(home, { recursive: true, force: true });
+      await removeTempHome(home);
     },
   };
 }

@@ -3,7 +3,7 @@
  * (no cluster can run here; see test/kubernetes/support/fake-kube-api.ts). A real local HTTP
  * server stands in for the pods' containers behind the fake's service and pod proxies.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { ok } from '../control/support/envelope.js';
 import { runScalelab } from '../control/support/scalelab-cli.js';
 import { FakeKubeApi } from './support/fake-kube-api.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 console.log('control plane on Kubernetes: against a FAKE Kubernetes API server (no cluster can run here)');
 
@@ -41,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   standIn?.close();
-  if (home) await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 describe('control plane on Kubernetes (fake API server)', () => {
@@ -103,7 +104,7 @@ describe('scalelab CLI on Kubernetes (fake API server)', () => {
     } finally {
       delete process.env.KUBECONFIG;
       await runScalelab(cliHome, ['down']).catch(() => undefined);
-      await rm(cliHome, { recursive: true, force: true });
+      await removeTempHome(cliHome);
     }
   });
 });

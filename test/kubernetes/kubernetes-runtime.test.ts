@@ -5,7 +5,7 @@
  * Deployment, StatefulSet and HPA controllers, and forwards its service and pod proxies to a real
  * local HTTP server that stands in for the pods' containers.
  */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ import { KubernetesRuntime } from '../../electron/control/runtimes/kubernetes/ku
 import { probeKubernetes } from '../../electron/control/runtimes/kubernetes/cluster.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { FakeKubeApi } from './support/fake-kube-api.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 /** Creates an object the way another tool would (kubectl create): through the API, with the fake's kubeconfig. */
 async function createObject(object: KubernetesObject): Promise<void> {
@@ -80,7 +81,7 @@ afterAll(async () => {
   await runtime?.dispose();
   await api?.close();
   standIn?.server.close();
-  if (home) await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 describe('Kubernetes runtime (against a fake API server)', () => {
@@ -301,7 +302,7 @@ describe('the service image on Kubernetes', () => {
       await expect(loadIntoMinikube(bin, 'minikube', 'x:1', () => undefined)).rejects.toThrow(/failed \(exit 3\): done/);
     } finally {
       delete process.env.EXIT;
-      await rm(dir, { recursive: true, force: true });
+      await removeTempHome(dir);
     }
   });
 });

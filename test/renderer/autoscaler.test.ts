@@ -12,6 +12,7 @@ import { gaugeValue, decisionChange, decisionSteps, drivingProposal, gaugeShape,
 import { createAppStore } from '../../renderer/store/app-store.js';
 import { configureInputOf, draftChanged, draftOf, MAX_DECISIONS } from '../../renderer/store/autoscaler-slice.js';
 import type { Bridge } from '../../renderer/store/types.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 // The slice talks to a real control plane in-process, through a bridge that records each command.
 let home: string;
@@ -32,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await controlPlane.close();
   await rm(postgresDataDir(path.join(home, 'stacks', 'autoscale-ui', 'postgres')), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Value } from 'typebox/value';
@@ -9,6 +9,7 @@ import { faultPlace, faultWhen, lostIdsText, monkeySummary } from '../../rendere
 import { createAppStore } from '../../renderer/store/app-store.js';
 import { ANSWER_GRACE_MS, chaosKey, DEFAULT_CHAOS_DRAFT, faultsOf, monkeyChanged, panelActionOf, percentToRate, writesView, type PanelAction } from '../../renderer/store/chaos-slice.js';
 import type { Bridge } from '../../renderer/store/types.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 // Error paths against a real control plane in-process (no stack: it refuses to inject); the
 // answers of a running stack from a scripted bridge, since the slice only keeps what comes back.
@@ -21,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await controlPlane.close();
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 const realBridge = (): Bridge => ({ invoke: (command, payload) => controlPlane.handle(command, payload) as never, on: (event, listener) => controlPlane.on(event, listener) });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Value } from 'typebox/value';
@@ -9,6 +9,7 @@ import { clockText, formatAssertValue, formatClock, playerButtons, progressFract
 import { createAppStore } from '../../renderer/store/app-store.js';
 import { createScenarioSlice, defaultReportWindow, MAX_SOURCE_CHARS, reportFileNames, reportRequest } from '../../renderer/store/scenario-slice.js';
 import type { AppState, Bridge } from '../../renderer/store/types.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 function step(index: number, state: StepStatus['state'] = 'pending', at = index * 10): StepStatus {
   return { index, at, kind: 'note', text: `step ${index}`, state, ...(state === 'failed' ? { error: 'boom' } : {}) };
@@ -261,7 +262,7 @@ describe('scenario slice, against a real control plane', () => {
   });
   afterAll(async () => {
     await controlPlane?.close();
-    await rm(home, { recursive: true, force: true });
+    await removeTempHome(home);
   });
   const realBridge = (): Bridge => ({ invoke: (command, payload) => controlPlane.handle(command, payload) as never, on: (event, listener) => controlPlane.on(event, listener) });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { createAppStore } from '../../renderer/store/app-store.js';
 import { MAX_EVENTS, visibleEvents } from '../../renderer/store/events-slice.js';
 import { MAX_SAMPLES } from '../../renderer/store/telemetry-slice.js';
 import type { Bridge } from '../../renderer/store/types.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 // The store talks to a real control plane in-process: ControlPlane.handle is the bridge's invoke.
 let home: string;
@@ -22,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await controlPlane.close();
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 function sample(t: number, apiReplicas = 2): Sample {

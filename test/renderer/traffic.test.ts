@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Value } from 'typebox/value';
@@ -10,6 +10,7 @@ import { sliderPosition, sliderRate } from '../../renderer/features/traffic/rate
 import { createAppStore } from '../../renderer/store/app-store.js';
 import { DEFAULT_DRAFT, MAX_RPS, PROFILE_KINDS, UPDATE_DEBOUNCE_MS, draftProblem, mixNote, mixTotal, parseRates, specOf, type TrafficDraft } from '../../renderer/store/traffic-slice.js';
 import type { Bridge } from '../../renderer/store/types.js';
+import { removeTempHome } from '../support/temp-home.js';
 
 // The slice talks to a real control plane in-process, through a bridge that records each command.
 let home: string;
@@ -21,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await controlPlane.close();
-  await rm(home, { recursive: true, force: true });
+  await removeTempHome(home);
 });
 
 function recordingBridge(): { bridge: Bridge; calls: { command: string; payload: unknown }[] } {

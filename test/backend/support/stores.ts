@@ -4,6 +4,7 @@ import path from 'node:path';
 import { LocalPostgres, postgresDataDir } from '../../../electron/control/runtimes/local/postgres.js';
 import { LocalRedis } from '../../../electron/control/runtimes/local/redis.js';
 import { freePort } from '../../../electron/control/runtimes/local/ports.js';
+import { removeTempHome } from '../../support/temp-home.js';
 
 /** A real PostgreSQL and a real redis-server for one test file. */
 export interface Stores {
@@ -41,7 +42,7 @@ export async function startStores(): Promise<Stores> {
     async stop() {
       await Promise.allSettled([redis.stop(), postgres.stop(), ...extras.map((r) => r.stop())]);
       await rm(dataDir, { recursive: true, force: true });
-      await rm(dir, { recursive: true, force: true });
+      await removeTempHome(dir);
     },
   };
 }
