@@ -2,11 +2,15 @@
 import { parseArgs } from 'node:util';
 import { MAX_REPLICAS, RUNTIMES, type Progress } from './contract.js';
 import { attach, attachOrStart, ControlClient, RemoteError } from './control/client.js';
+import { adoptionMessage } from './control/adoption.js';
+import { installCrashGuard } from './control/crash-guard.js';
 import { readControlFile, removeControlFile, scalelabHome, writeControlFile } from './control/control-file.js';
+import { acquireControlLock, ControlLockedError } from './control/control-lock.js';
 import { ControlPlane } from './control/control-plane.js';
 import { isAlive } from './control/runtimes/local/adopted-process.js';
 import { isPortOpen } from './control/runtimes/local/ports.js';
 import { startHeadless } from './headless.js';
+import { requestLoginUrl } from './dashboard-login.js';
 import { openDashboard } from './open-dashboard.js';
 import { runTraffic, TrafficUsageError } from './cli-traffic.js';
 import { AutoscaleUsageError, runAutoscale } from './cli-autoscale.js';
@@ -121,8 +125,15 @@ async function withClient<T>(json: boolean, work: (client: ControlClient) => Pro
 async function serve(port: number, open: boolean, detached: boolean): Promise<void> {
   const existing = await readControlFile(home);
   if (existing && isAlive(existing.pid) && (await attach(home))) {
-    throw new UsageError(`a control plane already runs for ${home} (pid ${existing.pid}); its dashboard: ${existing.url}/?token=${existing.token}`);
+    // No token here: this may be a background start whose output is control.log.
+    throw new UsageError(`a control plane already runs for ${home} (pid ${existing.pid}); its dashboard: ${existing.url} (\`scalelab up --open\` opens it; the token is in ${home}/control.json)`);
   }
+  // One control plane per home: a second `serve` (two `scalelab up` at once) stops here, and its
+  // client attaches to the lock's owner instead.
+  const releaseLock = await acquireControlLock(home).catch((err: unknown) => {
+    throw err instanceof ControlLockedError ? new UsageError(err.message) : err;
+  });
+  installCrashGuard({ who: `scalelab serve (pid ${process.pid})` });
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;
@@ -131,6 +142,7 @@ async function serve(port: number, open: boolean, detached: boolean): Promise<vo
     await headless.close();
     await controlPlane.close();
     await removeControlFile(home, process.pid);
+    releaseLock();
     console.log('stopped.');
     process.exit(0);
   };
@@ -143,11 +155,13 @@ async function serve(port: number, open: boolean, detached: boolean): Promise<vo
   // Adopt a stack a killed control plane left running before clients are told where we are,
   // so their first command already sees it.
   const adopted = await controlPlane.adoptOrphans();
-  if (adopted) console.log(`adopted the running stack "${adopted}"`);
+  if (adopted) console.log(adoptionMessage(adopted));
   await writeControlFile(home, { pid: process.pid, url: headless.url, token: headless.token, startedAt: Date.now() });
-  console.log(`  Dashboard  ${headless.dashboardUrl}`);
+  // A background control plane's output is control.log: the token never goes there.
+  console.log(`  Dashboard  ${detached ? `${headless.url}/ (\`scalelab up --open\` opens it; the token is in control.json)` : headless.dashboardUrl}`);
   console.log(`  Metrics    ${headless.url}/metrics (send the token as a Bearer header)`);
-  if (open) console.log(openDashboard(headless.dashboardUrl));
+  // The browser gets a one-time code on its command line, never the token (see dashboard-login.ts).
+  if (open) console.log(openDashboard(headless.loginUrl()));
   if (!detached) console.log('Press Ctrl-C to stop.');
 }
 
@@ -258,7 +272,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(`  Dashboard  ${status.endpoints?.dashboard}`);
         console.log(`\nTry it:\n  curl -s -X POST ${status.endpoints?.balancer}/users -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'`);
         console.log(`  npx scalelab status\n  npx scalelab scale api 4\n  npx scalelab down`);
-        if (values.open && status.endpoints?.dashboard) console.log(`\n${openDashboard(status.endpoints.dashboard)}`);
+        if (values.open && status.endpoints?.dashboard) console.log(`\n${openDashboard(await requestLoginUrl(client.control))}`);
         return 0;
       });
     }

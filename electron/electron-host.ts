@@ -4,6 +4,8 @@
  * quit dialog offers. Plain Node: no 'electron' import.
  */
 import { removeControlFile, writeControlFile } from './control/control-file.js';
+import { acquireControlLock } from './control/control-lock.js';
+import type { Adoption } from './control/adoption.js';
 import { ControlPlane } from './control/control-plane.js';
 import { startHeadless, type Headless } from './headless.js';
 
@@ -11,8 +13,8 @@ import { startHeadless, type Headless } from './headless.js';
 export interface HostedControlPlane {
   controlPlane: ControlPlane;
   headless: Headless;
-  /** Name of a stack a killed control plane had left running and this one adopted. */
-  adopted: string | undefined;
+  /** A stack a killed control plane had left behind, and whether it was adopted or restarted. */
+  adopted: Adoption | undefined;
   /**
    * Stops the stack (data kept; `stack:down` first so the window shows its progress), then the
    * headless server and the control plane, and removes control.json. Every step runs even if one
@@ -38,6 +40,8 @@ async function runAll(steps: (() => Promise<unknown>)[]): Promise<void> {
  * first, so the first client already sees the adopted stack).
  */
 export async function hostControlPlane(home: string): Promise<HostedControlPlane> {
+  // One control plane per home (throws ControlLockedError while another runs: attach to it instead).
+  const releaseLock = await acquireControlLock(home);
   const controlPlane = new ControlPlane({ home });
   const headless = await startHeadless({ controlPlane, port: 0 });
   controlPlane.dashboardUrl = headless.dashboardUrl;
@@ -49,13 +53,13 @@ export async function hostControlPlane(home: string): Promise<HostedControlPlane
     headless,
     adopted,
     stop() {
-      done ??= runAll([() => controlPlane.handle('stack:down', {}), () => headless.close(), () => controlPlane.close(), () => removeControlFile(home, process.pid)]);
+      done ??= runAll([() => controlPlane.handle('stack:down', {}), () => headless.close(), () => controlPlane.close(), () => removeControlFile(home, process.pid), async () => releaseLock()]);
       return done;
     },
     leave() {
       // ControlPlane has no "let go without stopping" (its local runtime's dispose() is private);
       // exiting ends the lease and the in-process balancer just the same.
-      done ??= runAll([() => headless.close(), () => controlPlane.telemetry.close(), () => removeControlFile(home, process.pid)]);
+      done ??= runAll([() => headless.close(), () => controlPlane.telemetry.close(), () => removeControlFile(home, process.pid), async () => releaseLock()]);
       return done;
     },
   };

@@ -8,6 +8,8 @@ import { Value } from 'typebox/value';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_NAMES, RequestMessageSchema, type EventName, type Events, type ServerMessage } from './contract.js';
 import type { ClientContext, ControlPlane } from './control/control-plane.js';
+import { createBadRequestLog, type BadRequestLog } from './control/bad-request-log.js';
+import { LOGIN_CODE_PATH, LoginCodes } from './dashboard-login.js';
 import { STATUS_PAGE } from './status-page.js';
 
 /** Options of {@link startHeadless}. */
@@ -19,14 +21,21 @@ export interface HeadlessOptions {
   token?: string;
   /** Folder of the built renderer. @defaultValue dist/renderer next to this build, when present */
   rendererDir?: string;
+  /** Where refused requests are logged (rate-limited, never with a query or a token). @defaultValue console.warn */
+  log?: (line: string) => void;
 }
 
 /** A running headless server. */
 export interface Headless {
   url: string;
-  /** The dashboard URL with the token: the one to open. */
+  /** The dashboard URL with the token, for a terminal or an in-process window: never a command line. */
   dashboardUrl: string;
   token: string;
+  /**
+   * A token-free dashboard URL with a one-time code (valid once, for a minute) that the server
+   * trades for the token's cookie: the URL to hand a browser on its command line.
+   */
+  loginUrl(): string;
   close(): Promise<void>;
 }
 
@@ -41,7 +50,45 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.ico': 'image/x-icon',
 };
-const csp = (nonce?: string) => `default-src 'self'; script-src 'self'${nonce ? ` 'nonce-${nonce}'` : ''}; style-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; img-src 'self' data:; frame-ancestors 'none'`;
+// The dashboard's WebSocket is same-origin (ws://<this host:port>/ws), which CSP3's 'self' covers;
+// the two explicit sources are for browsers that predate that rule, and name this port only.
+const csp = (port: number, nonce?: string) =>
+  `default-src 'self'; script-src 'self'${nonce ? ` 'nonce-${nonce}'` : ''}; style-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`;
+
+/** A request the server cannot even parse (a bad target or percent-encoding): answered 400. */
+class BadTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+/**
+ * The request target as a URL on this server. Parsed against a fixed authority, so `//[` or
+ * `//evil/x` is a path here rather than a host; anything but an origin-form target (`*`, an
+ * absolute URL) is refused, never thrown out of the handler.
+ */
+export function parseTarget(raw: string | undefined): URL {
+  const target = raw ?? '/';
+  if (!target.startsWith('/')) throw new BadTargetError('the request target must be a path');
+  try {
+    return new URL(`http://127.0.0.1${target}`);
+  } catch {
+    throw new BadTargetError('the request target is not a valid URL path');
+  }
+}
+
+/** A decoded path; a bad percent-encoding (`/%`, `/%E0%A4%A`) or a NUL is a {@link BadTargetError}. */
+function decodePath(pathname: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    throw new BadTargetError('the path has a bad percent-encoding');
+  }
+  if (decoded.includes('\0')) throw new BadTargetError('the path holds a NUL');
+  return decoded;
+}
 
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -77,16 +124,59 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
   const rendererDir = options.rendererDir ?? defaultRendererDir();
   const cp = options.controlPlane;
   const sockets = new Set<Socket>();
+  const codes = new LoginCodes();
+  const logRefusal: BadRequestLog = createBadRequestLog({ server: 'dashboard', write: options.log });
   let port = 0;
 
   const allowedHost = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
 
-  const server: Server = createServer((req, res) => void serveHttp(req, res));
+  // Whatever a request holds, the handler answers it: nothing a client sends may end this process.
+  const server: Server = createServer((req, res) => {
+    serveHttp(req, res).catch((err: unknown) => {
+      if (err instanceof BadTargetError) {
+        logRefusal(err.message, req.url);
+        return deny(res, 400, err.message);
+      }
+      logRefusal(`the server failed: ${(err as Error).message}`, req.url);
+      if (!res.headersSent) deny(res, 500, 'the dashboard server failed on this request; see the control plane\'s log');
+      else res.destroy();
+    });
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Node's own parser refused the bytes (a bad request line, header or framing): say so, log it.
+    logRefusal(`unparseable HTTP: ${err.code ?? err.message}`);
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
   async function serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (!allowedHost(req.headers.host)) return deny(res, 403, 'Host not allowed');
+    const url = parseTarget(req.url);
+    if (!allowedHost(req.headers.host)) {
+      logRefusal('foreign Host header', req.url);
+      return deny(res, 403, 'Host not allowed');
+    }
+    // A one-time code from loginUrl(): traded once for the cookie, then the token-free dashboard.
+    const code = url.searchParams.get('code');
+    if (code !== null && url.pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (!codes.redeem(code)) {
+        logRefusal('unknown, used or expired login code', req.url);
+        return deny(res, 401, 'this login link was already used or has expired: run `scalelab up --open` again, or open the dashboard URL that `scalelab up` or `scalelab serve` printed');
+      }
+      res.writeHead(303, { location: '/', 'set-cookie': cookieHeader(), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+      res.end();
+      return;
+    }
     const given = tokenOf(req, url);
-    if (!given || !same(given, token)) return deny(res, 401, 'missing or wrong token: open the dashboard URL that `scalelab up` or `scalelab serve` printed');
+    if (!given || !same(given, token)) {
+      logRefusal('missing or wrong token', req.url);
+      return deny(res, 401, 'missing or wrong token: open the dashboard URL that `scalelab up` or `scalelab serve` printed');
+    }
+    if (req.method === 'POST' && url.pathname === LOGIN_CODE_PATH) {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ url: loginUrl() }));
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
     if (url.pathname === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -94,39 +184,52 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       return;
     }
     const nonce = randomBytes(16).toString('base64');
-    const headers: Record<string, string> = { 'content-security-policy': csp(), 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
-    if (url.searchParams.has('token')) headers['set-cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    const file = path.resolve(rendererDir, `.${decodeURIComponent(url.pathname)}`);
+    const headers: Record<string, string> = { 'content-security-policy': csp(port), 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+    if (url.searchParams.has('token')) headers['set-cookie'] = cookieHeader();
+    const file = path.resolve(rendererDir, `.${decodePath(url.pathname)}`);
     const inside = file.startsWith(rendererDir + path.sep);
-    if (inside && existsSync(file) && statSync(file).isFile()) {
-      res.writeHead(200, { ...headers, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-      createReadStream(file).pipe(res);
-      return;
-    }
+    if (inside && existsSync(file) && statSync(file).isFile()) return sendFile(res, file, { ...headers, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
     const index = path.join(rendererDir, 'index.html');
-    if (existsSync(index)) {
-      res.writeHead(200, { ...headers, 'content-type': TYPES['.html']! });
-      createReadStream(index).pipe(res);
-    } else {
-      res.writeHead(200, { ...headers, 'content-security-policy': csp(nonce), 'content-type': TYPES['.html']! });
-      res.end(STATUS_PAGE.replace('__NONCE__', nonce));
-    }
+    if (existsSync(index)) return sendFile(res, index, { ...headers, 'content-type': TYPES['.html']! });
+    res.writeHead(200, { ...headers, 'content-security-policy': csp(port, nonce), 'content-type': TYPES['.html']! });
+    res.end(STATUS_PAGE.replace('__NONCE__', nonce));
+  }
+
+  function cookieHeader(): string {
+    return `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+  }
+
+  function loginUrl(): string {
+    return `http://127.0.0.1:${port}/?code=${codes.issue()}`;
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const origin = req.headers.origin;
-    const refuse = (status: number, text: string) => {
+    // Node hands an upgrading socket over without its error listener: a client resetting it
+    // before ws takes over must not become an uncaught 'error' event.
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: number, text: string, reason: string) => {
+      logRefusal(`WebSocket upgrade: ${reason}`, req.url);
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (!allowedHost(req.headers.host)) return refuse(403, 'Forbidden');
+    let url: URL;
+    try {
+      url = parseTarget(req.url);
+    } catch (err) {
+      return refuse(400, 'Bad Request', (err as Error).message);
+    }
+    const origin = req.headers.origin;
+    if (!allowedHost(req.headers.host)) return refuse(403, 'Forbidden', 'foreign Host header');
     // Browsers always send Origin; only the dashboard's own origin may connect.
-    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) return refuse(403, 'Forbidden');
+    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) return refuse(403, 'Forbidden', 'foreign Origin');
     const given = tokenOf(req, url);
-    if (!given || !same(given, token)) return refuse(401, 'Unauthorized');
-    if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+    if (!given || !same(given, token)) return refuse(401, 'Unauthorized', 'missing or wrong token');
+    if (url.pathname !== '/ws') return refuse(404, 'Not Found', 'not /ws');
+    try {
+      wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+    } catch (err) {
+      refuse(400, 'Bad Request', (err as Error).message);
+    }
   });
 
   function attach(ws: WebSocket): void {
@@ -174,6 +277,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
     url,
     dashboardUrl: `${url}/?token=${token}`,
     token,
+    loginUrl,
     async close() {
       if (closed) return;
       closed = true;
@@ -187,6 +291,19 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       await done;
     },
   };
+}
+
+/** Streams a file; one removed or unreadable since it was looked up ends the response, not the process. */
+function sendFile(res: ServerResponse, file: string, headers: Record<string, string>): void {
+  const stream = createReadStream(file);
+  stream.once('error', () => {
+    if (!res.headersSent) deny(res, 404, 'not found');
+    else res.destroy();
+  });
+  stream.once('open', () => {
+    res.writeHead(200, headers);
+    stream.pipe(res);
+  });
 }
 
 function deny(res: ServerResponse, status: number, message: string): void {

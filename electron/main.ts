@@ -12,7 +12,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, dialog, session, type BrowserWindow } from 'electron';
 import type { StackStatus } from './contract.js';
+import { adoptionMessage } from './control/adoption.js';
 import { attach } from './control/client.js';
+import { installCrashGuard } from './control/crash-guard.js';
 import { scalelabHome } from './control/control-file.js';
 import { hostControlPlane, type HostedControlPlane } from './electron-host.js';
 import { serveIpc, streamEvents } from './electron-ipc.js';
@@ -91,7 +93,7 @@ async function start(): Promise<void> {
     return;
   }
   host = await hostControlPlane(home);
-  if (host.adopted) console.log(`scalelab: adopted the running stack "${host.adopted}"`);
+  if (host.adopted) console.log(`scalelab: ${adoptionMessage(host.adopted)}`);
   const pages: AppPages = { fileBase: pathToFileURL(path.dirname(rendererIndex) + path.sep).href, origin: host.headless.url };
   hardenSession(session.defaultSession, pages);
   serveIpc(host.controlPlane, (url) => isAppUrl(url, pages));
@@ -112,6 +114,9 @@ function onClose(event: Electron.Event): void {
   event.preventDefault();
   void quit();
 }
+
+// This process may host the control plane: a crash is logged with its stack, never silent (see crash-guard.ts).
+installCrashGuard({ who: `scalelab desktop (pid ${process.pid})`, exit });
 
 // One app per SCALELAB_HOME: the single-instance lock is per userData folder, so keep that there.
 app.setPath('userData', path.join(home, 'electron'));

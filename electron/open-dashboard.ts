@@ -20,8 +20,10 @@ function hasDisplay(): boolean {
 
 /**
  * Opens the dashboard the best way this machine allows: the desktop window (Electron, which
- * attaches to the running control plane), else the default browser when there is a display.
- * Returns what it did, for the CLI to say.
+ * attaches to the running control plane by control.json: no URL on its command line), else the
+ * default browser when there is a display. `url` goes on the browser's command line, where any
+ * local user's `ps` sees it: pass a token-free one-time login URL (Headless.loginUrl,
+ * requestLoginUrl), never the token's. Returns what it did, for the CLI to say.
  */
 export function openDashboard(url: string): string {
   if (!hasDisplay()) return 'no display here: open the dashboard URL in a browser on this machine';

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { readdir } from 'node:fs/promises';
 import { Value } from 'typebox/value';
 import {
   COMMANDS,
@@ -23,9 +22,9 @@ import { scenarioCommands } from './scenarios/scenario-commands.js';
 import { ScenarioPlayer } from './scenarios/scenario-player.js';
 import { readKubeState } from './runtimes/kubernetes/kube-state.js';
 import { readDockerState } from './runtimes/docker/docker-state.js';
-import { isOurs } from './runtimes/local/leftovers.js';
 import { LocalRuntime, stackDir } from './runtimes/local/local-runtime.js';
-import { readState } from './runtimes/local/state.js';
+import { adoptOrphans, clearStopRequested, markStopRequested, type Adoption } from './adoption.js';
+import { InFlightLimit } from './in-flight-limit.js';
 import { Autoscaler } from './autoscaler/autoscaler.js';
 import { Chaos } from './chaos/chaos.js';
 import { runtimeSource } from './telemetry/runtime-source.js';
@@ -109,6 +108,8 @@ export class ControlPlane {
   });
   /** Where the running stack's stores answer: the database for `writes:verify`, the replica for chaos. */
   private endpoints: StackEndpoints | undefined;
+  /** A few MB of JSON each: a burst of them must not stall the event loop the balancer shares. */
+  private readonly historyLimit = new InFlightLimit({ what: 'telemetry:history', max: 4 });
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.emitter.setMaxListeners(0);
@@ -165,20 +166,9 @@ export class ControlPlane {
     }
   }
 
-  /** Looks for a stack a killed control plane left running and takes it over. */
-  async adoptOrphans(): Promise<string | undefined> {
-    const names = await readdir(`${this.options.home}/stacks`).catch(() => [] as string[]);
-    for (const name of names) {
-      const dir = stackDir(this.options.home, name);
-      const state = (await readState(dir)) ?? (await readDockerState(dir)) ?? (await readKubeState(dir));
-      // A Docker or Kubernetes stack stopped with its data kept has controlPid 0: nothing to adopt.
-      if (!state || state.controlPid === 0 || state.controlPid === process.pid || (await isOurs('control', state.controlPid))) continue;
-      const runtime = 'watchdogPid' in state ? 'local' : 'context' in state ? 'kubernetes' : 'docker';
-      const result = await this.handle('stack:up', { ...state.spec, runtime });
-      if (result.ok) return name;
-      this.telemetry.record({ kind: 'lifecycle', level: 'error', message: `could not adopt stack "${name}": ${result.error.message}` });
-    }
-    return undefined;
+  /** Looks for a stack a killed control plane left behind and takes it over (see adoption.ts). */
+  adoptOrphans(): Promise<Adoption | undefined> {
+    return adoptOrphans({ home: this.options.home, handle: (command, payload) => this.handle(command, payload), record: (event) => this.telemetry.record(event) });
   }
 
   /** Stops the stack (data kept) and the telemetry. Safe to call twice. */
@@ -260,7 +250,7 @@ export class ControlPlane {
       mine?.delete(`log:${payload.instance}`);
       return null;
     },
-    'telemetry:history': async (payload) => this.telemetry.history(payload.seconds ?? 300),
+    'telemetry:history': (payload) => this.historyLimit.run(() => this.telemetry.history(payload.seconds ?? 300)),
     'events:list': async (payload) => this.telemetry.events(payload.limit ?? 500),
     'traffic:start': (payload) =>
       this.serial(async () => {
@@ -328,6 +318,7 @@ export class ControlPlane {
       const runtime = this.active;
       // Replicas learn the trace receiver's endpoint from their environment as they start.
       await this.tracing.ready;
+      await clearStopRequested(stackDir(this.options.home, spec.name));
       const endpoints = await runtime.up(spec, onProgress);
       this.endpoints = endpoints;
       // Acknowledged writes belong to one stack's database.
@@ -363,6 +354,8 @@ export class ControlPlane {
     const running = this.active.currentSpec();
     if (running && name && name !== running.name) throw new StackStateError(`stack "${name}" is not the running one ("${running.name}")`);
     if (this.state !== 'stopped') {
+      // Before anything can fail: a down that breaks half-way must not be undone by a later adoption.
+      if (running) await markStopRequested(stackDir(this.options.home, running.name));
       this.scenarios.abort('the stack was stopped');
       await this.traffic.stop();
       this.state = 'stopping';
