@@ -1,11 +1,13 @@
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import type { CommandName, CommandPayload, CommandResult, EventName, Events, ServerMessage } from '../contract.js';
 import { nodeEntryCommand } from './runtimes/local/backend-process.js';
 import { isAlive } from './runtimes/local/adopted-process.js';
 import { readControlFile, type ControlFile } from './control-file.js';
+import { controlLockOwner } from './control-lock.js';
+import { controlLiveness } from './runtimes/local/control-liveness.js';
 
 /** A command failed in the control plane; `name` is its error class there. */
 export class RemoteError extends Error {
@@ -95,27 +97,54 @@ export async function attach(home: string): Promise<ControlClient | undefined> {
   }
 }
 
-/**
- * Attaches to the running control plane, or starts one in the background (`scalelab serve
- * --detached`, output in SCALELAB_HOME/control.log) and attaches once it answers.
- */
-export async function attachOrStart(home: string, onProgress: (message: string) => void = () => undefined): Promise<ControlClient> {
-  const running = await attach(home);
-  if (running) return running;
-  onProgress('starting the control plane in the background');
+/** Starts `scalelab serve --detached` for `home`, its output appended to SCALELAB_HOME/control.log. */
+function startDetached(home: string, logFile: string): ChildProcess {
   mkdirSync(home, { recursive: true, mode: 0o700 });
-  const logFile = path.join(home, 'control.log');
-  const log = openSync(logFile, 'a');
+  // Owner-only, also when an older ScaleLab made it 0644: a crash's stack or a refused request lands here.
+  const log = openSync(logFile, 'a', 0o600);
+  fchmodSync(log, 0o600);
   const { command, args, cwd } = nodeEntryCommand('electron/cli');
   const child = spawn(command, [...args, 'serve', '--detached'], { cwd, stdio: ['ignore', log, log], detached: true, env: { ...process.env, SCALELAB_HOME: home } });
   closeSync(log);
   child.unref();
-  const deadline = Date.now() + 30_000;
+  return child;
+}
+
+/**
+ * Attaches to the running control plane, or starts one in the background (`scalelab serve
+ * --detached`, output in SCALELAB_HOME/control.log) and attaches once it answers. The home's
+ * control-plane lock decides who runs: while a live process holds it (one another client just
+ * started, or one still adopting its stack) this waits for that one instead of starting a second.
+ */
+export async function attachOrStart(home: string, onProgress: (message: string) => void = () => undefined): Promise<ControlClient> {
+  const running = await attach(home);
+  if (running) return running;
+  const logFile = path.join(home, 'control.log');
+  let child: ChildProcess | undefined;
+  let waitingFor: number | undefined;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new ControlPlaneUnavailableError(`the control plane exited with code ${child.exitCode}; see ${logFile}`);
-    const control = await readControlFile(home);
-    if (control && control.pid === child.pid) return ControlClient.connect(control);
+    const owner = await controlLockOwner(home);
+    if (owner === undefined) {
+      if (child?.exitCode != null) throw new ControlPlaneUnavailableError(`the control plane exited with code ${child.exitCode}; see ${logFile}`);
+      if (!child) {
+        onProgress('starting the control plane in the background');
+        child = startDetached(home, logFile);
+      }
+    } else {
+      if (owner !== child?.pid && owner !== waitingFor) onProgress(`waiting for the control plane (pid ${owner}) that is starting`);
+      waitingFor = owner;
+      const control = await readControlFile(home);
+      if (control?.pid === owner) {
+        const client = await ControlClient.connect(control).catch(() => undefined);
+        if (client) return client;
+      }
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new ControlPlaneUnavailableError(`the control plane did not start within 30 s; see ${logFile}`);
+  const owner = await controlLockOwner(home);
+  if (owner !== undefined && (await controlLiveness(owner)) === 'paused') {
+    throw new ControlPlaneUnavailableError(`the control plane (pid ${owner}) is paused; continue it with \`kill -CONT ${owner}\` (or \`fg\` in its terminal)`);
+  }
+  throw new ControlPlaneUnavailableError(`the control plane did not answer within 60 s; see ${logFile}`);
 }

@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Instance, Probe, ScalableService, StackSpec } from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import type { InstanceStats, OnProgress, Runtime, SignalHow, StoreId, DirectEndpoints } from '../runtime.js';
 import { AdoptedProcess } from './adopted-process.js';
-import { asNode, nodeEntryCommand, spawnBackend } from './backend-process.js';
+import { spawnBackend } from './backend-process.js';
 import { followFile, tailFile } from './log-files.js';
 import { isOurs, liveProcesses, reapProcesses } from './leftovers.js';
 import { freePort, isPortOpen } from './ports.js';
@@ -15,6 +13,7 @@ import { LocalPostgres, postgresBinaries, postgresDataDir } from './postgres.js'
 import { findRedisServer, LocalRedis, RedisNotFoundError } from './redis.js';
 import { ReplicaSet, type ReplicaEvent } from './replica-set.js';
 import { REPLICA_ID, replicaDataDir, retireReadReplica, startReadReplica } from './read-replica.js';
+import { StackLease } from './stack-lease.js';
 import { StoreOutages, type OutageTarget } from './store-outages.js';
 import { balancerSpanSink, replicaTraceEnv } from '../../traces/trace-env.js';
 import { loadSecrets, readState, recordedProcesses, removeState, writeState, type LocalState } from './state.js';
@@ -36,7 +35,6 @@ export class StackOwnedError extends Error {
 }
 
 const DATABASE = 'scalelab';
-const LEASE_MS = 2_000;
 
 /** The stack's folder under SCALELAB_HOME. */
 export function stackDir(home: string, name: string): string {
@@ -58,8 +56,7 @@ export class LocalRuntime implements Runtime {
   private redis: LocalRedis | undefined;
   private balancer: Balancer | undefined;
   private replicas: ReplicaSet | undefined;
-  private watchdogPid: number | undefined;
-  private leaseTimer: NodeJS.Timeout | undefined;
+  private lease: StackLease | undefined;
   private readonly watchers = new Set<(instances: Instance[]) => void>();
   private recordPending: Promise<void> = Promise.resolve();
   private adminSecret: string | undefined;
@@ -99,7 +96,11 @@ export class LocalRuntime implements Runtime {
     this.stateDir = dir;
     const secrets = await loadSecrets(dir);
     this.adminSecret = secrets.adminToken;
-    const previous = await this.adoptable(dir, onProgress);
+    const previous = await this.adoptable(dir, onProgress, secrets.added === true);
+    this.lease = new StackLease(dir);
+    // Take the lease and the running watchdog over before anything writes state.json, so the
+    // state always names the watchdog that runs and the handover has no moment without one.
+    if (previous) await this.lease.takeOver(previous.watchdogPid);
     // Adopted replicas run with the data settings they were started with: keep those.
     this.spec = previous ? { ...spec, port: previous.balancerPort, data: previous.spec.data ?? spec.data } : spec;
     if (previous?.spec.data && JSON.stringify(previous.spec.data) !== JSON.stringify(spec.data)) onProgress('adopting a running stack: its data settings stay as they are until the next start');
@@ -108,7 +109,7 @@ export class LocalRuntime implements Runtime {
     const dataDir = postgresDataDir(path.join(dir, 'postgres'));
     const [pgPort, redisPort] = [previous?.postgres.port ?? (await freePort()), previous?.redis.port ?? (await freePort())];
     const postgres = new LocalPostgres({ dataDir, port: pgPort, password: secrets.postgresPassword, logFile: path.join(dir, 'logs', 'postgres.log'), onProgress });
-    const redis = new LocalRedis({ port: redisPort, dir: path.join(dir, 'redis'), logFile: path.join(dir, 'logs', 'redis.log') });
+    const redis = new LocalRedis({ port: redisPort, dir: path.join(dir, 'redis'), logFile: path.join(dir, 'logs', 'redis.log'), password: secrets.redisPassword });
     this.postgres = postgres;
     this.redis = redis;
     // The two stores start together; both settle before a failure is reported, so `down` finds
@@ -123,7 +124,7 @@ export class LocalRuntime implements Runtime {
     if (failed) throw failed.reason;
     await this.record();
     await postgres.ensureDatabase(DATABASE);
-    await this.startLease(previous?.watchdogPid);
+    await this.startLease(this.lease);
     if (data.readReplica) {
       this.readReplica = await startReadReplica({ stackDir: dir, primary: postgres, password: secrets.postgresPassword, previous: previous?.postgresReplica, onProgress });
       await this.record();
@@ -180,8 +181,7 @@ export class LocalRuntime implements Runtime {
       await this.replicas.stopAll();
     }
     await this.balancer?.close();
-    if (this.watchdogPid) process.kill(this.watchdogPid, 'SIGTERM');
-    clearInterval(this.leaseTimer);
+    await this.lease?.release();
     if (this.redis) onProgress('stopping Redis');
     await this.redis?.stop();
     if (this.readReplica) onProgress('stopping the read replica');
@@ -189,10 +189,7 @@ export class LocalRuntime implements Runtime {
     if (this.postgres) onProgress('stopping PostgreSQL');
     await this.postgres?.stop();
     await this.recordPending;
-    if (dir) {
-      await removeState(dir);
-      await rm(path.join(dir, 'lease'), { force: true });
-    }
+    if (dir) await removeState(dir);
     this.reset();
     if (!opts.keepData && dir) await this.purge(dir, onProgress);
   }
@@ -291,7 +288,7 @@ export class LocalRuntime implements Runtime {
   /** Stops supervising (the stack keeps running, for a control plane that restarts). Safe twice. */
   async dispose(): Promise<void> {
     this.outages.cancel();
-    clearInterval(this.leaseTimer);
+    this.lease?.pause();
     await this.balancer?.close();
     this.reset();
   }
@@ -310,6 +307,14 @@ export class LocalRuntime implements Runtime {
     return [...(this.replicas?.instances() ?? []), ...stores];
   }
 
+  /** The stores' phases in one string, to notice one that died between two lease ticks. */
+  private phases(): string {
+    return this.currentInstances()
+      .filter((i) => i.service === 'postgres' || i.service === 'redis')
+      .map((i) => `${i.id}:${i.phase}`)
+      .join(',');
+  }
+
   private notify(): void {
     const instances = this.currentInstances();
     for (const watcher of this.watchers) watcher(instances);
@@ -324,42 +329,37 @@ export class LocalRuntime implements Runtime {
 
   /**
    * The previous state, when it can be adopted: its control plane is gone and its stores are
-   * alive. Otherwise whatever it left running is stopped and the stack starts afresh.
+   * alive. Otherwise whatever it left running is stopped and the stack starts afresh; so is a stack
+   * an older ScaleLab started without a Redis password (`unsecured`), which a restart gives one.
    */
-  private async adoptable(dir: string, onProgress: OnProgress): Promise<LocalState | undefined> {
+  private async adoptable(dir: string, onProgress: OnProgress, unsecured: boolean): Promise<LocalState | undefined> {
     const state = await readState(dir);
     if (!state) return undefined;
     if (state.controlPid !== process.pid && (await isControlPlane(state.controlPid))) {
       throw new StackOwnedError(`stack "${state.spec.name}" is supervised by another control plane (pid ${state.controlPid}); use \`scalelab status\` or stop it first`);
     }
     const storesAlive = state.postgres.pid !== undefined && state.redis.pid !== undefined && (await isOurs('postgres', state.postgres.pid)) && (await isOurs('redis', state.redis.pid));
-    if (storesAlive) return state;
+    if (storesAlive && !unsecured) return state;
+    if (storesAlive) onProgress('restarting the stack: its Redis ran without a password');
     const stopped = await reapProcesses(recordedProcesses(state));
     if (stopped.length > 0) onProgress(`stopped what a broken previous run left behind: ${stopped.map((p) => p.role).join(', ')}`);
     return undefined;
   }
 
-  /** Touches the lease every 2 s and makes sure a watchdog watches it. */
-  private async startLease(previousWatchdog: number | undefined): Promise<void> {
-    const dir = this.stateDir!;
-    const lease = path.join(dir, 'lease');
-    await writeFile(lease, String(process.pid));
-    this.leaseTimer = setInterval(() => {
-      const now = new Date();
-      void utimes(lease, now, now).catch(() => undefined);
-    }, LEASE_MS);
-    this.leaseTimer.unref();
-    if (previousWatchdog && (await isOurs('watchdog', previousWatchdog))) {
-      this.watchdogPid = previousWatchdog;
-      return;
-    }
-    const { command, args, cwd } = nodeEntryCommand('electron/control/runtimes/local/watchdog');
-    const log = openSync(path.join(dir, 'logs', 'watchdog.log'), 'a');
-    const child = spawn(command, [...args, dir], { cwd, stdio: ['ignore', log, log], detached: true, env: { PATH: process.env.PATH ?? '', ...asNode(), ...(process.env.SCALELAB_WATCHDOG_MS ? { SCALELAB_WATCHDOG_MS: process.env.SCALELAB_WATCHDOG_MS } : {}) } });
-    closeSync(log);
-    child.unref();
-    this.watchdogPid = child.pid;
-    await this.record();
+  /**
+   * Renews the lease and checks, every 2 s, that the stores still live: one that died under the
+   * control plane (or while it was paused) is recorded and shown as stopped, never reported ready.
+   */
+  private async startLease(lease: StackLease): Promise<void> {
+    let phases = this.phases();
+    const onTick = () => {
+      const current = this.phases();
+      if (current === phases) return;
+      phases = current;
+      void this.record();
+      this.notify();
+    };
+    await lease.start(onTick, () => this.record());
   }
 
   /** Writes state.json; writes are serialised so an older one never overwrites a newer one. */
@@ -375,7 +375,7 @@ export class LocalRuntime implements Runtime {
         redis: { pid: this.redis.pid, port: this.redis.port },
         ...(this.readReplica ? { postgresReplica: { pid: this.readReplica.pid, port: this.readReplica.port } } : {}),
         replicas: this.replicas?.records() ?? [],
-        watchdogPid: this.watchdogPid,
+        watchdogPid: this.lease?.watchdogPid,
       }).catch(() => undefined);
     });
     return this.recordPending;
@@ -388,7 +388,7 @@ export class LocalRuntime implements Runtime {
     this.redis = undefined;
     this.balancer = undefined;
     this.replicas = undefined;
-    this.watchdogPid = undefined;
+    this.lease = undefined;
     this.notify();
   }
 }

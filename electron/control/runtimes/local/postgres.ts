@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { terminate } from './child.js';
+import { hasExited, terminate } from './child.js';
 import { AdoptedProcess, type ProcessLike } from './adopted-process.js';
 
 const run = promisify(execFile);
@@ -137,8 +137,9 @@ export class LocalPostgres {
     return this.options.port;
   }
 
+  /** The server's pid while it runs; undefined once it exited (killed under the control plane, too). */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child && !hasExited(this.child) ? this.child.pid : undefined;
   }
 
   /** Connection string for `database` (default: postgres). */

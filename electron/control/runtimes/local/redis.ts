@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, openSync, closeSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { terminate } from './child.js';
+import { hasExited, terminate } from './child.js';
 import { AdoptedProcess, type ProcessLike } from './adopted-process.js';
 
 const SEARCH_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin', '/usr/local/sbin'];
@@ -35,6 +35,19 @@ export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | 
   return undefined;
 }
 
+/**
+ * Writes `<dir>/redis.conf` (mode 0600) with `requirepass`; returns its path. Rewritten at every
+ * start, so a folder left by an older run never keeps a stale password or looser mode.
+ */
+function writeAuthConfig(dir: string, password: string): string {
+  const file = path.join(dir, 'redis.conf');
+  // Redis config strings take "…" with backslash escapes; the generated password is base64url anyway.
+  rmSync(file, { force: true });
+  writeFileSync(file, `requirepass "${password.replace(/["\\]/g, (c) => `\\${c}`)}"\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
 /** Options of {@link LocalRedis}. */
 export interface LocalRedisOptions {
   /** Port on 127.0.0.1. */
@@ -43,19 +56,33 @@ export interface LocalRedisOptions {
   dir: string;
   /** File that receives redis-server's log. */
   logFile: string;
+  /**
+   * `requirepass`: clients must AUTH with it (it is in {@link LocalRedis.url}). Written to a 0600
+   * config file, never on the command line, where `ps` would show it. @defaultValue none (tests' own Redis)
+   */
+  password?: string;
 }
 
-/** Resolves once redis answers PING, rejects after `timeoutMs`. */
-export async function waitForRedis(port: number, timeoutMs: number): Promise<void> {
+/** One RESP command, so a password is sent as data, whatever it holds. */
+function resp(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+/** Resolves once redis answers PING (after AUTH with `password`, when given), rejects after `timeoutMs`. */
+export async function waitForRedis(port: number, timeoutMs: number, password?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.setTimeout(500);
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (data) => {
+      socket.once('connect', () => socket.write(`${password ? resp('AUTH', password) : ''}${resp('PING')}`));
+      let replies = '';
+      socket.on('data', (data) => {
+        replies += data.toString();
+        // +OK (AUTH) then +PONG; an error reply (-NOAUTH, -WRONGPASS, -LOADING) means not yet, or never.
+        if (!replies.includes('+PONG') && !replies.startsWith('-') && !replies.includes('\r\n-')) return;
         socket.destroy();
-        resolve(data.toString().startsWith('+PONG'));
+        resolve(replies.includes('+PONG') && !replies.startsWith('-'));
       });
       socket.once('error', () => resolve(false));
       socket.once('timeout', () => {
@@ -78,16 +105,19 @@ export class LocalRedis {
 
   constructor(private readonly options: LocalRedisOptions) {}
 
+  /** The connection string, with the password when there is one (as DATABASE_URL holds PostgreSQL's). */
   get url(): string {
-    return `redis://127.0.0.1:${this.options.port}`;
+    const auth = this.options.password ? `:${encodeURIComponent(this.options.password)}@` : '';
+    return `redis://${auth}127.0.0.1:${this.options.port}`;
   }
 
   get port(): number {
     return this.options.port;
   }
 
+  /** The server's pid while it runs; undefined once it exited (killed under the control plane, too). */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child && !hasExited(this.child) ? this.child.pid : undefined;
   }
 
   async start(): Promise<void> {
@@ -95,14 +125,17 @@ export class LocalRedis {
     if (!binary) throw new RedisNotFoundError();
     mkdirSync(this.options.dir, { recursive: true });
     const log = openSync(this.options.logFile, 'a');
-    const args = ['--port', String(this.options.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.options.dir, '--protected-mode', 'yes'];
+    // The config file comes first (redis-server reads a file, then the arguments over it); it holds
+    // only the password, so the command line `ps` shows holds none.
+    const config = this.options.password ? [writeAuthConfig(this.options.dir, this.options.password)] : [];
+    const args = [...config, '--port', String(this.options.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.options.dir, '--protected-mode', 'yes'];
     const child = spawn(binary, args, { stdio: ['ignore', log, log], detached: true });
     closeSync(log);
     this.child = child;
     const exited = new Promise<never>((_, reject) => {
       child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code} while starting; see ${this.options.logFile}`)));
     });
-    await Promise.race([waitForRedis(this.options.port, 10_000), exited]);
+    await Promise.race([waitForRedis(this.options.port, 10_000, this.options.password), exited]);
   }
 
   /** Supervises a server a previous control plane started (pid from the stack's state file). */

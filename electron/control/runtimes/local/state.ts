@@ -37,6 +37,13 @@ export interface LocalState {
 export interface Secrets {
   postgresPassword: string;
   adminToken: string;
+  /** Redis `requirepass`; the replicas get it inside REDIS_URL. */
+  redisPassword: string;
+  /**
+   * True when this load added a secret an older ScaleLab did not make (its Redis runs without a
+   * password, so what runs cannot be adopted as it is). Not stored.
+   */
+  added?: boolean;
 }
 
 export function stateFile(stateDir: string): string {
@@ -85,12 +92,17 @@ export function recordedProcesses(state: LocalState): RecordedProcess[] {
   return all.filter((p): p is RecordedProcess => p !== undefined);
 }
 
-/** The stack's secrets, created on first use (mode 0600). */
+/** The stack's secrets, created on first use (mode 0600); one an older file lacks is added to it. */
 export async function loadSecrets(stateDir: string): Promise<Secrets> {
   const file = path.join(stateDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as Secrets;
-  const secrets: Secrets = { postgresPassword: randomBytes(18).toString('base64url'), adminToken: randomBytes(24).toString('base64url') };
+  const stored = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Partial<Secrets>) : undefined;
+  const secrets: Secrets = {
+    postgresPassword: stored?.postgresPassword ?? randomBytes(18).toString('base64url'),
+    adminToken: stored?.adminToken ?? randomBytes(24).toString('base64url'),
+    redisPassword: stored?.redisPassword ?? randomBytes(24).toString('base64url'),
+  };
+  if (stored && stored.postgresPassword && stored.adminToken && stored.redisPassword) return secrets;
   await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   await chmod(file, 0o600);
-  return secrets;
+  return stored ? { ...secrets, added: true } : secrets;
 }
