@@ -71,7 +71,10 @@ export const AutoscalerConfigureSchema = Type.Object(
     syncPeriodSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
     /** @defaultValue 0.1 */
     tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9 })),
-    /** What the cpu utilization is relative to, in millicores (a replica has no request outside Kubernetes). @defaultValue 500 */
+    /**
+     * What the cpu utilization is relative to, in millicores, for replicas without a cpu limit; a
+     * replica with one (spec `resources.<service>.cpu`) is measured against its own. @defaultValue 500
+     */
     cpuRequestMillicores: Type.Optional(Type.Integer({ minimum: 10, maximum: 64_000 })),
     behavior: Type.Optional(Type.Object({ scaleUp: Type.Optional(ScalingRulesSchema), scaleDown: Type.Optional(ScalingRulesSchema) }, { additionalProperties: false })),
   },
@@ -100,6 +103,8 @@ export interface ServiceAutoscalerStatus {
   desired: number;
   lastSyncAt: number | null;
   decisions: Decision[];
+  /** What cpu utilization is relative to now: the replicas' cpu limit (`resources`), or the autoscaler's own setting. */
+  cpuRequest?: { millicores: number; from: 'resources' | 'autoscaler' };
 }
 
 /** A condition of a Kubernetes HPA (AbleToScale, ScalingActive, ScalingLimited), as the cluster wrote it. */

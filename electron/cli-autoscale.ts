@@ -1,3 +1,4 @@
+import { formatCpu } from './stack-spec.js';
 import type { AutoscalerConfigureInput, AutoscalerStatus, Decision, KubeHpaView, ServiceAutoscalerStatus } from './contract.js';
 import { TARGET_UNITS } from './control/autoscaler/autoscaler.js';
 import type { ControlClient } from './control/client.js';
@@ -70,6 +71,10 @@ export function describeService(status: ServiceAutoscalerStatus, decisions = 5):
       `targets ${c.metrics.map((m) => `${m.kind} ${m.target}${TARGET_UNITS[m.kind]}`).join(', ')} · sync ${c.syncPeriodSeconds} s · ` +
       `scale-down window ${c.behavior.scaleDown.stabilizationWindowSeconds} s · tolerance ±${Math.round(c.tolerance * 100)} %`,
   ];
+  const request = status.cpuRequest;
+  if (request && c.metrics.some((m) => m.kind === 'cpu')) {
+    lines.push(`  cpu % is of a ${formatCpu(request.millicores)} request per replica (${request.from === 'resources' ? `the replicas' limit, resources.${c.service}.cpu` : 'the autoscaler\'s --cpu-request; the replicas have no cpu limit'})`);
+  }
   const recent: Decision[] = status.decisions.slice(-decisions);
   if (recent.length === 0) lines.push('  no decision yet (the first comes within one sync period)');
   for (const d of recent) lines.push(`  ${time(d.t)}  ${d.currentReplicas} → ${d.desired}  ${d.explanation}`);

@@ -20,7 +20,7 @@ export * from './traces-spec.js';
 export * from './data-spec.js';
 import { TracesGetSchema, TracesListSchema, type TraceDetail, type TraceList } from './traces-spec.js';
 import { ReportExportSchema, ScenarioLoadSchema, type ExportedReport, type ScenarioStatus, type ScenarioSummary } from './scenario-spec.js';
-import { MAX_REPLICAS, StackNameSchema, StackSpecSchema, type RuntimeName, type ServiceName, type StackSpec } from './stack-spec.js';
+import { MAX_REPLICAS, StackNameSchema, StackSpecSchema, type CpuLimitStatus, type RuntimeName, type ServiceName, type StackSpec } from './stack-spec.js';
 
 // ---------------------------------------------------------------------------------------------
 // Instances, probes, status
@@ -83,6 +83,8 @@ export interface StackStatus {
   instances: Instance[];
   endpoints: Endpoints | null;
   sample: Sample | null;
+  /** The cpu limits per replica and whether this runtime enforces them; null when nothing runs. */
+  cpuLimits?: CpuLimitStatus | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,6 +112,22 @@ export interface InstanceSample extends Percentiles {
   errorsPerSec: number | null;
   inFlight: number | null;
   eventLoopLagMs: number | null;
+  /** Its cpu request and limit in millicores (spec `resources.<service>.cpu`); null: none. */
+  cpuLimitMillicores?: number | null;
+  /** How much its cpu limit held it back; null without a limit or where it is not measured. */
+  throttling?: CpuThrottling | null;
+}
+
+/** A cpu-limited replica's throttling, from its cgroup's (or container's) CFS counters. */
+export interface CpuThrottling {
+  /** Share of the interval's scheduler periods (100 ms each) in which it used its whole quota and had to wait, 0..1; null on the first reading. */
+  throttledShare: number | null;
+  /** Seconds its threads spent waiting for the next period, per second of the interval (cAdvisor's rate of cfs_throttled_seconds); null on the first reading. */
+  throttledSecondsPerSec: number | null;
+  /** Totals since its cgroup (or container) was made: counters, as Prometheus wants them. */
+  periodsTotal: number;
+  throttledPeriodsTotal: number;
+  throttledSecondsTotal: number;
 }
 
 /**
@@ -164,6 +182,8 @@ export interface Sample {
   writes: { acknowledged: number; verified: number | null; lost: number | null; lostIds: number[]; checkedAt: number | null };
   /** Faults in force and the monkey, for the dashboard. */
   chaos: import('./chaos-spec.js').ChaosStatus | null;
+  /** The cpu limits per replica and whether they are enforced here; absent in older samples. */
+  cpuLimits?: CpuLimitStatus | null;
   /** The data-layer patterns (read replica, event stream, partitions); absent in older samples. */
   data?: import('./data-spec.js').DataSample;
 }

@@ -30,6 +30,91 @@ export const BUILT_SERVICE_IMAGE = 'scalelab/service';
 /** Images of the Docker and Kubernetes runtimes. */
 export const DEFAULT_IMAGES = { service: BUILT_SERVICE_IMAGE, postgres: 'postgres:16-bookworm', redis: 'redis:7-bookworm' } as const;
 
+/** Fewest and most millicores a replica's cpu may be set to: a 1 ms quota per 100 ms period, and 64 cores. */
+export const CPU_MILLICORES = { min: 10, max: 64_000 } as const;
+
+/** A cpu quantity that is not one, or out of range. The message names what was given and what to write. */
+export class CpuQuantityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+const CPU_QUANTITY = /^(?:(\d+)m|(\d+(?:\.\d*)?|\.\d+))$/;
+
+/**
+ * Millicores of a Kubernetes cpu quantity: `"250m"` → 250, `"0.5"` or `0.5` → 500, `"1"` → 1000.
+ * Like Kubernetes, finer than 1m is refused; so is anything outside {@link CPU_MILLICORES}.
+ * The one parser of cpu quantities: the schema, the CLI and the dashboard all use it.
+ * @throws CpuQuantityError naming the value given
+ */
+export function parseCpu(value: string | number): number {
+  const text = String(value).trim();
+  const m = CPU_QUANTITY.exec(text);
+  const given = typeof value === 'string' ? `"${value}"` : String(value);
+  if (!m) throw new CpuQuantityError(`${given} is not a cpu quantity: write millicores such as "250m" or cores such as "0.5" or "1"`);
+  const exact = m[1] !== undefined ? Number(m[1]) : Number(m[2]) * 1000;
+  // 0.1 × 1000 is not always exactly 100 in floating point: a millionth of a millicore is noise.
+  const millicores = Math.round(exact);
+  if (Math.abs(exact - millicores) > 1e-6) throw new CpuQuantityError(`${given} is finer than 1m (a thousandth of a core); round it, e.g. "${Math.max(1, millicores)}m"`);
+  if (millicores < CPU_MILLICORES.min || millicores > CPU_MILLICORES.max) {
+    throw new CpuQuantityError(`${given} is out of range: a replica's cpu is from ${CPU_MILLICORES.min}m to ${CPU_MILLICORES.max / 1000} cores`);
+  }
+  return millicores;
+}
+
+/** A quantity as Kubernetes prints it: `250m`, `1`, `1500m`. */
+export function formatCpu(millicores: number): string {
+  return millicores % 1000 === 0 ? String(millicores / 1000) : `${millicores}m`;
+}
+
+/**
+ * A cpu quantity in a spec: a string ("250m", "0.5"), a number of cores (YAML's `cpu: 0.5`), or
+ * null for none. One refinement over the union, so a bad value gets one message, not three.
+ */
+export const CpuQuantitySchema = Type.Refine(
+  Type.Union([Type.String({ maxLength: 32 }), Type.Number(), Type.Null()]),
+  (value) => {
+    if (value === null) return true;
+    try {
+      parseCpu(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  // Read after the field's name: `resources.api.cpu "25x" is not a cpu quantity: …`.
+  (value) => {
+    try {
+      parseCpu(value ?? '');
+      return 'is not a cpu quantity';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  },
+);
+
+/** The cpu each replica of a service may use, like a pod's cpu request and limit (set to the same value). */
+const ServiceResourcesSchema = Type.Object(
+  {
+    /** Cores per replica, e.g. "250m", "0.5", "1"; null (or left out): no limit. @defaultValue null */
+    cpu: Type.Optional(CpuQuantitySchema),
+  },
+  { additionalProperties: false },
+);
+
+/** Whether the runtime holds each replica to its cpu limit, and how, or plainly why not. */
+export interface CpuLimitStatus {
+  /** Millicores per replica of each service; null: no limit. */
+  api: number | null;
+  worker: number | null;
+  /** How it is enforced ("cgroup v2 cpu.max", "cgroup v1 cpu.cfs_quota_us", "Docker NanoCpus", …); null when it is not. */
+  enforcedBy: string | null;
+  /** "cpu limit not enforced here (why)" when a limit is set and not enforced; null otherwise. */
+  notEnforced: string | null;
+}
+
 /** Docker networking: a private bridge network with the balancer on 127.0.0.1, or everything on the host's loopback. */
 export type DockerNetworkMode = 'bridge' | 'host';
 
@@ -83,6 +168,8 @@ export const StackSpecSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** cpu per api and worker replica, enforced by every runtime (cgroups, NanoCpus, resources.limits). */
+    resources: Type.Optional(Type.Object({ api: Type.Optional(ServiceResourcesSchema), worker: Type.Optional(ServiceResourcesSchema) }, { additionalProperties: false })),
     /** Port of the balancer on 127.0.0.1; a free one is used when it is taken. @defaultValue 8080 */
     port: Type.Optional(Type.Integer({ minimum: 1024, maximum: 65_535 })),
     /** Images for the Docker and Kubernetes runtimes. @defaultValue {@link DEFAULT_IMAGES} */
@@ -130,10 +217,20 @@ export interface StackSpec {
   cache: { ttlSeconds: number };
   autoscaler: { enabled: boolean };
   data: DataSpec;
+  /** cpu per replica as Kubernetes prints it ("250m", "1"); null: no limit. */
+  resources: { api: { cpu: string | null }; worker: { cpu: string | null } };
   port: number;
   images: { service: string; postgres: string; redis: string };
   docker: { network: DockerNetworkMode };
   kubernetes: { context: string | null };
+}
+
+const cpuOf = (value: string | number | null | undefined): string | null => (value === null || value === undefined ? null : formatCpu(parseCpu(value)));
+
+/** Millicores per replica of `service` in a spec with defaults filled in; null: no limit. */
+export function cpuMillicores(spec: Pick<StackSpec, 'resources'>, service: ScalableService): number | null {
+  const cpu = spec.resources?.[service]?.cpu;
+  return cpu ? parseCpu(cpu) : null;
 }
 
 /** Fills in a validated spec's defaults. */
@@ -145,6 +242,7 @@ export function withDefaults(input: StackSpecInput): StackSpec {
     cache: { ttlSeconds: input.cache?.ttlSeconds ?? 60 },
     autoscaler: { enabled: input.autoscaler?.enabled ?? false },
     data: { readReplica: input.data?.readReplica ?? false, events: input.data?.events ?? true, partitions: input.data?.partitions ?? 0 },
+    resources: { api: { cpu: cpuOf(input.resources?.api?.cpu) }, worker: { cpu: cpuOf(input.resources?.worker?.cpu) } },
     port: input.port ?? 8080,
     images: { ...DEFAULT_IMAGES, ...input.images },
     docker: { network: input.docker?.network ?? 'bridge' },

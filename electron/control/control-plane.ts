@@ -395,6 +395,7 @@ export class ControlPlane {
       instances: this.active.currentInstances(),
       endpoints: spec ? { balancer: `http://127.0.0.1:${spec.port}`, dashboard: this.options.dashboardUrl ?? '', traces: this.tracing.endpoint } : null,
       sample: this.telemetry.latest(),
+      cpuLimits: spec ? (this.active.cpuLimits?.() ?? null) : null,
     };
   }
 }

@@ -146,7 +146,8 @@ export class Autoscaler {
       if (!loop.config.enabled && loop.decisions.length === 0) return null;
       const last = loop.decisions.at(-1);
       const current = this.options.running() ? this.options.current(service) : 0;
-      return { config: loop.config, current, desired: last?.desired ?? current, lastSyncAt: loop.lastSyncAt, decisions: loop.decisions };
+      const request = effectiveCpuRequest(this.options.latest(), service, loop.config.cpuRequestMillicores);
+      return { config: loop.config, current, desired: last?.desired ?? current, lastSyncAt: loop.lastSyncAt, decisions: loop.decisions, cpuRequest: request };
     };
     return { mode: 'emulated', api: one('api'), worker: one('worker') };
   }
@@ -247,13 +248,21 @@ export const TARGET_UNITS: Record<MetricKind, string> = { cpu: ' %', rps: '/repl
 /**
  * The service's replicas as the HPA sees pods: ready or not, with cpu as utilization of the
  * request (cpu % of one core ÷ request cores), requests/s and p95 latency; null where unmeasured.
+ * A replica's request is its own cpu limit (spec `resources.<service>.cpu`, the quota its cgroup or
+ * container enforces) when it has one, as Kubernetes divides by each pod's request; the
+ * autoscaler's `cpuRequestMillicores` stands in only for replicas without one.
  */
 export function readings(sample: Sample, service: ScalableService, cpuRequestMillicores: number): PodReading[] {
   return sample.instances
     .filter((i) => i.service === service)
-    .map((i) => ({
-      id: i.id,
-      ready: i.ready,
-      values: { cpu: i.cpu === null ? null : (i.cpu * 1000) / cpuRequestMillicores, rps: i.rps, p95: i.p95 },
-    }));
+    .map((i) => {
+      const request = i.cpuLimitMillicores ?? cpuRequestMillicores;
+      return { id: i.id, ready: i.ready, values: { cpu: i.cpu === null ? null : (i.cpu * 1000) / request, rps: i.rps, p95: i.p95 } };
+    });
+}
+
+/** The request the cpu utilization of `service` is relative to: the replicas' limit when the latest sample has one. */
+export function effectiveCpuRequest(sample: Sample | null, service: ScalableService, configured: number): { millicores: number; from: 'resources' | 'autoscaler' } {
+  const limit = sample?.cpuLimits?.[service] ?? null;
+  return limit === null ? { millicores: configured, from: 'autoscaler' } : { millicores: limit, from: 'resources' };
 }

@@ -1,4 +1,14 @@
-import type { Endpoints, Instance, Probe, ScalableService, StackSpec } from '../../contract.js';
+import type { CpuLimitStatus, Endpoints, Instance, Probe, ScalableService, StackSpec } from '../../contract.js';
+
+/** CFS counters of one cpu-limited instance (cgroup cpu.stat, Docker's throttling_data): totals since its group was made. */
+export interface CpuCounters {
+  /** Scheduler periods in which it had runnable threads. */
+  periods: number;
+  /** Periods in which it used its whole quota and waited for the next. */
+  throttledPeriods: number;
+  /** Time its threads spent waiting, seconds. */
+  throttledSeconds: number;
+}
 
 /** Reports one step of long work. */
 export type OnProgress = (message: string, fraction?: number) => void;
@@ -78,6 +88,13 @@ export interface Runtime {
    * undefined when telemetry should read the instances' processes itself.
    */
   usage?(): Map<string, InstanceStats>;
+  /**
+   * The capability "can you set cpu limits?": each service's limit per replica and whether it is
+   * enforced here, or plainly why not. Undefined when nothing runs.
+   */
+  cpuLimits?(): CpuLimitStatus | undefined;
+  /** CFS counters of each instance held to a cpu limit, by instance id (where the platform exposes them). */
+  throttling?(): Promise<Map<string, CpuCounters>>;
   /** Releases watchers and connections without stopping the stack. Safe to call twice. */
   dispose(): Promise<void>;
 }

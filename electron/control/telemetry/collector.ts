@@ -4,6 +4,9 @@ import { DataSampler, STREAM_KEY_PREFIX, type DataReadings, type DataSamplerOpti
 import { DbProbe, type DbFigures } from './db-probe.js';
 import { DeltaTracker, perSecond, type Delta } from './deltas.js';
 import { ProcessStats, type ProcessUsage } from './process-stats.js';
+import { throttlingOf } from './cpu-throttle.js';
+import type { CpuCounters } from '../runtimes/runtime.js';
+import type { CpuLimitStatus } from '../../stack-spec.js';
 import { RedisProbe, type QueueCounts, type RedisFigures } from './redis-probe.js';
 import { scrapeReplica, type ReplicaFigures } from './replica-metrics.js';
 import { attempt, within } from './time-box.js';
@@ -26,6 +29,9 @@ interface Readings {
   usage: Map<number, ProcessUsage>;
   /** Measured by the runtime (Docker's stats API), by instance id. */
   runtimeUsage: Map<string, ProcessUsage> | undefined;
+  /** CFS counters of the cpu-limited instances, by instance id. */
+  throttling: Map<string, CpuCounters>;
+  cpuLimits: CpuLimitStatus | undefined;
   scrapes: Map<string, ReplicaFigures>;
   redis: RedisFigures;
   queue: QueueCounts | undefined;
@@ -83,8 +89,10 @@ export class Collector {
     const redis = this.redisProbe();
     const db = this.dbProbe();
     const pids = instances.flatMap((i) => (i.pid === undefined ? [] : [i.pid]));
-    const [usage, scrapes, redisFigures, queue, dbFigures, data] = await Promise.all([
+    const throttling = this.source.throttling;
+    const [usage, throttled, scrapes, redisFigures, queue, dbFigures, data] = await Promise.all([
       within(() => this.processes.read(pids), this.budgetMs, new Map<number, ProcessUsage>()),
+      throttling ? within(() => throttling(), this.budgetMs, new Map<string, CpuCounters>()) : new Map<string, CpuCounters>(),
       this.scrapeAll(instances),
       // Out of reach (inside a cluster): up is what the runtime says of its pod.
       redis ? within(() => redis.info(), this.budgetMs, REDIS_DOWN) : { ...REDIS_DOWN, up: ready(instances, 'redis') },
@@ -94,7 +102,8 @@ export class Collector {
       this.data.read(redis, db?.url, instances),
     ]);
     const runtimeUsage = attempt(() => this.source.usage?.(), undefined);
-    return { t, instances, snapshot, usage, runtimeUsage, scrapes, redis: redisFigures, queue, db: dbFigures, dbReadyFromInstance: db ? undefined : ready(instances, 'postgres'), data };
+    const cpuLimits = attempt(() => this.source.cpuLimits?.(), undefined);
+    return { t, instances, snapshot, usage, runtimeUsage, throttling: throttled, cpuLimits, scrapes, redis: redisFigures, queue, db: dbFigures, dbReadyFromInstance: db ? undefined : ready(instances, 'postgres'), data };
   }
 
   private async scrapeAll(instances: Instance[]): Promise<Map<string, ReplicaFigures>> {
@@ -229,6 +238,7 @@ export class Collector {
       chaos: attempt(() => this.source.chaos?.() ?? null, null),
       generator: attempt(() => this.source.generator?.() ?? null, null),
       data: this.data.toSample(r.data, this.deltas, r.t, r.instances, r.scrapes),
+      cpuLimits: r.cpuLimits ?? null,
     };
   }
 
@@ -249,6 +259,8 @@ export class Collector {
       errorsPerSec: upstream ? round(rate(upstream.errors)) : null,
       inFlight: upstream?.inFlight ?? scraped?.inFlight ?? null,
       eventLoopLagMs: scraped?.eventLoopLagMs ?? null,
+      cpuLimitMillicores: instance.service === 'api' || instance.service === 'worker' ? (r.cpuLimits?.[instance.service] ?? null) : null,
+      throttling: throttlingOf(this.deltas, instance.id, r.throttling.get(instance.id), r.t, instance.startedAt),
       ...(upstream?.latency ?? NO_PERCENTILES),
     };
   }

@@ -27,6 +27,10 @@ export interface TelemetrySource {
   dataSpec?(): import('../../stack-spec.js').DataSpec | undefined;
   /** cpu and memory by instance id, when the runtime measures them (Docker); else read from the pids. */
   usage?(): Map<string, { cpu: number | null; rssBytes: number | null }>;
+  /** The cpu limits per replica and whether they are enforced (see Runtime.cpuLimits). */
+  cpuLimits?(): import('../../stack-spec.js').CpuLimitStatus | undefined;
+  /** CFS counters of the cpu-limited instances, by instance id. */
+  throttling?(): Promise<Map<string, import('../runtimes/runtime.js').CpuCounters>>;
   /** Writes acknowledged to the traffic generator and the last lost-write check. */
   writes?(): import('../../contract.js').Sample['writes'];
   /** Faults in force and the monkey. */

@@ -1,9 +1,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Instance, Probe, ScalableService, StackSpec } from '../../../contract.js';
+import { cpuMillicores, type CpuLimitStatus, type Instance, type Probe, type ScalableService, type StackSpec } from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
-import type { InstanceStats, OnProgress, Runtime, SignalHow, StoreId, DirectEndpoints } from '../runtime.js';
+import type { CpuCounters, InstanceStats, OnProgress, Runtime, SignalHow, StoreId, DirectEndpoints } from '../runtime.js';
 import { AdoptedProcess } from './adopted-process.js';
 import { spawnBackend } from './backend-process.js';
 import { followFile, tailFile } from './log-files.js';
@@ -13,6 +13,7 @@ import { LocalPostgres, postgresBinaries, postgresDataDir } from './postgres.js'
 import { findRedisServer, LocalRedis, RedisNotFoundError } from './redis.js';
 import { ReplicaSet, type ReplicaEvent } from './replica-set.js';
 import { REPLICA_ID, replicaDataDir, retireReadReplica, startReadReplica } from './read-replica.js';
+import { ReplicaCpu } from './replica-cpu.js';
 import { StackLease } from './stack-lease.js';
 import { StoreOutages, type OutageTarget } from './store-outages.js';
 import { balancerSpanSink, replicaTraceEnv } from '../../traces/trace-env.js';
@@ -24,6 +25,8 @@ export interface LocalRuntimeOptions {
   home: string;
   /** Lifecycle and scaling events, for the timeline. */
   onEvent?: (event: ReplicaEvent) => void;
+  /** The cgroup directory cpu limits go under. @defaultValue $SCALELAB_CGROUP_ROOT, else found (see cgroup-cpu.ts) */
+  cgroupRoot?: string;
 }
 
 /** A stack is already run by another live control plane. */
@@ -56,6 +59,8 @@ export class LocalRuntime implements Runtime {
   private redis: LocalRedis | undefined;
   private balancer: Balancer | undefined;
   private replicas: ReplicaSet | undefined;
+  /** The replicas' cpu limits (cgroups). */
+  private cpu: ReplicaCpu | undefined;
   private lease: StackLease | undefined;
   private readonly watchers = new Set<(instances: Instance[]) => void>();
   private recordPending: Promise<void> = Promise.resolve();
@@ -87,6 +92,8 @@ export class LocalRuntime implements Runtime {
       // the replicas run (their environment says which database to read, whether to emit events).
       if (JSON.stringify(spec.data) !== JSON.stringify(this.spec.data)) onProgress('the data settings (read replica, events, partitions) apply on the next start: `scalelab down`, then `scalelab up`');
       this.spec = { ...spec, port: this.spec.port, data: this.spec.data };
+      // A changed cpu limit applies at once: the groups' quotas change in place.
+      await this.cpu?.apply();
       await this.scale('api', spec.replicas.api, onProgress);
       await this.scale('worker', spec.replicas.worker, onProgress);
       return this.endpoints();
@@ -139,6 +146,15 @@ export class LocalRuntime implements Runtime {
     this.spec = { ...this.spec, port };
     onProgress(`balancer listening on http://127.0.0.1:${port}`);
 
+    const cpu = await ReplicaCpu.open({
+      stack: spec.name,
+      limit: (service) => (this.spec ? cpuMillicores(this.spec, service) : null),
+      root: this.options.cgroupRoot,
+      onWarn: (message) => this.options.onEvent?.({ kind: 'lifecycle', level: 'warn', message }),
+    });
+    this.cpu = cpu;
+    const limits = cpu.status();
+    if (limits.notEnforced) onProgress(limits.notEnforced);
     this.replicas = new ReplicaSet({
       balancer: this.balancer,
       logsDir: path.join(dir, 'logs'),
@@ -158,14 +174,17 @@ export class LocalRuntime implements Runtime {
       onRecord: () => void this.record(),
       onChange: () => this.notify(),
       onEvent: (event) => this.options.onEvent?.(event),
-      launch: (replica, env) => spawnBackend(replica.service, { env, logFile: replica.logFile }),
+      // Into its cgroup right after the spawn, before it has done much of anything.
+      launch: (replica, env) => cpu.hold(replica.id, replica.service, spawnBackend(replica.service, { env, logFile: replica.logFile })),
     });
     for (const replica of previous?.replicas ?? []) {
       if (replica.pid && (await isOurs(replica.service, replica.pid))) {
-        this.replicas.adopt(replica, new AdoptedProcess(replica.pid));
+        this.replicas.adopt(replica, cpu.hold(replica.id, replica.service, new AdoptedProcess(replica.pid)));
         onProgress(`adopted ${replica.id} (pid ${replica.pid})`);
       }
     }
+    const stale = await cpu.sweep();
+    if (stale.length > 0) onProgress(`removed the cgroups a previous run left: ${stale.join(', ')}`);
     onProgress(previous ? 'checking the adopted replicas (migrations run on first start)' : 'starting the api and worker replicas (migrations run on first start)');
     // api and worker start together; each resolves once its replicas are ready.
     await Promise.all([this.replicas.scale('api', spec.replicas.api, onProgress), this.replicas.scale('worker', spec.replicas.worker, onProgress)]);
@@ -180,6 +199,7 @@ export class LocalRuntime implements Runtime {
       onProgress('stopping the replicas (they leave the balancer first and drain)');
       await this.replicas.stopAll();
     }
+    await this.cpu?.removeAll();
     await this.balancer?.close();
     await this.lease?.release();
     if (this.redis) onProgress('stopping Redis');
@@ -278,6 +298,16 @@ export class LocalRuntime implements Runtime {
 
   metricsUrl(instance: Instance): string | undefined {
     return (instance.service === 'api' || instance.service === 'worker') && instance.port ? `http://127.0.0.1:${instance.port}/metrics` : undefined;
+  }
+
+  /** Each service's cpu limit per replica, and whether cgroups enforce it here. */
+  cpuLimits(): CpuLimitStatus | undefined {
+    return this.cpu?.status();
+  }
+
+  /** The cgroups' CFS counters of the cpu-limited replicas. */
+  async throttling(): Promise<Map<string, CpuCounters>> {
+    return this.cpu?.counters() ?? new Map();
   }
 
   /** The running stack's spec, with the balancer's actual port. */
@@ -388,6 +418,7 @@ export class LocalRuntime implements Runtime {
     this.redis = undefined;
     this.balancer = undefined;
     this.replicas = undefined;
+    this.cpu = undefined;
     this.lease = undefined;
     this.notify();
   }
