@@ -9,6 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_NAMES, RequestMessageSchema, type EventName, type Events, type ServerMessage } from './contract.js';
 import type { ClientContext, ControlPlane } from './control/control-plane.js';
 import { createBadRequestLog, type BadRequestLog } from './control/bad-request-log.js';
+import { answerClientError, BadTargetError, isOwnHost, parseTarget } from './control/request-target.js';
 import { LOGIN_CODE_PATH, LoginCodes } from './dashboard-login.js';
 import { STATUS_PAGE } from './status-page.js';
 
@@ -54,29 +55,6 @@ const TYPES: Record<string, string> = {
 // the two explicit sources are for browsers that predate that rule, and name this port only.
 const csp = (port: number, nonce?: string) =>
   `default-src 'self'; script-src 'self'${nonce ? ` 'nonce-${nonce}'` : ''}; style-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`;
-
-/** A request the server cannot even parse (a bad target or percent-encoding): answered 400. */
-class BadTargetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
-
-/**
- * The request target as a URL on this server. Parsed against a fixed authority, so `//[` or
- * `//evil/x` is a path here rather than a host; anything but an origin-form target (`*`, an
- * absolute URL) is refused, never thrown out of the handler.
- */
-export function parseTarget(raw: string | undefined): URL {
-  const target = raw ?? '/';
-  if (!target.startsWith('/')) throw new BadTargetError('the request target must be a path');
-  try {
-    return new URL(`http://127.0.0.1${target}`);
-  } catch {
-    throw new BadTargetError('the request target is not a valid URL path');
-  }
-}
 
 /** A decoded path; a bad percent-encoding (`/%`, `/%E0%A4%A`) or a NUL is a {@link BadTargetError}. */
 function decodePath(pathname: string): string {
@@ -128,7 +106,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
   const logRefusal: BadRequestLog = createBadRequestLog({ server: 'dashboard', write: options.log });
   let port = 0;
 
-  const allowedHost = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+  const allowedHost = (host: string | undefined) => isOwnHost(host, port);
 
   // Whatever a request holds, the handler answers it: nothing a client sends may end this process.
   const server: Server = createServer((req, res) => {
@@ -145,9 +123,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Node's own parser refused the bytes (a bad request line, header or framing): say so, log it.
     logRefusal(`unparseable HTTP: ${err.code ?? err.message}`);
-    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    answerClientError(err, socket);
   });
   async function serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = parseTarget(req.url);

@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceDetail, TraceList } from '../../electron/contract.js';
@@ -72,8 +73,12 @@ const request = (trace: number, start: number, ms: number, status = 200): SpanIn
   attrs: { 'http.route': '/users/:id', 'http.request.method': 'GET', 'http.response.status_code': status },
 });
 
+/** Each receiver's token by endpoint: what its replicas get in OTEL_EXPORTER_OTLP_HEADERS. */
+const tokens = new Map<string, string>();
+const tokenFromEnv = (env: Record<string, string>) => decodeURIComponent(/^authorization=Bearer%20(.+)$/.exec(env.OTEL_EXPORTER_OTLP_HEADERS ?? '')?.[1] ?? '');
+
 async function post(endpoint: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<{ status: number; body: { message?: string } }> {
-  const res = await fetch(`${endpoint}/v1/traces`, { method: 'POST', headers, body: typeof body === 'string' ? body : body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body) });
+  const res = await fetch(`${endpoint}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${tokens.get(endpoint)}`, ...headers }, body: typeof body === 'string' ? body : body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as { message?: string } };
 }
 
@@ -87,6 +92,7 @@ describe('the OTLP receiver and the trace store', () => {
     controlPlane = new ControlPlane({ home });
     await controlPlane.tracing.ready;
     endpoint = controlPlane.tracing.endpoint!;
+    tokens.set(endpoint, tokenFromEnv(replicaTraceEnv('loopback')));
   });
   afterAll(async () => {
     await controlPlane.close();
@@ -95,8 +101,24 @@ describe('the OTLP receiver and the trace store', () => {
 
   it('listens on 127.0.0.1 and gives loopback replicas its endpoint', () => {
     expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_HEADERS: expect.stringMatching(/^authorization=Bearer%20[\w-]{32}$/) });
     expect(replicaTraceEnv('elsewhere')).toEqual({});
+  });
+
+  it('refuses a request without the token, with a wrong one, or under a foreign Host, and stores nothing of it', async () => {
+    const forged = batch('scalelab-api', [request(77, T0 + 50, 30, 500)]);
+    expect((await post(endpoint, forged, { 'content-type': 'application/json', authorization: '' })).status).toBe(401);
+    expect((await post(endpoint, forged, { 'content-type': 'application/json', authorization: 'Bearer wrong' })).status).toBe(401);
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${endpoint}/v1/traces`, { method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json', authorization: `Bearer ${tokens.get(endpoint)}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(forged));
+    });
+    expect(rebound).toBe(403);
+    expect(await controlPlane.handle('traces:get', { traceId: traceId(77) })).toMatchObject({ ok: false, error: { name: 'TraceNotFoundError' } });
   });
 
   it('assembles one trace from batches of several processes, split across posts', async () => {
@@ -163,10 +185,11 @@ describe('the OTLP receiver and the trace store', () => {
     const store = new TraceStore();
     const small = new OtlpReceiver({ store, maxBodyBytes: 1000 });
     const at = await small.start();
+    tokens.set(at, small.token);
     try {
       const res = await post(at, { resourceSpans: [], pad: 'x'.repeat(5000) });
       expect(res.status).toBe(413);
-      expect((await fetch(`${at}/v1/metrics`, { method: 'POST' })).status).toBe(404);
+      expect((await fetch(`${at}/v1/metrics`, { method: 'POST', headers: { authorization: `Bearer ${small.token}` } })).status).toBe(404);
     } finally {
       await small.close();
       await small.close();
@@ -189,6 +212,7 @@ describe('retention and filters', () => {
   async function fed(store: TraceStore, list: SpanInput[]): Promise<void> {
     const receiver = new OtlpReceiver({ store });
     const at = await receiver.start();
+    tokens.set(at, receiver.token);
     try {
       for (let i = 0; i < list.length; i += 50) expect((await post(at, spansOf('scalelab-api', list.slice(i, i + 50)))).status).toBe(200);
     } finally {
@@ -280,8 +304,8 @@ describe('retention and filters', () => {
     setTraceTargets({ receiver: 'http://127.0.0.1:1', disabled: true });
     expect(replicaTraceEnv('loopback')).toEqual({ OTEL_SDK_DISABLED: 'true' });
     expect(balancerSpanSink()).toBeUndefined();
-    setTraceTargets({ receiver: 'http://127.0.0.1:1' });
-    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' });
+    setTraceTargets({ receiver: 'http://127.0.0.1:1', headers: 'authorization=Bearer%20t' });
+    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t' });
     expect(balancerSpanSink()).toBeTypeOf('function');
     setTraceTargets({});
     setLocalSpanSink(undefined);

@@ -25,6 +25,12 @@ export interface StoredSpan extends Omit<TraceSpan, 'startOffsetMs' | 'durationM
 /** Attributes kept per span, and the longest value kept (the waterfall's tooltip shows them). */
 const MAX_ATTRIBUTES = 32;
 const MAX_VALUE_CHARS = 300;
+/**
+ * What one stored span may hold at most, so the trace store's byte budget counts in spans of a
+ * known size: a span name's characters, its attributes' characters (keys and values together),
+ * and its links. Longer names are cut, further attributes and links dropped.
+ */
+export const SPAN_LIMITS = { nameChars: 256, attributeChars: 4096, links: 16 } as const;
 
 const Id = Type.String({ maxLength: 64 });
 const Nanos = Type.Union([Type.String({ pattern: '^[0-9]{1,20}$' }), Type.Integer({ minimum: 0 })]);
@@ -76,10 +82,14 @@ export function anyValueText(value: unknown): string {
 function attributesOf(list: KeyValueJson[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   let n = 0;
+  let chars = 0;
   for (const kv of list ?? []) {
     if (n >= MAX_ATTRIBUTES) break;
     const text = anyValueText(kv.value);
-    out[kv.key] = text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+    const value = text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+    chars += kv.key.length + value.length;
+    if (chars > SPAN_LIMITS.attributeChars) break;
+    out[kv.key] = value;
     n += 1;
   }
   return out;
@@ -128,7 +138,8 @@ export function parseExportRequest(body: unknown): StoredSpan[] {
   }
   const spans: StoredSpan[] = [];
   for (const [r, resource] of (body.resourceSpans ?? []).entries()) {
-    const service = attributesOf(resource.resource?.attributes)['service.name'] ?? 'unknown';
+    const named = resource.resource?.attributes?.find((kv) => kv.key === 'service.name');
+    const service = (named ? anyValueText(named.value) : '').slice(0, SPAN_LIMITS.nameChars) || 'unknown';
     for (const [s, scope] of (resource.scopeSpans ?? []).entries()) {
       for (const [i, span] of (scope.spans ?? []).entries()) {
         const where = `resourceSpans.${r}.scopeSpans.${s}.spans.${i}`;
@@ -142,14 +153,14 @@ export function parseExportRequest(body: unknown): StoredSpan[] {
           traceId,
           spanId,
           parentSpanId: parent,
-          name: span.name,
+          name: span.name.length > SPAN_LIMITS.nameChars ? `${span.name.slice(0, SPAN_LIMITS.nameChars)}…` : span.name,
           service,
           kind: kindOf(span.kind),
           startMs,
           endMs,
           attributes: attributesOf(span.attributes),
           status: statusOf(span.status),
-          links: (span.links ?? []).flatMap((l) => {
+          links: (span.links ?? []).slice(0, SPAN_LIMITS.links).flatMap((l) => {
             const [t, id] = [hexId(l.traceId, 16), hexId(l.spanId, 8)];
             return t && id ? [{ traceId: t, spanId: id }] : [];
           }),

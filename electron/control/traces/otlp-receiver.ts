@@ -2,10 +2,18 @@
  * The control plane's OTLP/HTTP trace receiver: `POST /v1/traces` with the JSON encoding, on
  * 127.0.0.1. Replicas' OTLP exporters (OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:<port>, the
  * exporter appends /v1/traces) send their span batches here; the spans go to a {@link TraceStore}.
+ *
+ * Any local process can reach a loopback port, and a web page can through DNS rebinding, so a
+ * request must name this server in its Host header and carry the per-launch token
+ * (`authorization: Bearer …`, which replicas get as OTEL_EXPORTER_OTLP_HEADERS in their
+ * environment): otherwise a forged "failed request" trace could land in the dashboard.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createGunzip } from 'node:zlib';
+import { createBadRequestLog, type BadRequestLog } from '../bad-request-log.js';
+import { answerClientError, BadTargetError, isOwnHost, parseTarget } from '../request-target.js';
 import { OtlpFormatError, parseExportRequest } from './otlp-json.js';
 import type { TraceStore } from './trace-store.js';
 
@@ -16,6 +24,10 @@ export interface OtlpReceiverOptions {
   port?: number;
   /** Largest body accepted (after gunzip), bytes. @defaultValue 16 MiB */
   maxBodyBytes?: number;
+  /** The token every request must carry as `authorization: Bearer <token>`. @defaultValue a fresh random one */
+  token?: string;
+  /** Where refused requests are logged (rate-limited). @defaultValue console.warn */
+  log?: (line: string) => void;
 }
 
 /** The receiver could not start listening. */
@@ -68,15 +80,26 @@ export class OtlpReceiver {
   endpoint: string | undefined;
   /** Bodies refused (4xx), for the status. */
   rejected = 0;
+  /** The per-launch token (see the file's comment); replicas get it through {@link otlpHeaders}. */
+  readonly token: string;
+  private readonly logRefusal: BadRequestLog;
+  private port = 0;
 
   constructor(private readonly options: OtlpReceiverOptions) {
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+    this.token = options.token ?? randomBytes(24).toString('base64url');
+    this.logRefusal = createBadRequestLog({ server: 'otlp', write: options.log });
   }
 
   /** Listens on 127.0.0.1; resolves with the endpoint. */
   async start(): Promise<string> {
     if (this.endpoint) return this.endpoint;
     const server = createServer((req, res) => void this.serve(req, res));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      this.rejected += 1;
+      this.logRefusal(`unparseable HTTP: ${err.code ?? err.message}`);
+      answerClientError(err, socket);
+    });
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -86,7 +109,8 @@ export class OtlpReceiver {
       server.listen(this.options.port ?? 0, '127.0.0.1', resolve);
     });
     this.server = server;
-    this.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.port = (server.address() as AddressInfo).port;
+    this.endpoint = `http://127.0.0.1:${this.port}`;
     return this.endpoint;
   }
 
@@ -99,9 +123,28 @@ export class OtlpReceiver {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Refuses (and logs) a request that does not name this server or lacks the token; true when it was refused. */
+  private refused(req: IncomingMessage, res: ServerResponse): boolean {
+    const refuse = (status: number, reason: string, message: string) => {
+      this.rejected += 1;
+      this.logRefusal(reason, req.url);
+      req.resume();
+      res.setHeader('connection', 'close');
+      fail(res, status, message);
+      return true;
+    };
+    if (!isOwnHost(req.headers.host, this.port)) return refuse(403, 'foreign Host header', 'Host not allowed: this receiver answers only as 127.0.0.1 or localhost');
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const x = Buffer.from(given ?? '');
+    const y = Buffer.from(this.token);
+    if (x.length !== y.length || !timingSafeEqual(x, y)) return refuse(401, 'missing or wrong token', 'missing or wrong token: ScaleLab gives its replicas the token as OTEL_EXPORTER_OTLP_HEADERS; send your own services to your own collector');
+    return false;
+  }
+
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const url = parseTarget(req.url);
+      if (this.refused(req, res)) return;
       if (url.pathname !== PATH) return fail(res, 404, `this is ScaleLab's OTLP/HTTP trace receiver: POST ${PATH} (JSON encoding)`);
       if (req.method !== 'POST') {
         res.setHeader('allow', 'POST');
@@ -138,8 +181,17 @@ export class OtlpReceiver {
       reply(res, 200, {});
     } catch (err) {
       this.rejected += 1;
+      if (err instanceof BadTargetError) {
+        this.logRefusal(err.message, req.url);
+        return fail(res, 400, err.message);
+      }
       if (err instanceof OtlpFormatError) return fail(res, 400, err.message);
       if (!res.headersSent) fail(res, 500, `the trace receiver failed: ${(err as Error).message}`);
     }
   }
+}
+
+/** The exporter's OTEL_EXPORTER_OTLP_HEADERS for `token` (the value is percent-decoded by the SDK). */
+export function otlpHeaders(token: string): string {
+  return `authorization=Bearer%20${encodeURIComponent(token)}`;
 }

@@ -11,11 +11,14 @@ import type { StoredSpan } from './otlp-json.js';
 
 /** The variable the OTLP exporters read; the exporter appends `/v1/traces`. */
 export const OTLP_ENDPOINT_VAR = 'OTEL_EXPORTER_OTLP_ENDPOINT';
+/** The exporters' extra request headers: how replicas get the receiver's token (environment, never argv). */
+export const OTLP_HEADERS_VAR = 'OTEL_EXPORTER_OTLP_HEADERS';
 
 /** How a replica reaches the control plane: on the host's loopback (local processes, host-network containers) or not at all. */
 export type TraceReach = 'loopback' | 'elsewhere';
 
 let receiver: string | undefined;
+let receiverHeaders: string | undefined;
 let external: string | undefined;
 let localSink: ((span: StoredSpan) => void) | undefined;
 let disabled = false;
@@ -33,10 +36,12 @@ export function readTracingDisabled(env: NodeJS.ProcessEnv = process.env): boole
 
 /**
  * Sets where replicas send traces: the user's collector when given, else the control plane's
- * receiver; `disabled` turns tracing off in every replica and the balancer.
+ * receiver (with `headers`, its OTEL_EXPORTER_OTLP_HEADERS value carrying the token); `disabled`
+ * turns tracing off in every replica and the balancer.
  */
-export function setTraceTargets(targets: { receiver?: string; external?: string; disabled?: boolean }): void {
+export function setTraceTargets(targets: { receiver?: string; headers?: string; external?: string; disabled?: boolean }): void {
   receiver = targets.receiver;
+  receiverHeaders = targets.receiver ? targets.headers : undefined;
   external = targets.external;
   disabled = targets.disabled ?? false;
 }
@@ -45,6 +50,7 @@ export function setTraceTargets(targets: { receiver?: string; external?: string;
 export function clearTraceReceiver(endpoint: string | undefined): void {
   if (endpoint && receiver === endpoint) {
     receiver = undefined;
+    receiverHeaders = undefined;
     localSink = undefined;
   }
 }
@@ -65,11 +71,13 @@ export function balancerSpanSink(): ((span: StoredSpan) => void) | undefined {
 /**
  * The tracing variables of a replica. The user's own collector goes to every replica as given
  * (nothing else changes); the control plane's receiver binds 127.0.0.1 only, so it goes only to
- * replicas on the host's loopback. Empty: tracing stays off in the replica.
+ * replicas on the host's loopback, with its token in OTEL_EXPORTER_OTLP_HEADERS. Replicas
+ * elsewhere (Docker's bridge network, Kubernetes pods) cannot reach it and get neither: their
+ * tracing stays off unless the user's own collector is set. Empty: tracing stays off in the replica.
  */
 export function replicaTraceEnv(reach: TraceReach): Record<string, string> {
   if (disabled) return { OTEL_SDK_DISABLED: 'true' };
   if (external) return { [OTLP_ENDPOINT_VAR]: external };
-  if (receiver && reach === 'loopback') return { [OTLP_ENDPOINT_VAR]: receiver };
+  if (receiver && reach === 'loopback') return { [OTLP_ENDPOINT_VAR]: receiver, ...(receiverHeaders ? { [OTLP_HEADERS_VAR]: receiverHeaders } : {}) };
   return {};
 }

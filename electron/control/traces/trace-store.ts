@@ -3,6 +3,12 @@
  * would otherwise scroll away (a trace slower than the running p99 of root spans, or one with an
  * error, moves to a second bounded set when it leaves the recent ones). Spans are grouped by
  * trace id as they come: one trace's spans arrive from several processes in several batches.
+ *
+ * Counts bound traces and spans per trace, and a byte budget bounds the whole: every span's size
+ * is estimated as it arrives (its strings at two bytes a character plus V8's per-object and
+ * per-property overhead), and while the total is over the budget the oldest traces leave, recent
+ * ones first, so 12,000 spans of the largest size otlp-json.ts lets through cost the budget, not
+ * gigabytes.
  */
 import type { TraceDetail, TraceSpan, TraceSummary, TracesListInput } from '../../contract.js';
 import type { StoredSpan } from './otlp-json.js';
@@ -17,6 +23,8 @@ export interface TraceStoreOptions {
   maxSpansPerTrace?: number;
   /** Root-span durations the running p99 is taken over. @defaultValue 1000 */
   p99Window?: number;
+  /** Estimated bytes of every span held, together; the oldest traces leave beyond it. @defaultValue 64 MiB */
+  maxBytes?: number;
 }
 
 /** A trace being assembled. */
@@ -25,6 +33,24 @@ interface TraceEntry {
   spans: StoredSpan[];
   ids: Set<string>;
   summary: TraceSummary | null;
+  /** Estimated bytes of its spans. */
+  bytes: number;
+}
+
+/** V8's rough cost of a span object, its status and attribute objects, and each attribute or link beyond the characters. */
+const SPAN_OVERHEAD = 400;
+const PROPERTY_OVERHEAD = 64;
+const LINK_BYTES = 200;
+
+/** A span's estimated size in memory, bytes (see the file's comment). */
+export function spanBytes(span: StoredSpan): number {
+  let chars = span.traceId.length + span.spanId.length + (span.parentSpanId?.length ?? 0) + span.name.length + span.service.length + (span.status.message?.length ?? 0);
+  let properties = 0;
+  for (const key in span.attributes) {
+    chars += key.length + span.attributes[key]!.length;
+    properties += 1;
+  }
+  return SPAN_OVERHEAD + 2 * chars + PROPERTY_OVERHEAD * properties + LINK_BYTES * span.links.length;
 }
 
 /** Fewer root spans than this and no p99 is taken: nothing counts as slow yet. */
@@ -89,15 +115,23 @@ export class TraceStore {
   spansReceived = 0;
   /** Spans dropped because their trace had too many. */
   spansDropped = 0;
+  /** Traces dropped to stay inside the byte budget. */
+  tracesEvicted = 0;
+  private heldBytes = 0;
 
   constructor(options: TraceStoreOptions = {}) {
-    this.limits = { recent: 500, notable: 200, maxSpansPerTrace: 1000, p99Window: 1000, ...options };
+    this.limits = { recent: 500, notable: 200, maxSpansPerTrace: 1000, p99Window: 1000, maxBytes: 64 * 1024 * 1024, ...options };
     this.rootDurations = new Float64Array(this.limits.p99Window);
   }
 
   /** Traces held now. */
   get size(): number {
     return this.recent.size + this.notable.size;
+  }
+
+  /** Estimated bytes of every span held (at most the budget once an add returns). */
+  get bytes(): number {
+    return this.heldBytes;
   }
 
   /** Adds spans (of any traces, in any order; a span seen twice is kept once). */
@@ -112,9 +146,38 @@ export class TraceStore {
       entry.ids.add(span.spanId);
       entry.spans.push(span);
       entry.summary = null;
+      const bytes = spanBytes(span);
+      entry.bytes += bytes;
+      this.heldBytes += bytes;
       this.spansReceived += 1;
       if (span.parentSpanId === null) this.recordRoot(span.endMs - span.startMs);
+      if (this.heldBytes > this.limits.maxBytes) this.evict(entry);
     }
+  }
+
+  /**
+   * Drops whole traces, oldest first, until the spans fit the byte budget: recent ones (never
+   * moved to the notable set: that would free nothing), then notable ones, then, when `current`
+   * alone is too big, `current` itself.
+   */
+  private evict(current: TraceEntry): void {
+    const drop = (map: Map<string, TraceEntry>, id: string, entry: TraceEntry) => {
+      map.delete(id);
+      this.heldBytes -= entry.bytes;
+      this.tracesEvicted += 1;
+    };
+    while (this.heldBytes > this.limits.maxBytes) {
+      const recent = this.firstOf(this.recent, current);
+      const notable = recent ? undefined : this.firstOf(this.notable, current);
+      if (recent) drop(this.recent, ...recent);
+      else if (notable) drop(this.notable, ...notable);
+      else return drop(this.recent.has(current.traceId) ? this.recent : this.notable, current.traceId, current);
+    }
+  }
+
+  private firstOf(map: Map<string, TraceEntry>, except: TraceEntry): [string, TraceEntry] | undefined {
+    for (const pair of map) if (pair[1] !== except) return pair;
+    return undefined;
   }
 
   /** The running p50 and p99 (nearest rank) of root-span durations (ms), null until enough roots were seen. */
@@ -172,6 +235,7 @@ export class TraceStore {
   clear(): void {
     this.recent.clear();
     this.notable.clear();
+    this.heldBytes = 0;
     this.rootCount = 0;
     this.cached = null;
   }
@@ -184,7 +248,7 @@ export class TraceStore {
   private entry(traceId: string): TraceEntry {
     const found = this.recent.get(traceId) ?? this.notable.get(traceId);
     if (found) return found;
-    const entry: TraceEntry = { traceId, spans: [], ids: new Set(), summary: null };
+    const entry: TraceEntry = { traceId, spans: [], ids: new Set(), summary: null, bytes: 0 };
     this.recent.set(traceId, entry);
     if (this.recent.size > this.limits.recent) this.retire();
     return entry;
@@ -194,9 +258,16 @@ export class TraceStore {
   private retire(): void {
     const [oldestId, oldest] = this.recent.entries().next().value as [string, TraceEntry];
     this.recent.delete(oldestId);
-    if (oldest.spans.length === 0 || !this.isNotable(oldest)) return;
+    if (oldest.spans.length === 0 || !this.isNotable(oldest)) {
+      this.heldBytes -= oldest.bytes;
+      return;
+    }
     this.notable.set(oldestId, oldest);
-    if (this.notable.size > this.limits.notable) this.notable.delete(this.notable.keys().next().value as string);
+    if (this.notable.size > this.limits.notable) {
+      const [id, dropped] = this.notable.entries().next().value as [string, TraceEntry];
+      this.notable.delete(id);
+      this.heldBytes -= dropped.bytes;
+    }
   }
 
   private isNotable(entry: TraceEntry): boolean {

@@ -3,7 +3,7 @@
  * their spans, and the `traces:*` commands for the control plane's dispatch table.
  */
 import type { CommandPayload, CommandResults, TracingStatus } from '../../contract.js';
-import { OtlpReceiver } from './otlp-receiver.js';
+import { OtlpReceiver, otlpHeaders } from './otlp-receiver.js';
 import { clearTraceReceiver, readExternalEndpoint, readTracingDisabled, setLocalSpanSink, setTraceTargets } from './trace-env.js';
 import { TraceStore, type TraceStoreOptions } from './trace-store.js';
 
@@ -42,7 +42,7 @@ export class Tracing {
     this.external = options.external ?? readExternalEndpoint();
     this.ready = this.receiver.start().then(
       (endpoint) => {
-        setTraceTargets({ receiver: endpoint, external: this.external, disabled: this.disabled });
+        setTraceTargets({ receiver: endpoint, headers: otlpHeaders(this.receiver.token), external: this.external, disabled: this.disabled });
         setLocalSpanSink((span) => this.store.add([span]));
       },
       (err: Error) => {

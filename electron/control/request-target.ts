@@ -1,0 +1,51 @@
+/**
+ * The request target of an HTTP request as the control plane's servers parse it, before any other
+ * check: a target that is not a path, or not a valid URL path, is a {@link BadTargetError} (a 400),
+ * never an exception thrown out of a request handler.
+ */
+import type { Duplex } from 'node:stream';
+
+/** A request the server cannot even parse (a bad target or percent-encoding): answered 400. */
+export class BadTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+/**
+ * The request target as a URL on this server. Parsed against a fixed authority, so `//[` or
+ * `//evil/x` is a path here rather than a host; anything but an origin-form target (`*`, an
+ * absolute URL) is refused, never thrown out of the handler.
+ */
+export function parseTarget(raw: string | undefined): URL {
+  const target = raw ?? '/';
+  if (!target.startsWith('/')) throw new BadTargetError('the request target must be a path');
+  try {
+    return new URL(`http://127.0.0.1${target}`);
+  } catch {
+    throw new BadTargetError('the request target is not a valid URL path');
+  }
+}
+
+/**
+ * True when a Host header names this loopback server (`127.0.0.1:<port>` or `localhost:<port>`):
+ * anything else is a DNS-rebinding page's request and is refused before the token is looked at.
+ */
+export function isOwnHost(host: string | undefined, port: number): boolean {
+  return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+}
+
+/**
+ * Answers a connection Node's HTTP parser refused (a 'clientError': a bad request line, header
+ * or framing) as Node itself would, with 400 (431 for oversized headers, 408 for a slow one),
+ * or just closes it when the peer already went.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
