@@ -1,10 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { pipeline } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
 import { Pool } from 'undici';
 import type { StoredSpan } from '../traces/otlp-json.js';
+import { exchange, ExchangeError } from './exchange.js';
+import { forwardHeaders } from './forward-headers.js';
+import { refusalOf, type Refusal } from './request-guard.js';
 import { BalancerStats, type BalancerSnapshot } from './stats.js';
+import { hopOf, hopSpan, type Hop } from './trace-hop.js';
 
 /** Options of {@link Balancer}. */
 export interface BalancerOptions {
@@ -22,31 +25,18 @@ export interface BalancerOptions {
    * and passes its span on to the replica. @defaultValue none: headers pass through untouched
    */
   traceSink?: () => ((span: StoredSpan) => void) | undefined;
+  /** Where refused requests and protocol errors are reported (rate-limited). @defaultValue console.warn */
+  log?: (line: string) => void;
 }
 
-/** A request's place in a trace: the trace, the client's span (if it sent one), the balancer's span. */
-interface Hop {
-  traceId: string;
-  parentSpanId: string | null;
-  spanId: string;
-  sampled: boolean;
-  startMs: number;
-}
-
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-/** Continues the client's `traceparent` (W3C Trace Context) or starts a sampled trace. */
-function hopOf(header: string | string[] | undefined): Hop {
-  const m = typeof header === 'string' ? TRACEPARENT.exec(header.trim()) : null;
-  const valid = m !== null && !/^0+$/.test(m[1]!) && !/^0+$/.test(m[2]!);
-  const ids = randomBytes(24).toString('hex');
-  return {
-    traceId: valid ? m[1]! : ids.slice(0, 32),
-    parentSpanId: valid ? m[2]! : null,
-    spanId: ids.slice(32),
-    sampled: valid ? (Number.parseInt(m[3]!, 16) & 1) === 1 : true,
-    startMs: performance.timeOrigin + performance.now(),
-  };
+/** What the control plane needs of a balancer, in this process ({@link Balancer}) or in its own (RemoteBalancer). */
+export interface BalancerHandle {
+  readonly port: number | undefined;
+  add(id: string, origin: string): void;
+  setReady(id: string, ready: boolean): void;
+  remove(id: string, timeoutMs?: number): Promise<void>;
+  takeSnapshot(): BalancerSnapshot | Promise<BalancerSnapshot | undefined>;
+  close(): Promise<void>;
 }
 
 interface Upstream {
@@ -71,50 +61,13 @@ export interface UpstreamState {
   inFlight: number;
 }
 
-/** Errors raised before the upstream saw the request: safe to send elsewhere. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+/** Connect-stage failures that are the pool's own doing (it was closed), not the replica's. */
+const POOL_CLOSED = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_ABORTED']);
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'PUT', 'TRACE']);
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'host']);
-
-function forwardHeaders(req: IncomingMessage, hop: Hop | undefined): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-  }
-  if (hop) headers.traceparent = `00-${hop.traceId}-${hop.spanId}-${hop.sampled ? '01' : '00'}`;
-  const peer = req.socket.remoteAddress ?? '';
-  headers['x-forwarded-for'] = req.headers['x-forwarded-for'] ? `${String(req.headers['x-forwarded-for'])}, ${peer}` : peer;
-  headers['x-forwarded-host'] = req.headers.host ?? '';
-  headers['x-forwarded-proto'] = 'http';
-  return headers;
-}
-
-/** The balancer's span of one request: from its arrival to the last byte of the answer. */
-function hopSpan(req: IncomingMessage, status: number, hop: Hop, durationMs: number, upstream: string | undefined, proxyError: boolean): StoredSpan {
-  const attributes: Record<string, string> = { 'http.request.method': req.method ?? '', 'url.path': (req.url ?? '/').split('?')[0]!, 'http.response.status_code': String(status) };
-  if (upstream) attributes['scalelab.upstream'] = upstream;
-  return {
-    traceId: hop.traceId,
-    spanId: hop.spanId,
-    parentSpanId: hop.parentSpanId,
-    name: `balancer ${req.method ?? ''}`.trim(),
-    service: 'scalelab-balancer',
-    kind: 'server',
-    startMs: hop.startMs,
-    endMs: hop.startMs + durationMs,
-    attributes,
-    status: { code: proxyError || status >= 500 ? 'error' : 'unset' },
-    links: [],
-  };
-}
-
-function responseHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-  }
-  return out;
-}
+/** A client body left unread after an early answer is read and dropped up to this much, then its connection is closed. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+const LOG_EVERY_MS = 10_000;
 
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
@@ -123,33 +76,62 @@ function hasBody(req: IncomingMessage): boolean {
 /**
  * The stack's front door on 127.0.0.1: an HTTP reverse proxy over undici connection pools.
  *
+ * - Refuses what is not for the replicas (foreign Host, `/admin`, malformed targets) with a 4xx.
  * - Routes each request to the ready upstream with the fewest outstanding requests.
- * - An upstream that refuses a connection is skipped for `ejectMs`, and an idempotent request
- *   without a body is retried once on another upstream, so a crashed replica costs no request.
+ * - An upstream that cannot be connected to is skipped for `ejectMs` and the request, which it never
+ *   saw, goes to another; an idempotent request without a body whose connection broke is retried
+ *   once, so a crashed replica costs no GET.
+ *   A replica that closes the connection while a large body is still coming (its body limit)
+ *   is not ejected: that request alone gets the replica's answer (413) or 502.
  * - Upstreams leave before their process is stopped: `remove` waits for their in-flight requests.
  * - Counts requests, status codes and latency, overall and per upstream ({@link BalancerStats}).
  */
-export class Balancer {
+export class Balancer implements BalancerHandle {
   private readonly upstreams = new Map<string, Upstream>();
   private readonly stats = new BalancerStats();
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   private inFlight = 0;
   private rr = 0;
+  private unlogged = 0;
+  private loggedAt = 0;
 
   constructor(private readonly options: BalancerOptions) {}
 
   /** Starts listening; resolves to the port. */
   async listen(): Promise<number> {
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
-    server.on('connection', (socket) => {
+    server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
+    // `Expect: 100-continue`: refuse before the body is sent, else invite it and proxy as usual.
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      const refusal = refusalOf(req);
+      if (refusal) {
+        // The client may send its body anyway or not: the connection cannot be trusted to frame the next request.
+        res.shouldKeepAlive = false;
+        this.refuse(req, res, refusal);
+        return;
+      }
+      res.writeContinue();
+      void this.handle(req, res, true);
+    });
+    server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      this.report(`CONNECT ${req.url ?? ''} refused`);
+      socket.on('error', () => undefined);
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.options.port, '127.0.0.1', () => resolve());
+      server.listen(this.options.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
+    // Accept errors (EMFILE) are reported, never thrown out of the process.
+    server.on('error', (err) => this.report(`listener: ${err.message}`));
     this.server = server;
     return (server.address() as AddressInfo).port;
   }
@@ -193,7 +175,9 @@ export class Balancer {
     if (upstream.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
+        const previous = upstream.drained;
         upstream.drained = () => {
+          previous?.();
           clearTimeout(timer);
           resolve();
         };
@@ -252,43 +236,70 @@ export class Balancer {
     return best[this.rr % best.length];
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, checked = false): Promise<void> {
     const started = process.hrtime.bigint();
-    const sink = this.options.traceSink?.();
-    const hop = sink ? hopOf(req.headers.traceparent) : undefined;
-    this.inFlight += 1;
-    const first = this.pick();
     let answeredBy: string | undefined;
     let proxyError = false;
+    let hop: Hop | undefined;
+    let sink: ((span: StoredSpan) => void) | undefined;
+    this.inFlight += 1;
     try {
-      if (!first) {
-        proxyError = true;
-        this.fail(res, 503, 'no api replica is ready');
+      const refusal = checked ? undefined : refusalOf(req);
+      if (refusal) {
+        this.refuse(req, res, refusal);
         return;
       }
-      let upstream: Upstream = first;
-      const retriable = IDEMPOTENT.has(req.method ?? '') && !hasBody(req);
+      sink = this.options.traceSink?.();
+      hop = sink ? hopOf(req.headers.traceparent) : undefined;
+      const first = this.pick();
+      if (!first) {
+        proxyError = true;
+        this.fail(req, res, 503, 'no api replica is ready');
+        return;
+      }
+      const withBody = hasBody(req);
+      // The body goes through a stream of its own: undici destroys the body it was given when an
+      // exchange fails, and destroying the request itself would drop the client's connection
+      // before it hears why.
+      const body = withBody ? bodyOf(req) : null;
+      const headers = forwardHeaders(req, hop);
+      const retriable = IDEMPOTENT.has(req.method ?? '') && !withBody;
+      let upstream = first;
       for (let attempt = 0; ; attempt += 1) {
         answeredBy = upstream.id;
         try {
-          await this.forward(upstream, req, res, hop);
+          await this.forward(upstream, { path: req.url!, method: req.method!, headers, body }, res);
+          // The replica answered before reading everything (its body limit): drop the rest.
+          if (withBody && !req.complete) discardBody(req);
           return;
         } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code ?? '';
-          const unreachable = CONNECT_ERRORS.has(code) && !res.headersSent;
+          const failure = err instanceof ExchangeError ? err : new ExchangeError('request', err as Error);
+          const unreachable = failure.stage === 'connect' && !POOL_CLOSED.has(failure.code);
           if (unreachable) upstream.ejectedUntil = Date.now() + (this.options.ejectMs ?? 1_000);
-          const next: Upstream | undefined = unreachable && retriable && attempt === 0 ? this.pick(upstream) : undefined;
+          // Nothing reached the replica before a connect-stage failure (and undici has not read the
+          // body yet), so any request may go elsewhere; one the replica may have half-read is
+          // repeated only when repeating it is harmless. Alone, a replica whose kept-alive
+          // connection was reset gets the retry itself.
+          const canRetry = attempt === 0 && (failure.stage === 'connect' || (retriable && failure.stage === 'request' && !TIMEOUTS.has(failure.code)));
+          const next = canRetry ? (this.pick(upstream) ?? (unreachable ? undefined : upstream)) : undefined;
           if (next) {
             upstream = next;
             continue;
           }
           proxyError = true;
           if (res.headersSent) res.destroy();
-          else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') this.fail(res, 504, `${upstream.id} did not answer in time`);
-          else this.fail(res, 502, `${upstream.id} is unreachable (${code || (err as Error).message})`);
+          else if (TIMEOUTS.has(failure.code) && failure.code !== 'UND_ERR_CONNECT_TIMEOUT') this.fail(req, res, 504, `${upstream.id} did not answer in time`);
+          else if (withBody && failure.stage === 'request') this.fail(req, res, 502, `${upstream.id} closed the connection before reading the whole request (${failure.code || failure.message})`);
+          else this.fail(req, res, 502, `${upstream.id} is unreachable (${failure.code || failure.message})`);
           return;
         }
       }
+    } catch (err) {
+      // A bug here must cost one request, never the process.
+      proxyError = true;
+      this.report(`request failed: ${(err as Error).message}`);
+      if (!res.headersSent) this.fail(req, res, 502, 'the balancer could not pass the request on');
+      else res.destroy();
     } finally {
       this.inFlight -= 1;
       const record = () => {
@@ -301,26 +312,76 @@ export class Balancer {
     }
   }
 
-  private async forward(upstream: Upstream, req: IncomingMessage, res: ServerResponse, hop: Hop | undefined): Promise<void> {
+  private async forward(upstream: Upstream, request: Parameters<typeof exchange>[1], res: ServerResponse): Promise<void> {
     upstream.inFlight += 1;
     try {
-      const response = await upstream.pool.request({
-        path: req.url ?? '/',
-        method: req.method as 'GET',
-        headers: forwardHeaders(req, hop),
-        body: hasBody(req) ? req : null,
-      });
-      res.writeHead(response.statusCode, responseHeaders(response.headers));
-      await pipeline(response.body, res);
+      await exchange(upstream.pool, request, res);
     } finally {
       upstream.inFlight -= 1;
       if (upstream.leaving && upstream.inFlight === 0) upstream.drained?.();
     }
   }
 
-  private fail(res: ServerResponse, status: number, message: string): void {
-    const body = JSON.stringify({ statusCode: status, error: status === 503 ? 'Service Unavailable' : status === 504 ? 'Gateway Timeout' : 'Bad Gateway', message });
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1' });
+  /** Answers a request the balancer will not pass on. */
+  private refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+    this.report(`${refusal.status} for ${req.method ?? ''} ${(req.url ?? '').slice(0, 200)} (${refusal.message})`);
+    this.fail(req, res, refusal.status, refusal.message);
+  }
+
+  /** The balancer's own answer; a client body still coming is read and dropped, so the client hears it. */
+  private fail(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+    const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message });
+    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+    if (status >= 500) headers['retry-after'] = '1';
+    if (!req.complete) discardBody(req);
+    res.writeHead(status, headers);
     res.end(body);
   }
+
+  /** A request line or header block Node's parser rejected: a 4xx on the raw socket, then close. */
+  private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    this.report(`malformed request: ${err.code ?? err.message}`);
+    socket.on('error', () => undefined);
+    const busy = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (err.code === 'ECONNRESET' || !socket.writable || busy) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  }
+
+  /** Logs at most one line per 10 s, with a count of what it did not log. */
+  private report(line: string): void {
+    const now = Date.now();
+    if (now - this.loggedAt < LOG_EVERY_MS) {
+      this.unlogged += 1;
+      return;
+    }
+    const skipped = this.unlogged > 0 ? ` (and ${this.unlogged} more since the last report)` : '';
+    this.loggedAt = now;
+    this.unlogged = 0;
+    (this.options.log ?? console.warn)(`balancer: ${line}${skipped}`);
+  }
+}
+
+/** The request's body as a stream undici may destroy without touching the client's connection. */
+function bodyOf(req: IncomingMessage): PassThrough {
+  const body = new PassThrough();
+  req.on('error', (err) => body.destroy(err));
+  body.on('error', () => undefined);
+  req.pipe(body);
+  return body;
+}
+
+/** Reads and drops the rest of a body nobody will read, up to a limit; past it the connection closes. */
+function discardBody(req: IncomingMessage): void {
+  let dropped = 0;
+  req.unpipe();
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_LIMIT_BYTES) req.socket.destroy();
+  });
+  req.resume();
 }
