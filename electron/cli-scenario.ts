@@ -124,7 +124,10 @@ export async function runScenario(connect: () => Promise<ControlClient>, rest: s
     if (verb === 'list') {
       const list = await client.call('scenario:list', {});
       if (json) console.log(JSON.stringify(list, null, 2));
-      else for (const s of list) console.log(`${s.id.padEnd(16)} ${String(s.durationS).padStart(4)} s  ${s.name}: ${s.description}`);
+      else {
+        const width = Math.max(...list.map((s) => s.id.length));
+        for (const s of list) console.log(`${s.id.padEnd(width)}  ${String(s.durationS).padStart(4)} s  ${s.name}: ${s.description}`);
+      }
       return 0;
     }
     return await run(client, what!, args, json);

@@ -127,17 +127,20 @@ function summaryTable(s: TrafficSummary): string {
  */
 export async function runTraffic(client: ControlClient, args: TrafficArgs, json: boolean): Promise<number> {
   const spec = await trafficSpec(args);
-  const started = Date.now();
+  const startedAt = Date.now();
+  // Only this run's seconds: none before it started, none of a run that has ended.
+  let started = false;
   let finished = false;
   const off = client.on('sample', (sample) => {
     const g = sample.generator;
-    if (!g || finished || json) return;
+    if (!g || !g.running || !started || finished || json) return;
     const e = g.errorsPerSec;
     console.log(
-      `[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s] target ${fmt(g.targetRps).padStart(5)}  offered ${fmt(g.offeredRps).padStart(5)}  achieved ${fmt(g.achievedRps).padStart(5)} req/s  p50 ${fmt(g.p50, 1).padStart(6)}  p95 ${fmt(g.p95, 1).padStart(6)}  p99 ${fmt(g.p99, 1).padStart(6)} ms  errors ${fmt(e.timeout + e.refused + e.http4xx + e.http5xx)}/s  dropped ${fmt(g.droppedPerSec)}/s`,
+      `[${String(Math.round((Date.now() - startedAt) / 1000)).padStart(4)} s] target ${fmt(g.targetRps).padStart(5)}  offered ${fmt(g.offeredRps).padStart(5)}  achieved ${fmt(g.achievedRps).padStart(5)} req/s  p50 ${fmt(g.p50, 1).padStart(6)}  p95 ${fmt(g.p95, 1).padStart(6)}  p99 ${fmt(g.p99, 1).padStart(6)} ms  errors ${fmt(e.timeout + e.refused + e.http4xx + e.http5xx)}/s  dropped ${fmt(g.droppedPerSec)}/s`,
     );
   });
   await client.call('traffic:start', spec);
+  started = true;
   if (!json) console.log(`Traffic: ${spec.profile.kind}${spec.durationS ? ` for ${spec.durationS} s` : ' until Ctrl-C'} at the stack's balancer`);
   await new Promise<void>((resolve) => {
     const onInt = () => resolve();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { MAX_REPLICAS, RUNTIMES, type Progress } from './contract.js';
+import { MAX_REPLICAS, RUNTIMES, type Progress, type StackStatus } from './contract.js';
 import { attach, attachOrStart, ControlClient, RemoteError } from './control/client.js';
 import { adoptionMessage } from './control/adoption.js';
 import { installCrashGuard } from './control/crash-guard.js';
@@ -17,6 +17,8 @@ import { AutoscaleUsageError, runAutoscale } from './cli-autoscale.js';
 import { ChaosUsageError, runChaos, runVerify } from './cli-chaos.js';
 import { runScenario, ScenarioUsageError } from './cli-scenario.js';
 import { printStatus, statusJson } from './cli-status.js';
+import { usageErrorOf, UsageError, wholeNumber, wrapIndented } from './cli-usage.js';
+import { BUILTIN_IDS } from './control/scenarios/builtin.js';
 
 const HELP = `scalelab — start, watch and break a scalable user-management stack
 
@@ -68,8 +70,7 @@ Usage:
                                  --assert adds assertions: p99_ms<250, error_rate<0.01,
                                  lost_writes==0, api_replicas>=4 eventually to 60
   scalelab scenario list | validate <file|builtin>
-                                 built-ins: black-friday, cache-outage, thundering-herd,
-                                 rolling-chaos, queue-backlog
+${wrapIndented(`built-ins: ${BUILTIN_IDS.join(', ')}`, 33, 94)}
   scalelab down [--purge]        stop the stack (--purge also deletes its data; on Kubernetes
                                  the namespace, else the PVC and secrets stay: --keep-data)
   scalelab serve [--port P] [--open]
@@ -80,22 +81,12 @@ Every command takes --json for machine-readable output. The control plane runs i
 background (started on first use); its address and token are in $SCALELAB_HOME/control.json.
 `;
 
-/** A usage mistake: exit code 2 and a hint. */
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
 
 const home = scalelabHome();
 const DEFAULT_DASHBOARD_PORT = 4750;
 
 function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${value}")`);
-  return n;
+  return wholeNumber(`--${name}`, value, min, max);
 }
 
 function dockerNetwork(value: string | undefined): 'bridge' | 'host' | undefined {
@@ -138,7 +129,10 @@ async function serve(port: number, open: boolean, detached: boolean): Promise<vo
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${why}: stopping the stack (data is kept) and the control plane…`);
+    // After `down` (with or without --purge) no stack runs: say what this stop really does.
+    const status = await controlPlane.handle('stack:status', {});
+    const running = status.ok && (status.value as StackStatus).state !== 'stopped';
+    console.log(`${why}: ${running ? 'stopping the stack (data is kept) and the control plane' : 'no stack runs; stopping the control plane'}…`);
     await headless.close();
     await controlPlane.close();
     await removeControlFile(home, process.pid);
@@ -227,7 +221,7 @@ function parseCommandLine(argv: string[]) {
       },
     });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}; run \`scalelab help\``);
+    throw usageErrorOf(err, argv);
   }
 }
 
@@ -286,7 +280,8 @@ async function main(argv: string[]): Promise<number> {
     case 'scale': {
       const [service, count] = rest;
       if (service !== 'api' && service !== 'worker') throw new UsageError('usage: scalelab scale api|worker N');
-      const replicas = intOption('replicas', count ?? '', service === 'api' ? 1 : 0, MAX_REPLICAS)!;
+      if (count === undefined) throw new UsageError(`usage: scalelab scale ${service} N (how many ${service} replicas, e.g. scalelab scale ${service} 4)`);
+      const replicas = wholeNumber(`the ${service} replica count`, count, service === 'api' ? 1 : 0, MAX_REPLICAS, `scalelab scale ${service} 4`)!;
       return withClient(json, async (client) => {
         const stop = showProgress(client, json);
         const status = await client.call('stack:scale', { service, replicas });

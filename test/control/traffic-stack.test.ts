@@ -72,4 +72,23 @@ describe('traffic on the real stack', () => {
     const bad = await controlPlane.handle('traffic:start', { profile: { kind: 'warp', rps: 10 } });
     expect(bad).toMatchObject({ ok: false, error: { name: 'ContractError' } });
   });
+
+  it('a new run never shows its predecessor\'s last second', async () => {
+    const reads = { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 };
+    await hitRateDuring({ profile: { kind: 'constant', rps: 200 }, durationS: 2, mix: reads });
+    const ended = await ok<StackStatus>(controlPlane.handle('stack:status', {}));
+    // Between runs the Sample keeps the last run's final second, marked stopped.
+    expect(ended.sample?.generator).toMatchObject({ running: false, targetRps: 200 });
+    const seen: NonNullable<Sample['generator']>[] = [];
+    const off = controlPlane.on('sample', (s) => {
+      if (s.generator) seen.push(s.generator);
+    });
+    await ok(controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 50 }, durationS: 3, mix: reads }));
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await ok(controlPlane.handle('traffic:stop', {}));
+    off();
+    const during = seen.filter((g) => g.running);
+    expect(during.length).toBeGreaterThan(0);
+    for (const g of during) expect(g.targetRps).toBe(50);
+  });
 });

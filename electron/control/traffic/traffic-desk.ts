@@ -68,9 +68,12 @@ export class TrafficDesk {
     return summary;
   }
 
-  /** The running run's last second, or the last run's final one (so the Sample shows it stopped). */
+  /**
+   * The running run's last second (null before its first), or, when none runs, the last run's
+   * final one (so the Sample shows it stopped). A new run never shows its predecessor's figures.
+   */
   lastSecond(): TrafficSecond | null {
-    return this.run?.lastSecond() ?? this.lastSecondOfLastRun;
+    return this.run ? (this.run.lastSecond() ?? null) : this.lastSecondOfLastRun;
   }
 
   /** The Sample's writes: acknowledged so far and the last check. */
@@ -102,7 +105,8 @@ export class TrafficDesk {
   private ended(run: TrafficRun, summary: TrafficSummary | undefined, err?: Error): void {
     if (this.run !== run) return;
     this.run = undefined;
-    this.lastSecondOfLastRun = run.lastSecond() ?? null;
+    const last = run.lastSecond();
+    this.lastSecondOfLastRun = last ? { ...last, running: false } : null;
     this.lastSummary = summary;
     // A loop, not push(...list): a spread of a few hundred thousand arguments overflows the stack.
     for (const ack of run.acknowledgedWrites()) if (this.acks.length < MAX_ACKS) this.acks.push(ack);
