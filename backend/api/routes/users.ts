@@ -16,8 +16,11 @@ import {
   UserSchema,
   type User,
 } from '../schemas/user.js';
+import { refuseBadText } from '../validation.js';
 
 const ENQUEUE_TIMEOUT_MS = 2_000;
+/** NULs and lone surrogates in a user's text are the client's mistake (400), never a 500 or a silent U+FFFD. */
+const textGuard = refuseBadText(['name', 'email']);
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 function encodeCursor(id: number): string {
@@ -69,6 +72,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: CreateUserSchema,
       response: { 201: UserSchema, 400: ErrorSchema, 409: ErrorSchema },
     },
+    preValidation: textGuard,
   }, async (request, reply) => {
     try {
       const user = await users.create(request.body.name, request.body.email);
@@ -117,6 +121,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: UpdateUserSchema,
       response: { 200: UserSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
     },
+    preValidation: textGuard,
   }, async (request, reply) => {
     try {
       const id = Number(request.params.id);
