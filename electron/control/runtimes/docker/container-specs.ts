@@ -153,12 +153,18 @@ export function redisContainer(layout: StackLayout, port: number): Docker.Contai
   };
 }
 
+/** A cpu limit as Docker takes it: `NanoCpus` (what `docker run --cpus` sets), billionths of a core. */
+export function nanoCpus(millicores: number | null): number {
+  return millicores === null ? 0 : millicores * 1_000_000;
+}
+
 /**
  * An api or worker replica. `env` comes from the supervisor (DATABASE_URL, …, PORT or
  * METRICS_PORT set to the host-side port); on the bridge network the process listens on the
- * fixed inner port and Docker publishes it on 127.0.0.1:port.
+ * fixed inner port and Docker publishes it on 127.0.0.1:port. `cpuMillicores` (spec
+ * `resources.<service>.cpu`) becomes the container's CFS quota; null leaves it unlimited.
  */
-export function replicaContainer(layout: StackLayout, id: string, service: ScalableService, port: number, env: Record<string, string>): Docker.ContainerCreateOptions {
+export function replicaContainer(layout: StackLayout, id: string, service: ScalableService, port: number, env: Record<string, string>, cpuMillicores: number | null = null): Docker.ContainerCreateOptions {
   const inner = INNER[service];
   const net = networking(layout, service, inner, port);
   const bridge = layout.mode === 'bridge';
@@ -181,6 +187,7 @@ export function replicaContainer(layout: StackLayout, id: string, service: Scala
       Init: true,
       // The control plane restarts replicas itself (with backoff, counting restarts), as for local processes.
       RestartPolicy: { Name: 'no' },
+      ...(cpuMillicores === null ? {} : { NanoCpus: nanoCpus(cpuMillicores) }),
     },
   };
 }

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import type { Instance, Probe, ScalableService, StackSpec } from '../../../contract.js';
+import { cpuMillicores, type CpuLimitStatus, type Instance, type Probe, type ScalableService, type StackSpec } from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import { isOurs } from '../local/leftovers.js';
@@ -10,7 +10,8 @@ import { StackOwnedError, stackDir } from '../local/local-runtime.js';
 import { freePort, isPortOpen } from '../local/ports.js';
 import { ReplicaSet, type ReplicaEvent } from '../local/replica-set.js';
 import { loadSecrets } from '../local/state.js';
-import type { InstanceStats, OnProgress, Runtime, SignalHow, DirectEndpoints, StoreId } from '../runtime.js';
+import type { CpuCounters, InstanceStats, OnProgress, Runtime, SignalHow, DirectEndpoints, StoreId } from '../runtime.js';
+import { applyCpuLimits, dockerCpuLimits } from './docker-cpu.js';
 import { ContainerProcess, removeOwned } from './container-process.js';
 import { DATABASE, DATABASE_USER, postgresContainer, postgresReplicaContainer, redisContainer, replicaContainer, serviceUrls, type StackLayout } from './container-specs.js';
 import { DockerEvents } from './docker-events.js';
@@ -81,6 +82,8 @@ export class DockerRuntime implements Runtime {
       if (JSON.stringify(current.spec.data) !== JSON.stringify(input.data)) onProgress('the data settings (read replica, events, partitions) take effect at the next start: `scalelab down`, then `up`');
       await this.scale('api', input.replicas.api, onProgress);
       await this.scale('worker', input.replicas.worker, onProgress);
+      current.spec = { ...current.spec, resources: input.resources };
+      await applyCpuLimits(current.engine.docker, current.spec, current.replicas.list(), onProgress);
       return this.endpoints();
     }
     onProgress('connecting to the Docker engine');
@@ -165,7 +168,7 @@ export class DockerRuntime implements Runtime {
       onEvent: (event) => this.options.onEvent?.(event),
       // Pulling is done; a cold container on 2 cores takes a few seconds more than a process.
       readyTimeoutMs: 90_000,
-      launch: (replica, env) => ContainerProcess.launch({ ...base, logFile: replica.logFile }, replicaContainer(layout, replica.id, replica.service, replica.port, env)),
+      launch: (replica, env) => ContainerProcess.launch({ ...base, logFile: replica.logFile }, replicaContainer(layout, replica.id, replica.service, replica.port, env, cpuMillicores(this.running?.spec ?? spec, replica.service))),
       onRetired: (replica) => removeOwned(docker, names.container(spec.name, replica.id), spec.name),
     });
     const stats = new DockerStats(docker);
@@ -210,6 +213,8 @@ export class DockerRuntime implements Runtime {
     }
     onProgress(replicas.list().length > 0 ? 'checking the adopted replicas' : 'starting the api and worker containers (migrations run on first start)');
     await Promise.all([replicas.scale('api', spec.replicas.api, onProgress), replicas.scale('worker', spec.replicas.worker, onProgress)]);
+    // Adopted containers were started with the limit of their day.
+    await applyCpuLimits(docker, spec, replicas.list(), onProgress);
     await this.record();
     void this.trackStats();
     return this.endpoints();
@@ -287,6 +292,19 @@ export class DockerRuntime implements Runtime {
   /** The latest cpu and memory per instance id, from the engine's stats API. */
   usage(): Map<string, InstanceStats> {
     return new Map((this.running?.stats.read() ?? []).map((s) => [s.id, s]));
+  }
+
+  /** Each service's cpu limit per replica: the engine enforces it (NanoCpus). */
+  cpuLimits(): CpuLimitStatus | undefined {
+    return this.running ? dockerCpuLimits(this.running.spec) : undefined;
+  }
+
+  /** The containers' CFS counters (the stats API's throttling_data) of the cpu-limited replicas. */
+  async throttling(): Promise<Map<string, CpuCounters>> {
+    const running = this.running;
+    if (!running) return new Map();
+    const limited = new Set(running.replicas.list().filter((r) => cpuMillicores(running.spec, r.service) !== null).map((r) => r.id));
+    return new Map([...running.stats.throttling()].filter(([id]) => limited.has(id)));
   }
 
   async kill(id: string, how: SignalHow): Promise<void> {

@@ -1,9 +1,15 @@
 import type Docker from 'dockerode';
-import type { InstanceStats } from '../runtime.js';
+import type { CpuCounters, InstanceStats } from '../runtime.js';
 
-/** The part of one stats API reading that cpu % and memory need. */
+/** The part of one stats API reading that cpu %, memory and throttling need. */
 export interface StatsReading {
-  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  cpu_stats?: {
+    cpu_usage?: { total_usage?: number; percpu_usage?: number[] };
+    system_cpu_usage?: number;
+    online_cpus?: number;
+    /** The container's CFS counters; throttled_time in ns. */
+    throttling_data?: { periods?: number; throttled_periods?: number; throttled_time?: number };
+  };
   precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
   memory_stats?: { usage?: number; stats?: Record<string, number> };
 }
@@ -28,6 +34,13 @@ export function usageOf(reading: StatsReading): { cpu: number | null; rssBytes: 
   return { cpu: percent, rssBytes };
 }
 
+/** The CFS counters of a reading (totals since the container started); undefined when it has none. */
+export function throttlingOf(reading: StatsReading): CpuCounters | undefined {
+  const t = reading.cpu_stats?.throttling_data;
+  if (!t || t.periods === undefined) return undefined;
+  return { periods: t.periods, throttledPeriods: t.throttled_periods ?? 0, throttledSeconds: (t.throttled_time ?? 0) / 1e9 };
+}
+
 /**
  * Keeps one streaming stats connection per running container (the engine sends a reading a
  * second), so {@link DockerStats.read} answers at once with the latest figures.
@@ -35,6 +48,7 @@ export function usageOf(reading: StatsReading): { cpu: number | null; rssBytes: 
 export class DockerStats {
   private readonly streams = new Map<string, { containerId: string; stream: NodeJS.ReadableStream }>();
   private readonly latest = new Map<string, { cpu: number | null; rssBytes: number | null }>();
+  private readonly counters = new Map<string, CpuCounters>();
 
   constructor(private readonly docker: Docker) {}
 
@@ -45,6 +59,7 @@ export class DockerStats {
       (entry.stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       this.streams.delete(id);
       this.latest.delete(id);
+      this.counters.delete(id);
     }
     for (const [id, containerId] of running) {
       if (this.streams.has(id)) continue;
@@ -67,7 +82,10 @@ export class DockerStats {
               const line = buffer.slice(0, newline);
               buffer = buffer.slice(newline + 1);
               try {
-                this.latest.set(id, usageOf(JSON.parse(line) as StatsReading));
+                const reading = JSON.parse(line) as StatsReading;
+                this.latest.set(id, usageOf(reading));
+                const counters = throttlingOf(reading);
+                if (counters) this.counters.set(id, counters);
               } catch {
                 // A partial line is completed by the next chunk.
               }
@@ -89,6 +107,11 @@ export class DockerStats {
   /** The latest cpu % and memory of each followed instance. */
   read(): InstanceStats[] {
     return [...this.latest].map(([id, usage]) => ({ id, ...usage }));
+  }
+
+  /** The latest CFS counters of each followed instance (all containers report them; unlimited ones are never throttled). */
+  throttling(): Map<string, CpuCounters> {
+    return new Map(this.counters);
   }
 
   /** Stops every stream. Safe to call twice. */
