@@ -120,6 +120,8 @@ describe('values.schema.json', () => {
       { redis: { enabled: false, url: 'redis://:pw@redis.example.com:6379' }, postgresql: { enabled: false, url: 'postgres://u:p@db:5432/scalelab' } },
       { api: { resources: { requests: { cpu: 0.5, memory: '1Gi' } } } },
       { data: { readReplica: true, events: false, partitions: 64 } },
+      { api: { cpu: '250m' }, worker: { cpu: 0.5 } },
+      { api: { cpu: '1' }, worker: { cpu: '' } },
     ]) expect(validateValues(mergeValues(DEFAULT_VALUES, values)), JSON.stringify(values)).toBe(true);
   });
 
@@ -146,6 +148,10 @@ describe('values.schema.json', () => {
     ['negative partitions', { data: { partitions: -1 } }],
     ['readReplica as a string', { data: { readReplica: 'yes' } }],
     ['an unknown data key', { data: { replicas: 2 } }],
+    ['a cpu that is no quantity', { api: { cpu: '250x' } }],
+    ['a memory unit on a cpu', { worker: { cpu: '100Mi' } }],
+    ['a cpu finer than 1m', { api: { cpu: '0.0005' } }],
+    ['more than 64 cores', { api: { cpu: 100 } }],
   ])('refuses %s', (_name, values) => {
     expect(validateValues(mergeValues(DEFAULT_VALUES, values))).toBe(false);
   });
@@ -230,6 +236,15 @@ describe('chart output', () => {
     const url = new URL(secret.DATABASE_URL!);
     expect([url.hostname, url.port, decodeURIComponent(url.password)]).toEqual(['demo-postgres', '5432', 'p@ss w/rd+!']);
     expect(secret).toMatchObject({ POSTGRES_PASSWORD: 'p@ss w/rd+!', ADMIN_TOKEN: 'given-admin-token-0123', REDIS_URL: 'redis://demo-redis:6379' });
+  });
+
+  it("api.cpu and worker.cpu become each pod's cpu request and limit, the memory settings kept", () => {
+    const chart = render({ api: { cpu: '100m' }, worker: { cpu: 0.5, resources: { requests: { memory: '1Gi' } } } });
+    expectWellFormed(chart.objects, 'default');
+    expect(container(chart.get('Deployment/scalelab-api')).resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '100m', memory: '512Mi' } });
+    expect(container(chart.get('Deployment/scalelab-worker')).resources).toEqual({ requests: { cpu: '0.5', memory: '1Gi' }, limits: { cpu: '0.5', memory: '512Mi' } });
+    // No cpu set: no cpu limit, the default request kept for the HPA.
+    expect(container(render().get('Deployment/scalelab-api')).resources).toEqual({ requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '512Mi' } });
   });
 
   it('with data.readReplica, adds the replica StatefulSet and Service and points the api at it', () => {
@@ -333,6 +348,7 @@ describe('one design: the chart and the Kubernetes runtime driver', () => {
     ['defaults', {}, {}],
     ['autoscaling on', { autoscaler: { enabled: true } }, { autoscaling: { enabled: true } }],
     ['a read replica, events off and 16 partitions', { data: { readReplica: true, events: false, partitions: 16 } }, { data: { readReplica: true, events: false, partitions: 16 } }],
+    ['cpu limits per replica', { resources: { api: { cpu: '100m' }, worker: { cpu: '1' } } }, { api: { cpu: '100m' }, worker: { cpu: '1' } }],
   ];
 
   it.each(cases)('with %s, the chart renders the objects stackObjects makes', (_name, input, values) => {

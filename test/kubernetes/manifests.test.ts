@@ -187,3 +187,20 @@ describe('the data-layer patterns on Kubernetes (spec data)', () => {
     }
   });
 });
+
+describe('cpu limits on Kubernetes (spec resources)', () => {
+  const container = (objects: KubeObject[], name: string) => (objects.find((o) => o.kind === 'Deployment' && o.metadata?.name === name) as Deployment).spec!.template.spec!.containers[0]!;
+
+  it('resources.api.cpu becomes the api container\'s cpu request and limit; the worker keeps its default request and no limit', () => {
+    const objects = stackObjects(withDefaults({ runtime: 'kubernetes', resources: { api: { cpu: '0.1' } } }), secrets);
+    for (const object of objects) validate(object);
+    expect(container(objects, 'scalelab-api').resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '100m', memory: '512Mi' } });
+    expect(container(objects, 'scalelab-worker').resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+  });
+
+  it('without a cpu setting nothing limits the cpu, and the HPA keeps a request to divide by', () => {
+    const objects = stackObjects(withDefaults({ runtime: 'kubernetes', resources: { worker: { cpu: 2 } } }), secrets);
+    expect(container(objects, 'scalelab-api').resources).toEqual({ requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+    expect(container(objects, 'scalelab-worker').resources).toEqual({ requests: { cpu: '2', memory: '128Mi' }, limits: { cpu: '2', memory: '512Mi' } });
+  });
+});

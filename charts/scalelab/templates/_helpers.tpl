@@ -67,3 +67,27 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | trunc 63 | trimSuf
   value: {{ .Values.tracing.otlpEndpoint | quote }}
 {{- end }}
 {{- end }}
+
+{{/*
+Resources of the api or worker container, given (list <resources> <cpu>): a cpu (the app's
+resources.<service>.cpu) is both the request and the limit, so the kubelet enforces it and the
+HPA divides by it; the memory settings stay. An empty cpu keeps <resources> as they are.
+*/}}
+{{- define "scalelab.resources" -}}
+{{- $resources := index . 0 -}}
+{{- $cpu := index . 1 -}}
+{{- if $cpu }}
+requests:
+  cpu: {{ $cpu | toString | quote }}
+  {{- with $resources.requests }}{{ with .memory }}
+  memory: {{ . | toString | quote }}
+  {{- end }}{{ end }}
+limits:
+  cpu: {{ $cpu | toString | quote }}
+  {{- with $resources.limits }}{{ with .memory }}
+  memory: {{ . | toString | quote }}
+  {{- end }}{{ end }}
+{{- else }}
+{{ toYaml $resources }}
+{{- end }}
+{{- end }}

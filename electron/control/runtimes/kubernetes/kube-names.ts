@@ -22,10 +22,10 @@ export type KubeComponent = ServiceName | 'postgres-replica';
 /** The field manager of every server-side apply. */
 export const FIELD_MANAGER = 'scalelab';
 
-/** Resource requests and limits of one container. */
+/** Resource requests and limits of one container; limits.cpu only where the spec sets one (`resources.<service>.cpu`). */
 export interface KubeResources {
   requests: { cpu: string; memory: string };
-  limits: { memory: string };
+  limits: { cpu?: string; memory: string };
 }
 
 /** Defaults shared with charts/scalelab/values.yaml. */

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { AutoscalerConfigureInput, AutoscalerGauge, AutoscalerStatus, Instance, Probe, ScalableService, StackSpec } from '../../../contract.js';
+import { cpuMillicores, type AutoscalerConfigureInput, type AutoscalerGauge, type AutoscalerStatus, type CpuLimitStatus, type Instance, type Probe, type ScalableService, type StackSpec } from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import { StackOwnedError, stackDir } from '../local/local-runtime.js';
@@ -243,6 +243,15 @@ export class KubernetesRuntime implements Runtime {
 
   usage(): Map<string, InstanceStats> {
     return this.running?.usage ?? new Map();
+  }
+
+  /** Each service's cpu limit per replica: the kubelet enforces the pods' resources.limits.cpu (throttling is not in metrics.k8s.io). */
+  cpuLimits(): CpuLimitStatus | undefined {
+    const spec = this.running?.spec;
+    if (!spec) return undefined;
+    const api = cpuMillicores(spec, 'api');
+    const worker = cpuMillicores(spec, 'worker');
+    return { api, worker, enforcedBy: api === null && worker === null ? null : 'Kubernetes resources.limits.cpu', notEnforced: null };
   }
 
   /** Deletes a pod (its controller makes a new one); `kill` with no grace period. Pausing is not possible on Kubernetes. */

@@ -1,6 +1,6 @@
 import type { V1ConfigMap, V1Container, V1Deployment, V1EnvVar, V1Namespace, V1Probe, V1Secret, V1Service, V1StatefulSet, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { ScalableService, ServiceName, StackSpec } from '../../../contract.js';
-import { DATABASE, DATABASE_USER, fromSecret, KUBE_DEFAULTS, KUBE_NAMES, KUBE_PORTS, meta, podLabels, PORT_NAMES, selectorLabels, stackLabels, type KubeComponent } from './kube-names.js';
+import { DATABASE, DATABASE_USER, fromSecret, KUBE_DEFAULTS, KUBE_NAMES, KUBE_PORTS, meta, podLabels, PORT_NAMES, selectorLabels, stackLabels, type KubeComponent, type KubeResources } from './kube-names.js';
 import { postgresConfigMap, postgresStatefulSets } from './postgres-objects.js';
 
 export * from './kube-names.js';
@@ -55,9 +55,21 @@ function deployment(stack: string, component: ServiceName, replicas: number | un
   };
 }
 
+/**
+ * An api or worker container's resources: the defaults, and with `resources.<service>.cpu` that
+ * cpu as both request and limit, so the kubelet enforces it (CFS quota) and the HPA's
+ * utilization is relative to it. Without one the default request stays (the HPA needs a request)
+ * and nothing limits the cpu.
+ */
+export function serviceResources(service: ScalableService, spec: Pick<StackSpec, 'resources'>): KubeResources {
+  const defaults = KUBE_DEFAULTS.resources[service];
+  const cpu = spec.resources?.[service]?.cpu;
+  return cpu ? { requests: { ...defaults.requests, cpu }, limits: { ...defaults.limits, cpu } } : defaults;
+}
+
 function serviceContainer(service: ScalableService, spec: StackSpec, pullPolicy: string, otlpEndpoint: string | undefined): V1Container {
   const port = PORT_NAMES[service];
-  const common = { image: spec.images.service, imagePullPolicy: pullPolicy, resources: KUBE_DEFAULTS.resources[service] };
+  const common = { image: spec.images.service, imagePullPolicy: pullPolicy, resources: serviceResources(service, spec) };
   const probes = {
     readinessProbe: httpProbe('/readyz', port, { periodSeconds: 5, failureThreshold: 2 }),
     livenessProbe: httpProbe('/healthz', port, { initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 }),
