@@ -18,6 +18,9 @@ export class ScenarioFileError extends Error {
 /** Problems reported at most. */
 const MAX_PROBLEMS = 8;
 
+/** The list limits the schema states (steps ≤ 500, assertions ≤ 100), read from it so they cannot drift. */
+const LIST_LIMITS = (['steps', 'assertions'] as const).map((key) => ({ key, max: (ScenarioSchema.properties[key] as { maxItems?: number }).maxItems ?? Infinity }));
+
 type Path = (string | number)[];
 
 function pathOf(instancePath: string): Path {
@@ -108,10 +111,23 @@ export function parseScenario(source: string, fileName = 'scenario.yaml'): Scena
     found.push({ path: [], message: 'must be a mapping with name, durationS and steps' });
   } else {
     const record = data as Record<string, unknown>;
+    // The lists' lengths first: the item checks below skip the lists' own schema, and a list past
+    // its limit is refused as a whole, without judging 20,000 items one by one.
+    const tooLong = new Set<string>();
+    for (const { key, max } of LIST_LIMITS) {
+      const list = record[key];
+      if (Array.isArray(list) && list.length > max) {
+        found.push({ path: [key], message: `must have at most ${max} items (the schema's limit); this file has ${list.length}` });
+        tooLong.add(key);
+      }
+    }
+    const items = (key: string): unknown[] | undefined => (Array.isArray(record[key]) ? (tooLong.has(key) ? [] : (record[key] as unknown[])) : undefined);
+    const steps = items('steps');
+    const assertions = items('assertions');
     // The whole file without its list items, then each step and assertion against its own kind.
     found.push(...schemaProblems(ScenarioSchema, { ...record, steps: Array.isArray(record.steps) ? [] : record.steps, assertions: Array.isArray(record.assertions) ? [] : record.assertions }, []));
-    if (Array.isArray(record.steps)) {
-      record.steps.forEach((step: unknown, i) => {
+    if (steps) {
+      steps.forEach((step: unknown, i) => {
         const kinds = typeof step === 'object' && step !== null ? STEP_KINDS.filter((k: string) => k in step) : [];
         if (kinds.length !== 1) {
           found.push({ path: ['steps', i], message: `a step has "at" and exactly one of ${STEP_KINDS.join(', ')}${kinds.length > 1 ? ` (this one has ${kinds.join(' and ')})` : ''}` });
@@ -120,8 +136,8 @@ export function parseScenario(source: string, fileName = 'scenario.yaml'): Scena
         found.push(...schemaProblems(STEP_SCHEMAS[kinds[0]!], step, ['steps', i]));
       });
     }
-    if (Array.isArray(record.assertions)) {
-      record.assertions.forEach((assertion: unknown, i) => {
+    if (assertions) {
+      assertions.forEach((assertion: unknown, i) => {
         if (typeof assertion !== 'string') {
           found.push(...schemaProblems(AssertionObjectSchema, assertion, ['assertions', i]));
           return;
@@ -135,8 +151,8 @@ export function parseScenario(source: string, fileName = 'scenario.yaml'): Scena
       });
     }
     const duration = typeof record.durationS === 'number' ? record.durationS : undefined;
-    if (duration !== undefined && Array.isArray(record.steps)) {
-      record.steps.forEach((step: unknown, i) => {
+    if (duration !== undefined && steps) {
+      steps.forEach((step: unknown, i) => {
         const at = (step as { at?: unknown } | null)?.at;
         if (typeof at === 'number' && at > duration) found.push({ path: ['steps', i, 'at'], message: `is after the scenario's end (durationS ${duration})` });
       });
