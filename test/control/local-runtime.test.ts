@@ -47,7 +47,7 @@ describe('local runtime', () => {
     expect((await runtime.instances()).filter((i) => i.service === 'api' && i.phase === 'ready')).toHaveLength(5);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     // Every new replica got traffic: least-outstanding routing spreads the load.
-    const snapshot = runtime.takeBalancerSnapshot()!;
+    const snapshot = (await runtime.takeBalancerSnapshot())!;
     expect(Object.values(snapshot.upstreams).filter((u) => u.requests > 0).length).toBe(5);
     await runtime.scale('api', 1);
     await new Promise((resolve) => setTimeout(resolve, 500));

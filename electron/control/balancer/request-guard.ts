@@ -11,6 +11,11 @@ export interface Refusal {
  * elsewhere that had its own name resolve to 127.0.0.1 (DNS rebinding): refused.
  */
 const LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
+
+/** True for a Host header naming this machine's loopback (with or without a port). */
+export function isLoopbackHost(host: string | undefined): boolean {
+  return host !== undefined && LOOPBACK_HOST.test(host);
+}
 /** Origin-form targets of visible ASCII only: absolute-form, `*`, spaces and raw non-ASCII are refused. */
 const ORIGIN_FORM = /^\/[\x21-\x7e]*$/;
 /** Cheap pre-test: only targets that could spell `admin` (or hide it in %-escapes) are normalised. */
@@ -25,7 +30,7 @@ const MAYBE_ADMIN = /admin|%/i;
 export function refusalOf(req: IncomingMessage): Refusal | undefined {
   const host = req.headers.host;
   if (host === undefined || host === '') return { status: 400, message: 'a Host header is required' };
-  if (!LOOPBACK_HOST.test(host)) return { status: 421, message: 'this balancer answers for 127.0.0.1 and localhost only' };
+  if (!isLoopbackHost(host)) return { status: 421, message: 'this balancer answers for 127.0.0.1 and localhost only' };
   const target = req.url ?? '';
   if (!ORIGIN_FORM.test(target)) return { status: 400, message: 'the request target must be a path (origin-form) of visible ASCII' };
   if (!MAYBE_ADMIN.test(target)) return undefined;

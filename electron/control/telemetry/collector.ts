@@ -85,7 +85,8 @@ export class Collector {
     const t = Date.now();
     this.deltas.beginTick(t);
     const instances = attempt(() => this.source.instances(), []);
-    const snapshot = attempt(() => this.source.takeBalancerSnapshot(), undefined);
+    // A balancer in its own process answers over its control API: read alongside the rest.
+    const snapshotRead = within(async () => this.source.takeBalancerSnapshot(), this.budgetMs, undefined);
     const redis = this.redisProbe();
     const db = this.dbProbe();
     const pids = instances.flatMap((i) => (i.pid === undefined ? [] : [i.pid]));
@@ -103,6 +104,7 @@ export class Collector {
     ]);
     const runtimeUsage = attempt(() => this.source.usage?.(), undefined);
     const cpuLimits = attempt(() => this.source.cpuLimits?.(), undefined);
+    const snapshot = await snapshotRead;
     return { t, instances, snapshot, usage, runtimeUsage, throttling: throttled, cpuLimits, scrapes, redis: redisFigures, queue, db: dbFigures, dbReadyFromInstance: db ? undefined : ready(instances, 'postgres'), data };
   }
 

