@@ -108,12 +108,12 @@ async function floorUp(layout: StackLayout, spec: StackSpec, secrets: Secrets, v
   };
   try {
     if (volume === 'fresh') await docker.createVolume({ Name: volumeName, Labels: { [LABELS.stack]: STACK } });
-    const urls = serviceUrls(layout, ports, secrets.postgresPassword);
+    const urls = serviceUrls(layout, ports, secrets.postgresPassword, secrets.redisPassword);
     await startFloor(
       docker,
       [
         { create: postgresContainer(layout, ports.postgres, secrets.postgresPassword), ready: postgresReady(ports.postgres, urls.databaseUrl) },
-        { create: redisContainer(layout, ports.redis), ready: redisReady(ports.redis) },
+        { create: redisContainer(layout, ports.redis, secrets.redisPassword), ready: redisReady(ports.redis, secrets.redisPassword) },
       ],
       floorLive,
       POLL_MS,

@@ -31,9 +31,9 @@ export function postgresReady(port: number, url: string): () => Promise<boolean>
   return async () => (await acceptsConnections(port)) && (await postgresAnswers(url));
 }
 
-/** Redis answers PING (a TCP connect in itself). */
-export function redisReady(port: number): () => Promise<boolean> {
-  return () => redisAnswers(port);
+/** Redis answers PING after AUTH (a TCP connect in itself). */
+export function redisReady(port: number, password: string): () => Promise<boolean> {
+  return () => redisAnswers(port, password);
 }
 
 /**

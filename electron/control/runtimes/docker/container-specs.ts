@@ -25,14 +25,14 @@ export const REPLICA_DATA = { mount: '/var/lib/postgresql/data', folder: 'pgdata
 /** The physical replication slot on the primary that holds back the WAL the replica has not received. */
 export const REPLICA_SLOT = 'scalelab_replica';
 
-/** Where the api and worker containers find PostgreSQL (and its read replica, when it runs) and Redis. */
-export function serviceUrls(layout: StackLayout, ports: { postgres: number; redis: number; replica?: number }, password: string): { databaseUrl: string; redisUrl: string; replicaUrl?: string } {
+/** Where the api and worker containers find PostgreSQL (and its read replica, when it runs) and Redis, passwords included. */
+export function serviceUrls(layout: StackLayout, ports: { postgres: number; redis: number; replica?: number }, password: string, redisPassword: string): { databaseUrl: string; redisUrl: string; replicaUrl?: string } {
   const bridge = layout.mode === 'bridge';
   const pg = bridge ? `postgres:${INNER.postgres}` : `127.0.0.1:${ports.postgres}`;
   const replica = bridge ? `postgres-replica:${INNER.postgres}` : `127.0.0.1:${ports.replica}`;
   const redis = bridge ? `redis:${INNER.redis}` : `127.0.0.1:${ports.redis}`;
   const url = (hostPort: string) => `postgres://${DATABASE_USER}:${encodeURIComponent(password)}@${hostPort}/${DATABASE}`;
-  return { databaseUrl: url(pg), redisUrl: `redis://${redis}`, ...(ports.replica ? { replicaUrl: url(replica) } : {}) };
+  return { databaseUrl: url(pg), redisUrl: `redis://:${encodeURIComponent(redisPassword)}@${redis}`, ...(ports.replica ? { replicaUrl: url(replica) } : {}) };
 }
 
 /** Where the replica (and its seed) reach the primary: its alias on the stack network, or its port on loopback. */
@@ -138,14 +138,26 @@ export function replicaSeedContainer(layout: StackLayout, command?: { entrypoint
   };
 }
 
-/** Redis as a cache and queue: no persistence (the database is the source of truth). */
-export function redisContainer(layout: StackLayout, port: number): Docker.ContainerCreateOptions {
+/**
+ * Before the image's own entrypoint, writes REDIS_PASSWORD to a 0600 config file in the working
+ * folder (/data, which the entrypoint hands to the redis user) and names that file first, so
+ * redis-server's command line, which the host's `ps` shows, holds no password.
+ */
+const REDIS_AUTH_ENTRYPOINT = 'umask 077 && printf \'requirepass "%s"\\n\' "$REDIS_PASSWORD" > ./scalelab-auth.conf && exec docker-entrypoint.sh redis-server ./scalelab-auth.conf "$@"';
+
+/**
+ * Redis as a cache and queue: no persistence (the database is the source of truth); clients AUTH
+ * with `password` (in REDIS_URL), passed as POSTGRES_PASSWORD is: in the container's environment.
+ */
+export function redisContainer(layout: StackLayout, port: number, password: string): Docker.ContainerCreateOptions {
   const net = networking(layout, 'redis', INNER.redis, port);
   const listen = layout.mode === 'host' ? ['--port', String(port), '--bind', '127.0.0.1'] : ['--port', String(INNER.redis), '--protected-mode', 'no'];
   return {
     name: names.container(layout.stack, 'redis'),
     Image: layout.images.redis,
-    Cmd: ['redis-server', ...listen, '--save', '', '--appendonly', 'no'],
+    Entrypoint: ['sh', '-c', REDIS_AUTH_ENTRYPOINT, 'redis-server'],
+    Cmd: [...listen, '--save', '', '--appendonly', 'no'],
+    Env: [`REDIS_PASSWORD=${password}`],
     Labels: containerLabels(layout.stack, 'redis', 'redis', port),
     ExposedPorts: net.ExposedPorts,
     NetworkingConfig: net.NetworkingConfig,

@@ -121,12 +121,12 @@ export class DockerRuntime implements Runtime {
       ...(spec.data.readReplica ? { replica: await portOf('postgres-replica', previous?.ports.replica) } : {}),
     };
     const pgUrl = (port: number) => `postgres://${DATABASE_USER}:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${port}/${DATABASE}`;
-    const urls = { database: pgUrl(ports.postgres), redis: `redis://127.0.0.1:${ports.redis}`, ...(ports.replica ? { replica: pgUrl(ports.replica) } : {}) };
+    const urls = { database: pgUrl(ports.postgres), redis: `redis://:${encodeURIComponent(secrets.redisPassword)}@127.0.0.1:${ports.redis}`, ...(ports.replica ? { replica: pgUrl(ports.replica) } : {}) };
     const base = { docker, events, stack: spec.name };
     const notify = () => this.notify();
     const stores = [
       new StoreContainer({ ...base, id: 'postgres', port: ports.postgres, logFile: path.join(dir, 'logs', 'postgres.log'), create: postgresContainer(layout, ports.postgres, secrets.postgresPassword), ready: () => postgresAnswers(urls.database), onChange: notify }),
-      new StoreContainer({ ...base, id: 'redis', port: ports.redis, logFile: path.join(dir, 'logs', 'redis.log'), create: redisContainer(layout, ports.redis), ready: () => redisAnswers(ports.redis), onChange: notify }),
+      new StoreContainer({ ...base, id: 'redis', port: ports.redis, logFile: path.join(dir, 'logs', 'redis.log'), create: redisContainer(layout, ports.redis, secrets.redisPassword), ready: () => redisAnswers(ports.redis, secrets.redisPassword), onChange: notify }),
     ];
     const replica =
       ports.replica && urls.replica
@@ -143,7 +143,7 @@ export class DockerRuntime implements Runtime {
     const balancerPort = previous?.balancerPort && !(await isPortOpen(previous.balancerPort)) ? previous.balancerPort : (await isPortOpen(spec.port)) ? await freePort() : spec.port;
     if (balancerPort !== spec.port && !previous) onProgress(`port ${spec.port} is taken; the balancer uses ${balancerPort}`);
     const balancer = new Balancer({ port: balancerPort, traceSink: balancerSpanSink });
-    const inner = serviceUrls(layout, ports, secrets.postgresPassword);
+    const inner = serviceUrls(layout, ports, secrets.postgresPassword, secrets.redisPassword);
     const replicas = new ReplicaSet({
       balancer,
       logsDir: path.join(dir, 'logs'),

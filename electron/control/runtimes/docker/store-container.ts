@@ -1,8 +1,8 @@
-import net from 'node:net';
 import type Docker from 'dockerode';
 import pg from 'pg';
 import type { Instance, Phase } from '../../../contract.js';
 import { tailFile } from '../local/log-files.js';
+import { pingRedis } from '../local/redis.js';
 import { restartDelay } from '../local/replica.js';
 import type { SignalHow, StoreId } from '../runtime.js';
 import { ContainerProcess, type ContainerProcessOptions } from './container-process.js';
@@ -188,21 +188,7 @@ export async function postgresAnswers(url: string): Promise<boolean> {
   }
 }
 
-/** True once Redis on 127.0.0.1:`port` answers PING with PONG. */
-export function redisAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
+/** True once Redis on 127.0.0.1:`port` answers PING with PONG, after AUTH with `password`. */
+export function redisAnswers(port: number, password: string): Promise<boolean> {
+  return pingRedis(port, password, 1_000);
 }

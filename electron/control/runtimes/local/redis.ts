@@ -68,29 +68,34 @@ function resp(...args: string[]): string {
   return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
 }
 
-/** Resolves once redis answers PING (after AUTH with `password`, when given), rejects after `timeoutMs`. */
+/**
+ * True when Redis on 127.0.0.1:`port` answers PING with PONG (after AUTH with `password`, when given)
+ * within `timeoutMs`; false when it refuses, is down, frozen, or the password is wrong.
+ */
+export function pingRedis(port: number, password?: string, timeoutMs = 500): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write(`${password ? resp('AUTH', password) : ''}${resp('PING')}`));
+    let replies = '';
+    socket.on('data', (data) => {
+      replies += data.toString();
+      // +OK (AUTH) then +PONG; an error reply (-NOAUTH, -WRONGPASS, -LOADING) means not yet, or never.
+      if (replies.startsWith('-') || replies.includes('\r\n-')) done(false);
+      else if (replies.includes('+PONG')) done(true);
+    });
+  });
+}
+
+/** Resolves once redis answers PING (see {@link pingRedis}), rejects after `timeoutMs`. */
 export async function waitForRedis(port: number, timeoutMs: number, password?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.setTimeout(500);
-      socket.once('connect', () => socket.write(`${password ? resp('AUTH', password) : ''}${resp('PING')}`));
-      let replies = '';
-      socket.on('data', (data) => {
-        replies += data.toString();
-        // +OK (AUTH) then +PONG; an error reply (-NOAUTH, -WRONGPASS, -LOADING) means not yet, or never.
-        if (!replies.includes('+PONG') && !replies.startsWith('-') && !replies.includes('\r\n-')) return;
-        socket.destroy();
-        resolve(replies.includes('+PONG') && !replies.startsWith('-'));
-      });
-      socket.once('error', () => resolve(false));
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve(false);
-      });
-    });
-    if (ok) return;
+  while (!(await pingRedis(port, password))) {
     if (Date.now() > deadline) throw new Error(`redis on 127.0.0.1:${port} did not answer PING within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withDefaults } from '../../electron/contract.js';
+import { DockerRuntime } from '../../electron/control/runtimes/docker/docker-runtime.js';
+import { LABELS } from '../../electron/control/runtimes/docker/labels.js';
+import { freePort } from '../../electron/control/runtimes/local/ports.js';
+import { dockerAvailable, ensureTestImages } from './images.js';
+import { makeTempHome, removeTempHome } from '../support/temp-home.js';
+
+const engine = await dockerAvailable();
+if (!engine.ok) console.log(`skipped: no Docker engine (${engine.reason})`);
+const describeDocker = engine.ok ? describe : describe.skip;
+
+const STACK = 'dredis';
+const run = promisify(execFile);
+const docker = new Docker();
+let home: string;
+let runtime: DockerRuntime;
+let endpoints: Awaited<ReturnType<DockerRuntime['up']>>;
+
+/** Sends one raw command line to 127.0.0.1:`port`, as any local process could, and returns the first reply. */
+function rawCommand(port: number, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(3_000, () => socket.destroy(new Error('no reply')));
+    socket.once('connect', () => socket.write(`${line}\r\n`));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString());
+    });
+    socket.once('error', reject);
+  });
+}
+
+describeDocker('docker Redis password (real engine, bridge network)', () => {
+  beforeAll(async () => {
+    const images = await ensureTestImages((line) => console.log(`[test images] ${line}`));
+    home = await makeTempHome('scalelab-docker-redis-');
+    runtime = new DockerRuntime({ home });
+    endpoints = await runtime.up(withDefaults({ name: STACK, runtime: 'docker', port: await freePort(), images, replicas: { api: 1, worker: 0 }, docker: { network: 'bridge' } }), () => undefined);
+  }, 900_000);
+
+  afterAll(async () => {
+    await runtime?.down({ keepData: false }).catch(() => undefined);
+    await new DockerRuntime({ home }).purge(STACK).catch(() => undefined);
+    await removeTempHome(home);
+  }, 120_000);
+
+  it('refuses an unauthenticated SET user:N (NOAUTH), and GET /users/N still serves the real row', async () => {
+    const created = await fetch(`${endpoints.balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Dora', email: 'dora@example.com' }) });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: number };
+    expect((await fetch(`${endpoints.balancer}/users/${id}`)).status).toBe(200);
+    const port = Number(new URL(endpoints.redisUrl).port);
+    const forged = JSON.stringify({ id, name: 'Mallory', email: 'mallory@example.com', createdAt: new Date().toISOString() });
+    expect(await rawCommand(port, `SET user:${id} '${forged}'`)).toMatch(/^-NOAUTH/);
+    const served = (await (await fetch(`${endpoints.balancer}/users/${id}`)).json()) as { name: string };
+    expect(served.name).toBe('Dora');
+  });
+
+  it("keeps the password off redis-server's command line (host ps, docker inspect's Cmd)", async () => {
+    const password = decodeURIComponent(new URL(endpoints.redisUrl).password);
+    expect(password.length).toBeGreaterThanOrEqual(24);
+    const { stdout } = await run('ps', ['-eo', 'args']);
+    expect(stdout.includes(password)).toBe(false);
+    const [redis] = await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.stack}=${STACK}`, `${LABELS.instance}=redis`] }) });
+    const info = await docker.getContainer(redis!.Id).inspect();
+    // The container's main process is redis-server itself (signals, chaos pause reach it), started with the config file.
+    expect(readFileSync(`/proc/${info.State.Pid}/comm`, 'utf8').trim()).toBe('redis-server');
+    expect(readFileSync(`/proc/${info.State.Pid}/cmdline`, 'utf8').includes(password)).toBe(false);
+    expect(JSON.stringify([info.Path, info.Args, info.Config.Cmd, info.Config.Entrypoint]).includes(password)).toBe(false);
+  });
+});
