@@ -2,7 +2,7 @@
  * `scalelab status`: the stack's instances and its latest sample, as a table and lines, or as
  * the documented JSON shape.
  */
-import type { Instance, Sample, StackStatus } from './contract.js';
+import { formatCpu, type CpuLimitStatus, type Instance, type Sample, type StackStatus } from './contract.js';
 
 function fmt(value: number | null | undefined, digits = 0): string {
   return value === null || value === undefined ? '–' : value.toFixed(digits);
@@ -19,14 +19,19 @@ export function printStatus(status: StackStatus): void {
     return;
   }
   const byId = new Map((status.sample?.instances ?? []).map((i) => [i.id, i]));
-  const rows = [['ID', 'SERVICE', 'PHASE', 'RESTARTS', 'CPU %', 'RSS MiB', 'RPS']];
+  const limited = status.cpuLimits?.api != null || status.cpuLimits?.worker != null;
+  const rows = [['ID', 'SERVICE', 'PHASE', 'RESTARTS', 'CPU %', 'RSS MiB', 'RPS', ...(limited ? ['THROTTLED'] : [])]];
   for (const instance of status.instances) {
     const s = byId.get(instance.id);
-    rows.push([instance.id, instance.service, instance.phase, String(instance.restarts), fmt(s?.cpu), fmt(s?.rssBytes == null ? null : s.rssBytes / 1048576), fmt(s?.rps)]);
+    const throttled = s?.throttling?.throttledShare == null ? '–' : `${(s.throttling.throttledShare * 100).toFixed(0)} %`;
+    rows.push([instance.id, instance.service, instance.phase, String(instance.restarts), fmt(s?.cpu), fmt(s?.rssBytes == null ? null : s.rssBytes / 1048576), fmt(s?.rps), ...(limited ? [throttled] : [])]);
   }
   console.log(`Stack "${status.spec.name}" on ${status.runtime}: ${status.state}`);
   console.log(`  Balancer   ${status.endpoints?.balancer ?? '–'}`);
-  console.log(`  Dashboard  ${status.endpoints?.dashboard ?? '–'}\n`);
+  console.log(`  Dashboard  ${status.endpoints?.dashboard ?? '–'}`);
+  const cpu = describeCpuLimits(status.cpuLimits);
+  if (cpu) console.log(`  CPU        ${cpu}`);
+  console.log('');
   console.log(table(rows));
   const sample = status.sample;
   if (sample) console.log(`\n${describeSample(sample)}`);
@@ -61,6 +66,16 @@ function describeData(s: Sample): string[] {
   return lines;
 }
 
+/**
+ * The cpu limits in one line, for `up` and `status`: "api 250m per replica (cgroup v1 …)", or the
+ * plain "cpu limit not enforced here (why)". Undefined when no service has a limit.
+ */
+export function describeCpuLimits(limits: CpuLimitStatus | null | undefined): string | undefined {
+  if (!limits || (limits.api === null && limits.worker === null)) return undefined;
+  const each = (['api', 'worker'] as const).flatMap((service) => (limits[service] === null ? [] : [`${service} ${formatCpu(limits[service]!)}`]));
+  return `${each.join(', ')} per replica: ${limits.notEnforced ?? `enforced by ${limits.enforcedBy}`}`;
+}
+
 /** Status in the documented machine-readable shape. */
 export function statusJson(status: StackStatus) {
   return {
@@ -69,6 +84,7 @@ export function statusJson(status: StackStatus) {
     instances: status.instances.map(({ id, service, phase, restarts, pid }: Instance) => ({ id, service, phase, restarts, pid })),
     endpoints: status.endpoints ? { balancer: status.endpoints.balancer, dashboard: status.endpoints.dashboard } : null,
     sample: status.sample,
+    cpuLimits: status.cpuLimits ?? null,
   };
 }
 

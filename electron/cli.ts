@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { MAX_REPLICAS, RUNTIMES, type Progress, type StackStatus } from './contract.js';
+import { CpuQuantityError, MAX_REPLICAS, parseCpu, RUNTIMES, type Progress, type StackStatus } from './contract.js';
 import { attach, attachOrStart, ControlClient, RemoteError } from './control/client.js';
 import { adoptionMessage } from './control/adoption.js';
 import { installCrashGuard } from './control/crash-guard.js';
@@ -16,7 +16,7 @@ import { runTraffic, TrafficUsageError } from './cli-traffic.js';
 import { AutoscaleUsageError, runAutoscale } from './cli-autoscale.js';
 import { ChaosUsageError, runChaos, runVerify } from './cli-chaos.js';
 import { runScenario, ScenarioUsageError } from './cli-scenario.js';
-import { printStatus, statusJson } from './cli-status.js';
+import { describeCpuLimits, printStatus, statusJson } from './cli-status.js';
 import { usageErrorOf, UsageError, wholeNumber, wrapIndented } from './cli-usage.js';
 import { BUILTIN_IDS } from './control/scenarios/builtin.js';
 
@@ -27,6 +27,9 @@ Usage:
                                  start the stack (2 api replicas, 1 worker by default) and
                                  return once every replica is ready; --open opens the dashboard
                                  (the desktop window where Electron runs, else the browser)
+       cpu per replica: [--api-cpu Q] [--worker-cpu Q] a quantity such as 250m, 0.5 or 1,
+                   as a pod's cpu request and limit: cgroups (local, Linux), NanoCpus
+                   (docker), resources.limits (kubernetes); no limit by default
        data layer: [--read-replica] a PostgreSQL streaming replica serving cache misses and lists
                    [--partitions N] hash-partition the users table by id (0: one table)
                    [--no-events] no outbox, event stream or read model (on by default)
@@ -84,6 +87,18 @@ background (started on first use); its address and token are in $SCALELAB_HOME/c
 
 const home = scalelabHome();
 const DEFAULT_DASHBOARD_PORT = 4750;
+
+/** A cpu flag checked by the contract's own parser, so the CLI refuses what the control plane would. */
+function cpuOption(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    parseCpu(value);
+    return value;
+  } catch (err) {
+    if (err instanceof CpuQuantityError) throw new UsageError(`--${name} ${err.message}`);
+    throw err;
+  }
+}
 
 function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
   return wholeNumber(`--${name}`, value, min, max);
@@ -181,6 +196,8 @@ function parseCommandLine(argv: string[]) {
         'no-events': { type: 'boolean' },
         api: { type: 'string' },
         workers: { type: 'string' },
+        'api-cpu': { type: 'string' },
+        'worker-cpu': { type: 'string' },
         port: { type: 'string' },
         purge: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -247,6 +264,7 @@ async function main(argv: string[]): Promise<number> {
         images: { service: values['image-service'], postgres: values['image-postgres'], redis: values['image-redis'] },
         docker: { network: dockerNetwork(values.network) },
         kubernetes: { context: values.context },
+        resources: { api: { cpu: cpuOption('api-cpu', values['api-cpu']) }, worker: { cpu: cpuOption('worker-cpu', values['worker-cpu']) } },
         data: { readReplica: values['read-replica'], partitions: intOption('partitions', values.partitions, 0, 64), events: values['no-events'] ? false : undefined },
       };
       const images = values['image-service'] ?? values['image-postgres'] ?? values['image-redis'];
@@ -264,6 +282,8 @@ async function main(argv: string[]): Promise<number> {
         console.log(`\nStack "${status.spec?.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)} s with ${api} api replica${api === 1 ? "" : "s"} ready.`);
         console.log(`  Balancer   ${status.endpoints?.balancer}`);
         console.log(`  Dashboard  ${status.endpoints?.dashboard}`);
+        const cpu = describeCpuLimits(status.cpuLimits);
+        if (cpu) console.log(`  CPU        ${cpu}`);
         console.log(`\nTry it:\n  curl -s -X POST ${status.endpoints?.balancer}/users -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'`);
         console.log(`  npx scalelab status\n  npx scalelab scale api 4\n  npx scalelab down`);
         if (values.open && status.endpoints?.dashboard) console.log(`\n${openDashboard(await requestLoginUrl(client.control))}`);

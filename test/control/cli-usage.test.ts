@@ -23,6 +23,8 @@ describe.concurrent('scalelab usage errors', () => {
     [['up', '--bogus'], /^scalelab: unknown option "--bogus" for "up"; see scalelab help/],
     [['up', '--json=yes'], /^scalelab: "--json" is a switch and takes no value/],
     [['traffic', '--rps', '-5'], /^scalelab: "--rps -5": negative numbers are not accepted here/],
+    [['up', '--api-cpu', '250x'], /^scalelab: --api-cpu "250x" is not a cpu quantity: write millicores such as "250m" or cores such as "0\.5" or "1"$/],
+    [['up', '--worker-cpu', '5m'], /^scalelab: --worker-cpu "5m" is out of range: a replica's cpu is from 10m to 64 cores$/],
   ];
   for (const [args, expected] of cases) {
     it(`\`scalelab ${args.join(' ')}\` prints one line in the user's words and exits 2`, async () => {

@@ -94,6 +94,23 @@ function renderData(w: TextWriter, data: DataSample): void {
 }
 
 /**
+ * cpu limits and throttling, named as cAdvisor names the kubelet's (container_cpu_cfs_*), so a
+ * Grafana panel built for pods reads replicas of every runtime alike.
+ */
+function renderCpuLimits(w: TextWriter, sample: Sample): void {
+  const per = (pick: (i: Sample['instances'][number]) => number | null | undefined): Row[] => sample.instances.map((i) => [{ instance: i.id, service: i.service }, pick(i)]);
+  w.family('scalelab_instance_cpu_limit_cores', 'gauge', 'cpu request and limit of the instance (spec resources.<service>.cpu), cores', per((i) => (i.cpuLimitMillicores == null ? null : i.cpuLimitMillicores / 1000)));
+  w.family('scalelab_instance_cpu_cfs_periods_total', 'counter', 'CFS periods in which the cpu-limited instance had runnable threads', per((i) => i.throttling?.periodsTotal));
+  w.family('scalelab_instance_cpu_cfs_throttled_periods_total', 'counter', 'CFS periods in which the instance used its whole quota and had to wait', per((i) => i.throttling?.throttledPeriodsTotal));
+  w.family('scalelab_instance_cpu_cfs_throttled_seconds_total', 'counter', 'Time the instance waited for its next CFS period, seconds', per((i) => i.throttling?.throttledSecondsTotal));
+  w.family('scalelab_instance_cpu_throttled_ratio', 'gauge', "Share of the last interval's CFS periods in which the instance was throttled", per((i) => i.throttling?.throttledShare));
+  const limits = sample.cpuLimits;
+  if (!limits) return;
+  const set = (['api', 'worker'] as const).filter((service) => limits[service] !== null);
+  w.family('scalelab_cpu_limit_enforced', 'gauge', 'Whether the runtime enforces the cpu limit of a service with one (1) or cannot here (0)', set.map((service) => [{ service }, bool(limits.notEnforced === null)]));
+}
+
+/**
  * The control plane's own /metrics body: the newest Sample's series in the Prometheus text
  * format, every series labelled with its `stack`, so Grafana users can scrape ScaleLab itself.
  */
@@ -124,6 +141,7 @@ export function renderPrometheus(sample: Sample | null, options: RenderPrometheu
   w.family('scalelab_instance_errors_per_second', 'gauge', 'Failed requests per second of the instance', per((i) => i.errorsPerSec));
   w.family('scalelab_instance_in_flight', 'gauge', 'Requests the instance is serving', per((i) => i.inFlight));
   w.family('scalelab_instance_event_loop_lag_ms', 'gauge', 'p99 event-loop lag of the instance, milliseconds', per((i) => i.eventLoopLagMs));
+  renderCpuLimits(w, sample);
   w.family(
     'scalelab_instance_latency_ms',
     'gauge',
