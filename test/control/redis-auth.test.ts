@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -11,25 +10,12 @@ import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { RedisProbe } from '../../electron/control/telemetry/redis-probe.js';
 import { eventually } from '../backend/support/api.js';
 import { makeTempHome, removeTempHome } from '../support/temp-home.js';
+import { rawRedisCommand } from './support/raw-redis.js';
 
 const run = promisify(execFile);
 let home: string;
 let runtime: LocalRuntime;
 let endpoints: Awaited<ReturnType<LocalRuntime['up']>>;
-
-/** Sends one raw command line to 127.0.0.1:`port`, as any local process could, and returns the first reply. */
-function rawCommand(port: number, line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.setTimeout(3_000, () => socket.destroy(new Error('no reply')));
-    socket.once('connect', () => socket.write(`${line}\r\n`));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString());
-    });
-    socket.once('error', reject);
-  });
-}
 
 const redisPort = () => Number(new URL(endpoints.redisUrl).port);
 
@@ -59,10 +45,10 @@ describe('local Redis password', () => {
     }
 
     const forged = JSON.stringify({ id: second.id, name: 'Mallory', email: 'mallory@example.com', createdAt: new Date().toISOString() });
-    const reply = await rawCommand(redisPort(), `SET user:${second.id} '${forged}'`);
+    const reply = await rawRedisCommand(redisPort(), `SET user:${second.id} '${forged}'`);
     expect(reply).toMatch(/^-NOAUTH/);
-    expect(await rawCommand(redisPort(), 'KEYS *')).toMatch(/^-NOAUTH/);
-    expect(await rawCommand(redisPort(), 'AUTH wrong-password')).toMatch(/^-(WRONGPASS|ERR)/);
+    expect(await rawRedisCommand(redisPort(), 'KEYS *')).toMatch(/^-NOAUTH/);
+    expect(await rawRedisCommand(redisPort(), 'AUTH wrong-password')).toMatch(/^-(WRONGPASS|ERR)/);
 
     const served = (await (await fetch(`${endpoints.balancer}/users/${second.id}`)).json()) as { name: string };
     expect(served.name).toBe('Second');

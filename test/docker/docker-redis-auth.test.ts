@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { LABELS } from '../../electron/control/runtimes/docker/labels.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { dockerAvailable, ensureTestImages } from './images.js';
 import { makeTempHome, removeTempHome } from '../support/temp-home.js';
+import { rawRedisCommand } from '../control/support/raw-redis.js';
 
 const engine = await dockerAvailable();
 if (!engine.ok) console.log(`skipped: no Docker engine (${engine.reason})`);
@@ -21,20 +21,6 @@ const docker = new Docker();
 let home: string;
 let runtime: DockerRuntime;
 let endpoints: Awaited<ReturnType<DockerRuntime['up']>>;
-
-/** Sends one raw command line to 127.0.0.1:`port`, as any local process could, and returns the first reply. */
-function rawCommand(port: number, line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.setTimeout(3_000, () => socket.destroy(new Error('no reply')));
-    socket.once('connect', () => socket.write(`${line}\r\n`));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString());
-    });
-    socket.once('error', reject);
-  });
-}
 
 describeDocker('docker Redis password (real engine, bridge network)', () => {
   beforeAll(async () => {
@@ -57,7 +43,7 @@ describeDocker('docker Redis password (real engine, bridge network)', () => {
     expect((await fetch(`${endpoints.balancer}/users/${id}`)).status).toBe(200);
     const port = Number(new URL(endpoints.redisUrl).port);
     const forged = JSON.stringify({ id, name: 'Mallory', email: 'mallory@example.com', createdAt: new Date().toISOString() });
-    expect(await rawCommand(port, `SET user:${id} '${forged}'`)).toMatch(/^-NOAUTH/);
+    expect(await rawRedisCommand(port, `SET user:${id} '${forged}'`)).toMatch(/^-NOAUTH/);
     const served = (await (await fetch(`${endpoints.balancer}/users/${id}`)).json()) as { name: string };
     expect(served.name).toBe('Dora');
   });

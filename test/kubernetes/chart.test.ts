@@ -27,7 +27,7 @@ const CHART = fileURLToPath(new URL('../../charts/scalelab/', import.meta.url));
 const CHART_META = YAML.parse(readFileSync(path.join(CHART, 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string };
 const DEFAULT_VALUES = YAML.parse(readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as Obj;
 const validateValues = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as object);
-const SECRETS = { postgresPassword: 'pgSecret0123456789abcdXY', adminToken: 'adminToken0123456789abcd' };
+const SECRETS = { postgresPassword: 'pgSecret0123456789abcdXY', adminToken: 'adminToken0123456789abcd', redisPassword: 'redisSecret0123456789abc' };
 
 function which(command: string): boolean {
   return spawnSync(command, ['version', '--client'], { stdio: 'ignore' }).status === 0 || spawnSync(command, ['version'], { stdio: 'ignore' }).status === 0;
@@ -116,6 +116,7 @@ describe('values.schema.json', () => {
       { worker: { replicas: 0 } },
       { api: { replicas: 20 } },
       { adminToken: 'a-token-of-16-ch' },
+      { redis: { password: 'a-redis-pass-16ch' } },
       { images: { service: 'registry.example.com/team/scalelab-service:1.2' } },
       { redis: { enabled: false, url: 'redis://:pw@redis.example.com:6379' }, postgresql: { enabled: false, url: 'postgres://u:p@db:5432/scalelab' } },
       { api: { resources: { requests: { cpu: 0.5, memory: '1Gi' } } } },
@@ -139,6 +140,8 @@ describe('values.schema.json', () => {
     ['a cpu target of 0', { autoscaling: { worker: { targetCPUUtilizationPercentage: 0 } } }],
     ['an HPA minimum of 0', { autoscaling: { api: { minReplicas: 0 } } }],
     ['a short admin token', { adminToken: 'short' }],
+    ['a short Redis password', { redis: { password: 'short' } }],
+    ['a quote in the Redis password (it goes into a config string)', { redis: { password: 'sixteen-chars-"-quote' } }],
     ['an image with spaces', { images: { redis: 'redis 7' } }],
     ['a pull policy typo', { images: { pullPolicy: 'Sometimes' } }],
     ['a memory quantity typo', { worker: { resources: { limits: { memory: '512MB' } } } }],
@@ -171,7 +174,15 @@ describe('chart output', () => {
     expect(secret.POSTGRES_PASSWORD).toMatch(/^[A-Za-z0-9]{24}$/);
     expect(secret.ADMIN_TOKEN).toMatch(/^[A-Za-z0-9]{24}$/);
     expect(secret.DATABASE_URL).toBe(`postgres://scalelab:${secret.POSTGRES_PASSWORD}@scalelab-postgres:5432/scalelab`);
-    expect(secret.REDIS_URL).toBe('redis://scalelab-redis:6379');
+    expect(secret.REDIS_PASSWORD).toMatch(/^[A-Za-z0-9]{24}$/);
+    expect(secret.REDIS_PASSWORD).not.toBe(secret.POSTGRES_PASSWORD);
+    expect(secret.REDIS_URL).toBe(`redis://:${secret.REDIS_PASSWORD}@scalelab-redis:6379`);
+    // Redis requires it, from the Secret, through a file: the command line holds no password.
+    const redis = container(chart.get('Deployment/scalelab-redis'));
+    expect(env(redis).REDIS_PASSWORD!.valueFrom).toEqual({ secretKeyRef: { name: 'scalelab-secrets', key: 'REDIS_PASSWORD' } });
+    expect(env(redis).REDISCLI_AUTH!.valueFrom).toEqual({ secretKeyRef: { name: 'scalelab-secrets', key: 'REDIS_PASSWORD' } });
+    expect(redis.command.join(' ')).toContain('requirepass');
+    expect(JSON.stringify([redis.command, redis.args])).not.toContain(secret.REDIS_PASSWORD);
     expect(stringData(render().get('Secret/scalelab-secrets')).ADMIN_TOKEN).not.toBe(secret.ADMIN_TOKEN);
     expect(chart.get('StatefulSet/scalelab-postgres').spec.volumeClaimTemplates[0].spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });
   });
@@ -216,6 +227,7 @@ describe('chart output', () => {
         cache: { ttlSeconds: 300 },
         postgresql: { storage: '20Gi', storageClassName: 'fast-ssd', password: 'p@ss w/rd+!' },
         adminToken: 'given-admin-token-0123',
+        redis: { password: 'given-redis/pass+0123%' },
       },
       'team-a',
     );
@@ -235,7 +247,9 @@ describe('chart output', () => {
     const secret = stringData(chart.get('Secret/demo-secrets'));
     const url = new URL(secret.DATABASE_URL!);
     expect([url.hostname, url.port, decodeURIComponent(url.password)]).toEqual(['demo-postgres', '5432', 'p@ss w/rd+!']);
-    expect(secret).toMatchObject({ POSTGRES_PASSWORD: 'p@ss w/rd+!', ADMIN_TOKEN: 'given-admin-token-0123', REDIS_URL: 'redis://demo-redis:6379' });
+    expect(secret).toMatchObject({ POSTGRES_PASSWORD: 'p@ss w/rd+!', ADMIN_TOKEN: 'given-admin-token-0123', REDIS_PASSWORD: 'given-redis/pass+0123%' });
+    const redisUrl = new URL(secret.REDIS_URL!);
+    expect([redisUrl.hostname, redisUrl.port, decodeURIComponent(redisUrl.password)]).toEqual(['demo-redis', '6379', 'given-redis/pass+0123%']);
   });
 
   it("api.cpu and worker.cpu become each pod's cpu request and limit, the memory settings kept", () => {
@@ -369,7 +383,7 @@ describe('one design: the chart and the Kubernetes runtime driver', () => {
   });
 
   function compareWithChart(driver: Obj[], values: Dict): void {
-    const chart = render({ ...values, adminToken: SECRETS.adminToken, postgresql: { password: SECRETS.postgresPassword } });
+    const chart = render({ ...values, adminToken: SECRETS.adminToken, postgresql: { password: SECRETS.postgresPassword }, redis: { password: SECRETS.redisPassword } });
     expect(chart.keys).toEqual(driver.map(key).sort());
     for (const o of driver) MODELS[o.kind as string]!(o).validate();
     for (const o of driver) expect.soft(comparable(chart.get(key(o))), key(o)).toEqual(comparable(o));

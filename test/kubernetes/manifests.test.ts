@@ -10,7 +10,7 @@ import { withDefaults } from '../../electron/contract.js';
 import { KUBE_LABELS, stackObjects, type KubeObject } from '../../electron/control/runtimes/kubernetes/manifests.js';
 import { REPLICA_SEED_SCRIPT } from '../../electron/control/runtimes/kubernetes/postgres-objects.js';
 
-const secrets = { postgresPassword: 'p@ss/word+1', adminToken: 'a-token-of-24-characters' };
+const secrets = { postgresPassword: 'p@ss/word+1', adminToken: 'a-token-of-24-characters', redisPassword: 'r3dis/pass+word%24chars' };
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Namespace,
   Secret,
@@ -75,6 +75,20 @@ describe('the Kubernetes runtime\'s objects (validated offline with kubernetes-m
     expect(secret.stringData.DATABASE_URL).toBe('postgres://scalelab:p%40ss%2Fword%2B1@scalelab-postgres:5432/scalelab');
     expect(JSON.stringify(objects.filter((o) => o.kind !== 'Secret'))).not.toContain(secrets.postgresPassword);
     expect(JSON.stringify(objects.filter((o) => o.kind !== 'Secret'))).not.toContain(secrets.adminToken);
+  });
+
+  it('Redis requires the Secret\'s password (REDIS_PASSWORD, in REDIS_URL), through a file, never its command line', () => {
+    const objects = stackObjects(withDefaults({ runtime: 'kubernetes' }), secrets);
+    const secret = objects.find((o) => o.kind === 'Secret') as { stringData: Record<string, string> };
+    expect(secret.stringData.REDIS_PASSWORD).toBe(secrets.redisPassword);
+    expect(secret.stringData.REDIS_URL).toBe('redis://:r3dis%2Fpass%2Bword%2524chars@scalelab-redis:6379');
+    const redis = containerOf(objects, 'Deployment/scalelab-redis');
+    expect(envOf(redis)).toEqual({ REDIS_PASSWORD: 'secret:REDIS_PASSWORD', REDISCLI_AUTH: 'secret:REDIS_PASSWORD' });
+    expect(redis.command?.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(redis.command?.[2]).toContain('requirepass');
+    expect(redis.command?.[2]).toContain('exec docker-entrypoint.sh redis-server ./scalelab-auth.conf "$@"');
+    expect(JSON.stringify(objects.filter((o) => o.kind !== 'Secret'))).not.toContain(secrets.redisPassword);
+    for (const service of ['api', 'worker']) expect(envOf(containerOf(objects, `Deployment/scalelab-${service}`)).REDIS_URL).toBe('secret:REDIS_URL');
   });
 
   it('kubernetes-models rejects a broken object, so the checks above can fail', () => {

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { DockerNetworkMode, ScalableService } from '../../../contract.js';
 import { containerLabels, names } from './labels.js';
 import { replicaTraceEnv } from '../../traces/trace-env.js';
+import { REDIS_AUTH_COMMAND } from '../redis-auth.js';
 
 /** What every container of one stack shares. */
 export interface StackLayout {
@@ -139,13 +140,6 @@ export function replicaSeedContainer(layout: StackLayout, command?: { entrypoint
 }
 
 /**
- * Before the image's own entrypoint, writes REDIS_PASSWORD to a 0600 config file in the working
- * folder (/data, which the entrypoint hands to the redis user) and names that file first, so
- * redis-server's command line, which the host's `ps` shows, holds no password.
- */
-const REDIS_AUTH_ENTRYPOINT = 'umask 077 && printf \'requirepass "%s"\\n\' "$REDIS_PASSWORD" > ./scalelab-auth.conf && exec docker-entrypoint.sh redis-server ./scalelab-auth.conf "$@"';
-
-/**
  * Redis as a cache and queue: no persistence (the database is the source of truth); clients AUTH
  * with `password` (in REDIS_URL), passed as POSTGRES_PASSWORD is: in the container's environment.
  */
@@ -155,7 +149,8 @@ export function redisContainer(layout: StackLayout, port: number, password: stri
   return {
     name: names.container(layout.stack, 'redis'),
     Image: layout.images.redis,
-    Entrypoint: ['sh', '-c', REDIS_AUTH_ENTRYPOINT, 'redis-server'],
+    // The password reaches redis-server through a 0600 file, never its command line (see redis-auth.ts).
+    Entrypoint: [...REDIS_AUTH_COMMAND],
     Cmd: [...listen, '--save', '', '--appendonly', 'no'],
     Env: [`REDIS_PASSWORD=${password}`],
     Labels: containerLabels(layout.stack, 'redis', 'redis', port),

@@ -2,6 +2,7 @@ import type { V1ConfigMap, V1Container, V1Deployment, V1EnvVar, V1Namespace, V1P
 import type { ScalableService, ServiceName, StackSpec } from '../../../contract.js';
 import { DATABASE, DATABASE_USER, fromSecret, KUBE_DEFAULTS, KUBE_NAMES, KUBE_PORTS, meta, podLabels, PORT_NAMES, selectorLabels, stackLabels, type KubeComponent, type KubeResources } from './kube-names.js';
 import { postgresConfigMap, postgresStatefulSets } from './postgres-objects.js';
+import { REDIS_AUTH_COMMAND } from '../redis-auth.js';
 
 export * from './kube-names.js';
 
@@ -150,8 +151,15 @@ export interface SecretObjectOptions {
   readReplica?: boolean;
 }
 
+/** The passwords and the token of a stack (see local/state.ts, where they are generated and kept). */
+export interface StackSecrets {
+  postgresPassword: string;
+  adminToken: string;
+  redisPassword: string;
+}
+
 /** The Secret: store passwords and the URLs the replicas connect with. */
-export function secretObject(stack: string, secrets: { postgresPassword: string; adminToken: string }, options: SecretObjectOptions = {}): V1Secret {
+export function secretObject(stack: string, secrets: StackSecrets, options: SecretObjectOptions = {}): V1Secret {
   const url = (host: KubeComponent) => `postgres://${DATABASE_USER}:${encodeURIComponent(secrets.postgresPassword)}@${KUBE_NAMES.workload(host)}:${KUBE_PORTS.postgres}/${DATABASE}`;
   return {
     apiVersion: 'v1',
@@ -163,7 +171,8 @@ export function secretObject(stack: string, secrets: { postgresPassword: string;
       ADMIN_TOKEN: secrets.adminToken,
       DATABASE_URL: url('postgres'),
       ...(options.readReplica ? { DATABASE_REPLICA_URL: url('postgres-replica') } : {}),
-      REDIS_URL: `redis://${KUBE_NAMES.workload('redis')}:${KUBE_PORTS.redis}`,
+      REDIS_PASSWORD: secrets.redisPassword,
+      REDIS_URL: `redis://:${encodeURIComponent(secrets.redisPassword)}@${KUBE_NAMES.workload('redis')}:${KUBE_PORTS.redis}`,
     },
   };
 }
@@ -173,7 +182,7 @@ export function secretObject(stack: string, secrets: { postgresPassword: string;
  * api and worker. With the autoscaler on, the Deployments leave `replicas` to the HPAs; with
  * `data.readReplica`, a second StatefulSet streams from the primary.
  */
-export function stackObjects(spec: StackSpec, secrets: { postgresPassword: string; adminToken: string }, options: StackObjectsOptions = {}): KubeObject[] {
+export function stackObjects(spec: StackSpec, secrets: StackSecrets, options: StackObjectsOptions = {}): KubeObject[] {
   const stack = spec.name;
   const pull = options.imagePullPolicy ?? 'IfNotPresent';
   const hpaOn = spec.autoscaler.enabled;
@@ -181,7 +190,11 @@ export function stackObjects(spec: StackSpec, secrets: { postgresPassword: strin
   const redis = deployment(stack, 'redis', 1, {
     name: 'redis',
     image: spec.images.redis,
-    args: ['redis-server', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+    // requirepass from the Secret through a 0600 file, never on the command line (see redis-auth.ts);
+    // redis-cli (the readiness probe) reads REDISCLI_AUTH.
+    command: [...REDIS_AUTH_COMMAND],
+    args: ['--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+    env: [fromSecret('REDIS_PASSWORD'), fromSecret('REDISCLI_AUTH', 'REDIS_PASSWORD')],
     ports: [{ name: 'redis', containerPort: KUBE_PORTS.redis, protocol: 'TCP' }],
     readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 5 },
     livenessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 10 },
