@@ -21,6 +21,8 @@ export interface ChartRow {
   worker: number;
   /** cpu % by instance id. */
   cpu: Record<string, number | null>;
+  /** % of CFS periods throttled by instance id; null where it has no cpu limit (or no reading). */
+  throttled: Record<string, number | null>;
 }
 
 /** Most points a chart draws: one per 2 px of a 400 px wide chart, about what the eye resolves. */
@@ -51,20 +53,29 @@ function rowOf(bucket: Sample[], ids: Set<string>): ChartRow {
   const last = bucket.at(-1)!;
   // One pass over the bucket's instances (not a search per id): 20 replicas × 1800 samples.
   const sums = new Map<string, { sum: number; n: number }>();
+  const throttledSums = new Map<string, { sum: number; n: number }>();
+  const add = (into: Map<string, { sum: number; n: number }>, id: string, value: number) => {
+    const acc = into.get(id);
+    if (acc) {
+      acc.sum += value;
+      acc.n += 1;
+    } else into.set(id, { sum: value, n: 1 });
+  };
   for (const s of bucket) {
     for (const i of s.instances) {
-      if (i.cpu === null || (i.service !== 'api' && i.service !== 'worker')) continue;
-      const acc = sums.get(i.id);
-      if (acc) {
-        acc.sum += i.cpu;
-        acc.n += 1;
-      } else sums.set(i.id, { sum: i.cpu, n: 1 });
+      if (i.service !== 'api' && i.service !== 'worker') continue;
+      if (i.cpu !== null) add(sums, i.id, i.cpu);
+      const share = i.throttling?.throttledShare;
+      if (share != null) add(throttledSums, i.id, share * 100);
     }
   }
   const cpu: Record<string, number | null> = {};
+  const throttled: Record<string, number | null> = {};
   for (const id of ids) {
     const acc = sums.get(id);
     cpu[id] = acc ? acc.sum / acc.n : null;
+    const t = throttledSums.get(id);
+    throttled[id] = t ? t.sum / t.n : null;
   }
   const hit = mean(bucket.map((s) => s.cache.hitRate));
   // Between runs the lines break rather than lie flat at zero.
@@ -86,6 +97,7 @@ function rowOf(bucket: Sample[], ids: Set<string>): ChartRow {
     apiReady: last.replicas.apiReady,
     worker: last.replicas.worker,
     cpu,
+    throttled,
   };
 }
 

@@ -31,7 +31,7 @@ const replicas: Series[] = [
   { name: 'workers', color: '#9353d3', value: (r) => r.worker, step: true },
 ];
 
-/** The six charts on one time axis, with the window picker. */
+/** The charts on one time axis (six, and cpu throttling when a replica has a cpu limit), with the window picker. */
 export function ChartsPanel() {
   const { samples, events, windowSeconds, setWindow, pickTraceSecond, picked } = useAppStore(
     useShallow((s) => ({ samples: s.samples, events: s.events, windowSeconds: s.windowSeconds, setWindow: s.setWindow, pickTraceSecond: s.pickTraceSecond, picked: s.traceWindow?.at ?? null })),
@@ -42,6 +42,11 @@ export function ChartsPanel() {
   const { rows, instances } = useMemo(() => buildRows(samples, windowSeconds, to), [samples, windowSeconds, to]);
   const marks = useMemo(() => eventMarks(events, windowSeconds, to), [events, windowSeconds, to]);
   const cpu = useMemo<Series[]>(() => instances.map((id, i) => ({ name: id, color: PALETTE[i % PALETTE.length]!, value: (r) => r.cpu[id] ?? null, faint: id.startsWith('worker') })), [instances]);
+  // Only replicas held to a cpu limit have throttling; the chart shows when any has.
+  const throttled = useMemo<Series[]>(
+    () => instances.flatMap((id, i) => (rows.some((r) => r.throttled[id] != null) ? [{ name: id, color: PALETTE[i % PALETTE.length]!, value: (r: (typeof rows)[number]) => r.throttled[id] ?? null, faint: id.startsWith('worker') }] : [])),
+    [instances, rows],
+  );
 
   return (
     <section className="panel charts" aria-labelledby="charts-title">
@@ -62,6 +67,7 @@ export function ChartsPanel() {
         <TimeChart title="Queue" unit="jobs" rows={rows} series={queue} marks={marks} from={from} to={to} />
         <TimeChart title="Replicas" unit="count" rows={rows} series={replicas} marks={marks} from={from} to={to} />
         <TimeChart title="CPU per replica" unit="% of a core" rows={rows} series={cpu} marks={marks} from={from} to={to} />
+        {throttled.length > 0 && <TimeChart title="CPU throttling per replica" unit="% of 100 ms periods throttled by the cpu limit" rows={rows} series={throttled} marks={marks} from={from} to={to} yMax={100} />}
       </div>
     </section>
   );

@@ -4,13 +4,16 @@ import type { RuntimeName } from '../../../electron/contract.js';
 import { startSpec } from '../../store/data-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { FieldProblems, useFieldProblems } from '../traffic/number-field.js';
+import { CpuFields } from './cpu-fields.js';
 import { DataFields } from './data-fields.js';
 
 /** Runtime picker and the data-layer patterns, Start/Stop with progress, the stack's name, status and balancer URL. */
 export function StackBar() {
-  const { status, probes, busy, progress, start, stop, theme, setTheme, projector, toggleProjector, dataDraft } = useAppStore(
-    useShallow((s) => ({ status: s.status, probes: s.probes, busy: s.busy, progress: s.progress, start: s.start, stop: s.stop, theme: s.theme, setTheme: s.setTheme, projector: s.projector, toggleProjector: s.toggleProjector, dataDraft: s.dataDraft })),
+  const { status, probes, busy, progress, start, stop, theme, setTheme, projector, toggleProjector, dataDraft, cpuDraft } = useAppStore(
+    useShallow((s) => ({ status: s.status, probes: s.probes, busy: s.busy, progress: s.progress, start: s.start, stop: s.stop, theme: s.theme, setTheme: s.setTheme, projector: s.projector, toggleProjector: s.toggleProjector, dataDraft: s.dataDraft, cpuDraft: s.cpuDraft })),
   );
+  // Said plainly, never silently: the latest sample's word, else the status's.
+  const notEnforced = useAppStore((s) => (s.status?.state === 'running' ? (s.samples.at(-1)?.cpuLimits?.notEnforced ?? s.status?.cpuLimits?.notEnforced ?? null) : null));
   const { report, first } = useFieldProblems();
   const [picked, setRuntime] = useState<RuntimeName>('local');
   const [context, setContext] = useState<string | null>(null);
@@ -55,6 +58,7 @@ export function StackBar() {
             </label>
           )}
           <DataFields locked={running || busy !== null} />
+          <CpuFields locked={busy !== null} />
         </div>
         <div className="stack-state">
           <span className={`dot ${state}`} aria-hidden="true" />
@@ -73,7 +77,7 @@ export function StackBar() {
               {busy === 'stack:down' ? 'Stopping…' : 'Stop'}
             </button>
           ) : (
-            <button className="primary" onClick={() => void start(startSpec(runtime, shownContext, dataDraft))} disabled={busy !== null || probe?.available === false || first !== undefined} title={first}>
+            <button className="primary" onClick={() => void start(startSpec(runtime, shownContext, dataDraft, cpuDraft))} disabled={busy !== null || probe?.available === false || first !== undefined} title={first}>
               {busy === 'stack:up' ? 'Starting…' : 'Start'}
             </button>
           )}
@@ -97,6 +101,10 @@ export function StackBar() {
           ) : probe?.reason ? (
             <span className="warn" data-testid="probe-reason">
               {probe.reason}: {probe.fix}
+            </span>
+          ) : notEnforced ? (
+            <span className="warn" data-testid="cpu-not-enforced">
+              {notEnforced}
             </span>
           ) : null}
         </div>

@@ -1,5 +1,6 @@
 import { memo } from 'react';
 import type { Instance, InstanceSample } from '../../../electron/contract.js';
+import { formatCpu } from '../../../electron/cpu-quantity.js';
 
 function fmt(value: number | null | undefined, digits = 0): string {
   return value === null || value === undefined ? '–' : value.toFixed(digits);
@@ -14,7 +15,10 @@ export function shortName(id: string): string {
   return pod ? `${pod[1]}-${pod[2]}` : id;
 }
 
-/** One replica: phase, restarts, cpu and rps. Phase changes animate through CSS transitions. */
+/**
+ * One replica: phase, restarts, cpu (against its limit, with how much of the last second's periods
+ * it was throttled) and rps. Phase changes animate through CSS transitions.
+ */
 export const ReplicaTile = memo(function ReplicaTile({ instance, sample, onOpen }: { instance: Instance; sample: InstanceSample | undefined; onOpen: (id: string) => void }) {
   return (
     <button className={`tile phase-${instance.phase}`} onClick={() => onOpen(instance.id)} aria-label={`${instance.id}, ${instance.phase}, ${instance.restarts} restarts; open details`} data-testid={`tile-${instance.id}`}>
@@ -32,7 +36,13 @@ export const ReplicaTile = memo(function ReplicaTile({ instance, sample, onOpen 
         </span>
         <span>
           <b>{fmt(sample?.cpu)}</b> % cpu
+          {sample?.cpuLimitMillicores != null && <span title={`its cpu limit: ${formatCpu(sample.cpuLimitMillicores)} per replica (${sample.cpuLimitMillicores / 10} % of a core)`}> / {formatCpu(sample.cpuLimitMillicores)}</span>}
         </span>
+        {sample?.throttling && (
+          <span className={(sample.throttling.throttledShare ?? 0) >= 0.25 ? 'warn' : undefined} title={`throttled in ${fmt((sample.throttling.throttledShare ?? 0) * 100)} % of the last second's 100 ms periods, waiting ${fmt(sample.throttling.throttledSecondsPerSec, 2)} s/s for its quota (${sample.throttling.throttledPeriodsTotal} periods so far)`}>
+            <b data-testid={`throttled-${instance.id}`}>{sample.throttling.throttledShare === null ? '–' : fmt(sample.throttling.throttledShare * 100)}</b> % throttled
+          </span>
+        )}
         {instance.service === 'api' && (
           <span>
             <b>{fmt(sample?.rps)}</b> rps
