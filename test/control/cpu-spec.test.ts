@@ -15,6 +15,7 @@ import { ReplicaCpu } from '../../electron/control/runtimes/local/replica-cpu.js
 import { throttlingOf } from '../../electron/control/telemetry/cpu-throttle.js';
 import { DeltaTracker } from '../../electron/control/telemetry/deltas.js';
 import { renderPrometheus } from '../../electron/control/telemetry/exporter.js';
+import { instanceSample, quietSample } from '../support/sample-fixture.js';
 
 describe('cpu quantities in the stack spec', () => {
   it.each([
@@ -130,39 +131,8 @@ describe('throttling figures', () => {
     expect(throttlingOf(deltas, 'api-2', undefined, 5_000, 0)).toBeNull();
   });
 
-  const instance = (over: Partial<InstanceSample>): InstanceSample => ({
-    id: 'api-1',
-    service: 'api',
-    phase: 'ready',
-    ready: true,
-    restarts: 0,
-    cpu: 10,
-    rssBytes: null,
-    rps: null,
-    errorsPerSec: null,
-    inFlight: null,
-    eventLoopLagMs: null,
-    p50: null,
-    p95: null,
-    p99: null,
-    ...over,
-  });
-  const sample = (instances: InstanceSample[], cpuLimits: Sample['cpuLimits']): Sample =>
-    ({
-      t: 1_000,
-      stack: 's',
-      traffic: { rps: 0, errorsPerSec: 0, status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, proxyErrorsPerSec: 0, inFlight: 0, p50: null, p95: null, p99: null },
-      instances,
-      replicas: { api: instances.length, apiReady: instances.length, worker: 0 },
-      cache: { up: true, hitsPerSec: 0, missesPerSec: 0, hitRate: null, memoryBytes: null, keys: null, opsPerSec: null },
-      queue: { up: true, waiting: 0, active: 0, delayed: 0, failed: 0, completedPerSec: 0, failedPerSec: 0 },
-      db: { up: true, connections: null, commitsPerSec: null, rollbacksPerSec: null },
-      autoscaler: null,
-      generator: null,
-      writes: { acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null },
-      chaos: null,
-      cpuLimits,
-    }) as Sample;
+  const instance = instanceSample;
+  const sample = (instances: InstanceSample[], cpuLimits: Sample['cpuLimits']): Sample => quietSample(1_000, instances, { cpuLimits });
 
   it('Prometheus gets the limit, the CFS counters (as cAdvisor names them) and whether the limit is enforced', () => {
     const throttling = { throttledShare: 0.75, throttledSecondsPerSec: 0.9, periodsTotal: 120, throttledPeriodsTotal: 25, throttledSecondsTotal: 2.8 };

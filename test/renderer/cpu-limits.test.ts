@@ -1,45 +1,13 @@
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
-import { StackSpecSchema, withDefaults, type InstanceSample, type Sample } from '../../electron/contract.js';
+import { StackSpecSchema, withDefaults, type InstanceSample } from '../../electron/contract.js';
 import { buildRows } from '../../renderer/features/charts/chart-data.js';
+import { instanceSample, quietSample as sample } from '../support/sample-fixture.js';
 import { cpuResources, cpuUpdateSpec, DEFAULT_DATA_DRAFT, startSpec } from '../../renderer/store/data-slice.js';
 
 function instance(id: string, share: number | null): InstanceSample {
-  return {
-    id,
-    service: 'api',
-    phase: 'ready',
-    ready: true,
-    restarts: 0,
-    cpu: 10,
-    rssBytes: null,
-    rps: null,
-    errorsPerSec: null,
-    inFlight: null,
-    eventLoopLagMs: null,
-    p50: null,
-    p95: null,
-    p99: null,
-    cpuLimitMillicores: share === null ? null : 100,
-    throttling: share === null ? null : { throttledShare: share, throttledSecondsPerSec: share, periodsTotal: 10, throttledPeriodsTotal: 5, throttledSecondsTotal: 1 },
-  };
-}
-
-function sample(t: number, instances: InstanceSample[]): Sample {
-  return {
-    t,
-    stack: 'default',
-    traffic: { rps: 0, errorsPerSec: 0, proxyErrorsPerSec: 0, status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, inFlight: 0, p50: null, p95: null, p99: null },
-    instances,
-    replicas: { api: instances.length, apiReady: instances.length, worker: 0 },
-    cache: { up: true, hitsPerSec: 0, missesPerSec: 0, hitRate: null, memoryBytes: null, keys: null, opsPerSec: null },
-    queue: { up: true, waiting: 0, active: 0, delayed: 0, failed: 0, completedPerSec: 0, failedPerSec: 0 },
-    db: { up: true, connections: 1, commitsPerSec: 0, rollbacksPerSec: 0 },
-    autoscaler: null,
-    generator: null,
-    writes: { acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null },
-    chaos: null,
-  };
+  const throttling = { throttledShare: share ?? 0, throttledSecondsPerSec: share, periodsTotal: 10, throttledPeriodsTotal: 5, throttledSecondsTotal: 1 };
+  return instanceSample({ id, cpuLimitMillicores: share === null ? null : 100, throttling: share === null ? null : throttling });
 }
 
 describe('the stack bar asks for cpu per replica', () => {
