@@ -42,8 +42,8 @@ export async function clearStopRequested(dir: string): Promise<void> {
   await rm(path.join(dir, STOP_REQUESTED), { force: true });
 }
 
-/** True when the stack now runs something that existed before `since` (or a process the old state recorded). */
-function tookOver(status: StackStatus, since: number, recorded: Set<number>): boolean {
+/** True when the stack now runs something that existed before `since` (or a process the old state recorded, still alive). */
+export function isTakeover(status: StackStatus, since: number, recorded: Set<number>): boolean {
   return status.instances.some((i) => (i.startedAt > 0 && i.startedAt < since) || (i.pid !== undefined && recorded.has(i.pid)));
 }
 
@@ -66,7 +66,7 @@ export async function adoptOrphans(options: AdoptionOptions): Promise<Adoption |
     const recorded = new Set(alive.map((p) => p.pid));
     const since = Date.now();
     const result = await options.handle('stack:up', { ...state.spec, runtime });
-    if (result.ok) return { name, adopted: tookOver(result.value as StackStatus, since, recorded) };
+    if (result.ok) return { name, adopted: isTakeover(result.value as StackStatus, since, recorded) };
     options.record({ kind: 'lifecycle', level: 'error', message: `could not adopt stack "${name}": ${result.error.message}` });
   }
   return undefined;

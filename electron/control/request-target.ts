@@ -14,13 +14,22 @@ export class BadTargetError extends Error {
 }
 
 /**
- * The request target as a URL on this server. Parsed against a fixed authority, so `//[` or
- * `//evil/x` is a path here rather than a host; anything but an origin-form target (`*`, an
- * absolute URL) is refused, never thrown out of the handler.
+ * RFC 9112's origin-form (`absolute-path [ "?" query ]`) in RFC 3986's characters: pchar is
+ * unreserved / pct-encoded / sub-delims / ":" / "@", the query adds "/" and "?". A `%` must be
+ * followed by two hex digits. Browsers send nothing else for this server's own URLs (assets,
+ * `/ws`, `?token=`, `?code=`), so anything else is refused rather than guessed at.
+ */
+const ORIGIN_FORM = /^(?:\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*)+(?:\?(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*)?$/;
+
+/**
+ * The request target as a URL on this server. Only an origin-form target is accepted (`*`, an
+ * absolute URL, `//[` or a stray `%` are a {@link BadTargetError}: 400), and it is parsed against a
+ * fixed authority, so `//evil/x` is a path here rather than a host. Never throws anything else.
  */
 export function parseTarget(raw: string | undefined): URL {
   const target = raw ?? '/';
   if (!target.startsWith('/')) throw new BadTargetError('the request target must be a path');
+  if (target.length > 8_192 || !ORIGIN_FORM.test(target)) throw new BadTargetError('the request target is not a valid URL path (RFC 3986 characters, %XX escapes)');
   try {
     return new URL(`http://127.0.0.1${target}`);
   } catch {

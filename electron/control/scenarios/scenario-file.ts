@@ -1,7 +1,7 @@
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { AssertionObjectSchema, AssertionSyntaxError, parseAssertion, ScenarioSchema, STEP_KINDS, STEP_SCHEMAS, type Scenario } from '../../contract.js';
+import { AssertionObjectSchema, AssertionSyntaxError, parseAssertion, SCENARIO_SOURCE_MAX_CHARS, ScenarioSchema, STEP_KINDS, STEP_SCHEMAS, type Scenario } from '../../contract.js';
 
 /** A scenario file that does not parse or does not fit the schema; the message names line and field. */
 export class ScenarioFileError extends Error {
@@ -96,6 +96,11 @@ function dedupe(problems: { path: Path; message: string }[]): { path: Path; mess
  * must be <= 600" rather than "must match a schema in anyOf". Throws {@link ScenarioFileError}.
  */
 export function parseScenario(source: string, fileName = 'scenario.yaml'): Scenario {
+  if (source.length > SCENARIO_SOURCE_MAX_CHARS) {
+    const limits = LIST_LIMITS.map(({ key, max }) => `${max} ${key}`).join(' and ');
+    const problem = `${fileName}: is ${source.length} characters; a scenario is at most ${SCENARIO_SOURCE_MAX_CHARS} (at most ${limits} fit in far less)`;
+    throw new ScenarioFileError(`${fileName} is not a valid scenario:\n  ${problem}`, [problem]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
