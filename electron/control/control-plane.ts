@@ -335,6 +335,9 @@ export class ControlPlane {
         });
         this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${spec.name}" is up on ${runtime.name} in ${((Date.now() - started) / 1000).toFixed(1)} s` });
       }
+      // On the timeline too, so a run's report shows its limits never held.
+      const notEnforced = runtime.cpuLimits?.()?.notEnforced;
+      if (notEnforced) this.telemetry.record({ kind: 'lifecycle', level: 'warn', message: notEnforced });
       // `autoscaler: { enabled: true }` in the spec: the api's autoscaler with its defaults (cpu 50 %).
       if (!wasRunning && spec.autoscaler.enabled && runtime !== this.kube) this.autoscaler.configure({ service: 'api' });
       onProgress('every replica is ready', 1);

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuQuantityError, formatCpu, parseCpu, StackSpecSchema, withDefaults, type InstanceSample, type Sample } from '../../electron/contract.js';
 import { describeCpuLimits } from '../../electron/cli-status.js';
 import { readings } from '../../electron/control/autoscaler/autoscaler.js';
+import { parseScenario } from '../../electron/control/scenarios/scenario-file.js';
 import { parseCpuStat } from '../../electron/control/runtimes/local/cgroup-cpu.js';
 import { ReplicaCpu } from '../../electron/control/runtimes/local/replica-cpu.js';
 import { throttlingOf } from '../../electron/control/telemetry/cpu-throttle.js';
@@ -60,6 +61,16 @@ describe('cpu quantities in the stack spec', () => {
     expect(errors.map((e) => `${e.instancePath} ${e.message}`)).toEqual(['/resources/api/cpu "25x" is not a cpu quantity: write millicores such as "250m" or cores such as "0.5" or "1"']);
     expect(Value.Check(StackSpecSchema, { resources: { api: { cpu: null }, worker: {} } })).toBe(true);
     expect(Value.Check(StackSpecSchema, { resources: { db: { cpu: '1' } } })).toBe(false);
+  });
+});
+
+describe("a scenario's stack spec carries cpu limits", () => {
+  const scenario = (cpu: string) => `name: capped\ndurationS: 10\nstack:\n  replicas: { api: 2 }\n  resources:\n    api: { cpu: ${cpu} }\nsteps:\n  - at: 0\n    note: go\n`;
+
+  it('a quantity in the file is taken as given; a bad one is refused with its line and field', () => {
+    expect(parseScenario(scenario('250m'), 'capped.yaml').stack?.resources).toEqual({ api: { cpu: '250m' } });
+    expect(parseScenario(scenario('0.5'), 'capped.yaml').stack?.resources).toEqual({ api: { cpu: 0.5 } });
+    expect(() => parseScenario(scenario('250x'), 'capped.yaml')).toThrow('capped.yaml:6:17: stack.resources.api.cpu "250x" is not a cpu quantity');
   });
 });
 
