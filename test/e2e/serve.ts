@@ -17,10 +17,10 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts `scalelab serve` and reads the dashboard URL it prints. */
-export async function serveDashboard(prefix: string): Promise<Served> {
+/** Starts `scalelab serve` (with `env` added to this process's) and reads the dashboard URL it prints. */
+export async function serveDashboard(prefix: string, env: Record<string, string> = {}): Promise<Served> {
   const home = await mkdtemp(path.join(os.tmpdir(), prefix));
-  const serve: ChildProcess = spawn(process.execPath, ['dist/electron/cli.js', 'serve', '--port', '0'], { cwd: root, env: { ...process.env, SCALELAB_HOME: home } });
+  const serve: ChildProcess = spawn(process.execPath, ['dist/electron/cli.js', 'serve', '--port', '0'], { cwd: root, env: { ...process.env, ...env, SCALELAB_HOME: home } });
   const dashboard = await new Promise<string>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`scalelab serve printed no dashboard URL:\n${output}`)), 30_000);
