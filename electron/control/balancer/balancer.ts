@@ -340,7 +340,8 @@ export class Balancer implements BalancerHandle {
 
   /** A request line or header block Node's parser rejected: a 4xx on the raw socket, then close. */
   private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    this.report(`malformed request: ${err.code ?? err.message}`);
+    // A client hanging up between requests is no malformed request.
+    if (err.code !== 'ECONNRESET') this.report(`malformed request: ${err.code ?? err.message}`);
     socket.on('error', () => undefined);
     const busy = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
     if (err.code === 'ECONNRESET' || !socket.writable || busy) {
