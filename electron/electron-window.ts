@@ -1,77 +1,59 @@
 /**
  * The desktop window and the guards its pages run under: a sandboxed, context-isolated renderer
- * without Node, a strict CSP, no navigation away from the app, no new windows, no permissions.
- * The renderer talks to the main process only through the preload's `window.scalelab`.
+ * without Node, the app's one CSP (app-csp.ts: the `<meta>` of the file:// page, the header of the
+ * headless server's), no navigation, redirect or frame navigation away from the app, no new
+ * windows, no permissions, no DevTools in a packaged build. The renderer talks to the main
+ * process only through the preload's `window.scalelab`.
  */
-import { BrowserWindow, shell, type Session, type WebContents } from 'electron';
+import { app, BrowserWindow, shell, type Session, type WebContents } from 'electron';
+import { isAppUrl, isStackUrl, type AppPages } from './app-urls.js';
 
-/**
- * The app's Content-Security-Policy: its own scripts only, no inline script, nothing remote.
- * Inline styles stay allowed because the chart library sets `style` attributes.
- */
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+export { isAppUrl, isStackUrl, type AppPages };
 
-/** Which URLs are the app's own pages; every other URL is refused or handed to the system browser. */
-export interface AppPages {
-  /** file:// URL of the built renderer's folder, ending in `/` (when this process hosts the control plane). */
-  fileBase?: string;
-  /** Origin of the control plane's headless server, e.g. `http://127.0.0.1:4750`. */
-  origin?: string;
-}
-
-/** True when `url` is one of the app's own pages. */
-export function isAppUrl(url: string | undefined, pages: AppPages): boolean {
-  if (!url) return false;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  // Parsed first, so `file:///…/renderer/../../etc` cannot pass the prefix test.
-  if (parsed.protocol === 'file:') return pages.fileBase !== undefined && parsed.href.startsWith(pages.fileBase);
-  return pages.origin !== undefined && parsed.origin === pages.origin;
-}
-
-/** Opens http(s) links in the system browser; any other scheme (file:, javascript:, smb:…) is dropped. */
+/** Opens one of the stack's own URLs in the system browser; any other is dropped. */
 function openExternal(url: string): void {
-  try {
-    const { protocol } = new URL(url);
-    if (protocol === 'http:' || protocol === 'https:') void shell.openExternal(url);
-  } catch {
-    // Not a URL: nothing to open.
-  }
+  if (isStackUrl(url)) void shell.openExternal(url);
 }
 
 /**
- * Sets the CSP on the app's own documents and denies every permission request (camera, geolocation,
- * notifications…): the dashboard needs none, and a compromised page must not gain any.
+ * Denies every permission request (camera, geolocation, notifications…): the dashboard needs
+ * none, and a compromised page must not gain any. The CSP is the page's own `<meta>` (file://
+ * has no headers to inject one into) or the headless server's header; see app-csp.ts.
  */
-export function hardenSession(session: Session, pages: AppPages): void {
-  session.webRequest.onHeadersReceived((details, callback) => {
-    const headers = details.responseHeaders ?? {};
-    const isDocument = details.resourceType === 'mainFrame' || details.resourceType === 'subFrame';
-    // The headless server sends its own, equally strict CSP (it also allows its WebSocket): keep it.
-    const hasCsp = Object.keys(headers).some((name) => name.toLowerCase() === 'content-security-policy');
-    if (!isDocument || hasCsp || !isAppUrl(details.url, pages)) return callback({});
-    callback({ responseHeaders: { ...headers, 'Content-Security-Policy': [CSP] } });
-  });
+export function hardenSession(session: Session): void {
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.setPermissionCheckHandler(() => false);
 }
 
-/** Keeps `contents` on the app's pages: other navigations and every new window are refused. */
+/**
+ * Keeps `contents` on the app's pages: a navigation (of the window or of any frame) or a
+ * redirect elsewhere is stopped, and every new window is refused; a stack URL among them opens
+ * in the system browser instead.
+ */
 function guard(contents: WebContents, pages: AppPages): void {
-  contents.on('will-navigate', (event) => {
+  const stay = (event: { url: string; preventDefault(): void }) => {
     if (isAppUrl(event.url, pages)) return;
     event.preventDefault();
     openExternal(event.url);
+  };
+  contents.on('will-navigate', stay);
+  // Any frame's navigation; the main frame's already went through will-navigate (one browser tab, not two).
+  contents.on('will-frame-navigate', (event) => {
+    if (event.isMainFrame) return;
+    if (!isAppUrl(event.url, pages)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event) => {
+    if (isAppUrl(event.url, pages)) return;
+    // A redirect is the server's choice, not the user's click: stop it and open nothing.
+    event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
     openExternal(url);
     return { action: 'deny' };
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
+  // A packaged build has no DevTools (also off in webPreferences); this catches the shortcut too.
+  if (app.isPackaged) contents.on('devtools-opened', () => contents.closeDevTools());
 }
 
 /** Options of {@link createWindow}. */
@@ -103,6 +85,8 @@ export function createWindow(options: WindowOptions): BrowserWindow {
       webSecurity: true,
       webviewTag: false,
       spellcheck: false,
+      // DevTools are for development: a packaged build has none (no inspecting the token-holding page).
+      devTools: !app.isPackaged,
     },
   });
   guard(win.webContents, options.pages);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from 'typebox/value';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { APP_CSP } from './app-csp.js';
 import { EVENT_NAMES, RequestMessageSchema, type EventName, type Events, type ServerMessage } from './contract.js';
 import type { ClientContext, ControlPlane } from './control/control-plane.js';
 import { createBadRequestLog, type BadRequestLog } from './control/bad-request-log.js';
@@ -51,10 +52,9 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.ico': 'image/x-icon',
 };
-// The dashboard's WebSocket is same-origin (ws://<this host:port>/ws), which CSP3's 'self' covers;
-// the two explicit sources are for browsers that predate that rule, and name this port only.
-const csp = (port: number, nonce?: string) =>
-  `default-src 'self'; script-src 'self'${nonce ? ` 'nonce-${nonce}'` : ''}; style-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`;
+// The app's one policy (app-csp.ts, also the <meta> of the page), plus what only a header can say.
+// The status page (no build yet) runs one inline script, allowed by its nonce.
+const csp = (nonce?: string) => `${nonce ? APP_CSP.replace("script-src 'self'", `script-src 'self' 'nonce-${nonce}'`) : APP_CSP}; frame-ancestors 'none'`;
 
 /** A decoded path; a bad percent-encoding (`/%`, `/%E0%A4%A`) or a NUL is a {@link BadTargetError}. */
 function decodePath(pathname: string): string {
@@ -160,14 +160,14 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       return;
     }
     const nonce = randomBytes(16).toString('base64');
-    const headers: Record<string, string> = { 'content-security-policy': csp(port), 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+    const headers: Record<string, string> = { 'content-security-policy': csp(), 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
     if (url.searchParams.has('token')) headers['set-cookie'] = cookieHeader();
     const file = path.resolve(rendererDir, `.${decodePath(url.pathname)}`);
     const inside = file.startsWith(rendererDir + path.sep);
     if (inside && existsSync(file) && statSync(file).isFile()) return sendFile(res, file, { ...headers, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
     const index = path.join(rendererDir, 'index.html');
     if (existsSync(index)) return sendFile(res, index, { ...headers, 'content-type': TYPES['.html']! });
-    res.writeHead(200, { ...headers, 'content-security-policy': csp(port, nonce), 'content-type': TYPES['.html']! });
+    res.writeHead(200, { ...headers, 'content-security-policy': csp(nonce), 'content-type': TYPES['.html']! });
     res.end(STATUS_PAGE.replace('__NONCE__', nonce));
   }
 

@@ -86,7 +86,7 @@ async function start(): Promise<void> {
     const { url, token } = running.control;
     running.close();
     const pages: AppPages = { origin: new URL(url).origin };
-    hardenSession(session.defaultSession, pages);
+    hardenSession(session.defaultSession);
     win = createWindow({ pages });
     win.on('close', onClose);
     await win.loadURL(`${url}/?token=${token}`);
@@ -95,7 +95,7 @@ async function start(): Promise<void> {
   host = await hostControlPlane(home);
   if (host.adopted) console.log(`scalelab: ${adoptionMessage(host.adopted)}`);
   const pages: AppPages = { fileBase: pathToFileURL(path.dirname(rendererIndex) + path.sep).href, origin: host.headless.url };
-  hardenSession(session.defaultSession, pages);
+  hardenSession(session.defaultSession);
   serveIpc(host.controlPlane, (url) => isAppUrl(url, pages));
   win = createWindow({ pages, preload });
   win.on('close', onClose);
