@@ -5,14 +5,19 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Balancer } from '../../electron/control/balancer/balancer.js';
+import type { RemoteBalancer } from '../../electron/control/balancer/remote-balancer.js';
+import { isOurs } from '../../electron/control/runtimes/local/leftovers.js';
+import { launchBalancer } from '../../electron/control/runtimes/local/balancer-launcher.js';
+import { freePort } from '../../electron/control/runtimes/local/ports.js';
+import { eventually } from '../backend/support/api.js';
 import { startApiProcess, type BackendChild } from '../backend/support/process.js';
 import { startStores, type Stores } from '../backend/support/stores.js';
 import { rawRequest } from './support/raw-http.js';
 import { steadyTraffic } from './support/steady-traffic.js';
 
 /**
- * Issue 20's balancer rows, replayed against a real balancer: in front of a real api replica
+ * Issue 20's balancer rows, replayed against the real balancer process (as the local runtime
+ * starts it, driven through its control API): in front of a real api replica
  * (PostgreSQL, Redis) where the replica's own behaviour matters (its body limit, its /admin
  * hooks), in front of a small real HTTP upstream that reports what reached it elsewhere.
  */
@@ -25,9 +30,9 @@ let api: BackendChild & { url: string };
 let echo: Server;
 /** What the echo upstream received, newest last. */
 const seen: { method: string; url: string; headers: IncomingHttpHeaders; bytes: number }[] = [];
-let front: Balancer;
+let front: RemoteBalancer;
 let frontPort: number;
-let echoFront: Balancer;
+let echoFront: RemoteBalancer;
 let echoPort: number;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,14 +50,10 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-  front = new Balancer({ port: 0, log: () => undefined });
-  frontPort = await front.listen();
-  front.add('api-1', api.url);
-  front.setReady('api-1', true);
-  echoFront = new Balancer({ port: 0, log: () => undefined });
-  echoPort = await echoFront.listen();
-  echoFront.add('echo-1', `http://127.0.0.1:${(echo.address() as AddressInfo).port}`);
-  echoFront.setReady('echo-1', true);
+  front = await startFront('front', 'api-1', api.url);
+  frontPort = front.port;
+  echoFront = await startFront('echo-front', 'echo-1', `http://127.0.0.1:${(echo.address() as AddressInfo).port}`);
+  echoPort = echoFront.port;
   const created = await fetch(`http://127.0.0.1:${frontPort}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: `ada-${Date.now()}@example.com` }) });
   expect(created.status).toBe(201);
 }, 120_000);
@@ -66,11 +67,26 @@ afterAll(async () => {
   await stores?.stop();
 });
 
+/** A balancer process in front of one upstream, routable once this resolves. */
+async function startFront(name: string, id: string, origin: string): Promise<RemoteBalancer> {
+  const balancer = await launchBalancer({ port: await freePort(), logFile: `${stores.dir}/${name}.log` }, {});
+  await addReady(balancer, id, origin);
+  return balancer;
+}
+
+async function addReady(balancer: RemoteBalancer, id: string, origin: string): Promise<void> {
+  balancer.add(id, origin);
+  balancer.setReady(id, true);
+  await eventually(`${id} is routable`, async () => (await balancer.list()).some((u) => u.id === id && u.ready));
+}
+
 /** An ordinary client's loops (GETs, a POST in five) through the balancer on `port`, every failure recorded. */
 const clientLoop = (port: number, concurrency = 2) => steadyTraffic(`http://127.0.0.1:${port}`, concurrency);
 
-/** The balancer is still there and still routes. */
+/** The balancer process is still there (the same pid) and still routes. */
 async function expectServing(port: number, path: string): Promise<void> {
+  const balancer = port === frontPort ? front : echoFront;
+  expect(await isOurs('balancer', balancer.record.pid)).toBe(true);
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   await res.arrayBuffer();
   expect(res.status).toBe(200);
@@ -113,18 +129,17 @@ describe('the balancer under hostile requests (issue 20)', () => {
     await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
     const deadPort = (dead.address() as AddressInfo).port;
     await new Promise((resolve) => dead.close(resolve));
-    echoFront.add('dead-1', `http://127.0.0.1:${deadPort}`);
-    echoFront.setReady('dead-1', true);
-    echoFront.takeSnapshot();
+    await addReady(echoFront, 'dead-1', `http://127.0.0.1:${deadPort}`);
+    await echoFront.takeSnapshot();
     const gets = clientLoop(echoPort, 4);
-    await sleep(500);
+    await sleep(1_000);
     await gets.stop();
     await echoFront.remove('dead-1');
     expect(gets.failures).toEqual([]);
-    const snapshot = echoFront.takeSnapshot();
+    const snapshot = (await echoFront.takeSnapshot())!;
     // Ejected after its first refusal: only the first try or two in an eject window went to it.
     expect(snapshot.upstreams['dead-1']?.errors ?? 0).toBeLessThanOrEqual(4);
-    expect(snapshot.upstreams['echo-1']!.requests).toBeGreaterThan(20);
+    expect(snapshot.upstreams['echo-1']!.requests).toBeGreaterThan(10);
   });
 
   it('row 11: Expect: 100-continue works as curl uses it, and a refused request is refused before its body', async () => {
@@ -143,6 +158,7 @@ describe('the balancer under hostile requests (issue 20)', () => {
     expect(other.status).toBe(417);
     await gets.stop();
     expect(gets.failures).toEqual([]);
+    await expectServing(frontPort, '/users/1');
   });
 
   it('row 12: /admin is not reachable through the balancer in any spelling, and a foreign Host is refused', async () => {
@@ -167,6 +183,7 @@ describe('the balancer under hostile requests (issue 20)', () => {
     }
     await gets.stop();
     expect(gets.failures).toEqual([]);
+    await expectServing(frontPort, '/users/1');
   });
 
   it("row 16 and row 8: X-Forwarded-For is the client's socket address, and the dashboard cookie never reaches a replica", async () => {
