@@ -21,7 +21,7 @@ import { eventually } from '../backend/support/api.js';
 import { makeTempHome, removeTempHome } from '../support/temp-home.js';
 import { commandLines } from './support/control-plane-process.js';
 import { rawRequest } from './support/raw-http.js';
-import { runScalelab } from './support/scalelab-cli.js';
+import { root, runScalelab } from './support/scalelab-cli.js';
 
 /**
  * Issue 20's control-plane rows (1, 2, 6, 8, 9, 13, 14), replayed against a real control plane:
@@ -247,6 +247,25 @@ describe('the control plane under hostile requests (issue 20)', () => {
     expect(answers.filter((s) => s >= 400 && s < 500).length).toBeGreaterThan(50);
     await expectAnswering();
   }, 60_000);
+});
+
+describe('the crash guard of a control plane process (issue 20, row 1)', () => {
+  it('logs an unhandled rejection with its stack and keeps running; logs an uncaught exception with its stack and exits 70', async () => {
+    const script = [
+      "import { installCrashGuard } from './electron/control/crash-guard.ts';",
+      "installCrashGuard({ who: 'scalelab serve (test)' });",
+      "Promise.reject(new Error('nobody awaited me'));",
+      "setTimeout(() => { console.log('still alive'); setTimeout(() => { throw new Error('boom'); }, 20); }, 100);",
+    ].join('\n');
+    const result = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root }).then(
+      (r) => ({ code: 0, ...r }),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(result.stdout).toContain('still alive');
+    expect(result.stderr).toMatch(/scalelab serve \(test\): unhandled promise rejection \(logged; the control plane keeps running\):\nError: nobody awaited me\n\s+at /);
+    expect(result.stderr).toMatch(/scalelab serve \(test\): uncaught exception, exiting \(code 70\)[^\n]*\nError: boom\n\s+at /);
+    expect(result.code).toBe(70);
+  });
 });
 
 describe('adoption says what happened (issue 20, row 14)', () => {
