@@ -7,7 +7,7 @@ import { makeTempHome, removeTempHome } from '../support/temp-home.js';
 async function usage(args: string[]) {
   const home = await makeTempHome('scalelab-cli-usage-');
   try {
-    return await runScalelab(home, args, 30_000);
+    return await runScalelab(home, args, 90_000);
   } finally {
     await removeTempHome(home);
   }
