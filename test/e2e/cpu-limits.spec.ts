@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { findCgroupBase } from '../../electron/control/runtimes/local/cgroup-cpu.js';
-import { root, serveDashboard, type Served } from './serve.js';
+import { artifacts, root, serveDashboard, type Served } from './serve.js';
 
 const run = promisify(execFile);
 const UNUSABLE_ROOT = '/nonexistent/scalelab-e2e-cgroup';
@@ -29,6 +30,8 @@ test('a user gives each api replica 100m, sees it throttled under a cpu fault, a
     await run(process.execPath, ['dist/electron/cli.js', 'chaos', 'cpu', 'api-1', '--threads', '2', '--seconds', '30'], { cwd: root, env: { ...process.env, SCALELAB_HOME: served.home }, timeout: 60_000 });
     await expect.poll(async () => Number(await page.getByTestId('throttled-api-1').textContent()), { timeout: 20_000 }).toBeGreaterThan(50);
     await expect(page.getByRole('figure', { name: 'CPU throttling per replica chart' })).toBeVisible();
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(artifacts, 'cpu-limits.png'), fullPage: true });
 
     // Raised live: Apply sends it to the running stack, whose replicas keep running.
     await api.fill('0.5');
@@ -52,6 +55,7 @@ test('where the limit cannot be enforced, the stack bar says so and why', async 
     await page.getByRole('button', { name: 'Start' }).click();
     await expect(page.getByTestId('phase-api-1')).toHaveText('ready', { timeout: 90_000 });
     await expect(page.getByTestId('cpu-not-enforced')).toHaveText(`cpu limit not enforced here (SCALELAB_CGROUP_ROOT=${UNUSABLE_ROOT} is not a cgroup cpu directory)`);
+    await page.screenshot({ path: path.join(artifacts, 'cpu-not-enforced.png') });
     const { stdout } = await run(process.execPath, ['dist/electron/cli.js', 'status'], { cwd: root, env: { ...process.env, SCALELAB_HOME: served.home }, timeout: 60_000 });
     expect(stdout).toContain(`CPU        api 100m per replica: cpu limit not enforced here (SCALELAB_CGROUP_ROOT=${UNUSABLE_ROOT} is not a cgroup cpu directory)`);
     await page.getByRole('button', { name: 'Stop' }).click();
