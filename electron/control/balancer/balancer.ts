@@ -7,7 +7,7 @@ import { exchange, ExchangeError } from './exchange.js';
 import { forwardHeaders } from './forward-headers.js';
 import { refusalOf, type Refusal } from './request-guard.js';
 import { BalancerStats, type BalancerSnapshot } from './stats.js';
-import { hopOf, hopSpan, type Hop } from './trace-hop.js';
+import { hopOf, recordHop, type Hop } from './trace-hop.js';
 
 /** Options of {@link Balancer}. */
 export interface BalancerOptions {
@@ -305,7 +305,7 @@ export class Balancer implements BalancerHandle {
       const record = () => {
         const micros = Number(process.hrtime.bigint() - started) / 1_000;
         this.stats.record(res.statusCode, micros, answeredBy, proxyError);
-        if (hop?.sampled && sink) sink(hopSpan(req, res.statusCode, hop, micros / 1_000, answeredBy, proxyError));
+        if (hop && sink) recordHop(sink, req, res.statusCode, hop, micros / 1_000, answeredBy, proxyError);
       };
       if (res.writableFinished || res.destroyed) record();
       else res.once('close', record);
