@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,8 @@ const docker = new Docker();
 let home: string;
 let runtime: DockerRuntime;
 let endpoints: Awaited<ReturnType<DockerRuntime['up']>>;
+/** The user the first test wrote, read back after the Redis restart. */
+let written: number | undefined;
 
 describeDocker('docker Redis password (real engine, bridge network)', () => {
   beforeAll(async () => {
@@ -40,6 +44,7 @@ describeDocker('docker Redis password (real engine, bridge network)', () => {
     const created = await fetch(`${endpoints.balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Dora', email: 'dora@example.com' }) });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: number };
+    written = id;
     expect((await fetch(`${endpoints.balancer}/users/${id}`)).status).toBe(200);
     const port = Number(new URL(endpoints.redisUrl).port);
     const forged = JSON.stringify({ id, name: 'Mallory', email: 'mallory@example.com', createdAt: new Date().toISOString() });
@@ -60,4 +65,26 @@ describeDocker('docker Redis password (real engine, bridge network)', () => {
     expect(readFileSync(`/proc/${info.State.Pid}/cmdline`, 'utf8').includes(password)).toBe(false);
     expect(JSON.stringify([info.Path, info.Args, info.Config.Cmd, info.Config.Entrypoint]).includes(password)).toBe(false);
   });
+
+  it('a stack an older ScaleLab started without a Redis password gets one: its Redis and replicas start afresh, the data stays', async () => {
+    const id = async (instance: string) => (await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.stack}=${STACK}`, `${LABELS.instance}=${instance}`] }) }))[0]?.Id;
+    const before = { redis: await id('redis'), postgres: await id('postgres') };
+    await runtime.dispose();
+    // As an older ScaleLab left it: secrets.json without the Redis password.
+    const file = path.join(home, 'stacks', STACK, 'secrets.json');
+    const { redisPassword: _dropped, ...older } = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
+    await writeFile(file, JSON.stringify(older));
+    runtime = new DockerRuntime({ home });
+    const progress: string[] = [];
+    const spec = withDefaults({ name: STACK, runtime: 'docker', port: Number(new URL(endpoints.balancer).port), images: (await ensureTestImages(() => undefined)), replicas: { api: 1, worker: 0 }, docker: { network: 'bridge' } });
+    endpoints = await runtime.up(spec, (m) => progress.push(m));
+    const restarted = progress.find((m) => m.endsWith(': Redis ran without a password'));
+    expect(restarted?.replace(/^restarting /, '').split(':')[0]!.split(', ').sort()).toEqual(['api-1', 'redis']);
+    expect(await id('postgres')).toBe(before.postgres);
+    expect(await id('redis')).not.toBe(before.redis);
+    expect(await rawRedisCommand(Number(new URL(endpoints.redisUrl).port), 'GET user:1')).toMatch(/^-NOAUTH/);
+    const kept = (await (await fetch(`${endpoints.balancer}/users/${written}`)).json()) as { name: string };
+    expect(kept.name).toBe('Dora');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  }, 300_000);
 });

@@ -108,7 +108,7 @@ export class DockerRuntime implements Runtime {
     await ensureVolume(docker, spec.name, names.volume(spec.name), "PostgreSQL's data", onProgress);
     if (spec.data.readReplica) await ensureVolume(docker, spec.name, names.replicaVolume(spec.name), "the read replica's data", onProgress);
 
-    const existing = await docker.listContainers({ all: true, filters: stackFilter(spec.name) });
+    const existing = await withoutUnsecured(docker, spec.name, await docker.listContainers({ all: true, filters: stackFilter(spec.name) }), secrets.added === true, onProgress);
     const find = (instance: string) => existing.find((c) => c.Labels[LABELS.instance] === instance && isOwned(c.Labels, spec.name));
     const portOf = async (instance: string, recorded: number | undefined) => {
       const label = Number(find(instance)?.Labels[LABELS.port]);
@@ -406,4 +406,17 @@ export class DockerRuntime implements Runtime {
     });
     return this.recordPending;
   }
+}
+
+/**
+ * A stack an older ScaleLab started runs Redis without a password, and replicas that connect without
+ * one (`unsecured`: its secrets.json had none): those containers are removed, to start afresh with the
+ * password. PostgreSQL and its data stay; the cache refills.
+ */
+async function withoutUnsecured(docker: Docker, stack: string, containers: Docker.ContainerInfo[], unsecured: boolean, onProgress: OnProgress): Promise<Docker.ContainerInfo[]> {
+  const stale = unsecured ? containers.filter((c) => ['redis', 'api', 'worker'].includes(c.Labels[LABELS.service] ?? '') && isOwned(c.Labels, stack)) : [];
+  if (stale.length === 0) return containers;
+  onProgress(`restarting ${stale.map((c) => c.Labels[LABELS.instance]).join(', ')}: Redis ran without a password`);
+  for (const c of stale) await removeOwned(docker, names.container(stack, c.Labels[LABELS.instance]!), stack);
+  return containers.filter((c) => !stale.includes(c));
 }
