@@ -3,8 +3,11 @@
  * cannot be used, and a platform without cgroups), throttling figures from CFS counters, their
  * Prometheus series, the CLI's line, and the emulated HPA's denominator.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { CpuQuantityError, formatCpu, parseCpu, StackSpecSchema, withDefaults, type InstanceSample, type Sample } from '../../electron/contract.js';
@@ -91,6 +94,28 @@ describe('where cpu limits cannot be enforced, it is said, never silently', () =
       child.kill('SIGKILL');
     }
     await cpu.removeAll();
+  });
+
+  const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+  if (!asNobody) console.log('skipped: the unprivileged-user check needs root and setpriv');
+  it.skipIf(!asNobody)('a user without cgroup access (not root, no delegated subtree) is told why', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scalelab-cgroup-probe-'));
+    try {
+      chmodSync(dir, 0o755);
+      // tsx keeps its cache in TMPDIR: one the user may write, inside the folder this test removes.
+      const tmp = path.join(dir, 'tmp');
+      mkdirSync(tmp);
+      chownSync(tmp, 65534, 65534);
+      const module = fileURLToPath(new URL('../../electron/control/runtimes/local/cgroup-cpu.ts', import.meta.url));
+      writeFileSync(path.join(dir, 'probe.mts'), `import { findCgroupBase } from ${JSON.stringify(module)};\nconsole.log(JSON.stringify(await findCgroupBase()));\n`, { mode: 0o644 });
+      const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', path.join(dir, 'probe.mts')], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: tmp, TMPDIR: tmp }, timeout: 60_000 });
+      expect(run.status, run.stderr).toBe(0);
+      const probe = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { ok: boolean; why?: string };
+      expect(probe.ok).toBe(false);
+      expect(probe.why).toMatch(/not writable|no cpu controller|no cgroup cpu controller/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a directory that is no cgroup is refused as well', async () => {

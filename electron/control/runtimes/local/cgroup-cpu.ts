@@ -95,7 +95,7 @@ export async function findCgroupBase(options: { root?: string; platform?: NodeJS
   const groups = ownGroups(own);
   const reasons: string[] = [];
   for (const m of mounts(table).filter((m) => m.type === 'cgroup2')) {
-    const mine = path.join(m.dir, groups.get('') ?? '/');
+    const mine = path.resolve(m.dir, `.${groups.get('') ?? '/'}`);
     for (const dir of [...new Set([mine, m.dir])]) {
       const controllers = (await readText(path.join(dir, 'cgroup.controllers'))).split(/\s+/);
       if (!controllers.includes('cpu')) {
@@ -103,13 +103,13 @@ export async function findCgroupBase(options: { root?: string; platform?: NodeJS
         continue;
       }
       if (!(await writable(dir))) {
-        reasons.push(`cgroup v2 at ${dir} is not writable (no delegated subtree)`);
+        reasons.push(`cgroup v2 at ${dir} is not writable: no delegated subtree`);
         continue;
       }
       // A group with processes of its own cannot hand the controller to children (v2's rule).
       const delegated = await delegateCpu(dir).then(() => undefined, (err: NodeJS.ErrnoException) => err.code ?? err.message);
       if (delegated) {
-        reasons.push(`cgroup v2 at ${dir} cannot give its children the cpu controller (${delegated})`);
+        reasons.push(`cgroup v2 at ${dir} cannot give its children the cpu controller: ${delegated}`);
         continue;
       }
       return { ok: true, base: { version: 2, base: dir }, enforcedBy: enforcedBy(2) };
@@ -117,9 +117,9 @@ export async function findCgroupBase(options: { root?: string; platform?: NodeJS
   }
   const v1 = mounts(table).find((m) => m.type === 'cgroup' && m.options.includes('cpu'));
   if (v1) {
-    const dir = path.join(v1.dir, groups.get('cpu') ?? '/');
+    const dir = path.resolve(v1.dir, `.${groups.get('cpu') ?? '/'}`);
     if (await writable(dir)) return { ok: true, base: { version: 1, base: dir }, enforcedBy: enforcedBy(1) };
-    reasons.push(`the cgroup v1 cpu controller at ${dir} is not writable (it needs root)`);
+    reasons.push(`the cgroup v1 cpu controller at ${dir} is not writable: it needs root`);
   }
   return { ok: false, why: reasons.length > 0 ? reasons.join('; ') : 'no cgroup cpu controller is mounted' };
 }
