@@ -8,6 +8,7 @@ import { AutoscalerGauge } from './autoscaler-gauge.js';
 import { AutoscalerFigures, AutoscaleSwitch } from './autoscaler-parts.js';
 import { recentDecisions, serviceView, TARGET_LABEL } from './autoscaler-data.js';
 import { DecisionList } from './decision-list.js';
+import { formatCpu } from '../../../electron/cpu-quantity.js';
 
 /** Decisions listed per service. */
 const SHOWN_DECISIONS = 4;
@@ -47,7 +48,9 @@ export function ServiceAutoscaler({ service }: { service: ScalableService }) {
   const metrics = SERVICE_METRICS[service];
   const mine = busy === service;
 
-  const note = problem ?? (mine ? 'applying…' : on ? (changed ? 'changes apply at the next sync' : `${view!.preset} preset · sync ${view!.syncPeriodSeconds} s · scale-down window ${view!.scaleDownWindowSeconds} s`) : PRESET_HINT[draft.preset]);
+  // What "cpu %" is of: the replicas' own limit when they have one, as Kubernetes divides by each pod's request.
+  const request = one?.cpuRequest && config?.metrics.some((m) => m.kind === 'cpu') ? ` · cpu % of ${formatCpu(one.cpuRequest.millicores)} per replica (${one.cpuRequest.from === 'resources' ? 'its cpu limit' : 'no cpu limit: the autoscaler’s request'})` : '';
+  const note = problem ?? (mine ? 'applying…' : on ? (changed ? 'changes apply at the next sync' : `${view!.preset} preset · sync ${view!.syncPeriodSeconds} s · scale-down window ${view!.scaleDownWindowSeconds} s${request}`) : PRESET_HINT[draft.preset]);
   const empty = on ? 'No decision yet: the first comes within one sync period, once the stack runs.' : `Off: switch it on to let the HPA set ${TITLE[service]} from ${service === 'api' ? 'a metric' : 'the queue'}.`;
 
   return (
