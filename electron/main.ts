@@ -15,6 +15,7 @@ import type { StackStatus } from './contract.js';
 import { adoptionMessage } from './control/adoption.js';
 import { attach } from './control/client.js';
 import { installCrashGuard } from './control/crash-guard.js';
+import { requestLoginUrl } from './dashboard-login.js';
 import { scalelabHome } from './control/control-file.js';
 import { hostControlPlane, type HostedControlPlane } from './electron-host.js';
 import { serveIpc, streamEvents } from './electron-ipc.js';
@@ -83,13 +84,14 @@ function quit(ask = true): Promise<void> {
 async function start(): Promise<void> {
   const running = await attach(home);
   if (running) {
-    const { url, token } = running.control;
+    const { url } = running.control;
     running.close();
     const pages: AppPages = { origin: new URL(url).origin };
     hardenSession(session.defaultSession);
     win = createWindow({ pages });
     win.on('close', onClose);
-    await win.loadURL(`${url}/?token=${token}`);
+    // A one-time code, traded for the cookie: the token never sits in the page's URL or history.
+    await win.loadURL(await requestLoginUrl(running.control));
     return;
   }
   host = await hostControlPlane(home);
