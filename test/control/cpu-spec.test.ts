@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuQuantityError, formatCpu, parseCpu, StackSpecSchema, withDefaults, type InstanceSample, type Sample } from '../../electron/contract.js';
 import { describeCpuLimits } from '../../electron/cli-status.js';
 import { readings } from '../../electron/control/autoscaler/autoscaler.js';
+import { reportCharts } from '../../electron/control/scenarios/report-series.js';
 import { parseScenario } from '../../electron/control/scenarios/scenario-file.js';
 import { parseCpuStat } from '../../electron/control/runtimes/local/cgroup-cpu.js';
 import { ReplicaCpu } from '../../electron/control/runtimes/local/replica-cpu.js';
@@ -182,6 +183,14 @@ describe('throttling figures', () => {
     expect(text).not.toContain('instance="api-2",service="api"} 120');
     expect(text).toContain('scalelab_cpu_limit_enforced{stack="s",service="api"} 0');
     expect(text).not.toContain('scalelab_cpu_limit_enforced{stack="s",service="worker"}');
+  });
+
+  it("a scenario report draws the throttling of limited replicas, and no such chart without a limit", () => {
+    const throttled = (share: number) => instance({ cpuLimitMillicores: 100, throttling: { throttledShare: share, throttledSecondsPerSec: share, periodsTotal: 1, throttledPeriodsTotal: 1, throttledSecondsTotal: 1 } });
+    const samples = [quietSample(1_000, [throttled(0.25), instance({ id: 'api-2' })]), quietSample(2_000, [throttled(0.75), instance({ id: 'api-2' })])];
+    const chart = reportCharts(samples, [], 0, 3_000).find((c) => c.id === 'throttling');
+    expect(chart?.series.map((s) => [s.name, s.values])).toEqual([['api-1', [25, 75]]]);
+    expect(reportCharts([quietSample(1_000, [instance({})])], [], 0, 2_000).map((c) => c.id)).not.toContain('throttling');
   });
 
   it("the emulated HPA divides a replica's cpu by its own limit when it has one, else by the autoscaler's request", () => {

@@ -1,5 +1,5 @@
 /**
- * The report's six charts as data: which figures of a {@link Sample} each one draws, in which
+ * The report's charts as data (six, and cpu throttling when a replica had a cpu limit): which figures of a {@link Sample} each one draws, in which
  * colour. Kept apart from the drawing (report-charts.ts) so a chart can be added or recoloured
  * without touching SVG code.
  */
@@ -26,12 +26,20 @@ const COLORS = {
 /** `api-2` before `api-10`. */
 const naturalOrder = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
-/** The CPU chart's lines: one per api replica seen in the window, the busiest {@link MAX_CPU_SERIES} when there are more. */
-function cpuSeries(samples: Sample[]): { series: ChartSeries[]; note?: string } {
+type InstanceFigure = (i: Sample['instances'][number]) => number | null | undefined;
+
+/**
+ * A per-replica chart's lines: one per api replica seen in the window with a figure, the busiest
+ * {@link MAX_CPU_SERIES} when there are more.
+ */
+function replicaSeries(samples: Sample[], figure: InstanceFigure): { series: ChartSeries[]; note?: string } {
   const ids = new Set<string>();
-  for (const s of samples) for (const i of s.instances) if (i.service === 'api') ids.add(i.id);
+  for (const s of samples) for (const i of s.instances) if (i.service === 'api' && figure(i) != null) ids.add(i.id);
   const lines = [...ids].map((id) => {
-    const values = samples.map((s) => s.instances.find((i) => i.id === id)?.cpu ?? null);
+    const values = samples.map((s) => {
+      const i = s.instances.find((x) => x.id === id);
+      return i ? (figure(i) ?? null) : null;
+    });
     const peak = Math.max(-1, ...values.filter((v): v is number => v !== null && Number.isFinite(v)));
     return { id, values, peak };
   });
@@ -52,7 +60,7 @@ export function markerLabel(event: TimelineEvent, from: number): string {
 }
 
 /**
- * The six charts of a window. `samples` and `events` must already be the window's, sorted by time;
+ * The charts of a window. `samples` and `events` must already be the window's, sorted by time;
  * x values are seconds from `from`.
  */
 export function reportCharts(samples: Sample[], events: TimelineEvent[], from: number, to: number): LineChartOptions[] {
@@ -61,7 +69,9 @@ export function reportCharts(samples: Sample[], events: TimelineEvent[], from: n
   const markers: ChartMarker[] = events.map((e) => ({ at: (e.t - from) / 1000, kind: e.kind, label: markerLabel(e, from) }));
   const pick = (f: (s: Sample) => number | null) => samples.map(f);
   const base = { xs, durationS, markers };
-  const cpu = cpuSeries(samples);
+  const cpu = replicaSeries(samples, (i) => i.cpu);
+  // Only replicas held to a cpu limit have throttling: the chart is there when one was.
+  const throttling = replicaSeries(samples, (i) => (i.throttling?.throttledShare == null ? null : i.throttling.throttledShare * 100));
   return [
     {
       ...base,
@@ -111,5 +121,6 @@ export function reportCharts(samples: Sample[], events: TimelineEvent[], from: n
       ],
     },
     { ...base, id: 'cpu', caption: 'CPU per api replica (% of one core)', ...cpu },
+    ...(throttling.series.length > 0 ? [{ ...base, id: 'throttling', caption: 'CPU throttling per api replica (% of 100 ms periods held back by its cpu limit)', yMax: 100, ...throttling }] : []),
   ];
 }
