@@ -84,6 +84,8 @@ export class DockerRuntime implements Runtime {
       await this.scale('worker', input.replicas.worker, onProgress);
       current.spec = { ...current.spec, resources: input.resources };
       await applyCpuLimits(current.engine.docker, current.spec, current.replicas.list(), onProgress);
+      // docker.json holds the limits a restarted control plane adopts the stack with.
+      await this.record();
       return this.endpoints();
     }
     onProgress('connecting to the Docker engine');
