@@ -81,14 +81,18 @@ describe('watchdog and a paused control plane', () => {
     await eventually('state.json no longer records its pid', async () => (await state()).redis.pid === undefined, 10_000);
   }, 60_000);
 
-  it('down succeeds when a recorded process (the watchdog) is already gone', async () => {
+  it('a killed watchdog is replaced within a lease tick, and down stops the new one too', async () => {
     const recorded = await state();
     process.kill(recorded.watchdogPid!, 'SIGKILL');
     await eventually('watchdog gone', async () => !isAlive(recorded.watchdogPid!));
+    await eventually('a new watchdog, recorded', async () => {
+      const now = (await state()).watchdogPid;
+      return now !== undefined && now !== recorded.watchdogPid && isAlive(now);
+    }, 15_000);
+    const replaced = (await state()).watchdogPid!;
     const down = await scalelab('down');
     expect(down.code, down.stderr).toBe(0);
-    expect(down.stderr).not.toContain('ESRCH');
-    const pids = [recorded.postgres.pid, ...recorded.replicas.map((r) => r.pid)].filter((p): p is number => p !== undefined);
+    const pids = [replaced, recorded.postgres.pid, ...recorded.replicas.map((r) => r.pid)].filter((p): p is number => p !== undefined);
     await eventually('every stack process stopped', async () => pids.every((p) => !isAlive(p)), 20_000);
   }, 60_000);
 });

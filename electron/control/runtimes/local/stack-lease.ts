@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { asNode, nodeEntryCommand } from './backend-process.js';
+import { isAlive } from './adopted-process.js';
 import { isOurs } from './leftovers.js';
 
 const LEASE_MS = 2_000;
@@ -33,20 +34,31 @@ export class StackLease {
   }
 
   /**
-   * Renews the lease every 2 s (calling `onTick` each time) and makes sure a watchdog runs;
-   * `record` writes state.json once a new watchdog's pid is known.
+   * Renews the lease every 2 s (calling `onTick` each time) and makes sure a watchdog runs, also
+   * after one was killed; `record` writes state.json once a new watchdog's pid is known.
    */
   async start(onTick: () => void, record: () => Promise<void>): Promise<void> {
     const file = this.file;
     await writeFile(file, String(process.pid));
     clearInterval(this.timer);
+    let replacing = false;
     this.timer = setInterval(() => {
       const now = new Date();
       void utimes(file, now, now).catch(() => undefined);
       onTick();
+      if (replacing || !this.timer || (this.watchdogPid && isAlive(this.watchdogPid))) return;
+      replacing = true;
+      void this.ensureWatchdog(record).finally(() => (replacing = false));
     }, LEASE_MS);
     this.timer.unref();
+    await this.ensureWatchdog(record);
+  }
+
+  /** Keeps the recorded watchdog when it still runs, else starts one and records it. */
+  private async ensureWatchdog(record: () => Promise<void>): Promise<void> {
     if (this.watchdogPid && (await isOurs('watchdog', this.watchdogPid))) return;
+    // Released meanwhile (the stack is stopping): no new watchdog.
+    if (!this.timer) return;
     const { command, args, cwd } = nodeEntryCommand('electron/control/runtimes/local/watchdog');
     const log = openSync(path.join(this.stateDir, 'logs', 'watchdog.log'), 'a');
     const watchdogMs = process.env.SCALELAB_WATCHDOG_MS;
