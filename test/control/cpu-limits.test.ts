@@ -4,7 +4,7 @@
  * ScaleLab made is gone after `down`. Skipped, saying why, where this machine has no writable cgroup.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,8 @@ describe.skipIf(!probe.ok)('cpu limits on the local runtime (cgroups)', () => {
   beforeAll(async () => {
     home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-cpu-'));
     runtime = new LocalRuntime({ home });
+    // What a crashed earlier run of this stack left: an empty group, swept by the next up.
+    await mkdir(path.join(stackGroups(), 'api-9'), { recursive: true });
     const spec = withDefaults({ name: 'cpu', port: await freePort(), replicas: { api: 1, worker: 0 }, data: { events: false }, resources: { api: { cpu: '100m' } } });
     const endpoints = await runtime.up(spec, (m) => progress.push(m));
     chaos = new Chaos({ runtime: () => runtime, record: () => undefined, replicaUrl: () => undefined });
@@ -64,6 +66,8 @@ describe.skipIf(!probe.ok)('cpu limits on the local runtime (cgroups)', () => {
     expect(quota).toBe(probe.ok && probe.base.version === 2 ? '10000 100000' : '10000');
     expect(runtime.cpuLimits()).toEqual({ api: 100, worker: null, enforcedBy: probe.ok ? probe.enforcedBy : null, notEnforced: null });
     expect(progress.some((m) => m.includes('not enforced'))).toBe(false);
+    expect(progress).toContain('removed the cgroups a previous run left: api-9');
+    expect(existsSync(path.join(stackGroups(), 'api-9'))).toBe(false);
   });
 
   it('a cpu-burn fault on a 100m replica uses at most 0.15 of a core, and the sample shows it throttled', async () => {
