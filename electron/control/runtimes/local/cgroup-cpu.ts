@@ -230,6 +230,18 @@ export class StackCgroups {
   }
 }
 
+/**
+ * Removes what is left of a stack's groups once its processes are gone (the watchdog, after it
+ * stopped an abandoned stack): a group with a process still inside stays. Never throws.
+ */
+export async function removeStackGroups(stack: string): Promise<void> {
+  const probe = await findCgroupBase().catch(() => undefined);
+  if (!probe?.ok) return;
+  const groups = new StackCgroups(probe.base, stack);
+  for (const id of await groups.list()) await groups.remove(id).catch(() => undefined);
+  await groups.removeStack().catch(() => undefined);
+}
+
 /** cpu.stat of v1 (nr_periods, nr_throttled, throttled_time in ns) or v2 (…, throttled_usec). */
 export function parseCpuStat(text: string): CpuCounters {
   const fields = new Map<string, number>();

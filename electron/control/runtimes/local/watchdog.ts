@@ -10,6 +10,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { removeStackGroups } from './cgroup-cpu.js';
 import { controlLiveness, type ControlLiveness } from './control-liveness.js';
 import { isOurs, reapProcesses } from './leftovers.js';
 import { readState, recordedProcesses } from './state.js';
@@ -45,6 +46,8 @@ async function tick(): Promise<void> {
     return;
   }
   const stopped = await reapProcesses(recordedProcesses(state).filter((p) => p.role !== 'watchdog'));
+  // Their cpu-limit cgroups go with them (empty now), as `down` would remove them.
+  await removeStackGroups(state.spec.name);
   console.log(`${new Date().toISOString()} control plane gone for ${Math.round(age / 1000)} s; stopped ${stopped.map((p) => p.role).join(', ') || 'nothing'}`);
   process.exit(0);
 }
