@@ -54,6 +54,21 @@ describe('local Redis password', () => {
     expect(served.name).toBe('Second');
   });
 
+  it('even with the password, Redis refuses administration and wiping (ACL): CONFIG, FLUSHALL, SHUTDOWN', async () => {
+    const client = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 0 });
+    try {
+      expect(await client.ping()).toBe('PONG');
+      await expect(client.config('GET', 'requirepass')).rejects.toThrow(/NOPERM/);
+      await expect(client.flushall()).rejects.toThrow(/NOPERM/);
+      await expect(client.call('SHUTDOWN', 'NOSAVE')).rejects.toThrow(/NOPERM/);
+      // What the stack itself uses still works.
+      expect(await client.info('server')).toContain('redis_version');
+      expect(await client.set('acl-probe', '1', 'EX', 5)).toBe('OK');
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('the password is in REDIS_URL and 0600 files only, never on a command line', async () => {
     const password = decodeURIComponent(new URL(endpoints.redisUrl).password);
     expect(password.length).toBeGreaterThanOrEqual(24);

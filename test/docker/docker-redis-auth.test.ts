@@ -4,6 +4,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDefaults } from '../../electron/contract.js';
 import { DockerRuntime } from '../../electron/control/runtimes/docker/docker-runtime.js';
@@ -51,6 +52,14 @@ describeDocker('docker Redis password (real engine, bridge network)', () => {
     expect(await rawRedisCommand(port, `SET user:${id} '${forged}'`)).toMatch(/^-NOAUTH/);
     const served = (await (await fetch(`${endpoints.balancer}/users/${id}`)).json()) as { name: string };
     expect(served.name).toBe('Dora');
+    // With the password, still no administration or wiping (the ACL).
+    const client = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 0 });
+    try {
+      await expect(client.flushall()).rejects.toThrow(/NOPERM/);
+      await expect(client.config('GET', 'requirepass')).rejects.toThrow(/NOPERM/);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it("keeps the password off redis-server's command line (host ps, docker inspect's Cmd)", async () => {

@@ -181,7 +181,7 @@ describe('chart output', () => {
     const redis = container(chart.get('Deployment/scalelab-redis'));
     expect(env(redis).REDIS_PASSWORD!.valueFrom).toEqual({ secretKeyRef: { name: 'scalelab-secrets', key: 'REDIS_PASSWORD' } });
     expect(env(redis).REDISCLI_AUTH!.valueFrom).toEqual({ secretKeyRef: { name: 'scalelab-secrets', key: 'REDIS_PASSWORD' } });
-    expect(redis.command.join(' ')).toContain('requirepass');
+    expect(redis.command.join(' ')).toContain('user default on ">%s" ~* &* +@all -@admin -flushall -flushdb');
     expect(JSON.stringify([redis.command, redis.args])).not.toContain(secret.REDIS_PASSWORD);
     expect(stringData(render().get('Secret/scalelab-secrets')).ADMIN_TOKEN).not.toBe(secret.ADMIN_TOKEN);
     expect(chart.get('StatefulSet/scalelab-postgres').spec.volumeClaimTemplates[0].spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });

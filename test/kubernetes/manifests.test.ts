@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { withDefaults } from '../../electron/contract.js';
 import { KUBE_LABELS, stackObjects, type KubeObject } from '../../electron/control/runtimes/kubernetes/manifests.js';
 import { REPLICA_SEED_SCRIPT } from '../../electron/control/runtimes/kubernetes/postgres-objects.js';
+import { REDIS_ACL_RULES } from '../../electron/control/runtimes/redis-auth.js';
 
 const secrets = { postgresPassword: 'p@ss/word+1', adminToken: 'a-token-of-24-characters', redisPassword: 'r3dis/pass+word%24chars' };
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
@@ -85,7 +86,7 @@ describe('the Kubernetes runtime\'s objects (validated offline with kubernetes-m
     const redis = containerOf(objects, 'Deployment/scalelab-redis');
     expect(envOf(redis)).toEqual({ REDIS_PASSWORD: 'secret:REDIS_PASSWORD', REDISCLI_AUTH: 'secret:REDIS_PASSWORD' });
     expect(redis.command?.slice(0, 2)).toEqual(['sh', '-c']);
-    expect(redis.command?.[2]).toContain('requirepass');
+    expect(redis.command?.[2]).toContain(`user default on ">%s" ${REDIS_ACL_RULES}`);
     expect(redis.command?.[2]).toContain('exec docker-entrypoint.sh redis-server ./scalelab-auth.conf "$@"');
     expect(JSON.stringify(objects.filter((o) => o.kind !== 'Secret'))).not.toContain(secrets.redisPassword);
     for (const service of ['api', 'worker']) expect(envOf(containerOf(objects, `Deployment/scalelab-${service}`)).REDIS_URL).toBe('secret:REDIS_URL');

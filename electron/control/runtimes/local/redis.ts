@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { hasExited, terminate } from './child.js';
 import { AdoptedProcess, type ProcessLike } from './adopted-process.js';
+import { redisAclLine } from '../redis-auth.js';
 
 const SEARCH_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin', '/usr/local/sbin'];
 
@@ -36,14 +37,14 @@ export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | 
 }
 
 /**
- * Writes `<dir>/redis.conf` (mode 0600) with `requirepass`; returns its path. Rewritten at every
- * start, so a folder left by an older run never keeps a stale password or looser mode.
+ * Writes `<dir>/redis.conf` (mode 0600) with the password and the ACL ({@link redisAclLine});
+ * returns its path. Rewritten at every start, so a folder left by an older run never keeps a stale
+ * password or a looser mode.
  */
 function writeAuthConfig(dir: string, password: string): string {
   const file = path.join(dir, 'redis.conf');
-  // Redis config strings take "…" with backslash escapes; the generated password is base64url anyway.
   rmSync(file, { force: true });
-  writeFileSync(file, `requirepass "${password.replace(/["\\]/g, (c) => `\\${c}`)}"\n`, { mode: 0o600 });
+  writeFileSync(file, `${redisAclLine(password)}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return file;
 }
