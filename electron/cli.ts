@@ -1,7 +1,8 @@
 #!/usr/bin/env node
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CpuQuantityError, MAX_REPLICAS, parseCpu, RUNTIMES, type Progress, type StackStatus } from './contract.js';
-import { attach, attachOrStart, ControlClient, RemoteError } from './control/client.js';
+import { attach, attachOrStart, ControlClient, RemoteError, startDetached } from './control/client.js';
 import { adoptionMessage } from './control/adoption.js';
 import { installCrashGuard } from './control/crash-guard.js';
 import { readControlFile, removeControlFile, scalelabHome, writeControlFile } from './control/control-file.js';
@@ -50,9 +51,9 @@ Usage:
                                  and a summary at the end (Ctrl-C stops early)
   scalelab autoscale api [--min N] [--max N] [--cpu %] [--rps N] [--p95-ms MS] [--preset demo]
   scalelab autoscale worker [--min N] [--max N] [--queue-per-worker N] [--preset demo]
-                                 the emulated Kubernetes HPA (default targets: cpu 50 % of a
-                                 500m request; 20 jobs per worker); --preset demo syncs every 3 s
-                                 and scales down after 30 s
+                                 the emulated Kubernetes HPA (default targets: cpu 50 % of each
+                                 replica's cpu limit, or of 500m without one; 20 jobs per
+                                 worker); --preset demo syncs every 3 s, scales down after 30 s
   scalelab autoscale off [api|worker] | autoscale status
                                  turn it off; or see its settings and last decisions, explained
   scalelab chaos kill <instance|random-api|random-worker> [--graceful]
@@ -128,7 +129,32 @@ async function withClient<T>(json: boolean, work: (client: ControlClient) => Pro
   }
 }
 
+/** How many crashed background control planes in a row may start their successor. */
+const MAX_CRASH_RESTARTS = 3;
+
+/**
+ * A crashed background control plane's successor: started before the crash's exit, it waits for
+ * that process to go, then takes the lock and adopts the stack (see crash-guard.ts).
+ */
+function restartAfterCrash(): boolean {
+  const restarts = Number(process.env.SCALELAB_CRASH_RESTARTS) || 0;
+  if (restarts >= MAX_CRASH_RESTARTS) return false;
+  process.env.SCALELAB_CRASH_RESTARTS = String(restarts + 1);
+  process.env.SCALELAB_REPLACES_PID = String(process.pid);
+  startDetached(home, path.join(home, 'control.log'));
+  return true;
+}
+
+/** A successor waits (up to 15 s) until the control plane it replaces has exited. */
+async function waitForPredecessor(): Promise<void> {
+  const pid = Number(process.env.SCALELAB_REPLACES_PID);
+  delete process.env.SCALELAB_REPLACES_PID;
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  for (const deadline = Date.now() + 15_000; isAlive(pid) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 async function serve(port: number, open: boolean, detached: boolean): Promise<void> {
+  await waitForPredecessor();
   const existing = await readControlFile(home);
   if (existing && isAlive(existing.pid) && (await attach(home))) {
     // No token here: this may be a background start whose output is control.log.
@@ -139,7 +165,7 @@ async function serve(port: number, open: boolean, detached: boolean): Promise<vo
   const releaseLock = await acquireControlLock(home).catch((err: unknown) => {
     throw err instanceof ControlLockedError ? new UsageError(err.message) : err;
   });
-  installCrashGuard({ who: `scalelab serve (pid ${process.pid})` });
+  installCrashGuard({ who: `scalelab serve (pid ${process.pid})`, restart: detached ? restartAfterCrash : undefined });
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;

@@ -98,7 +98,7 @@ export async function attach(home: string): Promise<ControlClient | undefined> {
 }
 
 /** Starts `scalelab serve --detached` for `home`, its output appended to SCALELAB_HOME/control.log. */
-function startDetached(home: string, logFile: string): ChildProcess {
+export function startDetached(home: string, logFile: string): ChildProcess {
   mkdirSync(home, { recursive: true, mode: 0o700 });
   // Owner-only, also when an older ScaleLab made it 0644: a crash's stack or a refused request lands here.
   const log = openSync(logFile, 'a', 0o600);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlFile } from '../../electron/control/control-file.js';
-import { ControlClient } from '../../electron/control/client.js';
+import { ControlClient, startDetached } from '../../electron/control/client.js';
 import { isAlive } from '../../electron/control/runtimes/local/adopted-process.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
@@ -178,6 +178,49 @@ describe('scalelab CLI', () => {
     expect(adopted.instances.find((i) => i.id === 'postgres')?.pid).toBe(before.postgres.pid);
     expect(adopted.endpoints?.balancer).toBe(`http://127.0.0.1:${before.balancerPort}`);
     await eventually('balancer serves again', async () => (await fetch(`http://127.0.0.1:${before.balancerPort}/users/1`)).status === 200);
+  });
+
+  it('the successor a crashed background control plane starts adopts the stack by itself while the balancer keeps serving', async () => {
+    const old = await controlFile();
+    const before = await state();
+    const balancer = `http://127.0.0.1:${before.balancerPort}/users/1`;
+    let failures = 0;
+    let served = 0;
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const ok = await fetch(balancer, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status === 200, () => false);
+        if (ok) served++;
+        else failures++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    // What the crash guard's restart does (crash-guard.ts, cli.ts restartAfterCrash): start the
+    // successor naming the process it replaces, then the crashing process exits.
+    const previous = { replaces: process.env.SCALELAB_REPLACES_PID, home: process.env.SCALELAB_HOME };
+    process.env.SCALELAB_REPLACES_PID = String(old.pid);
+    startDetached(home, path.join(home, 'control.log'));
+    if (previous.replaces === undefined) delete process.env.SCALELAB_REPLACES_PID;
+    else process.env.SCALELAB_REPLACES_PID = previous.replaces;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    process.kill(old.pid, 'SIGKILL');
+    // No `scalelab` command from here on: the successor takes over by itself.
+    await eventually('the successor wrote control.json', async () => (await controlFile().catch(() => old)).pid !== old.pid, 60_000);
+    const now = await controlFile();
+    const client = await ControlClient.connect(now);
+    try {
+      await eventually('the successor supervises the stack', async () => {
+        const status = await client.call('stack:status', {});
+        return status.state === 'running' && status.instances.filter((i) => i.service === 'api' && i.phase === 'ready').length === before.replicas.filter((r) => r.service === 'api').length;
+      }, 30_000);
+    } finally {
+      client.close();
+    }
+    polling = false;
+    await poll;
+    expect(served).toBeGreaterThan(10);
+    expect(failures).toBe(0);
+    expect((await state()).watchdogPid).toBe(before.watchdogPid);
   });
 
   it('down leaves no ScaleLab process behind', async () => {

@@ -266,6 +266,21 @@ describe('the crash guard of a control plane process (issue 20, row 1)', () => {
     expect(result.stderr).toMatch(/scalelab serve \(test\): uncaught exception, exiting \(code 70\)[^\n]*\nError: boom\n\s+at /);
     expect(result.code).toBe(70);
   });
+
+  it('a background control plane starts its successor before it exits, so the stack is adopted without a command', async () => {
+    const script = [
+      "import { installCrashGuard } from './electron/control/crash-guard.ts';",
+      "installCrashGuard({ who: 'scalelab serve (test)', restart: () => { console.log('successor started'); return true; } });",
+      "setTimeout(() => { throw new Error('boom'); }, 20);",
+    ].join('\n');
+    const result = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root }).then(
+      (r) => ({ code: 0, ...r }),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(result.stdout).toContain('successor started');
+    expect(result.stderr).toMatch(/uncaught exception, exiting \(code 70\); a new control plane is starting and adopts the stack:\nError: boom/);
+    expect(result.code).toBe(70);
+  });
 });
 
 describe('adoption says what happened (issue 20, row 14)', () => {
