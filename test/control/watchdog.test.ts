@@ -47,7 +47,7 @@ describe('watchdog', () => {
     // Nothing adopts the stack: the watchdog notices the stale lease and stops every process.
     await eventually('every stack process stopped by the watchdog', async () => pids.every((p) => !isAlive(p)), 30_000);
     const log = await readFile(path.join(home, 'stacks', 'orphan', 'logs', 'watchdog.log'), 'utf8');
-    expect(log, log).toMatch(/control plane gone for \d+ s; stopped api, worker, redis, postgres/);
+    expect(log, log).toMatch(/control plane gone for \d+ s; stopped api, worker, balancer, redis, postgres/);
     if (group) await eventually('the cgroups removed by the watchdog', async () => !existsSync(group), 10_000);
   });
 });
