@@ -132,19 +132,17 @@ export async function attachOrStart(home: string, onProgress: (message: string) 
         child = startDetached(home, logFile);
       }
     } else {
-      if (owner !== child?.pid && owner !== waitingFor) onProgress(`waiting for the control plane (pid ${owner}) that is starting`);
+      if (owner !== child?.pid && owner !== waitingFor) onProgress(`waiting for the control plane (pid ${owner}) to answer`);
       waitingFor = owner;
       const control = await readControlFile(home);
       if (control?.pid === owner) {
         const client = await ControlClient.connect(control).catch(() => undefined);
         if (client) return client;
+        // A stopped process accepts the connection but never answers: say so now, not after a minute.
+        if ((await controlLiveness(owner)) === 'paused') throw new ControlPlaneUnavailableError(`the control plane (pid ${owner}) is paused; continue it with \`kill -CONT ${owner}\` (or \`fg\` in its terminal)`);
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const owner = await controlLockOwner(home);
-  if (owner !== undefined && (await controlLiveness(owner)) === 'paused') {
-    throw new ControlPlaneUnavailableError(`the control plane (pid ${owner}) is paused; continue it with \`kill -CONT ${owner}\` (or \`fg\` in its terminal)`);
   }
   throw new ControlPlaneUnavailableError(`the control plane did not answer within 60 s; see ${logFile}`);
 }

@@ -53,9 +53,13 @@ describe('watchdog and a paused control plane', () => {
     expect(pids).toHaveLength(5);
 
     process.kill(serve!.pid!, 'SIGSTOP');
-    await sleep(20_000);
-    const during = pids.filter((p) => !isAlive(p));
-    expect(during, await watchdogLog()).toEqual([]);
+    const pausedAt = Date.now();
+    // A client meanwhile is told the control plane is paused and how to continue it.
+    const during = await scalelab('status');
+    expect(during.code).not.toBe(0);
+    expect(during.stderr).toContain(`the control plane (pid ${serve!.pid}) is paused; continue it with \`kill -CONT ${serve!.pid}\``);
+    await sleep(Math.max(0, 20_000 - (Date.now() - pausedAt)));
+    expect(pids.filter((p) => !isAlive(p)), await watchdogLog()).toEqual([]);
     expect(await watchdogLog()).toContain(`the control plane (pid ${serve!.pid}) is paused (stopped, not dead); waiting`);
     process.kill(serve!.pid!, 'SIGCONT');
 
