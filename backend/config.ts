@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { DEFAULT_KEEP_PER_SECOND, DEFAULT_KEEP_SLOW_MS } from './telemetry/keep-policy.js';
 
 /**
  * Every setting of the service, read only from environment variables.
@@ -67,10 +68,18 @@ export const TracingConfigSchema = Type.Object({
   tracesEndpoint: Type.Optional(Type.String({ minLength: 1 })),
   /** OTEL_SERVICE_NAME: `service.name` of the spans. @defaultValue scalelab-api, or scalelab-worker in the worker */
   serviceName: Type.Optional(Type.String({ minLength: 1 })),
-  /** OTEL_TRACES_SAMPLER: sampler, read by the SDK (always_on, traceidratio, parentbased_traceidratio, …). @defaultValue parentbased_always_on */
+  /**
+   * OTEL_TRACES_SAMPLER: `parentbased_ratelimited` (a traceparent's sampled flag, else at most
+   * OTEL_TRACES_SAMPLER_ARG new traces a second) or a standard one (always_on, always_off,
+   * traceidratio and their parentbased_ forms). See backend/telemetry/sampling.ts. @defaultValue parentbased_ratelimited
+   */
   sampler: Type.Optional(Type.String({ minLength: 1 })),
-  /** OTEL_TRACES_SAMPLER_ARG: the sampler's argument, e.g. the ratio 0.1. Read by the SDK. */
+  /** OTEL_TRACES_SAMPLER_ARG: new traces per second for parentbased_ratelimited (@defaultValue 20), the ratio for the traceidratio ones (@defaultValue 1). */
   samplerArg: Type.Optional(Type.String({ minLength: 1 })),
+  /** TRACE_KEEP_SLOW_MS: an unsampled request at least this slow, and at least the running p99, is kept as a timing-only span. @defaultValue 100 */
+  keepSlowMs: Type.Number({ minimum: 0, default: DEFAULT_KEEP_SLOW_MS }),
+  /** TRACE_KEEP_PER_SECOND: at most this many unsampled failed requests, and as many slow ones, are kept each second. @defaultValue 100 */
+  keepPerSecond: Type.Integer({ minimum: 0, default: DEFAULT_KEEP_PER_SECOND }),
   /** OTEL_BSP_SCHEDULE_DELAY: ms between two exports of finished spans; short, so a dashboard sees a request within a second or two. @defaultValue 1000 */
   exportDelayMs: Type.Integer({ minimum: 1, default: 1_000 }),
   /** OTEL_SDK_DISABLED: true turns tracing off even with an endpoint set. @defaultValue false */
@@ -85,6 +94,8 @@ const TRACING_ENV_NAMES: Record<keyof Static<typeof TracingConfigSchema>, string
   serviceName: 'OTEL_SERVICE_NAME',
   sampler: 'OTEL_TRACES_SAMPLER',
   samplerArg: 'OTEL_TRACES_SAMPLER_ARG',
+  keepSlowMs: 'TRACE_KEEP_SLOW_MS',
+  keepPerSecond: 'TRACE_KEEP_PER_SECOND',
   exportDelayMs: 'OTEL_BSP_SCHEDULE_DELAY',
   disabled: 'OTEL_SDK_DISABLED',
 };

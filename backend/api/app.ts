@@ -12,6 +12,7 @@ import { loggerOptions } from '../log.js';
 import { applyLayout } from '../db/layout.js';
 import { migrate } from '../db/migrate.js';
 import { waitForDatabase } from '../db/pool.js';
+import { tracing } from '../telemetry/tracing.js';
 import { closeDeps, createDeps, type ApiDeps } from './deps.js';
 import { formatValidationErrors } from './validation.js';
 import { usersRoutes } from './routes/users.js';
@@ -115,6 +116,8 @@ const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
     }
     child.count.inc();
     child.time.observe(reply.elapsedTime / 1000);
+    // A failed or slow request that tracing did not sample still reaches the trace list.
+    tracing()?.noteResponse(request.raw, request.method, route, reply.statusCode, reply.elapsedTime);
     done();
   });
   app.addHook('onRequestAbort', (request, done) => {

@@ -1,7 +1,15 @@
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import type * as OtelApi from '@opentelemetry/api';
 import type { Telemetry } from 'bullmq';
 import { loadTracingConfig, type TracingConfig } from '../config.js';
+import { KeepPolicy, PerSecondBudget } from './keep-policy.js';
+import { KeptRequests } from './kept-requests.js';
+import { RequestGate, SAMPLED, type MarkedRequest } from './request-gate.js';
+import { createSampler, readSamplerSetting } from './sampling.js';
+
+/** The service's two programs: the api's traces start at HTTP requests, the worker's at jobs. */
+type Program = 'api' | 'worker';
 
 /** Request paths that are scraped or probed every second: tracing them would bury the real traffic. */
 const PROBE_PATH = /^\/(healthz|readyz|metrics)(\?|$)/;
@@ -13,6 +21,11 @@ export interface Tracing {
   tracer: OtelApi.Tracer;
   /** BullMQ's telemetry hook (bullmq-otel), for the `telemetry` option of Queue and Worker */
   bullmq: Telemetry;
+  /**
+   * A request has been answered (the api's onResponse hook): keeps a failed or slow one that was
+   * not sampled as a timing-only span (see kept-requests.ts). `elapsedMs` from arrival to answer.
+   */
+  noteResponse(raw: IncomingMessage, method: string, route: string, status: number, elapsedMs: number): void;
   /** Exports the spans still buffered and stops; safe to call twice. */
   shutdown(): Promise<void>;
 }
@@ -33,11 +46,11 @@ export function tracing(): Tracing | undefined {
  * packages out and load them with require, after the entry's first import has called this.
  * Synchronous on purpose: in the bundle, everything after it runs only once it returns.
  */
-export function startTracing(defaultServiceName: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
+export function startTracing(program: Program, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
   if (active) return active;
   const config = loadTracingConfig(env);
   if (!config.enabled) return undefined;
-  active = startSdk(config, defaultServiceName, env.INSTANCE_ID || `${process.pid}`);
+  active = startSdk(config, program, env.INSTANCE_ID || `${process.pid}`);
   return active;
 }
 
@@ -47,7 +60,9 @@ export function startTracing(defaultServiceName: string, env: NodeJS.ProcessEnv 
  */
 export async function withSpan<T>(name: string, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
   const t = active;
-  if (!t) return fn();
+  // Outside a recorded trace the span would be dropped anyway; entering its context would cost
+  // the async-context hook (see request-gate.ts) for nothing.
+  if (!t || !inSampledTrace(t.api)) return fn();
   return t.tracer.startActiveSpan(name, { attributes }, async (span) => {
     try {
       return await fn();
@@ -61,11 +76,24 @@ export async function withSpan<T>(name: string, attributes: Record<string, strin
   });
 }
 
-function startSdk(config: TracingConfig, defaultServiceName: string, instanceId: string): Tracing {
+/** Whether `span` belongs to a sampled trace (an ended span still does: its context lives on in continuations). */
+function isSampled(api: typeof OtelApi, span: OtelApi.Span | undefined): boolean {
+  return span !== undefined && (span.spanContext().traceFlags & api.TraceFlags.SAMPLED) !== 0;
+}
+
+/** Whether the code running now is part of a sampled trace. */
+function inSampledTrace(api: typeof OtelApi): boolean {
+  return isSampled(api, api.trace.getSpan(api.context.active()));
+}
+
+function startSdk(config: TracingConfig, program: Program, instanceId: string): Tracing {
   // Loaded from node_modules (CommonJS builds), never bundled: a replica without tracing pays nothing.
   const load = createRequire(import.meta.url);
   const api = load('@opentelemetry/api') as typeof OtelApi;
-  const { NodeTracerProvider, BatchSpanProcessor } = load('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
+  const sdk = load('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
+  // The context manager sdk-trace-node itself depends on, made here so the gate can turn it off.
+  const fromSdk = createRequire(load.resolve('@opentelemetry/sdk-trace-node'));
+  const { AsyncLocalStorageContextManager } = fromSdk('@opentelemetry/context-async-hooks') as { AsyncLocalStorageContextManager: new () => OtelApi.ContextManager };
   const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   const { resourceFromAttributes, detectResources, envDetector } = load('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
   const { ATTR_SERVICE_NAME } = load('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions');
@@ -78,35 +106,55 @@ function startSdk(config: TracingConfig, defaultServiceName: string, instanceId:
 
   const resource = detectResources({ detectors: [envDetector] }).merge(
     resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: config.serviceName ?? defaultServiceName,
+      [ATTR_SERVICE_NAME]: config.serviceName ?? `scalelab-${program}`,
       // semantic-conventions' incubating entry point is not meant for libraries; the key is stable.
       'service.instance.id': instanceId,
     }),
   );
+  const setting = readSamplerSetting(config.sampler, config.samplerArg);
+  const contextManager = new AsyncLocalStorageContextManager();
+  const gate = new RequestGate({
+    budget: new PerSecondBudget('perSecond' in setting ? setting.perSecond : 0),
+    ignore: PROBE_PATH,
+    // The api's traces start at requests; the worker's at jobs, which need the context throughout.
+    idle: program === 'api' ? () => void contextManager.disable() : undefined,
+  });
   // The exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and _HEADERS itself; JSON over HTTP.
-  const processor = new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: config.exportDelayMs });
-  // The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default parentbased_always_on).
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
-  provider.register(); // W3C traceparent + baggage propagation, async-hooks context
+  const processor = new sdk.BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: config.exportDelayMs });
+  const sampler = createSampler(sdk, setting, gate, program === 'worker');
+  const provider = new sdk.NodeTracerProvider({ resource, sampler, spanProcessors: [processor] });
+  provider.register({ contextManager }); // W3C traceparent + baggage propagation, async-hooks context
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => PROBE_PATH.test(request.url ?? ''),
+        // The keep path (kept-requests.ts) leaves requests traced in full alone.
+        requestHook: (span, request) => {
+          if (isSampled(api, span)) (request as MarkedRequest)[SAMPLED] = true;
+        },
         // The service's only outgoing HTTP is the span export itself.
         disableOutgoingRequestInstrumentation: true,
       }),
-      new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (route) => PROBE_PATH.test(route.url) }),
+      new FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        // Asked at each hook: a request outside a recorded trace gets no hook spans and no context.
+        ignorePaths: (route) => PROBE_PATH.test(route.url) || !inSampledTrace(api),
+      }),
       // Only inside a request or job: the worker's relay and projector poll all the time.
       new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
+  // Requiring http applies the instrumentation's patch (if nothing has yet); the gate goes in front of it.
+  if ('perSecond' in setting) gate.install(load('http') as typeof import('node:http'));
+  const kept = new KeptRequests({ api, tracer: api.trace.getTracer('scalelab'), policy: new KeepPolicy({ slowMs: config.keepSlowMs, perSecond: config.keepPerSecond }), ignore: PROBE_PATH });
   let stopped: Promise<void> | undefined;
   return {
     api,
     tracer: api.trace.getTracer('scalelab'),
     bullmq: new BullMQOtel('scalelab') as unknown as Telemetry,
+    noteResponse: (raw, method, route, status, elapsedMs) => kept.note(raw, method, route, status, elapsedMs),
     shutdown: () => (stopped ??= provider.shutdown().catch(() => undefined)),
   };
 }
@@ -115,9 +163,9 @@ function startSdk(config: TracingConfig, defaultServiceName: string, instanceId:
  * {@link startTracing} for an entry point's first import: a bad setting or a missing package
  * stops the process with a message, the way a bad configuration does.
  */
-export function startTracingOrExit(program: 'api' | 'worker'): void {
+export function startTracingOrExit(program: Program): void {
   try {
-    startTracing(`scalelab-${program}`);
+    startTracing(program);
   } catch (err) {
     process.stderr.write(`${program} failed to start: tracing: ${(err as Error).message}\n`);
     process.exit(1);

@@ -238,3 +238,131 @@ describe('tracing (OpenTelemetry, OTLP/HTTP JSON)', () => {
     traced.child.kill('SIGTERM');
   });
 });
+
+describe('tracing with bounded cost (the default sampler, parentbased_ratelimited at 20 new traces a second)', () => {
+  const sink = new Receiver();
+  let bounded: BackendChild & { url: string };
+  let cached: number;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const newIds = () => ({ traceId: randomBytes(16).toString('hex'), parentId: randomBytes(8).toString('hex') });
+  const status = (s: ExportedSpan) => attribute(s, 'http.response.status_code') ?? attribute(s, 'http.status_code');
+  const isServer = (s: ExportedSpan) => s.kind === SERVER && s.service === 'scalelab-api';
+  /** `count` GETs of `path`, `concurrency` at a time; the statuses. */
+  async function burst(path: string, count: number, concurrency: number, headers: () => Record<string, string> = () => ({})): Promise<number[]> {
+    const statuses: number[] = [];
+    let left = count;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (left-- > 0) {
+          const response = await fetch(`${bounded.url}${path}`, { headers: headers() });
+          await response.arrayBuffer();
+          statuses.push(response.status);
+        }
+      }),
+    );
+    return statuses;
+  }
+
+  beforeAll(async () => {
+    await sink.start();
+    // No OTEL_TRACES_SAMPLER: the service's own default, which is also what ScaleLab passes.
+    bounded = await startApiProcess(stores.dir, { DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, ADMIN_TOKEN: TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_BSP_SCHEDULE_DELAY: '100' });
+    children.push(bounded);
+    cached = await newUser('bounded-cached@example.com');
+    expect((await call(`${bounded.url}/users/${cached}`, 'GET')).status).toBe(200);
+  }, 60_000);
+  afterAll(() => sink.close());
+
+  it('under a burst of fast requests only a bounded number of traces reach the receiver', async () => {
+    await sleep(1_100); // a fresh second's budget, and the warm-up's spans exported
+    const before = new Set(sink.spans.map((s) => s.traceId));
+    const started = Date.now();
+    const statuses = await burst(`/users/${cached}`, 1_500, 32);
+    const seconds = Math.floor(Date.now() / 1000) - Math.floor(started / 1000) + 1;
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    await sleep(1_000);
+    const fresh = sink.spans.filter((s) => !before.has(s.traceId));
+    const sampled = new Set(fresh.filter((s) => isServer(s) && attribute(s, 'scalelab.sampling') === undefined).map((s) => s.traceId));
+    const traces = new Set(fresh.map((s) => s.traceId));
+    expect(sampled.size).toBeGreaterThanOrEqual(1);
+    expect(sampled.size).toBeLessThanOrEqual(20 * seconds);
+    // Beyond them only the slowest requests (≥ 100 ms and ≥ the running p99), as single spans.
+    expect(traces.size).toBeLessThanOrEqual(20 * seconds + Math.ceil(0.02 * 1_500));
+    expect(fresh.length).toBeLessThan(1_500 / 2);
+  });
+
+  it('every request that failed arrives as a trace, whether it was sampled or not', async () => {
+    expect((await call(`${bounded.url}/admin/faults/errors`, 'PUT', { rate: 0.3 }, auth)).status).toBe(200);
+    try {
+      // Forwarded as the balancer forwards the ones it did not sample: a traceparent flagged 00.
+      const failed: { traceId: string; parentId: string }[] = [];
+      for (let batch = 0; batch < 8; batch++) {
+        await Promise.all(
+          Array.from({ length: 40 }, async () => {
+            const ids = newIds();
+            const response = await call(`${bounded.url}/users/${cached}`, 'GET', undefined, { traceparent: `00-${ids.traceId}-${ids.parentId}-00` });
+            if (response.status === 500) failed.push(ids);
+          }),
+        );
+        await sleep(250); // about 50 failures a second: all within the default 100 kept a second
+      }
+      // Straight to the replica, no traceparent: sampled (the first 20 a second) or kept.
+      const from = sink.spans.length;
+      const rootStatuses = await burst(`/users/${cached}`, 200, 8);
+      const rootFailures = rootStatuses.filter((s) => s === 500).length;
+      expect(failed.length).toBeGreaterThan(20);
+      expect(rootFailures).toBeGreaterThan(5);
+      const arrived = (ids: { traceId: string }) => sink.trace(ids.traceId).some((s) => isServer(s) && status(s) === 500);
+      await eventually('every failed request has arrived', async () => failed.every(arrived), 5_000).catch((err: Error) => {
+        throw new Error(`${err.message}: ${failed.filter((ids) => !arrived(ids)).length} of ${failed.length} missing`);
+      });
+      const rootArrived = () => sink.spans.slice(from).filter((s) => isServer(s) && status(s) === 500 && attribute(s, 'http.route') === '/users/:id').length;
+      await eventually('every failed request without a traceparent has arrived', async () => rootArrived() >= rootFailures, 5_000).catch((err: Error) => {
+        throw new Error(`${err.message}: ${rootArrived()} of ${rootFailures}`);
+      });
+      const [span] = sink.trace(failed[0]!.traceId);
+      // One span, in the caller's trace, under its route, saying it has the timing only.
+      expect(sink.trace(failed[0]!.traceId)).toHaveLength(1);
+      expect(span!.parentSpanId).toBe(failed[0]!.parentId);
+      expect(span!.name).toBe('GET /users/:id (timing only)');
+      expect(attribute(span!, 'http.route')).toBe('/users/:id');
+      expect(attribute(span!, 'scalelab.sampling')).toBe('unsampled: timing only');
+      expect(attribute(span!, 'scalelab.kept')).toBe('error');
+      // Requests that went well and fast are not kept.
+      const fine = sink.spans.filter((s) => attribute(s, 'scalelab.kept') !== undefined && status(s) === 200 && durationMs(s) < 100);
+      expect(fine).toEqual([]);
+    } finally {
+      await call(`${bounded.url}/admin/faults/errors`, 'PUT', { rate: 0 }, auth);
+    }
+  });
+
+  it('a request slowed by an injected 200 ms database latency arrives within 5 s, in the middle of a burst', async () => {
+    const slowId = await newUser('bounded-slow@example.com');
+    expect((await call(`${bounded.url}/admin/faults/latency`, 'PUT', { dbMs: 200 }, auth)).status).toBe(200);
+    try {
+      // The burst spends this second's budget of new traces first, so the slow request is not sampled.
+      const load = burst(`/users/${cached}`, 600, 16);
+      await sleep(100);
+      const ids = newIds();
+      const [forwarded, direct] = await Promise.all([
+        call(`${bounded.url}/users/${slowId}`, 'GET', undefined, { traceparent: `00-${ids.traceId}-${ids.parentId}-00` }),
+        // a cache miss again: the first read above did not go through the cache-aside fill yet
+        (async () => {
+          const other = await newUser('bounded-slow-direct@example.com');
+          return { id: other, response: await call(`${bounded.url}/users/${other}`, 'GET') };
+        })(),
+      ]);
+      const answered = Date.now();
+      expect(forwarded.status).toBe(200);
+      expect(direct.response.status).toBe(200);
+      const slowServer = (s: ExportedSpan, path: string) => isServer(s) && durationMs(s) >= 200 && (attribute(s, 'url.path') === path || attribute(s, 'http.target') === path);
+      await eventually('the slow requests have arrived', async () => sink.trace(ids.traceId).some((s) => slowServer(s, `/users/${slowId}`)) && sink.spans.some((s) => slowServer(s, `/users/${direct.id}`)), 5_000);
+      expect(Date.now() - answered).toBeLessThan(5_000);
+      const kept = sink.trace(ids.traceId).find((s) => isServer(s))!;
+      expect(attribute(kept, 'scalelab.kept')).toBe('slow');
+      await load;
+    } finally {
+      await call(`${bounded.url}/admin/faults/latency`, 'PUT', { dbMs: 0 }, auth);
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Balancer } from '../../electron/control/balancer/balancer.js';
+import { hopOf, hopSamplingFromEnv } from '../../electron/control/balancer/trace-hop.js';
 import type { StoredSpan } from '../../electron/control/traces/otlp-json.js';
 import { TraceStore } from '../../electron/control/traces/trace-store.js';
 
@@ -15,7 +16,7 @@ describe('the balancer in a trace', () => {
 
   beforeAll(async () => {
     upstream = createServer((req, res) => {
-      setTimeout(() => res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ traceparent: req.headers.traceparent ?? null })), 20);
+      setTimeout(() => res.writeHead(req.url === '/missing' ? 404 : req.url === '/fail' ? 500 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ traceparent: req.headers.traceparent ?? null })), 20);
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     balancer = new Balancer({ port: 0, traceSink: () => sink });
@@ -78,5 +79,34 @@ describe('the balancer in a trace', () => {
     const [summary] = store.list({ from: 0, to: Number.MAX_SAFE_INTEGER });
     expect(summary).toMatchObject({ name: 'GET /users/:id', route: '/users/:id', status: 200, service: 'scalelab-api', spanCount: 2 });
     expect(summary!.durationMs).toBeCloseTo(hop.endMs - hop.startMs, 1);
+  });
+
+  it('records an unsampled hop that failed, marked timing only, and not an unsampled one that went well', async () => {
+    spans.length = 0;
+    sink = (span) => spans.push(span);
+    await get('/users/5', { traceparent: `00-${'5'.repeat(32)}-${'6'.repeat(16)}-00` });
+    expect(spans).toHaveLength(0);
+    const failed = await get('/fail', { traceparent: `00-${'7'.repeat(32)}-${'8'.repeat(16)}-00` });
+    expect(failed.status).toBe(500);
+    expect(spans).toHaveLength(1);
+    expect(spans[0]).toMatchObject({ traceId: '7'.repeat(32), parentSpanId: '8'.repeat(16), status: { code: 'error' } });
+    expect(spans[0]!.attributes).toMatchObject({ 'scalelab.sampling': 'unsampled: timing only', 'scalelab.kept': 'error', 'http.response.status_code': '500' });
+    // The replica is told the trace is not sampled, so it records its own span of it the same way.
+    expect(failed.forwarded).toMatch(new RegExp(`^00-${'7'.repeat(32)}-${spans[0]!.spanId}-00$`));
+  });
+});
+
+describe('the balancer samples the traces it starts', () => {
+  it('starts at most OTEL_TRACES_SAMPLER_ARG sampled traces a second, and follows a client\'s flag whatever the budget', () => {
+    const sampling = hopSamplingFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_ratelimited', OTEL_TRACES_SAMPLER_ARG: '5' });
+    const started = Date.now();
+    const hops = Array.from({ length: 200 }, () => hopOf(undefined, sampling));
+    const seconds = Math.floor(Date.now() / 1000) - Math.floor(started / 1000) + 1;
+    const sampled = hops.filter((h) => h.sampled).length;
+    expect(sampled).toBeGreaterThanOrEqual(5);
+    expect(sampled).toBeLessThanOrEqual(5 * seconds);
+    expect(hopOf(`00-${'9'.repeat(32)}-${'a'.repeat(16)}-01`, sampling).sampled).toBe(true);
+    expect(hopOf(undefined, hopSamplingFromEnv({ OTEL_TRACES_SAMPLER: 'always_on' })).sampled).toBe(true);
+    expect(hopOf(undefined, hopSamplingFromEnv({ OTEL_TRACES_SAMPLER: 'always_off' })).sampled).toBe(false);
   });
 });

@@ -7,13 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceDetail, TraceList } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { OtlpReceiver } from '../../electron/control/traces/otlp-receiver.js';
-import { balancerSpanSink, readTracingDisabled, replicaTraceEnv, setLocalSpanSink, setTraceTargets } from '../../electron/control/traces/trace-env.js';
+import { balancerSpanSink, DEFAULT_SAMPLING, readSampling, readTracingDisabled, replicaTraceEnv, setLocalSpanSink, setTraceTargets } from '../../electron/control/traces/trace-env.js';
 import { TraceStore } from '../../electron/control/traces/trace-store.js';
 import { removeTempHome } from '../support/temp-home.js';
 
 // The receiver over real HTTP on 127.0.0.1, with OTLP JSON as @opentelemetry/exporter-trace-otlp-http sends it.
 
 const T0 = 1_700_000_000_000;
+/** What every replica samples with unless the control plane's environment says otherwise. */
+const SAMPLING = { ...DEFAULT_SAMPLING };
 const nanos = (ms: number) => `${BigInt(Math.round(ms * 1000)) * 1000n}`;
 const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
 const traceId = (n: number) => hex(n, 32);
@@ -101,7 +103,7 @@ describe('the OTLP receiver and the trace store', () => {
 
   it('listens on 127.0.0.1 and gives loopback replicas its endpoint', () => {
     expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_HEADERS: expect.stringMatching(/^authorization=Bearer%20[\w-]{32}$/) });
+    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_HEADERS: expect.stringMatching(/^authorization=Bearer%20[\w-]{32}$/), ...SAMPLING });
     expect(replicaTraceEnv('elsewhere')).toEqual({});
   });
 
@@ -290,10 +292,18 @@ describe('retention and filters', () => {
 
   it('sends traces to the user’s own collector, wherever the replica runs, when one is set', () => {
     setTraceTargets({ receiver: 'http://127.0.0.1:1', external: 'http://collector:4318' });
-    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
-    expect(replicaTraceEnv('elsewhere')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
+    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', ...SAMPLING });
+    expect(replicaTraceEnv('elsewhere')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', ...SAMPLING });
     setTraceTargets({});
     expect(replicaTraceEnv('loopback')).toEqual({});
+  });
+
+  it('gives replicas bounded sampling by default, or the sampler set where the control plane starts', () => {
+    expect(readSampling({})).toEqual({ OTEL_TRACES_SAMPLER: 'parentbased_ratelimited', OTEL_TRACES_SAMPLER_ARG: '20' });
+    expect(readSampling({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' })).toEqual({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' });
+    setTraceTargets({ receiver: 'http://127.0.0.1:1', sampling: readSampling({ OTEL_TRACES_SAMPLER: 'always_on' }) });
+    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_TRACES_SAMPLER: 'always_on' });
+    setTraceTargets({});
   });
 
   it('turns tracing off in every replica and the balancer with OTEL_SDK_DISABLED=true', () => {
@@ -305,7 +315,7 @@ describe('retention and filters', () => {
     expect(replicaTraceEnv('loopback')).toEqual({ OTEL_SDK_DISABLED: 'true' });
     expect(balancerSpanSink()).toBeUndefined();
     setTraceTargets({ receiver: 'http://127.0.0.1:1', headers: 'authorization=Bearer%20t' });
-    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t' });
+    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t', ...SAMPLING });
     expect(balancerSpanSink()).toBeTypeOf('function');
     setTraceTargets({});
     setLocalSpanSink(undefined);
