@@ -116,13 +116,15 @@ export class BenchStack {
 
   /**
    * Starts one api process and waits for GET /readyz 200 (migrations run before it answers).
-   * `nodeFlags` (e.g. --cpu-prof, which NODE_OPTIONS refuses) go before the entry script.
+   * `nodeFlags` (e.g. --cpu-prof, which NODE_OPTIONS refuses) go before the entry script;
+   * `extraEnv` is added to this start's environment only (a tracing variant).
    */
-  async startApi(nodeFlags: string[] = []): Promise<void> {
+  async startApi(nodeFlags: string[] = [], extraEnv: Record<string, string> = {}): Promise<void> {
     this.apiPort = await freePort();
     this.apiLog = path.join(this.options.dir, `api-${++this.apiStarts}.log`);
     const env = {
       ...this.options.apiEnv,
+      ...extraEnv,
       PORT: String(this.apiPort),
       DATABASE_URL: this.databaseUrl,
       REDIS_URL: this.redis.url,
