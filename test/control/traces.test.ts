@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceDetail, TraceList } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { OtlpReceiver } from '../../electron/control/traces/otlp-receiver.js';
-import { balancerSpanSink, DEFAULT_SAMPLING, readSampling, readTracingDisabled, replicaTraceEnv, setLocalSpanSink, setTraceTargets } from '../../electron/control/traces/trace-env.js';
+import { balancerSpanSink, DEFAULT_SAMPLING, readSampling, readTracingDisabled, replicaTraceEnv, samplingEnv, setLocalSpanSink, setTraceTargets } from '../../electron/control/traces/trace-env.js';
 import { TraceStore } from '../../electron/control/traces/trace-store.js';
 import { removeTempHome } from '../support/temp-home.js';
 
@@ -303,6 +303,8 @@ describe('retention and filters', () => {
     expect(readSampling({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' })).toEqual({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' });
     setTraceTargets({ receiver: 'http://127.0.0.1:1', sampling: readSampling({ OTEL_TRACES_SAMPLER: 'always_on' }) });
     expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_TRACES_SAMPLER: 'always_on' });
+    // The balancer process gets the same settings for the traces it starts.
+    expect(samplingEnv()).toEqual({ OTEL_TRACES_SAMPLER: 'always_on' });
     setTraceTargets({});
   });
 

@@ -54,6 +54,14 @@ export function readSampling(env: NodeJS.ProcessEnv = process.env): Record<strin
   return { [SAMPLER_VAR]: sampler, ...(arg ? { [SAMPLER_ARG_VAR]: arg } : {}) };
 }
 
+/**
+ * The sampler variables for a process the control plane starts that samples on its own, such as
+ * the balancer process (its hop follows OTEL_TRACES_SAMPLER / _ARG of its environment).
+ */
+export function samplingEnv(): Record<string, string> {
+  return { ...sampling };
+}
+
 /** Whether tracing is turned off where the control plane started (the standard OTEL_SDK_DISABLED). */
 export function readTracingDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
