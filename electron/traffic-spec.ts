@@ -69,7 +69,28 @@ export interface TrafficErrors {
   http5xx: number;
 }
 
-/** A run's figures, so far or final. */
+/**
+ * The load generator's own health, so its limits are never mistaken for the stack's. Node 20 has
+ * no per-thread cpu clock (`process.cpuUsage()` in a worker thread counts the whole process), so
+ * its cpu is the event-loop utilization of its threads: the share of wall time a thread's loop was
+ * not idle, which for this cpu-bound loop is its cpu share.
+ */
+export interface GeneratorHealth {
+  threads: number;
+  /** Its threads' event-loop utilization added up, in cores (1 = one core busy). */
+  busyCores: number;
+  /** The busiest thread's event-loop utilization, 0..1. */
+  busiestThread: number;
+  /** How late requests were fired against their scheduled times, ms (p99 and max). */
+  lagP99Ms: number | null;
+  lagMaxMs: number | null;
+  /** `generator` when it, not the stack, was the limit; then the client-observed figures understate the stack. */
+  limitedBy: 'generator' | null;
+  /** Why, e.g. "lag p99 120 ms, 3 % dropped"; null when it kept up. */
+  limitReason: string | null;
+}
+
+/** A run's figures, so far or final: client-observed (as the load generator saw them). */
 export interface TrafficSummary {
   running: boolean;
   profile: TrafficProfile['kind'];
@@ -85,9 +106,11 @@ export interface TrafficSummary {
   droppedByClient: number;
   /** 201s with their ids, for the lost-write checker. */
   acknowledgedWrites: number;
+  /** The generator's health over the run; `limitedSeconds` counts the seconds it was the limit (absent from older recordings). */
+  health?: GeneratorHealth & { limitedSeconds: number };
 }
 
-/** The generator's last second, streamed in every Sample. */
+/** The generator's last second, streamed in every Sample: client-observed figures and its own health. */
 export interface TrafficSecond {
   running: boolean;
   profile: TrafficProfile['kind'];
@@ -99,4 +122,6 @@ export interface TrafficSecond {
   p99: number | null;
   errorsPerSec: TrafficErrors;
   droppedPerSec: number;
+  /** Absent from recordings made before it was reported. */
+  health?: GeneratorHealth;
 }

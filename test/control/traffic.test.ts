@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrafficProfile, TrafficSecond } from '../../electron/contract.js';
+import { generatorVerdict, MAX_LAG_P99_MS } from '../../electron/control/traffic/generator-health.js';
 import { rateAt } from '../../electron/control/traffic/profile.js';
 import { TrafficRun, TrafficTargetError } from '../../electron/control/traffic/traffic-run.js';
 import { KeyPicker } from '../../electron/control/traffic/workload.js';
@@ -133,5 +134,50 @@ describe('generator', () => {
     expect(run.acknowledgedWrites()).toHaveLength(summary.acknowledgedWrites);
     expect(new Set(run.acknowledgedWrites().map((w) => w.id)).size).toBe(summary.acknowledgedWrites);
     expect(new Set(run.acknowledgedWrites().map((w) => w.email)).size).toBe(summary.acknowledgedWrites);
+  });
+
+  it('reports its own health at a low rate: threads, busy share, a small lag, and not the limit', async () => {
+    const seconds: TrafficSecond[] = [];
+    const run = new TrafficRun({ target, spec: { profile: { kind: 'constant', rps: 300 }, durationS: 4, mix: reads }, keys: [1], onSecond: (s) => seconds.push(s) });
+    await run.start();
+    const summary = await run.done;
+    expect(seconds.length).toBeGreaterThanOrEqual(3);
+    for (const s of seconds) {
+      const h = s.health!;
+      expect(h.threads).toBe(1);
+      expect(h.busiestThread).toBeGreaterThan(0);
+      expect(h.busiestThread).toBeLessThanOrEqual(1);
+      expect(h.busyCores).toBeCloseTo(h.busiestThread, 5);
+      expect(h.lagMaxMs!).toBeGreaterThanOrEqual(h.lagP99Ms!);
+    }
+    const lags = seconds.map((s) => s.health!.lagP99Ms!).sort((a, b) => a - b);
+    // The median second fires on time (a 1 ms timer); a shared machine may steal one second.
+    expect(lags[Math.floor(lags.length / 2)]!, JSON.stringify(lags)).toBeLessThan(10);
+    expect(seconds.filter((s) => s.health!.limitedBy !== null).length, JSON.stringify(seconds.map((s) => s.health))).toBeLessThanOrEqual(1);
+    expect(summary.health!.limitedSeconds).toBeLessThanOrEqual(1);
+    expect(summary.health!.lagP99Ms!).toBeLessThan(MAX_LAG_P99_MS);
+  });
+
+  it('says it is the limit when one thread is asked for far more than it can send', async () => {
+    const seconds: TrafficSecond[] = [];
+    const run = new TrafficRun({ target, threads: 1, spec: { profile: { kind: 'constant', rps: 40_000 }, durationS: 3, mix: reads, timeoutMs: 1_000 }, keys: [1], onSecond: (s) => seconds.push(s) });
+    await run.start();
+    const summary = await run.done;
+    const limited = seconds.filter((s) => s.health!.limitedBy === 'generator');
+    expect(limited.length, JSON.stringify(seconds.map((s) => [s.offeredRps, s.achievedRps, s.droppedPerSec, s.health]))).toBeGreaterThanOrEqual(Math.max(1, seconds.length - 1));
+    // Each such second says why: late, dropping, or out of headroom.
+    for (const s of limited) expect(s.health!.limitReason).toMatch(/lag p99 \d+ ms|\d+ % dropped|thread \d+ % busy/);
+    expect(summary.health!.limitedBy).toBe('generator');
+    expect(summary.health!.limitedSeconds).toBe(limited.length);
+    // It fell behind the schedule: late by far more than the low-rate run, or dropping.
+    expect(summary.health!.lagP99Ms! > MAX_LAG_P99_MS || summary.droppedByClient > 0, JSON.stringify(summary)).toBe(true);
+  });
+});
+
+describe('the generator verdict', () => {
+  it('names each reason the generator was the limit, and none when it kept up', () => {
+    expect(generatorVerdict({ scheduled: 1000, dropped: 10, lagP99Ms: 3, busiestThread: 0.5 })).toEqual({ limitedBy: null, limitReason: null });
+    expect(generatorVerdict({ scheduled: 1000, dropped: 30, lagP99Ms: 120, busiestThread: 0.5 })).toEqual({ limitedBy: 'generator', limitReason: 'lag p99 120 ms, 3 % dropped' });
+    expect(generatorVerdict({ scheduled: 0, dropped: 0, lagP99Ms: null, busiestThread: 0.99 })).toEqual({ limitedBy: 'generator', limitReason: 'a thread 99 % busy' });
   });
 });

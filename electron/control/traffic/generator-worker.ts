@@ -37,6 +37,10 @@ export interface GeneratorSecond {
   latency: string;
   acks: AcknowledgedWrite[];
   intervalMs: number;
+  /** How late requests were fired against their scheduled times (µs), hdr-histogram compressed base64. */
+  lag: string;
+  /** This thread's event-loop utilization over the second, 0..1. */
+  busy: number;
 }
 
 /** The whole run (counts), sent once when it ends. */
@@ -48,6 +52,8 @@ export interface GeneratorTotals {
   errors: TrafficErrors;
   /** All latencies (µs), hdr-histogram compressed base64. */
   latency: string;
+  /** All scheduling lags (µs), hdr-histogram compressed base64. */
+  lag: string;
 }
 
 /**
@@ -78,8 +84,10 @@ let stopped = false;
 let inFlight = 0;
 let due = 0;
 let lastTick = started;
-const total = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram() };
-let second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [] as AcknowledgedWrite[], since: started };
+const total = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), lag: histogram() };
+let second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), lag: histogram(), acks: [] as AcknowledgedWrite[], since: started };
+// In a worker thread this measures the thread's own loop (process.cpuUsage() would count the whole process).
+let loopSince = performance.eventLoopUtilization();
 
 function classify(err: unknown): keyof TrafficErrors {
   const code = (err as { code?: string }).code ?? '';
@@ -154,6 +162,10 @@ function tick(): void {
       second.dropped += 1;
       continue;
     }
+    // How late the generator fires it: a busy thread shows here before it drops anything.
+    const lag = Math.max(1, Math.round((performance.now() - scheduledAt) * 1000));
+    total.lag.recordValue(lag);
+    second.lag.recordValue(lag);
     void send(scheduledAt);
   }
   lastTick = now;
@@ -169,12 +181,15 @@ function report(final = false): void {
   // A last fragment of a second, scaled to a rate, would show as a spike or dip: leave it to the summary.
   if (final && now - second.since < 500) return;
   const s = second;
-  second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), acks: [], since: now };
+  second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), lag: histogram(), acks: [], since: now };
+  const loop = performance.eventLoopUtilization(loopSince);
+  loopSince = performance.eventLoopUtilization();
   const message: FromGenerator = {
     type: 'second',
-    data: { t: Date.now(), targetRps: (s.expected * 1000) / Math.max(1, now - s.since), scheduled: s.scheduled, completed: s.completed, dropped: s.dropped, errors: s.errors, latency: hdr.encodeIntoCompressedBase64(s.latency), acks: s.acks, intervalMs: now - s.since },
+    data: { t: Date.now(), targetRps: (s.expected * 1000) / Math.max(1, now - s.since), scheduled: s.scheduled, completed: s.completed, dropped: s.dropped, errors: s.errors, latency: hdr.encodeIntoCompressedBase64(s.latency), acks: s.acks, intervalMs: now - s.since, lag: hdr.encodeIntoCompressedBase64(s.lag), busy: loop.utilization },
   };
   s.latency.destroy();
+  s.lag.destroy();
   port.postMessage(message);
 }
 
@@ -207,7 +222,7 @@ async function finish(drain = false): Promise<void> {
   clearInterval(reporter);
   report(true);
   // Writes of a last fragment that report() left to the summary (none when it sent the fragment).
-  const message: FromGenerator = { type: 'done', data: { elapsedMs, scheduled: total.scheduled, completed: total.completed, dropped: total.dropped, errors: total.errors, latency: hdr.encodeIntoCompressedBase64(total.latency) }, acks: second.acks };
+  const message: FromGenerator = { type: 'done', data: { elapsedMs, scheduled: total.scheduled, completed: total.completed, dropped: total.dropped, errors: total.errors, latency: hdr.encodeIntoCompressedBase64(total.latency), lag: hdr.encodeIntoCompressedBase64(total.lag) }, acks: second.acks };
   port.postMessage(message);
   await pool.destroy().catch(() => undefined);
   process.exit(0);
@@ -246,6 +261,7 @@ void warmUp().then(() => {
   started = performance.now();
   lastTick = started;
   second.since = started;
+  loopSince = performance.eventLoopUtilization();
   reporter = setInterval(() => report(), 1_000);
   port.postMessage({ type: 'ready' } satisfies FromGenerator);
   setTimeout(tick, 1);

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
-import type { TrafficErrors, TrafficSecond, TrafficSpec, TrafficSummary, TrafficUpdate } from '../../traffic-spec.js';
+import type { GeneratorHealth, TrafficErrors, TrafficSecond, TrafficSpec, TrafficSummary, TrafficUpdate } from '../../traffic-spec.js';
 import type { FromGenerator, GeneratorInit, GeneratorSecond, GeneratorTotals, ToGenerator } from './generator-worker.js';
+import { generatorVerdict } from './generator-health.js';
 import { peakRate, scaleProfile } from './profile.js';
 
 /** Options of {@link TrafficRun}. */
@@ -15,6 +16,8 @@ export interface TrafficRunOptions {
   keys: number[];
   /** Called once a second with the last second's figures. */
   onSecond?: (second: TrafficSecond) => void;
+  /** Generator threads. @defaultValue one per {@link RPS_PER_THREAD} of peak rate, at most one per core */
+  threads?: number;
 }
 
 /** A write the stack acknowledged with 201: the id it answered and the e-mail that was sent. */
@@ -39,6 +42,7 @@ export class TrafficTargetError extends Error {
 
 const perSecond = (count: number, ms: number) => (ms > 0 ? (count * 1000) / ms : 0);
 const round = (n: number) => Math.round(n * 10) / 10;
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** The generator's thread: compiled JavaScript from dist/, else the TypeScript through tsx. */
 function startWorker(workerData: GeneratorInit): Worker {
@@ -55,6 +59,11 @@ const RPS_PER_THREAD = 12_000;
 function percentiles(h: hdr.Histogram): { p50: number | null; p95: number | null; p99: number | null } {
   if (h.totalCount === 0) return { p50: null, p95: null, p99: null };
   return { p50: h.getValueAtPercentile(50) / 1000, p95: h.getValueAtPercentile(95) / 1000, p99: h.getValueAtPercentile(99) / 1000 };
+}
+
+function lagOf(h: hdr.Histogram): Pick<GeneratorHealth, 'lagP99Ms' | 'lagMaxMs'> {
+  if (h.totalCount === 0) return { lagP99Ms: null, lagMaxMs: null };
+  return { lagP99Ms: round(h.getValueAtPercentile(99) / 1000), lagMaxMs: round(h.maxValue / 1000) };
 }
 
 function merged(encoded: string[]): hdr.Histogram {
@@ -87,11 +96,13 @@ export class TrafficRun {
   private readonly live = { scheduled: 0, completed: 0, dropped: 0, errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 } as TrafficErrors };
   private readonly seconds = new Map<number, GeneratorSecond[]>();
   private readonly received: number[];
+  /** The run's health so far: seconds the generator was the limit, its busiest second. */
+  private readonly health = { limitedSeconds: 0, busyCores: 0, busiestThread: 0 };
 
   constructor(private readonly options: TrafficRunOptions) {
     const host = new URL(options.target).hostname;
     if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new TrafficTargetError(`traffic goes only to this machine (127.0.0.1), not ${host}`);
-    const threads = Math.max(1, Math.min(availableParallelism(), Math.ceil(peakRate(options.spec.profile) / RPS_PER_THREAD)));
+    const threads = options.threads ?? Math.max(1, Math.min(availableParallelism(), Math.ceil(peakRate(options.spec.profile) / RPS_PER_THREAD)));
     this.received = Array.from({ length: threads }, () => 0);
     const runId = randomBytes(4).toString('hex');
     this.workers = Array.from({ length: threads }, (_, i) =>
@@ -121,8 +132,10 @@ export class TrafficRun {
       const sum = (f: (t: GeneratorTotals) => number) => totals.reduce((a, t) => a + f(t), 0);
       const errors = { timeout: sum((t) => t.errors.timeout), refused: sum((t) => t.errors.refused), http4xx: sum((t) => t.errors.http4xx), http5xx: sum((t) => t.errors.http5xx) };
       const latency = merged(totals.map((t) => t.latency));
-      this.summaryValue = this.summarise({ elapsedMs: Math.max(...totals.map((t) => t.elapsedMs)), scheduled: sum((t) => t.scheduled), completed: sum((t) => t.completed), dropped: sum((t) => t.dropped), errors, ...percentiles(latency) }, false);
+      const lag = merged(totals.map((t) => t.lag));
+      this.summaryValue = this.summarise({ elapsedMs: Math.max(...totals.map((t) => t.elapsedMs)), scheduled: sum((t) => t.scheduled), completed: sum((t) => t.completed), dropped: sum((t) => t.dropped), errors, ...percentiles(latency), lag: lagOf(lag) }, false);
       latency.destroy();
+      lag.destroy();
       if (this.last) this.last = { ...this.last, running: false };
       return this.summaryValue;
     });
@@ -150,7 +163,8 @@ export class TrafficRun {
   /** The run so far (or its final summary). */
   summary(): TrafficSummary {
     if (this.summaryValue) return this.summaryValue;
-    return this.summarise({ elapsedMs: Date.now() - this.startedAt, ...this.live, p50: this.last?.p50 ?? null, p95: this.last?.p95 ?? null, p99: this.last?.p99 ?? null }, true);
+    const lag = { lagP99Ms: this.last?.health?.lagP99Ms ?? null, lagMaxMs: this.last?.health?.lagMaxMs ?? null };
+    return this.summarise({ elapsedMs: Date.now() - this.startedAt, ...this.live, p50: this.last?.p50 ?? null, p95: this.last?.p95 ?? null, p99: this.last?.p99 ?? null, lag }, true);
   }
 
   /** The last second, for the Sample. */
@@ -189,6 +203,20 @@ export class TrafficRun {
     const latency = merged(bucket.map((s) => s.latency));
     const figures = percentiles(latency);
     latency.destroy();
+    const lagHistogram = merged(bucket.map((s) => s.lag));
+    const lag = lagOf(lagHistogram);
+    lagHistogram.destroy();
+    const busiestThread = Math.max(...bucket.map((s) => s.busy));
+    const health: GeneratorHealth = {
+      threads: this.workers.length,
+      busyCores: round2(sum((s) => s.busy)),
+      busiestThread: round2(busiestThread),
+      ...lag,
+      ...generatorVerdict({ scheduled: sum((s) => s.scheduled), dropped: sum((s) => s.dropped), lagP99Ms: lag.lagP99Ms, busiestThread }),
+    };
+    if (health.limitedBy) this.health.limitedSeconds += 1;
+    this.health.busyCores = Math.max(this.health.busyCores, health.busyCores);
+    this.health.busiestThread = Math.max(this.health.busiestThread, health.busiestThread);
     this.live.scheduled += sum((s) => s.scheduled);
     this.live.completed += sum((s) => s.completed);
     this.live.dropped += sum((s) => s.dropped);
@@ -203,11 +231,20 @@ export class TrafficRun {
       ...figures,
       errorsPerSec: { timeout: rate(errors.timeout), refused: rate(errors.refused), http4xx: rate(errors.http4xx), http5xx: rate(errors.http5xx) },
       droppedPerSec: rate(sum((s) => s.dropped)),
+      health,
     };
     this.options.onSecond?.(this.last);
   }
 
-  private summarise(t: { elapsedMs: number; scheduled: number; completed: number; dropped: number; errors: TrafficErrors; p50: number | null; p95: number | null; p99: number | null }, running: boolean): TrafficSummary {
+  private summarise(
+    t: { elapsedMs: number; scheduled: number; completed: number; dropped: number; errors: TrafficErrors; p50: number | null; p95: number | null; p99: number | null; lag: Pick<GeneratorHealth, 'lagP99Ms' | 'lagMaxMs'> },
+    running: boolean,
+  ): TrafficSummary {
+    // The run was limited by the generator when it was overall, or for any one second of it.
+    const verdict = generatorVerdict({ scheduled: t.scheduled, dropped: t.dropped, lagP99Ms: t.lag.lagP99Ms, busiestThread: this.health.busiestThread });
+    const { limitedSeconds } = this.health;
+    const limitReason = verdict.limitReason ?? (limitedSeconds > 0 ? `the limit for ${limitedSeconds} s` : null);
+    const health = { threads: this.workers.length, busyCores: this.health.busyCores, busiestThread: this.health.busiestThread, ...t.lag, limitedBy: limitReason ? ('generator' as const) : null, limitReason, limitedSeconds };
     return {
       running,
       profile: this.options.spec.profile.kind,
@@ -221,6 +258,7 @@ export class TrafficRun {
       errors: t.errors,
       droppedByClient: t.dropped,
       acknowledgedWrites: this.acks.length + this.acksNotKept,
+      health,
     };
   }
 }
