@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Mix, TrafficProfile, TrafficSpec, TrafficSummary } from './contract.js';
+import type { GeneratorHealth, Mix, TrafficProfile, TrafficSecond, TrafficSpec, TrafficSummary } from './contract.js';
 import type { ControlClient } from './control/client.js';
 
 /** A mistake in the traffic options (exit code 2). */
@@ -101,9 +101,28 @@ export async function trafficSpec(args: TrafficArgs): Promise<TrafficSpec> {
 
 const fmt = (n: number | null | undefined, d = 0) => (n === null || n === undefined ? '–' : n.toFixed(d));
 
-/** The summary as the issue's JSON shape. */
+/** The summary as the issue's JSON shape (client-observed), with the generator's own health. */
 export function summaryJson(s: TrafficSummary) {
-  return { offeredRps: s.offeredRps, achievedRps: s.achievedRps, requests: s.requests, p50Ms: s.p50Ms, p95Ms: s.p95Ms, p99Ms: s.p99Ms, errors: s.errors, droppedByClient: s.droppedByClient, acknowledgedWrites: s.acknowledgedWrites };
+  return { offeredRps: s.offeredRps, achievedRps: s.achievedRps, requests: s.requests, p50Ms: s.p50Ms, p95Ms: s.p95Ms, p99Ms: s.p99Ms, errors: s.errors, droppedByClient: s.droppedByClient, acknowledgedWrites: s.acknowledgedWrites, generator: s.health ?? null };
+}
+
+/** The generator's cpu and lag, compactly: "gen 0.12 cpu lag 1.2 ms". */
+function generatorFigures(h: GeneratorHealth): string {
+  return `gen ${h.busyCores.toFixed(2)} cpu lag ${fmt(h.lagP99Ms, 1)} ms`;
+}
+
+/** The line that says the load generator, not the stack, is the limit; null when it kept up. */
+export function generatorLimitLine(h: GeneratorHealth | undefined, when: 'this second' | 'in this run'): string | null {
+  if (!h?.limitedBy) return null;
+  return `! the load generator is the bottleneck ${when} (${h.limitReason}): the client-observed figures understate the stack`;
+}
+
+/** One second of the run, client-observed, with the generator's own cpu and lag. */
+export function secondLine(elapsedS: number, g: TrafficSecond): string {
+  const e = g.errorsPerSec;
+  const line = `[${String(elapsedS).padStart(4)} s] target ${fmt(g.targetRps).padStart(5)}  offered ${fmt(g.offeredRps).padStart(5)}  achieved ${fmt(g.achievedRps).padStart(5)} req/s  p50 ${fmt(g.p50, 1).padStart(6)}  p95 ${fmt(g.p95, 1).padStart(6)}  p99 ${fmt(g.p99, 1).padStart(6)} ms  errors ${fmt(e.timeout + e.refused + e.http4xx + e.http5xx)}/s  dropped ${fmt(g.droppedPerSec)}/s`;
+  const limit = generatorLimitLine(g.health, 'this second');
+  return `${line}${g.health ? `  ${generatorFigures(g.health)}` : ''}${limit ? `\n${limit}` : ''}`;
 }
 
 function summaryTable(s: TrafficSummary): string {
@@ -117,8 +136,15 @@ function summaryTable(s: TrafficSummary): string {
     ['dropped by client', String(s.droppedByClient)],
     ['acknowledged writes', String(s.acknowledgedWrites)],
   ];
+  const h = s.health;
+  if (h) {
+    rows.push(['generator cpu', `${h.busyCores.toFixed(2)} cores at most, busiest of ${h.threads} thread${h.threads === 1 ? '' : 's'} ${Math.round(h.busiestThread * 100)} %`]);
+    rows.push(['generator lag p99 / max', `${fmt(h.lagP99Ms, 1)} / ${fmt(h.lagMaxMs, 1)} ms`]);
+    rows.push(['generator the limit', h.limitedBy ? `yes, ${h.limitedSeconds} s` : 'no']);
+  }
   const width = Math.max(...rows.map((r) => r[0]!.length));
-  return rows.map(([k, v]) => `  ${k!.padEnd(width)}  ${v}`).join('\n');
+  const limit = generatorLimitLine(h, 'in this run');
+  return rows.map(([k, v]) => `  ${k!.padEnd(width)}  ${v}`).join('\n') + (limit ? `\n\n${limit}` : '');
 }
 
 /**
@@ -134,14 +160,11 @@ export async function runTraffic(client: ControlClient, args: TrafficArgs, json:
   const off = client.on('sample', (sample) => {
     const g = sample.generator;
     if (!g || !g.running || !started || finished || json) return;
-    const e = g.errorsPerSec;
-    console.log(
-      `[${String(Math.round((Date.now() - startedAt) / 1000)).padStart(4)} s] target ${fmt(g.targetRps).padStart(5)}  offered ${fmt(g.offeredRps).padStart(5)}  achieved ${fmt(g.achievedRps).padStart(5)} req/s  p50 ${fmt(g.p50, 1).padStart(6)}  p95 ${fmt(g.p95, 1).padStart(6)}  p99 ${fmt(g.p99, 1).padStart(6)} ms  errors ${fmt(e.timeout + e.refused + e.http4xx + e.http5xx)}/s  dropped ${fmt(g.droppedPerSec)}/s`,
-    );
+    console.log(secondLine(Math.round((Date.now() - startedAt) / 1000), g));
   });
   await client.call('traffic:start', spec);
   started = true;
-  if (!json) console.log(`Traffic: ${spec.profile.kind}${spec.durationS ? ` for ${spec.durationS} s` : ' until Ctrl-C'} at the stack's balancer`);
+  if (!json) console.log(`Traffic: ${spec.profile.kind}${spec.durationS ? ` for ${spec.durationS} s` : ' until Ctrl-C'} at the stack's balancer; figures are client-observed (the load generator's view), "gen" is its own cpu (cores) and scheduling lag p99`);
   await new Promise<void>((resolve) => {
     const onInt = () => resolve();
     process.once('SIGINT', onInt);
@@ -154,6 +177,6 @@ export async function runTraffic(client: ControlClient, args: TrafficArgs, json:
   off();
   const summary = await client.call('traffic:stop', {});
   if (json) console.log(JSON.stringify(summaryJson(summary), null, 2));
-  else console.log(`\nSummary\n${summaryTable(summary)}`);
+  else console.log(`\nSummary (client-observed)\n${summaryTable(summary)}`);
   return 0;
 }

@@ -112,7 +112,8 @@ export class TrafficDesk {
     for (const ack of run.acknowledgedWrites()) if (this.acks.length < MAX_ACKS) this.acks.push(ack);
     if (summary) {
       const errors = summary.errors.timeout + summary.errors.refused + summary.errors.http4xx + summary.errors.http5xx;
-      this.record({ kind: 'traffic', level: errors > 0 ? 'warn' : 'info', message: `traffic stopped: ${summary.requests} requests, ${summary.achievedRps}/${summary.offeredRps} rps achieved/offered, p99 ${summary.p99Ms?.toFixed(1) ?? '–'} ms, ${errors} errors, ${summary.droppedByClient} dropped by client` });
+      const limited = summary.health?.limitedBy ? `; the load generator was the bottleneck (${summary.health.limitReason}), so these client-observed figures understate the stack` : '';
+      this.record({ kind: 'traffic', level: errors > 0 || limited ? 'warn' : 'info', message: `traffic stopped: ${summary.requests} requests, ${summary.achievedRps}/${summary.offeredRps} rps achieved/offered, p99 ${summary.p99Ms?.toFixed(1) ?? '–'} ms, ${errors} errors, ${summary.droppedByClient} dropped by client${limited}` });
     } else {
       this.record({ kind: 'traffic', level: 'error', message: `traffic generator failed: ${err?.message}` });
     }
