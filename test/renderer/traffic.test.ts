@@ -5,6 +5,7 @@ import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RPS as CONTRACT_MAX_RPS, TrafficSpecSchema, type TrafficProfile, type TrafficSecond } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
+import { generatorNotice } from '../../renderer/features/traffic/generator-notice.js';
 import { PREVIEW_SECONDS, profileRate, profileSeries } from '../../renderer/features/traffic/profile-shape.js';
 import { sliderPosition, sliderRate } from '../../renderer/features/traffic/rate-scale.js';
 import { createAppStore } from '../../renderer/store/app-store.js';
@@ -45,6 +46,25 @@ function second(running: boolean, targetRps = 100): TrafficSecond {
 }
 
 const rates = (profile: TrafficProfile, times: number[]) => times.map((t) => profileRate(profile, t));
+
+describe('generatorNotice', () => {
+  const healthy = { threads: 2, busyCores: 0.34, busiestThread: 0.2, lagP99Ms: 1.25, lagMaxMs: 4, limitedBy: null, limitReason: null };
+  it("words the generator's cpu, lag and threads, with no warning while it keeps up", () => {
+    expect(generatorNotice(healthy, 'now')).toEqual({ figures: 'generator: 0.34 cpu · lag p99 1.3 ms · 2 threads', limit: null });
+  });
+
+  it('warns that the figures understate the stack when the generator is the limit', () => {
+    const limited = { ...healthy, threads: 1, lagP99Ms: 120, limitedBy: 'generator' as const, limitReason: 'lag p99 120 ms, 3 % dropped' };
+    expect(generatorNotice(limited, 'in this run')).toEqual({
+      figures: 'generator: 0.34 cpu · lag p99 120 ms · 1 thread',
+      limit: 'The load generator is the bottleneck in this run (lag p99 120 ms, 3 % dropped): these figures understate the stack.',
+    });
+  });
+
+  it('says nothing of a recording that has no health', () => {
+    expect(generatorNotice(undefined, 'now')).toBeNull();
+  });
+});
 
 describe('profileRate', () => {
   it('constant holds its rate at every time', () => {

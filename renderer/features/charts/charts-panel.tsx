@@ -61,8 +61,8 @@ export function ChartsPanel() {
         </div>
       </header>
       <div className="chart-grid">
-        <TimeChart title="Requests" unit="per second" rows={rows} series={requests} marks={marks} from={from} to={to} />
-        <TimeChart title="Latency" unit="ms · click a point for its traces" rows={rows} series={latency} marks={marks} from={from} to={to} onPick={pickTraceSecond} picked={picked} />
+        <TimeChart title="Requests" unit="per second · requests/s server-side, offered/achieved client-observed" rows={rows} series={requests} marks={marks} from={from} to={to} />
+        <TimeChart title="Latency" unit="ms · server-side · click a point for its traces" rows={rows} series={latency} marks={marks} from={from} to={to} onPick={pickTraceSecond} picked={picked} />
         <TimeChart title="Cache hit rate" unit="%" rows={rows} series={cache} marks={marks} from={from} to={to} yMax={100} />
         <TimeChart title="Queue" unit="jobs" rows={rows} series={queue} marks={marks} from={from} to={to} />
         <TimeChart title="Replicas" unit="count" rows={rows} series={replicas} marks={marks} from={from} to={to} />

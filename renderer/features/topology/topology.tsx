@@ -42,7 +42,7 @@ export function Topology() {
         <div className="column">
           <div className="node balancer-node">
             <span className="node-title">Balancer</span>
-            <span className="node-detail">{traffic ? `${traffic.rps.toFixed(0)} req/s · p95 ${traffic.p95 === null ? '–' : traffic.p95.toFixed(1)} ms` : 'least outstanding requests'}</span>
+            <span className="node-detail" title="server-side: as the balancer measured them">{traffic ? `${traffic.rps.toFixed(0)} req/s · p95 ${traffic.p95 === null ? '–' : traffic.p95.toFixed(1)} ms` : 'least outstanding requests'}</span>
           </div>
         </div>
         <div className="arrow" aria-hidden="true">→</div>

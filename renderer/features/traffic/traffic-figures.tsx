@@ -1,5 +1,6 @@
-import type { TrafficErrors, TrafficSecond, TrafficSummary } from '../../../electron/contract.js';
+import type { GeneratorHealth, TrafficErrors, TrafficSecond, TrafficSummary } from '../../../electron/contract.js';
 import { useAppStore } from '../../store/use-app-store.js';
+import { generatorNotice } from './generator-notice.js';
 
 function rate(value: number): string {
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : Number(value.toFixed(1)).toString();
@@ -11,6 +12,23 @@ function ms(value: number | null): string {
 
 function errorCount(errors: TrafficErrors): number {
   return errors.timeout + errors.refused + errors.http4xx + errors.http5xx;
+}
+
+/** Says whose figures these are (the generator's, not the balancer's), its own cpu and lag, and when it is the limit. */
+function GeneratorLine({ health, when }: { health: GeneratorHealth | undefined; when: 'now' | 'in this run' }) {
+  const notice = generatorNotice(health, when);
+  return (
+    <>
+      <p className="traffic-caption muted" data-testid="traffic-generator" title="as the load generator saw them; the Metrics charts' requests/s and latency are server-side (the balancer's)">
+        client-observed{notice ? ` · ${notice.figures}` : ''}
+      </p>
+      {notice?.limit && (
+        <p className="traffic-limit" role="alert" data-testid="traffic-generator-limit">
+          {notice.limit}
+        </p>
+      )}
+    </>
+  );
 }
 
 /** The generator's last second, from the newest sample. */
@@ -25,16 +43,19 @@ function Live({ generator }: { generator: TrafficSecond | null }) {
     ['dropped/s', g ? rate(g.droppedPerSec) : '–', g && g.droppedPerSec > 0 ? 'warn' : undefined],
   ];
   return (
-    <dl className="traffic-figures live" aria-label="Live traffic figures" aria-live="off">
-      {figures.map(([name, value, tone]) => (
-        <div key={name}>
-          <dt>{name}</dt>
-          <dd className={tone} data-testid={`traffic-live-${name.replace('/s', '')}`}>
-            {value}
-          </dd>
-        </div>
-      ))}
-    </dl>
+    <>
+      <GeneratorLine health={g?.health} when="now" />
+      <dl className="traffic-figures live" aria-label="Live traffic figures, client-observed" aria-live="off">
+        {figures.map(([name, value, tone]) => (
+          <div key={name}>
+            <dt>{name}</dt>
+            <dd className={tone} data-testid={`traffic-live-${name.replace('/s', '')}`}>
+              {value}
+            </dd>
+          </div>
+        ))}
+      </dl>
+    </>
   );
 }
 
@@ -55,6 +76,7 @@ function Summary({ summary }: { summary: TrafficSummary }) {
   ];
   return (
     <section className="traffic-summary" aria-label="Last run summary">
+      <GeneratorLine health={summary.health} when="in this run" />
       <dl className="traffic-figures summary">
         {figures.map(([name, value, tone, title]) => (
           <div key={name} title={title}>
