@@ -140,7 +140,7 @@ function summaryTable(s: TrafficSummary): string {
   if (h) {
     rows.push(['generator cpu', `${h.busyCores.toFixed(2)} cores at most, busiest of ${h.threads} thread${h.threads === 1 ? '' : 's'} ${Math.round(h.busiestThread * 100)} %`]);
     rows.push(['generator lag p99 / max', `${fmt(h.lagP99Ms, 1)} / ${fmt(h.lagMaxMs, 1)} ms`]);
-    rows.push(['generator the limit', h.limitedBy ? `yes, ${h.limitedSeconds} s` : 'no']);
+    rows.push(['generator the limit', h.limitedBy ? `yes, ${h.limitedSeconds} s` : h.limitedSeconds > 0 ? `no (${h.limitedSeconds} s of it)` : 'no']);
   }
   const width = Math.max(...rows.map((r) => r[0]!.length));
   const limit = generatorLimitLine(h, 'in this run');

@@ -155,6 +155,7 @@ describe('generator', () => {
     expect(lags[Math.floor(lags.length / 2)]!, JSON.stringify(lags)).toBeLessThan(10);
     expect(seconds.filter((s) => s.health!.limitedBy !== null).length, JSON.stringify(seconds.map((s) => s.health))).toBeLessThanOrEqual(1);
     expect(summary.health!.limitedSeconds).toBeLessThanOrEqual(1);
+    expect(summary.health!.limitedBy).toBeNull();
     expect(summary.health!.lagP99Ms!).toBeLessThan(MAX_LAG_P99_MS);
   });
 

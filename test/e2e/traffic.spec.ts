@@ -49,6 +49,10 @@ test('a user shapes a ramp, fires it, steers the rate live, and reads the summar
   await fire.click();
   await expect(panel.getByTestId('traffic-state')).toHaveText(/firing · ramp/, { timeout: 60_000 });
   await expect(panel.getByTestId('traffic-live-achieved')).toHaveText(/^[1-9][\d,.]*\/s$/, { timeout: 20_000 });
+  // Whose figures these are, and the generator's own cpu and lag (a slow ramp: it keeps up, so no warning).
+  await expect(panel.getByTestId('traffic-generator')).toHaveText(/^client-observed · generator: \d+\.\d\d cpu · lag p99 [\d.]+ ms · 1 thread$/);
+  await expect(panel.getByTestId('traffic-generator-limit')).toHaveCount(0);
+  await expect(page.getByRole('figure', { name: 'Requests chart' })).toContainText('server-side');
   const requests = page.getByRole('figure', { name: 'Requests chart' });
   await expect(requests.locator('path[data-series="achieved"]')).toHaveAttribute('d', /^M.+L/);
   await expect(requests.locator('path[data-series="offered"]')).toHaveAttribute('d', /^M.+L/);
@@ -61,14 +65,17 @@ test('a user shapes a ramp, fires it, steers the rate live, and reads the summar
   await expect(page.getByRole('region', { name: 'Events' }).getByText('traffic updated: 60 rps')).toBeVisible();
   await page.mouse.move(0, 0);
   await page.screenshot({ path: path.join(artifacts, 'traffic-running.png') });
+  await panel.screenshot({ path: path.join(artifacts, 'traffic-panel-running.png') });
 
   // Stop: the summary replaces the live figures, and Fire is back.
   await panel.getByRole('button', { name: 'Stop traffic' }).click();
   await expect(panel.getByRole('region', { name: 'Last run summary' })).toBeVisible({ timeout: 30_000 });
   await expect(panel.getByTestId('traffic-summary-requests')).toHaveText(/^[1-9][\d,]*$/);
+  await expect(panel.getByTestId('traffic-generator')).toHaveText(/^client-observed · generator: .+ · 1 thread$/);
   await expect(panel.getByTestId('traffic-state')).toHaveText(/idle · last run: ramp/);
   await expect(fire).toBeEnabled();
   await page.screenshot({ path: path.join(artifacts, 'traffic-summary.png') });
+  await panel.screenshot({ path: path.join(artifacts, 'traffic-panel-summary.png') });
 
   await page.getByRole('button', { name: 'Stop', exact: true }).click();
   await expect(page.getByTestId('stack-state')).toHaveText('stopped', { timeout: 60_000 });
