@@ -74,7 +74,7 @@ export const TracingConfigSchema = Type.Object({
    * traceidratio and their parentbased_ forms). See backend/telemetry/sampling.ts. @defaultValue parentbased_ratelimited
    */
   sampler: Type.Optional(Type.String({ minLength: 1 })),
-  /** OTEL_TRACES_SAMPLER_ARG: new traces per second for parentbased_ratelimited (@defaultValue 20), the ratio for the traceidratio ones (@defaultValue 1). */
+  /** OTEL_TRACES_SAMPLER_ARG: new traces per second for parentbased_ratelimited (@defaultValue 100), the ratio for the traceidratio ones (@defaultValue 1). */
   samplerArg: Type.Optional(Type.String({ minLength: 1 })),
   /** TRACE_KEEP_SLOW_MS: an unsampled request at least this slow, and at least the running p99, is kept as a timing-only span. @defaultValue 100 */
   keepSlowMs: Type.Number({ minimum: 0, default: DEFAULT_KEEP_SLOW_MS }),

@@ -34,7 +34,7 @@ export interface HopSampling {
 
 /**
  * The balancer follows the replicas' sampler settings (OTEL_TRACES_SAMPLER / _ARG of its own
- * environment): by default at most 20 new traces a second for the whole stack, so that behind
+ * environment): by default at most 100 new traces a second for the whole stack, so that behind
  * it every replica traces only the requests the balancer sampled, whatever the load. A value it
  * does not know falls back to that default: a balancer never refuses to start over tracing.
  */
