@@ -90,7 +90,7 @@ export class RequestGate implements RootGrants {
     if (typeof plain !== 'function') return false;
     const gate = this;
     proto.emit = function gatedEmit(this: unknown, event: string | symbol, req?: unknown, res?: unknown): boolean {
-      // eslint-disable-next-line prefer-rest-params -- every other event passes through as it came
+      // Every other event passes through as it came, whatever its arguments.
       if (event !== 'request') return plain.apply(this, arguments as unknown as Parameters<Emit>);
       if (!gate.admits(req as IncomingMessage)) {
         if (gate.inFlight === 0) gate.options.idle?.();
