@@ -7,6 +7,7 @@ import { asNode, NODE_FLAGS, nodeEntryCommand } from './backend-process.js';
 import { tailFile } from './log-files.js';
 import { isOurs, reapProcesses } from './leftovers.js';
 import { freePort } from './ports.js';
+import { samplingEnv } from '../../traces/trace-env.js';
 
 /** Options of {@link launchBalancer}. */
 export interface LaunchBalancerOptions {
@@ -60,7 +61,7 @@ async function spawnBalancer(options: LaunchBalancerOptions): Promise<BalancerRe
   const token = options.previous?.token ?? randomBytes(24).toString('base64url');
   const { command, args, cwd } = nodeEntryCommand('electron/control/balancer/balancer-process', NODE_FLAGS);
   const log = openSync(options.logFile, 'a');
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...asNode(), BALANCER_PORT: String(options.port), BALANCER_CONTROL_PORT: String(controlPort), BALANCER_TOKEN: token };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...asNode(), BALANCER_PORT: String(options.port), BALANCER_CONTROL_PORT: String(controlPort), BALANCER_TOKEN: token, ...samplingEnv() };
   try {
     const child = spawn(command, args, { cwd, stdio: ['ignore', log, log], env, detached: true });
     child.unref();
