@@ -7,6 +7,7 @@ import { SEND_EMAIL_QUEUE, WELCOME_EMAIL_JOB } from '../../backend/queue.js';
 import type { AutoscalerDecision, AutoscalerStatus, StackStatus, TimelineEvent } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
+import { loadSecrets } from '../../electron/control/runtimes/local/state.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
 import { eventually } from '../backend/support/api.js';
 import { ok } from './support/envelope.js';
@@ -87,7 +88,9 @@ describe('autoscaler on the local runtime (demo preset: 3 s sync, 30 s scale-dow
     const status = await ok<StackStatus>(controlPlane.handle('stack:status', {}));
     const redisPort = status.instances.find((i) => i.id === 'redis')!.port!;
     await ok(controlPlane.handle('autoscaler:configure', { service: 'worker', preset: 'demo', minReplicas: 1, maxReplicas: 4, metrics: { queuePerWorker: 20 } }));
-    const queue = new Queue(SEND_EMAIL_QUEUE, { connection: { host: '127.0.0.1', port: redisPort } });
+    // The stack's Redis wants its password (kept in the stack's 0600 secrets file).
+    const { redisPassword } = await loadSecrets(path.join(home, 'stacks', 'autoscale'));
+    const queue = new Queue(SEND_EMAIL_QUEUE, { connection: { host: '127.0.0.1', port: redisPort, password: redisPassword } });
     try {
       await queue.addBulk(Array.from({ length: 600 }, (_, n) => ({ name: WELCOME_EMAIL_JOB, data: { userId: id, kind: WELCOME_EMAIL_JOB }, opts: { jobId: `burst-${n}` } })));
       await eventually('workers scaled up', async () => (await replicas('worker')) >= 3, 20_000);
