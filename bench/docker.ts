@@ -28,7 +28,7 @@ import { postgresContainer, redisContainer, serviceUrls, type StackLayout } from
 import { DockerRuntime } from '../electron/control/runtimes/docker/docker-runtime.js';
 import { connectDocker } from '../electron/control/runtimes/docker/engine.js';
 import { LABELS, names } from '../electron/control/runtimes/docker/labels.js';
-import { stackDir } from '../electron/control/runtimes/local/local-runtime.js';
+import { stackDir } from '../electron/control/runtimes/local/stack-dir.js';
 import { freePort } from '../electron/control/runtimes/local/ports.js';
 import { restartDelay } from '../electron/control/runtimes/local/replica.js';
 import { loadSecrets, type Secrets } from '../electron/control/runtimes/local/state.js';

@@ -12,7 +12,7 @@ import type { Envelope, StackStatus, TimelineEvent } from '../contract.js';
 import { readDockerState } from './runtimes/docker/docker-state.js';
 import { readKubeState } from './runtimes/kubernetes/kube-state.js';
 import { isOurs, liveProcesses } from './runtimes/local/leftovers.js';
-import { stackDir } from './runtimes/local/local-runtime.js';
+import { stackDir } from './runtimes/local/stack-dir.js';
 import { readState, recordedProcesses } from './runtimes/local/state.js';
 
 /** What became of a stack a previous control plane left behind. */

@@ -6,7 +6,7 @@ import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import { isOurs } from '../local/leftovers.js';
 import { followFile, tailFile } from '../local/log-files.js';
-import { StackOwnedError, stackDir } from '../local/local-runtime.js';
+import { StackOwnedError, stackDir } from '../local/stack-dir.js';
 import { freePort, isPortOpen } from '../local/ports.js';
 import { ReplicaSet, type ReplicaEvent } from '../local/replica-set.js';
 import { loadSecrets } from '../local/state.js';

