@@ -97,8 +97,14 @@ describe('where cpu limits cannot be enforced, it is said, never silently', () =
     await cpu.removeAll();
   });
 
-  const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
-  if (!asNobody) console.log('skipped: the unprivileged-user check needs root and setpriv');
+  const canSetpriv = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+  // The probe runs the checkout's own code as uid 65534: a checkout under a 0700 folder (mktemp -d,
+  // /root) is not readable by that user.
+  const tsxPackage = fileURLToPath(new URL('../../node_modules/tsx/package.json', import.meta.url));
+  const readableByNobody = canSetpriv && spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(tsxPackage)}, require('fs').constants.R_OK)`]).status === 0;
+  const asNobody = canSetpriv && readableByNobody;
+  if (!canSetpriv) console.log('skipped: the unprivileged-user check needs root and setpriv');
+  else if (!readableByNobody) console.log(`skipped: the unprivileged-user check runs the checkout as uid 65534, which cannot read ${tsxPackage} (a parent folder is private)`);
   it.skipIf(!asNobody)('a user without cgroup access (not root, no delegated subtree) is told why', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scalelab-cgroup-probe-'));
     try {
