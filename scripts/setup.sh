@@ -50,6 +50,16 @@ fi
 # System packages by mode.
 need=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/sbin/redis-server ] || need+=(redis-server)
+# HAProxy is the stack's balancer (2.4 or newer). Where apt cannot install it, ScaleLab runs its own
+# Node balancer instead, so a missing one is not an error.
+has_haproxy() { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || [ -x /usr/local/sbin/haproxy ]; }
+if ! has_haproxy; then
+  if command -v apt-get >/dev/null 2>&1; then
+    need+=(haproxy)
+  else
+    say "haproxy is not installed: the stack's balancer will be ScaleLab's Node process (install haproxy for the faster one)"
+  fi
+fi
 # The renderer's end-to-end tests and benchmark drive Debian's Chromium (Playwright's own
 # browser download needs the internet).
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
@@ -78,7 +88,7 @@ if [ "${#need[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   # Debian starts the packaged services; ScaleLab runs its own on free ports, so stop those.
-  for service in redis-server nginx; do
+  for service in redis-server nginx haproxy; do
     if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true; fi
   done
 fi

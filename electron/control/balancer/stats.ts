@@ -34,12 +34,14 @@ export interface BalancerSnapshot {
   totals: { requests: number; status: StatusCounts; proxyErrors: number };
 }
 
-function histogram(): hdr.Histogram {
+/** A latency histogram in microseconds, as every balancer figure uses. */
+export function histogram(): hdr.Histogram {
   // Microseconds, 2 significant digits: 1% precision from 1 µs to the auto-resized maximum.
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 2, autoResize: true });
 }
 
-function percentiles(h: hdr.Histogram): Percentiles {
+/** p50/p95/p99 in milliseconds (two decimals); nulls when nothing was recorded. */
+export function percentiles(h: hdr.Histogram): Percentiles {
   if (h.totalCount === 0) return { p50: null, p95: null, p99: null };
   const ms = (q: number) => Math.round(h.getValueAtPercentile(q) / 10) / 100;
   return { p50: ms(50), p95: ms(95), p99: ms(99) };

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
@@ -8,6 +9,48 @@ import { tailFile } from './log-files.js';
 import { isOurs, reapProcesses } from './leftovers.js';
 import { freePort } from './ports.js';
 import { samplingEnv } from '../../traces/trace-env.js';
+import { HaproxyBalancer, type HaproxyRecord } from '../../balancer/haproxy/haproxy-balancer.js';
+import { findHaproxy, launchHaproxy, spawnHaproxy } from './haproxy-launcher.js';
+
+/** A stack's balancer: HAProxy driven over its runtime API, or ScaleLab's Node balancer process. */
+export type StackBalancer = HaproxyBalancer | RemoteBalancer;
+/** What the state file records of either. */
+export type StackBalancerRecord = HaproxyRecord | BalancerRecord;
+/** True for HAProxy's record; a record without an engine is the Node process's (older state files too). */
+export function isHaproxyRecord(record: StackBalancerRecord): record is HaproxyRecord {
+  return 'engine' in record && record.engine === 'haproxy';
+}
+/** Which proxy carries the stack's traffic. */
+export type BalancerEngine = 'haproxy' | 'node';
+
+/** Thrown when SCALELAB_BALANCER names an engine that cannot run here. */
+export class BalancerEngineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = this.constructor.name;
+  }
+}
+
+/**
+ * The engine a new stack gets: SCALELAB_BALANCER (`haproxy` or `node`) when set, else HAProxy
+ * when a usable one (2.4+) is installed — it serves about what nginx does, where the Node process
+ * serves about 0.6 of it (bench/results/path.md) — else the Node balancer, saying why.
+ */
+export async function chooseBalancerEngine(onProgress: (line: string) => void = () => undefined): Promise<BalancerEngine> {
+  const asked = process.env.SCALELAB_BALANCER?.trim().toLowerCase();
+  if (asked === 'node') return 'node';
+  const haproxy = await findHaproxy();
+  if (asked === 'haproxy') {
+    if ('missing' in haproxy) throw new BalancerEngineError(`SCALELAB_BALANCER=haproxy, but ${haproxy.missing}: install it (apt-get install haproxy, brew install haproxy) or unset SCALELAB_BALANCER`);
+    return 'haproxy';
+  }
+  if (asked !== undefined && asked !== '') throw new BalancerEngineError(`SCALELAB_BALANCER must be "haproxy" or "node", not "${asked}"`);
+  if ('missing' in haproxy) {
+    onProgress(`${haproxy.missing}: the stack's balancer is ScaleLab's Node process (about 0.6× HAProxy's throughput; install haproxy for the full speed)`);
+    return 'node';
+  }
+  return 'haproxy';
+}
 
 /** Options of {@link launchBalancer}. */
 export interface LaunchBalancerOptions {
@@ -15,8 +58,14 @@ export interface LaunchBalancerOptions {
   port: number;
   /** File receiving its output (refusals, errors). */
   logFile: string;
+  /** The stack's folder (HAProxy's configuration and runtime socket go there). @defaultValue the log file's folder */
+  dir?: string;
   /** The same control port and token again, when a balancer that died is started in its place. */
   previous?: BalancerRecord;
+  /** Which proxy. @defaultValue 'node' */
+  engine?: BalancerEngine;
+  /** Where HAProxy's runtime API errors are reported. @defaultValue console.warn */
+  onWarn?: (message: string) => void;
 }
 
 /** The balancer process did not start (its port is taken, it crashed on start). */
@@ -32,7 +81,11 @@ export class BalancerStartError extends Error {
  * it outlives this control plane and a Ctrl-C meant for it; resolves once its control API answers.
  * The token goes in its environment (readable only by this user), never on its command line.
  */
-export async function launchBalancer(options: LaunchBalancerOptions, remote: RemoteBalancerOptions): Promise<RemoteBalancer> {
+export async function launchBalancer(options: LaunchBalancerOptions & { engine: 'haproxy' }, remote: RemoteBalancerOptions): Promise<HaproxyBalancer>;
+export async function launchBalancer(options: LaunchBalancerOptions & { engine?: 'node' }, remote: RemoteBalancerOptions): Promise<RemoteBalancer>;
+export async function launchBalancer(options: LaunchBalancerOptions, remote: RemoteBalancerOptions): Promise<StackBalancer>;
+export async function launchBalancer(options: LaunchBalancerOptions, remote: RemoteBalancerOptions): Promise<StackBalancer> {
+  if (options.engine === 'haproxy') return launchHaproxy({ port: options.port, logFile: options.logFile, dir: options.dir ?? path.dirname(options.logFile), onWarn: options.onWarn });
   const record = await spawnBalancer(options);
   try {
     return await RemoteBalancer.connect(record, remote);
@@ -46,7 +99,16 @@ export async function launchBalancer(options: LaunchBalancerOptions, remote: Rem
  * Attaches to the balancer a previous control plane started, when it is still alive and ours.
  * One that is alive but does not answer its control API is stopped, so a new one can take the port.
  */
-export async function attachBalancer(record: BalancerRecord | undefined, remote: RemoteBalancerOptions): Promise<RemoteBalancer | undefined> {
+export async function attachBalancer(record: StackBalancerRecord | undefined, remote: RemoteBalancerOptions, onWarn?: (message: string) => void): Promise<StackBalancer | undefined> {
+  if (record && isHaproxyRecord(record)) {
+    if (!(await isOurs('haproxy', record.pid))) return undefined;
+    try {
+      return await HaproxyBalancer.connect(record, onWarn, 5_000);
+    } catch {
+      await reapProcesses([{ role: 'haproxy', pid: record.pid }]);
+      return undefined;
+    }
+  }
   if (!record || !(await isOurs('balancer', record.pid))) return undefined;
   try {
     return await RemoteBalancer.connect(record, remote, 5_000);
@@ -76,14 +138,19 @@ async function spawnBalancer(options: LaunchBalancerOptions): Promise<BalancerRe
  * Starts the balancer again, on the same ports, when its process dies under a running stack,
  * and sends it the wanted upstreams. Returns a function that stops watching.
  */
-export function superviseBalancer(balancer: RemoteBalancer, options: Omit<LaunchBalancerOptions, 'previous'>, onRestart: (message: string) => void): () => void {
+export function superviseBalancer(balancer: StackBalancer, options: Omit<LaunchBalancerOptions, 'previous' | 'engine'>, onRestart: (message: string) => void): () => void {
   let busy = false;
+  const respawn = () => {
+    if (balancer instanceof HaproxyBalancer) {
+      return spawnHaproxy({ ...options, dir: options.dir ?? path.dirname(options.logFile), previous: balancer.record }).then((record) => balancer.replace(record));
+    }
+    return spawnBalancer({ ...options, previous: balancer.record }).then((record) => balancer.replace(record));
+  };
   const timer = setInterval(() => {
     if (busy || isAlive(balancer.record.pid)) return;
     busy = true;
     const previous = balancer.record;
-    spawnBalancer({ ...options, previous })
-      .then((record) => balancer.replace(record))
+    respawn()
       .then(
         () => onRestart(`the balancer (pid ${previous.pid}) exited; started it again as pid ${balancer.record.pid}`),
         (err: Error) => onRestart(`the balancer (pid ${previous.pid}) exited and could not be started again: ${err.message}`),

@@ -19,6 +19,8 @@ const MARKERS: Record<string, string> = {
   'postgres-replica': 'postgres',
   watchdog: 'runtimes/local/watchdog',
   balancer: 'balancer/balancer-process',
+  // HAProxy started with the stack's own configuration file (haproxy-launcher.ts HAPROXY_CONFIG).
+  haproxy: 'scalelab-balancer.cfg',
   // A control plane: `scalelab serve` (electron/cli) or the Electron main process.
   control: 'electron/',
 };
@@ -27,7 +29,7 @@ const MARKERS: Record<string, string> = {
  * Stop order: the watchdog and the service first, its data stores last (the replica before its
  * primary). The service's processes (balancer included) stop together; the balancer is listed last.
  */
-const ORDER = ['watchdog', 'api', 'worker', 'balancer', 'redis', 'postgres-replica', 'postgres'];
+const ORDER = ['watchdog', 'api', 'worker', 'balancer', 'haproxy', 'redis', 'postgres-replica', 'postgres'];
 
 const isStore = (role: string) => role === 'redis' || role.startsWith('postgres');
 

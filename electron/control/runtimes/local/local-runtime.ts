@@ -1,11 +1,11 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cpuMillicores, type CpuLimitStatus, type Instance, type Probe, type ScalableService, type StackSpec } from '../../../contract.js';
-import type { RemoteBalancer } from '../../balancer/remote-balancer.js';
+import { HaproxyBalancer } from '../../balancer/haproxy/haproxy-balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import type { CpuCounters, InstanceStats, OnProgress, Runtime, SignalHow, StoreId, DirectEndpoints } from '../runtime.js';
 import { AdoptedProcess } from './adopted-process.js';
-import { attachBalancer, launchBalancer, superviseBalancer } from './balancer-launcher.js';
+import { attachBalancer, chooseBalancerEngine, launchBalancer, superviseBalancer, type StackBalancer } from './balancer-launcher.js';
 import { spawnBackend } from './backend-process.js';
 import { followFile, tailFile } from './log-files.js';
 import { isOurs, liveProcesses, reapProcesses } from './leftovers.js';
@@ -47,7 +47,7 @@ export class LocalRuntime implements Runtime {
   /** The read replica (spec `data.readReplica`). */
   private readReplica: LocalPostgres | undefined;
   private redis: LocalRedis | undefined;
-  private balancer: RemoteBalancer | undefined;
+  private balancer: StackBalancer | undefined;
   private stopBalancerWatch: (() => void) | undefined;
   private replicas: ReplicaSet | undefined;
   /** The replicas' cpu limits (cgroups). */
@@ -132,16 +132,18 @@ export class LocalRuntime implements Runtime {
 
     const port = previous?.balancerPort ?? ((await isPortOpen(spec.port)) ? await freePort() : spec.port);
     if (port !== spec.port) onProgress(`port ${spec.port} is taken; the balancer uses ${port}`);
-    const balancerLog = { port, logFile: path.join(dir, 'logs', 'balancer.log') };
-    const adopted = await attachBalancer(previous?.balancer, { traceSink: balancerSpanSink });
-    this.balancer = adopted ?? (await launchBalancer(balancerLog, { traceSink: balancerSpanSink }));
+    const warn = (message: string) => this.options.onEvent?.({ kind: 'lifecycle', level: 'warn', message });
+    const balancerLog = { port, dir, logFile: path.join(dir, 'logs', 'balancer.log'), onWarn: warn };
+    const adopted = await attachBalancer(previous?.balancer, { traceSink: balancerSpanSink }, warn);
+    this.balancer = adopted ?? (await launchBalancer({ ...balancerLog, engine: await chooseBalancerEngine(onProgress) }, { traceSink: balancerSpanSink }));
     this.stopBalancerWatch = superviseBalancer(this.balancer, balancerLog, (message) => {
-      this.options.onEvent?.({ kind: 'lifecycle', level: 'warn', message });
+      warn(message);
       void this.record();
     });
     this.spec = { ...this.spec, port };
     await this.record();
-    onProgress(adopted ? `adopted the balancer (pid ${adopted.record.pid}) on http://127.0.0.1:${port}` : `balancer listening on http://127.0.0.1:${port} (pid ${this.balancer.record.pid})`);
+    const engine = this.balancer instanceof HaproxyBalancer ? 'HAProxy' : 'Node balancer';
+    onProgress(adopted ? `adopted the ${engine} (pid ${adopted.record.pid}) on http://127.0.0.1:${port}` : `balancer listening on http://127.0.0.1:${port} (${engine}, pid ${this.balancer.record.pid})`);
 
     const cpu = await ReplicaCpu.open({
       stack: spec.name,

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StackSpec } from '../../../contract.js';
-import type { BalancerRecord } from '../../balancer/remote-balancer.js';
+import type { StackBalancerRecord } from './balancer-launcher.js';
 import type { RecordedProcess } from './leftovers.js';
 
 /** A replica as recorded, so a restarted control plane can adopt it. */
@@ -33,8 +33,8 @@ export interface LocalState {
   postgresReplica?: { pid: number | undefined; port: number };
   replicas: ReplicaRecord[];
   watchdogPid: number | undefined;
-  /** The balancer process (balancer-process.ts); absent in a state file of an older ScaleLab. */
-  balancer?: BalancerRecord;
+  /** The balancer: HAProxy (engine 'haproxy') or the Node process (no engine); absent in a state file of an older ScaleLab. */
+  balancer?: StackBalancerRecord;
 }
 
 /** Passwords and tokens the stack's processes share. */
@@ -88,7 +88,7 @@ export async function removeState(stateDir: string): Promise<void> {
 export function recordedProcesses(state: LocalState): RecordedProcess[] {
   const all: (RecordedProcess | undefined)[] = [
     state.watchdogPid ? { role: 'watchdog', pid: state.watchdogPid } : undefined,
-    state.balancer?.pid ? { role: 'balancer', pid: state.balancer.pid } : undefined,
+    state.balancer?.pid ? { role: 'engine' in state.balancer && state.balancer.engine === 'haproxy' ? 'haproxy' : 'balancer', pid: state.balancer.pid } : undefined,
     ...state.replicas.map((r) => (r.pid ? { role: r.service, pid: r.pid } : undefined)),
     state.redis.pid ? { role: 'redis', pid: state.redis.pid } : undefined,
     state.postgresReplica?.pid ? { role: 'postgres-replica', pid: state.postgresReplica.pid } : undefined,
