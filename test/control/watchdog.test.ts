@@ -35,8 +35,8 @@ describe('watchdog', () => {
     const port = await freePort();
     await run(process.execPath, ['electron/scalelab.mjs', 'up', '--name', 'orphan', '--api', '1', '--workers', '1', '--port', String(port), '--api-cpu', '500m'], { cwd: root, env: env(), timeout: 120_000 });
     const state = JSON.parse(await readFile(path.join(home, 'stacks', 'orphan', 'state.json'), 'utf8')) as LocalState;
-    const pids = [state.postgres.pid, state.redis.pid, state.watchdogPid, ...state.replicas.map((r) => r.pid)].filter((p): p is number => p !== undefined);
-    expect(pids).toHaveLength(5);
+    const pids = [state.postgres.pid, state.redis.pid, state.watchdogPid, state.balancer?.pid, ...state.replicas.map((r) => r.pid)].filter((p): p is number => p !== undefined);
+    expect(pids).toHaveLength(6);
     expect(pids.every(isAlive)).toBe(true);
     // The api replica's cpu-limit cgroup, where this machine has one, goes with the stack.
     const cgroups = await findCgroupBase();
@@ -47,7 +47,7 @@ describe('watchdog', () => {
     // Nothing adopts the stack: the watchdog notices the stale lease and stops every process.
     await eventually('every stack process stopped by the watchdog', async () => pids.every((p) => !isAlive(p)), 30_000);
     const log = await readFile(path.join(home, 'stacks', 'orphan', 'logs', 'watchdog.log'), 'utf8');
-    expect(log, log).toMatch(/control plane gone for \d+ s; stopped api, worker, balancer, redis, postgres/);
+    expect(log, log).toMatch(/control plane gone for \d+ s; stopped api, worker, (haproxy|balancer), redis, postgres/);
     if (group) await eventually('the cgroups removed by the watchdog', async () => !existsSync(group), 10_000);
   });
 });

@@ -37,6 +37,8 @@ export interface BalancerHandle {
   remove(id: string, timeoutMs?: number): Promise<void>;
   takeSnapshot(): BalancerSnapshot | Promise<BalancerSnapshot | undefined>;
   close(): Promise<void>;
+  /** Resolves once every change sent so far is applied (a balancer in another process); absent when changes apply at once. */
+  settled?(): Promise<void>;
 }
 
 interface Upstream {

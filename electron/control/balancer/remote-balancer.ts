@@ -86,6 +86,11 @@ export class RemoteBalancer implements BalancerHandle {
     this.send(id);
   }
 
+  /** Resolves once every change sent so far reached the balancer. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
   setReady(id: string, ready: boolean): void {
     const known = this.wanted.get(id);
     if (!known || known.ready === ready) return;

@@ -105,6 +105,11 @@ export class HaproxyBalancer implements BalancerHandle {
     this.send([`set server ${BACKEND}/${slotName(free + 1)} state maint`, `set server ${BACKEND}/${slotName(free + 1)} addr ${host} port ${port}`]);
   }
 
+  /** Resolves once every change sent so far reached the balancer. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
   setReady(id: string, ready: boolean): void {
     const index = this.slots.findIndex((s) => s?.id === id);
     const slot = this.slots[index];

@@ -117,6 +117,8 @@ export class ReplicaSet {
         onProgress(`${replica.id} is ready (${ready}/${replicas.length})`, ready / replicas.length);
       }),
     );
+    // Ready means routed: the balancer applied every replica's readiness before this resolves.
+    await this.options.balancer.settled?.();
   }
 
   /** Stops every replica: api replicas leave the balancer first. Safe to call twice. */
