@@ -254,7 +254,11 @@ export class LocalRuntime implements Runtime {
 
   async kill(id: string, how: SignalHow): Promise<void> {
     const replica = this.replicas?.get(id);
-    if (replica) return replica.signal(how);
+    if (replica) {
+      replica.signal(how);
+      // A paused replica leaves the balancer; resolve once it has, so the next request goes elsewhere.
+      return this.balancer?.settled?.();
+    }
     const signal = { kill: 'SIGKILL', stop: 'SIGTERM', pause: 'SIGSTOP', resume: 'SIGCONT' } as const;
     if (id === 'redis' && this.redis) return this.redis.signal(signal[how]);
     if (id === 'postgres' && this.postgres) return this.postgres.signal(how === 'stop' ? 'SIGINT' : signal[how]);
