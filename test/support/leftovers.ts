@@ -48,7 +48,7 @@ function folders(): Leftover[] {
   if (existsSync(data)) for (const name of readdirSync(data)) items.push({ kind: 'data folder', name: path.join(data, name) });
   if (existsSync(ROOT_DATA)) {
     for (const name of readdirSync(ROOT_DATA)) {
-      if (name !== 'data' && !/^postgres-[\d.]+$/.test(name)) items.push({ kind: 'data folder', name: path.join(ROOT_DATA, name) });
+      if (name !== 'data' && !/^postgres-\d+\.\d+\.\d+(-[\w.]+)?$/.test(name)) items.push({ kind: 'data folder', name: path.join(ROOT_DATA, name) });
     }
   }
   for (const name of readdirSync(os.tmpdir())) {
