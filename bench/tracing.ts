@@ -17,7 +17,8 @@
  * traces the receiver got per second and the receiver's cpu (this process's own cpu, which does
  * nothing else during a run).
  *
- * Env: BENCH_DURATION_S (8), BENCH_WARMUP_S (2), BENCH_ROUNDS (3), BENCH_VARIANTS (off,on,every).
+ * Env: BENCH_DURATION_S (8), BENCH_WARMUP_S (2), BENCH_ROUNDS (3), BENCH_VARIANTS (off,on,every),
+ *      BENCH_PROFILE_DIR (unset: no profile; set: each run's api under node --cpu-prof, a folder per run).
  * Writes bench/results/tracing.json and bench/results/tracing.md.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -86,7 +87,9 @@ async function main(): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     for (const variant of variantNames) {
       const env = variantEnv(variant);
-      await stack.startApi([], env);
+      // BENCH_PROFILE_DIR: each run's api under --cpu-prof, to see where tracing's cpu goes.
+      const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, `${round}-${variant.replace(/[^\w.-]+/g, '_')}`)}`] : [];
+      await stack.startApi(profile, env);
       const common = { url: stack.apiUrl, script: 'bench/lua/get-random-id.lua', scriptArgs: [String(minId), String(maxId)], threads: THREADS, connections: CONNECTIONS, cwd: ROOT };
       await runWrk({ ...common, durationS: warmupS });
       const spansBefore = tracing.store.spansReceived;

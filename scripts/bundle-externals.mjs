@@ -27,7 +27,6 @@ export const RUNTIME_PACKAGES = [
   '@opentelemetry/instrumentation-http',
   '@opentelemetry/instrumentation-pg',
   '@opentelemetry/instrumentation-ioredis',
-  '@fastify/otel',
   'bullmq-otel',
 ];
 

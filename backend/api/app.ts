@@ -94,6 +94,7 @@ const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
   app.addHook('onRequest', (request, reply, done) => {
     request.inFlightCounted = true;
     metrics.inFlight.value++;
+    tracing()?.noteRoute(request.raw, request.routeOptions.url);
     if (faults.shouldFail() && !OPERATIONS_PATH.test(request.url)) {
       reply.code(500).send(errorBody(500, 'injected fault: this replica fails a share of requests on purpose'));
       return;

@@ -26,6 +26,11 @@ export interface Tracing {
    * not sampled as a timing-only span (see kept-requests.ts). `elapsedMs` from arrival to answer.
    */
   noteResponse(raw: IncomingMessage, method: string, route: string, status: number, elapsedMs: number): void;
+  /**
+   * A request's route is known (the api's onRequest hook): a sampled request's HTTP span takes
+   * it as `http.route` and is named after it ("GET /users/:id"); nothing for the others.
+   */
+  noteRoute(raw: IncomingMessage, route: string | undefined): void;
   /** Exports the spans still buffered and stops; safe to call twice. */
   shutdown(): Promise<void>;
 }
@@ -38,7 +43,7 @@ export function tracing(): Tracing | undefined {
 }
 
 /**
- * Starts the OpenTelemetry SDK with the HTTP, Fastify, pg and ioredis instrumentations, when an
+ * Starts the OpenTelemetry SDK with the HTTP, pg and ioredis instrumentations, when an
  * OTLP endpoint is configured (see TracingConfigSchema); otherwise does nothing and loads nothing.
  *
  * Must run before pg, ioredis, fastify or bullmq are loaded: the instrumentations patch them as
@@ -94,6 +99,7 @@ function startSdk(config: TracingConfig, program: Program, instanceId: string): 
   // The context manager sdk-trace-node itself depends on, made here so the gate can turn it off.
   const fromSdk = createRequire(load.resolve('@opentelemetry/sdk-trace-node'));
   const { AsyncLocalStorageContextManager } = fromSdk('@opentelemetry/context-async-hooks') as { AsyncLocalStorageContextManager: new () => OtelApi.ContextManager };
+  const { getRPCMetadata, RPCType } = fromSdk('@opentelemetry/core') as typeof import('@opentelemetry/core');
   const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   const { resourceFromAttributes, detectResources, envDetector } = load('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
   const { ATTR_SERVICE_NAME } = load('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions');
@@ -101,7 +107,6 @@ function startSdk(config: TracingConfig, program: Program, instanceId: string): 
   const { HttpInstrumentation } = load('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   const { IORedisInstrumentation } = load('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
-  const { FastifyOtelInstrumentation } = load('@fastify/otel') as typeof import('@fastify/otel');
   const { BullMQOtel } = load('bullmq-otel') as typeof import('bullmq-otel');
 
   const resource = detectResources({ detectors: [envDetector] }).merge(
@@ -136,11 +141,10 @@ function startSdk(config: TracingConfig, program: Program, instanceId: string): 
         // The service's only outgoing HTTP is the span export itself.
         disableOutgoingRequestInstrumentation: true,
       }),
-      new FastifyOtelInstrumentation({
-        registerOnInitialization: true,
-        // Asked at each hook: a request outside a recorded trace gets no hook spans and no context.
-        ignorePaths: (route) => PROBE_PATH.test(route.url) || !inSampledTrace(api),
-      }),
+      // No Fastify instrumentation (@fastify/otel): its hooks and handler wrappers run on every
+      // request, sampled or not, and doubled the replica's garbage-collection time at saturation
+      // (bench/tracing.ts with BENCH_PROFILE_DIR, 2026-12-06). The route it gave the HTTP span
+      // comes from noteRoute instead; a trace keeps its HTTP, pg, Redis and withSpan spans.
       // Only inside a request or job: the worker's relay and projector poll all the time.
       new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
       new IORedisInstrumentation({ requireParentSpan: true }),
@@ -155,6 +159,12 @@ function startSdk(config: TracingConfig, program: Program, instanceId: string): 
     tracer: api.trace.getTracer('scalelab'),
     bullmq: new BullMQOtel('scalelab') as unknown as Telemetry,
     noteResponse: (raw, method, route, status, elapsedMs) => kept.note(raw, method, route, status, elapsedMs),
+    noteRoute: (raw, route) => {
+      if (route === undefined || !(raw as MarkedRequest)[SAMPLED]) return;
+      // The HTTP instrumentation names its span from this when the response finishes.
+      const metadata = getRPCMetadata(api.context.active());
+      if (metadata?.type === RPCType.HTTP) metadata.route = route;
+    },
     shutdown: () => (stopped ??= provider.shutdown().catch(() => undefined)),
   };
 }

@@ -164,6 +164,7 @@ describe('tracing (OpenTelemetry, OTLP/HTTP JSON)', () => {
     expect(server.parentSpanId).toBe(parentId);
     expect(server.service).toBe('scalelab-api');
     expect(attribute(server, 'http.route')).toBe('/users/:id');
+    expect(server.name).toBe('GET /users/:id');
     expect(attribute(server, 'http.response.status_code') ?? attribute(server, 'http.status_code')).toBe(200);
     const redis = spans.filter(isRedis);
     const pgSpans = spans.filter(isPg);
