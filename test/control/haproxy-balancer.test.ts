@@ -26,13 +26,14 @@ if (skip) console.log(`haproxy-balancer: ${skip}`);
 
 let dir: string;
 let balancer: HaproxyBalancer;
-const upstreams: { server: Server; origin: string; hits: number; delayMs: number }[] = [];
+const upstreams: { name: string; server: Server; origin: string; hits: number; delayMs: number; headers?: Record<string, string | string[] | undefined> }[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function upstream(name: string): Promise<(typeof upstreams)[number]> {
-  const entry = { server: createServer(), origin: '', hits: 0, delayMs: 0 };
+  const entry: (typeof upstreams)[number] = { name, server: createServer(), origin: '', hits: 0, delayMs: 0 };
   entry.server.on('request', (req, res) => {
     entry.hits += 1;
+    entry.headers = req.headers;
     req.resume();
     setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end(name), entry.delayMs);
   });
@@ -96,6 +97,23 @@ describe.skipIf(skip !== '')('the HAProxy balancer', () => {
     expect((await rawRequest(port, 'GET http://127.0.0.1/users/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).status).toBe(400);
     expect((await rawRequest(port, 'GET /users/1 HTTP/1.1\r\n\r\n')).status).toBe(400);
     expect((await get()).status).toBe(200);
+  });
+
+  it("writes the forwarding headers afresh and keeps the dashboard's cookie from the replicas", async () => {
+    const headersFor = async (headers: Record<string, string>) => {
+      const { body } = await get('/users/1', { headers });
+      return upstreams.find((u) => u.name === body)!.headers!;
+    };
+    const spoofed = await headersFor({ 'x-forwarded-for': '203.0.113.9', forwarded: 'for=203.0.113.9', 'x-real-ip': '203.0.113.9', cookie: 'a=1; scalelab_token=secret; b=2' });
+    expect(spoofed['x-forwarded-for']).toBe('127.0.0.1');
+    expect(spoofed.forwarded).toBeUndefined();
+    expect(spoofed['x-real-ip']).toBeUndefined();
+    expect(spoofed.cookie).toBe('a=1; b=2');
+    expect((await headersFor({ cookie: 'scalelab_token=secret; b=2' })).cookie).toBe('b=2');
+    expect((await headersFor({ cookie: 'a=1; scalelab_token=secret' })).cookie).toBe('a=1');
+    expect((await headersFor({ cookie: 'scalelab_token=secret' })).cookie).toBeUndefined();
+    // Only that cookie: one whose name merely ends in it stays.
+    expect((await headersFor({ cookie: 'my_scalelab_token=1' })).cookie).toBe('my_scalelab_token=1');
   });
 
   it("counts every request exactly, by upstream and status, with latency from the sampled log lines", async () => {

@@ -13,6 +13,9 @@
  *   Host (421), a target that is not a plain path (400), a malformed %-escape (400), and any path
  *   with an `admin` segment, %-decoded and case-folded (404) — stricter than the Node balancer's
  *   first-segment rule, which needs a normaliser HAProxy does not have.
+ * - Forwarding headers written afresh (a client's X-Forwarded-For, Forwarded and X-Real-IP
+ *   dropped, X-Forwarded-For set to the socket's address) and the dashboard's cookie removed, as
+ *   forward-headers.ts does.
  * - Latency: one log line per sampled request to the control plane's UDP receiver, prefixed with a
  *   secret so nothing else on the machine can write into the figures; counts come from the exact
  *   counters of `show stat`. Below 1,000 req/s every request is logged; above, 1 in 4, 16 or 64,
@@ -21,6 +24,8 @@
  *   so it starts under a desktop's 1,024 as under a server's 20,000.
  * - One thread: on a laptop the replicas need the other cores more than the proxy does.
  */
+
+import { DASHBOARD_COOKIE } from '../forward-headers.js';
 
 /** Upstream slots: the most api replicas a stack runs. */
 export const HAPROXY_SLOTS = 20;
@@ -101,6 +106,15 @@ ${tiers.join('\n')}
   http-request deny deny_status 400 unless origin_form
   http-request deny deny_status 400 if bad_escape
   http-request deny deny_status 404 if admin_segment
+  # Written afresh, as the Node balancer does (forward-headers.ts): a client's own forwarding
+  # headers would choose the address replicas rate-limit by (option forwardfor adds the socket's).
+  http-request del-header x-forwarded-for
+  http-request del-header forwarded
+  http-request del-header x-real-ip
+  # The dashboard's cookie (browsers send it to every 127.0.0.1 port) is no replica's business.
+  http-request replace-header cookie ^(.*?)(?:^|;)\\s*${DASHBOARD_COOKIE}=[^;]*(.*)$ \\1\\2 if { req.hdr(cookie) -m sub ${DASHBOARD_COOKIE}= }
+  http-request replace-header cookie ^\\s*;\\s*(.*)$ \\1
+  http-request del-header cookie if { req.hdr(cookie) -m reg ^\\s*$ }
   acl idempotent method GET HEAD OPTIONS DELETE PUT TRACE
   acl has_body req.hdr(transfer-encoding) -m found
   acl has_body req.hdr(content-length) -m reg ^0*[1-9]
