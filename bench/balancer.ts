@@ -28,7 +28,7 @@ const warmupS = envNumber('BENCH_WARMUP_S', 2);
 const rounds = envNumber('BENCH_ROUNDS', 3);
 const paths = (process.env.BENCH_PATHS ?? 'direct,nginx,process,in-process').split(',').map((p) => p.trim());
 const harness = createHarness(killWrk);
-const { say, cleanup } = harness;
+const { say } = harness;
 
 interface Run {
   round: number;
@@ -100,11 +100,4 @@ async function main(): Promise<void> {
   say('wrote bench/results/balancer.json and .md');
 }
 
-main()
-  .catch((err: unknown) => {
-    if (!harness.interrupted) {
-      console.error(err);
-      process.exitCode = 1;
-    }
-  })
-  .finally(() => void cleanup());
+harness.run(main);

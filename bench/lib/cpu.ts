@@ -70,13 +70,15 @@ async function machineBusySeconds(): Promise<number> {
 }
 
 /**
- * Takes a snapshot of the process trees in `roots`; `wrk` is measured as this process's reaped
- * children, so take the second snapshot after wrk has exited.
+ * Takes a snapshot of the process trees in `roots`, and of the processes in `own` without their
+ * children (a control plane whose replicas are its children); `wrk` is measured as this
+ * process's reaped children, so take the second snapshot after wrk has exited.
  */
-export async function cpuSnapshot(roots: Record<string, number | undefined>): Promise<CpuSnapshot> {
+export async function cpuSnapshot(roots: Record<string, number | undefined>, own: Record<string, number | undefined> = {}): Promise<CpuSnapshot> {
   const table = await allProcesses();
   const groups: Record<string, number> = {};
   for (const [name, pid] of Object.entries(roots)) groups[name] = pid === undefined || !table.has(pid) ? Number.NaN : treeSeconds(table, pid);
+  for (const [name, pid] of Object.entries(own)) groups[name] = pid === undefined || !table.has(pid) ? Number.NaN : table.get(pid)!.ticks / TICKS_PER_SECOND;
   const self = await procStat('self');
   groups.wrk = self ? self.childTicks / TICKS_PER_SECOND : Number.NaN;
   return { at: performance.now(), groups, machine: await machineBusySeconds() };

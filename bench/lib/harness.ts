@@ -34,6 +34,8 @@ export interface Harness {
   cleanup(): Promise<void>;
   /** True once SIGINT or SIGTERM arrived (errors of the interrupted work are then expected). */
   readonly interrupted: boolean;
+  /** Runs the benchmark's `main`: an error (not one of interrupted work) is printed and sets exit code 1; cleanup runs last. */
+  run(main: () => Promise<void>): void;
 }
 
 /**
@@ -63,6 +65,16 @@ export function createHarness(onInterrupt: () => Promise<unknown> | void = () =>
     },
     get interrupted() {
       return interrupted;
+    },
+    run(main) {
+      main()
+        .catch((err: unknown) => {
+          if (!interrupted) {
+            console.error(err);
+            process.exitCode = 1;
+          }
+        })
+        .finally(() => void harness.cleanup());
     },
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
