@@ -23,7 +23,8 @@ import { cpuPercent, cpuSnapshot } from './lib/cpu.js';
 import { createHarness, envNumber, machineFacts } from './lib/harness.js';
 import { startNginxProxy } from './lib/nginx-proxy.js';
 import { writePathReport, type PathRun, type ScaleRun } from './lib/path-report.js';
-import { Product, seedUsers, warmUsers } from './lib/product.js';
+import { Product, seedUsers } from './lib/product.js';
+import { warmUsers } from './lib/stack.js';
 import { killWrk, runWrk, type WrkResult } from './lib/wrk.js';
 import { dockerAvailable, ensureTestImages } from '../test/docker/images.js';
 
@@ -62,6 +63,7 @@ interface Measured {
 }
 
 async function measure(product: Product, target: Target, ids: { minId: number; maxId: number }, warmS = warmupS, connections = CONNECTIONS): Promise<Measured> {
+  // The default cache TTL is 60 s: every run reads the users again first.
   await warmUsers(target.url, ids.minId, ids.maxId);
   const common = { url: target.url, script: 'bench/lua/get-random-id.lua', scriptArgs: [String(ids.minId), String(ids.maxId)], threads: 2, connections, cwd: ROOT };
   await runWrk({ ...common, durationS: warmS });

@@ -101,12 +101,3 @@ export async function seedUsers(url: string, count: number): Promise<{ minId: nu
   if (maxId - minId + 1 !== count) throw new Error(`the seeded ids are not contiguous (${minId}..${maxId} for ${count} users)`);
   return { minId, maxId };
 }
-
-/** Reads every user once, so the measured GETs hit the cache (the default TTL is 60 s: call before each run). */
-export async function warmUsers(url: string, minId: number, maxId: number): Promise<void> {
-  for (let id = minId; id <= maxId; id++) {
-    const res = await fetch(`${url}/users/${id}`);
-    if (res.status !== 200) throw new Error(`GET /users/${id} answered ${res.status}`);
-    await res.arrayBuffer();
-  }
-}

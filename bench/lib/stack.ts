@@ -26,6 +26,20 @@ export async function loadBackendProcess(root: string): Promise<{ helper: Backen
   return { helper: await import('../../electron/control/runtimes/local/backend-process.js'), compiled: false };
 }
 
+/** Reads every user in minId..maxId once through `url`, `concurrency` at a time, so later GETs hit the cache. */
+export async function warmUsers(url: string, minId: number, maxId: number, concurrency = 32): Promise<void> {
+  let next = minId;
+  const reader = async () => {
+    while (next <= maxId) {
+      const id = next++;
+      const response = await fetch(`${url}/users/${id}`);
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`warming the cache: GET /users/${id} answered ${response.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, reader));
+}
+
 /** Options of {@link BenchStack}. */
 export interface BenchStackOptions {
   /** From {@link loadBackendProcess}. */
@@ -187,16 +201,7 @@ export class BenchStack {
 
   /** Reads every id once through the api, `concurrency` at a time, so each lands in Redis. */
   async warmCache(minId: number, maxId: number, concurrency = 32): Promise<void> {
-    let next = minId;
-    const reader = async () => {
-      while (next <= maxId) {
-        const id = next++;
-        const response = await fetch(`${this.apiUrl}/users/${id}`);
-        await response.arrayBuffer();
-        if (response.status !== 200) throw new Error(`warming the cache: GET /users/${id} answered ${response.status}`);
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, reader));
+    await warmUsers(this.apiUrl, minId, maxId, concurrency);
   }
 
   /** Counters from the api's /metrics (unlabelled series only), e.g. cache_hits_total. */
