@@ -157,10 +157,13 @@ export async function runTraffic(client: ControlClient, args: TrafficArgs, json:
   // Only this run's seconds: none before it started, none of a run that has ended.
   let started = false;
   let finished = false;
+  // One line per sample, each a second later than the last, even when two samples arrive close together.
+  let lastLabel = 0;
   const off = client.on('sample', (sample) => {
     const g = sample.generator;
     if (!g || !g.running || !started || finished || json) return;
-    console.log(secondLine(Math.round((Date.now() - startedAt) / 1000), g));
+    lastLabel = Math.max(lastLabel + 1, Math.round((Date.now() - startedAt) / 1000));
+    console.log(secondLine(lastLabel, g));
   });
   await client.call('traffic:start', spec);
   started = true;

@@ -330,6 +330,7 @@ export class ControlPlane {
           stack: spec.name,
           ...runtimeSource(runtime, endpoints),
           generator: () => this.traffic.lastSecond(),
+          generatorCounts: () => this.traffic.counts(),
           autoscaler: () => (runtime === this.kube ? { mode: 'hpa', services: this.kube.autoscalerGauges() } : this.autoscaler.gauges()),
           chaos: () => this.chaos.status(),
           writes: () => this.traffic.writes(),

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Instance, Sample } from '../../electron/contract.js';
+import type { Instance, Sample, TrafficSecond } from '../../electron/contract.js';
 import { BalancerStats } from '../../electron/control/balancer/stats.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { DeltaTracker } from '../../electron/control/telemetry/deltas.js';
@@ -23,6 +23,8 @@ function source(parts: Partial<Omit<TelemetrySource, 'stack'>> & { metrics?: Rec
     takeBalancerSnapshot: parts.takeBalancerSnapshot ?? (() => undefined),
     redisUrl: parts.redisUrl ?? (() => undefined),
     databaseUrl: parts.databaseUrl ?? (() => undefined),
+    generator: parts.generator,
+    generatorCounts: parts.generatorCounts,
   };
 }
 
@@ -210,6 +212,32 @@ describe('telemetry bookkeeping', () => {
     expect(sumSeries(families, 'scalelab_balancer_requests_total', { status: '2xx' })).toBe(30);
     expect(sumSeries(families, 'scalelab_balancer_proxy_errors_total')).toBe(4);
     expect(sumSeries(families, 'scalelab_instance_requests_per_second', { instance: 'api-1', service: 'api', stack: STACK })).toBe(s.instances[0]!.rps);
+  });
+
+  it("computes the generator's rates from its running totals over the balancer's interval", async () => {
+    const stats = new BalancerStats();
+    const telemetry = new Telemetry({ intervalMs: 60_000 });
+    const counts = { scheduled: 0, completed: 0, dropped: 0, errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 } };
+    // The generator's own last second says 5 req/s: what its thread saw in a window of its own.
+    const own: TrafficSecond = { running: true, profile: 'constant', targetRps: 5, offeredRps: 5, achievedRps: 5, p50: 1, p95: 1, p99: 1, errorsPerSec: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 }, droppedPerSec: 0 };
+    const since = Date.now();
+    await attachSettled(telemetry, source({ instances: () => [], takeBalancerSnapshot: () => stats.take(0, new Map()), generator: () => own, generatorCounts: () => ({ since, counts }) }));
+    // Between two samples both sides count the same 50 answered requests, 3 of them 503s; 2 timed out.
+    for (let i = 0; i < 50; i++) stats.record(i < 47 ? 200 : 503, 1_000, undefined, false);
+    Object.assign(counts, { scheduled: 53, completed: 50, errors: { timeout: 2, refused: 0, http4xx: 0, http5xx: 3 } });
+    await sleep(250);
+    const s = await telemetry.sampleNow();
+    expect(s.traffic.rps).toBeGreaterThan(5);
+    expect(s.generator!.achievedRps).toBeCloseTo(s.traffic.rps, 1);
+    expect(s.generator!.errorsPerSec.http5xx).toBeCloseTo(s.traffic.status['5xx'], 1);
+    expect(s.generator!.offeredRps / s.generator!.achievedRps).toBeCloseTo(53 / 50, 2);
+    expect(s.generator!.errorsPerSec.timeout / s.generator!.achievedRps).toBeCloseTo(2 / 50, 2);
+    // Percentiles stay the generator's own.
+    expect(s.generator!.p99).toBe(1);
+    // Once the run ends its last second is shown as it was.
+    own.running = false;
+    expect((await telemetry.sampleNow()).generator!.achievedRps).toBe(5);
+    await telemetry.close();
   });
 
   it('reads cpu and rss through ps as well as /proc', async () => {

@@ -11,11 +11,16 @@ import { RedisProbe, type QueueCounts, type RedisFigures } from './redis-probe.j
 import { scrapeReplica, type ReplicaFigures } from './replica-metrics.js';
 import { attempt, within } from './time-box.js';
 import type { TelemetrySource } from './telemetry.js';
+import type { GeneratorCounts } from '../traffic/generator-counters.js';
+import type { TrafficSecond } from '../../traffic-spec.js';
 
 /** Phases in which a replica can answer a scrape; the others would only spend the time box. */
 const SCRAPABLE = new Set(['starting', 'ready', 'terminating']);
 const NO_PERCENTILES = { p50: null, p95: null, p99: null };
 const REDIS_DOWN: RedisFigures = { up: false, memoryBytes: null, keys: null, opsPerSec: null };
+
+/** How long the balancer's counters are read alone before the other sources are asked. */
+const BALANCER_HEAD_START_MS = 50;
 
 /** What one collection read, before it becomes a Sample. */
 const NO_WRITES: Sample['writes'] = { acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null };
@@ -42,6 +47,8 @@ interface Readings {
    */
   dbReadyFromInstance: boolean | undefined;
   data: DataReadings;
+  /** The running traffic's totals, read right after the balancer's counters were asked for. */
+  generatorCounts: { since: number; counts: GeneratorCounts } | null;
 }
 
 /**
@@ -85,8 +92,24 @@ export class Collector {
     const t = Date.now();
     this.deltas.beginTick(t);
     const instances = attempt(() => this.source.instances(), []);
-    // A balancer in its own process answers over its control API: read alongside the rest.
-    const snapshotRead = within(async () => this.source.takeBalancerSnapshot(), this.budgetMs, undefined);
+    // The generator's totals are read just before and just after the balancer's counters (a
+    // separate process: HAProxy's runtime API); the balancer read its own between the two, and the
+    // midpoint puts both on nearly the same instant, so both rates cover the same interval.
+    const readGenerator = () => attempt(() => this.source.generatorCounts?.() ?? null, null);
+    const generatorBefore = readGenerator();
+    let generatorAfter: typeof generatorBefore = null;
+    const snapshotRead = within(
+      async () => {
+        const snapshot = await this.source.takeBalancerSnapshot();
+        generatorAfter = readGenerator();
+        return snapshot;
+      },
+      this.budgetMs,
+      undefined,
+    );
+    // A head start of a few ms, with nothing else in flight to lengthen that round trip; a slow
+    // balancer only delays the other reads by the head start.
+    await Promise.race([snapshotRead, new Promise((resolve) => setTimeout(resolve, BALANCER_HEAD_START_MS))]);
     const redis = this.redisProbe();
     const db = this.dbProbe();
     const pids = instances.flatMap((i) => (i.pid === undefined ? [] : [i.pid]));
@@ -105,7 +128,8 @@ export class Collector {
     const runtimeUsage = attempt(() => this.source.usage?.(), undefined);
     const cpuLimits = attempt(() => this.source.cpuLimits?.(), undefined);
     const snapshot = await snapshotRead;
-    return { t, instances, snapshot, usage, runtimeUsage, throttling: throttled, cpuLimits, scrapes, redis: redisFigures, queue, db: dbFigures, dbReadyFromInstance: db ? undefined : ready(instances, 'postgres'), data };
+    const generatorCounts = snapshot ? midpoint(generatorBefore, generatorAfter) : generatorBefore;
+    return { t, instances, snapshot, usage, runtimeUsage, throttling: throttled, cpuLimits, scrapes, redis: redisFigures, queue, db: dbFigures, dbReadyFromInstance: db ? undefined : ready(instances, 'postgres'), data, generatorCounts };
   }
 
   private async scrapeAll(instances: Instance[]): Promise<Map<string, ReplicaFigures>> {
@@ -156,7 +180,7 @@ export class Collector {
     const rate = (n: number) => n / seconds;
 
     const live = new Set(r.instances.map((i) => i.id));
-    this.deltas.retain((key) => key.startsWith('queue:') || key.startsWith('db:') || key.startsWith(STREAM_KEY_PREFIX) || live.has(key.slice(0, key.indexOf(':'))));
+    this.deltas.retain((key) => key.startsWith('queue:') || key.startsWith('db:') || key.startsWith('generator:') || key.startsWith(STREAM_KEY_PREFIX) || live.has(key.slice(0, key.indexOf(':'))));
     let hits = 0;
     let misses = 0;
     let hitsPerSec = 0;
@@ -238,9 +262,44 @@ export class Collector {
       autoscaler: attempt(() => this.source.autoscaler?.() ?? null, null),
       writes: attempt(() => this.source.writes?.() ?? NO_WRITES, NO_WRITES),
       chaos: attempt(() => this.source.chaos?.() ?? null, null),
-      generator: attempt(() => this.source.generator?.() ?? null, null),
+      generator: this.generatorSample(r),
       data: this.data.toSample(r.data, this.deltas, r.t, r.instances, r.scrapes),
       cpuLimits: r.cpuLimits ?? null,
+    };
+  }
+
+  /**
+   * The generator's last second, its rates recomputed from its running totals over this sample's
+   * interval — the balancer's — so the traffic panel and the balancer count the same requests each
+   * second; the threads' own one-second windows start elsewhere, and at 800 req/s a few requests
+   * either side of a boundary are ±2 %. Percentiles and health stay the generator's own second's.
+   */
+  private generatorSample(r: Readings): TrafficSecond | null {
+    const second = attempt(() => this.source.generator?.() ?? null, null);
+    const live = r.generatorCounts;
+    if (!live) return second;
+    // Observed from the run's first tick on, before its first second, so every delta spans one interval.
+    const seconds = r.snapshot && r.snapshot.intervalMs > 0 ? r.snapshot.intervalMs / 1000 : undefined;
+    const observe = (name: string, value: number) => this.deltas.observe(`generator:${name}`, value, r.t, live.since);
+    const { counts } = live;
+    const deltas = {
+      scheduled: observe('scheduled', counts.scheduled),
+      completed: observe('completed', counts.completed),
+      dropped: observe('dropped', counts.dropped),
+      timeout: observe('timeout', counts.errors.timeout),
+      refused: observe('refused', counts.errors.refused),
+      http4xx: observe('http4xx', counts.errors.http4xx),
+      http5xx: observe('http5xx', counts.errors.http5xx),
+    };
+    if (!second?.running) return second;
+    const per = (d: Delta | undefined, own: number) => (d ? round(seconds ? d.delta / seconds : perSecond(d)) : own);
+    const errors = second.errorsPerSec;
+    return {
+      ...second,
+      offeredRps: per(deltas.scheduled, second.offeredRps),
+      achievedRps: per(deltas.completed, second.achievedRps),
+      droppedPerSec: per(deltas.dropped, second.droppedPerSec),
+      errorsPerSec: { timeout: per(deltas.timeout, errors.timeout), refused: per(deltas.refused, errors.refused), http4xx: per(deltas.http4xx, errors.http4xx), http5xx: per(deltas.http5xx, errors.http5xx) },
     };
   }
 
@@ -275,6 +334,22 @@ export class Collector {
     this.db = undefined;
     await Promise.allSettled([redis?.close(), db?.close(), this.data.close()]);
   }
+}
+
+/** The generator's totals halfway between two readings of the same run (the first when they are of different runs). */
+function midpoint(before: Readings['generatorCounts'], after: Readings['generatorCounts']): Readings['generatorCounts'] {
+  if (!before || !after || before.since !== after.since) return before;
+  const mid = (a: number, b: number) => Math.round((a + b) / 2);
+  const [a, b] = [before.counts, after.counts];
+  return {
+    since: before.since,
+    counts: {
+      scheduled: mid(a.scheduled, b.scheduled),
+      completed: mid(a.completed, b.completed),
+      dropped: mid(a.dropped, b.dropped),
+      errors: { timeout: mid(a.errors.timeout, b.errors.timeout), refused: mid(a.errors.refused, b.errors.refused), http4xx: mid(a.errors.http4xx, b.errors.http4xx), http5xx: mid(a.errors.http5xx, b.errors.http5xx) },
+    },
+  };
 }
 
 function round(n: number): number {

@@ -39,6 +39,11 @@ export interface TelemetrySource {
   autoscaler?(): import('../../contract.js').Sample['autoscaler'];
   /** The load generator's last second, when a traffic run has happened. */
   generator?(): import('../../traffic-spec.js').TrafficSecond | null;
+  /**
+   * The running traffic's totals this instant and when it started, read beside the balancer's
+   * counters so the Sample's client-observed rates cover the balancer's interval; null when none runs.
+   */
+  generatorCounts?(): { since: number; counts: import('../traffic/generator-counters.js').GeneratorCounts } | null;
 }
 
 /** Options of {@link Telemetry}. */

@@ -11,6 +11,7 @@ import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
 import type { Keys, Mix, TrafficErrors, TrafficProfile, TrafficSpec } from '../../traffic-spec.js';
 import type { AcknowledgedWrite } from './traffic-run.js';
+import { SharedCounts, type CountedField } from './generator-counters.js';
 import { peakRate, rateAt } from './profile.js';
 import { KeyPicker, Workload } from './workload.js';
 
@@ -20,6 +21,8 @@ export interface GeneratorInit {
   spec: TrafficSpec;
   keys: number[];
   runId: string;
+  /** The run's running totals, shared by all its threads ({@link SharedCounts}). */
+  counts: SharedArrayBuffer;
 }
 
 /** Messages from the parent. */
@@ -88,6 +91,19 @@ const total = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), late
 let second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), lag: histogram(), acks: [] as AcknowledgedWrite[], since: started };
 // In a worker thread this measures the thread's own loop (process.cpuUsage() would count the whole process).
 let loopSince = performance.eventLoopUtilization();
+const shared = new SharedCounts(init.counts);
+
+/** Counts one request in the run's totals, this second's, and the shared running totals. */
+function count(field: CountedField): void {
+  shared.add(field);
+  if (field === 'scheduled' || field === 'completed' || field === 'dropped') {
+    total[field] += 1;
+    second[field] += 1;
+  } else {
+    total.errors[field] += 1;
+    second.errors[field] += 1;
+  }
+}
 
 function classify(err: unknown): keyof TrafficErrors {
   const code = (err as { code?: string }).code ?? '';
@@ -114,30 +130,21 @@ async function send(scheduledAt: number): Promise<void> {
     const elapsed = performance.now() - scheduledAt;
     // undici's timeouts start on the wire; time spent queued counts too, from the scheduled time.
     if (elapsed > timeoutMs) {
-      total.errors.timeout += 1;
-      second.errors.timeout += 1;
+      count('timeout');
       return;
     }
     const micros = Math.max(1, Math.round(elapsed * 1000));
-    total.completed += 1;
-    second.completed += 1;
+    count('completed');
     total.latency.recordValue(micros);
     second.latency.recordValue(micros);
     // A planned miss answers 404 by design; every other 4xx/5xx is an error.
     const status = response.statusCode;
-    if (status >= 500) {
-      total.errors.http5xx += 1;
-      second.errors.http5xx += 1;
-    } else if (status >= 400 && !(planned.kind === 'missing' && status === 404)) {
-      total.errors.http4xx += 1;
-      second.errors.http4xx += 1;
-    }
+    if (status >= 500) count('http5xx');
+    else if (status >= 400 && !(planned.kind === 'missing' && status === 404)) count('http4xx');
     if (ack) second.acks.push(ack);
   } catch (err) {
     if (stopped) return;
-    const kind = classify(err);
-    total.errors[kind] += 1;
-    second.errors[kind] += 1;
+    count(classify(err));
   } finally {
     inFlight -= 1;
   }
@@ -155,11 +162,9 @@ function tick(): void {
   due -= n;
   for (let i = 0; i < n; i += 1) {
     const scheduledAt = lastTick + ((now - lastTick) * (i + 1)) / n;
-    total.scheduled += 1;
-    second.scheduled += 1;
+    count('scheduled');
     if (inFlight >= maxInFlight) {
-      total.dropped += 1;
-      second.dropped += 1;
+      count('dropped');
       continue;
     }
     // How late the generator fires it: a busy thread shows here before it drops anything.

@@ -2,6 +2,7 @@ import type { Sample, TimelineEvent, TrafficSecond, TrafficSpec, TrafficSummary,
 import { verifyWrites } from '../chaos/write-checker.js';
 import { StackStateError } from '../errors.js';
 import type { OnProgress } from '../runtimes/runtime.js';
+import type { GeneratorCounts } from './generator-counters.js';
 import { loadKeys } from './keyspace.js';
 import { TrafficRun, type AcknowledgedWrite } from './traffic-run.js';
 
@@ -74,6 +75,11 @@ export class TrafficDesk {
    */
   lastSecond(): TrafficSecond | null {
     return this.run ? (this.run.lastSecond() ?? null) : this.lastSecondOfLastRun;
+  }
+
+  /** The running run's totals this instant and its start; null when none runs. */
+  counts(): { since: number; counts: GeneratorCounts } | null {
+    return this.run ? { since: this.run.startedAt, counts: this.run.counts() } : null;
   }
 
   /** The Sample's writes: acknowledged so far and the last check. */

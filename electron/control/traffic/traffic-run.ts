@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import type { GeneratorHealth, TrafficErrors, TrafficSecond, TrafficSpec, TrafficSummary, TrafficUpdate } from '../../traffic-spec.js';
 import type { FromGenerator, GeneratorInit, GeneratorSecond, GeneratorTotals, ToGenerator } from './generator-worker.js';
+import { SharedCounts, type GeneratorCounts } from './generator-counters.js';
 import { generatorVerdict } from './generator-health.js';
 import { peakRate, scaleProfile } from './profile.js';
 
@@ -92,7 +93,9 @@ export class TrafficRun {
   private last: TrafficSecond | undefined;
   private summaryValue: TrafficSummary | undefined;
   private readonly readyPromise: Promise<void>;
-  private readonly startedAt = Date.now();
+  /** When the run started (ms since the epoch). */
+  readonly startedAt = Date.now();
+  private readonly shared = new SharedCounts();
   private readonly live = { scheduled: 0, completed: 0, dropped: 0, errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 } as TrafficErrors };
   private readonly seconds = new Map<number, GeneratorSecond[]>();
   private readonly received: number[];
@@ -106,7 +109,7 @@ export class TrafficRun {
     this.received = Array.from({ length: threads }, () => 0);
     const runId = randomBytes(4).toString('hex');
     this.workers = Array.from({ length: threads }, (_, i) =>
-      startWorker({ target: options.target, spec: { ...options.spec, profile: scaleProfile(options.spec.profile, 1 / threads) }, keys: options.keys, runId: `${runId}${i}` }),
+      startWorker({ target: options.target, spec: { ...options.spec, profile: scaleProfile(options.spec.profile, 1 / threads) }, keys: options.keys, runId: `${runId}${i}`, counts: this.shared.buffer }),
     );
     const ready = this.workers.map((worker) => new Promise<void>((resolve) => worker.on('message', (m: FromGenerator) => m.type === 'ready' && resolve())));
     this.readyPromise = Promise.all(ready).then(() => undefined);
@@ -165,6 +168,14 @@ export class TrafficRun {
     if (this.summaryValue) return this.summaryValue;
     const lag = { lagP99Ms: this.last?.health?.lagP99Ms ?? null, lagMaxMs: this.last?.health?.lagMaxMs ?? null };
     return this.summarise({ elapsedMs: Date.now() - this.startedAt, ...this.live, p50: this.last?.p50 ?? null, p95: this.last?.p95 ?? null, p99: this.last?.p99 ?? null, lag }, true);
+  }
+
+  /**
+   * The run's totals as they stand this instant, across its threads: what the Sample's rates are
+   * computed from, over the same interval as the balancer's.
+   */
+  counts(): GeneratorCounts {
+    return this.shared.read();
   }
 
   /** The last second, for the Sample. */
