@@ -18,72 +18,10 @@ import { AutoscaleUsageError, runAutoscale } from './cli-autoscale.js';
 import { ChaosUsageError, runChaos, runVerify } from './cli-chaos.js';
 import { runScenario, ScenarioUsageError } from './cli-scenario.js';
 import { describeCpuLimits, printStatus, statusJson } from './cli-status.js';
-import { usageErrorOf, UsageError, wholeNumber, wrapIndented } from './cli-usage.js';
-import { BUILTIN_IDS } from './control/scenarios/builtin.js';
+import { usageErrorOf, UsageError, wholeNumber } from './cli-usage.js';
+import { HELP } from './cli-help.js';
+import { CapacityUsageError, runCapacity } from './cli-capacity.js';
 
-const HELP = `scalelab — start, watch and break a scalable user-management stack
-
-Usage:
-  scalelab up [--runtime local|docker|kubernetes] [--api N] [--workers N] [--name S] [--port P] [--open]
-                                 start the stack (2 api replicas, 1 worker by default) and
-                                 return once every replica is ready; --open opens the dashboard
-                                 (the desktop window where Electron runs, else the browser)
-       cpu per replica: [--api-cpu Q] [--worker-cpu Q] a quantity such as 250m, 0.5 or 1,
-                   as a pod's cpu request and limit: cgroups (local, Linux), NanoCpus
-                   (docker), resources.limits (kubernetes); no limit by default
-       data layer: [--read-replica] a PostgreSQL streaming replica serving cache misses and lists
-                   [--partitions N] hash-partition the users table by id (0: one table)
-                   [--no-events] no outbox, event stream or read model (on by default)
-       docker only: [--network bridge|host] [--image-service REF] [--image-postgres REF]
-                    [--image-redis REF]  (default: postgres:16-bookworm, redis:7-bookworm,
-                    and the service image built from backend/Dockerfile on first use)
-       kubernetes only: [--context NAME] (default: the kubeconfig's current context)
-                    [--image-* REF] as for docker; the built service image is loaded into
-                    Minikube; other clusters need --image-service from a registry they pull
-  scalelab status                instances and the latest sample
-  scalelab scale api|worker N    set a service's replicas; waits until they are ready
-  scalelab logs <instance> [-f] [--lines N]
-                                 an instance's output (-f follows it)
-  scalelab traffic [--profile constant|ramp|step|spike|sine|replay] [--rps N | A..B]
-                 [--duration 60s] [--mix read=90,write=10] [--zipf S | --uniform]
-                 [--timeout MS] [--replay FILE]
-                                 fire traffic at the stack (open model), one line per second
-                                 and a summary at the end (Ctrl-C stops early)
-  scalelab autoscale api [--min N] [--max N] [--cpu %] [--rps N] [--p95-ms MS] [--preset demo]
-  scalelab autoscale worker [--min N] [--max N] [--queue-per-worker N] [--preset demo]
-                                 the emulated Kubernetes HPA (default targets: cpu 50 % of each
-                                 replica's cpu limit, or of 500m without one; 20 jobs per
-                                 worker); --preset demo syncs every 3 s, scales down after 30 s
-  scalelab autoscale off [api|worker] | autoscale status
-                                 turn it off; or see its settings and last decisions, explained
-  scalelab chaos kill <instance|random-api|random-worker> [--graceful]
-  scalelab chaos pause|resume <instance>
-  scalelab chaos kill-cache [--for 10s] | kill-db [--for 5s] | kill-replica [--for 10s]
-  scalelab chaos replica-delay --ms 2s [--for 30s] | kill-relay | kill-projector [--for 10s]
-  scalelab chaos latency <instance|all> --db 200ms|--cache 50ms
-  scalelab chaos errors <instance|all> --rate 0.2
-  scalelab chaos cpu|leak|block <instance>
-  scalelab chaos monkey on|off [--interval 5s] [--max-down 1]
-  scalelab chaos clear | status  inject failures (only the stack's own instances), undo them
-  scalelab verify                read every acknowledged write back: acknowledged, verified,
-                                 lost, duplicated (exit code 1 when one is lost)
-  scalelab scenario run <file|builtin> [--report out.html] [--assert EXPR …]
-                                 play a scenario (traffic, chaos, scaling on one timeline) and
-                                 judge its assertions; exit code 0 only when all held. --report
-                                 writes a self-contained HTML report and its samples (.json)
-                                 --assert adds assertions: p99_ms<250, error_rate<0.01,
-                                 lost_writes==0, api_replicas>=4 eventually to 60
-  scalelab scenario list | validate <file|builtin>
-${wrapIndented(`built-ins: ${BUILTIN_IDS.join(', ')}`, 33, 94)}
-  scalelab down [--purge]        stop the stack (--purge also deletes its data; on Kubernetes
-                                 the namespace, else the PVC and secrets stay: --keep-data)
-  scalelab serve [--port P] [--open]
-                                 run the control plane and dashboard in the foreground
-  scalelab help                  this text
-
-Every command takes --json for machine-readable output. The control plane runs in the
-background (started on first use); its address and token are in $SCALELAB_HOME/control.json.
-`;
 
 
 const home = scalelabHome();
@@ -261,6 +199,12 @@ function parseCommandLine(argv: string[]) {
         seconds: { type: 'string' },
         threads: { type: 'string' },
         ms: { type: 'string' },
+        replicas: { type: 'string' },
+        p99: { type: 'string' },
+        errors: { type: 'string' },
+        step: { type: 'string' },
+        'min-rps': { type: 'string' },
+        'max-rps': { type: 'string' },
       },
     });
   } catch (err) {
@@ -378,6 +322,8 @@ async function main(argv: string[]): Promise<number> {
       return runScenario(() => attachOrStart(home, (m) => (json ? console.error(m) : console.log(m))), rest, values, json);
     case 'verify':
       return withClient(json, (client) => runVerify(client, json));
+    case 'capacity':
+      return withClient(json, (client) => runCapacity(client, values, json));
     case 'serve':
       // The default port, unless something else has it; --port is taken as asked.
       await serve(intOption('port', values.port, 0, 65_535) ?? ((await isPortOpen(DEFAULT_DASHBOARD_PORT)) ? 0 : DEFAULT_DASHBOARD_PORT), values.open, values.detached);
@@ -395,6 +341,6 @@ main(process.argv.slice(2)).then(
     const error = err as Error;
     console.error(`scalelab: ${error.message}`);
     if (error instanceof RemoteError && error.name === 'ContractError') console.error('(run `scalelab help` for usage)');
-    process.exit(error instanceof UsageError || error instanceof TrafficUsageError || error instanceof AutoscaleUsageError || error instanceof ChaosUsageError || error instanceof ScenarioUsageError ? 2 : 1);
+    process.exit(error instanceof UsageError || error instanceof TrafficUsageError || error instanceof AutoscaleUsageError || error instanceof ChaosUsageError || error instanceof ScenarioUsageError || error instanceof CapacityUsageError ? 2 : 1);
   },
 );

@@ -14,10 +14,12 @@ import { TrafficSpecSchema, TrafficUpdateSchema, type TrafficSecond, type Traffi
 export * from './autoscaler-spec.js';
 export * from './chaos-spec.js';
 export * from './traffic-spec.js';
+export * from './capacity-spec.js';
 export * from './stack-spec.js';
 export * from './scenario-spec.js';
 export * from './traces-spec.js';
 export * from './data-spec.js';
+import { CAPACITY_COMMANDS, type CapacityResults, type CapacityStatus } from './capacity-spec.js';
 import { TracesGetSchema, TracesListSchema, type TraceDetail, type TraceList } from './traces-spec.js';
 import { ReportExportSchema, ScenarioLoadSchema, type ExportedReport, type ScenarioStatus, type ScenarioSummary } from './scenario-spec.js';
 import { MAX_REPLICAS, StackNameSchema, StackSpecSchema, type CpuLimitStatus, type RuntimeName, type ServiceName, type StackSpec } from './stack-spec.js';
@@ -296,13 +298,14 @@ export const COMMANDS = {
   'traces:list': TracesListSchema,
   /** Every span of one trace, placed for a waterfall. */
   'traces:get': TracesGetSchema,
+  ...CAPACITY_COMMANDS,
 } as const satisfies Record<string, TSchema>;
 
 export type CommandName = keyof typeof COMMANDS;
 export type CommandPayload<C extends CommandName> = Static<(typeof COMMANDS)[C]>;
 
 /** What each command resolves to. */
-export interface CommandResults {
+export interface CommandResults extends CapacityResults {
   'runtime:probe': Probe[];
   'stack:up': StackStatus;
   'stack:down': null;
@@ -347,9 +350,11 @@ export interface Events {
   decision: AutoscalerDecision;
   /** The scenario player's state: on every step, every second while playing, and at the end. */
   scenario: ScenarioStatus;
+  /** The capacity search's state: after every step and every replica count, and at the end. */
+  capacity: CapacityStatus;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES = ['sample', 'event', 'progress', 'log', 'decision', 'scenario'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['sample', 'event', 'progress', 'log', 'decision', 'scenario', 'capacity'] as const satisfies readonly EventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Envelope and wire messages

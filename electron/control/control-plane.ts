@@ -20,6 +20,7 @@ import { DockerRuntime } from './runtimes/docker/docker-runtime.js';
 import { KubernetesRuntime } from './runtimes/kubernetes/kubernetes-runtime.js';
 import { scenarioCommands } from './scenarios/scenario-commands.js';
 import { ScenarioPlayer } from './scenarios/scenario-player.js';
+import { CapacityDesk } from './capacity/capacity-desk.js';
 import { readKubeState } from './runtimes/kubernetes/kube-state.js';
 import { readDockerState } from './runtimes/docker/docker-state.js';
 import { LocalRuntime } from './runtimes/local/local-runtime.js';
@@ -73,8 +74,8 @@ function validate<C extends CommandName>(command: C, payload: unknown): CommandP
 }
 
 /**
- * The control plane: owns the stack on its runtime, the telemetry, and (in later issues) traffic,
- * chaos and the autoscaler. Clients talk to it only through {@link handle}, with contract
+ * The control plane: owns the stack on its runtime, the telemetry, traffic, chaos, the
+ * autoscaler, scenarios and the capacity search. Clients talk to it only through {@link handle}, with contract
  * commands, and listen to its events. Mutating commands run one at a time.
  */
 export class ControlPlane {
@@ -106,6 +107,20 @@ export class ControlPlane {
     record: (event) => this.telemetry.record(event),
     onStatus: (status) => this.emit('scenario', status),
     runningSpec: () => (this.state === 'running' ? this.active.currentSpec() : undefined),
+  });
+  /** The capacity search; its steps are traffic runs of {@link traffic}, its scaling queued like a user's. */
+  private readonly capacity: CapacityDesk = new CapacityDesk({
+    traffic: this.traffic,
+    balancer: () => (this.state === 'running' && this.active.currentSpec() ? `http://127.0.0.1:${this.active.currentSpec()!.port}` : undefined),
+    apiReplicas: () => (this.state === 'running' ? this.active.currentSpec()?.replicas.api : undefined),
+    autoscalerOn: () => !this.onKube() && this.autoscaler.status().api?.config.enabled === true,
+    scale: (replicas) =>
+      this.serial(async () => {
+        if (this.state === 'running') await this.active.scale('api', replicas, this.progress('stack:scale'));
+      }),
+    onSample: (listener) => this.telemetry.onSample(listener),
+    record: (event) => this.telemetry.record(event),
+    onStatus: (status) => this.emit('capacity', status),
   });
   /** Where the running stack's stores answer: the database for `writes:verify`, the replica for chaos. */
   private endpoints: StackEndpoints | undefined;
@@ -179,6 +194,7 @@ export class ControlPlane {
     await this.queue.catch(() => undefined);
     this.autoscaler.close();
     this.scenarios.close();
+    this.capacity.abortNow();
     this.chaos.reset();
     const steps = [() => this.traffic.stop().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })), () => this.telemetry.close(), () => this.tracing.close()];
     for (const step of steps) await step().catch(() => undefined);
@@ -255,6 +271,7 @@ export class ControlPlane {
     'events:list': async (payload) => this.telemetry.events(payload.limit ?? 500),
     'traffic:start': (payload) =>
       this.serial(async () => {
+        if (this.capacity.running) throw new StackStateError('a capacity search is running its own traffic; stop it first (capacity:stop)');
         const spec = this.active.currentSpec();
         if (this.state !== 'running' || !spec) throw new StackStateError('no stack is running; start one first (scalelab up)');
         return this.traffic.start(payload, `http://127.0.0.1:${spec.port}`, this.progress('traffic:start'));
@@ -290,6 +307,9 @@ export class ControlPlane {
     },
     ...this.tracing.commands(),
     ...scenarioCommands({ player: this.scenarios, telemetry: this.telemetry, spec: () => this.active.currentSpec() }),
+    'capacity:run': async (payload) => this.capacity.run(payload),
+    'capacity:stop': () => this.capacity.stop(),
+    'capacity:status': async () => this.capacity.status(),
     'control:shutdown': async () => {
       const shutdown = this.options.onShutdownRequest;
       if (!shutdown) throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
@@ -362,6 +382,7 @@ export class ControlPlane {
       // Before anything can fail: a down that breaks half-way must not be undone by a later adoption.
       if (running) await markStopRequested(stackDir(this.options.home, running.name));
       this.scenarios.abort('the stack was stopped');
+      this.capacity.abortNow();
       await this.traffic.stop();
       this.state = 'stopping';
       await this.telemetry.detach();

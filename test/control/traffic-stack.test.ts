@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../electron/contract.js';
+import type { CapacityStatus, Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
@@ -97,4 +97,58 @@ describe('traffic on the real stack', () => {
     expect(during.length).toBeGreaterThan(0);
     for (const g of during) expect(g.targetRps).toBeCloseTo(50, -1);
   });
+});
+
+describe('capacity search on the real stack', () => {
+  const reads = { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 };
+  const endOf = () =>
+    new Promise<CapacityStatus>((resolve) => {
+      const off = controlPlane.on('capacity', (status) => {
+        if (status.state !== 'running' && status.endedAt !== null) {
+          off();
+          resolve(status);
+        }
+      });
+    });
+
+  it('refuses to start while traffic runs, and traffic while it runs', async () => {
+    await ok(controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 20 }, mix: reads }));
+    const refused = await controlPlane.handle('capacity:run', { replicas: [1], stepS: 1 });
+    expect(refused).toMatchObject({ ok: false, error: { name: 'StackStateError', message: expect.stringContaining('traffic is running') } });
+    await ok(controlPlane.handle('traffic:stop', {}));
+    const ended = endOf();
+    await ok(controlPlane.handle('capacity:run', { replicas: [1], stepS: 1, minRps: 20, maxRps: 40, mix: reads }));
+    const traffic = await controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 20 } });
+    expect(traffic).toMatchObject({ ok: false, error: { name: 'StackStateError', message: expect.stringContaining('capacity search') } });
+    const stopped = await ok<CapacityStatus>(controlPlane.handle('capacity:stop', {}));
+    expect(stopped.state).toBe('stopped');
+    await ended;
+  });
+
+  it('searches at each replica count, streams every step, and scales the api back', async () => {
+    const statuses: CapacityStatus[] = [];
+    const off = controlPlane.on('capacity', (s) => statuses.push(s));
+    const ended = endOf();
+    const first = await ok<CapacityStatus>(controlPlane.handle('capacity:run', { replicas: [1, 2], stepS: 1, minRps: 40, maxRps: 80, mix: reads }));
+    expect(first.state).toBe('running');
+    const status = await ended;
+    off();
+    expect(status.state, status.error ?? status.message).toBe('done');
+    expect(status.results.map((r) => r.replicas)).toEqual([1, 2]);
+    for (const result of status.results) {
+      // 40 and 80 req/s of cached reads hold the SLO easily on one replica: the ceiling is reached.
+      expect(result.outcome, JSON.stringify(result.steps.map((s) => [s.targetRps, s.verdict, s.reason]))).toBe('ceiling');
+      expect(result.capacityRps).toBe(80);
+      expect(result.steps.every((s) => s.requests > 20 && s.telemetry !== null)).toBe(true);
+    }
+    expect(status.curve.map((p) => p.replicas)).toEqual([1, 2]);
+    expect(status.curve[0]!.efficiency).toBe(1);
+    // Every step was streamed as it ended, each status with one more step than the last.
+    const stepCounts = statuses.map((s) => s.results.reduce((a, r) => a + r.steps.length, 0) + (s.current?.steps.length ?? 0));
+    expect(Math.max(...stepCounts)).toBe(status.results.reduce((a, r) => a + r.steps.length, 0));
+    const after = await ok<StackStatus>(controlPlane.handle('stack:status', {}));
+    expect(after.instances.filter((i) => i.service === 'api')).toHaveLength(1);
+    const events = await ok<{ message: string }[]>(controlPlane.handle('events:list', {}));
+    expect(events.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^capacity at api 2: 80 req\/s \(ceiling/), expect.stringMatching(/^capacity search done/)]));
+  }, 90_000);
 });

@@ -16,6 +16,11 @@ export interface CurveOptions {
   /** Sets the api replica count and resolves once that many are ready. */
   scale: (replicas: number) => Promise<void>;
   runStep: StepRunner;
+  /**
+   * Runs unjudged traffic at `rps` before the search at each replica count, so replicas the scale
+   * just started are past their cold JIT (at a tenth of a core that takes thousands of requests).
+   */
+  warmUp?: (replicas: number, rps: number, signal: AbortSignal) => Promise<void>;
   search?: Pick<SearchOptions, 'minRps' | 'maxRps' | 'growth' | 'precision' | 'maxSteps'>;
   /** Called with the whole status after every step and every replica count. */
   onStatus?: (status: CapacityStatus) => void;
@@ -68,6 +73,12 @@ export async function runCurve(options: CurveOptions): Promise<CapacityStatus> {
       await options.scale(n);
       if (signal.aborted) break;
       const seed = last?.capacityRps ? Math.round((last.capacityRps * n) / last.replicas / 2) : undefined;
+      if (options.warmUp) {
+        const rps = Math.max(seed ?? 0, options.search?.minRps ?? 50);
+        publish({ message: `${where}: warming the replicas up at ${rps} req/s (not judged)` });
+        await options.warmUp(n, rps, signal);
+        if (signal.aborted) break;
+      }
       const result = await searchCapacity(options.runStep, {
         ...options.search,
         replicas: n,

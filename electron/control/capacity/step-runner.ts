@@ -6,7 +6,7 @@
 import os from 'node:os';
 import type { StepTelemetry } from '../../capacity-spec.js';
 import type { Sample } from '../../contract.js';
-import type { Keys, Mix, TrafficSpec, TrafficSummary } from '../../traffic-spec.js';
+import type { Keys, TrafficSpec, TrafficSummary } from '../../traffic-spec.js';
 import { TrafficRun } from '../traffic/traffic-run.js';
 import { SearchStoppedError, type StepRunner } from './search.js';
 
@@ -16,7 +16,7 @@ export type RunTraffic = (spec: TrafficSpec, signal: AbortSignal) => Promise<Tra
 /** Options of {@link trafficStepRunner}. */
 export interface TrafficStepRunnerOptions {
   run: RunTraffic;
-  mix?: Mix;
+  mix?: TrafficSpec['mix'];
   keys?: Keys;
   /** Per-request timeout (ms); a late answer counts as an error. @defaultValue 2000 */
   timeoutMs?: number;
@@ -66,7 +66,8 @@ export function summariseSamples(samples: readonly Sample[]): Omit<StepTelemetry
   };
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
+/** Waits `ms`, or less when `signal` aborts. */
+export const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);

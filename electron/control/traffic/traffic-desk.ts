@@ -77,6 +77,16 @@ export class TrafficDesk {
     return this.run ? (this.run.lastSecond() ?? null) : this.lastSecondOfLastRun;
   }
 
+  /** Whether a run is under way. */
+  get running(): boolean {
+    return this.run !== undefined;
+  }
+
+  /** The running run's end: its summary (rejects when its generator failed); undefined when none runs. */
+  finished(): Promise<TrafficSummary> | undefined {
+    return this.run?.done;
+  }
+
   /** The running run's totals this instant and its start; null when none runs. */
   counts(): { since: number; counts: GeneratorCounts } | null {
     return this.run ? { since: this.run.startedAt, counts: this.run.counts() } : null;
