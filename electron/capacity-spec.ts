@@ -28,7 +28,7 @@ export const CapacityRunSchema = Type.Object(
     slo: Type.Optional(CapacitySloSchema),
     /** Seconds each step holds its constant rate. @defaultValue 10 */
     stepS: Type.Optional(Type.Number({ minimum: 1, maximum: 300 })),
-    /** The lowest rate tried; when it misses the SLO the result says so. @defaultValue 50 */
+    /** The lowest rate tried; when it misses the SLO the result says so. @defaultValue 10 */
     minRps: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_RPS })),
     /** The highest rate tried. @defaultValue 20000 */
     maxRps: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_RPS })),

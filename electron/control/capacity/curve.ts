@@ -5,7 +5,7 @@
  */
 import type { CapacityFit, CapacityResult, CapacitySlo, CapacityStatus, CurvePoint } from '../../capacity-spec.js';
 import { kneeLimit } from './knee.js';
-import { searchCapacity, type SearchOptions, type StepRunner } from './search.js';
+import { DEFAULT_MIN_RPS, searchCapacity, type SearchOptions, type StepRunner } from './search.js';
 import { efficiency, fitUsl, UslFitError } from './usl.js';
 
 /** Options of {@link runCurve}. */
@@ -53,8 +53,8 @@ export function curveOf(results: readonly CapacityResult[]): { curve: CurvePoint
 
 /**
  * Runs the search at each replica count in turn (ascending), seeding each ramp from the last
- * capacity scaled by the replica ratio (halved, so the ramp starts below the knee), and fits the
- * law. A stop ends it with what was found so far.
+ * capacity scaled by the replica ratio (three quarters of it, so the ramp starts below the knee),
+ * and fits the law. A stop ends it with what was found so far.
  */
 export async function runCurve(options: CurveOptions): Promise<CapacityStatus> {
   const replicas = [...new Set(options.replicas)].sort((a, b) => a - b);
@@ -72,15 +72,18 @@ export async function runCurve(options: CurveOptions): Promise<CapacityStatus> {
       publish({ message: `${where}: scaling the api to ${n} and waiting until ready`, current: { replicas: n, steps: [] } });
       await options.scale(n);
       if (signal.aborted) break;
-      const seed = last?.capacityRps ? Math.round((last.capacityRps * n) / last.replicas / 2) : undefined;
+      // Three quarters of linear scaling: below the knee unless the stack scales worse than that,
+      // with a gentler ramp from there (the bracket is near), so each later count costs few steps.
+      const seed = last?.capacityRps ? Math.round(((last.capacityRps * n) / last.replicas) * 0.75) : undefined;
       if (options.warmUp) {
-        const rps = Math.max(seed ?? 0, options.search?.minRps ?? 50);
+        const rps = Math.max(seed ?? 0, options.search?.minRps ?? DEFAULT_MIN_RPS);
         publish({ message: `${where}: warming the replicas up at ${rps} req/s (not judged)` });
         await options.warmUp(n, rps, signal);
         if (signal.aborted) break;
       }
       const result = await searchCapacity(options.runStep, {
         ...options.search,
+        growth: options.search?.growth ?? (seed !== undefined ? 1.3 : undefined),
         replicas: n,
         slo: options.slo,
         stepS: options.stepS,

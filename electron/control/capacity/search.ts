@@ -25,7 +25,7 @@ export interface SearchOptions {
   slo: CapacitySlo;
   /** @defaultValue 10 */
   stepS?: number;
-  /** The first (lowest) rate. @defaultValue 50 */
+  /** The first (lowest) rate. @defaultValue {@link DEFAULT_MIN_RPS} */
   minRps?: number;
   /** @defaultValue 20000 */
   maxRps?: number;
@@ -43,6 +43,9 @@ export interface SearchOptions {
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** The lowest rate tried by default: a 100m replica holds about 40 req/s of the default mix here. */
+export const DEFAULT_MIN_RPS = 10;
 
 /** The errors that count against the SLO, as a percentage of requests. */
 export function errorPercent(s: TrafficSummary): number {
@@ -83,7 +86,7 @@ export class SearchStoppedError extends Error {
  */
 export async function searchCapacity(runStep: StepRunner, options: SearchOptions): Promise<CapacityResult> {
   const stepS = options.stepS ?? 10;
-  const minRps = options.minRps ?? 50;
+  const minRps = options.minRps ?? DEFAULT_MIN_RPS;
   const maxRps = Math.max(minRps, options.maxRps ?? 20_000);
   const growth = Math.max(1.1, options.growth ?? 2);
   const precision = options.precision ?? 0.03;
