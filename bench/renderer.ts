@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { withDefaults, type AutoscalerStatus, type ChaosStatus, type StackSpec, type TraceList } from '../electron/contract.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist', 'renderer');
@@ -52,7 +53,24 @@ async function serveRenderer(): Promise<{ url: string; close(): Promise<void> }>
  * 30 minutes of history, whose `__pushSample()` emits the next second and resolves with the
  * main-thread time the dashboard took to absorb it.
  */
-function installSyntheticBridge(replicas: number): void {
+/** Contract-shaped answers the dashboard asks for at start, built from the contract's own defaults. */
+interface Fixtures {
+  spec: StackSpec;
+  autoscaler: AutoscalerStatus;
+  traces: TraceList;
+  chaos: ChaosStatus;
+}
+
+function fixtures(): Fixtures {
+  return {
+    spec: withDefaults({ name: 'bench', replicas: { api: REPLICAS, worker: 1 } }),
+    autoscaler: { mode: 'emulated', api: null, worker: null },
+    traces: { traces: [], tracing: { receiver: null, external: null, disabled: false, spansReceived: 0, tracesKept: 0 } },
+    chaos: { faults: [], monkey: { enabled: false, intervalSeconds: 5, maxDown: 1, kills: 0, lastKillAt: null } },
+  };
+}
+
+function installSyntheticBridge(replicas: number, fixtures: Fixtures): void {
   type Listener = (data: unknown) => void;
   const listeners = new Map<string, Set<Listener>>();
   let t = Date.now() - 1800 * 1000;
@@ -78,16 +96,22 @@ function installSyntheticBridge(replicas: number): void {
       queue: { up: true, waiting: Math.round(wave(n, 90, 20, 25)), active: 5, delayed: 0, failed: 0, completedPerSec: wave(n, 60, 3, 10), failedPerSec: 0 },
       db: { up: true, connections: 40, commitsPerSec: 200, rollbacksPerSec: 0 },
       autoscaler: null,
+      writes: { acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null },
+      chaos: fixtures.chaos,
+      generator: null,
     };
   };
   const history = Array.from({ length: 1800 }, sample);
   const events = Array.from({ length: 30 }, (_, i) => ({ t: history[i * 60]!.t, kind: i % 2 ? 'scaling' : 'lifecycle', level: i % 2 ? 'info' : 'warn', message: `event ${i}` }));
-  const status = { state: 'running', spec: { name: 'bench', runtime: 'local', replicas: { api: replicas, worker: 1 }, cache: { ttlSeconds: 60 }, autoscaler: { enabled: false }, port: 8080 }, runtime: 'local', instances, endpoints: { balancer: 'http://127.0.0.1:8080', dashboard: '' }, sample: history.at(-1) };
+  const status = { state: 'running', spec: fixtures.spec, runtime: 'local', instances, endpoints: { balancer: 'http://127.0.0.1:8080', dashboard: '' }, sample: history.at(-1) };
   const results: Record<string, unknown> = {
     'stack:status': status,
     'runtime:probe': [{ runtime: 'local', available: true, version: 'PostgreSQL 18' }],
     'telemetry:history': history,
     'events:list': events,
+    'autoscaler:status': fixtures.autoscaler,
+    'traces:list': fixtures.traces,
+    'chaos:status': fixtures.chaos,
   };
   (window as unknown as { scalelab: unknown }).scalelab = {
     invoke: async (command: string) => ({ ok: true, value: results[command] ?? null }),
@@ -131,7 +155,7 @@ async function main(): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     // tsx compiles this file with esbuild, which may wrap functions in __name(): define it in the page.
-    await page.addInitScript({ content: `var __name = (f) => f; (${installSyntheticBridge.toString()})(${REPLICAS});` });
+    await page.addInitScript({ content: `var __name = (f) => f; (${installSyntheticBridge.toString()})(${REPLICAS}, ${JSON.stringify(fixtures())});` });
     await page.goto(server.url);
     await page.getByTestId('tile-api-20').waitFor();
     const measure = async (label: string): Promise<number[]> => {
