@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { onConnection, type ConnectionState } from './api/ws-bridge.js';
 import { AutoscalerPanel } from './features/autoscaler/autoscaler-panel.js';
+import { CapacityPanel } from './features/capacity/capacity-panel.js';
 import { ChaosPanel } from './features/chaos/chaos-panel.js';
 import { ChartsPanel } from './features/charts/charts-panel.js';
 import { Controls } from './features/controls/replica-steppers.js';
@@ -15,8 +16,9 @@ import { TrafficPanel } from './features/traffic/traffic-panel.js';
 import { TracesPanel } from './features/traces/traces-panel.js';
 import { app, useAppStore } from './store/use-app-store.js';
 import './styles/traces.css';
+import './styles/capacity.css';
 
-/** The dashboard: stack bar on top, topology and controls, chaos, traffic and the autoscaler beside the events, the scenario player, the data layer, charts, slow requests (traces); details in a drawer. */
+/** The dashboard: stack bar on top, topology and controls, chaos, traffic and the autoscaler beside the events, the scenario player, the capacity search, the data layer, charts, slow requests (traces); details in a drawer. */
 export function App() {
   const { theme, projector, error, dismissError } = useAppStore(useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })));
   const [connection, setConnection] = useState<ConnectionState>(window.scalelab ? 'open' : 'connecting');
@@ -59,6 +61,7 @@ export function App() {
         <TrafficPanel />
         <AutoscalerPanel />
         <ScenarioPanel />
+        <CapacityPanel />
         <DataPanel />
         <ChartsPanel />
         <TracesPanel />

@@ -1,5 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { createAutoscalerSlice } from './autoscaler-slice.js';
+import { createCapacitySlice } from './capacity-slice.js';
 import { createChaosSlice } from './chaos-slice.js';
 import { createDataSlice } from './data-slice.js';
 import { createEventsSlice } from './events-slice.js';
@@ -27,6 +28,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
     ...createScenarioSlice(bridge)(set, get),
     ...createDataSlice()(set),
     ...createTracesSlice(bridge)(set, get),
+    ...createCapacitySlice(bridge)(set, get),
     ...createUiSlice(ui)(set),
   }));
   const unsubscribes: (() => void)[] = [];
@@ -53,6 +55,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
         bridge.on('progress', (progress) => state().addProgress(progress)),
         bridge.on('decision', (decision) => state().addDecision(decision)),
         bridge.on('scenario', (status) => state().syncScenario(status)),
+        bridge.on('capacity', (status) => state().syncCapacity(status)),
       );
       await Promise.all([
         state().refreshStatus(),
@@ -62,6 +65,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
         state().refreshAutoscaler(),
         state().refreshChaos(),
         state().refreshScenarios(),
+        state().refreshCapacity(),
       ]);
       // A dashboard opened during a run shows it as running.
       state().syncTraffic(state().samples.at(-1)?.generator ?? null);

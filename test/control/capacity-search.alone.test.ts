@@ -90,8 +90,10 @@ describe('the capacity search against a server of known capacity', () => {
     const result = await searchCapacity(stepRunnerAtCurrent(), { replicas: 1, slo: SLO, stepS: 2, minRps: 60, maxRps: 500 });
     expect(result.outcome).toBe('slo-not-met');
     expect(result.capacityRps).toBeNull();
-    expect(result.steps).toHaveLength(1);
+    // A ramp step that misses is run once more before it counts: both missed.
+    expect(result.steps).toHaveLength(2);
     expect(result.steps[0]).toMatchObject({ targetRps: 60, verdict: 'fail' });
+    expect(result.steps[1]).toMatchObject({ targetRps: 60, verdict: 'fail' });
     expect(result.steps[0]!.reason).toMatch(/p99 [\d.]+ ms ≥ 60 ms/);
   });
 
@@ -145,5 +147,24 @@ describe('a step the generator could not offer', () => {
     expect(result.outcome).toBe('found');
     expect(result.capacityRps).toBeGreaterThanOrEqual(380);
     expect(result.capacityRps).toBeLessThanOrEqual(400);
+  });
+});
+
+describe('a ramp step that misses', () => {
+  it('is run once more, so one stall far below the knee does not halve the capacity', async () => {
+    let calls = 0;
+    // Holds 400 req/s (p99 10 ms); the first step at 200 stalls once (p99 300 ms).
+    const runStep = async (rps: number): Promise<StepMeasurement> => {
+      calls += 1;
+      const stall = rps === 200 && calls === 2;
+      return { summary: summary({ offeredRps: rps, requests: 2 * rps, p99Ms: stall ? 300 : rps <= 400 ? 10 : 90 }), telemetry: null };
+    };
+    const result = await searchCapacity(runStep, { replicas: 1, slo: SLO, stepS: 2, minRps: 100, maxRps: 5_000, precision: 0.05 });
+    expect(result.steps.slice(0, 3).map((s) => `${s.targetRps}:${s.verdict}`)).toEqual(['100:pass', '200:fail', '200:pass']);
+    expect(result.outcome).toBe('found');
+    expect(result.capacityRps).toBeGreaterThanOrEqual(380);
+    // Bisection misses are taken as they are: no step of the bisection is run twice.
+    const bisect = result.steps.filter((s) => s.phase === 'bisect').map((s) => s.targetRps);
+    expect(new Set(bisect).size).toBe(bisect.length);
   });
 });

@@ -146,7 +146,11 @@ export class CapacityDesk {
   private ended(status: CapacityStatus): void {
     this.done = undefined;
     this.abort = undefined;
-    this.current = status;
+    const steps = status.results.reduce((n, r) => n + r.steps.length, 0);
+    const took = status.endedAt !== null && status.startedAt !== null ? ` in ${Math.round((status.endedAt - status.startedAt) / 1000)} s` : '';
+    const summary = `${status.state}${took}: ${status.results.length} of ${status.replicas.length} replica counts, ${steps} steps`;
+    this.current = status.state === 'failed' ? status : { ...status, message: status.state === 'stopped' ? `${summary}; these are the capacities found so far` : summary };
+    status = this.current;
     const fit = status.fit ? `; USL λ ${Math.round(status.fit.lambda)} req/s, σ ${status.fit.sigma.toFixed(3)}, κ ${status.fit.kappa.toFixed(4)}, R² ${status.fit.r2.toFixed(3)}` : '';
     const level = status.state === 'failed' ? 'error' : 'info';
     this.deps.record({ kind: 'traffic', level, message: `capacity search ${status.state}${status.error ? `: ${status.error}` : ''}${fit}` });

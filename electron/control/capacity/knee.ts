@@ -16,14 +16,18 @@ export const HOST_CPU_PERCENT = 90;
 /** An api replica without a cpu limit this busy (% of one core) is saturated: Node runs one thread. */
 export const API_CPU_PERCENT = 90;
 
-/** The first step above capacity: the lowest rate that did not pass. */
-export function kneeStep(result: Pick<CapacityResult, 'steps'>): CapacityStep | undefined {
-  const above = result.steps.filter((s) => s.verdict !== 'pass');
+/**
+ * The first step above capacity: the lowest rate above it that did not pass (a miss or an invalid
+ * step below capacity was run again and passed, so it is not the knee).
+ */
+export function kneeStep(result: Pick<CapacityResult, 'steps' | 'capacityRps'>): CapacityStep | undefined {
+  const floor = result.capacityRps ?? -Infinity;
+  const above = result.steps.filter((s) => s.verdict !== 'pass' && s.targetRps > floor);
   return above.sort((a, b) => a.targetRps - b.targetRps)[0];
 }
 
 /** The heuristic's guess, with the figures behind it; null when no step missed. */
-export function kneeLimit(result: Pick<CapacityResult, 'steps'>): KneeLimit | null {
+export function kneeLimit(result: Pick<CapacityResult, 'steps' | 'capacityRps'>): KneeLimit | null {
   const step = kneeStep(result);
   if (!step) return null;
   const t = step.telemetry;

@@ -99,9 +99,13 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
 
   // An invalid step says nothing of the stack: it is run once more (a generator hiccup, another
   // process taking the cores for a moment), and only a second invalid step brackets the search.
+  // So is a ramp step that misses: one stall (a GC, a cold function, a throttled period) in a
+  // step far below the knee would otherwise halve the capacity found; near the knee, in the
+  // bisection, a miss is what is expected and is taken as it is.
   const measure = async (rps: number, phase: CapacityStep['phase']): Promise<CapacityStep | null> => {
     let step = await measureOnce(rps, phase);
-    if (step?.verdict === 'invalid' && steps.length < maxSteps) step = await measureOnce(rps, phase);
+    const confirm = step?.verdict === 'invalid' || (step?.verdict === 'fail' && phase === 'ramp');
+    if (confirm && steps.length < maxSteps) step = await measureOnce(rps, phase);
     if (!step) return null;
     if (step.verdict === 'pass') lo = rps;
     else {

@@ -33,10 +33,9 @@ export class UslFitError extends Error {
   }
 }
 
-/** The law's value at n for given parameters. */
-export function uslCapacity(n: number, lambda: number, sigma: number, kappa: number): number {
-  return (lambda * n) / (1 + sigma * (n - 1) + kappa * n * (n - 1));
-}
+import { uslCapacity } from '../../capacity-law.js';
+
+export { uslCapacity };
 
 /** Efficiency C(N)/(N·C(1)) of a measured point against the measured one-replica capacity. */
 export function efficiency(point: UslPoint, c1: number): number {
