@@ -306,7 +306,7 @@ export class ControlPlane {
       return this.traffic.verify({ balancer: `http://127.0.0.1:${spec.port}`, databaseUrl }, this.progress('writes:verify'));
     },
     ...this.tracing.commands(),
-    ...scenarioCommands({ player: this.scenarios, telemetry: this.telemetry, spec: () => this.active.currentSpec() }),
+    ...scenarioCommands({ player: this.scenarios, telemetry: this.telemetry, spec: () => this.active.currentSpec(), capacity: () => this.capacity.status() }),
     'capacity:run': async (payload) => this.capacity.run(payload),
     'capacity:stop': () => this.capacity.stop(),
     'capacity:status': async () => this.capacity.status(),

@@ -7,12 +7,17 @@ import {
   resolveAssertion,
   withDefaults,
   type AssertionResult,
+  type CapacityResult,
+  type CapacityStatus,
+  type CapacityStep,
   type InstanceSample,
   type Sample,
   type ScenarioStatus,
   type TimelineEvent,
 } from '../../electron/contract.js';
 import { renderReport, reportFileName, reportJson, ReportInputError, type ReportInput } from '../../electron/control/scenarios/report.js';
+import { curveLines } from '../../electron/capacity-law.js';
+import { curveOf, idleStatus } from '../../electron/control/capacity/curve.js';
 
 const FROM = new Date(2026, 10, 25, 4, 50, 0).getTime();
 const HOSTILE = '</title><script>alert("pwned")</script> & <b>bold</b>';
@@ -384,5 +389,31 @@ describe('report edge cases', () => {
     expect(hostile).toMatch(/^[a-zA-Z0-9.-]+$/);
     expect(hostile).toBe('scalelab-etc-passwd-unicode-quoted-2026-11-25T04-50-00.html');
     expect(reportFileName('', FROM)).toBe('scalelab-report-2026-11-25T04-50-00.html');
+  });
+});
+
+describe('capacity in the report', () => {
+  const step = (replicas: number, targetRps: number, verdict: CapacityStep['verdict']): CapacityStep => ({ replicas, phase: 'ramp', targetRps, offeredRps: targetRps, achievedRps: targetRps, requests: targetRps * 10, p99Ms: 12, errorPercent: 0, dropped: 0, verdict, reason: verdict, durationS: 10, telemetry: null, t: 0 });
+  const result = (replicas: number, capacityRps: number): CapacityResult => ({ replicas, capacityRps, outcome: 'found', upperRps: capacityRps + 10, steps: [step(replicas, capacityRps, 'pass'), step(replicas, capacityRps + 10, 'fail')], limit: { resource: 'api-cpu', evidence: `api cpu throttled in 60 % of periods at ${capacityRps + 10} req/s` } });
+  const results = [result(1, 100), result(2, 190), result(4, 340)];
+  const base = scenarioInput();
+  const status: CapacityStatus = { ...idleStatus({ p99Ms: 50, errorPercent: 0.1 }, 10, [1, 2, 4]), state: 'done', startedAt: base.from, endedAt: base.to, results, ...curveOf(results) };
+
+  it('draws the curve from the lines the panel draws, with the table, the law, and keeps it in the JSON', () => {
+    const input = { ...base, capacity: status };
+    const html = renderReport(input);
+    const sec = /<section class="capacity"><h2>Capacity<\/h2>[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+    expect(sec).toContain('λ 100 req/s per replica, σ 0.0464 (contention)');
+    expect(sec).toMatch(/R² 1\.000/);
+    expect(sec).toContain('<tr><td>4</td><td>340 req/s</td><td>85 %</td><td>found</td><td>api cpu: api cpu throttled in 60 % of periods at 350 req/s</td><td>2</td></tr>');
+    const lines = curveLines(status.curve, status.fit, status.replicas);
+    expect(count(sec, '<circle')).toBe(lines.measured.length);
+    expect(sec).toMatch(/<path class="fitted" d="M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){40}"/);
+    expect(sec).toMatch(/<path class="ideal" d="M[\d.]+,[\d.]+ L[\d.]+,[\d.]+"/);
+    const doc = JSON.parse(reportJson(input)) as { capacity: CapacityStatus };
+    expect(doc.capacity.fit!.lambda).toBeCloseTo(status.fit!.lambda, 6);
+    expect(doc.capacity.results[2]!.steps).toHaveLength(2);
+    // No search in the window: no section.
+    expect(renderReport(base)).not.toContain('<h2>Capacity</h2>');
   });
 });

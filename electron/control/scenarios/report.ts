@@ -6,7 +6,8 @@
  * Pure string building: no 'electron', no DOM, no I/O; the `report:export` command writes or
  * returns what these functions give.
  */
-import type { Sample, ScenarioStatus, StackSpec, TimelineEvent } from '../../contract.js';
+import type { CapacityStatus, Sample, ScenarioStatus, StackSpec, TimelineEvent } from '../../contract.js';
+import { renderCapacity } from './report-capacity.js';
 import { renderLineChart } from './report-charts.js';
 import { escapeHtml, fileStamp, formatClock, formatDate } from './report-format.js';
 import { reportCharts } from './report-series.js';
@@ -29,6 +30,8 @@ export interface ReportInput {
   spec: StackSpec | null;
   /** Component versions, e.g. `{ scalelab: '0.1.0', node: 'v20.19.0' }`. */
   versions: Record<string, string>;
+  /** A capacity search that ran in the window (its curve, table and steps); absent or null when none did. */
+  capacity?: CapacityStatus | null;
 }
 
 /** The input cannot make a report: a time that is not a number, or a window that ends before it starts. */
@@ -81,6 +84,7 @@ export function renderReport(input: ReportInput): string {
     `<section class="charts"><h2>Charts</h2>${renderMarkerKey()}${charts.join('\n')}</section>`,
     scenario ? renderAssertions(scenario.assertions) : '',
     scenario ? renderSteps(scenario.steps) : '',
+    renderCapacity(input.capacity ?? null),
     renderEvents(events, input.from),
     renderSpec(input.spec),
     renderVersions(input.versions),
@@ -122,6 +126,7 @@ export function reportJson(input: ReportInput): string {
     versions: input.versions,
     spec: input.spec,
     scenario: input.scenario,
+    capacity: input.capacity ?? null,
     events,
     samples,
   };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CommandPayload, CommandResults, Scenario, StackSpec } from '../../contract.js';
+import type { CapacityStatus, CommandPayload, CommandResults, Scenario, StackSpec } from '../../contract.js';
 import { projectRoot } from '../runtimes/docker/images.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { listBuiltins, readBuiltin } from './builtin.js';
@@ -17,6 +17,8 @@ export interface ScenarioCommandDeps {
   telemetry: Telemetry;
   /** The running stack's spec, for the report. */
   spec: () => StackSpec | undefined;
+  /** The running or last capacity search, for the report when it ran in its window. */
+  capacity?: () => CapacityStatus;
 }
 
 /** How far back a report may reach: the telemetry keeps 30 minutes. */
@@ -71,7 +73,10 @@ export function scenarioCommands(deps: ScenarioCommandDeps): { [C in ScenarioCom
       const inWindow = ran && ran.startedAt! >= from - 1000 && (ran.endedAt ?? now) <= to + 1000;
       const title = payload.title ?? (inWindow ? `Scenario: ${ran.name}` : 'ScaleLab report');
       const spec = deps.spec() ?? status.spec ?? null;
-      const input = { title, generatedAt: now, from, to, samples, events, scenario: inWindow ? status : null, spec, versions: versions(spec ?? undefined) };
+      const search = deps.capacity?.();
+      // A search that overlapped the window, with at least one replica count measured.
+      const capacity = search && search.startedAt !== null && search.startedAt <= to && (search.endedAt ?? now) >= from && search.results.length > 0 ? search : null;
+      const input = { title, generatedAt: now, from, to, samples, events, scenario: inWindow ? status : null, spec, versions: versions(spec ?? undefined), capacity };
       return { html: renderReport(input), json: reportJson(input), fileName: reportFileName(title, now) };
     },
   };

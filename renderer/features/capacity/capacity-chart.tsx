@@ -1,27 +1,9 @@
 import type { CapacityFit, CurvePoint } from '../../../electron/contract.js';
-import { uslCapacity } from '../../../electron/capacity-law.js';
+import { curveLines, niceTicks } from '../../../electron/capacity-law.js';
 
 const W = 560;
 const H = 280;
 const PAD = { left: 64, right: 24, top: 16, bottom: 44 };
-
-/** Round tick steps (1, 2, 5 × 10^k) giving about `count` ticks up to `max`. */
-function ticks(max: number, count: number): number[] {
-  const raw = max / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
-  return Array.from({ length: Math.floor(max / step) + 1 }, (_, i) => i * step);
-}
-
-/** The lines of the chart: ideal linear scaling from one replica, and the fitted law, sampled along N. */
-export function curveLines(curve: readonly CurvePoint[], fit: CapacityFit | null, maxN: number): { ideal: [number, number][]; fitted: [number, number][] } {
-  const one = curve.find((p) => p.replicas === 1)?.capacityRps ?? fit?.lambda ?? null;
-  const samples = Array.from({ length: 41 }, (_, i) => (maxN * i) / 40);
-  return {
-    ideal: one === null ? [] : [[0, 0], [maxN, one * maxN]],
-    fitted: fit ? samples.map((n) => [n, uslCapacity(n, fit.lambda, fit.sigma, fit.kappa)]) : [],
-  };
-}
 
 /** The best rate the count being searched has held so far: drawn hollow, it is not its capacity yet. */
 export interface ProvisionalPoint {
@@ -34,17 +16,14 @@ export interface ProvisionalPoint {
  * being searched shows its best passing rate so far as a hollow point.
  */
 export function CapacityChart({ curve, fit, replicas, provisional }: { curve: readonly CurvePoint[]; fit: CapacityFit | null; replicas: readonly number[]; provisional: ProvisionalPoint | null }) {
-  const measured = curve.filter((p): p is CurvePoint & { capacityRps: number } => p.capacityRps !== null);
-  const maxN = Math.max(2, ...replicas, ...curve.map((p) => p.replicas));
-  const { ideal, fitted } = curveLines(curve, fit, maxN);
-  const maxY = Math.max(10, ...measured.map((p) => p.capacityRps), provisional?.rps ?? 0, ...ideal.map(([, y]) => y), ...fitted.map(([, y]) => y)) * 1.08;
+  const { measured, ideal, fitted, maxN, maxY } = curveLines(curve, fit, replicas, provisional?.rps ?? 0);
   const x = (n: number) => PAD.left + (n / maxN) * (W - PAD.left - PAD.right);
   const y = (rps: number) => H - PAD.bottom - (rps / maxY) * (H - PAD.top - PAD.bottom);
   const path = (points: [number, number][]) => points.map(([n, r], i) => `${i === 0 ? 'M' : 'L'}${x(n).toFixed(1)},${y(r).toFixed(1)}`).join(' ');
-  const xTicks = ticks(maxN, Math.min(maxN, 8)).filter((n) => Number.isInteger(n));
+  const xTicks = niceTicks(maxN, Math.min(maxN, 8)).filter((n) => Number.isInteger(n));
   return (
     <svg className="capacity-chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label="Capacity against api replicas: measured points, the fitted Universal Scalability Law and ideal linear scaling" data-testid="capacity-chart">
-      {ticks(maxY, 4).map((v) => (
+      {niceTicks(maxY, 4).map((v) => (
         <g key={`y${v}`}>
           <line className="grid" x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} />
           <text className="tick" x={PAD.left - 8} y={y(v) + 5} textAnchor="end">
