@@ -136,29 +136,6 @@ describe('generator', () => {
     expect(new Set(run.acknowledgedWrites().map((w) => w.email)).size).toBe(summary.acknowledgedWrites);
   });
 
-  it('reports its own health at a low rate: threads, busy share, a small lag, and not the limit', async () => {
-    const seconds: TrafficSecond[] = [];
-    const run = new TrafficRun({ target, spec: { profile: { kind: 'constant', rps: 300 }, durationS: 4, mix: reads }, keys: [1], onSecond: (s) => seconds.push(s) });
-    await run.start();
-    const summary = await run.done;
-    expect(seconds.length).toBeGreaterThanOrEqual(3);
-    for (const s of seconds) {
-      const h = s.health!;
-      expect(h.threads).toBe(1);
-      expect(h.busiestThread).toBeGreaterThan(0);
-      expect(h.busiestThread).toBeLessThanOrEqual(1);
-      expect(h.busyCores).toBeCloseTo(h.busiestThread, 5);
-      expect(h.lagMaxMs!).toBeGreaterThanOrEqual(h.lagP99Ms!);
-    }
-    const lags = seconds.map((s) => s.health!.lagP99Ms!).sort((a, b) => a - b);
-    // The median second fires on time (a 1 ms timer); a shared machine may steal one second.
-    expect(lags[Math.floor(lags.length / 2)]!, JSON.stringify(lags)).toBeLessThan(10);
-    expect(seconds.filter((s) => s.health!.limitedBy !== null).length, JSON.stringify(seconds.map((s) => s.health))).toBeLessThanOrEqual(1);
-    expect(summary.health!.limitedSeconds).toBeLessThanOrEqual(1);
-    expect(summary.health!.limitedBy).toBeNull();
-    expect(summary.health!.lagP99Ms!).toBeLessThan(MAX_LAG_P99_MS);
-  });
-
   it('says it is the limit when one thread is asked for far more than it can send', async () => {
     const seconds: TrafficSecond[] = [];
     const run = new TrafficRun({ target, threads: 1, spec: { profile: { kind: 'constant', rps: 40_000 }, durationS: 3, mix: reads, timeoutMs: 1_000 }, keys: [1], onSecond: (s) => seconds.push(s) });
