@@ -106,6 +106,18 @@ export interface CapacityResult {
   steps: CapacityStep[];
   /** What ran out at the knee: a heuristic from the telemetry of the first step above capacity. */
   limit: KneeLimit | null;
+  /** The quick ramp run before the constant steps, which set where they start; null when none ran or it found no miss. */
+  probe?: CapacityProbe | null;
+}
+
+/** A probe: an open-model ramp from `fromRps`, stopped at three seconds in a row that missed the SLO. Not judged. */
+export interface CapacityProbe {
+  fromRps: number;
+  /** The target rate of the first of the missed seconds. */
+  missRps: number;
+  /** The last second's rate that held before them. */
+  lastPassRps: number | null;
+  seconds: number;
 }
 
 /** A labelled guess at what ran out, with the evidence it rests on. */
@@ -141,7 +153,7 @@ export interface CapacityStatus {
   /** One per replica count finished (or stopped) so far. */
   results: CapacityResult[];
   /** The replica count being searched and its steps so far. */
-  current: { replicas: number; steps: CapacityStep[] } | null;
+  current: { replicas: number; steps: CapacityStep[]; probe?: CapacityProbe | null } | null;
   curve: CurvePoint[];
   /** null with fewer than two replica counts measured; `fitError` says why. */
   fit: CapacityFit | null;

@@ -6,6 +6,7 @@
 import type { CapacityRun, CapacityStatus, CapacityStep } from './contract.js';
 import { MAX_REPLICAS } from './contract.js';
 import type { ControlClient } from './control/client.js';
+import { probeText } from './control/capacity/curve.js';
 import { limitLabel } from './control/capacity/knee.js';
 import { parseDuration, parseMix, TrafficUsageError } from './cli-traffic.js';
 
@@ -97,12 +98,18 @@ export function capacityTable(status: CapacityStatus): string {
 export async function runCapacity(client: ControlClient, args: CapacityArgs, json: boolean): Promise<number> {
   const request = capacityRequest(args);
   let printed = 0;
+  const probed = new Set<number>();
   let last: CapacityStatus | undefined;
   let resolveEnd: (status: CapacityStatus) => void = () => undefined;
   const ended = new Promise<CapacityStatus>((resolve) => (resolveEnd = resolve));
   const off = client.on('capacity', (status) => {
     last = status;
     const steps = [...status.results.flatMap((r) => r.steps), ...(status.current?.steps ?? [])];
+    const current = status.current;
+    if (!json && current && current.probe !== undefined && !probed.has(current.replicas)) {
+      probed.add(current.replicas);
+      console.log(`[api ${current.replicas}] probe: ${probeText(current.probe)}`);
+    }
     if (!json) for (; printed < steps.length; printed += 1) console.log(stepLine(steps[printed]!, printed + 1));
     else printed = steps.length;
     if (status.state !== 'running' && status.state !== 'idle') resolveEnd(status);

@@ -7,8 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CapacityStep } from '../../electron/capacity-spec.js';
 import { runCurve } from '../../electron/control/capacity/curve.js';
-import { judgeStep, searchCapacity, type StepMeasurement } from '../../electron/control/capacity/search.js';
-import { directRun, trafficStepRunner } from '../../electron/control/capacity/step-runner.js';
+import { judgeStep, runProbe, searchCapacity, type ProbeRunner, type ProbeSecond, type StepMeasurement } from '../../electron/control/capacity/search.js';
+import { directRun, trafficProbeRunner, trafficStepRunner } from '../../electron/control/capacity/step-runner.js';
 import type { TrafficSummary } from '../../electron/traffic-spec.js';
 import { startSyntheticServer, syntheticCapacity, type SyntheticServer } from './support/synthetic-capacity-server.js';
 
@@ -19,7 +19,8 @@ const SIGMA = SERIAL_MS / (PARALLEL_MS + SERIAL_MS);
 // A round is 10–13 ms, so below capacity every answer comes within ~30 ms; 2 s at 5 % above
 // capacity queues ~10 rounds (≥ 100 ms) by the step's end, so p99 < 60 ms splits the two.
 const SLO = { p99Ms: 60, errorPercent: 0.1 };
-const SEARCH = { minRps: 25, maxRps: 2_000, precision: 0.02, maxSteps: 16 };
+// The bracket ends within 1 % of its upper end plus 1 req/s: under 2.5 % at 100 req/s.
+const SEARCH = { minRps: 25, maxRps: 2_000, precision: 0.01, maxSteps: 16 };
 
 let server: SyntheticServer | undefined;
 afterEach(async () => {
@@ -34,6 +35,11 @@ function stepRunnerAtCurrent() {
     timeoutMs: 1_000,
     run: (spec, signal) => directRun(server!.url, [1, 2, 3, 4, 5])(spec, signal),
   });
+}
+
+/** A probe runner that ramps at whatever server is current. */
+function probeAtCurrent(): ProbeRunner {
+  return trafficProbeRunner({ settleS: 0.4, timeoutMs: 1_000, run: (spec, signal, onSecond) => directRun(server!.url, [1, 2, 3, 4, 5])(spec, signal, onSecond) });
 }
 
 function summary(patch: Partial<TrafficSummary>): TrafficSummary {
@@ -82,6 +88,35 @@ describe('the capacity search against a server of known capacity', () => {
     expect(e4).toBeLessThan(0.85);
     // Progress came per step, in words.
     expect(seen.some((m) => /^api 2 \(2 of 4\): step \d+ at \d+ req\/s (pass|fail)/.test(m))).toBe(true);
+  });
+
+  it('with a quick ramp first, recovers the same capacities in a few constant steps each', { timeout: 300_000 }, async () => {
+    const status = await runCurve({
+      replicas: [1, 2, 4],
+      slo: SLO,
+      stepS: 2,
+      search: { ...SEARCH, precision: 0.02 },
+      scale: async (n) => {
+        await server?.close();
+        server = await startSyntheticServer({ slots: n, parallelMs: PARALLEL_MS, serialMs: SERIAL_MS });
+      },
+      runStep: stepRunnerAtCurrent(),
+      probe: probeAtCurrent(),
+    });
+    expect(status.state, status.error ?? '').toBe('done');
+    for (const result of status.results) {
+      const known = syntheticCapacity({ slots: result.replicas, parallelMs: PARALLEL_MS, serialMs: SERIAL_MS });
+      const steps = result.steps.map((s) => `${s.targetRps}:${s.verdict}`).join(' ');
+      console.log(`probe slots ${result.replicas}: ${JSON.stringify(result.probe)}; found ${result.capacityRps} req/s, known ${known.toFixed(1)}; steps ${steps}`);
+      // The probe missed above the knee (a ramp reaches a rate before its queue does), not far above it.
+      expect(result.probe, steps).not.toBeNull();
+      expect(result.probe!.missRps).toBeGreaterThan(known * 0.9);
+      expect(result.probe!.missRps).toBeLessThan(known * 1.6);
+      expect(result.outcome).toBe('found');
+      expect(Math.abs((result.capacityRps ?? 0) - known) / known, steps).toBeLessThan(0.06);
+      // A doubling ramp from 25 req/s takes 3–6 steps to bracket 100–300 req/s, then bisects.
+      expect(result.steps.length, steps).toBeLessThanOrEqual(6);
+    }
   });
 
   it('reports that the SLO cannot be met when the lowest rate already misses it', { timeout: 60_000 }, async () => {
@@ -166,5 +201,62 @@ describe('a ramp step that misses', () => {
     // Bisection misses are taken as they are: no step of the bisection is run twice.
     const bisect = result.steps.filter((s) => s.phase === 'bisect').map((s) => s.targetRps);
     expect(new Set(bisect).size).toBe(bisect.length);
+  });
+});
+
+/** A probe runner that replays seconds computed from the rate: no server, exact control. */
+function scriptedProbe(second: (rps: number, index: number) => Partial<ProbeSecond>): ProbeRunner & { rates: number[] } {
+  const runner = async (rates: number[], signal: AbortSignal, onSecond: (s: ProbeSecond) => void) => {
+    runner.rates = rates;
+    for (const [i, rps] of rates.entries()) {
+      if (signal.aborted) return;
+      onSecond({ targetRps: rps, requests: Math.round(rps), p99Ms: 10, errorPercent: 0, generatorLimited: false, ...second(rps, i) });
+    }
+  };
+  runner.rates = [] as number[];
+  return runner;
+}
+
+describe('the quick ramp before the constant steps', () => {
+  const slo = { p99Ms: 50, errorPercent: 0.1 };
+  const never = new AbortController().signal;
+
+  it('ends at three missed seconds in a row, not at one stall, and not in its first seconds', async () => {
+    // Misses from 300 req/s; one stalled second at ~100; the first two seconds (cold) miss too.
+    const probe = scriptedProbe((rps, i) => ({ p99Ms: i < 2 || (rps > 95 && rps < 110) || rps >= 300 ? 400 : 10 }));
+    const found = await runProbe(probe, 50, 5_000, slo, never);
+    expect(probe.rates[0]).toBe(50);
+    expect(probe.rates[1]).toBeCloseTo(60, 5);
+    expect(found).not.toBeNull();
+    expect(found!.missRps).toBeGreaterThanOrEqual(300);
+    expect(found!.missRps).toBeLessThan(300 * 1.2);
+    expect(found!.lastPassRps).toBeLessThan(300);
+    // It stopped on the third missed second: nothing was offered after it.
+    expect(found!.seconds).toBe(probe.rates.findIndex((r) => r >= 300) + 3);
+  });
+
+  it('counts errors as misses, and gives up when the generator was the limit two seconds in a row', async () => {
+    const errors = await runProbe(scriptedProbe((rps) => ({ errorPercent: rps > 200 ? 5 : 0 })), 50, 5_000, slo, never);
+    expect(errors!.missRps).toBeGreaterThan(200);
+    const limited = await runProbe(scriptedProbe((rps) => ({ generatorLimited: rps > 200 })), 50, 5_000, slo, never);
+    expect(limited).toBeNull();
+    // Never missing up to the highest rate: no estimate.
+    expect(await runProbe(scriptedProbe(() => ({})), 50, 400, slo, never)).toBeNull();
+  });
+
+  it('seeds the constant steps below its miss, and a probe that missed early is tried and passed', async () => {
+    // The stack holds 400 req/s; the probe stalled from ~150 for three seconds (149, 179, 215 req/s).
+    const probe = scriptedProbe((rps) => ({ p99Ms: rps > 140 && rps < 260 ? 300 : rps > 400 ? 300 : 10 }));
+    const runStep = async (rps: number): Promise<StepMeasurement> => ({ summary: summary({ offeredRps: rps, requests: 2 * rps, p99Ms: rps <= 400 ? 10 : 90 }), telemetry: null });
+    const result = await searchCapacity(runStep, { replicas: 1, slo, stepS: 2, minRps: 50, maxRps: 5_000, precision: 0.05, probe });
+    const steps = result.steps.map((s) => `${s.targetRps}:${s.verdict}`);
+    expect(result.probe?.missRps).toBeLessThan(200);
+    // The first constant step is below the miss; every step up to it passes; the miss itself is
+    // tried, passes, and the ramp goes on to the real knee.
+    expect(result.steps[0]!.targetRps).toBeLessThan(result.probe!.missRps);
+    expect(steps).toContain(`${Math.round(result.probe!.missRps)}:pass`);
+    expect(result.outcome).toBe('found');
+    expect(result.capacityRps, steps.join(' ')).toBeGreaterThanOrEqual(380);
+    expect(result.capacityRps).toBeLessThanOrEqual(400);
   });
 });

@@ -143,6 +143,9 @@ describe('capacity search on the real stack', () => {
     }
     expect(status.curve.map((p) => p.replicas)).toEqual([1, 2]);
     expect(status.curve[0]!.efficiency).toBe(1);
+    // Each count began with the quick ramp through the stack's generator; it never missed up to 80.
+    expect(status.results.map((r) => r.probe)).toEqual([null, null]);
+    expect(statuses.filter((s) => /: the quick ramp found no miss/.test(s.message))).toHaveLength(2);
     // Every step was streamed as it ended, each status with one more step than the last.
     const stepCounts = statuses.map((s) => s.results.reduce((a, r) => a + r.steps.length, 0) + (s.current?.steps.length ?? 0));
     expect(Math.max(...stepCounts)).toBe(status.results.reduce((a, r) => a + r.steps.length, 0));

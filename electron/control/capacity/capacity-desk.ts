@@ -4,12 +4,13 @@
  * with what was found so far. Afterwards the api is scaled back to where the search found it.
  */
 import { DEFAULT_SLO, type CapacityRun, type CapacityStatus } from '../../capacity-spec.js';
-import type { Sample, TimelineEvent, TrafficSpec, TrafficSummary } from '../../contract.js';
+import type { Sample, TimelineEvent, TrafficSecond, TrafficSpec, TrafficSummary } from '../../contract.js';
 import { StackStateError } from '../errors.js';
+import { loadKeys } from '../traffic/keyspace.js';
 import type { TrafficDesk } from '../traffic/traffic-desk.js';
 import { idleStatus, runCurve } from './curve.js';
 import { limitLabel } from './knee.js';
-import { sleep, trafficStepRunner } from './step-runner.js';
+import { trafficProbeRunner, trafficStepRunner, type RunTraffic } from './step-runner.js';
 
 /** What the desk needs from the control plane. */
 export interface CapacityDeskDeps {
@@ -26,7 +27,7 @@ export interface CapacityDeskDeps {
   onSample: (listener: (sample: Sample) => void) => () => void;
   record: (event: Omit<TimelineEvent, 't'>) => void;
   onStatus: (status: CapacityStatus) => void;
-  /** Quiet seconds before each step. @defaultValue 2 */
+  /** Quiet seconds before each step. @defaultValue 1 */
   settleS?: number;
 }
 
@@ -36,6 +37,7 @@ export class CapacityDesk {
   private current: CapacityStatus = idleStatus(DEFAULT_SLO, DEFAULT_STEP_S);
   private abort: AbortController | undefined;
   private done: Promise<CapacityStatus> | undefined;
+  private keys: number[] | undefined;
 
   constructor(private readonly deps: CapacityDeskDeps) {}
 
@@ -60,22 +62,18 @@ export class CapacityDesk {
     const replicas = request.replicas ?? [running];
     const abort = new AbortController();
     this.abort = abort;
-    const runStep = trafficStepRunner({
-      run: async (spec, signal) => {
-        const { finished } = await this.startTraffic(spec);
-        const stop = () => void this.deps.traffic.stop();
-        signal.addEventListener('abort', stop, { once: true });
-        try {
-          return await finished;
-        } finally {
-          signal.removeEventListener('abort', stop);
-        }
-      },
-      mix: request.mix,
-      keys: request.keys,
-      onSample: this.deps.onSample,
-      settleS: this.deps.settleS,
-    });
+    const run: RunTraffic = async (spec, signal, onSecond) => {
+      const { finished } = await this.startTraffic(spec, onSecond);
+      const stop = () => void this.deps.traffic.stop();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        return await finished;
+      } finally {
+        signal.removeEventListener('abort', stop);
+      }
+    };
+    const runStep = trafficStepRunner({ run, mix: request.mix, keys: request.keys, onSample: this.deps.onSample, settleS: this.deps.settleS, slo });
+    const probe = trafficProbeRunner({ run, mix: request.mix, keys: request.keys, settleS: this.deps.settleS });
     this.deps.record({ kind: 'traffic', level: 'info', message: `capacity search started at api ${replicas.join(', ')}: p99 < ${slo.p99Ms} ms, errors < ${slo.errorPercent} %, ${stepS} s steps` });
     this.current = { ...idleStatus(slo, stepS, replicas), state: 'running', message: 'starting', startedAt: Date.now() };
     let announced = 0;
@@ -85,14 +83,7 @@ export class CapacityDesk {
       stepS,
       scale: this.deps.scale,
       runStep,
-      warmUp: async (_replicas, rps, signal) => {
-        await sleep((this.deps.settleS ?? 2) * 1000, signal);
-        if (signal.aborted) return;
-        const { finished } = await this.startTraffic({ profile: { kind: 'constant', rps }, durationS: stepS, mix: request.mix, keys: request.keys });
-        const stop = () => void this.deps.traffic.stop();
-        signal.addEventListener('abort', stop, { once: true });
-        await finished.finally(() => signal.removeEventListener('abort', stop));
-      },
+      probe,
       search: { minRps: request.minRps, maxRps: request.maxRps },
       signal: abort.signal,
       onStatus: (status) => {
@@ -121,10 +112,12 @@ export class CapacityDesk {
   }
 
   /** One step's traffic: starts it, and resolves once it is sending (wrapped: an async function would wait for `finished`). */
-  private async startTraffic(spec: TrafficSpec): Promise<{ finished: Promise<TrafficSummary> }> {
+  private async startTraffic(spec: TrafficSpec, onSecond?: (second: TrafficSecond) => void): Promise<{ finished: Promise<TrafficSummary> }> {
     const target = this.deps.balancer();
     if (!target) throw new StackStateError('the stack stopped during the capacity search');
-    await this.deps.traffic.start(spec, target, () => undefined);
+    // The user ids are read once per search: through a throttled replica that takes most of a second.
+    this.keys ??= await loadKeys(target);
+    await this.deps.traffic.start(spec, target, () => undefined, { onSecond, keys: this.keys });
     const finished = this.deps.traffic.finished();
     if (finished) return { finished };
     // Already over (a very short step): its summary is the last one.
@@ -145,6 +138,7 @@ export class CapacityDesk {
 
   private ended(status: CapacityStatus): void {
     this.done = undefined;
+    this.keys = undefined;
     this.abort = undefined;
     const steps = status.results.reduce((n, r) => n + r.steps.length, 0);
     const took = status.endedAt !== null && status.startedAt !== null ? ` in ${Math.round((status.endedAt - status.startedAt) / 1000)} s` : '';

@@ -3,9 +3,9 @@
  * fitted to the capacities found. The scale path and the step runner are injected, so the curve
  * is the same whether it drives a stack or a synthetic server.
  */
-import type { CapacityFit, CapacityResult, CapacitySlo, CapacityStatus, CurvePoint } from '../../capacity-spec.js';
+import type { CapacityFit, CapacityProbe, CapacityResult, CapacitySlo, CapacityStatus, CurvePoint } from '../../capacity-spec.js';
 import { kneeLimit } from './knee.js';
-import { DEFAULT_MIN_RPS, searchCapacity, type SearchOptions, type StepRunner } from './search.js';
+import { searchCapacity, type ProbeRunner, type SearchOptions, type StepRunner } from './search.js';
 import { efficiency, fitUsl, UslFitError } from './usl.js';
 
 /** Options of {@link runCurve}. */
@@ -17,14 +17,20 @@ export interface CurveOptions {
   scale: (replicas: number) => Promise<void>;
   runStep: StepRunner;
   /**
-   * Runs unjudged traffic at `rps` before the search at each replica count, so replicas the scale
-   * just started are past their cold JIT (at a tenth of a core that takes thousands of requests).
+   * A quick ramp before each count's constant steps (see {@link SearchOptions.probe}); without it
+   * the ramp doubles. Its first seconds, not judged, warm up the replicas a scale just started.
    */
-  warmUp?: (replicas: number, rps: number, signal: AbortSignal) => Promise<void>;
+  probe?: ProbeRunner;
   search?: Pick<SearchOptions, 'minRps' | 'maxRps' | 'growth' | 'precision' | 'maxSteps'>;
   /** Called with the whole status after every step and every replica count. */
   onStatus?: (status: CapacityStatus) => void;
   signal?: AbortSignal;
+}
+
+/** A probe in words: "ramp from 10 req/s missed the SLO from 38 req/s (9 s)". */
+export function probeText(probe: CapacityProbe | null): string {
+  if (!probe) return 'the quick ramp found no miss it could trust (none up to the highest rate, or the generator was the limit); constant steps from its first rate';
+  return `quick ramp from ${Math.round(probe.fromRps)} req/s missed the SLO from ${Math.round(probe.missRps)} req/s (${probe.seconds} s, not judged)`;
 }
 
 /** A status with nothing run yet. */
@@ -75,12 +81,6 @@ export async function runCurve(options: CurveOptions): Promise<CapacityStatus> {
       // Three quarters of linear scaling: below the knee unless the stack scales worse than that,
       // with a gentler ramp from there (the bracket is near), so each later count costs few steps.
       const seed = last?.capacityRps ? Math.round(((last.capacityRps * n) / last.replicas) * 0.75) : undefined;
-      if (options.warmUp) {
-        const rps = Math.max(seed ?? 0, options.search?.minRps ?? DEFAULT_MIN_RPS);
-        publish({ message: `${where}: warming the replicas up at ${rps} req/s (not judged)` });
-        await options.warmUp(n, rps, signal);
-        if (signal.aborted) break;
-      }
       const result = await searchCapacity(options.runStep, {
         ...options.search,
         growth: options.search?.growth ?? (seed !== undefined ? 1.3 : undefined),
@@ -88,8 +88,10 @@ export async function runCurve(options: CurveOptions): Promise<CapacityStatus> {
         slo: options.slo,
         stepS: options.stepS,
         startRps: seed,
+        probe: options.probe,
         signal,
-        onStep: (step, steps) => publish({ message: `${where}: step ${steps.length} at ${step.targetRps} req/s ${step.verdict} (${step.reason})`, current: { replicas: n, steps: [...steps] } }),
+        onProbe: (probe) => publish({ message: `${where}: ${probeText(probe)}`, current: { replicas: n, steps: [], probe } }),
+        onStep: (step, steps) => publish({ message: `${where}: step ${steps.length} at ${step.targetRps} req/s ${step.verdict} (${step.reason})`, current: { replicas: n, steps: [...steps], probe: status.current?.probe ?? null } }),
       });
       result.limit = kneeLimit(result);
       last = result.capacityRps !== null ? result : last;

@@ -4,14 +4,14 @@
  * step, averaged from its Samples.
  */
 import os from 'node:os';
-import type { StepTelemetry } from '../../capacity-spec.js';
+import type { CapacitySlo, StepTelemetry } from '../../capacity-spec.js';
 import type { Sample } from '../../contract.js';
-import type { Keys, TrafficSpec, TrafficSummary } from '../../traffic-spec.js';
+import type { Keys, TrafficSecond, TrafficSpec, TrafficSummary } from '../../traffic-spec.js';
 import { TrafficRun } from '../traffic/traffic-run.js';
-import { SearchStoppedError, type StepRunner } from './search.js';
+import { errorPercent, SearchStoppedError, type ProbeRunner, type StepRunner } from './search.js';
 
-/** Runs one traffic spec to its end (or until `signal` aborts), resolving with its summary. */
-export type RunTraffic = (spec: TrafficSpec, signal: AbortSignal) => Promise<TrafficSummary>;
+/** Runs one traffic spec to its end (or until `signal` aborts), resolving with its summary; `onSecond` gets each second as it ends. */
+export type RunTraffic = (spec: TrafficSpec, signal: AbortSignal, onSecond?: (second: TrafficSecond) => void) => Promise<TrafficSummary>;
 
 /** Options of {@link trafficStepRunner}. */
 export interface TrafficStepRunnerOptions {
@@ -24,9 +24,11 @@ export interface TrafficStepRunnerOptions {
   onSample?: (listener: (sample: Sample) => void) => () => void;
   /**
    * Seconds of quiet before each step, so a failed step's backlog drains and does not count
-   * against the next one. @defaultValue 2
+   * against the next one. @defaultValue 1
    */
   settleS?: number;
+  /** With it, the quiet comes only after a run that missed this SLO (a step that held it left no backlog). */
+  slo?: CapacitySlo;
 }
 
 const mean = (xs: number[]): number | null => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
@@ -81,8 +83,11 @@ export const sleep = (ms: number, signal: AbortSignal) =>
 
 /** A step runner over `options.run`: settle, then one constant-rate run with the Samples it spans. */
 export function trafficStepRunner(options: TrafficStepRunnerOptions): StepRunner {
+  let last: TrafficSummary | undefined;
+  const held = (s: TrafficSummary, slo: CapacitySlo) => s.p99Ms !== null && s.p99Ms < slo.p99Ms && errorPercent(s) < Math.max(slo.errorPercent, Number.MIN_VALUE);
   return async (rps, durationS, signal) => {
-    await sleep((options.settleS ?? 2) * 1000, signal);
+    const quiet = !options.slo || !last || !held(last, options.slo);
+    if (quiet) await sleep((options.settleS ?? DEFAULT_SETTLE_S) * 1000, signal);
     if (signal.aborted) throw new SearchStoppedError();
     const samples: Sample[] = [];
     const off = options.onSample?.((sample) => {
@@ -93,6 +98,7 @@ export function trafficStepRunner(options: TrafficStepRunnerOptions): StepRunner
     try {
       const spec: TrafficSpec = { profile: { kind: 'constant', rps }, durationS, mix: options.mix, keys: options.keys ?? { distribution: 'zipf', s: 1.1 }, timeoutMs: options.timeoutMs };
       const summary = await options.run(JSON.parse(JSON.stringify(spec)) as TrafficSpec, signal);
+      last = summary;
       const after = hostTimes();
       const hostCpuPercent = after.total > before.total ? round(((after.busy - before.busy) * 100) / (after.total - before.total)) : null;
       return { summary, telemetry: options.onSample ? { hostCpuPercent, ...summariseSamples(samples) } : null };
@@ -102,10 +108,29 @@ export function trafficStepRunner(options: TrafficStepRunnerOptions): StepRunner
   };
 }
 
+/** Seconds of quiet before each step and probe. */
+export const DEFAULT_SETTLE_S = 1;
+
+/** A probe runner over `options.run`: settle, then one run that replays the rates, a second each. */
+export function trafficProbeRunner(options: Omit<TrafficStepRunnerOptions, 'onSample'>): ProbeRunner {
+  return async (rates, signal, onSecond) => {
+    await sleep((options.settleS ?? DEFAULT_SETTLE_S) * 1000, signal);
+    if (signal.aborted) throw new SearchStoppedError();
+    const spec: TrafficSpec = { profile: { kind: 'replay', rates }, durationS: rates.length, mix: options.mix, keys: options.keys ?? { distribution: 'zipf', s: 1.1 }, timeoutMs: options.timeoutMs };
+    await options.run(JSON.parse(JSON.stringify(spec)) as TrafficSpec, signal, (second) => {
+      if (!second.running) return;
+      const requests = Math.round(second.achievedRps);
+      const e = second.errorsPerSec;
+      const errors = e.timeout + e.refused + e.http4xx + e.http5xx;
+      onSecond({ targetRps: second.targetRps, requests, p99Ms: second.p99, errorPercent: requests > 0 ? (errors * 100) / requests : 0, generatorLimited: Boolean(second.health?.limitedBy) });
+    });
+  };
+}
+
 /** Runs traffic straight through a {@link TrafficRun} (tests, and anywhere without a control plane). */
 export function directRun(target: string, userIds: number[]): RunTraffic {
-  return async (spec, signal) => {
-    const run = new TrafficRun({ target, spec, keys: userIds });
+  return async (spec, signal, onSecond) => {
+    const run = new TrafficRun({ target, spec, keys: userIds, onSecond });
     const stop = () => void run.stop();
     signal.addEventListener('abort', stop, { once: true });
     try {

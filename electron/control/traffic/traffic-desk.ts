@@ -34,12 +34,15 @@ export class TrafficDesk {
     this.acksStack = purged ? undefined : name;
   }
 
-  /** Starts a run against the balancer at `target`; resolves once it fires. */
-  async start(spec: TrafficSpec, target: string, onProgress: OnProgress): Promise<TrafficSummary> {
+  /**
+   * Starts a run against the balancer at `target`; resolves once it fires. `onSecond` gets each of
+   * its seconds as it ends; `keys` are user ids already read (else they are read from the stack).
+   */
+  async start(spec: TrafficSpec, target: string, onProgress: OnProgress, own: { onSecond?: (second: TrafficSecond) => void; keys?: number[] } = {}): Promise<TrafficSummary> {
     if (this.run) throw new StackStateError('traffic is already running; change it with traffic:update or stop it first');
     onProgress('reading the user ids that the traffic will read');
-    const keys = await loadKeys(target, onProgress);
-    const run = new TrafficRun({ target, spec, keys });
+    const keys = own.keys ?? (await loadKeys(target, onProgress));
+    const run = new TrafficRun({ target, spec, keys, onSecond: own.onSecond });
     this.run = run;
     await run.start();
     const rate = spec.profile.kind === 'constant' ? `${spec.profile.rps} rps` : spec.profile.kind;
