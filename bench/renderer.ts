@@ -112,6 +112,7 @@ function installSyntheticBridge(replicas: number, fixtures: Fixtures): void {
     'autoscaler:status': fixtures.autoscaler,
     'traces:list': fixtures.traces,
     'chaos:status': fixtures.chaos,
+    'capacity:baselines': [],
   };
   (window as unknown as { scalelab: unknown }).scalelab = {
     invoke: async (command: string) => ({ ok: true, value: results[command] ?? null }),

@@ -5,6 +5,34 @@
  */
 import type { CapacityFit, CurvePoint } from './capacity-spec.js';
 
+/** One replica count against a baseline: both capacities and the change, in percent of the baseline. */
+export interface CapacityDelta {
+  replicas: number;
+  capacityRps: number | null;
+  baselineRps: number | null;
+  deltaPercent: number | null;
+}
+
+/**
+ * Each replica count measured now or in the baseline, with its change: the CLI's column, the
+ * panel's and the report's table read this, so "−18 % at 4 replicas" is the same everywhere.
+ */
+export function capacityDeltas(curve: readonly CurvePoint[], baseline: readonly CurvePoint[]): CapacityDelta[] {
+  const counts = [...new Set([...curve.map((p) => p.replicas), ...baseline.map((p) => p.replicas)])].sort((a, b) => a - b);
+  return counts.map((replicas) => {
+    const now = curve.find((p) => p.replicas === replicas)?.capacityRps ?? null;
+    const then = baseline.find((p) => p.replicas === replicas)?.capacityRps ?? null;
+    const deltaPercent = now !== null && then !== null && then > 0 ? Math.round(((now - then) * 1000) / then) / 10 : null;
+    return { replicas, capacityRps: now, baselineRps: then, deltaPercent };
+  });
+}
+
+/** A delta in words: "+12.5 %", "−18 %", "–" when either side is missing. */
+export function deltaText(d: Pick<CapacityDelta, 'deltaPercent'>): string {
+  if (d.deltaPercent === null) return '–';
+  return `${d.deltaPercent > 0 ? '+' : d.deltaPercent < 0 ? '−' : '±'}${Math.abs(d.deltaPercent)} %`;
+}
+
 /** The law's value at n: C(N) = λN / (1 + σ(N−1) + κN(N−1)). */
 export function uslCapacity(n: number, lambda: number, sigma: number, kappa: number): number {
   return (lambda * n) / (1 + sigma * (n - 1) + kappa * n * (n - 1));
@@ -30,4 +58,17 @@ export function curveLines(curve: readonly CurvePoint[], fit: CapacityFit | null
   const fitted: [number, number][] = fit ? Array.from({ length: 41 }, (_, i) => (maxN * i) / 40).map((n) => [n, uslCapacity(n, fit.lambda, fit.sigma, fit.kappa)]) : [];
   const maxY = Math.max(10, extraY, ...measured.map((p) => p.capacityRps), ...ideal.map(([, y]) => y), ...fitted.map(([, y]) => y)) * 1.08;
   return { measured, ideal, fitted, maxN, maxY };
+}
+
+/** {@link curveLines} with a baseline's points and law on the same axes, or null for it when there is none. */
+export function overlayLines(
+  now: { curve: readonly CurvePoint[]; fit: CapacityFit | null; replicas: readonly number[] },
+  baseline: { curve: readonly CurvePoint[]; fit: CapacityFit | null } | null | undefined,
+  extraY = 0,
+): ReturnType<typeof curveLines> & { baseline: { measured: { replicas: number; capacityRps: number }[]; fitted: [number, number][] } | null } {
+  if (!baseline) return { ...curveLines(now.curve, now.fit, now.replicas, extraY), baseline: null };
+  const then = curveLines(baseline.curve, baseline.fit, now.replicas);
+  const lines = curveLines(now.curve, now.fit, [...now.replicas, then.maxN], Math.max(extraY, then.maxY / 1.08));
+  const aligned = curveLines(baseline.curve, baseline.fit, [lines.maxN]);
+  return { ...lines, baseline: { measured: aligned.measured, fitted: aligned.fitted } };
 }

@@ -7,6 +7,9 @@ import Type, { type Static } from 'typebox';
 import { MAX_REPLICAS } from './stack-spec.js';
 import { KeysSchema, MAX_RPS, MixSchema } from './traffic-spec.js';
 
+/** A baseline's name: a file name on every OS, so letters, digits, `.`, `_` and `-`, up to 64. */
+export const BASELINE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+
 /** The SLO a step must hold. @defaultValue p99 < 50 ms and errors < 0.1 % */
 export const CapacitySloSchema = Type.Object(
   {
@@ -34,10 +37,16 @@ export const CapacityRunSchema = Type.Object(
     maxRps: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_RPS })),
     mix: Type.Optional(MixSchema),
     keys: Type.Optional(KeysSchema),
+    /** A saved baseline's name: the status carries it, and each count's delta against it is shown. */
+    compare: Type.Optional(Type.String({ pattern: BASELINE_NAME_PATTERN })),
   },
   { additionalProperties: false },
 );
 export type CapacityRun = Static<typeof CapacityRunSchema>;
+
+/** `capacity:save`: the last finished search, saved as a named baseline (an existing one of that name is replaced). */
+export const CapacitySaveSchema = Type.Object({ name: Type.String({ pattern: BASELINE_NAME_PATTERN }) }, { additionalProperties: false });
+export type CapacitySave = Static<typeof CapacitySaveSchema>;
 
 const Empty = Type.Object({}, { additionalProperties: false });
 
@@ -49,6 +58,10 @@ export const CAPACITY_COMMANDS = {
   'capacity:stop': Empty,
   /** The running or last search. */
   'capacity:status': Empty,
+  /** Saves the last finished (done or stopped) search as a named baseline. */
+  'capacity:save': CapacitySaveSchema,
+  /** The saved baselines, newest first. */
+  'capacity:baselines': Empty,
 } as const;
 
 /** What the search saw of the stack during a step (means over the step's Samples); null where not measured. */
@@ -163,6 +176,33 @@ export interface CapacityStatus {
   error: string | null;
   startedAt: number | null;
   endedAt: number | null;
+  /** The baseline the run compares with (`compare`); absent or null when none. */
+  baseline?: CapacityBaseline | null;
+}
+
+/** A saved search: its curve, law and every step, to compare later runs with. */
+export interface CapacityBaseline {
+  name: string;
+  savedAt: number;
+  /** The stack spec's name and the api's cpu limit when it ran (a baseline at another limit is another experiment). */
+  stack: string | null;
+  apiCpu: string | null;
+  slo: CapacitySlo;
+  stepS: number;
+  curve: CurvePoint[];
+  fit: CapacityFit | null;
+  results: CapacityResult[];
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+/** A baseline in a list: what it measured, without its steps. */
+export interface CapacityBaselineInfo {
+  name: string;
+  savedAt: number;
+  stack: string | null;
+  apiCpu: string | null;
+  points: { replicas: number; capacityRps: number | null }[];
 }
 
 /** The results of the capacity commands, merged into the contract's CommandResults. */
@@ -170,4 +210,6 @@ export interface CapacityResults {
   'capacity:run': CapacityStatus;
   'capacity:stop': CapacityStatus;
   'capacity:status': CapacityStatus;
+  'capacity:save': CapacityBaselineInfo;
+  'capacity:baselines': CapacityBaselineInfo[];
 }

@@ -3,8 +3,9 @@
  * per step as it ends, then the curve's table and the fitted law; Ctrl-C stops the search and
  * prints what it found so far.
  */
-import type { CapacityRun, CapacityStatus, CapacityStep } from './contract.js';
-import { MAX_REPLICAS } from './contract.js';
+import type { CapacityBaselineInfo, CapacityRun, CapacityStatus, CapacityStep } from './contract.js';
+import { BASELINE_NAME_PATTERN, MAX_REPLICAS } from './contract.js';
+import { capacityDeltas, deltaText } from './capacity-law.js';
 import type { ControlClient } from './control/client.js';
 import { probeText } from './control/capacity/curve.js';
 import { limitLabel } from './control/capacity/knee.js';
@@ -29,6 +30,16 @@ export interface CapacityArgs {
   mix?: string;
   zipf?: string;
   uniform?: boolean;
+  save?: string;
+  compare?: string;
+  baselines?: boolean;
+}
+
+const BASELINE_NAME = new RegExp(BASELINE_NAME_PATTERN);
+
+function baselineName(flag: string, name: string | undefined): string | undefined {
+  if (name !== undefined && !BASELINE_NAME.test(name)) throw new CapacityUsageError(`${flag} takes a baseline name: letters, digits, ".", "_" and "-", up to 64, e.g. before-pool-change (got "${name.slice(0, 80)}")`);
+  return name;
 }
 
 function positive(name: string, text: string | undefined, max: number): number | undefined {
@@ -63,6 +74,7 @@ export function capacityRequest(args: CapacityArgs): CapacityRun {
       ...(args['min-rps'] !== undefined ? { minRps: positive('--min-rps', args['min-rps'], 1_000_000) } : {}),
       ...(args['max-rps'] !== undefined ? { maxRps: positive('--max-rps', args['max-rps'], 1_000_000) } : {}),
       ...(mix ? { mix } : {}),
+      ...(baselineName('--compare', args.compare) ? { compare: args.compare } : {}),
       keys: args.uniform ? { distribution: 'uniform' } : { distribution: 'zipf', s: args.zipf ? Number(args.zipf) : 1.1 },
     };
   } catch (err) {
@@ -80,10 +92,14 @@ export function stepLine(step: CapacityStep, index: number): string {
 
 /** The curve's table and the fitted law, from the status (the same curveOf the panel and the report read). */
 export function capacityTable(status: CapacityStatus): string {
-  const rows = [['replicas', 'capacity', 'efficiency', 'outcome', 'limit at the knee']];
+  const baseline = status.baseline ?? null;
+  const deltas = baseline ? capacityDeltas(status.curve, baseline.curve) : [];
+  const rps = (n: number | null) => (n === null ? '–' : `${n} req/s`);
+  const rows = [['replicas', 'capacity', ...(baseline ? [`"${baseline.name}"`, 'change'] : []), 'efficiency', 'outcome', 'limit at the knee']];
   for (const [i, point] of status.curve.entries()) {
     const result = status.results[i]!;
-    rows.push([String(point.replicas), point.capacityRps === null ? '–' : `${point.capacityRps} req/s`, fmt(point.efficiency, 2), result.outcome, point.limit ? `${limitLabel(point.limit)}: ${point.limit.evidence}` : '–']);
+    const d = deltas.find((x) => x.replicas === point.replicas);
+    rows.push([String(point.replicas), rps(point.capacityRps), ...(baseline ? [rps(d?.baselineRps ?? null), d ? deltaText(d) : '–'] : []), fmt(point.efficiency, 2), result.outcome, point.limit ? `${limitLabel(point.limit)}: ${point.limit.evidence}` : '–']);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const table = rows.map((r) => `  ${r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`).join('\n');
@@ -91,11 +107,25 @@ export function capacityTable(status: CapacityStatus): string {
   const law = f
     ? `Universal Scalability Law: λ ${fmt(f.lambda, 1)} req/s per replica, σ (contention) ${f.sigma.toFixed(4)}, κ (coherency) ${f.kappa.toFixed(5)}, R² ${f.r2.toFixed(3)}, peak at N* = ${f.peakN === null ? '∞ (no coherency cost measured)' : fmt(f.peakN, 1)}`
     : `Universal Scalability Law: not fitted (${status.fitError ?? 'fewer than two replica counts measured'})`;
-  return `${table}\n\n  ${law}`;
+  const then = baseline?.fit ? `\n  baseline "${baseline.name}" (saved ${new Date(baseline.savedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC${baseline.apiCpu ? `, api ${baseline.apiCpu}` : ''}): λ ${fmt(baseline.fit.lambda, 1)} req/s, σ ${baseline.fit.sigma.toFixed(4)}, κ ${baseline.fit.kappa.toFixed(5)}` : '';
+  return `${table}\n\n  ${law}${then}`;
+}
+
+/** The saved baselines, one line each. */
+export function baselinesText(list: readonly CapacityBaselineInfo[]): string {
+  if (list.length === 0) return 'No capacity baselines saved yet: scalelab capacity --replicas 1,2,4 --save NAME';
+  const lines = list.map((b) => `  ${b.name.padEnd(24)} ${new Date(b.savedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC  ${b.stack ?? '–'}${b.apiCpu ? ` (api ${b.apiCpu})` : ''}  ${b.points.map((p) => `${p.replicas}: ${p.capacityRps ?? '–'}`).join(', ')} req/s`);
+  return `Capacity baselines (newest first):\n${lines.join('\n')}`;
 }
 
 /** Runs the search, printing each step; resolves with the exit code (0 done or stopped, 1 failed). */
 export async function runCapacity(client: ControlClient, args: CapacityArgs, json: boolean): Promise<number> {
+  if (args.baselines) {
+    const list = await client.call('capacity:baselines', {});
+    console.log(json ? JSON.stringify(list, null, 2) : baselinesText(list));
+    return 0;
+  }
+  const save = baselineName('--save', args.save);
   const request = capacityRequest(args);
   let printed = 0;
   const probed = new Set<number>();
@@ -131,6 +161,10 @@ export async function runCapacity(client: ControlClient, args: CapacityArgs, jso
     console.log(`\nCapacity ${final.state === 'done' ? '' : `(${final.state}) `}— SLO p99 < ${slo.p99Ms} ms, errors < ${slo.errorPercent} %, ${final.stepS} s steps, ${(((final.endedAt ?? Date.now()) - (final.startedAt ?? Date.now())) / 1000).toFixed(0)} s in all`);
     console.log(capacityTable(final));
     if (final.error) console.log(`\n! ${final.error}`);
+  }
+  if (save && final.state !== 'failed' && final.results.length > 0) {
+    const saved = await client.call('capacity:save', { name: save });
+    if (!json) console.log(`\nSaved as baseline "${saved.name}": compare a later run with scalelab capacity --compare ${saved.name}`);
   }
   return final.state === 'failed' ? 1 : 0;
 }

@@ -48,10 +48,13 @@ Usage:
   scalelab chaos clear | status  inject failures (only the stack's own instances), undo them
   scalelab capacity [--replicas 1,2,4] [--p99 50ms] [--errors 0.1] [--step 10s]
                  [--min-rps N] [--max-rps N] [--mix read=90,write=10] [--zipf S | --uniform]
+                 [--save NAME] [--compare NAME]
                                  the highest arrival rate that holds the SLO (default p99 < 50 ms,
                                  errors < 0.1 % over each step) at each replica count, with the
                                  Universal Scalability Law fitted to them; Ctrl-C stops with
-                                 what was found so far
+                                 what was found so far. --save keeps the result as a baseline,
+                                 --compare shows each count's change against one
+  scalelab capacity --baselines  the saved baselines
   scalelab verify                read every acknowledged write back: acknowledged, verified,
                                  lost, duplicated (exit code 1 when one is lost)
   scalelab scenario run <file|builtin> [--report out.html] [--assert EXPR …]

@@ -205,6 +205,9 @@ function parseCommandLine(argv: string[]) {
         step: { type: 'string' },
         'min-rps': { type: 'string' },
         'max-rps': { type: 'string' },
+        save: { type: 'string' },
+        compare: { type: 'string' },
+        baselines: { type: 'boolean' },
       },
     });
   } catch (err) {

@@ -5,6 +5,7 @@
  */
 import Type, { type Static, type TLiteral, type TUnion } from 'typebox';
 import { AutoscalerConfigureSchema } from './autoscaler-spec.js';
+import { CapacityRunSchema } from './capacity-spec.js';
 import { ChaosActionSchema } from './chaos-spec.js';
 import { StackSpecSchema, type StackSpec } from './stack-spec.js';
 import { TrafficSpecSchema, TrafficUpdateSchema } from './traffic-spec.js';
@@ -26,6 +27,7 @@ export const STEP_SCHEMAS = {
   chaosClear: Type.Object({ at: At, label: Type.Optional(Label), chaosClear: Type.Literal(true) }, options('undo every reversible fault and stop the monkey')),
   scale: Type.Object({ at: At, label: Type.Optional(Label), scale: ScaleSchema }, options("set a service's replicas")),
   autoscaler: Type.Object({ at: At, label: Type.Optional(Label), autoscaler: AutoscalerConfigureSchema }, options('turn an autoscaler on or off, or change it')),
+  capacity: Type.Object({ at: At, label: Type.Optional(Label), capacity: CapacityRunSchema }, options('start a capacity search; the scenario goes on, and its end stops a search still running (traffic steps are refused while it runs)')),
   note: Type.Object({ at: At, label: Type.Optional(Label), note: Type.String({ minLength: 1, maxLength: 500 }) }, options('a note on the timeline, for the room')),
 } as const;
 export type StepKind = keyof typeof STEP_SCHEMAS;

@@ -20,7 +20,8 @@ import { DockerRuntime } from './runtimes/docker/docker-runtime.js';
 import { KubernetesRuntime } from './runtimes/kubernetes/kubernetes-runtime.js';
 import { scenarioCommands } from './scenarios/scenario-commands.js';
 import { ScenarioPlayer } from './scenarios/scenario-player.js';
-import { CapacityDesk } from './capacity/capacity-desk.js';
+import { BaselineStore } from './capacity/baselines.js';
+import { capacityCommands, CapacityDesk } from './capacity/capacity-desk.js';
 import { readKubeState } from './runtimes/kubernetes/kube-state.js';
 import { readDockerState } from './runtimes/docker/docker-state.js';
 import { LocalRuntime } from './runtimes/local/local-runtime.js';
@@ -108,6 +109,7 @@ export class ControlPlane {
     onStatus: (status) => this.emit('scenario', status),
     runningSpec: () => (this.state === 'running' ? this.active.currentSpec() : undefined),
   });
+  private readonly baselines = new BaselineStore(() => this.options.home);
   /** The capacity search; its steps are traffic runs of {@link traffic}, its scaling queued like a user's. */
   private readonly capacity: CapacityDesk = new CapacityDesk({
     traffic: this.traffic,
@@ -121,6 +123,11 @@ export class ControlPlane {
     onSample: (listener) => this.telemetry.onSample(listener),
     record: (event) => this.telemetry.record(event),
     onStatus: (status) => this.emit('capacity', status),
+    baselines: this.baselines,
+    context: () => {
+      const spec = this.state === 'running' ? this.active.currentSpec() : undefined;
+      return { stack: spec?.name ?? null, apiCpu: spec?.resources.api.cpu ?? null };
+    },
   });
   /** Where the running stack's stores answer: the database for `writes:verify`, the replica for chaos. */
   private endpoints: StackEndpoints | undefined;
@@ -307,9 +314,7 @@ export class ControlPlane {
     },
     ...this.tracing.commands(),
     ...scenarioCommands({ player: this.scenarios, telemetry: this.telemetry, spec: () => this.active.currentSpec(), capacity: () => this.capacity.status() }),
-    'capacity:run': async (payload) => this.capacity.run(payload),
-    'capacity:stop': () => this.capacity.stop(),
-    'capacity:status': async () => this.capacity.status(),
+    ...capacityCommands(this.capacity, this.baselines),
     'control:shutdown': async () => {
       const shutdown = this.options.onShutdownRequest;
       if (!shutdown) throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');

@@ -416,4 +416,19 @@ describe('capacity in the report', () => {
     // No search in the window: no section.
     expect(renderReport(base)).not.toContain('<h2>Capacity</h2>');
   });
+
+  it('overlays a baseline: its points and law on the same axes, and the change at each count', () => {
+    const before = [result(1, 100), result(2, 200), result(4, 400)];
+    const then = curveOf(before);
+    const baseline = { name: 'before-pool', savedAt: Date.UTC(2026, 11, 7, 1, 30), stack: 'default', apiCpu: '100m', slo: status.slo, stepS: 10, curve: then.curve, fit: then.fit, results: before, startedAt: 0, endedAt: 1 };
+    const sec = /<section class="capacity">[\s\S]*?<\/section>/.exec(renderReport({ ...base, capacity: { ...status, baseline } }))?.[0] ?? '';
+    expect(sec).toContain('Compared with baseline <strong>before-pool</strong>, saved 2026-12-07 01:30 UTC at api 100m');
+    expect(sec).toContain('<tr><td>4</td><td>340 req/s</td><td>400 req/s</td><td>−15 %</td><td>85 %</td>');
+    expect(count(sec, 'class="baseline-point"')).toBe(3);
+    expect(sec).toMatch(/<path class="baseline-fitted" d="M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){40}"/);
+    // Both on one scale: the baseline's 400 at 4 replicas sits above the run's 340.
+    const cy = (cls: string, i: number) => Number([...sec.matchAll(new RegExp(`<circle class="${cls}" cx="[\\d.]+" cy="([\\d.]+)"`, 'g'))][i]?.[1]);
+    const measuredY = [...sec.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)" r="6" fill="#16a34a"/g)].map((m) => Number(m[1]));
+    expect(cy('baseline-point', 2)).toBeLessThan(measuredY[2]!);
+  });
 });

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CapacityStatus, Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../electron/contract.js';
+import { capacityDeltas } from '../../electron/capacity-law.js';
+import type { CapacityBaselineInfo, CapacityStatus, Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
@@ -154,4 +155,20 @@ describe('capacity search on the real stack', () => {
     const events = await ok<{ message: string }[]>(controlPlane.handle('events:list', {}));
     expect(events.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^capacity at api 2: 80 req\/s \(ceiling/), expect.stringMatching(/^capacity search done/)]));
   }, 90_000);
+
+  it('saves the last search as a baseline, and a later run carries it to compare with', async () => {
+    const saved = await ok<CapacityBaselineInfo>(controlPlane.handle('capacity:save', { name: 'ci-two-counts' }));
+    expect(saved).toMatchObject({ name: 'ci-two-counts', stack: expect.any(String), points: [{ replicas: 1, capacityRps: 80 }, { replicas: 2, capacityRps: 80 }] });
+    expect((await ok<CapacityBaselineInfo[]>(controlPlane.handle('capacity:baselines', {}))).map((b) => b.name)).toContain('ci-two-counts');
+    const missing = await controlPlane.handle('capacity:run', { replicas: [1], compare: 'never-saved' });
+    expect(missing).toMatchObject({ ok: false, error: { name: 'BaselineError', message: expect.stringContaining('no baseline named "never-saved"; saved: ci-two-counts') } });
+    const bad = await controlPlane.handle('capacity:run', { replicas: [1], compare: '../../etc/passwd' });
+    expect(bad).toMatchObject({ ok: false, error: { name: 'ContractError' } });
+    const ended = endOf();
+    const first = await ok<CapacityStatus>(controlPlane.handle('capacity:run', { replicas: [1], stepS: 1, minRps: 40, maxRps: 40, mix: reads, compare: 'ci-two-counts' }));
+    expect(first.baseline?.name).toBe('ci-two-counts');
+    const status = await ended;
+    expect(status.baseline?.curve.map((p) => p.capacityRps)).toEqual([80, 80]);
+    expect(capacityDeltas(status.curve, status.baseline!.curve).map((d) => [d.replicas, d.deltaPercent])).toEqual([[1, -50], [2, null]]);
+  }, 60_000);
 });

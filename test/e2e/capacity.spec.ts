@@ -52,4 +52,26 @@ test('a user finds the capacity at 1 and 2 replicas and reads the curve, the tab
   // The stack is back at the replica count it had (two, the spec's default).
   await expect(page.locator('[data-testid^="tile-api-"]')).toHaveCount(2, { timeout: 30_000 });
   await panel.screenshot({ path: path.join(artifacts, 'capacity-done.png') });
+
+  // Saved as a baseline; a bad name is refused with what a name takes.
+  const save = panel.getByRole('button', { name: 'Save baseline' });
+  await panel.getByLabel('Baseline name').fill('my/run');
+  await expect(save).toBeDisabled();
+  await expect(panel.getByText('A baseline name is letters, digits')).toBeVisible();
+  await panel.getByLabel('Baseline name').fill('first-run');
+  await save.click();
+  await expect(panel.getByTestId('capacity-saved')).toHaveText(/saved “first-run”/);
+  // A later, shorter run (one replica) compares with it: the table gains its column and the change,
+  // and the chart draws the baseline's points and law beside the run's.
+  await panel.getByLabel('Baseline to compare with').selectOption('first-run');
+  await panel.getByLabel('Replica counts to measure').fill('1');
+  await find.click();
+  await expect(panel.getByTestId('capacity-state')).toHaveText('done', { timeout: 120_000 });
+  await expect(table.getByRole('columnheader', { name: 'first-run' })).toBeVisible();
+  await expect(panel.getByTestId('capacity-delta-1')).toHaveText(/^([+−]\d+(\.\d)? %|±0 %)$/);
+  await expect(panel.getByTestId('capacity-delta-2')).toHaveText('–');
+  await expect(panel.getByTestId('capacity-baseline-point-1')).toBeVisible();
+  await expect(panel.getByTestId('capacity-baseline-point-2')).toBeVisible();
+  await expect(panel.getByTestId('capacity-baseline-fitted')).toHaveAttribute('d', /^M.+L/);
+  await panel.screenshot({ path: path.join(artifacts, 'capacity-compared.png') });
 });

@@ -3,11 +3,12 @@
  * stack's own traffic generator, streamed as `capacity` events after every step; a stop ends it
  * with what was found so far. Afterwards the api is scaled back to where the search found it.
  */
-import { DEFAULT_SLO, type CapacityRun, type CapacityStatus } from '../../capacity-spec.js';
-import type { Sample, TimelineEvent, TrafficSecond, TrafficSpec, TrafficSummary } from '../../contract.js';
+import { DEFAULT_SLO, type CapacityBaseline, type CapacityBaselineInfo, type CapacityRun, type CapacityStatus } from '../../capacity-spec.js';
+import type { CommandPayload, CommandResults, Sample, TimelineEvent, TrafficSecond, TrafficSpec, TrafficSummary } from '../../contract.js';
 import { StackStateError } from '../errors.js';
 import { loadKeys } from '../traffic/keyspace.js';
 import type { TrafficDesk } from '../traffic/traffic-desk.js';
+import type { BaselineStore } from './baselines.js';
 import { idleStatus, runCurve } from './curve.js';
 import { limitLabel } from './knee.js';
 import { trafficProbeRunner, trafficStepRunner, type RunTraffic } from './step-runner.js';
@@ -27,6 +28,10 @@ export interface CapacityDeskDeps {
   onSample: (listener: (sample: Sample) => void) => () => void;
   record: (event: Omit<TimelineEvent, 't'>) => void;
   onStatus: (status: CapacityStatus) => void;
+  /** The saved baselines (`capacity:save`, `capacity:run`'s `compare`). */
+  baselines: BaselineStore;
+  /** The running stack's name and api cpu limit, kept with a search so its baseline says what it measured. */
+  context: () => { stack: string | null; apiCpu: string | null };
   /** Quiet seconds before each step. @defaultValue 1 */
   settleS?: number;
 }
@@ -38,6 +43,8 @@ export class CapacityDesk {
   private abort: AbortController | undefined;
   private done: Promise<CapacityStatus> | undefined;
   private keys: number[] | undefined;
+  /** What the last search ran against, for its baseline. */
+  private ranOn: { stack: string | null; apiCpu: string | null } = { stack: null, apiCpu: null };
 
   constructor(private readonly deps: CapacityDeskDeps) {}
 
@@ -50,8 +57,22 @@ export class CapacityDesk {
     return structuredClone(this.current);
   }
 
+  /** Saves the last finished search as a named baseline. */
+  async save(name: string): Promise<CapacityBaselineInfo> {
+    if (this.done) throw new StackStateError('a capacity search is running; save it once it has finished (or stop it first)');
+    const info = await this.deps.baselines.save(name, this.current, this.ranOn);
+    this.deps.record({ kind: 'traffic', level: 'info', message: `capacity baseline "${name}" saved: ${info.points.map((p) => `api ${p.replicas} ${p.capacityRps ?? '–'} req/s`).join(', ')}` });
+    return info;
+  }
+
+  /** Starts a search and returns its first status at once; `capacity` events follow. `compare` names a baseline to read first. */
+  async runComparing(request: CapacityRun): Promise<CapacityStatus> {
+    const baseline = request.compare ? await this.deps.baselines.load(request.compare) : null;
+    return this.run(request, baseline);
+  }
+
   /** Starts a search and returns its first status at once; `capacity` events follow. */
-  run(request: CapacityRun): CapacityStatus {
+  run(request: CapacityRun, baseline: CapacityBaseline | null = null): CapacityStatus {
     if (this.done) throw new StackStateError('a capacity search is already running; stop it first (capacity:stop, or Ctrl-C in `scalelab capacity`)');
     const running = this.deps.apiReplicas();
     if (running === undefined) throw new StackStateError('no stack is running; start one first (scalelab up)');
@@ -62,6 +83,7 @@ export class CapacityDesk {
     const replicas = request.replicas ?? [running];
     const abort = new AbortController();
     this.abort = abort;
+    this.ranOn = this.deps.context();
     const run: RunTraffic = async (spec, signal, onSecond) => {
       const { finished } = await this.startTraffic(spec, onSecond);
       const stop = () => void this.deps.traffic.stop();
@@ -75,7 +97,7 @@ export class CapacityDesk {
     const runStep = trafficStepRunner({ run, mix: request.mix, keys: request.keys, onSample: this.deps.onSample, settleS: this.deps.settleS, slo });
     const probe = trafficProbeRunner({ run, mix: request.mix, keys: request.keys, settleS: this.deps.settleS });
     this.deps.record({ kind: 'traffic', level: 'info', message: `capacity search started at api ${replicas.join(', ')}: p99 < ${slo.p99Ms} ms, errors < ${slo.errorPercent} %, ${stepS} s steps` });
-    this.current = { ...idleStatus(slo, stepS, replicas), state: 'running', message: 'starting', startedAt: Date.now() };
+    this.current = { ...idleStatus(slo, stepS, replicas), state: 'running', message: 'starting', startedAt: Date.now(), baseline };
     let announced = 0;
     this.done = runCurve({
       replicas,
@@ -88,7 +110,7 @@ export class CapacityDesk {
       signal: abort.signal,
       onStatus: (status) => {
         // The search's end is announced once the api is back at its count (see ended).
-        this.current = status.state === 'running' ? status : { ...status, state: 'running', endedAt: null, message: `${status.message}; scaling the api back to ${running}` };
+        this.current = status.state === 'running' ? { ...status, baseline } : { ...status, baseline, state: 'running', endedAt: null, message: `${status.message}; scaling the api back to ${running}` };
         // Each replica count's capacity on the shared timeline, as it is found.
         for (const result of status.results.slice(announced)) {
           this.deps.record({ kind: 'traffic', level: 'info', message: `capacity at api ${result.replicas}: ${result.capacityRps ?? '–'} req/s (${result.outcome}${result.limit ? `; limit: ${limitLabel(result.limit)}` : ''})` });
@@ -98,7 +120,7 @@ export class CapacityDesk {
       },
     }).then(async (status) => {
       await this.restore(running);
-      return status;
+      return { ...status, baseline };
     });
     void this.done.then((status) => this.ended(status));
     return this.status();
@@ -150,4 +172,17 @@ export class CapacityDesk {
     this.deps.record({ kind: 'traffic', level, message: `capacity search ${status.state}${status.error ? `: ${status.error}` : ''}${fit}` });
     this.deps.onStatus(this.status());
   }
+}
+
+type CapacityCommand = 'capacity:run' | 'capacity:stop' | 'capacity:status' | 'capacity:save' | 'capacity:baselines';
+
+/** The capacity commands over a desk, spread into the control plane's handlers. */
+export function capacityCommands(desk: CapacityDesk, baselines: BaselineStore): { [C in CapacityCommand]: (payload: CommandPayload<C>) => Promise<CommandResults[C]> } {
+  return {
+    'capacity:run': (payload) => desk.runComparing(payload),
+    'capacity:stop': () => desk.stop(),
+    'capacity:status': async () => desk.status(),
+    'capacity:save': (payload) => desk.save(payload.name),
+    'capacity:baselines': () => baselines.list(),
+  };
 }

@@ -42,6 +42,7 @@ export function describeStep(step: ScenarioStep): string {
   if ('chaosClear' in step) return 'clear every fault';
   if ('scale' in step) return `scale ${step.scale.service} to ${step.scale.replicas}`;
   if ('autoscaler' in step) return `autoscaler ${step.autoscaler.service} ${step.autoscaler.enabled === false ? 'off' : 'on'}`;
+  if ('capacity' in step) return `capacity search${step.capacity.replicas ? ` at api ${step.capacity.replicas.join(', ')}` : ''}`;
   return step.note;
 }
 
@@ -256,6 +257,7 @@ export class ScenarioPlayer {
     else if ('chaosClear' in step) await run('chaos:clear', {});
     else if ('scale' in step) await run('stack:scale', step.scale);
     else if ('autoscaler' in step) await run('autoscaler:configure', step.autoscaler);
+    else if ('capacity' in step) await run('capacity:run', step.capacity);
     else this.options.record({ kind: 'scenario', level: 'info', message: `note: ${step.note}` });
   }
 
@@ -286,6 +288,7 @@ export class ScenarioPlayer {
   }
 
   private async cleanUp(): Promise<void> {
+    await this.options.run('capacity:stop', {}).catch(() => undefined);
     await this.options.run('traffic:stop', {}).catch(() => undefined);
     await this.options.run('chaos:clear', {}).catch(() => undefined);
   }

@@ -1,5 +1,5 @@
-import type { CapacityFit, CurvePoint } from '../../../electron/contract.js';
-import { curveLines, niceTicks } from '../../../electron/capacity-law.js';
+import type { CapacityBaseline, CapacityFit, CurvePoint } from '../../../electron/contract.js';
+import { niceTicks, overlayLines } from '../../../electron/capacity-law.js';
 
 const W = 560;
 const H = 280;
@@ -15,8 +15,8 @@ export interface ProvisionalPoint {
  * Measured capacity against replicas, with the fitted law and ideal linear scaling; the count
  * being searched shows its best passing rate so far as a hollow point.
  */
-export function CapacityChart({ curve, fit, replicas, provisional }: { curve: readonly CurvePoint[]; fit: CapacityFit | null; replicas: readonly number[]; provisional: ProvisionalPoint | null }) {
-  const { measured, ideal, fitted, maxN, maxY } = curveLines(curve, fit, replicas, provisional?.rps ?? 0);
+export function CapacityChart({ curve, fit, replicas, provisional, baseline }: { curve: readonly CurvePoint[]; fit: CapacityFit | null; replicas: readonly number[]; provisional: ProvisionalPoint | null; baseline?: CapacityBaseline | null }) {
+  const { measured, ideal, fitted, maxN, maxY, baseline: then } = overlayLines({ curve, fit, replicas }, baseline, provisional?.rps ?? 0);
   const x = (n: number) => PAD.left + (n / maxN) * (W - PAD.left - PAD.right);
   const y = (rps: number) => H - PAD.bottom - (rps / maxY) * (H - PAD.top - PAD.bottom);
   const path = (points: [number, number][]) => points.map(([n, r], i) => `${i === 0 ? 'M' : 'L'}${x(n).toFixed(1)},${y(r).toFixed(1)}`).join(' ');
@@ -43,6 +43,15 @@ export function CapacityChart({ curve, fit, replicas, provisional }: { curve: re
         req/s within the SLO
       </text>
       {ideal.length > 0 && <path className="ideal" d={path(ideal)} data-testid="capacity-ideal" />}
+      {then && then.fitted.length > 0 && <path className="baseline-fitted" d={path(then.fitted)} data-testid="capacity-baseline-fitted" />}
+      {then?.measured.map((p) => (
+        <g key={`b${p.replicas}`} className="baseline-point" data-testid={`capacity-baseline-point-${p.replicas}`}>
+          <circle cx={x(p.replicas)} cy={y(p.capacityRps)} r={6} />
+          <text x={x(p.replicas)} y={y(p.capacityRps) + 24} textAnchor="middle">
+            {Math.round(p.capacityRps)}
+          </text>
+        </g>
+      ))}
       {fitted.length > 0 && <path className="fitted" d={path(fitted)} data-testid="capacity-fitted" />}
       {measured.length === 0 && !provisional && (
         <text className="axis-title" x={(PAD.left + W - PAD.right) / 2} y={(PAD.top + H - PAD.bottom) / 2} textAnchor="middle">

@@ -1,6 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { CapacityStatus } from '../../../electron/contract.js';
-import { capacityRequestOf } from '../../store/capacity-slice.js';
+import { capacityDeltas, deltaText, type CapacityDelta } from '../../../electron/capacity-law.js';
+import { baselineNameProblem, capacityRequestOf } from '../../store/capacity-slice.js';
 import { MAX_AUTOSCALE_REPLICAS } from '../../store/autoscaler-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { CapacityChart } from './capacity-chart.js';
@@ -13,15 +14,23 @@ function fitLine(status: CapacityStatus): string {
   return `λ ${f.lambda.toFixed(1)} req/s per replica · σ ${f.sigma.toFixed(3)} (contention) · κ ${f.kappa.toFixed(4)} (coherency) · R² ${f.r2.toFixed(3)}${f.peakN === null ? '' : ` · peak at ${f.peakN.toFixed(1)} replicas`}`;
 }
 
+const deltaFor = (deltas: CapacityDelta[], n: number): CapacityDelta => deltas.find((d) => d.replicas === n) ?? { replicas: n, capacityRps: null, baselineRps: null, deltaPercent: null };
+/** Lower capacity than the baseline reads as a loss; within 5 % as unchanged (run-to-run noise). */
+const toneOf = (delta: number | null) => (delta === null || Math.abs(delta) < 5 ? 'same' : delta < 0 ? 'worse' : 'better');
+
 /**
  * Capacity: the highest arrival rate that holds the SLO at each replica count, the scaling curve
  * with the Universal Scalability Law fitted to it, and what ran out at the knee — the same
  * status (`capacity:status`, streamed) that `scalelab capacity` prints.
  */
 export function CapacityPanel() {
-  const { status, draft, busy, error, stackState, edit, run, stop } = useAppStore(
-    useShallow((s) => ({ status: s.capacity, draft: s.capacityDraft, busy: s.capacityBusy, error: s.capacityError, stackState: s.status?.state ?? 'stopped', edit: s.editCapacity, run: s.runCapacity, stop: s.stopCapacity })),
+  const { status, draft, busy, error, stackState, edit, run, stop, baselines, saved, save } = useAppStore(
+    useShallow((s) => ({ status: s.capacity, draft: s.capacityDraft, busy: s.capacityBusy, error: s.capacityError, stackState: s.status?.state ?? 'stopped', edit: s.editCapacity, run: s.runCapacity, stop: s.stopCapacity, baselines: s.capacityBaselines, saved: s.capacitySaved, save: s.saveCapacity })),
   );
+  const baseline = status?.baseline ?? null;
+  const deltas = status && baseline ? capacityDeltas(status.curve, baseline.curve) : [];
+  const finished = status?.state === 'done' || status?.state === 'stopped';
+  const nameProblem = draft.saveAs === '' ? null : baselineNameProblem(draft.saveAs);
   const running = status?.state === 'running';
   const parsed = capacityRequestOf(draft, MAX_AUTOSCALE_REPLICAS);
   const reason = stackState !== 'running' ? 'Start the stack first: the search drives its balancer.' : 'problem' in parsed ? parsed.problem : null;
@@ -31,7 +40,9 @@ export function CapacityPanel() {
   const shown = running && status ? { replicas: status.replicas.join(', '), p99Ms: status.slo.p99Ms, errorPercent: status.slo.errorPercent, stepS: status.stepS } : draft;
   const passes = status?.current?.steps.filter((s) => s.verdict === 'pass').map((s) => s.targetRps) ?? [];
   const provisional = status?.current && passes.length > 0 ? { replicas: status.current.replicas, rps: Math.max(...passes) } : null;
-  const rows = status ? status.replicas.map((n) => ({ n, index: status.results.findIndex((r) => r.replicas === n) })) : [];
+  // The counts searched, and those only the baseline measured (so its loss there is not hidden).
+  const counts = status ? [...new Set([...status.replicas, ...(status.baseline?.curve.map((p) => p.replicas) ?? [])])].sort((a, b) => a - b) : [];
+  const rows = status ? counts.map((n) => ({ n, index: status.results.findIndex((r) => r.replicas === n) })) : [];
   return (
     <section className="panel capacity" aria-labelledby="capacity-title">
       <header className="panel-header">
@@ -75,19 +86,49 @@ export function CapacityPanel() {
             step (s)
             <input type="number" min={1} max={300} value={shown.stepS} disabled={running} onChange={(e) => edit({ stepS: Number(e.target.value) })} />
           </label>
+          <label>
+            compare with
+            <select value={running ? (baseline?.name ?? '') : draft.compare} disabled={running} onChange={(e) => edit({ compare: e.target.value })} aria-label="Baseline to compare with">
+              <option value="">no baseline</option>
+              {baselines.map((b) => (
+                <option key={b.name} value={b.name}>
+                  {b.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          {finished && status.results.length > 0 && (
+            <div className="capacity-save">
+              <label>
+                save result as
+                <input value={draft.saveAs} placeholder="e.g. before-pool-change" onChange={(e) => edit({ saveAs: e.target.value.trim() })} aria-label="Baseline name" />
+              </label>
+              <button onClick={() => void save(draft.saveAs)} disabled={busy !== null || draft.saveAs === '' || nameProblem !== null} title={nameProblem ?? undefined}>
+                {busy === 'capacity:save' ? 'Saving…' : 'Save baseline'}
+              </button>
+              {nameProblem && <p className="warn">{nameProblem}</p>}
+              {saved && (
+                <p className="muted" data-testid="capacity-saved">
+                  saved “{saved.name}”: compare a later run with it
+                </p>
+              )}
+            </div>
+          )}
           {last && (
             <p className="capacity-step" data-testid="capacity-last-step">
               last step: {last.replicas} {last.replicas === 1 ? 'replica' : 'replicas'} at {last.targetRps} req/s — <strong className={`verdict-${last.verdict}`}>{last.verdict}</strong> ({last.reason})
             </p>
           )}
         </div>
-        <CapacityChart curve={status?.curve ?? []} fit={status?.fit ?? null} replicas={status?.replicas ?? []} provisional={provisional} />
+        <CapacityChart curve={status?.curve ?? []} fit={status?.fit ?? null} replicas={status?.replicas ?? []} provisional={provisional} baseline={baseline} />
         <div className="capacity-results">
           <table data-testid="capacity-table">
             <thead>
               <tr>
                 <th>replicas</th>
                 <th>capacity</th>
+                {baseline && <th title={`baseline saved ${new Date(baseline.savedAt).toLocaleString()}`}>{baseline.name}</th>}
+                {baseline && <th>change</th>}
                 <th>efficiency</th>
                 <th>limit at the knee</th>
               </tr>
@@ -100,6 +141,8 @@ export function CapacityPanel() {
                   <tr key={n}>
                     <td>{n}</td>
                     <td>{p && p.capacityRps !== null ? `${p.capacityRps} req/s` : outcome}</td>
+                    {baseline && <td>{deltaFor(deltas, n).baselineRps ?? '–'}</td>}
+                    {baseline && <td className={`delta ${toneOf(deltaFor(deltas, n).deltaPercent)}`} data-testid={`capacity-delta-${n}`}>{deltaText(deltaFor(deltas, n))}</td>}
                     <td>{p && p.efficiency !== null ? `${Math.round(p.efficiency * 100)} %` : '–'}</td>
                     <td title={p?.limit?.evidence}>{p?.limit ? LIMIT_LABELS[p.limit.resource] : '–'}</td>
                   </tr>
@@ -114,6 +157,11 @@ export function CapacityPanel() {
           )}
           <p className="muted capacity-legend">
             <span className="swatch measured" /> measured <span className="swatch fitted" /> fitted law <span className="swatch ideal" /> linear from 1 replica
+            {baseline && (
+              <span className="legend-item">
+                <span className="swatch baseline" /> baseline “{baseline.name}”
+              </span>
+            )}
           </p>
         </div>
       </div>

@@ -120,6 +120,7 @@ export function stepChip(kind: StepKind): string {
     case 'traffic':
     case 'trafficUpdate':
     case 'trafficStop':
+    case 'capacity':
       return 'kind-traffic';
     case 'chaos':
     case 'chaosClear':
