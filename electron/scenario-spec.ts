@@ -101,7 +101,7 @@ export const ScenarioSchema = Type.Object(
     /** Length, seconds; the assertions are judged at the end. */
     durationS: Type.Number({ minimum: 1, maximum: MAX_SCENARIO_SECONDS }),
     steps: Type.Array(
-      Type.Union([STEP_SCHEMAS.traffic, STEP_SCHEMAS.trafficUpdate, STEP_SCHEMAS.trafficStop, STEP_SCHEMAS.chaos, STEP_SCHEMAS.chaosClear, STEP_SCHEMAS.scale, STEP_SCHEMAS.autoscaler, STEP_SCHEMAS.note]),
+      Type.Union([STEP_SCHEMAS.traffic, STEP_SCHEMAS.trafficUpdate, STEP_SCHEMAS.trafficStop, STEP_SCHEMAS.chaos, STEP_SCHEMAS.chaosClear, STEP_SCHEMAS.scale, STEP_SCHEMAS.autoscaler, STEP_SCHEMAS.capacity, STEP_SCHEMAS.note]),
       { maxItems: 500 },
     ),
     assertions: Type.Optional(Type.Array(AssertionSchema, { maxItems: 100 })),
