@@ -55,6 +55,9 @@ Usage:
                                  what was found so far. --save keeps the result as a baseline,
                                  --compare shows each count's change against one
   scalelab capacity --baselines  the saved baselines
+  scalelab reset                 reset the lab: stop traffic, a capacity search and the scenario,
+                                 clear chaos and the monkey, autoscalers off, replica counts back
+                                 to those the stack was started with
   scalelab verify                read every acknowledged write back: acknowledged, verified,
                                  lost, duplicated (exit code 1 when one is lost)
   scalelab scenario run <file|builtin> [--report out.html] [--assert EXPR …]

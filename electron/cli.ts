@@ -325,6 +325,12 @@ async function main(argv: string[]): Promise<number> {
       return runScenario(() => attachOrStart(home, (m) => (json ? console.error(m) : console.log(m))), rest, values, json);
     case 'verify':
       return withClient(json, (client) => runVerify(client, json));
+    case 'reset':
+      return withClient(json, async (client) => {
+        const reset = await client.call('lab:reset', {});
+        console.log(json ? JSON.stringify(reset, null, 2) : `Lab reset:\n${reset.done.map((d) => `  - ${d}`).join('\n')}`);
+        return 0;
+      });
     case 'capacity':
       return withClient(json, (client) => runCapacity(client, values, json));
     case 'serve':

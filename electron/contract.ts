@@ -299,6 +299,12 @@ export const COMMANDS = {
   /** Every span of one trace, placed for a waterfall. */
   'traces:get': TracesGetSchema,
   ...CAPACITY_COMMANDS,
+  /**
+   * Puts the lab back as it was started: stops a capacity search, the scenario and the traffic,
+   * clears chaos and the monkey, turns the autoscalers off, and scales to the replica counts of
+   * the last `stack:up`.
+   */
+  'lab:reset': Empty,
 } as const satisfies Record<string, TSchema>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -337,6 +343,12 @@ export interface CommandResults extends CapacityResults {
   'report:export': ExportedReport;
   'traces:list': TraceList;
   'traces:get': TraceDetail;
+  'lab:reset': LabReset;
+}
+
+/** What `lab:reset` did, in words, in the order it did it ("stopped the traffic", "api 4 → 2"). */
+export interface LabReset {
+  done: string[];
 }
 export type CommandResult<C extends CommandName> = CommandResults[C];
 

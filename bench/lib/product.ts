@@ -29,6 +29,11 @@ export class Product {
     return new Product(root, home, env, client);
   }
 
+  /** Runs `scalelab …args` against this stack, as a user would; resolves with its output. */
+  cli(args: string[]): Promise<string> {
+    return runCli(this.root, this.home, this.env, args);
+  }
+
   status(): Promise<StackStatus> {
     return this.client.call('stack:status', {});
   }

@@ -13,6 +13,7 @@ import {
   type Probe,
   type StackSpecInput,
   type StackState,
+  type StackSpec,
   type StackStatus,
 } from '../contract.js';
 import type { OnProgress, Runtime, StackEndpoints } from './runtimes/runtime.js';
@@ -21,6 +22,7 @@ import { KubernetesRuntime } from './runtimes/kubernetes/kubernetes-runtime.js';
 import { scenarioCommands } from './scenarios/scenario-commands.js';
 import { ScenarioPlayer } from './scenarios/scenario-player.js';
 import { BaselineStore } from './capacity/baselines.js';
+import { resetLab } from './lab-reset.js';
 import { capacityCommands, CapacityDesk } from './capacity/capacity-desk.js';
 import { readKubeState } from './runtimes/kubernetes/kube-state.js';
 import { readDockerState } from './runtimes/docker/docker-state.js';
@@ -96,14 +98,18 @@ export class ControlPlane {
   private readonly chaos: Chaos;
   /** The OTLP receiver and the traces it keeps; replicas send their spans to it (or to the user's own collector). */
   readonly tracing = new Tracing({ onError: (err) => this.telemetry.record({ kind: 'lifecycle', level: 'warn', message: `tracing is off: ${err.message}` }) });
+  /** Runs a command through {@link handle}, as a client would, and throws its error. */
+  private readonly runAsClient = async <C extends CommandName>(command: C, payload: CommandPayload<C>): Promise<CommandResults[C]> => {
+    const result = await this.handle(command, payload);
+    if (!result.ok) throw Object.assign(new Error(result.error.message), { name: result.error.name });
+    return result.value as CommandResults[C];
+  };
+  /** The replica counts the last `stack:up` asked for: what `lab:reset` restores. */
+  private upReplicas: StackSpec['replicas'] | undefined;
   /** The scenario player; its steps run as commands through {@link handle}. */
   private readonly scenarios: ScenarioPlayer = new ScenarioPlayer({
     // Steps go through the same door as a client's commands: validated, queued, recorded.
-    run: async (command, payload) => {
-      const result = await this.handle(command, payload);
-      if (!result.ok) throw Object.assign(new Error(result.error.message), { name: result.error.name });
-      return result.value as never;
-    },
+    run: (command, payload) => this.runAsClient(command, payload),
     onSample: (listener) => this.telemetry.onSample(listener),
     record: (event) => this.telemetry.record(event),
     onStatus: (status) => this.emit('scenario', status),
@@ -315,6 +321,17 @@ export class ControlPlane {
     ...this.tracing.commands(),
     ...scenarioCommands({ player: this.scenarios, telemetry: this.telemetry, spec: () => this.active.currentSpec(), capacity: () => this.capacity.status() }),
     ...capacityCommands(this.capacity, this.baselines),
+    'lab:reset': () =>
+      resetLab({
+        run: this.runAsClient,
+        running: () => {
+          const spec = this.state === 'running' ? this.active.currentSpec() : undefined;
+          return spec ? { spec, upReplicas: this.upReplicas ?? spec.replicas } : undefined;
+        },
+        capacityRunning: () => this.capacity.running,
+        trafficRunning: () => this.traffic.running,
+        record: (event) => this.telemetry.record(event),
+      }),
     'control:shutdown': async () => {
       const shutdown = this.options.onShutdownRequest;
       if (!shutdown) throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
@@ -347,6 +364,7 @@ export class ControlPlane {
       await clearStopRequested(stackDir(this.options.home, spec.name));
       const endpoints = await runtime.up(spec, onProgress);
       this.endpoints = endpoints;
+      this.upReplicas = { ...spec.replicas };
       // Acknowledged writes belong to one stack's database.
       this.traffic.forStack(spec.name);
       this.state = 'running';

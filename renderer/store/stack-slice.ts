@@ -19,6 +19,10 @@ export interface StackSlice {
   stop(purge?: boolean): Promise<void>;
   scale(service: ScalableService, replicas: number): Promise<void>;
   signal(id: string, how: 'kill' | 'stop' | 'pause' | 'resume'): Promise<void>;
+  /** `lab:reset`, then the trace pick cleared and everything it touched reread. */
+  resetLab(): Promise<void>;
+  /** What the last reset did, in words; null until one ran. */
+  lastReset: string[] | null;
   addProgress(progress: Progress): void;
   dismissError(): void;
 }
@@ -66,6 +70,13 @@ export function createStackSlice(bridge: Bridge) {
       async scale(service, replicas) {
         const status = await run('stack:scale', () => bridge.invoke('stack:scale', { service, replicas }), true);
         if (status) set({ status });
+      },
+      lastReset: null,
+      async resetLab() {
+        const reset = await run('lab:reset', () => bridge.invoke('lab:reset', {}), true);
+        if (reset) set({ lastReset: reset.done });
+        get().pickTraceSecond(null);
+        await Promise.all([get().refreshStatus(), get().refreshCapacity()]);
       },
       async signal(id, how) {
         await run('instance:signal', () => bridge.invoke('instance:signal', { id, how }), false);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capacityDeltas } from '../../electron/capacity-law.js';
-import type { CapacityBaselineInfo, CapacityStatus, Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../electron/contract.js';
+import type { AutoscalerStatus, CapacityBaselineInfo, CapacityStatus, ChaosStatus, LabReset, Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
@@ -171,4 +171,29 @@ describe('capacity search on the real stack', () => {
     expect(status.baseline?.curve.map((p) => p.capacityRps)).toEqual([80, 80]);
     expect(capacityDeltas(status.curve, status.baseline!.curve).map((d) => [d.replicas, d.deltaPercent])).toEqual([[1, -50], [2, null]]);
   }, 60_000);
+});
+
+describe('reset lab', () => {
+  it('stops traffic, clears faults and the monkey, turns the autoscaler off and scales back to the counts the stack started with', async () => {
+    await ok(controlPlane.handle('stack:scale', { service: 'api', replicas: 2 }));
+    await ok(controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 20 }, mix: { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 } }));
+    await ok(controlPlane.handle('chaos:inject', { action: 'latency', target: 'all', dbMs: 30 }));
+    await ok(controlPlane.handle('chaos:inject', { action: 'monkey', enabled: true, intervalSeconds: 600 }));
+    await ok(controlPlane.handle('autoscaler:configure', { service: 'api', minReplicas: 2, maxReplicas: 3, metrics: { rps: 1_000 } }));
+    const reset = await ok<LabReset>(controlPlane.handle('lab:reset', {}));
+    expect(reset.done).toEqual(['stopped the traffic', 'cleared chaos (1 fault, the monkey)', 'turned the api autoscaler off', 'scaled api 2 → 1']);
+    const chaos = await ok<ChaosStatus>(controlPlane.handle('chaos:status', {}));
+    expect(chaos.faults).toEqual([]);
+    expect(chaos.monkey.enabled).toBe(false);
+    const autoscaler = await ok<AutoscalerStatus>(controlPlane.handle('autoscaler:status', {}));
+    expect(autoscaler.api?.config.enabled).toBe(false);
+    const status = await ok<StackStatus>(controlPlane.handle('stack:status', {}));
+    expect(status.instances.filter((i) => i.service === 'api')).toHaveLength(1);
+    // Traffic is off: a stop now answers with the ended run's summary.
+    expect(await controlPlane.handle('traffic:stop', {})).toMatchObject({ ok: true, value: { running: false } });
+    // Once reset, a reset says there was nothing to do; the timeline has both.
+    expect((await ok<LabReset>(controlPlane.handle('lab:reset', {}))).done).toEqual([expect.stringMatching(/^nothing to reset/)]);
+    const events = await ok<{ message: string }[]>(controlPlane.handle('events:list', {}));
+    expect(events.filter((e) => e.message.startsWith('lab reset: ')).map((e) => e.message)).toEqual([`lab reset: ${reset.done.join('; ')}`, expect.stringMatching(/^lab reset: nothing to reset/)]);
+  }, 90_000);
 });

@@ -74,4 +74,12 @@ test('a user finds the capacity at 1 and 2 replicas and reads the curve, the tab
   await expect(panel.getByTestId('capacity-baseline-point-2')).toBeVisible();
   await expect(panel.getByTestId('capacity-baseline-fitted')).toHaveAttribute('d', /^M.+L/);
   await panel.screenshot({ path: path.join(artifacts, 'capacity-compared.png') });
+  // The light theme and projector mode, for the room: the panel as it is projected.
+  await page.getByRole('button', { name: 'Switch to light theme' }).click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await panel.screenshot({ path: path.join(artifacts, 'capacity-light.png') });
+  await page.getByRole('button', { name: 'Projector' }).click();
+  await panel.screenshot({ path: path.join(artifacts, 'capacity-projector.png') });
+  await page.getByRole('button', { name: 'Projector' }).click();
+  await page.getByRole('button', { name: 'Switch to dark theme' }).click();
 });

@@ -125,8 +125,14 @@ test('a user kills replicas and the cache under traffic, slows every api replica
   await page.getByRole('button', { name: 'Projector' }).click();
   await page.getByRole('button', { name: 'Switch to dark theme' }).click();
 
-  await chaos.getByRole('button', { name: 'Clear all' }).click();
-  await expect(monkey).toHaveAttribute('aria-checked', 'false');
+  // Reset lab, with traffic firing again: the faults, the monkey and the traffic all stop in one click.
+  await traffic.getByRole('button', { name: 'Fire traffic' }).click();
+  await expect(traffic.getByTestId('traffic-state')).toHaveText(/firing/, { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Reset lab' }).click();
+  await expect(monkey).toHaveAttribute('aria-checked', 'false', { timeout: 15_000 });
+  await expect(faults.getByRole('listitem')).toHaveCount(0);
+  await expect(traffic.getByTestId('traffic-state')).toHaveText(/^idle/, { timeout: 15_000 });
+  await expect(events.getByText(/^lab reset: stopped the traffic; cleared chaos \(\d+ faults?, the monkey\)/)).toBeVisible();
   await page.getByRole('button', { name: 'Stop', exact: true }).click();
   await expect(page.getByTestId('stack-state')).toHaveText('stopped', { timeout: 60_000 });
 });

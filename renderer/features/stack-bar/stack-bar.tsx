@@ -9,8 +9,8 @@ import { DataFields } from './data-fields.js';
 
 /** Runtime picker and the data-layer patterns, Start/Stop with progress, the stack's name, status and balancer URL. */
 export function StackBar() {
-  const { status, probes, busy, progress, start, stop, theme, setTheme, projector, toggleProjector, dataDraft, cpuDraft } = useAppStore(
-    useShallow((s) => ({ status: s.status, probes: s.probes, busy: s.busy, progress: s.progress, start: s.start, stop: s.stop, theme: s.theme, setTheme: s.setTheme, projector: s.projector, toggleProjector: s.toggleProjector, dataDraft: s.dataDraft, cpuDraft: s.cpuDraft })),
+  const { status, probes, busy, progress, start, stop, resetLab, lastReset, theme, setTheme, projector, toggleProjector, dataDraft, cpuDraft } = useAppStore(
+    useShallow((s) => ({ status: s.status, probes: s.probes, busy: s.busy, progress: s.progress, start: s.start, stop: s.stop, resetLab: s.resetLab, lastReset: s.lastReset, theme: s.theme, setTheme: s.setTheme, projector: s.projector, toggleProjector: s.toggleProjector, dataDraft: s.dataDraft, cpuDraft: s.cpuDraft })),
   );
   // Said plainly, never silently: the latest sample's word, else the status's.
   const notEnforced = useAppStore((s) => (s.status?.state === 'running' ? (s.samples.at(-1)?.cpuLimits?.notEnforced ?? s.status?.cpuLimits?.notEnforced ?? null) : null));
@@ -72,6 +72,16 @@ export function StackBar() {
           )}
         </div>
         <div className="actions">
+          {running && (
+            <button
+              onClick={() => void resetLab()}
+              disabled={busy !== null}
+              title={lastReset ? `Last reset: ${lastReset.join('; ')}` : 'Stop traffic, a capacity search and the scenario; clear chaos and the monkey; autoscalers off; replica counts back to those the stack was started with'}
+              data-testid="reset-lab"
+            >
+              {busy === 'lab:reset' ? 'Resetting…' : 'Reset lab'}
+            </button>
+          )}
           {running ? (
             <button className="danger" onClick={() => void stop()} disabled={busy !== null}>
               {busy === 'stack:down' ? 'Stopping…' : 'Stop'}
