@@ -209,6 +209,9 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
   let hiInvalid = false;
   let start = Math.min(maxRps, Math.max(minRps, options.startRps ?? minRps));
   let rampGrowth = growth;
+  // Without a probe a ramp miss is run once more (see measure); after one, the probe has already
+  // looked at the region and a miss is taken as it is.
+  let confirmRampMisses = true;
   let hiFromProbe = false;
   let probed: ProbeResult | null = null;
   if (options.probe) {
@@ -222,17 +225,18 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
       hi = Math.max(start + 1, Math.round(probed.missRps));
       hiFromProbe = true;
       rampGrowth = PROBE_STEP_DOWN;
+      confirmRampMisses = false;
     }
   }
 
-  // A step that misses is run once more, and only a second miss counts: an invalid step says
-  // nothing of the stack (a generator hiccup, another process taking the cores for a moment), and
-  // at a tenth of a core single steps fail at random far below the knee (constant 10 s runs at
-  // 20 req/s failed one round in three where 38 held all three, bench/results/capacity.md); one
-  // such miss in the bisection had put the capacity found 24 % low. A pass is taken as it is.
+  // An invalid step says nothing of the stack: it is run once more (a generator hiccup, another
+  // process taking the cores for a moment), and only a second invalid step brackets the search.
+  // So is a ramp step that misses: one stall (a GC, a cold function, a throttled period) in a
+  // step far below the knee would otherwise halve the capacity found; near the knee, in the
+  // bisection, a miss is what is expected and is taken as it is.
   const measure = async (rps: number, phase: CapacityStep['phase']): Promise<CapacityStep | null> => {
     let step = await measureOnce(rps, phase);
-    const confirm = step !== null && step.verdict !== 'pass';
+    const confirm = step?.verdict === 'invalid' || (step?.verdict === 'fail' && phase === 'ramp' && confirmRampMisses);
     if (confirm && steps.length < maxSteps) step = await measureOnce(rps, phase);
     if (!step) return null;
     if (step.verdict === 'pass') lo = rps;

@@ -9,7 +9,7 @@ import { escapeHtml, formatNumber } from './report-format.js';
 
 const W = 720;
 const H = 300;
-const PAD = { left: 64, right: 24, top: 16, bottom: 44 };
+const PAD = { left: 64, right: 40, top: 16, bottom: 44 };
 
 function curveSvg(status: CapacityStatus): string {
   const { measured, ideal, fitted, maxN, maxY, baseline } = overlayLines(status, status.baseline);

@@ -3,7 +3,7 @@ import { niceTicks, overlayLines } from '../../../electron/capacity-law.js';
 
 const W = 560;
 const H = 280;
-const PAD = { left: 64, right: 24, top: 16, bottom: 44 };
+const PAD = { left: 64, right: 40, top: 16, bottom: 44 };
 
 /** The best rate the count being searched has held so far: drawn hollow, it is not its capacity yet. */
 export interface ProvisionalPoint {
