@@ -5,9 +5,11 @@ import { AutoscalerPanel } from './features/autoscaler/autoscaler-panel.js';
 import { CapacityPanel } from './features/capacity/capacity-panel.js';
 import { ChaosPanel } from './features/chaos/chaos-panel.js';
 import { ChartsPanel } from './features/charts/charts-panel.js';
+import { KeyCharts } from './features/charts/key-charts.js';
 import { Controls } from './features/controls/replica-steppers.js';
 import { DataPanel } from './features/data/data-panel.js';
 import { EventLog } from './features/events/event-log.js';
+import { StatRow } from './features/presenter/stat-row.js';
 import { ScenarioPanel } from './features/scenario/scenario-panel.js';
 import { StackBar } from './features/stack-bar/stack-bar.js';
 import { InstanceDrawer } from './features/topology/instance-drawer.js';
@@ -17,8 +19,14 @@ import { TracesPanel } from './features/traces/traces-panel.js';
 import { app, useAppStore } from './store/use-app-store.js';
 import './styles/traces.css';
 import './styles/capacity.css';
+import './styles/presenter.css';
 
-/** The dashboard: stack bar on top, topology and controls, chaos, traffic and the autoscaler beside the events, the scenario player, the capacity search, the data layer, charts, slow requests (traces); details in a drawer. */
+/**
+ * The dashboard, as presented: the stack bar, then the stat row and the key charts (requests,
+ * latency, replicas) above the fold at 1280×800; below them the topology and controls, chaos,
+ * traffic and the autoscaler beside the events, the scenario player, the capacity search, the
+ * data layer, more charts, slow requests (traces); details in a drawer.
+ */
 export function App() {
   const { theme, projector, error, dismissError } = useAppStore(useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })));
   const [connection, setConnection] = useState<ConnectionState>(window.scalelab ? 'open' : 'connecting');
@@ -54,6 +62,10 @@ export function App() {
           </button>
         </div>
       )}
+      <div className="presenter">
+        <StatRow />
+        <KeyCharts />
+      </div>
       <main className="layout">
         <Topology />
         <Controls />

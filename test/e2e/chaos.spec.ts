@@ -56,6 +56,10 @@ test('a user kills replicas and the cache under traffic, slows every api replica
   const id = (await killed.textContent())!.replace('kill ', '');
   await expect(page.getByTestId(`restarts-${id}`)).toHaveText('1', { timeout: 30_000 });
   await expect(page.getByTestId(`phase-${id}`)).toHaveText('ready', { timeout: 30_000 });
+  // Every chart marks the kill with its label at the moment it happened (the key three and the rest).
+  const charts = page.getByRole('figure', { name: / chart$/ });
+  expect(await charts.count()).toBeGreaterThanOrEqual(6);
+  for (const chart of await charts.all()) await expect(chart.locator(`text.mark-label[data-mark="kill ${id}"]`)).toHaveCount(1);
 
   // The cache down for 3 s: the Redis tile says DOWN, the fault is listed with its end, then Redis is back.
   await chaos.getByLabel('cache down for, seconds').fill('3');
@@ -65,6 +69,8 @@ test('a user kills replicas and the cache under traffic, slows every api replica
   await expect(faults.getByRole('listitem').filter({ hasText: 'kill-cache' })).toContainText(/redis.*down for 3 s.*until/);
   await expect(redis).toContainText(/up ·/, { timeout: 20_000 });
   await expect(events.getByText('redis is back')).toBeVisible();
+  // Its recovery is marked in green beside the red of the kill.
+  await expect(page.getByRole('figure', { name: 'Latency chart' }).locator('text.mark-label[data-mark="redis back"]')).toHaveAttribute('fill', 'var(--ok)');
 
   // 100 ms on every api replica's database calls: each replica lists it, until Clear all.
   await chaos.getByLabel('latency db ms').fill('100');

@@ -25,8 +25,41 @@ function dockerServerVersion(): string | undefined {
   }
 }
 
+/** The stat row and the three key charts, each wholly inside the 1280×800 viewport without scrolling. */
+async function expectAboveTheFold(page: Page): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const viewport = page.viewportSize()!;
+  const parts = [page.getByRole('region', { name: 'Live figures' }), ...['Requests', 'Latency', 'Replicas'].map((name) => page.getByRole('figure', { name: `${name} chart` }))];
+  for (const part of parts) {
+    const box = (await part.boundingBox())!;
+    expect(box, 'a key part of the dashboard is rendered').not.toBeNull();
+    expect(box.y, 'it starts on screen').toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height, `it ends above the fold (${viewport.height} px)`).toBeLessThanOrEqual(viewport.height);
+    expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+  }
+}
+
+/** Visible text smaller than `min` px: each as "size px: text", for the assertion's message. */
+async function smallText(page: Page, min: number): Promise<string[]> {
+  return page.evaluate((floor) => {
+    const small: string[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent?.trim();
+      const el = node.parentElement;
+      if (!text || !el) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden' || style.display === 'none' || el.getClientRects().length === 0) continue;
+      if (el.closest('title, option, [hidden], [aria-hidden="true"]')) continue;
+      const size = parseFloat(style.fontSize);
+      if (size < floor) small.push(`${size} px: ${text.slice(0, 40)}`);
+    }
+    return small;
+  }, min);
+}
+
 async function requestsLine(page: Page): Promise<string> {
-  return (await page.getByRole('figure', { name: 'Requests chart' }).locator('path[data-series="requests/s"]').getAttribute('d')) ?? '';
+  return (await page.getByRole('figure', { name: 'Requests chart' }).locator('path[data-series="served"]').getAttribute('d')) ?? '';
 }
 
 test('a user starts the stack, scales it, kills a replica, sees traffic and stops it', async ({ page }) => {
@@ -98,15 +131,31 @@ test('a user starts the stack, scales it, kills a replica, sees traffic and stop
   // Screenshots of both themes at 1280×800, kept as test artifacts (the dark one is the README's).
   await page.waitForTimeout(4_000);
   await page.mouse.move(0, 0);
+  await expect(page.getByTestId('stat-replicas')).toContainText('4/4');
+  await expect(page.getByTestId('stat-requests').locator('.stat-value')).not.toHaveText(/^[0–]$/);
+  await expectAboveTheFold(page);
   await page.screenshot({ path: path.join(artifacts, 'dashboard-dark.png') });
   await page.getByRole('button', { name: 'Switch to light theme' }).click();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
   await page.mouse.move(0, 0);
   await page.waitForTimeout(1_000);
+  await expectAboveTheFold(page);
   await page.screenshot({ path: path.join(artifacts, 'dashboard-light.png') });
+  // Projector mode: the same screen, readable from the back of a room (no text under 18 px).
+  await page.getByRole('button', { name: 'Projector' }).click();
+  await expect(page.locator('html')).toHaveClass(/projector/);
+  await page.waitForTimeout(1_000);
+  await expectAboveTheFold(page);
+  expect(await smallText(page, 18)).toEqual([]);
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-projector-light.png') });
+  await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-projector.png') });
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-projector-full.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Projector' }).click();
   sending = false;
   await traffic;
-  await page.getByRole('button', { name: 'Switch to dark theme' }).click();
   // The README's picture is refreshed only when asked (npm run docs:images): a test run never
   // rewrites a tracked file.
   if (process.env.SCALELAB_REFRESH_DOCS === '1') {

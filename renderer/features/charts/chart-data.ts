@@ -145,16 +145,52 @@ export function byReplica(a: string, b: string): number {
   return sa.localeCompare(sb) || na - nb;
 }
 
-/** Events drawn as marks on every chart: inside the window, newest 40. */
+/**
+ * Events drawn as marks on every chart: inside the window, newest 40. Lifecycle news that is only
+ * news (a replica ready) and the autoscaler's "held at" (said each time its reason changes) stay
+ * in the Events list: a chart marks what changed the stack.
+ */
 export function eventMarks(events: TimelineEvent[], windowSeconds: number, now: number): TimelineEvent[] {
   const from = now - windowSeconds * 1000;
   const marks: TimelineEvent[] = [];
   for (let i = events.length - 1; i >= 0 && marks.length < 40; i -= 1) {
     const event = events[i]!;
     if (event.t < from) break;
-    if (event.kind !== 'lifecycle' || event.level !== 'info') marks.push(event);
+    if (event.kind === 'lifecycle' && event.level === 'info') continue;
+    if (event.kind === 'autoscaler' && / held at \d+/.test(event.message)) continue;
+    marks.push(event);
   }
   return marks;
+}
+
+/** Longest mark label, in characters; the whole message is in the mark's tooltip and the Events list. */
+export const MARK_LABEL_CHARS = 18;
+
+/**
+ * A mark's label, a few words a room reads at a glance: "kill api-2", "redis back",
+ * "HPA api 2→4", "scale api 2→4", "api-1 exited".
+ */
+export function markLabel(event: TimelineEvent): string {
+  let text = event.message;
+  const decision = /^(api|worker) (\d+) → (\d+):/.exec(text);
+  if (event.kind === 'autoscaler' && decision) text = `HPA ${decision[1]} ${decision[2]}→${decision[3]}`;
+  else {
+    text = text
+      .replace(/^monkey killed /, 'kill ')
+      .replace(/^scaling /, 'scale ')
+      .replace(/^the /, '')
+      .replace(/ is back$/, ' back')
+      .replace(/ → /g, '→')
+      .split(/[:;(]/)[0]!
+      .trim();
+  }
+  return text.length > MARK_LABEL_CHARS ? `${text.slice(0, MARK_LABEL_CHARS - 1).trimEnd()}…` : text;
+}
+
+/** A mark's colour: its kind's, except a recovery, which is green beside the red of what broke. */
+export function markTone(event: TimelineEvent): TimelineEvent['kind'] | 'recovered' {
+  if (event.kind === 'chaos' && event.level === 'info' && /\b(back|ended|runs again|cleared)\b/.test(event.message)) return 'recovered';
+  return event.kind;
 }
 
 /** Tick labels of the shared time axis. */

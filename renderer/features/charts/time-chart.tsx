@@ -1,6 +1,6 @@
 import { memo, useLayoutEffect, useMemo, useRef, useState, type MouseEvent, type ReactElement } from 'react';
 import type { TimelineEvent } from '../../../electron/contract.js';
-import { formatTime, type ChartRow } from './chart-data.js';
+import { formatTime, markLabel, markTone, type ChartRow } from './chart-data.js';
 
 /** A chart row: any shape with a time. */
 export interface TimedRow {
@@ -38,9 +38,12 @@ export interface TimeChartProps<R extends TimedRow = ChartRow> {
   onPick?: (t: number) => void;
   /** The picked time, marked with a line. */
   picked?: number | null;
+  /** Whole-number quantities (replicas): the y axis's ticks are whole too. */
+  integer?: boolean;
 }
 
-const MARK_COLORS: Record<TimelineEvent['kind'], string> = {
+const MARK_COLORS: Record<TimelineEvent['kind'] | 'recovered', string> = {
+  recovered: 'var(--ok)',
   lifecycle: 'var(--mark-lifecycle)',
   scaling: 'var(--mark-scaling)',
   chaos: 'var(--mark-chaos)',
@@ -55,8 +58,37 @@ const CHAR_EM = 0.62;
 const TIME_LABEL_CHARS = 8;
 /** Legend entries shown before "+N more": one line, the same height on every chart. */
 const LEGEND_MAX = 7;
+/** Rows of mark labels at the top of the plot; a label that fits none is left to the tooltip. */
+const LABEL_ROWS = 2;
 
-/** A round upper bound whose quarters are round too (the right axis): 1, 2, 4 or 8 × 10^n. */
+/**
+ * Rows for the marks' labels, each drawn left of its line: a label goes in the first row where it
+ * ends short of the label to its right and starts inside the chart; one that fits none is left to
+ * the tooltip. Placed right to left, so the newest events (the ones just made) keep their labels.
+ */
+export function placeLabels(xs: { x: number; width: number }[], rows = LABEL_ROWS, minX = 0): (number | null)[] {
+  const lefts = Array.from({ length: rows }, () => Infinity);
+  const placed: (number | null)[] = xs.map(() => null);
+  const order = xs.map((_, i) => i).sort((a, b) => xs[b]!.x - xs[a]!.x);
+  for (const i of order) {
+    const { x, width } = xs[i]!;
+    const right = x - 3;
+    const left = right - width;
+    if (left < minX) continue;
+    const row = lefts.findIndex((edge) => right + 6 <= edge);
+    if (row === -1) continue;
+    placed[i] = row;
+    lefts[row] = left;
+  }
+  return placed;
+}
+
+/** A round upper bound for whole counts: a multiple of 4, so the quarter ticks are whole. */
+export function wholeMax(value: number): number {
+  return Math.max(4, Math.ceil(value / 4) * 4);
+}
+
+/** A round upper bound whose quarters are round too (both axes): 1, 2, 4 or 8 × 10^n, so no tick reads 6.25. */
 export function quarterMax(value: number): number {
   if (!(value > 0)) return 1;
   const magnitude = 10 ** Math.floor(Math.log10(value));
@@ -71,14 +103,6 @@ export function quarterMax(value: number): number {
 export function timeTickCount(plotWidth: number, font: number): number {
   const labelWidth = TIME_LABEL_CHARS * CHAR_EM * font;
   return Math.max(2, Math.min(4, Math.floor(plotWidth / (1.5 * labelWidth + 10)) + 1));
-}
-
-/** A round upper bound for the y axis: 1, 2 or 5 × 10^n. */
-export function niceMax(value: number): number {
-  if (!(value > 0)) return 1;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
 }
 
 /** A tick label: 3 significant digits at most (0.25, 3.75, 62.5), thousands as k. */
@@ -114,7 +138,7 @@ function linePath<R extends TimedRow>(rows: R[], s: Series<R>, x: (t: number) =>
  * a whole update of six charts costs a few milliseconds (bench/results/renderer.md), where a
  * general charting library spent 100–600 ms on the same data.
  */
-export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, unit, unitRight, rows, series, marks, from, to, yMax, onPick, picked }: TimeChartProps<R>) {
+export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, unit, unitRight, rows, series, marks, from, to, yMax, onPick, picked, integer }: TimeChartProps<R>) {
   const box = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState({ width: 0, height: 0, font: 12 });
   const [hover, setHover] = useState<number | null>(null);
@@ -145,8 +169,8 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
         else max = Math.max(max, v);
       }
     }
-    return [yMax ?? niceMax(max), quarterMax(maxRight)];
-  }, [rows, series, yMax, unitRight]);
+    return [yMax ?? (integer ? wholeMax(max) : quarterMax(max)), quarterMax(maxRight)];
+  }, [rows, series, yMax, unitRight, integer]);
   const fractions = [0, 0.25, 0.5, 0.75, 1];
   // The right axis takes the room its longest label needs.
   const rightLabels = unitRight === undefined ? [] : fractions.map((f) => label(topRight * f));
@@ -164,6 +188,12 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
   const xTicks = Array.from({ length: tickCount }, (_, i) => from + ((to - from) * i) / (tickCount - 1));
   const yTicks = fractions.map((f) => top * f);
   const hovered = hover === null ? undefined : rows[hover];
+  // Marks carry a short label at the top of the plot ("kill api-2", "HPA api 2→4") where it fits.
+  const labelled = useMemo(() => {
+    const items = marks.map((m) => ({ m, text: markLabel(m), x: PAD.left + ((m.t - from) / Math.max(1, to - from)) * plotW }));
+    const rowsOf = placeLabels(items.map((i) => ({ x: i.x, width: i.text.length * CHAR_EM * font * 0.95 })));
+    return items.map((item, i) => ({ ...item, row: rowsOf[i]!, tone: markTone(item.m) }));
+  }, [marks, from, to, plotW, font]);
 
   /** The row nearest the pointer. */
   const nearest = (event: MouseEvent<SVGSVGElement>): number => {
@@ -221,14 +251,21 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
                 {formatTime(t)}
               </text>
             ))}
-            {marks.map((m) => (
-              <line key={`${m.t}-${m.message}`} x1={x(m.t)} x2={x(m.t)} y1={PAD.top} y2={PAD.top + plotH} stroke={MARK_COLORS[m.kind]} strokeDasharray="3 3" className="mark">
+            {labelled.map(({ m, tone }) => (
+              <line key={`${m.t}-${m.message}`} x1={x(m.t)} x2={x(m.t)} y1={PAD.top} y2={PAD.top + plotH} stroke={MARK_COLORS[tone]} strokeDasharray="4 3" className="mark">
                 <title>{`${formatTime(m.t)} ${m.message}`}</title>
               </line>
             ))}
             {paths.map(({ s, d }) => (
-              <path key={s.name} data-series={s.name} d={d} fill="none" stroke={s.color} strokeWidth={2} strokeOpacity={s.faint ? 0.55 : 1} strokeDasharray={s.dashed || (s.right && unitRight !== undefined) ? '5 3' : undefined} strokeLinejoin="round" />
+              <path key={s.name} data-series={s.name} d={d} fill="none" stroke={s.color} className="series" strokeOpacity={s.faint ? 0.55 : 1} strokeDasharray={s.dashed || (s.right && unitRight !== undefined) ? '5 3' : undefined} strokeLinejoin="round" />
             ))}
+            {labelled.map(({ m, text, row, tone, x: mx }) =>
+              row === null ? null : (
+                <text key={`l${m.t}-${m.message}`} x={mx - 3} y={PAD.top + font * (row + 0.85)} textAnchor="end" className="mark-label" fill={MARK_COLORS[tone]} data-mark={text}>
+                  {text}
+                </text>
+              ),
+            )}
             {picked != null && picked >= from && picked <= to && <line x1={x(picked)} x2={x(picked)} y1={PAD.top} y2={PAD.top + plotH} className="picked-line" />}
             {hovered && <line x1={x(hovered.t)} x2={x(hovered.t)} y1={PAD.top} y2={PAD.top + plotH} className="crosshair" />}
           </svg>
