@@ -58,6 +58,9 @@ Usage:
   scalelab reset                 reset the lab: stop traffic, a capacity search and the scenario,
                                  clear chaos and the monkey, autoscalers off, replica counts back
                                  to those the stack was started with
+  scalelab guard on [--errors 5] [--for 5s] | guard off | guard status
+                                 the safety guard: when errors stay at or above that share of
+                                 requests for that long, traffic and chaos stop, and it says why
   scalelab verify                read every acknowledged write back: acknowledged, verified,
                                  lost, duplicated (exit code 1 when one is lost)
   scalelab scenario run <file|builtin> [--report out.html] [--assert EXPR …]

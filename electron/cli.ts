@@ -21,6 +21,7 @@ import { describeCpuLimits, printStatus, statusJson } from './cli-status.js';
 import { usageErrorOf, UsageError, wholeNumber } from './cli-usage.js';
 import { HELP } from './cli-help.js';
 import { CapacityUsageError, runCapacity } from './cli-capacity.js';
+import { GuardUsageError, runGuard } from './cli-guard.js';
 
 
 
@@ -333,6 +334,8 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'capacity':
       return withClient(json, (client) => runCapacity(client, values, json));
+    case 'guard':
+      return withClient(json, (client) => runGuard(client, rest, values, json));
     case 'serve':
       // The default port, unless something else has it; --port is taken as asked.
       await serve(intOption('port', values.port, 0, 65_535) ?? ((await isPortOpen(DEFAULT_DASHBOARD_PORT)) ? 0 : DEFAULT_DASHBOARD_PORT), values.open, values.detached);
@@ -350,6 +353,6 @@ main(process.argv.slice(2)).then(
     const error = err as Error;
     console.error(`scalelab: ${error.message}`);
     if (error instanceof RemoteError && error.name === 'ContractError') console.error('(run `scalelab help` for usage)');
-    process.exit(error instanceof UsageError || error instanceof TrafficUsageError || error instanceof AutoscaleUsageError || error instanceof ChaosUsageError || error instanceof ScenarioUsageError || error instanceof CapacityUsageError ? 2 : 1);
+    process.exit(error instanceof UsageError || error instanceof TrafficUsageError || error instanceof AutoscaleUsageError || error instanceof ChaosUsageError || error instanceof ScenarioUsageError || error instanceof CapacityUsageError || error instanceof GuardUsageError ? 2 : 1);
   },
 );

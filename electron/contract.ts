@@ -19,7 +19,9 @@ export * from './stack-spec.js';
 export * from './scenario-spec.js';
 export * from './traces-spec.js';
 export * from './data-spec.js';
+export * from './guard-spec.js';
 import { CAPACITY_COMMANDS, type CapacityResults, type CapacityStatus } from './capacity-spec.js';
+import { GUARD_COMMANDS, type GuardResults, type GuardStatus } from './guard-spec.js';
 import { TracesGetSchema, TracesListSchema, type TraceDetail, type TraceList } from './traces-spec.js';
 import { ReportExportSchema, ScenarioLoadSchema, type ExportedReport, type ScenarioStatus, type ScenarioSummary } from './scenario-spec.js';
 import { MAX_REPLICAS, StackNameSchema, StackSpecSchema, type CpuLimitStatus, type RuntimeName, type ServiceName, type StackSpec } from './stack-spec.js';
@@ -299,6 +301,7 @@ export const COMMANDS = {
   /** Every span of one trace, placed for a waterfall. */
   'traces:get': TracesGetSchema,
   ...CAPACITY_COMMANDS,
+  ...GUARD_COMMANDS,
   /**
    * Puts the lab back as it was started: stops a capacity search, the scenario and the traffic,
    * clears chaos and the monkey, turns the autoscalers off, and scales to the replica counts of
@@ -311,7 +314,7 @@ export type CommandName = keyof typeof COMMANDS;
 export type CommandPayload<C extends CommandName> = Static<(typeof COMMANDS)[C]>;
 
 /** What each command resolves to. */
-export interface CommandResults extends CapacityResults {
+export interface CommandResults extends CapacityResults, GuardResults {
   'runtime:probe': Probe[];
   'stack:up': StackStatus;
   'stack:down': null;
@@ -364,9 +367,11 @@ export interface Events {
   scenario: ScenarioStatus;
   /** The capacity search's state: after every step and every replica count, and at the end. */
   capacity: CapacityStatus;
+  /** The safety guard: on every change of its settings, its count of bad seconds, and when it trips. */
+  guard: GuardStatus;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES = ['sample', 'event', 'progress', 'log', 'decision', 'scenario', 'capacity'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['sample', 'event', 'progress', 'log', 'decision', 'scenario', 'capacity', 'guard'] as const satisfies readonly EventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Envelope and wire messages

@@ -6,6 +6,7 @@ import { CapacityPanel } from './features/capacity/capacity-panel.js';
 import { ChaosPanel } from './features/chaos/chaos-panel.js';
 import { ChartsPanel } from './features/charts/charts-panel.js';
 import { KeyCharts } from './features/charts/key-charts.js';
+import { GuardBanner } from './features/guard/guard-banner.js';
 import { Controls } from './features/controls/replica-steppers.js';
 import { DataPanel } from './features/data/data-panel.js';
 import { EventLog } from './features/events/event-log.js';
@@ -52,6 +53,7 @@ export function App() {
           {connection === 'connecting' ? 'Connecting to the control plane…' : 'Lost the connection to the control plane; retrying. Is `scalelab serve` still running?'}
         </div>
       )}
+      <GuardBanner />
       {error && (
         <div className="banner error" role="alert">
           <pre>

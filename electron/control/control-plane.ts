@@ -23,6 +23,7 @@ import { scenarioCommands } from './scenarios/scenario-commands.js';
 import { ScenarioPlayer } from './scenarios/scenario-player.js';
 import { BaselineStore } from './capacity/baselines.js';
 import { resetLab } from './lab-reset.js';
+import { SafetyGuard } from './guard.js';
 import { capacityCommands, CapacityDesk } from './capacity/capacity-desk.js';
 import { readKubeState } from './runtimes/kubernetes/kube-state.js';
 import { readDockerState } from './runtimes/docker/docker-state.js';
@@ -135,6 +136,14 @@ export class ControlPlane {
       return { stack: spec?.name ?? null, apiCpu: spec?.resources.api.cpu ?? null };
     },
   });
+  /** Stops traffic and chaos when errors pass the trainer's limit; it watches every sample. */
+  private readonly guard: SafetyGuard = new SafetyGuard({
+    run: (command, payload) => this.runAsClient(command, payload),
+    capacityRunning: () => this.capacity.running,
+    trafficRunning: () => this.traffic.running,
+    record: (event) => this.telemetry.record(event),
+    onStatus: (status) => this.emit('guard', status),
+  });
   /** Where the running stack's stores answer: the database for `writes:verify`, the replica for chaos. */
   private endpoints: StackEndpoints | undefined;
   /** A few MB of JSON each: a burst of them must not stall the event loop the balancer shares. */
@@ -166,7 +175,10 @@ export class ControlPlane {
       record: (event) => this.telemetry.record(event),
       onDecision: (decision) => this.emit('decision', decision),
     });
-    this.telemetry.onSample((sample) => this.emit('sample', sample));
+    this.telemetry.onSample((sample) => {
+      this.emit('sample', sample);
+      this.guard.observe(sample);
+    });
     this.telemetry.onEvent((event) => this.emit('event', event));
   }
 
@@ -321,6 +333,7 @@ export class ControlPlane {
     ...this.tracing.commands(),
     ...scenarioCommands({ player: this.scenarios, telemetry: this.telemetry, spec: () => this.active.currentSpec(), capacity: () => this.capacity.status() }),
     ...capacityCommands(this.capacity, this.baselines),
+    ...this.guard.commands(),
     'lab:reset': () =>
       resetLab({
         run: this.runAsClient,

@@ -4,6 +4,7 @@ import { createCapacitySlice } from './capacity-slice.js';
 import { createChaosSlice } from './chaos-slice.js';
 import { createDataSlice } from './data-slice.js';
 import { createEventsSlice } from './events-slice.js';
+import { createGuardSlice } from './guard-slice.js';
 import { createScenarioSlice } from './scenario-slice.js';
 import { createStackSlice } from './stack-slice.js';
 import { createTelemetrySlice } from './telemetry-slice.js';
@@ -29,6 +30,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
     ...createDataSlice()(set),
     ...createTracesSlice(bridge)(set, get),
     ...createCapacitySlice(bridge)(set, get),
+    ...createGuardSlice(bridge)(set, get),
     ...createUiSlice(ui)(set),
   }));
   const unsubscribes: (() => void)[] = [];
@@ -56,6 +58,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
         bridge.on('decision', (decision) => state().addDecision(decision)),
         bridge.on('scenario', (status) => state().syncScenario(status)),
         bridge.on('capacity', (status) => state().syncCapacity(status)),
+        bridge.on('guard', (status) => state().syncGuard(status)),
       );
       await Promise.all([
         state().refreshStatus(),
@@ -66,6 +69,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
         state().refreshChaos(),
         state().refreshScenarios(),
         state().refreshCapacity(),
+        state().refreshGuard(),
       ]);
       // A dashboard opened during a run shows it as running.
       state().syncTraffic(state().samples.at(-1)?.generator ?? null);

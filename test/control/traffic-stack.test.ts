@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capacityDeltas } from '../../electron/capacity-law.js';
-import type { AutoscalerStatus, CapacityBaselineInfo, CapacityStatus, ChaosStatus, LabReset, Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../electron/contract.js';
+import type { AutoscalerStatus, CapacityBaselineInfo, CapacityStatus, ChaosStatus, GuardStatus, LabReset, Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
@@ -196,4 +196,40 @@ describe('reset lab', () => {
     const events = await ok<{ message: string }[]>(controlPlane.handle('events:list', {}));
     expect(events.filter((e) => e.message.startsWith('lab reset: ')).map((e) => e.message)).toEqual([`lab reset: ${reset.done.join('; ')}`, expect.stringMatching(/^lab reset: nothing to reset/)]);
   }, 90_000);
+});
+
+describe('the safety guard', () => {
+  it('trips on errors at its limit for its seconds in a row, stops the traffic and clears chaos, and says why', async () => {
+    const statuses: GuardStatus[] = [];
+    const off = controlPlane.on('guard', (s) => statuses.push(s));
+    const armed = await ok<GuardStatus>(controlPlane.handle('guard:set', { enabled: true, errorPercent: 20, seconds: 2 }));
+    expect(armed).toMatchObject({ enabled: true, errorPercent: 20, seconds: 2, badSeconds: 0, tripped: null });
+    await ok(controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 40 }, mix: { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 } }));
+    // A clean second first: errors under the limit count nothing.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(statuses.every((s) => s.tripped === null)).toBe(true);
+    await ok(controlPlane.handle('chaos:inject', { action: 'errors', target: 'all', rate: 0.6 }));
+    const deadline = Date.now() + 20_000;
+    while (!statuses.at(-1)?.tripped && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    off();
+    const tripped = statuses.at(-1)!.tripped!;
+    expect(tripped.reason).toMatch(/^errors \d+(\.\d)? % on average \(worst \d+(\.\d)? %\) for 2 s in a row; the limit is 20 % for 2 s$/);
+    expect(tripped.stopped).toEqual(['stopped the traffic', 'cleared chaos (1 fault)']);
+    // It counted up to the limit before it tripped, one bad second at a time.
+    expect(statuses.map((s) => s.badSeconds)).toContain(1);
+    expect((await ok<ChaosStatus>(controlPlane.handle('chaos:status', {}))).faults).toEqual([]);
+    expect(await controlPlane.handle('traffic:stop', {})).toMatchObject({ ok: true, value: { running: false } });
+    // Still armed for the next run; disarming keeps the last trip to read.
+    const now = await ok<GuardStatus>(controlPlane.handle('guard:status', {}));
+    expect(now).toMatchObject({ enabled: true, tripped });
+    expect(await ok<GuardStatus>(controlPlane.handle('guard:set', { enabled: false }))).toMatchObject({ enabled: false, tripped });
+    const events = await ok<{ message: string }[]>(controlPlane.handle('events:list', {}));
+    expect(events.map((e) => e.message)).toContain(`safety guard tripped: ${tripped.reason}; stopped the traffic; cleared chaos (1 fault)`);
+  }, 60_000);
+
+  it('refuses a limit outside 0–100 % and seconds outside 1–600, naming the field', async () => {
+    const bad = await controlPlane.handle('guard:set', { enabled: true, errorPercent: 0 });
+    expect(bad).toMatchObject({ ok: false, error: { name: 'ContractError', message: expect.stringContaining('errorPercent') } });
+    expect(await controlPlane.handle('guard:set', { enabled: true, seconds: 0.5 })).toMatchObject({ ok: false, error: { name: 'ContractError' } });
+  });
 });

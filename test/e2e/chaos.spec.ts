@@ -139,6 +139,32 @@ test('a user kills replicas and the cache under traffic, slows every api replica
   await expect(faults.getByRole('listitem')).toHaveCount(0);
   await expect(traffic.getByTestId('traffic-state')).toHaveText(/^idle/, { timeout: 15_000 });
   await expect(events.getByText(/^lab reset: stopped the traffic; cleared chaos \(\d+ faults?, the monkey\)/)).toBeVisible();
+
+  // The safety guard, armed at 20 % for 2 s: errors on every replica under traffic trip it; it stops
+  // the run and clears the fault, and a banner says why.
+  await page.getByLabel('guard error limit, percent').fill('20');
+  await page.getByLabel('guard seconds').fill('2');
+  const guard = page.getByRole('switch', { name: 'Safety guard' });
+  await guard.click();
+  await expect(guard).toHaveAttribute('aria-checked', 'true');
+  await expect(page.getByTestId('guard-state')).toHaveText(/^armed/);
+  await traffic.getByRole('button', { name: 'Fire traffic' }).click();
+  await expect(traffic.getByTestId('traffic-state')).toHaveText(/firing/, { timeout: 30_000 });
+  await chaos.getByLabel('error rate %').fill('60');
+  await chaos.getByRole('button', { name: 'Errors on all api' }).click();
+  const banner = page.getByRole('alert', { name: 'Safety guard tripped' });
+  await expect(banner).toContainText(/errors \d+(\.\d)? % on average .* for 2 s in a row; the limit is 20 % for 2 s/, { timeout: 30_000 });
+  await expect(banner).toContainText('stopped the traffic');
+  await expect(banner).toContainText('cleared chaos (1 fault)');
+  await expect(traffic.getByTestId('traffic-state')).toHaveText(/^idle/, { timeout: 15_000 });
+  await expect(faults.getByRole('listitem')).toHaveCount(0);
+  await expect(events.getByText(/^safety guard tripped/)).toBeVisible();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(artifacts, 'guard-tripped.png') });
+  await banner.getByRole('button', { name: "Dismiss the guard's message" }).click();
+  await expect(banner).toBeHidden();
+  await guard.click();
+  await expect(guard).toHaveAttribute('aria-checked', 'false');
   await page.getByRole('button', { name: 'Stop', exact: true }).click();
   await expect(page.getByTestId('stack-state')).toHaveText('stopped', { timeout: 60_000 });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AutoscalerStatus, StackSpec, TimelineEvent } from '../../electron/contract.js';
 import { eventMarks, markLabel, markTone } from '../../renderer/features/charts/chart-data.js';
-import { placeLabels, quarterMax, wholeMax } from '../../renderer/features/charts/time-chart.js';
+import { placeLabels, quarterMax, wholeMax } from '../../renderer/features/charts/chart-scale.js';
 import { statNumber, statRow, type Stat } from '../../renderer/features/presenter/stat-data.js';
 import { instanceSample, quietSample } from '../support/sample-fixture.js';
 

@@ -1,15 +1,9 @@
 import type { ScalableService } from '../../../electron/contract.js';
+import { Switch } from '../../ui/switch.js';
 
 /** The on/off switch of one service's autoscaler (emulated or a Kubernetes HPA). */
 export function AutoscaleSwitch({ service, on, disabled, onToggle }: { service: ScalableService; on: boolean; disabled: boolean; onToggle: () => void }) {
-  return (
-    <button role="switch" className={`switch ${on ? 'checked' : ''}`} aria-checked={on} aria-label={`Autoscale ${service}`} disabled={disabled} onClick={onToggle}>
-      <span className="switch-track" aria-hidden="true">
-        <span className="switch-thumb" />
-      </span>
-      <span aria-hidden="true">{on ? 'on' : 'off'}</span>
-    </button>
-  );
+  return <Switch on={on} label={`Autoscale ${service}`} disabled={disabled} onToggle={onToggle} />;
 }
 
 /** Replicas now, desired, and the bounds; desired is marked up or down when it differs. */

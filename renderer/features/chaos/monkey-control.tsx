@@ -4,6 +4,7 @@ import { monkeyChanged } from '../../store/chaos-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { FieldProblems, useFieldProblems } from '../traffic/number-field.js';
 import { monkeySummary } from './chaos-data.js';
+import { Switch } from '../../ui/switch.js';
 import { InlineNumber } from './inline-number.js';
 
 /** The Chaos Monkey: its switch, its pace and how many it may hold down, and what it has done. */
@@ -19,21 +20,15 @@ export function MonkeyControl() {
     <FieldProblems.Provider value={report}>
       <div className={`chaos-col monkey ${on ? 'on' : ''}`} role="group" aria-labelledby={titleId}>
         <div className="monkey-head">
-          <button
-            role="switch"
-            className={`switch chaos-switch ${on ? 'checked' : ''}`}
-            aria-checked={on}
-            aria-label="Chaos Monkey"
-            aria-busy={busy === 'monkey'}
+          <Switch
+            on={on}
+            label="Chaos Monkey"
+            className="chaos-switch"
+            busy={busy === 'monkey'}
             disabled={busy !== null || (!on && (!running || first !== undefined))}
             title={first ?? (on ? 'Stop the monkey' : 'Let the monkey kill a random api or worker replica every interval (±50 %)')}
-            onClick={() => void injectPanel(on ? 'monkey-off' : 'monkey-on')}
-          >
-            <span className="switch-track" aria-hidden="true">
-              <span className="switch-thumb" />
-            </span>
-            <span aria-hidden="true">{on ? 'on' : 'off'}</span>
-          </button>
+            onToggle={() => void injectPanel(on ? 'monkey-off' : 'monkey-on')}
+          />
           <span id={titleId} className="monkey-title">
             Chaos Monkey
           </span>

@@ -1,6 +1,7 @@
 import { memo, useLayoutEffect, useMemo, useRef, useState, type MouseEvent, type ReactElement } from 'react';
 import type { TimelineEvent } from '../../../electron/contract.js';
 import { formatTime, markLabel, markTone, type ChartRow } from './chart-data.js';
+import { placeLabels, quarterMax, wholeMax } from './chart-scale.js';
 
 /** A chart row: any shape with a time. */
 export interface TimedRow {
@@ -58,44 +59,6 @@ const CHAR_EM = 0.62;
 const TIME_LABEL_CHARS = 8;
 /** Legend entries shown before "+N more": one line, the same height on every chart. */
 const LEGEND_MAX = 7;
-/** Rows of mark labels at the top of the plot; a label that fits none is left to the tooltip. */
-const LABEL_ROWS = 2;
-
-/**
- * Rows for the marks' labels, each drawn left of its line: a label goes in the first row where it
- * ends short of the label to its right and starts inside the chart; one that fits none is left to
- * the tooltip. Placed right to left, so the newest events (the ones just made) keep their labels.
- */
-export function placeLabels(xs: { x: number; width: number }[], rows = LABEL_ROWS, minX = 0): (number | null)[] {
-  const lefts = Array.from({ length: rows }, () => Infinity);
-  const placed: (number | null)[] = xs.map(() => null);
-  const order = xs.map((_, i) => i).sort((a, b) => xs[b]!.x - xs[a]!.x);
-  for (const i of order) {
-    const { x, width } = xs[i]!;
-    const right = x - 3;
-    const left = right - width;
-    if (left < minX) continue;
-    const row = lefts.findIndex((edge) => right + 6 <= edge);
-    if (row === -1) continue;
-    placed[i] = row;
-    lefts[row] = left;
-  }
-  return placed;
-}
-
-/** A round upper bound for whole counts: a multiple of 4, so the quarter ticks are whole. */
-export function wholeMax(value: number): number {
-  return Math.max(4, Math.ceil(value / 4) * 4);
-}
-
-/** A round upper bound whose quarters are round too (both axes): 1, 2, 4 or 8 × 10^n, so no tick reads 6.25. */
-export function quarterMax(value: number): number {
-  if (!(value > 0)) return 1;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 4, 8, 10]) if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
-}
-
 /**
  * How many time labels fit a plot this wide: 4 where they fit, never fewer than 2. The first and
  * last are anchored at the plot's ends, so the pair next to them needs one and a half labels apart.

@@ -2,6 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { ScalableService } from '../../../electron/contract.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { AutoscalerNote } from '../autoscaler/autoscaler-note.js';
+import { GuardControl } from '../guard/guard-control.js';
 
 const LIMITS: Record<ScalableService, [number, number]> = { api: [1, 20], worker: [0, 20] };
 
@@ -23,7 +24,7 @@ function Stepper({ service, count, disabled, onScale }: { service: ScalableServi
   );
 }
 
-/** Replica steppers, with a word on the autoscaler (its controls are in the Autoscaler panel). */
+/** Replica steppers, with a word on the autoscaler (its controls are in the Autoscaler panel), and the safety guard. */
 export function Controls() {
   const { status, busy, scale } = useAppStore(useShallow((s) => ({ status: s.status, busy: s.busy, scale: s.scale })));
   const running = status?.state === 'running';
@@ -36,6 +37,7 @@ export function Controls() {
       <Stepper service="worker" count={worker} disabled={!running || busy !== null} onScale={(n) => void scale('worker', n)} />
       {busy === 'stack:scale' && <p className="muted">scaling… new replicas join the balancer once ready</p>}
       <AutoscalerNote />
+      <GuardControl />
     </section>
   );
 }
