@@ -7,6 +7,7 @@ import { adoptionMessage } from './control/adoption.js';
 import { installCrashGuard } from './control/crash-guard.js';
 import { readControlFile, removeControlFile, scalelabHome, writeControlFile } from './control/control-file.js';
 import { acquireControlLock, ControlLockedError } from './control/control-lock.js';
+import { newDashboardToken, readDashboardIdentity, writeDashboardIdentity } from './control/dashboard-identity.js';
 import { ControlPlane } from './control/control-plane.js';
 import { isAlive } from './control/runtimes/local/adopted-process.js';
 import { isPortOpen } from './control/runtimes/local/ports.js';
@@ -92,7 +93,20 @@ async function waitForPredecessor(): Promise<void> {
   for (const deadline = Date.now() + 15_000; isAlive(pid) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-async function serve(port: number, open: boolean, detached: boolean): Promise<void> {
+/**
+ * Where the dashboard listens and its token: --port as asked; else where the last control plane for
+ * this home did (so an open tab reconnects), else 4750, else any free port; the last token when
+ * there is one to trust.
+ */
+async function dashboardIdentity(asked: number | undefined): Promise<{ port: number; token: string }> {
+  const last = await readDashboardIdentity(home);
+  const token = last?.token ?? newDashboardToken();
+  if (asked !== undefined) return { port: asked, token };
+  for (const port of [last?.port, DEFAULT_DASHBOARD_PORT]) if (port !== undefined && !(await isPortOpen(port))) return { port, token };
+  return { port: 0, token };
+}
+
+async function serve(asked: number | undefined, open: boolean, detached: boolean): Promise<void> {
   await waitForPredecessor();
   const existing = await readControlFile(home);
   if (existing && isAlive(existing.pid) && (await attach(home))) {
@@ -121,7 +135,9 @@ async function serve(port: number, open: boolean, detached: boolean): Promise<vo
     process.exit(0);
   };
   const controlPlane = new ControlPlane({ home, onShutdownRequest: detached ? () => void stop('shutdown requested') : undefined });
-  const headless = await startHeadless({ controlPlane, port });
+  const identity = await dashboardIdentity(asked);
+  const headless = await startHeadless({ controlPlane, port: identity.port, token: identity.token });
+  await writeDashboardIdentity(home, { port: Number(new URL(headless.url).port), token: headless.token });
   controlPlane.dashboardUrl = headless.dashboardUrl;
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -337,8 +353,8 @@ async function main(argv: string[]): Promise<number> {
     case 'guard':
       return withClient(json, (client) => runGuard(client, rest, values, json));
     case 'serve':
-      // The default port, unless something else has it; --port is taken as asked.
-      await serve(intOption('port', values.port, 0, 65_535) ?? ((await isPortOpen(DEFAULT_DASHBOARD_PORT)) ? 0 : DEFAULT_DASHBOARD_PORT), values.open, values.detached);
+      // The last port for this home, else the default, unless something else has it; --port is taken as asked.
+      await serve(intOption('port', values.port, 0, 65_535), values.open, values.detached);
       return -1;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${HELP}`);

@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { onConnection, type ConnectionState } from './api/ws-bridge.js';
+import { onConnection } from './api/ws-bridge.js';
 import { AutoscalerPanel } from './features/autoscaler/autoscaler-panel.js';
 import { CapacityPanel } from './features/capacity/capacity-panel.js';
 import { ChaosPanel } from './features/chaos/chaos-panel.js';
@@ -30,11 +30,23 @@ import './styles/presenter.css';
  */
 export function App() {
   const { theme, projector, error, dismissError } = useAppStore(useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })));
-  const [connection, setConnection] = useState<ConnectionState>(window.scalelab ? 'open' : 'connecting');
+  const connection = useAppStore((s) => s.connection);
 
   useEffect(() => {
     void app.connect();
-    const off = window.scalelab ? () => undefined : onConnection(setConnection);
+    // Over the WebSocket: a control plane that stops (scalelab down) and a new one for the same
+    // SCALELAB_HOME (same port and token) is reconnected to, and everything is loaded again.
+    const off = window.scalelab
+      ? () => undefined
+      : onConnection((next) => {
+          const was = app.store.getState().connection;
+          app.store.getState().setConnection(next);
+          if (next === 'open' && was === 'closed') {
+            // The lost calls' errors said what the banner said; the new control plane answers now.
+            if (app.store.getState().error?.name === 'DisconnectedError') app.store.getState().dismissError();
+            void app.reload();
+          }
+        });
     return () => {
       off();
       app.disconnect();
@@ -46,15 +58,17 @@ export function App() {
   }, [theme, projector]);
 
   return (
-    <div className="app">
+    <div className={connection === 'open' ? 'app' : 'app offline'}>
       <StackBar />
       {connection !== 'open' && (
         <div className="banner warn" role="alert">
-          {connection === 'connecting' ? 'Connecting to the control plane…' : 'Lost the connection to the control plane; retrying. Is `scalelab serve` still running?'}
+          {connection === 'connecting'
+            ? 'Connecting to the control plane…'
+            : 'The control plane stopped (scalelab down, or it exited). This tab reconnects by itself when one starts again for the same SCALELAB_HOME (scalelab up); until then nothing can be started or changed.'}
         </div>
       )}
       <GuardBanner />
-      {error && (
+      {error && !(error.name === 'DisconnectedError' && connection !== 'open') && (
         <div className="banner error" role="alert">
           <pre>
             <strong>{error.name}</strong>: {error.message}

@@ -58,7 +58,8 @@ export function createWebSocketBridge(url: string): ScaleLabBridge {
       for (const settle of pending.values()) settle({ ok: false, error: { name: 'DisconnectedError', message: 'lost the connection to the control plane; retrying' } });
       pending.clear();
       attempt += 1;
-      setTimeout(connect, Math.min(10_000, 250 * 2 ** attempt));
+      // Loopback only, so retrying is cheap: within 2 s of a new control plane the tab is back.
+      setTimeout(connect, Math.min(2_000, 250 * 2 ** attempt));
     };
   };
   connect();

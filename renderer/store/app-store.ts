@@ -18,7 +18,7 @@ import { createUiSlice, type Theme } from './ui-slice.js';
  * timeline events and progress flow in; the initial status, probes, history and events are loaded.
  * Returns the store and a function that unsubscribes from the bridge.
  */
-export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: boolean } = {}): { store: StoreApi<AppState>; connect(): Promise<void>; disconnect(): void } {
+export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: boolean } = {}): { store: StoreApi<AppState>; connect(): Promise<void>; reload(): Promise<void>; disconnect(): void } {
   const store = createStore<AppState>()((set, get) => ({
     ...createStackSlice(bridge)(set, get),
     ...createTelemetrySlice()(set),
@@ -34,11 +34,26 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
     ...createUiSlice(ui)(set),
   }));
   const unsubscribes: (() => void)[] = [];
+  const state = store.getState;
+  /** Everything the dashboard shows, from the control plane: on connect, and again after a reconnect (a new control plane). */
+  const load = async () => {
+    await Promise.all([
+      state().refreshStatus(),
+      state().loadProbes(),
+      bridge.invoke('telemetry:history', { seconds: 1800 }).then((r) => r.ok && state().setHistory(r.value)),
+      bridge.invoke('events:list', { limit: 2000 }).then((r) => r.ok && state().setEvents(r.value)),
+      state().refreshAutoscaler(),
+      state().refreshChaos(),
+      state().refreshScenarios(),
+      state().refreshCapacity(),
+      state().refreshGuard(),
+    ]);
+  };
   let statusTimer: ReturnType<typeof setInterval> | undefined;
   return {
     store,
+    reload: load,
     async connect() {
-      const state = store.getState;
       unsubscribes.push(
         bridge.on('sample', (sample) => {
           state().addSample(sample);
@@ -60,17 +75,7 @@ export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: 
         bridge.on('capacity', (status) => state().syncCapacity(status)),
         bridge.on('guard', (status) => state().syncGuard(status)),
       );
-      await Promise.all([
-        state().refreshStatus(),
-        state().loadProbes(),
-        bridge.invoke('telemetry:history', { seconds: 1800 }).then((r) => r.ok && state().setHistory(r.value)),
-        bridge.invoke('events:list', { limit: 2000 }).then((r) => r.ok && state().setEvents(r.value)),
-        state().refreshAutoscaler(),
-        state().refreshChaos(),
-        state().refreshScenarios(),
-        state().refreshCapacity(),
-        state().refreshGuard(),
-      ]);
+      await load();
       // A dashboard opened during a run shows it as running.
       state().syncTraffic(state().samples.at(-1)?.generator ?? null);
       statusTimer = setInterval(() => void state().refreshStatus(), 2_000);

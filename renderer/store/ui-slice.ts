@@ -1,6 +1,8 @@
 import type { SetState } from './types.js';
 
 export type Theme = 'dark' | 'light';
+/** The transport to the control plane: always open under Electron IPC; the WebSocket's otherwise. */
+export type Connection = 'connecting' | 'open' | 'closed';
 
 export interface UiSlice {
   theme: Theme;
@@ -8,6 +10,8 @@ export interface UiSlice {
   projector: boolean;
   /** The instance whose details drawer is open. */
   selected: string | null;
+  connection: Connection;
+  setConnection(connection: Connection): void;
   setTheme(theme: Theme): void;
   toggleProjector(): void;
   select(id: string | null): void;
@@ -19,6 +23,10 @@ export function createUiSlice(initial: { theme?: Theme; projector?: boolean } = 
     theme: initial.theme ?? 'dark',
     projector: initial.projector ?? false,
     selected: null,
+    connection: 'open',
+    setConnection(connection) {
+      set({ connection });
+    },
     setTheme(theme) {
       set({ theme });
     },

@@ -27,7 +27,9 @@ function Stepper({ service, count, disabled, onScale }: { service: ScalableServi
 /** Replica steppers, with a word on the autoscaler (its controls are in the Autoscaler panel), and the safety guard. */
 export function Controls() {
   const { status, busy, scale } = useAppStore(useShallow((s) => ({ status: s.status, busy: s.busy, scale: s.scale })));
-  const running = status?.state === 'running';
+  // Without a control plane (the tab waits to reconnect) a stale status must not offer scaling.
+  const offline = useAppStore((s) => s.connection !== 'open');
+  const running = status?.state === 'running' && !offline;
   const api = status?.spec?.replicas.api ?? 0;
   const worker = status?.spec?.replicas.worker ?? 0;
   return (

@@ -122,7 +122,7 @@ export function statRow(sample: Sample | null, spec: StackSpec | null, autoscale
       label: 'Cache hits',
       values: [{ text: sample.cache.up ? statNumber(hit === null ? null : hit * 100) : 'down' }],
       unit: sample.cache.up && hit !== null ? '%' : '',
-      detail: !sample.cache.up ? 'Redis down: reads go to PostgreSQL' : hit === null ? 'no lookups this second' : `${statNumber(sample.cache.hitsPerSec + sample.cache.missesPerSec)} lookups/s`,
+      detail: !sample.cache.up ? 'Redis down: reads go to PostgreSQL' : hit === null ? 'no lookups' : `${statNumber(sample.cache.hitsPerSec + sample.cache.missesPerSec)} lookups/s`,
       tone: sample.cache.up ? (hit === null ? 'idle' : 'ok') : 'bad',
     },
     {

@@ -15,6 +15,9 @@ export function StackBar() {
   // Said plainly, never silently: the latest sample's word, else the status's.
   const notEnforced = useAppStore((s) => (s.status?.state === 'running' ? (s.samples.at(-1)?.cpuLimits?.notEnforced ?? s.status?.cpuLimits?.notEnforced ?? null) : null));
   const { report, first } = useFieldProblems();
+  // Without a control plane nothing can be done: the buttons say so instead of hanging.
+  const offline = useAppStore((s) => s.connection !== 'open');
+  const offlineWhy = 'No control plane is connected: run `scalelab up` (or `scalelab serve`) for this SCALELAB_HOME; the tab reconnects by itself';
   const [picked, setRuntime] = useState<RuntimeName>('local');
   const [context, setContext] = useState<string | null>(null);
   const state = status?.state ?? 'stopped';
@@ -75,19 +78,19 @@ export function StackBar() {
           {running && (
             <button
               onClick={() => void resetLab()}
-              disabled={busy !== null}
-              title={lastReset ? `Last reset: ${lastReset.join('; ')}` : 'Stop traffic, a capacity search and the scenario; clear chaos and the monkey; autoscalers off; replica counts back to those the stack was started with'}
+              disabled={busy !== null || offline}
+              title={offline ? offlineWhy : lastReset ? `Last reset: ${lastReset.join('; ')}` : 'Stop traffic, a capacity search and the scenario; clear chaos and the monkey; autoscalers off; replica counts back to those the stack was started with'}
               data-testid="reset-lab"
             >
               {busy === 'lab:reset' ? 'Resetting…' : 'Reset lab'}
             </button>
           )}
           {running ? (
-            <button className="danger" onClick={() => void stop()} disabled={busy !== null}>
+            <button className="danger" onClick={() => void stop()} disabled={busy !== null || offline} title={offline ? offlineWhy : undefined}>
               {busy === 'stack:down' ? 'Stopping…' : 'Stop'}
             </button>
           ) : (
-            <button className="primary" onClick={() => void start(startSpec(runtime, shownContext, dataDraft, cpuDraft))} disabled={busy !== null || probe?.available === false || first !== undefined} title={first}>
+            <button className="primary" onClick={() => void start(startSpec(runtime, shownContext, dataDraft, cpuDraft))} disabled={busy !== null || offline || probe?.available === false || first !== undefined} title={offline ? offlineWhy : first}>
               {busy === 'stack:up' ? 'Starting…' : 'Start'}
             </button>
           )}
@@ -99,7 +102,11 @@ export function StackBar() {
           </button>
         </div>
         <div className="progress-line" role="status" aria-live="polite" id="probe-note">
-          {busy && lastProgress ? (
+          {offline ? (
+            <span className="warn" data-testid="offline-reason">
+              disconnected: {offlineWhy}
+            </span>
+          ) : busy && lastProgress ? (
             <>
               <span className="progress-bar" style={{ ['--fraction' as string]: String(fraction ?? 0.1) }} aria-hidden="true" />
               {lastProgress.message}
