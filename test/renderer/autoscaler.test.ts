@@ -129,6 +129,16 @@ describe('autoscaler data shapes', () => {
     expect(recentDecisions(one, 1).map((d) => d.t)).toEqual([2]);
     expect(modeLabel('emulated')).toBe('emulated HPA');
   });
+
+  it('lists the latest decision and the changes before it, not every tick between them', () => {
+    // Decisions as the autoscaler synced: up 2 → 4, four holds at 4, down 4 → 1, then stays.
+    const at = (t: number, currentReplicas: number, desired: number) => ({ ...decision({ now: t, pods: pods([20, 20]) }), t, currentReplicas, desired });
+    const decisions = [at(1, 2, 4), at(2, 4, 4), at(3, 4, 4), at(4, 4, 4), at(5, 4, 4), at(6, 4, 1), at(7, 1, 1), at(8, 1, 1)];
+    const one: ServiceAutoscalerStatus = { config: config(), current: 1, desired: 1, lastSyncAt: 8, decisions };
+    expect(recentDecisions(one, 4).map((d) => d.t)).toEqual([8, 6, 1]);
+    expect(recentDecisions(one, 2).map((d) => d.t)).toEqual([8, 6]);
+    expect(recentDecisions(one, 0)).toEqual([]);
+  });
 });
 
 describe('autoscaler slice, against a real control plane', () => {

@@ -133,9 +133,18 @@ export function decisionChange(d: Decision): string {
   return d.metricReplicas !== d.currentReplicas ? `holds ${d.currentReplicas}` : `stays at ${d.currentReplicas}`;
 }
 
-/** The last `count` decisions, newest first. */
+/**
+ * Up to `count` decisions, newest first: the latest (where the autoscaler stands now), then the
+ * changes before it (2 → 4, 5 → 1). The holds and stays between them are its ticks, a sync every
+ * few seconds; listing them would push the real scale-down off the list within seconds.
+ */
 export function recentDecisions(one: ServiceAutoscalerStatus | null | undefined, count: number): Decision[] {
-  return (one?.decisions ?? []).slice(-count).reverse();
+  const all = one?.decisions ?? [];
+  const latest = all.at(-1);
+  if (!latest || count < 1) return [];
+  const shown = [latest];
+  for (let i = all.length - 2; i >= 0 && shown.length < count; i -= 1) if (all[i]!.desired !== all[i]!.currentReplicas) shown.push(all[i]!);
+  return shown;
 }
 
 /** One row of a decision's inputs table: a metric's reading and what it proposed. */
