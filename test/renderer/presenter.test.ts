@@ -98,3 +98,23 @@ describe('chart marks', () => {
     expect([quarterMax(25), quarterMax(250), quarterMax(3)]).toEqual([40, 400, 4]);
   });
 });
+
+describe("a tile's sparklines", () => {
+  it("follow each replica's last minute, with gaps where it was missing", async () => {
+    const { tileHistories } = await import('../../renderer/features/topology/tile-history.js');
+    const s = (t: number, ids: string[]) => quietSample(t, ids.map((id, k) => instanceSample({ id, cpu: t * 10 + k, rps: t, rssBytes: (t + 100) * 2 ** 20 })));
+    const h = tileHistories([s(1, ['api-1']), s(2, ['api-1', 'api-2']), s(3, ['api-2'])]);
+    expect(h.get('api-1')).toEqual({ cpu: [10, 20, null], rps: [1, 2, null], rssMiB: [101, 102, null] });
+    expect(h.get('api-2')).toEqual({ cpu: [null, 21, 30], rps: [null, 2, 3], rssMiB: [null, 102, 103] });
+    // Only the last 60 samples.
+    expect(tileHistories(Array.from({ length: 90 }, (_, t) => s(t, ['api-1']))).get('api-1')!.cpu).toHaveLength(60);
+  });
+
+  it('draw in a 100 × 20 box, broken at a gap, flat at the bottom when all is zero', async () => {
+    const { sparkPath } = await import('../../renderer/ui/spark-path.js');
+    expect(sparkPath([0, 5, 10])).toBe('M0.0 19.5L50.0 10.3L100.0 1.0');
+    expect(sparkPath([1, null, 1], 2)).toBe('M0.0 10.3M100.0 10.3');
+    expect(sparkPath([0, 0])).toBe('M0 19.5H100');
+    expect(sparkPath([3])).toBe('');
+  });
+});

@@ -1,6 +1,8 @@
 import { memo } from 'react';
 import type { Instance, InstanceSample } from '../../../electron/contract.js';
 import { formatCpu } from '../../../electron/cpu-quantity.js';
+import { Sparkline } from '../../ui/sparkline.js';
+import type { TileHistory } from './tile-history.js';
 
 function fmt(value: number | null | undefined, digits = 0): string {
   return value === null || value === undefined ? '–' : value.toFixed(digits);
@@ -17,9 +19,11 @@ export function shortName(id: string): string {
 
 /**
  * One replica: phase, restarts, cpu (against its limit, with how much of the last second's periods
- * it was throttled) and rps. Phase changes animate through CSS transitions.
+ * it was throttled), rps and memory, with the last minute of cpu, rps and memory as sparklines.
+ * Phase changes animate through CSS transitions.
  */
-export const ReplicaTile = memo(function ReplicaTile({ instance, sample, onOpen }: { instance: Instance; sample: InstanceSample | undefined; onOpen: (id: string) => void }) {
+export const ReplicaTile = memo(function ReplicaTile({ instance, sample, history, onOpen }: { instance: Instance; sample: InstanceSample | undefined; history?: TileHistory; onOpen: (id: string) => void }) {
+  const rssMiB = sample?.rssBytes == null ? null : sample.rssBytes / 2 ** 20;
   return (
     <button className={`tile phase-${instance.phase}`} onClick={() => onOpen(instance.id)} aria-label={`${instance.id}, ${instance.phase}, ${instance.restarts} restarts; open details`} data-testid={`tile-${instance.id}`}>
       <span className="tile-head">
@@ -48,7 +52,17 @@ export const ReplicaTile = memo(function ReplicaTile({ instance, sample, onOpen 
             <b>{fmt(sample?.rps)}</b> rps
           </span>
         )}
+        <span title="resident memory">
+          <b data-testid={`memory-${instance.id}`}>{fmt(rssMiB)}</b> MiB
+        </span>
       </span>
+      {history && (
+        <span className="tile-sparks" aria-hidden="true">
+          <Sparkline values={history.cpu} max={sample?.cpuLimitMillicores != null ? sample.cpuLimitMillicores / 10 : undefined} label={`${instance.id} cpu, last minute`} className="spark-cpu" />
+          {instance.service === 'api' && <Sparkline values={history.rps} label={`${instance.id} rps, last minute`} className="spark-rps" />}
+          <Sparkline values={history.rssMiB} label={`${instance.id} memory, last minute`} className="spark-mem" />
+        </span>
+      )}
     </button>
   );
 });

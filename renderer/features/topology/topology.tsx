@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { Instance, InstanceSample } from '../../../electron/contract.js';
+import { tileHistories } from './tile-history.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { EventsFlow } from './events-flow.js';
 import { ReplicaNode } from './replica-node.js';
@@ -18,8 +19,10 @@ function Store({ instance, label, detail, onOpen }: { instance: Instance | undef
 
 /** The flow: balancer → api replicas → cache, database and its read replica; queue → workers; outbox → stream → projector. */
 export function Topology() {
-  const { status, latest, select } = useAppStore(useShallow((s) => ({ status: s.status, latest: s.samples.at(-1), select: s.select })));
+  const { status, samples, select } = useAppStore(useShallow((s) => ({ status: s.status, samples: s.samples, select: s.select })));
+  const latest = samples.at(-1);
   const bySample = useMemo(() => new Map<string, InstanceSample>((latest?.instances ?? []).map((i) => [i.id, i])), [latest]);
+  const histories = useMemo(() => tileHistories(samples), [samples]);
   const instances = status?.instances ?? [];
   const api = instances.filter((i) => i.service === 'api');
   const workers = instances.filter((i) => i.service === 'worker');
@@ -52,7 +55,7 @@ export function Topology() {
           </div>
           <div className="tiles">
             {api.map((i) => (
-              <ReplicaTile key={i.id} instance={i} sample={bySample.get(i.id)} onOpen={select} />
+              <ReplicaTile key={i.id} instance={i} sample={bySample.get(i.id)} history={histories.get(i.id)} onOpen={select} />
             ))}
           </div>
         </div>
@@ -76,7 +79,7 @@ export function Topology() {
             workers <span className="muted">{workers.filter((i) => i.phase === 'ready').length}/{workers.length} ready</span>
           </div>
           <div className="tiles">
-            {workers.length === 0 ? <span className="muted">no workers: jobs wait in the queue</span> : workers.map((i) => <ReplicaTile key={i.id} instance={i} sample={bySample.get(i.id)} onOpen={select} />)}
+            {workers.length === 0 ? <span className="muted">no workers: jobs wait in the queue</span> : workers.map((i) => <ReplicaTile key={i.id} instance={i} sample={bySample.get(i.id)} history={histories.get(i.id)} onOpen={select} />)}
           </div>
         </div>
       </div>
