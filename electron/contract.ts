@@ -190,6 +190,23 @@ export interface Sample {
   cpuLimits?: CpuLimitStatus | null;
   /** The data-layer patterns (read replica, event stream, partitions); absent in older samples. */
   data?: import('./data-spec.js').DataSample;
+  /** Per endpoint (method and route), server-side, busiest first; absent in older samples. */
+  routes?: RouteSample[];
+}
+
+/** One endpoint over the sample's interval, from the api replicas' own metrics; totals since telemetry first saw it. */
+export interface RouteSample {
+  method: string;
+  /** The route's pattern, e.g. `/users/:id`. */
+  route: string;
+  rps: number;
+  /** 5xx answers per second. */
+  failuresPerSec: number;
+  /** ms, interpolated in the replicas' histogram buckets; null with no request this interval. */
+  p50: number | null;
+  p95: number | null;
+  requests: number;
+  failures: number;
 }
 
 

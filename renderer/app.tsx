@@ -9,6 +9,7 @@ import { KeyCharts } from './features/charts/key-charts.js';
 import { GuardBanner } from './features/guard/guard-banner.js';
 import { Controls } from './features/controls/replica-steppers.js';
 import { DataPanel } from './features/data/data-panel.js';
+import { EndpointsPanel } from './features/endpoints/endpoints-panel.js';
 import { EventLog } from './features/events/event-log.js';
 import { StatRow } from './features/presenter/stat-row.js';
 import { ScenarioPanel } from './features/scenario/scenario-panel.js';
@@ -92,6 +93,7 @@ export function App() {
         <CapacityPanel />
         <DataPanel />
         <ChartsPanel />
+        <EndpointsPanel />
         <TracesPanel />
         <EventLog />
       </main>

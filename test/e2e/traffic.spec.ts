@@ -63,6 +63,14 @@ test('a user shapes a ramp, fires it, steers the rate live, and reads the summar
   await panel.getByLabel('req/s', { exact: true }).fill('60');
   await expect(panel.getByTestId('traffic-live-target')).toHaveText('60/s', { timeout: 15_000 });
   await expect(page.getByRole('region', { name: 'Events' }).getByText('traffic updated: 60 rps')).toBeVisible();
+  // Per endpoint, server-side: the reads the mix sends are counted under their route, with a rate and p50/p95.
+  const endpoints = page.getByRole('region', { name: 'Endpoints' });
+  const reads = endpoints.getByTestId('endpoint-GET /users/:id');
+  await expect(reads.locator('td').nth(2)).toHaveText(/^[1-9][\d,]*$/, { timeout: 15_000 });
+  await expect(reads.locator('td').nth(4)).not.toHaveText('0');
+  await expect(reads.locator('td').nth(6)).toHaveText(/^\d/);
+  await expect(endpoints.getByTestId('endpoint-POST /users')).toBeVisible();
+  await endpoints.screenshot({ path: path.join(artifacts, 'endpoints.png') });
   await page.mouse.move(0, 0);
   await page.screenshot({ path: path.join(artifacts, 'traffic-running.png') });
   await panel.screenshot({ path: path.join(artifacts, 'traffic-panel-running.png') });

@@ -3,6 +3,7 @@ import type { BalancerSnapshot } from '../balancer/stats.js';
 import { DataSampler, STREAM_KEY_PREFIX, type DataReadings, type DataSamplerOptions } from './data-sample.js';
 import { DbProbe, type DbFigures } from './db-probe.js';
 import { DeltaTracker, perSecond, type Delta } from './deltas.js';
+import { RouteStats } from './route-metrics.js';
 import { ProcessStats, type ProcessUsage } from './process-stats.js';
 import { throttlingOf } from './cpu-throttle.js';
 import type { CpuCounters } from '../runtimes/runtime.js';
@@ -63,6 +64,7 @@ interface Readings {
 export class Collector {
   private readonly processes = new ProcessStats();
   private readonly deltas = new DeltaTracker();
+  private readonly routes = new RouteStats();
   private redis: RedisProbe | undefined;
   private db: DbProbe | undefined;
   private readonly data: DataSampler;
@@ -219,6 +221,12 @@ export class Collector {
     const rollbacks = r.db ? this.deltas.observe('db:rollbacks', r.db.rollbacks, r.t) : undefined;
 
     const instances = r.instances.map((instance) => this.instanceSample(instance, r, rate));
+    const routes = this.routes.sample(
+      r.instances.flatMap((i) => (i.service === 'api' && r.scrapes.has(i.id) ? [{ id: i.id, startedAt: i.startedAt, routes: r.scrapes.get(i.id)!.routes }] : [])),
+      this.deltas,
+      r.t,
+      seconds,
+    );
     const api = r.instances.filter((i) => i.service === 'api');
     return {
       t: r.t,
@@ -265,6 +273,7 @@ export class Collector {
       generator: this.generatorSample(r),
       data: this.data.toSample(r.data, this.deltas, r.t, r.instances, r.scrapes),
       cpuLimits: r.cpuLimits ?? null,
+      routes,
     };
   }
 

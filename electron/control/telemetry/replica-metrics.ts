@@ -1,4 +1,5 @@
 import { parsePrometheusText, sumSeries, type MetricFamily } from './prometheus-text.js';
+import { routesOf, type ScrapedRoute } from './route-metrics.js';
 
 /** One PostgreSQL pool of an api replica, as its `db_pool_connections` gauge reports it. */
 export interface ScrapedPool {
@@ -27,6 +28,8 @@ export interface ReplicaFigures {
   replicaFallbacks?: number;
   /** The `db_pool_connections` gauges, one entry per pool (api); empty when not served. */
   pools: ScrapedPool[];
+  /** Requests and latency per method and route (api); empty on a worker. */
+  routes: ScrapedRoute[];
 }
 
 /** Thrown when a replica answers /metrics with an HTTP error. */
@@ -85,6 +88,7 @@ export function replicaFigures(text: string): ReplicaFigures {
     readsReplica: reads ? (sumSeries(families, 'db_reads_total', { target: 'replica' }) ?? 0) : undefined,
     replicaFallbacks: families.has('db_replica_fallbacks_total') ? (sumSeries(families, 'db_replica_fallbacks_total') ?? 0) : undefined,
     pools: poolsOf(families),
+    routes: routesOf(families),
   };
 }
 
