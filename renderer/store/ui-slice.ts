@@ -12,6 +12,9 @@ export interface UiSlice {
   selected: string | null;
   connection: Connection;
   setConnection(connection: Connection): void;
+  /** The time under the pointer on any chart, drawn as a crosshair on all of them; null when none is hovered. */
+  hoverT: number | null;
+  setHoverT(t: number | null): void;
   setTheme(theme: Theme): void;
   toggleProjector(): void;
   select(id: string | null): void;
@@ -26,6 +29,11 @@ export function createUiSlice(initial: { theme?: Theme; projector?: boolean } = 
     connection: 'open',
     setConnection(connection) {
       set({ connection });
+    },
+    hoverT: null,
+    setHoverT(t) {
+      // The same second under a moving pointer changes nothing: no re-render of every chart.
+      set((state) => (state.hoverT === t ? state : { hoverT: t }));
     },
     setTheme(theme) {
       set({ theme });

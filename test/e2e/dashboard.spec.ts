@@ -141,6 +141,12 @@ test('a user starts the stack, scales it, kills a replica, sees traffic and stop
   await page.waitForTimeout(1_000);
   await expectAboveTheFold(page);
   await page.screenshot({ path: path.join(artifacts, 'dashboard-light.png') });
+  // One crosshair across the charts: pointing at a second of the latency chart marks it on the others.
+  const latencyBox = (await page.getByRole('figure', { name: 'Latency chart' }).locator('svg').boundingBox())!;
+  await page.mouse.move(latencyBox.x + latencyBox.width * 0.9, latencyBox.y + latencyBox.height / 2);
+  for (const name of ['Requests', 'Latency', 'Replicas', 'Queue']) await expect(page.getByRole('figure', { name: `${name} chart` }).getByTestId('crosshair')).toHaveCount(1);
+  await page.mouse.move(0, 0);
+  await expect(page.getByTestId('crosshair')).toHaveCount(0);
   // Projector mode: the same screen, readable from the back of a room (no text under 18 px).
   await page.getByRole('button', { name: 'Projector' }).click();
   await expect(page.locator('html')).toHaveClass(/projector/);

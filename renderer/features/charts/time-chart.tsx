@@ -2,6 +2,7 @@ import { memo, useLayoutEffect, useMemo, useRef, useState, type MouseEvent, type
 import type { TimelineEvent } from '../../../electron/contract.js';
 import { formatTime, markLabel, markTone, type ChartRow } from './chart-data.js';
 import { placeLabels, quarterMax, wholeMax } from './chart-scale.js';
+import { useAppStore } from '../../store/use-app-store.js';
 
 /** A chart row: any shape with a time. */
 export interface TimedRow {
@@ -105,6 +106,9 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
   const box = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState({ width: 0, height: 0, font: 12 });
   const [hover, setHover] = useState<number | null>(null);
+  // One crosshair across every chart: the time under the pointer on any of them.
+  const sharedT = useAppStore((s) => s.hoverT);
+  const setSharedT = useAppStore((s) => s.setHoverT);
 
   useLayoutEffect(() => {
     const el = box.current;
@@ -167,7 +171,10 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
     return best;
   };
   const onMove = (event: MouseEvent<SVGSVGElement>) => {
-    if (rows.length > 0) setHover(nearest(event));
+    if (rows.length === 0) return;
+    const i = nearest(event);
+    setHover(i);
+    setSharedT(rows[i]!.t);
   };
   // From the click itself, not the hover state: a click may come before the hover has rendered.
   const onClick = (event: MouseEvent<SVGSVGElement>) => {
@@ -192,7 +199,10 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
             aria-label={`${title}: ${summary}`}
             className={onPick ? 'pickable' : undefined}
             onMouseMove={onMove}
-            onMouseLeave={() => setHover(null)}
+            onMouseLeave={() => {
+              setHover(null);
+              setSharedT(null);
+            }}
             onClick={onPick ? onClick : undefined}
           >
             {yTicks.map((v) => (
@@ -230,7 +240,7 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
               ),
             )}
             {picked != null && picked >= from && picked <= to && <line x1={x(picked)} x2={x(picked)} y1={PAD.top} y2={PAD.top + plotH} className="picked-line" />}
-            {hovered && <line x1={x(hovered.t)} x2={x(hovered.t)} y1={PAD.top} y2={PAD.top + plotH} className="crosshair" />}
+            {sharedT !== null && sharedT >= from && sharedT <= to && <line x1={x(sharedT)} x2={x(sharedT)} y1={PAD.top} y2={PAD.top + plotH} className="crosshair" data-testid="crosshair" />}
           </svg>
         )}
         {hovered && (
