@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { withDefaults, type AutoscalerStatus, type ChaosStatus, type StackSpec, type TraceList } from '../electron/contract.js';
+import { DEFAULT_GUARD, withDefaults, type AutoscalerStatus, type ChaosStatus, type GuardStatus, type StackSpec, type TraceList } from '../electron/contract.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist', 'renderer');
@@ -59,6 +59,7 @@ interface Fixtures {
   autoscaler: AutoscalerStatus;
   traces: TraceList;
   chaos: ChaosStatus;
+  guard: GuardStatus;
 }
 
 function fixtures(): Fixtures {
@@ -67,6 +68,7 @@ function fixtures(): Fixtures {
     autoscaler: { mode: 'emulated', api: null, worker: null },
     traces: { traces: [], tracing: { receiver: null, external: null, disabled: false, spansReceived: 0, tracesKept: 0 } },
     chaos: { faults: [], monkey: { enabled: false, intervalSeconds: 5, maxDown: 1, kills: 0, lastKillAt: null } },
+    guard: { enabled: false, ...DEFAULT_GUARD, badSeconds: 0, lastErrorPercent: null, tripped: null },
   };
 }
 
@@ -112,6 +114,7 @@ function installSyntheticBridge(replicas: number, fixtures: Fixtures): void {
     'autoscaler:status': fixtures.autoscaler,
     'traces:list': fixtures.traces,
     'chaos:status': fixtures.chaos,
+    'guard:status': fixtures.guard,
     'capacity:baselines': [],
   };
   (window as unknown as { scalelab: unknown }).scalelab = {
@@ -160,7 +163,7 @@ async function main(): Promise<void> {
     await page.goto(server.url);
     await page.getByTestId('tile-api-20').waitFor();
     const measure = async (label: string): Promise<number[]> => {
-      await page.getByRole('radio', { name: label }).click();
+      await page.getByRole('radio', { name: label }).first().click();
       // Warm-up: the first updates after a window change build new chart layouts.
       for (let i = 0; i < 5; i += 1) await page.evaluate(() => (window as unknown as { __pushSample: () => Promise<number> }).__pushSample());
       const times: number[] = [];

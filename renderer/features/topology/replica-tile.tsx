@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import type { Instance, InstanceSample } from '../../../electron/contract.js';
 import { formatCpu } from '../../../electron/cpu-quantity.js';
-import { Sparkline } from '../../ui/sparkline.js';
+import { Sparklines } from '../../ui/sparkline.js';
 import type { TileHistory } from './tile-history.js';
 
 function fmt(value: number | null | undefined, digits = 0): string {
@@ -57,11 +57,14 @@ export const ReplicaTile = memo(function ReplicaTile({ instance, sample, history
         </span>
       </span>
       {history && (
-        <span className="tile-sparks" aria-hidden="true">
-          <Sparkline values={history.cpu} max={sample?.cpuLimitMillicores != null ? sample.cpuLimitMillicores / 10 : undefined} label={`${instance.id} cpu, last minute`} className="spark-cpu" />
-          {instance.service === 'api' && <Sparkline values={history.rps} label={`${instance.id} rps, last minute`} className="spark-rps" />}
-          <Sparkline values={history.rssMiB} label={`${instance.id} memory, last minute`} className="spark-mem" />
-        </span>
+        <Sparklines
+          label={`${instance.id}: cpu${instance.service === 'api' ? ', rps' : ''} and memory, last minute`}
+          lines={[
+            { values: history.cpu, max: sample?.cpuLimitMillicores != null ? sample.cpuLimitMillicores / 10 : undefined, className: 'spark-cpu' },
+            ...(instance.service === 'api' ? [{ values: history.rps, className: 'spark-rps' }] : []),
+            { values: history.rssMiB, className: 'spark-mem' },
+          ]}
+        />
       )}
     </button>
   );
