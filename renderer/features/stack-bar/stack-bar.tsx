@@ -119,6 +119,10 @@ export function StackBar() {
             <span className="warn" data-testid="probe-reason">
               {probe.reason}: {probe.fix}
             </span>
+          ) : projector ? (
+            <span className="projector-note" data-testid="projector-note">
+              projector mode: forms are hidden (the runtime, the traffic mix and duration, autoscaler settings); leave it to edit them
+            </span>
           ) : notEnforced ? (
             <span className="warn" data-testid="cpu-not-enforced">
               {notEnforced}
