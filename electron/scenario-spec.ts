@@ -171,6 +171,11 @@ export function stepKind(step: ScenarioStep): StepKind {
 // The player
 
 export type ScenarioState = 'idle' | 'starting' | 'running' | 'paused' | 'verifying' | 'passed' | 'failed' | 'aborted';
+
+/** A scenario in one of these states is under way: it drives traffic, chaos and scaling until reset or ended. */
+export function scenarioActive(state: ScenarioState): boolean {
+  return state === 'starting' || state === 'running' || state === 'paused' || state === 'verifying';
+}
 export type StepState = 'pending' | 'done' | 'failed';
 export type AssertionState = 'pending' | 'passing' | 'failing' | 'held' | 'failed';
 

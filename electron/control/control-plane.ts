@@ -22,7 +22,7 @@ import { KubernetesRuntime } from './runtimes/kubernetes/kubernetes-runtime.js';
 import { scenarioCommands } from './scenarios/scenario-commands.js';
 import { ScenarioPlayer } from './scenarios/scenario-player.js';
 import { BaselineStore } from './capacity/baselines.js';
-import { resetLab } from './lab-reset.js';
+import { resetLab, type StopDeps } from './lab-reset.js';
 import { SafetyGuard } from './guard.js';
 import { capacityCommands, CapacityDesk } from './capacity/capacity-desk.js';
 import { readKubeState } from './runtimes/kubernetes/kube-state.js';
@@ -136,14 +136,10 @@ export class ControlPlane {
       return { stack: spec?.name ?? null, apiCpu: spec?.resources.api.cpu ?? null };
     },
   });
+  /** What Reset lab and the safety guard stop: the capacity search, the scenario, traffic, chaos. */
+  private readonly load: StopDeps = { run: this.runAsClient, capacityRunning: () => this.capacity.running, trafficRunning: () => this.traffic.running };
   /** Stops traffic and chaos when errors pass the trainer's limit; it watches every sample. */
-  private readonly guard: SafetyGuard = new SafetyGuard({
-    run: (command, payload) => this.runAsClient(command, payload),
-    capacityRunning: () => this.capacity.running,
-    trafficRunning: () => this.traffic.running,
-    record: (event) => this.telemetry.record(event),
-    onStatus: (status) => this.emit('guard', status),
-  });
+  private readonly guard = new SafetyGuard({ ...this.load, record: (event) => this.telemetry.record(event), onStatus: (status) => this.emit('guard', status) });
   /** Where the running stack's stores answer: the database for `writes:verify`, the replica for chaos. */
   private endpoints: StackEndpoints | undefined;
   /** A few MB of JSON each: a burst of them must not stall the event loop the balancer shares. */
@@ -336,13 +332,11 @@ export class ControlPlane {
     ...this.guard.commands(),
     'lab:reset': () =>
       resetLab({
-        run: this.runAsClient,
+        ...this.load,
         running: () => {
           const spec = this.state === 'running' ? this.active.currentSpec() : undefined;
           return spec ? { spec, upReplicas: this.upReplicas ?? spec.replicas } : undefined;
         },
-        capacityRunning: () => this.capacity.running,
-        trafficRunning: () => this.traffic.running,
         record: (event) => this.telemetry.record(event),
       }),
     'control:shutdown': async () => {

@@ -6,13 +6,11 @@
  * dashboard's banner). It never scales or turns the autoscaler off: the stack stays as it is, to be
  * looked at.
  */
-import { DEFAULT_GUARD, type CommandName, type CommandPayload, type CommandResults, type GuardSetInput, type GuardStatus, type GuardTrip, type Sample, type TimelineEvent } from '../contract.js';
+import { stopLoadAndChaos, type StopDeps } from './lab-reset.js';
+import { DEFAULT_GUARD, type GuardSetInput, type GuardStatus, type GuardTrip, type Sample, type TimelineEvent } from '../contract.js';
 
 /** What the guard reads and runs. */
-export interface GuardDeps {
-  run: <C extends CommandName>(command: C, payload: CommandPayload<C>) => Promise<CommandResults[C]>;
-  capacityRunning: () => boolean;
-  trafficRunning: () => boolean;
+export interface GuardDeps extends StopDeps {
   record: (event: Omit<TimelineEvent, 't'>) => void;
   onStatus: (status: GuardStatus) => void;
 }
@@ -96,23 +94,7 @@ export class SafetyGuard {
   }
 
   private async trip(reason: string): Promise<void> {
-    const stopped: string[] = [];
-    const step = async (what: string, action: () => Promise<unknown>) => {
-      try {
-        await action();
-        stopped.push(what);
-      } catch (err) {
-        stopped.push(`${what} failed: ${(err as Error).message}`);
-      }
-    };
-    if (this.deps.capacityRunning()) await step('stopped the capacity search', () => this.deps.run('capacity:stop', {}));
-    const scenario = await this.deps.run('scenario:status', {}).catch(() => null);
-    if (scenario && ['starting', 'running', 'paused', 'verifying'].includes(scenario.state)) await step(`reset the scenario "${scenario.name}"`, () => this.deps.run('scenario:reset', {}));
-    if (this.deps.trafficRunning()) await step('stopped the traffic', () => this.deps.run('traffic:stop', {}));
-    const chaos = await this.deps.run('chaos:status', {}).catch(() => null);
-    if (chaos && (chaos.faults.length > 0 || chaos.monkey.enabled)) {
-      await step(`cleared chaos (${chaos.faults.length} ${chaos.faults.length === 1 ? 'fault' : 'faults'}${chaos.monkey.enabled ? ', the monkey' : ''})`, () => this.deps.run('chaos:clear', {}));
-    }
+    const stopped = await stopLoadAndChaos(this.deps, true).catch((err: Error) => [`stopping failed: ${err.message}`]);
     this.tripped = { at: Date.now(), reason, stopped };
     this.badSeconds = 0;
     this.badShares = [];

@@ -5,7 +5,7 @@
  * first (they drive traffic and scaling), then traffic, chaos and the monkey, the autoscalers
  * (they would scale again), and last the replica counts of the last `stack:up`.
  */
-import type { CommandName, CommandPayload, CommandResults, LabReset, StackSpec, TimelineEvent } from '../contract.js';
+import { scenarioActive, type CommandName, type CommandPayload, type CommandResults, type LabReset, type StackSpec, type TimelineEvent } from '../contract.js';
 import { StackStateError } from './errors.js';
 
 /** What the reset reads and runs. */
@@ -18,28 +18,41 @@ export interface LabResetDeps {
   record: (event: Omit<TimelineEvent, 't'>) => void;
 }
 
+/** What {@link stopLoadAndChaos} reads and runs. */
+export type StopDeps = Pick<LabResetDeps, 'run' | 'capacityRunning' | 'trafficRunning'>;
+
+/**
+ * Stops what makes load and breaks things, in an order where nothing undoes the next: the capacity
+ * search and the scenario (they drive traffic, chaos and scaling), the traffic run, then the faults
+ * and the monkey. Returns what it did, in words. Shared by Reset lab and the safety guard; with
+ * `keepGoing` (the guard, acting on its own) a step that fails is said and the next still runs.
+ */
+export async function stopLoadAndChaos(deps: StopDeps, keepGoing = false): Promise<string[]> {
+  const done: string[] = [];
+  const step = async (what: string, action: () => Promise<unknown>) => {
+    try {
+      await action();
+      done.push(what);
+    } catch (err) {
+      if (!keepGoing) throw err;
+      done.push(`${what} failed: ${(err as Error).message}`);
+    }
+  };
+  if (deps.capacityRunning()) await step('stopped the capacity search', () => deps.run('capacity:stop', {}));
+  const scenario = await deps.run('scenario:status', {});
+  if (scenarioActive(scenario.state)) await step(`reset the scenario "${scenario.name}"`, () => deps.run('scenario:reset', {}));
+  if (deps.trafficRunning()) await step('stopped the traffic', () => deps.run('traffic:stop', {}));
+  const chaos = await deps.run('chaos:status', {});
+  if (chaos.faults.length > 0 || chaos.monkey.enabled) {
+    await step(`cleared chaos (${chaos.faults.length} ${chaos.faults.length === 1 ? 'fault' : 'faults'}${chaos.monkey.enabled ? ', the monkey' : ''})`, () => deps.run('chaos:clear', {}));
+  }
+  return done;
+}
+
 export async function resetLab(deps: LabResetDeps): Promise<LabReset> {
   const running = deps.running();
   if (!running) throw new StackStateError('no stack is running; there is nothing to reset (start one with scalelab up)');
-  const done: string[] = [];
-  if (deps.capacityRunning()) {
-    await deps.run('capacity:stop', {});
-    done.push('stopped the capacity search');
-  }
-  const scenario = await deps.run('scenario:status', {});
-  if (['starting', 'running', 'paused', 'verifying'].includes(scenario.state)) {
-    await deps.run('scenario:reset', {});
-    done.push(`reset the scenario "${scenario.name}"`);
-  }
-  if (deps.trafficRunning()) {
-    await deps.run('traffic:stop', {});
-    done.push('stopped the traffic');
-  }
-  const chaos = await deps.run('chaos:status', {});
-  if (chaos.faults.length > 0 || chaos.monkey.enabled) {
-    await deps.run('chaos:clear', {});
-    done.push(`cleared chaos (${chaos.faults.length} ${chaos.faults.length === 1 ? 'fault' : 'faults'}${chaos.monkey.enabled ? ', the monkey' : ''})`);
-  }
+  const done = await stopLoadAndChaos(deps);
   const autoscaler = await deps.run('autoscaler:status', {});
   for (const service of (['api', 'worker'] as const).filter((s) => autoscaler[s]?.config.enabled)) {
     await deps.run('autoscaler:configure', { service, enabled: false });

@@ -1,4 +1,4 @@
-import { resolveAssertion, stepKind, type Assertion, type CommandName, type CommandPayload, type CommandResults, type Sample, type Scenario, type ScenarioStatus, type ScenarioStep, type StackSpec, type StepStatus, type TimelineEvent } from '../../contract.js';
+import { resolveAssertion, scenarioActive, stepKind, type Assertion, type CommandName, type CommandPayload, type CommandResults, type Sample, type Scenario, type ScenarioStatus, type ScenarioStep, type StackSpec, type StepStatus, type TimelineEvent } from '../../contract.js';
 import { evaluateAssertion, type ScenarioPoint } from './assertions.js';
 
 /** The player cannot do that now (nothing loaded, already playing, …). */
@@ -87,7 +87,7 @@ export class ScenarioPlayer {
   }
 
   private active(): boolean {
-    return ['starting', 'running', 'paused', 'verifying'].includes(this.status.state);
+    return scenarioActive(this.status.state);
   }
 
   private rewind(): void {
