@@ -192,7 +192,9 @@ async function main(): Promise<void> {
       console.log([...self].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([k, v]) => `${(v / 1000).toFixed(1).padStart(7)} ms  ${k}`).join('\n'));
     }
     const points = await page.getByRole('figure', { name: 'CPU per replica chart' }).locator('path[data-series]').count();
-    await page.screenshot({ path: path.join(os.tmpdir(), 'scalelab-bench-renderer.png') });
+    // The look-at screenshot goes with the test artifacts (ignored by git), not into /tmp.
+    await mkdir(path.join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, 'test-results', 'bench-renderer.png') });
     const summary = (times: number[]) => ({ medianMs: Math.round(percentile(times, 50) * 10) / 10, p95Ms: Math.round(percentile(times, 95) * 10) / 10, maxMs: Math.round(Math.max(...times) * 10) / 10, samplesMs: times.map((x) => Math.round(x * 10) / 10) });
     const report = {
       date: new Date().toISOString(),
