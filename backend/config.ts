@@ -23,6 +23,11 @@ export const ConfigSchema = Type.Object({
   adminToken: Type.Optional(Type.String({ minLength: 16 })),
   /** DB_POOL_SIZE: maximum PostgreSQL connections per replica. @defaultValue 10 */
   dbPoolSize: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+  /**
+   * DB_POOL_MIN: PostgreSQL connections per replica opened at start and kept while idle (at most
+   * DB_POOL_SIZE), so a burst after a quiet spell does not wait for new backends. @defaultValue 4
+   */
+  dbPoolMin: Type.Integer({ minimum: 0, maximum: 500, default: 4 }),
   /** SHUTDOWN_GRACE_MS: how long in-flight work may take after SIGTERM before the process exits anyway. @defaultValue 10000 */
   shutdownGraceMs: Type.Integer({ minimum: 0, default: 10_000 }),
   /** SHUTDOWN_DELAY_MS: after SIGTERM, how long /readyz reports 503 before the listener closes, so balancers notice. @defaultValue 0 */
@@ -74,7 +79,7 @@ export const TracingConfigSchema = Type.Object({
    * traceidratio and their parentbased_ forms). See backend/telemetry/sampling.ts. @defaultValue parentbased_ratelimited
    */
   sampler: Type.Optional(Type.String({ minLength: 1 })),
-  /** OTEL_TRACES_SAMPLER_ARG: new traces per second for parentbased_ratelimited (@defaultValue 100), the ratio for the traceidratio ones (@defaultValue 1). */
+  /** OTEL_TRACES_SAMPLER_ARG: new traces per second for parentbased_ratelimited (@defaultValue 10), the ratio for the traceidratio ones (@defaultValue 1). */
   samplerArg: Type.Optional(Type.String({ minLength: 1 })),
   /** TRACE_KEEP_SLOW_MS: an unsampled request at least this slow, and at least the running p99, is kept as a timing-only span. @defaultValue 100 */
   keepSlowMs: Type.Number({ minimum: 0, default: DEFAULT_KEEP_SLOW_MS }),
@@ -134,6 +139,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
   adminToken: 'ADMIN_TOKEN',
   dbPoolSize: 'DB_POOL_SIZE',
+  dbPoolMin: 'DB_POOL_MIN',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
   shutdownDelayMs: 'SHUTDOWN_DELAY_MS',
   logLevel: 'LOG_LEVEL',

@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import { loggerOptions } from '../log.js';
 import { applyLayout } from '../db/layout.js';
 import { migrate } from '../db/migrate.js';
-import { waitForDatabase } from '../db/pool.js';
+import { openConnections, waitForDatabase } from '../db/pool.js';
 import { tracing } from '../telemetry/tracing.js';
 import { closeDeps, createDeps, type ApiDeps } from './deps.js';
 import { formatValidationErrors } from './validation.js';
@@ -152,6 +152,7 @@ const usersServicePlugin: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
     const applied = await migrate(pool);
     if (applied.length > 0) app.log.info({ applied }, 'applied migrations');
     await applyLayout(pool, { partitions: config.usersPartitions, events: config.events });
+    await openConnections(pool);
     if (cache.enabled && redis.status !== 'ready') {
       // Not fatal: the breaker serves from PostgreSQL until Redis answers.
       await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), new Promise((resolve) => setTimeout(resolve, 2_000))]);

@@ -46,7 +46,7 @@ export function cacheRedisOptions() {
 
 /** Connects nothing yet: pg connects on first query, ioredis in the background. */
 export function createDeps(config: Config): ApiDeps {
-  const pool = createPool({ connectionString: config.databaseUrl, max: config.dbPoolSize, applicationName: 'scalelab-api' });
+  const pool = createPool({ connectionString: config.databaseUrl, max: config.dbPoolSize, min: config.dbPoolMin, applicationName: 'scalelab-api' });
   // A replica that stops answering must cost a read little before it falls back to the primary:
   // short connect and query timeouts (a frozen server never enforces its statement_timeout).
   const replicaPool = config.databaseReplicaUrl

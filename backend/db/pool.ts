@@ -9,6 +9,8 @@ export interface PoolOptions {
   connectionString: string;
   /** Maximum connections. @defaultValue 10 */
   max?: number;
+  /** Connections kept open while idle (at most `max`); {@link openConnections} opens them. @defaultValue 0 */
+  min?: number;
   /** Name shown in pg_stat_activity. @defaultValue 'scalelab' */
   applicationName?: string;
   /** Longest wait for a new connection. @defaultValue 5000 */
@@ -26,6 +28,7 @@ export function createPool(options: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
+    min: Math.min(options.min ?? 0, options.max ?? 10),
     application_name: options.applicationName ?? 'scalelab',
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
@@ -35,6 +38,17 @@ export function createPool(options: PoolOptions): pg.Pool {
   // An idle client losing its connection (database restarted) must not crash the process.
   pool.on('error', () => undefined);
   return pool;
+}
+
+/**
+ * Opens the pool's `min` connections now (all at once) instead of on first use: a new PostgreSQL
+ * backend costs a fork and a few ms of cpu, which under a sudden burst queues behind the requests
+ * it was opened for. Failures are left to the first query that needs the connection.
+ */
+export async function openConnections(pool: pg.Pool): Promise<void> {
+  const wanted = pool.options.min ?? 0;
+  const opened = await Promise.allSettled(Array.from({ length: Math.max(0, wanted - pool.totalCount) }, () => pool.connect()));
+  for (const r of opened) if (r.status === 'fulfilled') r.value.release();
 }
 
 /**

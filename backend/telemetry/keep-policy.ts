@@ -14,26 +14,40 @@ export const KEPT_ATTRIBUTE = 'scalelab.kept';
 
 /** ScaleLab's own sampler name (OTEL_TRACES_SAMPLER): parent-based, at most N new traces per second. */
 export const RATE_LIMITED_SAMPLER = 'parentbased_ratelimited';
-/** New traces per second of {@link RATE_LIMITED_SAMPLER} when OTEL_TRACES_SAMPLER_ARG is unset. */
 /**
- * 100: at a demo's rates (tens of requests a second) every request is traced in full; at
- * saturation (25–30k req/s on one replica) it is well under 1 % of them.
+ * New traces per second of {@link RATE_LIMITED_SAMPLER} when OTEL_TRACES_SAMPLER_ARG is unset.
+ * 10: enough for the trace list at any rate (a sampled trace a tenth of a second per replica),
+ * while at the README's spike (1000 req/s over four replicas on two cores) 100 raised the median
+ * p99 from 25–27 ms to 32–66 ms in two runs of bench/spike.ts (tracing off: 14–15 ms). The failed
+ * and slow requests are kept whatever this is (KeepPolicy), and they widen it (PerSecondBudget).
  */
-export const DEFAULT_TRACES_PER_SECOND = 100;
+export const DEFAULT_TRACES_PER_SECOND = 10;
 /** Slowest duration (ms) not kept as slow, unless the running p99 is higher. */
 export const DEFAULT_KEEP_SLOW_MS = 100;
 /** Unsampled requests kept per second, for errors and for slow ones each. */
 export const DEFAULT_KEEP_PER_SECOND = 100;
 
 /**
+ * While something is wrong, more of the requests are traced in full: each failed or slow request
+ * kept (KeepPolicy) widens the head-sampling budget to this many new traces a second...
+ */
+export const WIDENED_TRACES_PER_SECOND = 100;
+/** ...for this long after the last one (ms). */
+export const WIDENED_FOR_MS = 10_000;
+
+/**
  * The first `perSecond` takes of each wall-clock second succeed, the rest fail until the next
  * second. Taking the first ones rather than spreading them keeps the sampled requests of a
  * second together, so a replica pays for in-flight tracing (its async context) a few ms a
- * second instead of all the time.
+ * second instead of all the time. {@link widen} raises the limit for a while: a timing-only span
+ * says a request was slow, a full trace says where the time went, so when requests turn slow
+ * (an injected 200 ms on the database) the next ones are traced with their Redis and PostgreSQL
+ * spans; in a quiet stack the cost stays that of `perSecond`.
  */
 export class PerSecondBudget {
   private second = -1;
   private used = 0;
+  private widenedUntil = 0;
 
   constructor(readonly perSecond: number) {}
 
@@ -45,9 +59,20 @@ export class PerSecondBudget {
       this.second = second;
       this.used = 0;
     }
-    if (this.used >= this.perSecond) return false;
+    const limit = now < this.widenedUntil ? Math.max(this.perSecond, WIDENED_TRACES_PER_SECOND) : this.perSecond;
+    if (this.used >= limit) return false;
     this.used += 1;
     return true;
+  }
+
+  /** Allows {@link WIDENED_TRACES_PER_SECOND} a second until {@link WIDENED_FOR_MS} from `now` (a budget of 0 stays 0). */
+  widen(now = Date.now()): void {
+    this.widenedUntil = now + WIDENED_FOR_MS;
+  }
+
+  /** Whether the budget is widened at `now`. */
+  widened(now = Date.now()): boolean {
+    return this.perSecond > 0 && now < this.widenedUntil;
   }
 }
 
@@ -101,6 +126,8 @@ export interface KeepPolicyOptions {
   slowMs?: number;
   /** Kept per second, errors and slow ones each. @defaultValue DEFAULT_KEEP_PER_SECOND */
   perSecond?: number;
+  /** Called for each request kept: the head-sampling budget to widen ({@link PerSecondBudget.widen}). */
+  onKept?: () => void;
 }
 
 /** Why an unsampled request is kept. */
@@ -111,6 +138,7 @@ export class KeepPolicy {
   private readonly slow: SlowJudge;
   private readonly errors: PerSecondBudget;
   private readonly slowOnes: PerSecondBudget;
+  private readonly onKept: () => void;
   /** Failed or slow requests not kept because their budget for the second was spent. */
   skipped = 0;
 
@@ -119,6 +147,7 @@ export class KeepPolicy {
     this.slow = new SlowJudge(options.slowMs ?? DEFAULT_KEEP_SLOW_MS);
     this.errors = new PerSecondBudget(perSecond);
     this.slowOnes = new PerSecondBudget(perSecond);
+    this.onKept = options.onKept ?? (() => undefined);
   }
 
   /** Every request's end (status, duration ms): the reason to keep it, or undefined. */
@@ -126,7 +155,10 @@ export class KeepPolicy {
     this.slow.observe(ms);
     const reason: KeepReason | undefined = failed || status >= 500 ? 'error' : this.slow.isSlow(ms) ? 'slow' : undefined;
     if (reason === undefined) return undefined;
-    if ((reason === 'error' ? this.errors : this.slowOnes).take()) return reason;
+    if ((reason === 'error' ? this.errors : this.slowOnes).take()) {
+      this.onKept();
+      return reason;
+    }
     this.skipped += 1;
     return undefined;
   }

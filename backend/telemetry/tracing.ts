@@ -118,8 +118,9 @@ function startSdk(config: TracingConfig, program: Program, instanceId: string): 
   );
   const setting = readSamplerSetting(config.sampler, config.samplerArg);
   const contextManager = new AsyncLocalStorageContextManager();
+  const budget = new PerSecondBudget('perSecond' in setting ? setting.perSecond : 0);
   const gate = new RequestGate({
-    budget: new PerSecondBudget('perSecond' in setting ? setting.perSecond : 0),
+    budget,
     ignore: PROBE_PATH,
     // The api's traces start at requests; the worker's at jobs, which need the context throughout.
     idle: program === 'api' ? () => void contextManager.disable() : undefined,
@@ -152,7 +153,7 @@ function startSdk(config: TracingConfig, program: Program, instanceId: string): 
   });
   // Requiring http applies the instrumentation's patch (if nothing has yet); the gate goes in front of it.
   if ('perSecond' in setting) gate.install(load('http') as typeof import('node:http'));
-  const kept = new KeptRequests({ api, tracer: api.trace.getTracer('scalelab'), policy: new KeepPolicy({ slowMs: config.keepSlowMs, perSecond: config.keepPerSecond }), ignore: PROBE_PATH });
+  const kept = new KeptRequests({ api, tracer: api.trace.getTracer('scalelab'), policy: new KeepPolicy({ slowMs: config.keepSlowMs, perSecond: config.keepPerSecond, onKept: () => budget.widen() }), ignore: PROBE_PATH });
   let stopped: Promise<void> | undefined;
   return {
     api,

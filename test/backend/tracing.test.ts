@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStores, type Stores } from './support/stores.js';
 import { call, eventually } from './support/api.js';
 import { startApiProcess, startBackend, type BackendChild } from './support/process.js';
+import { DEFAULT_TRACES_PER_SECOND } from '../../backend/telemetry/keep-policy.js';
 
 // The api and the worker run as the local runtime runs them from dist/: the single-file bundles,
 // which is where tracing has to work (their instrumented packages load from node_modules).
@@ -240,8 +241,8 @@ describe('tracing (OpenTelemetry, OTLP/HTTP JSON)', () => {
   });
 });
 
-describe('tracing with bounded cost (the default sampler, parentbased_ratelimited at 100 new traces a second)', () => {
-  const PER_SECOND = 100;
+describe(`tracing with bounded cost (the default sampler, parentbased_ratelimited at ${DEFAULT_TRACES_PER_SECOND} new traces a second)`, () => {
+  const PER_SECOND = DEFAULT_TRACES_PER_SECOND;
   const sink = new Receiver();
   let bounded: BackendChild & { url: string };
   let cached: number;
@@ -309,7 +310,7 @@ describe('tracing with bounded cost (the default sampler, parentbased_ratelimite
         );
         await sleep(250); // about 50 failures a second: all within the default 100 kept a second
       }
-      // Straight to the replica, no traceparent: sampled (the first 100 a second) or kept.
+      // Straight to the replica, no traceparent: sampled (the first few a second) or kept.
       const from = sink.spans.length;
       const rootStatuses = await burst(`/users/${cached}`, 200, 8);
       const rootFailures = rootStatuses.filter((s) => s === 500).length;
@@ -367,5 +368,27 @@ describe('tracing with bounded cost (the default sampler, parentbased_ratelimite
     } finally {
       await call(`${bounded.url}/admin/faults/latency`, 'PUT', { dbMs: 0 }, auth);
     }
+  });
+
+  it(`a kept slow request widens head sampling: the next requests are traced in full, beyond ${DEFAULT_TRACES_PER_SECOND} a second`, async () => {
+    const fresh = await newUser('bounded-widen-slow@example.com');
+    const widened = await newUser('bounded-widened@example.com');
+    expect((await call(`${bounded.url}/users/${widened}`, 'GET')).status).toBe(200); // cached now
+    expect((await call(`${bounded.url}/admin/faults/latency`, 'PUT', { dbMs: 200 }, auth)).status).toBe(200);
+    try {
+      // Forwarded unsampled (flag 00), a cache miss: judged by the keep policy, kept as slow.
+      const ids = newIds();
+      expect((await call(`${bounded.url}/users/${fresh}`, 'GET', undefined, { traceparent: `00-${ids.traceId}-${ids.parentId}-00` })).status).toBe(200);
+    } finally {
+      await call(`${bounded.url}/admin/faults/latency`, 'PUT', { dbMs: 0 }, auth);
+    }
+    await sleep(1_000 - (Date.now() % 1_000) + 20); // a fresh second
+    const statuses = await burst(`/users/${widened}`, 80, 4);
+    expect(statuses.every((st) => st === 200)).toBe(true);
+    const inFull = () => sink.spans.filter((s) => isServer(s) && attribute(s, 'url.path') === `/users/${widened}` && attribute(s, 'scalelab.sampling') === undefined).length;
+    // Unwidened, at most DEFAULT_TRACES_PER_SECOND in each of the (at most two) seconds the burst spans.
+    await eventually('the burst arrives traced in full', async () => inFull() > 2 * DEFAULT_TRACES_PER_SECOND, 5_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${inFull()} of 80 in full`);
+    });
   });
 });

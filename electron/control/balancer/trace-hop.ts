@@ -34,14 +34,16 @@ export interface HopSampling {
 
 /**
  * The balancer follows the replicas' sampler settings (OTEL_TRACES_SAMPLER / _ARG of its own
- * environment): by default at most 100 new traces a second for the whole stack, so that behind
+ * environment): by default at most 10 new traces a second for the whole stack, so that behind
  * it every replica traces only the requests the balancer sampled, whatever the load. A value it
  * does not know falls back to that default: a balancer never refuses to start over tracing.
  */
 export function hopSamplingFromEnv(env: NodeJS.ProcessEnv = process.env): HopSampling {
   const name = (env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase().replace(/^parentbased_/, '');
   const arg = Number(env.OTEL_TRACES_SAMPLER_ARG?.trim() || Number.NaN);
-  const keep = new KeepPolicy();
+  const budget = new PerSecondBudget(name === RATE_LIMITED_SAMPLER.replace(/^parentbased_/, '') && Number.isFinite(arg) && arg >= 0 ? arg : DEFAULT_TRACES_PER_SECOND);
+  // A kept (failed or slow) hop widens the budget for a while, as in the replicas (keep-policy.ts).
+  const keep = new KeepPolicy({ onKept: () => budget.widen() });
   if (name === 'always_on') return { sampleNew: () => true, keep };
   if (name === 'always_off') return { sampleNew: () => false, keep };
   if (name === 'traceidratio') {
@@ -49,7 +51,6 @@ export function hopSamplingFromEnv(env: NodeJS.ProcessEnv = process.env): HopSam
     // The trace id's last 8 hex digits are random: a uniform draw from them.
     return { sampleNew: (traceId) => Number.parseInt(traceId.slice(-8), 16) / 2 ** 32 < ratio, keep };
   }
-  const budget = new PerSecondBudget(name === RATE_LIMITED_SAMPLER.replace(/^parentbased_/, '') && Number.isFinite(arg) && arg >= 0 ? arg : DEFAULT_TRACES_PER_SECOND);
   return { sampleNew: () => budget.take(), keep };
 }
 

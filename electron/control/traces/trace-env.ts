@@ -22,7 +22,7 @@ export const SAMPLER_ARG_VAR = 'OTEL_TRACES_SAMPLER_ARG';
 /**
  * The replicas' sampling unless the control plane's environment names another: a request that
  * carries a traceparent follows its sampled flag (the balancer's, for the requests it forwards),
- * one without starts a sampled trace only for the first 100 of each second; the failed and slow
+ * one without starts a sampled trace only for the first 10 of each second; the failed and slow
  * ones of the rest still arrive as timing-only spans (backend/telemetry/kept-requests.ts).
  */
 export const DEFAULT_SAMPLING: Readonly<Record<string, string>> = { [SAMPLER_VAR]: RATE_LIMITED_SAMPLER, [SAMPLER_ARG_VAR]: String(DEFAULT_TRACES_PER_SECOND) };
