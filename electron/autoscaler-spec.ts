@@ -1,12 +1,12 @@
 /**
  * The autoscaler's part of the contract: what `autoscaler:configure` takes and what
- * `autoscaler:status` answers. The algorithm's own types (a decision and its inputs) come from
- * the pure HPA module, which imports nothing from Node, so the renderer may see them too.
+ * `autoscaler:status` answers. The algorithm's vocabulary (a decision, a proposal, the behavior)
+ * is in hpa-types.ts, which the HPA module imports.
  */
 import Type, { type Static } from 'typebox';
-import type { Behavior, Decision, MetricKind } from './control/autoscaler/hpa.js';
+import type { Behavior, Decision, MetricKind } from './hpa-types.js';
 
-export type { Behavior, Decision, LimitReason, MetricKind, MetricProposal, ScalingPolicy, ScalingRules } from './control/autoscaler/hpa.js';
+export type { Behavior, Decision, LimitReason, MetricKind, MetricProposal, ScalingPolicy, ScalingRules } from './hpa-types.js';
 
 /** Most replicas an autoscaler may set (the stack's MAX_REPLICAS). */
 const MAX = 20;

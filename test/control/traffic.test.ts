@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrafficProfile, TrafficSecond } from '../../electron/contract.js';
 import { generatorVerdict, MAX_LAG_P99_MS } from '../../electron/control/traffic/generator-health.js';
-import { rateAt } from '../../electron/control/traffic/profile.js';
+import { rateAt } from '../../electron/traffic-profile.js';
 import { TrafficRun, TrafficTargetError } from '../../electron/control/traffic/traffic-run.js';
 import { KeyPicker } from '../../electron/control/traffic/workload.js';
 

@@ -12,7 +12,7 @@ import { Pool } from 'undici';
 import type { Keys, Mix, TrafficErrors, TrafficProfile, TrafficSpec } from '../../traffic-spec.js';
 import type { AcknowledgedWrite } from './traffic-run.js';
 import { SharedCounts, type CountedField } from './generator-counters.js';
-import { peakRate, rateAt } from './profile.js';
+import { peakRate, rateAt } from '../../traffic-profile.js';
 import { KeyPicker, Workload } from './workload.js';
 
 /** What the parent sends this thread at start. */

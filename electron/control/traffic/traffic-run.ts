@@ -6,7 +6,7 @@ import type { GeneratorHealth, TrafficErrors, TrafficSecond, TrafficSpec, Traffi
 import type { FromGenerator, GeneratorInit, GeneratorSecond, GeneratorTotals, ToGenerator } from './generator-worker.js';
 import { SharedCounts, type GeneratorCounts } from './generator-counters.js';
 import { generatorVerdict } from './generator-health.js';
-import { peakRate, scaleProfile } from './profile.js';
+import { peakRate, scaleProfile } from '../../traffic-profile.js';
 
 /** Options of {@link TrafficRun}. */
 export interface TrafficRunOptions {

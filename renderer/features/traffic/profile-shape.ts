@@ -1,5 +1,5 @@
 import type { TrafficProfile } from '../../../electron/contract.js';
-import { rateAt } from '../../../electron/control/traffic/profile.js';
+import { rateAt } from '../../../electron/traffic-profile.js';
 
 /** How long the preview spans when the run has no duration (it runs until stopped). */
 export const PREVIEW_SECONDS = 120;

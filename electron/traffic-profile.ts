@@ -1,4 +1,5 @@
-import type { TrafficProfile } from '../../traffic-spec.js';
+/** A traffic profile's rate over time: part of the contract, so the control plane's generator and the dashboard's preview compute the same curve. */
+import type { TrafficProfile } from './traffic-spec.js';
 
 /** The target arrival rate (requests/s) of `profile` at `t` seconds after the start. */
 export function rateAt(profile: TrafficProfile, t: number): number {
