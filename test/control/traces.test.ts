@@ -299,7 +299,7 @@ describe('retention and filters', () => {
   });
 
   it('gives replicas bounded sampling by default, or the sampler set where the control plane starts', () => {
-    expect(readSampling({})).toEqual({ OTEL_TRACES_SAMPLER: 'parentbased_ratelimited', OTEL_TRACES_SAMPLER_ARG: '100' });
+    expect(readSampling({})).toEqual({ OTEL_TRACES_SAMPLER: 'parentbased_ratelimited', OTEL_TRACES_SAMPLER_ARG: '10' });
     expect(readSampling({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' })).toEqual({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' });
     setTraceTargets({ receiver: 'http://127.0.0.1:1', sampling: readSampling({ OTEL_TRACES_SAMPLER: 'always_on' }) });
     expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_TRACES_SAMPLER: 'always_on' });
