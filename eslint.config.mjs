@@ -1,11 +1,12 @@
 // Lint for what the compiler cannot see: import cycles, imports that resolve to nothing, and the
 // boundaries between layers (README's architecture). Part of `npm test`; an error fails it.
-// Not yet: renderer features importing each other (31 imports on 2026-12-07, shared widgets and
-// formatters that belong in renderer/ui/) and a formatter.
+// Not yet: a formatter.
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
+
+const FEATURES = ['autoscaler', 'capacity', 'chaos', 'charts', 'controls', 'data', 'endpoints', 'events', 'guard', 'presenter', 'scenario', 'stack-bar', 'topology', 'traces', 'traffic'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'release/**', '**/*.mjs', '**/*.cjs'] },
@@ -23,6 +24,7 @@ export default tseslint.config(
           zones: [
             { target: './backend', from: ['./electron', './renderer'], message: 'the backend imports nothing of ScaleLab' },
             { target: './renderer', from: './electron/control', message: 'the renderer talks to the control plane through the contract only' },
+            ...FEATURES.map((f) => ({ target: `./renderer/features/${f}`, from: './renderer/features', except: [`./${f}`], message: 'a feature imports renderer/ui, the store and the contract; the app composes features' })),
             { target: ['./electron/contract.ts', './electron/*-spec.ts'], from: './electron/control', message: 'the contract depends on nothing of the control plane' },
           ],
         },

@@ -217,7 +217,7 @@ async function main(): Promise<void> {
       `| 30 min (1800 samples, ≤ 200 points per line) | ${report.window30min.medianMs} | ${report.window30min.p95Ms} | ${report.window30min.maxMs} | < ${BUDGET_MS} ms: ${report.met ? 'met' : '**not met**'} |`,
       `| 1 min (reference, 60 points per line) | ${report.window1min.medianMs} | ${report.window1min.p95Ms} | ${report.window1min.maxMs} | |`,
       '',
-      `Ratio 30 min ÷ 1 min (medians): ${report.ratio}. Charts are plain SVG paths (renderer/features/charts/time-chart.tsx) of at most 200 points per line: buildRows() averages the window into buckets (latency keeps each bucket's maximum) and rebuilds only the newest bucket each second. The first version drew the same data with recharts 3 and took 388 ms (median) per update for the 30-minute window and 92 ms for 1 minute in this benchmark, mostly in its selectors, immutable-state copies and garbage collection.`,
+      `Ratio 30 min ÷ 1 min (medians): ${report.ratio}. Charts are plain SVG paths (renderer/ui/chart/time-chart.tsx) of at most 200 points per line: buildRows() averages the window into buckets (latency keeps each bucket's maximum) and rebuilds only the newest bucket each second. The first version drew the same data with recharts 3 and took 388 ms (median) per update for the 30-minute window and 92 ms for 1 minute in this benchmark, mostly in its selectors, immutable-state copies and garbage collection.`,
       '',
     ].join('\n');
     await writeFile(path.join(RESULTS, 'renderer.md'), md);

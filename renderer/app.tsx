@@ -1,12 +1,15 @@
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { onConnection } from './api/ws-bridge.js';
+import { AutoscalerNote } from './features/autoscaler/autoscaler-note.js';
 import { AutoscalerPanel } from './features/autoscaler/autoscaler-panel.js';
 import { CapacityPanel } from './features/capacity/capacity-panel.js';
 import { ChaosPanel } from './features/chaos/chaos-panel.js';
+import { InstanceChaosButtons, InstanceFaults } from './features/chaos/instance-chaos.js';
 import { ChartsPanel } from './features/charts/charts-panel.js';
 import { KeyCharts } from './features/charts/key-charts.js';
 import { GuardBanner } from './features/guard/guard-banner.js';
+import { GuardControl } from './features/guard/guard-control.js';
 import { Controls } from './features/controls/replica-steppers.js';
 import { DataPanel } from './features/data/data-panel.js';
 import { EndpointsPanel } from './features/endpoints/endpoints-panel.js';
@@ -85,7 +88,10 @@ export function App() {
       </div>
       <main className="layout">
         <Topology />
-        <Controls />
+        <Controls>
+          <AutoscalerNote />
+          <GuardControl />
+        </Controls>
         <ChaosPanel />
         <TrafficPanel />
         <AutoscalerPanel />
@@ -97,7 +103,7 @@ export function App() {
         <TracesPanel />
         <EventLog />
       </main>
-      <InstanceDrawer />
+      <InstanceDrawer actions={(i) => <InstanceChaosButtons instance={i} />} faults={(i) => <InstanceFaults instance={i} />} />
     </div>
   );
 }

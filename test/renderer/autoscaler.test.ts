@@ -7,7 +7,7 @@ import { ControlPlane } from '../../electron/control/control-plane.js';
 import { DEFAULT_BEHAVIOR, decide, type HpaInput, type PodReading } from '../../electron/control/autoscaler/hpa.js';
 import { freePort } from '../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../electron/control/runtimes/local/postgres.js';
-import { eventMarks } from '../../renderer/features/charts/chart-data.js';
+import { eventMarks } from '../../renderer/ui/chart/chart-data.js';
 import { gaugeValue, decisionChange, decisionSteps, drivingProposal, gaugeShape, modeLabel, proposalRows, recentDecisions, serviceView } from '../../renderer/features/autoscaler/autoscaler-data.js';
 import { createAppStore } from '../../renderer/store/app-store.js';
 import { configureInputOf, draftChanged, draftOf, MAX_DECISIONS } from '../../renderer/store/autoscaler-slice.js';

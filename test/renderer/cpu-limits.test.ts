@@ -1,7 +1,7 @@
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { StackSpecSchema, withDefaults, type InstanceSample } from '../../electron/contract.js';
-import { buildRows } from '../../renderer/features/charts/chart-data.js';
+import { buildRows } from '../../renderer/ui/chart/chart-data.js';
 import { instanceSample, quietSample as sample } from '../support/sample-fixture.js';
 import { cpuResources, cpuUpdateSpec, DEFAULT_DATA_DRAFT, startSpec } from '../../renderer/store/data-slice.js';
 

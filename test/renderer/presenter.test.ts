@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AutoscalerStatus, StackSpec, TimelineEvent } from '../../electron/contract.js';
-import { eventMarks, markLabel, markTone } from '../../renderer/features/charts/chart-data.js';
-import { placeLabels, quarterMax, wholeMax } from '../../renderer/features/charts/chart-scale.js';
-import { statNumber, statRow, type Stat } from '../../renderer/features/presenter/stat-data.js';
+import { eventMarks, markLabel, markTone } from '../../renderer/ui/chart/chart-data.js';
+import { placeLabels, quarterMax, wholeMax } from '../../renderer/ui/chart/chart-scale.js';
+import { statRow, type Stat } from '../../renderer/features/presenter/stat-data.js';
+import { statNumber } from '../../renderer/ui/format.js';
 import { instanceSample, quietSample } from '../support/sample-fixture.js';
 
 const spec = { replicas: { api: 3, worker: 1 } } as StackSpec;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample, TimelineEvent } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
-import { buildRows, eventMarks } from '../../renderer/features/charts/chart-data.js';
+import { buildRows, eventMarks } from '../../renderer/ui/chart/chart-data.js';
 import { createAppStore } from '../../renderer/store/app-store.js';
 import { MAX_EVENTS, visibleEvents } from '../../renderer/store/events-slice.js';
 import { MAX_SAMPLES } from '../../renderer/store/telemetry-slice.js';

@@ -1,4 +1,5 @@
 import type { AutoscalerGauge, AutoscalerStatus, Decision, MetricKind, MetricProposal, ScalableService, ServiceAutoscalerStatus } from '../../../electron/contract.js';
+import { formatValue, targetText } from '../../ui/format.js';
 
 /** How a metric is named next to its number. */
 export const METRIC_LABEL: Record<MetricKind, string> = { cpu: 'cpu', rps: 'rps per replica', p95: 'p95 latency', queue: 'jobs per worker' };
@@ -10,13 +11,6 @@ export const TARGET_LABEL: Record<MetricKind, string> = { cpu: 'cpu %', rps: 'rp
 /** What the mode badge says: outside Kubernetes ScaleLab runs the HPA algorithm itself. */
 export function modeLabel(mode: AutoscalerStatus['mode'] | undefined): string {
   return mode === 'hpa' ? 'Kubernetes HPA' : 'emulated HPA';
-}
-
-/** A figure as the panel prints it: whole numbers above 100, one decimal below. */
-export function formatValue(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
-  if (Math.abs(value) >= 100) return String(Math.round(value));
-  return String(Math.round(value * 10) / 10);
 }
 
 export function formatMetric(kind: MetricKind, value: number | null | undefined): string {
@@ -40,12 +34,6 @@ export function drivingProposal(decision: Decision | undefined): MetricProposal 
 export function gaugeValue(p: MetricProposal): number | null {
   if (p.kind !== 'queue') return p.value;
   return p.rawRatio === null ? null : p.rawRatio * p.target;
-}
-
-/** A target as the panel lists it, e.g. "20 rps per replica", "cpu 50 %". */
-export function targetText(kind: MetricKind, target: number): string {
-  const n = formatValue(target);
-  return { cpu: `cpu ${n} %`, rps: `${n} rps per replica`, p95: `p95 ${n} ms`, queue: `${n} jobs per worker` }[kind];
 }
 
 /** One service's autoscaler as the panel shows it. */

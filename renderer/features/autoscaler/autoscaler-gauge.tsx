@@ -1,6 +1,7 @@
 import { memo, useLayoutEffect, useRef, useState } from 'react';
 import type { MetricKind } from '../../../electron/contract.js';
-import { formatValue, gaugeShape, METRIC_LABEL, METRIC_UNIT, type GaugeZone } from './autoscaler-data.js';
+import { gaugeShape, METRIC_LABEL, METRIC_UNIT, type GaugeZone } from './autoscaler-data.js';
+import { formatValue } from '../../ui/format.js';
 
 export interface AutoscalerGaugeProps {
   metric: MetricKind;

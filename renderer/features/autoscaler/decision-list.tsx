@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import type { Decision, ScalableService } from '../../../electron/contract.js';
-import { formatTime } from '../charts/chart-data.js';
+import { formatTime } from '../../ui/format.js';
 import { decisionChange, decisionSteps, proposalRows } from './autoscaler-data.js';
 
 /** What went into one decision: each metric's reading and proposal, then the windows and the cap. */

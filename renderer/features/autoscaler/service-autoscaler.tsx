@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { AutoscalerPreset, MetricKind, ScalableService } from '../../../electron/contract.js';
 import { autoscalerDraftProblem, draftChanged, MAX_AUTOSCALE_REPLICAS, SERVICE_METRICS } from '../../store/autoscaler-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { FieldProblems, NumberField, useFieldProblems } from '../traffic/number-field.js';
+import { FieldProblems, NumberField, useFieldProblems } from '../../ui/number-field.js';
 import { AutoscalerGauge } from './autoscaler-gauge.js';
 import { AutoscalerFigures, AutoscaleSwitch } from './autoscaler-parts.js';
 import { recentDecisions, serviceView, TARGET_LABEL } from './autoscaler-data.js';

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { FieldProblems, useFieldProblems } from '../traffic/number-field.js';
+import { FieldProblems, useFieldProblems } from '../../ui/number-field.js';
 
 export interface ActionRowProps {
   /** The button's words, and its accessible name. */

@@ -1,6 +1,6 @@
 import type { ActiveFault, ChaosStatus } from '../../../electron/contract.js';
 import type { DataPanelAction } from '../../store/chaos-slice.js';
-import { formatTime } from '../charts/chart-data.js';
+import { formatTime } from '../../ui/format.js';
 
 /** Where a fault is, in words: `all` is every api replica. */
 export function faultPlace(fault: ActiveFault): string {

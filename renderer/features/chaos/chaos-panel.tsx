@@ -4,7 +4,7 @@ import { useAppStore } from '../../store/use-app-store.js';
 import { ActionRow } from './action-row.js';
 import { DataChaos } from './data-chaos.js';
 import { FaultList } from './fault-list.js';
-import { InlineNumber } from './inline-number.js';
+import { InlineNumber } from '../../ui/inline-number.js';
 import { MonkeyControl } from './monkey-control.js';
 import { WritesBadge } from './writes-badge.js';
 

@@ -2,10 +2,10 @@ import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { chaosKey, panelActionOf, type ChaosDraft, type DataPanelAction } from '../../store/chaos-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { dataPatterns } from '../data/data-view.js';
+import { dataPatterns } from '../../store/data-patterns.js';
 import { ActionRow } from './action-row.js';
 import { dataActionOff } from './chaos-data.js';
-import { InlineNumber } from './inline-number.js';
+import { InlineNumber } from '../../ui/inline-number.js';
 
 /**
  * The data layer's chaos: the read replica killed or slowed, the outbox relay or the projector

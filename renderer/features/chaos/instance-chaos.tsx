@@ -5,7 +5,7 @@ import { chaosKey, faultsOf, percentToRate } from '../../store/chaos-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { ActionRow } from './action-row.js';
 import { FaultItem } from './fault-list.js';
-import { InlineNumber } from './inline-number.js';
+import { InlineNumber } from '../../ui/inline-number.js';
 
 const isReplica = (instance: Instance) => instance.service === 'api' || instance.service === 'worker';
 

@@ -2,10 +2,10 @@ import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { monkeyChanged } from '../../store/chaos-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { FieldProblems, useFieldProblems } from '../traffic/number-field.js';
+import { FieldProblems, useFieldProblems } from '../../ui/number-field.js';
 import { monkeySummary } from './chaos-data.js';
 import { Switch } from '../../ui/switch.js';
-import { InlineNumber } from './inline-number.js';
+import { InlineNumber } from '../../ui/inline-number.js';
 
 /** The Chaos Monkey: its switch, its pace and how many it may hold down, and what it has done. */
 export function MonkeyControl() {

@@ -1,7 +1,7 @@
 import { useShallow } from 'zustand/react/shallow';
 import { writesView } from '../../store/chaos-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { formatTime } from '../charts/chart-data.js';
+import { formatTime } from '../../ui/format.js';
 import { lostIdsText } from './chaos-data.js';
 
 /**

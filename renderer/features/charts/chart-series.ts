@@ -1,4 +1,4 @@
-import type { Series } from './time-chart.js';
+import type { Series } from '../../ui/chart/time-chart.js';
 
 /** The charts' lines, written once for the dashboard's key charts and the panel below them. */
 export const PALETTE = ['#4e9af1', '#f5a524', '#17c964', '#f31260', '#9353d3', '#06b7db', '#ff7eb6', '#c7a000', '#7ee081', '#ff8a4c'];

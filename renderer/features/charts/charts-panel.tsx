@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { cacheSeries, PALETTE, queueSeries } from './chart-series.js';
 import { WindowPicker } from './key-charts.js';
-import { TimeChart, type Series } from './time-chart.js';
+import { TimeChart, type Series } from '../../ui/chart/time-chart.js';
 import { useChartFrame } from './use-chart-frame.js';
 
 /**

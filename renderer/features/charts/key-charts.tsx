@@ -2,7 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../store/use-app-store.js';
 import { WINDOWS, type WindowSeconds } from '../../store/telemetry-slice.js';
 import { latencySeries, replicasSeries, requestsSeries } from './chart-series.js';
-import { TimeChart } from './time-chart.js';
+import { TimeChart } from '../../ui/chart/time-chart.js';
 import { useChartFrame } from './use-chart-frame.js';
 
 const WINDOW_LABEL: Record<WindowSeconds, string> = { 60: '1 min', 300: '5 min', 900: '15 min', 1800: '30 min' };

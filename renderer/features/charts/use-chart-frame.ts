@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../store/use-app-store.js';
-import { buildRows, eventMarks } from './chart-data.js';
+import { buildRows, eventMarks } from '../../ui/chart/chart-data.js';
 
 type Frame = { rows: ReturnType<typeof buildRows>['rows']; instances: string[]; marks: ReturnType<typeof eventMarks> };
 /** The last frame built, for the next panel that asks with the same inputs in the same second. */

@@ -1,8 +1,7 @@
+import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { ScalableService } from '../../../electron/contract.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { AutoscalerNote } from '../autoscaler/autoscaler-note.js';
-import { GuardControl } from '../guard/guard-control.js';
 
 const LIMITS: Record<ScalableService, [number, number]> = { api: [1, 20], worker: [0, 20] };
 
@@ -24,8 +23,8 @@ function Stepper({ service, count, disabled, onScale }: { service: ScalableServi
   );
 }
 
-/** Replica steppers, with a word on the autoscaler (its controls are in the Autoscaler panel), and the safety guard. */
-export function Controls() {
+/** Replica steppers; `children` below them (the app puts the autoscaler's word and the safety guard there). */
+export function Controls({ children }: { children?: ReactNode }) {
   const { status, busy, scale } = useAppStore(useShallow((s) => ({ status: s.status, busy: s.busy, scale: s.scale })));
   // Without a control plane (the tab waits to reconnect) a stale status must not offer scaling.
   const offline = useAppStore((s) => s.connection !== 'open');
@@ -38,8 +37,7 @@ export function Controls() {
       <Stepper service="api" count={api} disabled={!running || busy !== null} onScale={(n) => void scale('api', n)} />
       <Stepper service="worker" count={worker} disabled={!running || busy !== null} onScale={(n) => void scale('worker', n)} />
       {busy === 'stack:scale' && <p className="muted">scaling… new replicas join the balancer once ready</p>}
-      <AutoscalerNote />
-      <GuardControl />
+      {children}
     </section>
   );
 }

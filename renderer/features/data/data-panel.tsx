@@ -1,10 +1,10 @@
 import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../store/use-app-store.js';
-import { eventMarks } from '../charts/chart-data.js';
+import { eventMarks } from '../../ui/chart/chart-data.js';
 import type { DataChartProps } from './chart-props.js';
 import { buildDataRows } from './data-rows.js';
-import { dataPatterns } from './data-view.js';
+import { dataPatterns } from '../../store/data-patterns.js';
 import { EventsColumn } from './events-column.js';
 import { PartitionBars } from './partition-bars.js';
 import { PoolList } from './pool-list.js';

@@ -1,5 +1,5 @@
 import type { Sample } from '../../../electron/contract.js';
-import { MAX_POINTS } from '../charts/chart-data.js';
+import { MAX_POINTS } from '../../ui/chart/chart-data.js';
 
 /** One point of the Data layer panel's charts (they share rows, so they share one time axis). */
 export interface DataRow {

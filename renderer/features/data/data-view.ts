@@ -1,21 +1,6 @@
-import type { DataSample, DataSpec, PoolSample, StackSpec } from '../../../electron/contract.js';
-import { byReplica } from '../charts/chart-data.js';
-
-/** The data-layer patterns of the running stack. */
-export type DataPatterns = DataSpec;
-
-/**
- * The patterns in force: the running spec says; a spec from before the patterns existed has none,
- * and then the live sample tells (a replica or a stream in it means the pattern is on).
- */
-export function dataPatterns(spec: StackSpec | null | undefined, data: DataSample | undefined): DataPatterns {
-  const from = spec?.data as Partial<DataSpec> | undefined;
-  return {
-    readReplica: from?.readReplica ?? (data?.replica !== null && data?.replica !== undefined),
-    events: from?.events ?? (data?.stream !== null && data?.stream !== undefined),
-    partitions: from?.partitions ?? data?.partitions?.length ?? 0,
-  };
-}
+import type { PoolSample } from '../../../electron/contract.js';
+import type { DataPatterns } from '../../store/data-patterns.js';
+import { byReplica } from '../../ui/format.js';
 
 /** One muted line per pattern that is off: what it would show, and how to turn it on. */
 export const OFF_HINTS = {
@@ -23,45 +8,6 @@ export const OFF_HINTS = {
   events: 'Events off: no outbox, stream or projector. Turn them on with the “events” box by Start (stack spec data.events: true).',
   partitions: 'Partitions off: users is one table. Set “partitions” by Start to 2 or more (stack spec data.partitions).',
 } as const satisfies Record<keyof DataPatterns, string>;
-
-/** 512 B, 12.5 KiB, 3.2 MiB. */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '–';
-  if (bytes < 1024) return `${Math.round(bytes)} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
-
-/** 0.4 s, 12 s, 2 min 5 s. */
-export function formatSeconds(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
-  if (seconds < 10) return `${seconds.toFixed(1)} s`;
-  if (seconds < 120) return `${Math.round(seconds)} s`;
-  const whole = Math.round(seconds);
-  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
-}
-
-/** 250 ms, 2 s, 1.5 min: the replica's apply delay. */
-export function formatDelay(ms: number): string {
-  if (ms === 0) return 'none';
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))} s`;
-  return `${Number((ms / 60_000).toFixed(1))} min`;
-}
-
-/** A rate for a figure: 0, 0.4, 12, 1.2k. */
-export function formatRate(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
-  if (value >= 1000) return `${(value / 1000).toFixed(1)}k`;
-  return value >= 10 || value === 0 ? value.toFixed(0) : value.toFixed(1);
-}
-
-/** A count for a figure, with thousands separated: 12 345. */
-export function formatCount(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
-  return Math.round(value).toLocaleString('en-US').replace(/,/g, ' ');
-}
 
 /** One pool of one api replica, as the panel draws it. */
 export interface PoolView {

@@ -1,7 +1,8 @@
 import { useAppStore } from '../../store/use-app-store.js';
 import type { DataChartProps } from './chart-props.js';
 import { ColumnHead, Figures } from './data-figures.js';
-import { formatCount, formatRate, formatSeconds, OFF_HINTS } from './data-view.js';
+import { OFF_HINTS } from './data-view.js';
+import { formatCount, formatRate, formatSeconds } from '../../ui/format.js';
 import { ProjectorLagChart } from './projector-lag-chart.js';
 
 /** The event stream: its length and rate, the projector group's lag and pending, the outbox backlog and the read model's freshness. */

@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import { useAppStore } from '../../store/use-app-store.js';
-import { formatCount, OFF_HINTS, partitionBars } from './data-view.js';
+import { OFF_HINTS, partitionBars } from './data-view.js';
+import { formatCount } from '../../ui/format.js';
 
 /** Rows per partition of users as small bars, with the total and how evenly the hash spreads them. */
 export function PartitionBars({ on }: { on: boolean }) {

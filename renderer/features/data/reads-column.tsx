@@ -2,7 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../store/use-app-store.js';
 import type { DataChartProps } from './chart-props.js';
 import { ColumnHead, Figures } from './data-figures.js';
-import { formatRate } from './data-view.js';
+import { formatRate } from '../../ui/format.js';
 import { ReadsChart } from './reads-chart.js';
 
 /** Reads by where they went (primary, replica, fallbacks) and the replica's share, and the split over time. */

@@ -1,7 +1,8 @@
 import { useAppStore } from '../../store/use-app-store.js';
 import type { DataChartProps } from './chart-props.js';
 import { ColumnHead, Figures } from './data-figures.js';
-import { formatBytes, formatDelay, formatSeconds, OFF_HINTS } from './data-view.js';
+import { OFF_HINTS } from './data-view.js';
+import { formatBytes, formatDelay, formatSeconds } from '../../ui/format.js';
 import { ReplicationLagChart } from './replication-lag-chart.js';
 
 /** The read replica: up or down, its lag in seconds and WAL bytes, the apply delay in force, and the lag over time. */

@@ -1,4 +1,4 @@
-import { TimeChart, type Series } from '../charts/time-chart.js';
+import { TimeChart, type Series } from '../../ui/chart/time-chart.js';
 import type { DataChartProps } from './chart-props.js';
 import type { DataRow } from './data-rows.js';
 

@@ -1,5 +1,5 @@
 import { useAppStore } from '../../store/use-app-store.js';
-import { statNumber } from '../presenter/stat-data.js';
+import { statNumber } from '../../ui/format.js';
 
 /** Per endpoint, server-side, like Locust's statistics: requests and failures so far, this second's rate and p50/p95. */
 export function EndpointsPanel() {

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { KINDS, visibleEvents } from '../../store/events-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { formatTime } from '../charts/chart-data.js';
+import { formatTime } from '../../ui/format.js';
 
 /** Every event, newest first, filterable by kind. */
 export function EventLog() {

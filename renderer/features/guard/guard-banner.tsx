@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { formatTime } from '../charts/chart-data.js';
+import { formatTime } from '../../ui/format.js';
 import { useAppStore } from '../../store/use-app-store.js';
 
 /** Says, above everything, that the safety guard stopped a run and why, until dismissed. */

@@ -2,7 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { guardDraftProblem } from '../../store/guard-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { Switch } from '../../ui/switch.js';
-import { InlineNumber } from '../chaos/inline-number.js';
+import { InlineNumber } from '../../ui/inline-number.js';
 
 /** The safety guard in the Scale panel: a switch and its limit, "errors ≥ [5] % for [5] s", and where it stands. */
 export function GuardControl() {

@@ -1,5 +1,5 @@
 import type { AutoscalerStatus, Sample, StackSpec } from '../../../electron/contract.js';
-import { targetText } from '../autoscaler/autoscaler-data.js';
+import { statNumber, targetText } from '../../ui/format.js';
 
 /** How a stat reads at a glance: red is down or failing everywhere, amber is short of what was asked. */
 export type StatTone = 'ok' | 'warn' | 'bad' | 'idle';
@@ -18,13 +18,6 @@ export interface Stat {
 
 /** Error share above which the stat turns red, in %: the capacity search's SLO (errors < 0.1 %) is stricter; a room sees 1 %. */
 export const ERROR_BAD_PERCENT = 1;
-
-/** A number as the stat row prints it: whole from 100 up, one decimal below, a dash for none. */
-export function statNumber(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
-  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
-  return String(Math.round(value * 10) / 10);
-}
 
 /** Ready replicas of a service in the sample (the balancer routes only to those). */
 function readyCount(sample: Sample, service: 'api' | 'worker'): number {

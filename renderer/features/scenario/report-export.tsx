@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { defaultReportWindow, REPORT_MINUTES, type ReportWindow } from '../../store/scenario-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { formatTime } from '../charts/chart-data.js';
+import { formatTime } from '../../ui/format.js';
 
 /**
  * "Export report": a self-contained HTML report and the raw samples as JSON, of the scenario that

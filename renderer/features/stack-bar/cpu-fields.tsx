@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { formatCpu, parseCpu } from '../../../electron/cpu-quantity.js';
 import { cpuUpdateSpec, type CpuDraft } from '../../store/data-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { FieldProblems } from '../traffic/number-field.js';
+import { FieldProblems } from '../../ui/number-field.js';
 
 /** The problem of a typed quantity (the contract's own parser decides), or null when it is one or empty. */
 function problemOf(text: string): string | null {

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../store/use-app-store.js';
-import { InlineNumber } from '../chaos/inline-number.js';
+import { InlineNumber } from '../../ui/inline-number.js';
 
 /**
  * The data-layer patterns the next Start asks for: a read replica, the event stream, partitions

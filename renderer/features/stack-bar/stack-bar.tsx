@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { RuntimeName } from '../../../electron/contract.js';
 import { startSpec } from '../../store/data-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { FieldProblems, useFieldProblems } from '../traffic/number-field.js';
+import { FieldProblems, useFieldProblems } from '../../ui/number-field.js';
 import { CpuFields } from './cpu-fields.js';
 import { DataFields } from './data-fields.js';
 

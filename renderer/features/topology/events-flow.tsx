@@ -1,5 +1,5 @@
 import { useAppStore } from '../../store/use-app-store.js';
-import { formatCount, formatRate, formatSeconds } from '../data/data-view.js';
+import { formatCount, formatRate, formatSeconds } from '../../ui/format.js';
 
 /** The event path while events are on: the outbox in PostgreSQL → the relay → stream user-events → the projector's read model. */
 export function EventsFlow() {

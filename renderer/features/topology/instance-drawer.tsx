@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import type { Instance } from '../../../electron/contract.js';
 import { call, subscribe } from '../../api/bridge.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { formatTime } from '../charts/chart-data.js';
-import { InstanceChaosButtons, InstanceFaults } from '../chaos/instance-chaos.js';
+import { formatTime } from '../../ui/format.js';
 
 const MAX_LINES = 500;
 
@@ -19,8 +19,11 @@ function present(line: string): string {
   }
 }
 
-/** Details of the selected instance, its live log, kill, and its chaos (stop, pause / resume, faults). */
-export function InstanceDrawer() {
+/**
+ * Details of the selected instance, its live log and kill; `actions` (beside Kill) and `faults`
+ * (below) are the chaos feature's, composed in by the app.
+ */
+export function InstanceDrawer({ actions, faults }: { actions?: (instance: Instance) => ReactNode; faults?: (instance: Instance) => ReactNode }) {
   const { selected, select, status, signal } = useAppStore(useShallow((s) => ({ selected: s.selected, select: s.select, status: s.status, signal: s.signal })));
   const instance = status?.instances.find((i) => i.id === selected);
   const [lines, setLines] = useState<string[]>([]);
@@ -90,10 +93,10 @@ export function InstanceDrawer() {
           <button className="danger" onClick={() => void signal(instance.id, 'kill')} title="SIGKILL: the supervisor restarts it">
             Kill
           </button>
-          <InstanceChaosButtons instance={instance} />
+          {actions?.(instance)}
         </div>
       )}
-      {instance && <InstanceFaults instance={instance} />}
+      {instance && faults?.(instance)}
       <h3>Log</h3>
       {logError ? <p className="warn">{logError}</p> : null}
       <pre className="log" ref={logRef} tabIndex={0} aria-label={`${selected} log`}>

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../store/use-app-store.js';
-import { formatDelay, formatSeconds } from '../data/data-view.js';
+import { formatDelay, formatSeconds } from '../../ui/format.js';
 
 /**
  * The PostgreSQL read replica beside the primary, green when it answers and red when down, with

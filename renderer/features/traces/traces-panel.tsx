@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../store/use-app-store.js';
-import { formatTime } from '../charts/chart-data.js';
+import { formatTime } from '../../ui/format.js';
 import { SpanWaterfall } from './span-waterfall.js';
 import { TraceList } from './trace-list.js';
 import { emptyReason } from './trace-view.js';

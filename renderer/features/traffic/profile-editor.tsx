@@ -1,6 +1,6 @@
 import { useId } from 'react';
 import { MAX_RPS, PROFILE_KINDS, type ProfileKind, type TrafficDraft } from '../../store/traffic-slice.js';
-import { NumberField } from './number-field.js';
+import { NumberField } from '../../ui/number-field.js';
 
 const DAY = 86_400;
 

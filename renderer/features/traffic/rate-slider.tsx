@@ -2,7 +2,7 @@ import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { MAX_RPS } from '../../store/traffic-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { NumberField } from './number-field.js';
+import { NumberField } from '../../ui/number-field.js';
 import { SLIDER_STEPS, sliderPosition, sliderRate } from './rate-scale.js';
 
 /**

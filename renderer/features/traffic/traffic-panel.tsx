@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { draftProblem, profileOf } from '../../store/traffic-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { FieldProblems, useFieldProblems } from './number-field.js';
+import { FieldProblems, useFieldProblems } from '../../ui/number-field.js';
 import { ProfileEditor } from './profile-editor.js';
 import { ProfilePreview } from './profile-preview.js';
 import { RateSlider } from './rate-slider.js';

@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import type { Mix } from '../../../electron/contract.js';
 import { MIX_KINDS, mixNote, mixTotal, type TrafficDraft } from '../../store/traffic-slice.js';
-import { NumberField } from './number-field.js';
+import { NumberField } from '../../ui/number-field.js';
 
 const MIX_LABEL: Record<keyof Mix, string> = { read: 'read', write: 'write', list: 'list', missing: 'missing', sendEmail: 'send-email' };
 

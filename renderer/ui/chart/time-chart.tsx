@@ -1,6 +1,7 @@
 import { memo, useLayoutEffect, useMemo, useRef, useState, type MouseEvent, type ReactElement } from 'react';
 import type { TimelineEvent } from '../../../electron/contract.js';
-import { formatTime, markLabel, markTone, type ChartRow } from './chart-data.js';
+import { markLabel, markTone, type ChartRow } from './chart-data.js';
+import { formatTime } from '../../ui/format.js';
 import { placeLabels, quarterMax, wholeMax } from './chart-scale.js';
 import { useAppStore } from '../../store/use-app-store.js';
 

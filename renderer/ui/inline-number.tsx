@@ -1,4 +1,4 @@
-import { useNumberText } from '../traffic/number-field.js';
+import { useNumberText } from './number-field.js';
 
 export interface InlineNumberProps {
   /** The accessible name (the visible words around the box are short: "for", "s"). */

@@ -1,4 +1,5 @@
 import type { Sample, TimelineEvent } from '../../../electron/contract.js';
+import { byReplica } from '../../ui/format.js';
 
 /** One point of every chart: the charts share rows so they share one time axis. */
 export interface ChartRow {
@@ -138,13 +139,6 @@ export function buildRows(samples: Sample[], windowSeconds: number, now: number,
   return { rows, instances: [...ids].sort(byReplica) };
 }
 
-/** api-2 before api-10. */
-export function byReplica(a: string, b: string): number {
-  const [sa, na] = [a.slice(0, a.lastIndexOf('-')), Number(a.slice(a.lastIndexOf('-') + 1))];
-  const [sb, nb] = [b.slice(0, b.lastIndexOf('-')), Number(b.slice(b.lastIndexOf('-') + 1))];
-  return sa.localeCompare(sb) || na - nb;
-}
-
 /**
  * Events drawn as marks on every chart: inside the window, newest 40. Lifecycle news that is only
  * news (a replica ready) and the autoscaler's "held at" (said each time its reason changes) stay
@@ -193,8 +187,3 @@ export function markTone(event: TimelineEvent): TimelineEvent['kind'] | 'recover
   return event.kind;
 }
 
-/** Tick labels of the shared time axis. */
-export function formatTime(t: number): string {
-  const d = new Date(t);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}`;
-}
