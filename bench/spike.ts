@@ -20,7 +20,7 @@ import { DEFAULT_TRACES_PER_SECOND } from '../backend/telemetry/keep-policy.js';
 import { createHarness, envNumber, machineFacts } from './lib/harness.js';
 import { Product } from './lib/product.js';
 import { waitQuiet } from './lib/quiet.js';
-import { spikeMarkdown, type SpikeRun, type SpikeSetting } from './lib/spike-report.js';
+import { errorsOf, spikeMarkdown, type SpikeRun, type SpikeSetting } from './lib/spike-report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -49,9 +49,9 @@ harness.run(async () => {
       for (let run = 0; run <= warmRuns; run++) {
         await waitQuiet(QUIET_OTHER_CPU, 20_000);
         const summary = JSON.parse(await product.cli(EXAMPLE)) as SpikeRun['summary'];
-        runs.push({ setting: setting.name, round, afterUp: run === 0, summary });
-        const e = summary.errors;
-        harness.say(`round ${round} ${setting.name} ${run === 0 ? 'after up' : `warm ${run}`}: p50 ${summary.p50Ms} p95 ${summary.p95Ms} p99 ${summary.p99Ms} ms, errors ${e.timeout + e.refused + e.http4xx + e.http5xx}, achieved ${summary.achievedRps} req/s`);
+        const result: SpikeRun = { setting: setting.name, round, afterUp: run === 0, summary };
+        runs.push(result);
+        harness.say(`round ${round} ${setting.name} ${run === 0 ? 'after up' : `warm ${run}`}: p50 ${summary.p50Ms} p95 ${summary.p95Ms} p99 ${summary.p99Ms} ms, errors ${errorsOf(result)}, achieved ${summary.achievedRps} req/s`);
       }
       await product.down();
     }

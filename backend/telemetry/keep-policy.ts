@@ -59,7 +59,7 @@ export class PerSecondBudget {
       this.second = second;
       this.used = 0;
     }
-    const limit = now < this.widenedUntil ? Math.max(this.perSecond, WIDENED_TRACES_PER_SECOND) : this.perSecond;
+    const limit = this.widened(now) ? Math.max(this.perSecond, WIDENED_TRACES_PER_SECOND) : this.perSecond;
     if (this.used >= limit) return false;
     this.used += 1;
     return true;

@@ -1,4 +1,5 @@
 /** bench/spike.ts's report: its shapes and its markdown. */
+import { median } from './control-report.js';
 
 /** One tracing setting: the environment `scalelab up` starts with. */
 export interface SpikeSetting {
@@ -38,15 +39,8 @@ export interface SpikeReport {
 /** The bar: p99 under this, and no errors. */
 export const P99_BAR_MS = 50;
 
-const errorsOf = (r: SpikeRun) => r.summary.errors.timeout + r.summary.errors.refused + r.summary.errors.http4xx + r.summary.errors.http5xx;
+export const errorsOf = (r: SpikeRun) => r.summary.errors.timeout + r.summary.errors.refused + r.summary.errors.http4xx + r.summary.errors.http5xx;
 const meets = (r: SpikeRun) => r.summary.p99Ms < P99_BAR_MS && errorsOf(r) === 0;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
 
