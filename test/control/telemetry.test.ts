@@ -8,6 +8,7 @@ import { renderPrometheus } from '../../electron/control/telemetry/exporter.js';
 import { ProcessStats } from '../../electron/control/telemetry/process-stats.js';
 import { PrometheusParseError, parsePrometheusText, sumSeries } from '../../electron/control/telemetry/prometheus-text.js';
 import { Telemetry, TelemetryStateError, type TelemetrySource } from '../../electron/control/telemetry/telemetry.js';
+import { LATENCY_BUCKETS, latencyBucket, type GeneratorCounts } from '../../electron/control/traffic/generator-counters.js';
 import { call, eventually } from '../backend/support/api.js';
 import { startApiProcess, startBackend, type BackendChild } from '../backend/support/process.js';
 import { startStores, type Stores } from '../backend/support/stores.js';
@@ -217,7 +218,12 @@ describe('telemetry bookkeeping', () => {
   it("computes the generator's rates from its running totals over the balancer's interval", async () => {
     const stats = new BalancerStats();
     const telemetry = new Telemetry({ intervalMs: 60_000 });
-    const counts = { scheduled: 0, completed: 0, dropped: 0, errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 } };
+    const counts: GeneratorCounts = { scheduled: 0, completed: 0, dropped: 0, errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 }, latency: new Array<number>(LATENCY_BUCKETS).fill(0) };
+    const answered = (micros: number, n: number) => {
+      const latency = [...counts.latency];
+      latency[latencyBucket(micros)]! += n;
+      counts.latency = latency;
+    };
     // The generator's own last second says 5 req/s: what its thread saw in a window of its own.
     const own: TrafficSecond = { running: true, profile: 'constant', targetRps: 5, offeredRps: 5, achievedRps: 5, p50: 1, p95: 1, p99: 1, errorsPerSec: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 }, droppedPerSec: 0 };
     const since = Date.now();
@@ -225,6 +231,8 @@ describe('telemetry bookkeeping', () => {
     // Between two samples both sides count the same 50 answered requests, 3 of them 503s; 2 timed out.
     for (let i = 0; i < 50; i++) stats.record(i < 47 ? 200 : 503, 1_000, undefined, false);
     Object.assign(counts, { scheduled: 53, completed: 50, errors: { timeout: 2, refused: 0, http4xx: 0, http5xx: 3 } });
+    answered(2_000, 45);
+    answered(40_000, 5);
     await sleep(250);
     const s = await telemetry.sampleNow();
     expect(s.traffic.rps).toBeGreaterThan(5);
@@ -232,8 +240,15 @@ describe('telemetry bookkeeping', () => {
     expect(s.generator!.errorsPerSec.http5xx).toBeCloseTo(s.traffic.status['5xx'], 1);
     expect(s.generator!.offeredRps / s.generator!.achievedRps).toBeCloseTo(53 / 50, 2);
     expect(s.generator!.errorsPerSec.timeout / s.generator!.achievedRps).toBeCloseTo(2 / 50, 2);
-    // Percentiles stay the generator's own.
-    expect(s.generator!.p99).toBe(1);
+    // Percentiles are of the same interval, not the generator's own second (1 ms): within a bucket (1.6 %).
+    expect(s.generator!.p50! / 2).toBeCloseTo(1, 1);
+    expect(s.generator!.p99! / 40).toBeCloseTo(1, 1);
+    // A second sample inside the same generator second: its own requests, not a repeat.
+    answered(100_000, 10);
+    const next = await telemetry.sampleNow();
+    expect(next.generator!.p50! / 100).toBeCloseTo(1, 1);
+    // None answered since: no percentiles rather than stale ones.
+    expect((await telemetry.sampleNow()).generator!.p50).toBeNull();
     // Once the run ends its last second is shown as it was.
     own.running = false;
     expect((await telemetry.sampleNow()).generator!.achievedRps).toBe(5);

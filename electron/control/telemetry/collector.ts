@@ -12,7 +12,7 @@ import { RedisProbe, type QueueCounts, type RedisFigures } from './redis-probe.j
 import { scrapeReplica, type ReplicaFigures } from './replica-metrics.js';
 import { attempt, within } from './time-box.js';
 import type { TelemetrySource } from './telemetry.js';
-import type { GeneratorCounts } from '../traffic/generator-counters.js';
+import { percentilesBetween, type GeneratorCounts } from '../traffic/generator-counters.js';
 import type { TrafficSecond } from '../../traffic-spec.js';
 
 /** Phases in which a replica can answer a scrape; the others would only spend the time box. */
@@ -64,6 +64,8 @@ interface Readings {
 export class Collector {
   private readonly processes = new ProcessStats();
   private readonly deltas = new DeltaTracker();
+  /** The running generator's latency buckets at the last sample, for the percentiles of the next. */
+  private latencyBefore: { since: number; latency: readonly number[] } | undefined;
   private readonly routes = new RouteStats();
   private redis: RedisProbe | undefined;
   private db: DbProbe | undefined;
@@ -278,14 +280,17 @@ export class Collector {
   }
 
   /**
-   * The generator's last second, its rates recomputed from its running totals over this sample's
-   * interval — the balancer's — so the traffic panel and the balancer count the same requests each
-   * second; the threads' own one-second windows start elsewhere, and at 800 req/s a few requests
-   * either side of a boundary are ±2 %. Percentiles and health stay the generator's own second's.
+   * The generator's last second, its rates and latency percentiles recomputed from its running
+   * totals over this sample's interval — the balancer's — so the traffic panel and the balancer
+   * count the same requests each second; the threads' own one-second windows start elsewhere, and
+   * at 800 req/s a few requests either side of a boundary are ±2 %. Two samples that fell in the
+   * same thread second would otherwise repeat its percentiles. Health stays the generator's own second's.
    */
   private generatorSample(r: Readings): TrafficSecond | null {
     const second = attempt(() => this.source.generator?.() ?? null, null);
     const live = r.generatorCounts;
+    const latencyBefore = this.latencyBefore?.since === live?.since ? this.latencyBefore?.latency : undefined;
+    this.latencyBefore = live ? { since: live.since, latency: live.counts.latency } : undefined;
     if (!live) return second;
     // Observed from the run's first tick on, before its first second, so every delta spans one interval.
     const seconds = r.snapshot && r.snapshot.intervalMs > 0 ? r.snapshot.intervalMs / 1000 : undefined;
@@ -305,6 +310,7 @@ export class Collector {
     const errors = second.errorsPerSec;
     return {
       ...second,
+      ...percentilesBetween(latencyBefore, counts.latency),
       offeredRps: per(deltas.scheduled, second.offeredRps),
       achievedRps: per(deltas.completed, second.achievedRps),
       droppedPerSec: per(deltas.dropped, second.droppedPerSec),
@@ -357,6 +363,8 @@ function midpoint(before: Readings['generatorCounts'], after: Readings['generato
       completed: mid(a.completed, b.completed),
       dropped: mid(a.dropped, b.dropped),
       errors: { timeout: mid(a.errors.timeout, b.errors.timeout), refused: mid(a.errors.refused, b.errors.refused), http4xx: mid(a.errors.http4xx, b.errors.http4xx), http5xx: mid(a.errors.http5xx, b.errors.http5xx) },
+      // Buckets are not halved: the reading after the balancer's, a few ms off its instant.
+      latency: b.latency,
     },
   };
 }

@@ -135,6 +135,7 @@ async function send(scheduledAt: number): Promise<void> {
     }
     const micros = Math.max(1, Math.round(elapsed * 1000));
     count('completed');
+    shared.record(micros);
     total.latency.recordValue(micros);
     second.latency.recordValue(micros);
     // A planned miss answers 404 by design; every other 4xx/5xx is an error.
