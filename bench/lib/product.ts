@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { Instance, StackStatus } from '../../electron/contract.js';
 
 type ClientModule = typeof import('../../electron/control/client.js');
+type LoginModule = typeof import('../../electron/dashboard-login.js');
 
 /**
  * ScaleLab as a user runs it: the compiled CLI (`node dist/electron/cli.js`, what `npm start`
@@ -60,6 +61,12 @@ export class Product {
     return { control, haproxy: await childNamed(control, 'haproxy') };
   }
 
+  /** A one-time login URL for the dashboard, as `scalelab up --open` gets it (the token never on a command line). */
+  async loginUrl(): Promise<string> {
+    const { requestLoginUrl } = (await import(pathToFileURL(path.join(this.root, 'dist/electron/dashboard-login.js')).href)) as LoginModule;
+    return requestLoginUrl(this.client.control);
+  }
+
   private stopped: Promise<void> | undefined;
 
   /** `scalelab down --purge`: the stack, its data and its background control plane go. Safe to call twice. */
@@ -81,7 +88,7 @@ async function runCli(root: string, home: string, env: Record<string, string>, a
 }
 
 /** The pid of `parent`'s child whose command is `name`, from /proc. */
-async function childNamed(parent: number, name: string): Promise<number | undefined> {
+export async function childNamed(parent: number, name: string): Promise<number | undefined> {
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
