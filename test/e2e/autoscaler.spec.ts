@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { artifacts, serveDashboard, type Served } from './serve.js';
+import { artifacts, serveDashboard, type Served, fullPageShot } from './serve.js';
 
 let served: Served;
 let dashboard: string;
@@ -36,7 +36,7 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(800);
   await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(artifacts, `${name}-full.png`), fullPage: true });
+  await fullPageShot(page, path.join(artifacts, `${name}-full.png`));
 }
 
 test('a user turns on the api autoscaler, fires traffic above its rps target and watches it scale up, decision by decision', async ({ page }) => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { artifacts, serveDashboard, type Served } from './serve.js';
+import { artifacts, serveDashboard, type Served, fullPageShot, lookAt } from './serve.js';
 
 let served: Served;
 let dashboard: string;
@@ -24,7 +24,7 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.mouse.move(0, 0);
   await page.waitForTimeout(800);
   await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
-  await page.screenshot({ path: path.join(artifacts, `${name}-full.png`), fullPage: true });
+  await fullPageShot(page, path.join(artifacts, `${name}-full.png`));
 }
 
 test('a user kills replicas and the cache under traffic, slows every api replica, clears it all, and finds every acknowledged write', async ({ page }) => {
@@ -59,7 +59,11 @@ test('a user kills replicas and the cache under traffic, slows every api replica
   // Every chart marks the kill with its label at the moment it happened (the key three and the rest).
   const charts = page.getByRole('figure', { name: / chart$/ });
   expect(await charts.count()).toBeGreaterThanOrEqual(6);
-  for (const chart of await charts.all()) await expect(chart.locator(`text.mark-label[data-mark="kill ${id}"]`)).toHaveCount(1);
+  // Each looked at in turn: a chart out of view holds its last frame.
+  for (const chart of await charts.all()) {
+    await lookAt(chart);
+    await expect(chart.locator(`text.mark-label[data-mark="kill ${id}"]`)).toHaveCount(1);
+  }
 
   // The cache down for 3 s: the Redis tile says DOWN, the fault is listed with its end, then Redis is back.
   await chaos.getByLabel('cache down for, seconds').fill('3');

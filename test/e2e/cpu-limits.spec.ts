@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { findCgroupBase } from '../../electron/control/runtimes/local/cgroup-cpu.js';
-import { artifacts, root, serveDashboard, type Served } from './serve.js';
+import { artifacts, root, serveDashboard, type Served, fullPageShot, lookAt } from './serve.js';
 
 const run = promisify(execFile);
 const UNUSABLE_ROOT = '/nonexistent/scalelab-e2e-cgroup';
@@ -29,9 +29,10 @@ test('a user gives each api replica 100m, sees it throttled under a cpu fault, a
     // A cpu fault through the CLI, as a user would: the tile and the chart show the throttling.
     await run(process.execPath, ['dist/electron/cli.js', 'chaos', 'cpu', 'api-1', '--threads', '2', '--seconds', '30'], { cwd: root, env: { ...process.env, SCALELAB_HOME: served.home }, timeout: 60_000 });
     await expect.poll(async () => Number(await page.getByTestId('throttled-api-1').textContent()), { timeout: 20_000 }).toBeGreaterThan(50);
+    await lookAt(page.getByRole('region', { name: 'More metrics' }));
     await expect(page.getByRole('figure', { name: 'CPU throttling per replica chart' })).toBeVisible();
     await page.mouse.move(0, 0);
-    await page.screenshot({ path: path.join(artifacts, 'cpu-limits.png'), fullPage: true });
+    await fullPageShot(page, path.join(artifacts, 'cpu-limits.png'));
 
     // Raised live: Apply sends it to the running stack, whose replicas keep running.
     await api.fill('0.5');

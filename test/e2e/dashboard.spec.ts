@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
-import { artifacts, root, serveDashboard, type Served } from './serve.js';
+import { artifacts, root, serveDashboard, type Served, fullPageShot, lookAt } from './serve.js';
 
 let served: Served;
 let dashboard: string;
@@ -141,12 +141,15 @@ test('a user starts the stack, scales it, kills a replica, sees traffic and stop
   await page.waitForTimeout(1_000);
   await expectAboveTheFold(page);
   await page.screenshot({ path: path.join(artifacts, 'dashboard-light.png') });
-  // One crosshair across the charts: pointing at a second of the latency chart marks it on the others.
-  const latencyBox = (await page.getByRole('figure', { name: 'Latency chart' }).locator('svg').boundingBox())!;
-  await page.mouse.move(latencyBox.x + latencyBox.width * 0.9, latencyBox.y + latencyBox.height / 2);
+  // One crosshair across the charts: pointing at a second of the queue chart (below the fold, in view) marks it on the others.
+  const queue = page.getByRole('figure', { name: 'Queue chart' });
+  await lookAt(queue);
+  const queueBox = (await queue.locator('svg').boundingBox())!;
+  await page.mouse.move(queueBox.x + queueBox.width * 0.9, queueBox.y + queueBox.height / 2);
   for (const name of ['Requests', 'Latency', 'Replicas', 'Queue']) await expect(page.getByRole('figure', { name: `${name} chart` }).getByTestId('crosshair')).toHaveCount(1);
   await page.mouse.move(0, 0);
   await expect(page.getByTestId('crosshair')).toHaveCount(0);
+  await page.evaluate(() => window.scrollTo(0, 0));
   // Projector mode: the same screen, readable from the back of a room (no text under 18 px).
   await page.getByRole('button', { name: 'Projector' }).click();
   await expect(page.locator('html')).toHaveClass(/projector/);
@@ -158,7 +161,7 @@ test('a user starts the stack, scales it, kills a replica, sees traffic and stop
   await page.mouse.move(0, 0);
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(artifacts, 'dashboard-projector.png') });
-  await page.screenshot({ path: path.join(artifacts, 'dashboard-projector-full.png'), fullPage: true });
+  await fullPageShot(page, path.join(artifacts, 'dashboard-projector-full.png'));
   await page.getByRole('button', { name: 'Projector' }).click();
   sending = false;
   await traffic;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { artifacts, serveDashboard, type Served } from './serve.js';
+import { artifacts, serveDashboard, type Served, fullPageShot, lookAt } from './serve.js';
 
 let served: Served;
 
@@ -24,7 +24,7 @@ async function shootPanel(page: Page, panel: Locator, name: string): Promise<voi
     const r = el.getBoundingClientRect();
     return { x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height };
   });
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true, clip });
+  await fullPageShot(page, path.join(artifacts, `${name}.png`), clip);
 }
 
 test('a user starts a stack with a read replica and partitions, sees reads, events and rows spread, kills the replica and keeps reading', async ({ page }) => {
@@ -45,6 +45,7 @@ test('a user starts a stack with a read replica and partitions, sees reads, even
   await expect(page.getByTestId('stack-state')).toHaveText('running', { timeout: 150_000 });
   // While it runs, the patterns show what it runs with, locked.
   await expect(patterns.getByRole('checkbox', { name: 'replica' })).toBeDisabled();
+  await lookAt(data);
   await expect(data.getByRole('list', { name: 'Data-layer patterns' })).toContainText(/read replica on.*events on.*4 partitions/);
 
   // The replica beside PostgreSQL, and the event path under the queue.
@@ -58,6 +59,7 @@ test('a user starts a stack with a read replica and partitions, sees reads, even
   await expect(traffic.getByTestId('traffic-state')).toHaveText(/firing/, { timeout: 30_000 });
 
   // Cache misses and lists read from the replica; writes flow through the outbox into the stream; rows spread over the partitions.
+  await lookAt(data);
   await expect(data.getByTestId('reads-replica')).toHaveText(/^[1-9]|^0\.[1-9]/, { timeout: 30_000 });
   await expect(data.getByTestId('replica-state')).toHaveText('up');
   await expect(data.getByTestId('stream-rate')).toHaveText(/^[1-9]|^0\.[1-9]/, { timeout: 30_000 });
@@ -75,11 +77,13 @@ test('a user starts a stack with a read replica and partitions, sees reads, even
   // Kill the replica for 8 s: it shows DOWN, reads go to the primary, and traffic keeps being served.
   await chaos.getByLabel('replica down for, seconds').fill('8');
   await chaos.getByRole('button', { name: 'Kill replica' }).click();
+  await lookAt(data);
   await expect(data.getByTestId('replica-state')).toHaveText('DOWN', { timeout: 15_000 });
   await expect(topology.getByRole('button', { name: /^Read replica, down/ }).or(topology.getByRole('group', { name: /^Read replica, down/ }))).toBeVisible();
   await expect(data.getByTestId('reads-primary')).toHaveText(/^[1-9]/, { timeout: 15_000 });
   await shootPanel(page, data, 'data-layer-replica-down');
   await shootPanel(page, topology, 'data-layer-topology-replica-down');
+  await lookAt(data);
   await expect(data.getByTestId('replica-state')).toHaveText('up', { timeout: 60_000 });
   await expect(data.getByTestId('reads-replica')).toHaveText(/^[1-9]|^0\.[1-9]/, { timeout: 30_000 });
 
@@ -87,20 +91,24 @@ test('a user starts a stack with a read replica and partitions, sees reads, even
   await chaos.getByLabel('replica delay ms').fill('2000');
   await chaos.getByLabel('replica delay for, seconds').fill('10');
   await chaos.getByRole('button', { name: 'Replica delay' }).click();
+  await lookAt(data);
   await expect(data.getByTestId('replica-lag')).toHaveText(/^[1-9]\.\d s$/, { timeout: 20_000 });
   // Soft: a failure here is reported at the end, after the run's error count and the pictures.
   await expect.soft(data.getByTestId('replica-delay')).toHaveText('2 s', { timeout: 10_000 });
   await shootPanel(page, data, 'data-layer-replica-delay');
+  await lookAt(data);
   await expect(data.getByTestId('replica-lag')).toHaveText(/^0\.\d s$/, { timeout: 40_000 });
   await expect.soft(data.getByTestId('replica-delay')).toHaveText('none');
 
   // Kill the relay, then the projector, for a few seconds each: the outbox backs up and drains, the group lags and catches up.
   await chaos.getByLabel('relay down for, seconds').fill('6');
   await chaos.getByRole('button', { name: 'Kill relay' }).click();
+  await lookAt(data);
   await expect(data.getByTestId('outbox-backlog')).toHaveText(/^[1-9]/, { timeout: 15_000 });
   await expect(data.getByTestId('outbox-backlog')).toHaveText('0', { timeout: 45_000 });
   await chaos.getByLabel('projection down for, seconds').fill('6');
   await chaos.getByRole('button', { name: 'Kill projection' }).click();
+  await lookAt(data);
   await expect(data.getByTestId('stream-lag')).toHaveText(/^[1-9]/, { timeout: 15_000 });
   await expect(data.getByTestId('stream-lag')).toHaveText('0', { timeout: 45_000 });
   await expect(data.getByTestId('read-model-freshness')).toHaveText(/^0\.\d s$/, { timeout: 30_000 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { runScalelab } from '../control/support/scalelab-cli.js';
 import { FakeKubeApi } from '../kubernetes/support/fake-kube-api.js';
-import { artifacts, serveDashboard, type Served } from './serve.js';
+import { artifacts, serveDashboard, type Served, fullPageShot } from './serve.js';
 
 let api: FakeKubeApi;
 let standIn: Server;
@@ -76,7 +76,7 @@ test('on Kubernetes, the dashboard shows the pods and the real HPA: its status, 
   }
   await page.mouse.move(0, 0);
   await page.waitForTimeout(1500);
-  await page.screenshot({ path: path.join(artifacts, 'kubernetes-full.png'), fullPage: true });
+  await fullPageShot(page, path.join(artifacts, 'kubernetes-full.png'));
   await panel.screenshot({ path: path.join(artifacts, 'kubernetes-hpa.png') });
 
   await page.getByRole('button', { name: 'Stop' }).click();

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Download, type Page } from '@playwright/test';
-import { artifacts, serveDashboard, type Served } from './serve.js';
+import { artifacts, serveDashboard, type Served, fullPageShot } from './serve.js';
 
 let served: Served;
 let dashboard: string;
@@ -138,7 +138,7 @@ test('a user loads a scenario file, plays it to a pass, and exports its report',
   await expect(panel.getByRole('button', { name: 'Replay' })).toBeEnabled();
   await expect(page.getByTestId('count-api')).toHaveText('3');
   await shoot(page, 'scenario-passed');
-  await page.screenshot({ path: path.join(artifacts, 'scenario-passed-full.png'), fullPage: true });
+  await fullPageShot(page, path.join(artifacts, 'scenario-passed-full.png'));
 
   // The report covers the scenario's window by default: an HTML report and the samples as JSON.
   await expect(panel.getByLabel('Report window')).toHaveValue('scenario');

@@ -1,3 +1,4 @@
+import type { Locator, Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -50,4 +51,26 @@ export async function serveDashboard(prefix: string, env: Record<string, string>
       await removeTempHome(home);
     },
   };
+}
+
+/**
+ * A screenshot of the whole page as it looks with all of it on screen. Panels scrolled out of view
+ * skip rendering (content-visibility) and hold their last frame, so the viewport first grows to the
+ * page's height, the held panels redraw, and then it goes back. `clip` is in page coordinates.
+ */
+export async function fullPageShot(page: Page, file: string, clip?: { x: number; y: number; width: number; height: number }): Promise<void> {
+  const viewport = page.viewportSize()!;
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: viewport.width, height });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  // Intersection observers report on the next frame, the panels render on the one after.
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve())))));
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: file, fullPage: true, clip });
+  await page.setViewportSize(viewport);
+}
+
+/** Scrolls `panel` into view, as a user would before reading it: a panel out of view holds its last frame. */
+export async function lookAt(panel: Locator): Promise<void> {
+  await panel.scrollIntoViewIfNeeded();
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { artifacts, serveDashboard, type Served } from './serve.js';
+import { artifacts, serveDashboard, type Served, fullPageShot } from './serve.js';
 
 let served: Served;
 
@@ -68,5 +68,5 @@ test('a user slows the database, clicks the latency spike and finds the slow que
   await page.mouse.move(0, 0);
   await page.waitForTimeout(500);
   await panel.screenshot({ path: path.join(artifacts, 'traces-panel.png') });
-  await page.screenshot({ path: path.join(artifacts, 'traces-full.png'), fullPage: true });
+  await fullPageShot(page, path.join(artifacts, 'traces-full.png'));
 });

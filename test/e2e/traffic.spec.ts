@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { artifacts, serveDashboard, type Served } from './serve.js';
+import { artifacts, serveDashboard, type Served, lookAt } from './serve.js';
 
 let served: Served;
 let dashboard: string;
@@ -65,6 +65,7 @@ test('a user shapes a ramp, fires it, steers the rate live, and reads the summar
   await expect(page.getByRole('region', { name: 'Events' }).getByText('traffic updated: 60 rps')).toBeVisible();
   // Per endpoint, server-side: the reads the mix sends are counted under their route, with a rate and p50/p95.
   const endpoints = page.getByRole('region', { name: 'Endpoints' });
+  await lookAt(endpoints);
   const reads = endpoints.getByTestId('endpoint-GET /users/:id');
   await expect(reads.locator('td').nth(2)).toHaveText(/^[1-9][\d,]*$/, { timeout: 15_000 });
   await expect(reads.locator('td').nth(4)).not.toHaveText('0');

@@ -3,13 +3,16 @@ import { cacheSeries, PALETTE, queueSeries } from './chart-series.js';
 import { WindowPicker } from './key-charts.js';
 import { TimeChart, type Series } from '../../ui/chart/time-chart.js';
 import { useChartFrame } from './use-chart-frame.js';
+import { useHeld, useOnScreen } from '../../ui/on-screen.js';
 
 /**
  * The charts beyond the key three (requests, latency, replicas sit under the stat row): cache,
  * queue, cpu per replica, and cpu throttling when a replica has a cpu limit; the same time axis.
  */
 export function ChartsPanel() {
-  const { rows, instances, marks, from, to } = useChartFrame();
+  // Scrolled out of view, the charts keep their last frame: six charts redrawn unseen every second cost the visible ones.
+  const [ref, onScreen] = useOnScreen<HTMLElement>();
+  const { rows, instances, marks, from, to } = useHeld(useChartFrame(), !onScreen);
   const cpu = useMemo<Series[]>(() => instances.map((id, i) => ({ name: id, color: PALETTE[i % PALETTE.length]!, value: (r) => r.cpu[id] ?? null, faint: id.startsWith('worker') })), [instances]);
   // Only replicas held to a cpu limit have throttling; the chart shows when any has.
   const throttled = useMemo<Series[]>(
@@ -18,7 +21,7 @@ export function ChartsPanel() {
   );
 
   return (
-    <section className="panel charts" aria-labelledby="charts-title">
+    <section ref={ref} className="panel charts" aria-labelledby="charts-title">
       <header className="panel-header">
         <h2 id="charts-title">More metrics</h2>
         <WindowPicker />

@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../store/use-app-store.js';
+import { useHeld, useOnScreen } from '../../ui/on-screen.js';
 import { eventMarks } from '../../ui/chart/chart-data.js';
 import type { DataChartProps } from './chart-props.js';
 import { buildDataRows } from './data-rows.js';
@@ -18,20 +19,24 @@ import { ReplicaColumn } from './replica-column.js';
  * Its charts follow the Metrics panel's window, on the same time axis.
  */
 export function DataPanel() {
-  const { samples, events, windowSeconds, running, readReplica, streamOn, partitions } = useAppStore(
+  // Scrolled out of view, the panel keeps its last picture (its charts and columns are memoized).
+  const [ref, onScreen] = useOnScreen<HTMLElement>();
+  const live = useAppStore(
     useShallow((s) => {
       const p = dataPatterns(s.status?.spec, s.samples.at(-1)?.data);
       return { samples: s.samples, events: s.events, windowSeconds: s.windowSeconds, running: s.status?.state === 'running', readReplica: p.readReplica, streamOn: p.events, partitions: p.partitions };
     }),
   );
+  const { samples, events, windowSeconds, running, readReplica, streamOn, partitions } = useHeld(live, !onScreen);
+  const data = samples.at(-1)?.data;
   const to = samples.at(-1)?.t ?? Date.now();
   const rows = useMemo(() => buildDataRows(samples, windowSeconds, to), [samples, windowSeconds, to]);
   const marks = useMemo(() => eventMarks(events, windowSeconds, to), [events, windowSeconds, to]);
   const chart: DataChartProps = useMemo(() => ({ rows, marks, from: to - windowSeconds * 1000, to }), [rows, marks, to, windowSeconds]);
-  const hasData = samples.at(-1)?.data !== undefined;
+  const hasData = data !== undefined;
 
   return (
-    <section className="panel data" aria-labelledby="data-title">
+    <section ref={ref} className="panel data" aria-labelledby="data-title">
       <header className="panel-header">
         <h2 id="data-title">Data layer</h2>
         {running && (
@@ -50,13 +55,13 @@ export function DataPanel() {
       ) : (
         <>
           <div className="data-grid">
-            <ReplicaColumn on={readReplica} chart={chart} />
-            <ReadsColumn chart={chart} />
-            <EventsColumn on={streamOn} chart={chart} />
+            <ReplicaColumn on={readReplica} chart={chart} data={data} />
+            <ReadsColumn chart={chart} data={data} />
+            <EventsColumn on={streamOn} chart={chart} data={data} />
           </div>
           <div className="data-lower">
-            <PoolList />
-            <PartitionBars on={partitions > 0} />
+            <PoolList data={data} />
+            <PartitionBars on={partitions > 0} data={data} />
           </div>
         </>
       )}

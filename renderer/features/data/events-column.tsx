@@ -1,4 +1,5 @@
-import { useAppStore } from '../../store/use-app-store.js';
+import { memo } from 'react';
+import type { DataSample } from '../../../electron/data-spec.js';
 import type { DataChartProps } from './chart-props.js';
 import { ColumnHead, Figures } from './data-figures.js';
 import { OFF_HINTS } from './data-view.js';
@@ -6,8 +7,8 @@ import { formatCount, formatRate, formatSeconds } from '../../ui/format.js';
 import { ProjectorLagChart } from './projector-lag-chart.js';
 
 /** The event stream: its length and rate, the projector group's lag and pending, the outbox backlog and the read model's freshness. */
-export function EventsColumn({ on, chart }: { on: boolean; chart: DataChartProps }) {
-  const stream = useAppStore((s) => s.samples.at(-1)?.data?.stream ?? null);
+export const EventsColumn = memo(function EventsColumn({ on, chart, data }: { on: boolean; chart: DataChartProps; data: DataSample | undefined }) {
+  const stream = data?.stream ?? null;
   return (
     <div className="data-col" role="group" aria-labelledby="data-events">
       <ColumnHead id="data-events" title="outbox → stream user-events → projector" off={on ? null : OFF_HINTS.events} />
@@ -29,4 +30,4 @@ export function EventsColumn({ on, chart }: { on: boolean; chart: DataChartProps
       )}
     </div>
   );
-}
+});

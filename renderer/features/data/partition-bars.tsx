@@ -1,11 +1,11 @@
-import { useMemo } from 'react';
-import { useAppStore } from '../../store/use-app-store.js';
+import type { DataSample } from '../../../electron/data-spec.js';
+import { memo, useMemo } from 'react';
 import { OFF_HINTS, partitionBars } from './data-view.js';
 import { formatCount } from '../../ui/format.js';
 
 /** Rows per partition of users as small bars, with the total and how evenly the hash spreads them. */
-export function PartitionBars({ on }: { on: boolean }) {
-  const partitions = useAppStore((s) => s.samples.at(-1)?.data?.partitions ?? null);
+export const PartitionBars = memo(function PartitionBars({ on, data }: { on: boolean; data: DataSample | undefined }) {
+  const partitions = data?.partitions ?? null;
   const view = useMemo(() => (partitions ? partitionBars(partitions) : null), [partitions]);
   return (
     <div className="data-partitions" role="group" aria-labelledby="data-partitions-title">
@@ -39,4 +39,4 @@ export function PartitionBars({ on }: { on: boolean }) {
       )}
     </div>
   );
-}
+});

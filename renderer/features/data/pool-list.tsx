@@ -1,5 +1,5 @@
-import { useMemo } from 'react';
-import { useAppStore } from '../../store/use-app-store.js';
+import type { DataSample } from '../../../electron/data-spec.js';
+import { memo, useMemo } from 'react';
 import { poolViews, type PoolView } from './data-view.js';
 
 function PoolBar({ view }: { view: PoolView }) {
@@ -20,8 +20,8 @@ function PoolBar({ view }: { view: PoolView }) {
 }
 
 /** Every api replica's PostgreSQL pools: connections in use against the pool's size; waiting clients in red. */
-export function PoolList() {
-  const pools = useAppStore((s) => s.samples.at(-1)?.data?.pools);
+export const PoolList = memo(function PoolList({ data }: { data: DataSample | undefined }) {
+  const pools = data?.pools;
   const views = useMemo(() => poolViews(pools ?? []), [pools]);
   const waiting = views.reduce((n, v) => n + v.pools.reduce((m, p) => m + p.waiting, 0), 0);
   return (
@@ -45,4 +45,4 @@ export function PoolList() {
       )}
     </div>
   );
-}
+});

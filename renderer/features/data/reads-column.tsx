@@ -1,13 +1,13 @@
-import { useShallow } from 'zustand/react/shallow';
-import { useAppStore } from '../../store/use-app-store.js';
+import { memo } from 'react';
+import type { DataSample } from '../../../electron/data-spec.js';
 import type { DataChartProps } from './chart-props.js';
 import { ColumnHead, Figures } from './data-figures.js';
 import { formatRate } from '../../ui/format.js';
 import { ReadsChart } from './reads-chart.js';
 
 /** Reads by where they went (primary, replica, fallbacks) and the replica's share, and the split over time. */
-export function ReadsColumn({ chart }: { chart: DataChartProps }) {
-  const reads = useAppStore(useShallow((s) => s.samples.at(-1)?.data?.reads ?? null));
+export const ReadsColumn = memo(function ReadsColumn({ chart, data }: { chart: DataChartProps; data: DataSample | undefined }) {
+  const reads = data?.reads ?? null;
   const total = reads ? reads.primaryPerSec + reads.replicaPerSec : 0;
   return (
     <div className="data-col" role="group" aria-labelledby="data-reads">
@@ -24,4 +24,4 @@ export function ReadsColumn({ chart }: { chart: DataChartProps }) {
       <ReadsChart {...chart} />
     </div>
   );
-}
+});

@@ -1,4 +1,5 @@
-import { useAppStore } from '../../store/use-app-store.js';
+import { memo } from 'react';
+import type { DataSample } from '../../../electron/data-spec.js';
 import type { DataChartProps } from './chart-props.js';
 import { ColumnHead, Figures } from './data-figures.js';
 import { OFF_HINTS } from './data-view.js';
@@ -6,8 +7,8 @@ import { formatBytes, formatDelay, formatSeconds } from '../../ui/format.js';
 import { ReplicationLagChart } from './replication-lag-chart.js';
 
 /** The read replica: up or down, its lag in seconds and WAL bytes, the apply delay in force, and the lag over time. */
-export function ReplicaColumn({ on, chart }: { on: boolean; chart: DataChartProps }) {
-  const replica = useAppStore((s) => s.samples.at(-1)?.data?.replica ?? null);
+export const ReplicaColumn = memo(function ReplicaColumn({ on, chart, data }: { on: boolean; chart: DataChartProps; data: DataSample | undefined }) {
+  const replica = data?.replica ?? null;
   return (
     <div className="data-col" role="group" aria-labelledby="data-replica">
       <ColumnHead id="data-replica" title="read replica" off={on ? null : OFF_HINTS.readReplica} />
@@ -27,4 +28,4 @@ export function ReplicaColumn({ on, chart }: { on: boolean; chart: DataChartProp
       )}
     </div>
   );
-}
+});

@@ -1,11 +1,14 @@
 import { useAppStore } from '../../store/use-app-store.js';
 import { statNumber } from '../../ui/format.js';
+import { useHeld, useOnScreen } from '../../ui/on-screen.js';
 
 /** Per endpoint, server-side, like Locust's statistics: requests and failures so far, this second's rate and p50/p95. */
 export function EndpointsPanel() {
-  const routes = useAppStore((s) => s.samples.at(-1)?.routes);
+  // Scrolled out of view, the table keeps its last rows.
+  const [ref, onScreen] = useOnScreen<HTMLElement>();
+  const routes = useHeld(useAppStore((s) => s.samples.at(-1)?.routes), !onScreen);
   return (
-    <section className="panel endpoints" aria-labelledby="endpoints-title">
+    <section ref={ref} className="panel endpoints" aria-labelledby="endpoints-title">
       <header className="panel-header">
         <h2 id="endpoints-title">Endpoints</h2>
         <span className="muted endpoints-note">server-side, from the api replicas' metrics · totals since the control plane started watching</span>
