@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { DEFAULT_KEEP_PER_SECOND, DEFAULT_KEEP_SLOW_MS } from './telemetry/keep-policy.js';
+import { NamedError } from './named-error.js';
 
 /**
  * Every setting of the service, read only from environment variables.
@@ -123,12 +124,7 @@ export function loadTracingConfig(env: NodeJS.ProcessEnv = process.env): Tracing
 }
 
 /** Thrown when the environment holds an invalid setting; the message names the variable. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class ConfigError extends NamedError {}
 
 const ENV_NAMES: Record<keyof Config, string> = {
   port: 'PORT',

@@ -3,14 +3,10 @@
  * fix, on one line. Node's parseArgs messages never reach the user as they are.
  */
 import { MAX_REPLICAS } from './contract.js';
+import { NamedError } from '../backend/named-error.js';
 
 /** A usage mistake: exit code 2 and a hint. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class UsageError extends NamedError {}
 
 /** What parseArgs' errors carry besides their message. */
 interface ParseArgsError extends Error {

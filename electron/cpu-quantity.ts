@@ -3,17 +3,13 @@
  * dashboard share. Part of the contract (electron/stack-spec.ts re-exports it); a file of its own,
  * free of dependencies, so the renderer can run it to check a field as it is typed.
  */
+import { NamedError } from '../backend/named-error.js';
 
 /** Fewest and most millicores a replica's cpu may be set to: a 1 ms quota per 100 ms period, and 64 cores. */
 export const CPU_MILLICORES = { min: 10, max: 64_000 } as const;
 
 /** A cpu quantity that is not one, or out of range. The message names what was given and what to write. */
-export class CpuQuantityError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class CpuQuantityError extends NamedError {}
 
 const CPU_QUANTITY = /^(?:(\d+)m|(\d+(?:\.\d*)?|\.\d+))$/;
 

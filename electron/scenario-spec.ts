@@ -9,6 +9,7 @@ import { CapacityRunSchema } from './capacity-spec.js';
 import { ChaosActionSchema } from './chaos-spec.js';
 import { StackSpecSchema, type StackSpec } from './stack-spec.js';
 import { TrafficSpecSchema, TrafficUpdateSchema } from './traffic-spec.js';
+import { NamedError } from '../backend/named-error.js';
 
 /** Longest scenario, seconds. */
 export const MAX_SCENARIO_SECONDS = 3600;
@@ -124,12 +125,7 @@ export interface Assertion {
 }
 
 /** A problem with a text assertion. */
-export class AssertionSyntaxError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class AssertionSyntaxError extends NamedError {}
 
 const TEXT = /^\s*([a-z0-9_]+)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*(.*)$/;
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { NamedError } from '../named-error.js';
 
 /** Most hash partitions {@link ensurePartitions} makes (USERS_PARTITIONS' maximum). */
 export const MAX_USERS_PARTITIONS = 64;
@@ -11,10 +12,9 @@ export const MAX_USERS_PARTITIONS = 64;
 export const EMAIL_CLAIMS_TABLE = 'user_emails';
 
 /** Thrown when the users table cannot be re-shaped; the transaction was rolled back, nothing changed. */
-export class PartitionError extends Error {
+export class PartitionError extends NamedError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = this.constructor.name;
   }
 }
 

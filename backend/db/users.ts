@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { InsertBatcher } from './insert-batcher.js';
+import { NamedError } from '../named-error.js';
 
 /** A user as stored, with timestamps as ISO-8601 strings. */
 export interface UserRecord {
@@ -11,10 +12,9 @@ export interface UserRecord {
 }
 
 /** Thrown when an e-mail address is already taken (case-insensitively). */
-export class EmailTakenError extends Error {
+export class EmailTakenError extends NamedError {
   constructor(email: string) {
     super(`a user with e-mail ${email} already exists`);
-    this.name = this.constructor.name;
   }
 }
 

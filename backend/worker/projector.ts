@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { applyEvents, resetReadModel, type ApplyResult, type UserEvent } from '../db/read-model.js';
 import { PROJECTOR_GROUP, USER_EVENTS_STREAM, USER_EVENT_TYPES, type UserEventType } from '../stream.js';
+import { NamedError } from '../named-error.js';
 
 /** Options of {@link Projector}. */
 export interface ProjectorOptions {
@@ -28,10 +29,9 @@ export interface ProjectorOptions {
 }
 
 /** Thrown inside the projector loop to die where a crash hurts most: committed, not acknowledged. */
-export class ProjectorKilledError extends Error {
+export class ProjectorKilledError extends NamedError {
   constructor() {
     super('projector killed (chaos): applied but not acknowledged');
-    this.name = this.constructor.name;
   }
 }
 

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { OUTBOX_CHANNEL } from '../db/outbox.js';
 import { USER_EVENTS_STREAM } from '../stream.js';
+import { NamedError } from '../named-error.js';
 
 /** Options of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
@@ -30,10 +31,9 @@ export interface OutboxRelayOptions {
 }
 
 /** Thrown inside the relay loop to die where a crash hurts most: after XADD, before the rows are marked sent. */
-export class RelayKilledError extends Error {
+export class RelayKilledError extends NamedError {
   constructor() {
     super('outbox relay killed (chaos): published but not marked sent');
-    this.name = this.constructor.name;
   }
 }
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { NamedError } from '../../backend/named-error.js';
 
 /** Options of {@link runWrk}. */
 export interface WrkOptions {
@@ -32,12 +33,7 @@ export interface WrkResult {
 }
 
 /** Thrown when wrk fails or prints something this parser does not understand. */
-export class WrkError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class WrkError extends NamedError {}
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

@@ -8,6 +8,7 @@ import { isAlive } from './runtimes/local/adopted-process.js';
 import { readControlFile, type ControlFile } from './control-file.js';
 import { controlLockOwner } from './control-lock.js';
 import { controlLiveness } from './runtimes/local/control-liveness.js';
+import { NamedError } from '../../backend/named-error.js';
 
 /** A command failed in the control plane; `name` is its error class there. */
 export class RemoteError extends Error {
@@ -18,12 +19,7 @@ export class RemoteError extends Error {
 }
 
 /** No control plane answers and none could be started. */
-export class ControlPlaneUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class ControlPlaneUnavailableError extends NamedError {}
 
 /** The contract over WebSocket, for the CLI (the renderer has its own bridge with the same shape). */
 export class ControlClient {

@@ -2,12 +2,12 @@ import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { rmSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isLivePid } from './runtimes/local/control-liveness.js';
+import { NamedError } from '../../backend/named-error.js';
 
 /** Another live process holds SCALELAB_HOME's control-plane lock. */
-export class ControlLockedError extends Error {
+export class ControlLockedError extends NamedError {
   constructor(readonly ownerPid: number, home: string) {
     super(`a control plane already runs for ${home} (pid ${ownerPid})`);
-    this.name = this.constructor.name;
   }
 }
 

@@ -1,17 +1,8 @@
 /** Errors every part of the control plane may answer a command with. */
+import { NamedError } from '../../backend/named-error.js';
 
 /** A payload did not match its command's schema, or the command does not exist. */
-export class ContractError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class ContractError extends NamedError {}
 
 /** The command cannot run in the stack's current state (e.g. scale with nothing running). */
-export class StackStateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class StackStateError extends NamedError {}

@@ -4,14 +4,10 @@
  * with everything else the control plane does; past the cap a request is answered at once with
  * {@link BusyError} ("retry"), so a burst of them costs a few cheap refusals instead of a stall.
  */
+import { NamedError } from '../../backend/named-error.js';
 
 /** Too many requests of this kind are in flight: the client should retry shortly. */
-export class BusyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class BusyError extends NamedError {}
 
 /** Options of {@link InFlightLimit}. */
 export interface InFlightLimitOptions {

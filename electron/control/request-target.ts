@@ -4,14 +4,10 @@
  * never an exception thrown out of a request handler.
  */
 import type { Duplex } from 'node:stream';
+import { NamedError } from '../../backend/named-error.js';
 
 /** A request the server cannot even parse (a bad target or percent-encoding): answered 400. */
-export class BadTargetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class BadTargetError extends NamedError {}
 
 /**
  * RFC 9112's origin-form (`absolute-path [ "?" query ]`) in RFC 3986's characters: pchar is

@@ -1,13 +1,9 @@
 import type { AutoscalerConfig, AutoscalerDecision, AutoscalerConfigureInput, AutoscalerGauge, AutoscalerPreset, AutoscalerStatus, Sample, ScalableService, ServiceAutoscalerStatus, TimelineEvent } from '../../contract.js';
 import { DEFAULT_BEHAVIOR, decide, recordScaleEvent, type Behavior, type Decision, type HpaState, type MetricKind, type PodReading } from './hpa.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** A configuration the autoscaler cannot run (min above max, no metric, a metric the service has not). */
-export class AutoscalerConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class AutoscalerConfigError extends NamedError {}
 
 
 /** Options of {@link Autoscaler}. */

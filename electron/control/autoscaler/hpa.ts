@@ -6,6 +6,7 @@
  */
 import { describeLimit, limitRate, pruneState, stabilize, type Limited } from './hpa-behavior.js';
 import type { Behavior, Decision, LimitReason, MetricKind, MetricProposal, MetricTarget, PodMetricKind, PodReading, ScalingPolicy, ScalingRules } from '../../hpa-types.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 export type { Behavior, Decision, LimitReason, MetricKind, MetricProposal, MetricTarget, PodReading, ScalingPolicy, ScalingRules } from '../../hpa-types.js';
 
@@ -55,12 +56,7 @@ export const DEFAULT_BEHAVIOR: Behavior = {
 };
 
 /** Thrown by {@link decide} for a spec Kubernetes' validation would refuse. */
-export class HpaSpecError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class HpaSpecError extends NamedError {}
 
 /** How values read after the metric's name ("rps 120/replica vs target 30/replica"), and a value of nothing. */
 const UNITS: Record<MetricKind, { value: string; target: string; zero: string }> = {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { StoredSpan } from '../traces/otlp-json.js';
 import type { Balancer } from './balancer.js';
 import { isLoopbackHost } from './request-guard.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** Spans kept for the control plane while it does not collect them (paused, restarting). */
 const SPAN_BUFFER = 4_096;
@@ -11,13 +12,12 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** A bad call to the control API: its status and why. */
-class ControlApiError extends Error {
+class ControlApiError extends NamedError {
   constructor(
     readonly status: number,
     message: string,
   ) {
     super(message);
-    this.name = this.constructor.name;
   }
 }
 

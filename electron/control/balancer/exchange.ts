@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import { returnedHeaders } from './forward-headers.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /**
  * How far an exchange got before it failed:
@@ -12,7 +13,7 @@ import { returnedHeaders } from './forward-headers.js';
 export type ExchangeStage = 'connect' | 'request' | 'response';
 
 /** An exchange with a replica that failed, and how far it got. */
-export class ExchangeError extends Error {
+export class ExchangeError extends NamedError {
   /** The underlying error's code (`ECONNREFUSED`, `EPIPE`, `UND_ERR_HEADERS_TIMEOUT`, …), or ''. */
   readonly code: string;
 
@@ -21,7 +22,6 @@ export class ExchangeError extends Error {
     cause: Error,
   ) {
     super(cause.message, { cause });
-    this.name = this.constructor.name;
     this.code = (cause as NodeJS.ErrnoException).code ?? '';
   }
 }

@@ -3,6 +3,7 @@ import { isAlive } from '../runtimes/local/adopted-process.js';
 import type { StoredSpan } from '../traces/otlp-json.js';
 import type { BalancerHandle, UpstreamState } from './balancer.js';
 import type { BalancerSnapshot } from './stats.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** Where a balancer process is and how to drive it: what the stack's state file records (mode 0600). */
 export interface BalancerRecord {
@@ -24,12 +25,7 @@ export interface RemoteBalancerOptions {
 }
 
 /** The balancer process did not answer its control API. */
-export class BalancerUnreachableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class BalancerUnreachableError extends NamedError {}
 
 const CALL_TIMEOUT_MS = 2_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -10,12 +10,7 @@ import { BASELINE_NAME_PATTERN, type CapacityBaseline, type CapacityBaselineInfo
 import { StackStateError } from '../errors.js';
 
 /** A baseline that is missing or unreadable. */
-export class BaselineError extends StackStateError {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class BaselineError extends StackStateError {}
 
 const NAME = new RegExp(BASELINE_NAME_PATTERN);
 /** Baseline files above this are not read (a real one, 12 counts of 24 steps, is under 200 kB). */

@@ -6,6 +6,7 @@
  */
 import type { CapacityProbe, CapacityResult, CapacitySlo, CapacityStep, StepTelemetry } from '../../capacity-spec.js';
 import type { TrafficSummary } from '../../traffic-spec.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** What a step runner measured: the generator's summary of the step and the stack's telemetry. */
 export interface StepMeasurement {
@@ -184,10 +185,9 @@ export async function runProbe(probe: ProbeRunner, fromRps: number, maxRps: numb
 }
 
 /** Thrown by a step runner when the stop came mid-step: not a failure, the search ends. */
-export class SearchStoppedError extends Error {
+export class SearchStoppedError extends NamedError {
   constructor() {
     super('the capacity search was stopped');
-    this.name = this.constructor.name;
   }
 }
 

@@ -26,14 +26,10 @@ export interface UslFit {
 }
 
 /** Thrown when there are too few usable points to fit three parameters' worth of shape. */
-export class UslFitError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class UslFitError extends NamedError {}
 
 import { uslCapacity } from '../../capacity-law.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 export { uslCapacity };
 

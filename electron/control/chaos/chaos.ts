@@ -3,14 +3,10 @@ import type { ActiveFault, ChaosAction, ChaosStatus, Instance, TimelineEvent } f
 import type { Runtime } from '../runtimes/runtime.js';
 import { DataChaos, isDataChaosAction } from './data-chaos.js';
 import { ChaosMonkey } from './monkey.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** A chaos action that cannot be done: no stack, no such instance, a fault the target has not. */
-export class ChaosError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class ChaosError extends NamedError {}
 
 /** Options of {@link Chaos}. */
 export interface ChaosOptions {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import type { WriteCheck } from '../../chaos-spec.js';
 import type { AcknowledgedWrite } from '../traffic/traffic-run.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** Options of {@link verifyWrites}. */
 export interface VerifyWritesOptions {
@@ -29,12 +30,7 @@ export interface VerifyWritesOptions {
  * The stack did not answer a read (5xx, refused, timed out) even after every retry, so whether
  * that write survived is unknown: the check says so instead of counting it lost or verified.
  */
-export class WriteCheckUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class WriteCheckUnavailableError extends NamedError {}
 
 /** Ids reported in `lostIds`; `lost` counts them all. */
 const MAX_LOST_IDS = 1_000;

@@ -3,15 +3,15 @@ import path from 'node:path';
 import type { ScenarioSummary } from '../../contract.js';
 import { projectRoot } from '../runtimes/docker/images.js';
 import { parseScenario } from './scenario-file.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** The built-in scenarios, in the order the player lists them. */
 export const BUILTIN_IDS = ['black-friday', 'cache-outage', 'thundering-herd', 'rolling-chaos', 'queue-backlog', 'replica-and-stream'] as const;
 
 /** No built-in scenario has that id. */
-export class UnknownScenarioError extends Error {
+export class UnknownScenarioError extends NamedError {
   constructor(id: string) {
     super(`there is no built-in scenario "${id}"; the built-ins are ${BUILTIN_IDS.join(', ')}`);
-    this.name = this.constructor.name;
   }
 }
 

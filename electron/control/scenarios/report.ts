@@ -14,6 +14,7 @@ import { reportCharts } from './report-series.js';
 import { MAX_EVENT_ROWS, renderAssertions, renderBanner, renderEvents, renderHeader, renderMarkerKey, renderSpec, renderSteps, renderVersions } from './report-sections.js';
 import { REPORT_CSS } from './report-style.js';
 import { renderSummary, summarize } from './report-summary.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** Everything a report shows. Times are ms since epoch. */
 export interface ReportInput {
@@ -35,12 +36,7 @@ export interface ReportInput {
 }
 
 /** The input cannot make a report: a time that is not a number, or a window that ends before it starts. */
-export class ReportInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class ReportInputError extends NamedError {}
 
 /**
  * The CSP of the report: nothing may load, only inline styles and data: images apply. With no

@@ -2,16 +2,16 @@ import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { AssertionObjectSchema, AssertionSyntaxError, parseAssertion, SCENARIO_SOURCE_MAX_CHARS, ScenarioSchema, STEP_KINDS, STEP_SCHEMAS, type Scenario } from '../../contract.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** A scenario file that does not parse or does not fit the schema; the message names line and field. */
-export class ScenarioFileError extends Error {
+export class ScenarioFileError extends NamedError {
   constructor(
     message: string,
     /** Each problem as `file:line:column: field: what is wrong`. */
     readonly problems: string[],
   ) {
     super(message);
-    this.name = this.constructor.name;
   }
 }
 

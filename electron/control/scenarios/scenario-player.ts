@@ -1,13 +1,9 @@
 import { resolveAssertion, scenarioActive, stepKind, type Assertion, type CommandName, type CommandPayload, type CommandResults, type Sample, type Scenario, type ScenarioStatus, type ScenarioStep, type StackSpec, type StepStatus, type TimelineEvent } from '../../contract.js';
 import { evaluateAssertion, type ScenarioPoint } from './assertions.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** The player cannot do that now (nothing loaded, already playing, …). */
-export class ScenarioStateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class ScenarioStateError extends NamedError {}
 
 /** Options of {@link ScenarioPlayer}. */
 export interface ScenarioPlayerOptions {

@@ -2,6 +2,7 @@
  * A parser for the Prometheus text exposition format (version 0.0.4), enough to read what
  * prom-client serves: HELP/TYPE lines, escaped label values, histograms and summaries, NaN/±Inf.
  */
+import { NamedError } from '../../../backend/named-error.js';
 
 /** Metric types of the text format. */
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
@@ -25,13 +26,12 @@ export interface MetricFamily {
 }
 
 /** Thrown on a line that is not valid text format; says which line and why. */
-export class PrometheusParseError extends Error {
+export class PrometheusParseError extends NamedError {
   constructor(
     readonly line: number,
     reason: string,
   ) {
     super(`Prometheus text, line ${line}: ${reason}`);
-    this.name = this.constructor.name;
   }
 }
 

@@ -1,5 +1,6 @@
 import { parsePrometheusText, sumSeries, type MetricFamily } from './prometheus-text.js';
 import { routesOf, type ScrapedRoute } from './route-metrics.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** One PostgreSQL pool of an api replica, as its `db_pool_connections` gauge reports it. */
 export interface ScrapedPool {
@@ -33,13 +34,12 @@ export interface ReplicaFigures {
 }
 
 /** Thrown when a replica answers /metrics with an HTTP error. */
-export class ScrapeError extends Error {
+export class ScrapeError extends NamedError {
   constructor(
     readonly url: string,
     readonly status: number,
   ) {
     super(`GET ${url} answered ${status}`);
-    this.name = this.constructor.name;
   }
 }
 

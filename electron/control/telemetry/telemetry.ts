@@ -3,6 +3,7 @@ import type { BalancerSnapshot } from '../balancer/stats.js';
 import { Collector } from './collector.js';
 import { renderPrometheus } from './exporter.js';
 import { RingBuffer } from './ring-buffer.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** Where telemetry reads one running stack. The runtime and the balancer implement it. */
 export interface TelemetrySource {
@@ -64,12 +65,7 @@ export interface TelemetryOptions {
 }
 
 /** Thrown when a method is called in a state that cannot serve it (not attached, closed). */
-export class TelemetryStateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class TelemetryStateError extends NamedError {}
 
 /**
  * Samples one stack every second (see {@link Sample}), keeps 30 minutes of them and the

@@ -6,14 +6,10 @@
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import { SPAN_KINDS, type SpanKind, type TraceSpan } from '../../contract.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** The body is not an OTLP JSON export request. */
-export class OtlpFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class OtlpFormatError extends NamedError {}
 
 /** A span as the store keeps it: absolute times in ms since epoch (fractional: µs survive). */
 export interface StoredSpan extends Omit<TraceSpan, 'startOffsetMs' | 'durationMs'> {

@@ -16,6 +16,7 @@ import { createBadRequestLog, type BadRequestLog } from '../bad-request-log.js';
 import { answerClientError, BadTargetError, isOwnHost, parseTarget } from '../request-target.js';
 import { OtlpFormatError, parseExportRequest } from './otlp-json.js';
 import type { TraceStore } from './trace-store.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** Options of {@link OtlpReceiver}. */
 export interface OtlpReceiverOptions {
@@ -31,12 +32,7 @@ export interface OtlpReceiverOptions {
 }
 
 /** The receiver could not start listening. */
-export class OtlpReceiverError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class OtlpReceiverError extends NamedError {}
 
 class BodyTooLargeError extends Error {}
 

@@ -6,14 +6,10 @@ import type { CommandPayload, CommandResults, TracingStatus } from '../../contra
 import { OtlpReceiver, otlpHeaders } from './otlp-receiver.js';
 import { clearTraceReceiver, readExternalEndpoint, readTracingDisabled, setLocalSpanSink, setTraceTargets } from './trace-env.js';
 import { TraceStore, type TraceStoreOptions } from './trace-store.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** `traces:get` for a trace the store does not hold (never received, or aged out). */
-export class TraceNotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class TraceNotFoundError extends NamedError {}
 
 /** Options of {@link Tracing}. */
 export interface TracingOptions extends TraceStoreOptions {

@@ -7,6 +7,7 @@ import type { FromGenerator, GeneratorInit, GeneratorSecond, GeneratorTotals, To
 import { SharedCounts, type GeneratorCounts } from './generator-counters.js';
 import { generatorVerdict } from './generator-health.js';
 import { peakRate, scaleProfile } from '../../traffic-profile.js';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** Options of {@link TrafficRun}. */
 export interface TrafficRunOptions {
@@ -34,12 +35,7 @@ export interface AcknowledgedWrite {
 export const MAX_KEPT_ACKNOWLEDGED_WRITES = 2_000_000;
 
 /** The target is not on this machine: ScaleLab only loads loopback. */
-export class TrafficTargetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class TrafficTargetError extends NamedError {}
 
 const perSecond = (count: number, ms: number) => (ms > 0 ? (count * 1000) / ms : 0);
 const round = (n: number) => Math.round(n * 10) / 10;

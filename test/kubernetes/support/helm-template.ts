@@ -14,14 +14,10 @@ import { randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { NamedError } from '../../../backend/named-error.js';
 
 /** The template uses something this renderer does not support, or fails as Helm would. */
-export class TemplateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class TemplateError extends NamedError {}
 
 type Dict = Record<string, unknown>;
 const raise = (message: string): never => {

@@ -1,12 +1,8 @@
 import { createConnection } from 'node:net';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** HAProxy's runtime API did not answer, or answered with an error. */
-export class RuntimeApiError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class RuntimeApiError extends NamedError {}
 
 /** The longest answer read: `show stat` of 20 slots is about 10 kB. */
 const MAX_ANSWER_BYTES = 1024 * 1024;

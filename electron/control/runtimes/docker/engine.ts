@@ -3,15 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import type { Probe } from '../../../contract.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** No Docker engine answers; the message says where ScaleLab looked and what to do. */
-export class DockerUnavailableError extends Error {
+export class DockerUnavailableError extends NamedError {
   constructor(
     readonly reason: string,
     readonly fix: string,
   ) {
     super(`${reason}. ${fix}`);
-    this.name = this.constructor.name;
   }
 }
 

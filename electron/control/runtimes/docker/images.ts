@@ -7,14 +7,10 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { BUILT_SERVICE_IMAGE } from '../../../contract.js';
 import type { OnProgress } from '../runtime.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** An image is missing and could not be pulled or built; the message says what to do. */
-export class ImageUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class ImageUnavailableError extends NamedError {}
 
 /** The project root (where backend/Dockerfile is), from this module's place in the source or in dist/. */
 export function projectRoot(): string {

@@ -1,4 +1,5 @@
 import type { ServiceName } from '../../../contract.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** Labels every object of a stack carries. Nothing without `scalelab.stack` is ever touched. */
 export const LABELS = {
@@ -16,12 +17,7 @@ export const LABELS = {
 } as const;
 
 /** Refused: the object does not carry this stack's label. */
-export class NotOwnedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class NotOwnedError extends NamedError {}
 
 /** Docker list filter for the objects of `stack` (JSON for the API's `filters` parameter). */
 export function stackFilter(stack: string, extra: Record<string, string> = {}): string {

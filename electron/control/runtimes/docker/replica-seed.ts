@@ -9,14 +9,10 @@ import { removeOwned } from './container-process.js';
 import { DATABASE_USER, primaryAddress, REPLICA_DATA, REPLICA_SLOT, replicaSeedContainer, type StackLayout } from './container-specs.js';
 import { assertOwned, LABELS, names } from './labels.js';
 import { rebaseTar, tarOfFiles, TarFormatError, type TarEntry } from './tar-rebase.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** The read replica could not be seeded from the primary; the message says which step failed and what it printed. */
-export class ReplicaSeedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class ReplicaSeedError extends NamedError {}
 
 /** Options of {@link seedReplica}. */
 export interface ReplicaSeedOptions {

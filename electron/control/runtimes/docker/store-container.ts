@@ -6,14 +6,10 @@ import { pingRedis } from '../local/redis.js';
 import { restartDelay } from '../local/replica.js';
 import type { SignalHow, StoreId } from '../runtime.js';
 import { ContainerProcess, type ContainerProcessOptions } from './container-process.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** A store container exited or did not become ready in time; the message quotes its log. */
-export class StoreStartError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class StoreStartError extends NamedError {}
 
 /** Options of {@link StoreContainer}. */
 export interface StoreContainerOptions extends ContainerProcessOptions {

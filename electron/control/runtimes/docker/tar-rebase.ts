@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /**
  * Just enough of the tar format to move a container's folder into another container through the
@@ -9,12 +10,7 @@ import { Readable } from 'node:stream';
  */
 
 /** The archive is not a tar archive this reader understands, or it ended early. */
-export class TarFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class TarFormatError extends NamedError {}
 
 const BLOCK = 512;
 /** Entry types: regular file, hard link, symlink, directory. */

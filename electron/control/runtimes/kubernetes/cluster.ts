@@ -3,16 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, VersionApi } from '@kubernetes/client-node';
 import type { KubeProbe, Probe } from '../../../contract.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** The kubeconfig is missing, names no such context, or the cluster does not answer. */
-export class KubeConnectError extends Error {
+export class KubeConnectError extends NamedError {
   constructor(
     message: string,
     /** What the user can do about it. */
     readonly fix: string,
   ) {
     super(`${message}. ${fix}`);
-    this.name = this.constructor.name;
   }
 }
 

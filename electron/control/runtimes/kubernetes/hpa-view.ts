@@ -2,14 +2,10 @@ import { CoreV1Api, type KubeConfig, type KubernetesObjectApi, type V2Horizontal
 import type { AutoscalerConfigureInput, AutoscalerGauge, AutoscalerStatus, HpaEvent, KubeHpaView, ScalableService } from '../../../contract.js';
 import { apply, deleteOwned, readIfExists } from './kube-apply.js';
 import { hpaObjects, KUBE_NAMES } from './manifests.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** The request cannot be expressed as a Kubernetes HPA here. */
-export class HpaConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class HpaConfigError extends NamedError {}
 
 const SERVICES: ScalableService[] = ['api', 'worker'];
 const time = (t: Date | string | undefined) => (t ? new Date(t).getTime() : null);

@@ -1,23 +1,18 @@
 import { ApiException, AppsV1Api, PatchStrategy, type KubeConfig, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
 import { FIELD_MANAGER, KUBE_LABELS } from './manifests.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** Refused: the object does not carry this stack's label. */
-export class NotOwnedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class NotOwnedError extends NamedError {}
 
 /** The API server refused a request; the message says what it said and what to do. */
-export class KubeApiError extends Error {
+export class KubeApiError extends NamedError {
   constructor(
     message: string,
     /** The HTTP status, when the API server answered. */
     readonly code?: number,
   ) {
     super(message);
-    this.name = this.constructor.name;
   }
 }
 

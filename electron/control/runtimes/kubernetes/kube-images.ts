@@ -3,14 +3,10 @@ import { BUILT_SERVICE_IMAGE, type StackSpec } from '../../../contract.js';
 import type { OnProgress } from '../runtime.js';
 import { connectDocker } from '../docker/engine.js';
 import { ensureImage, serviceImageRef } from '../docker/images.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** The service image cannot reach the cluster. */
-export class KubeImageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class KubeImageError extends NamedError {}
 
 /** Options of {@link provideServiceImage}. */
 export interface ProvideImageOptions {

@@ -1,12 +1,8 @@
 import type { Instance } from '../../../contract.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** The pods did not reach the wanted state in time. */
-export class KubeTimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class KubeTimeoutError extends NamedError {}
 
 /** Options of {@link waitForInstances}. */
 export interface WaitOptions {

@@ -11,6 +11,7 @@ import { freePort } from './ports.js';
 import { samplingEnv } from '../../traces/trace-env.js';
 import { HaproxyBalancer, type HaproxyRecord } from '../../balancer/haproxy/haproxy-balancer.js';
 import { findHaproxy, launchHaproxy, spawnHaproxy } from './haproxy-launcher.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** A stack's balancer: HAProxy driven over its runtime API, or ScaleLab's Node balancer process. */
 export type StackBalancer = HaproxyBalancer | RemoteBalancer;
@@ -24,12 +25,7 @@ export function isHaproxyRecord(record: StackBalancerRecord): record is HaproxyR
 export type BalancerEngine = 'haproxy' | 'node';
 
 /** Thrown when SCALELAB_BALANCER names an engine that cannot run here. */
-export class BalancerEngineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class BalancerEngineError extends NamedError {}
 
 /**
  * The engine a new stack gets: SCALELAB_BALANCER (`haproxy` or `node`) when set, else HAProxy
@@ -69,12 +65,7 @@ export interface LaunchBalancerOptions {
 }
 
 /** The balancer process did not start (its port is taken, it crashed on start). */
-export class BalancerStartError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class BalancerStartError extends NamedError {}
 
 /**
  * Starts a balancer process (balancer/balancer-process.ts), detached in its own process group so

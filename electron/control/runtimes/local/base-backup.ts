@@ -3,6 +3,7 @@ import { chown, copyFile, lstat, mkdir, readdir, readlink, rm, symlink, writeFil
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { NamedError } from '../../../../backend/named-error.js';
 
 const run = promisify(execFile);
 
@@ -10,12 +11,7 @@ const run = promisify(execFile);
 export type FileOwner = { uid: number; gid: number } | undefined;
 
 /** A base backup of the primary could not be taken; the message says which step failed. */
-export class BaseBackupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class BaseBackupError extends NamedError {}
 
 /**
  * Folders whose contents a base backup leaves out (they are rebuilt at start), as pg_basebackup

@@ -8,6 +8,7 @@ import { HaproxyBalancer, type HaproxyRecord } from '../../balancer/haproxy/hapr
 import { haproxyConfig } from '../../balancer/haproxy/haproxy-config.js';
 import { tailFile } from './log-files.js';
 import { freeUdpPort } from './ports.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 const run = promisify(execFile);
 
@@ -45,12 +46,7 @@ export function findHaproxy(): Promise<HaproxyFound> {
 }
 
 /** The HAProxy did not start (its port is taken, its configuration was refused). */
-export class HaproxyStartError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class HaproxyStartError extends NamedError {}
 
 /** Options of {@link launchHaproxy}. */
 export interface LaunchHaproxyOptions {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { takeBaseBackup, type FileOwner } from './base-backup.js';
 import { isRoot, LocalPostgres, PostgresStartError, postgresUser } from './postgres.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 /** Name of the physical replication slot (and the replica's application_name) on the primary. */
 export const REPLICA_SLOT = 'scalelab_replica';
@@ -36,12 +37,7 @@ export interface ReplicaOptions {
 }
 
 /** The replica could not be seeded, started, or did not stream; the message says what to do. */
-export class ReplicaError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class ReplicaError extends NamedError {}
 
 /** What a replica reports about its replication, from {@link replicaStatus}. */
 export interface ReplicaStatus {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { hasExited, terminate } from './child.js';
 import { AdoptedProcess, type ProcessLike } from './adopted-process.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 const run = promisify(execFile);
 
@@ -112,12 +113,7 @@ export interface LocalPostgresOptions {
 }
 
 /** Thrown when PostgreSQL fails to initialise or start; the message quotes its log. */
-export class PostgresStartError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class PostgresStartError extends NamedError {}
 
 async function tail(file: string, lines = 15): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');

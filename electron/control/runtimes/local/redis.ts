@@ -5,11 +5,12 @@ import path from 'node:path';
 import { hasExited, terminate } from './child.js';
 import { AdoptedProcess, type ProcessLike } from './adopted-process.js';
 import { redisAclLine } from '../redis-auth.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 const SEARCH_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin', '/usr/local/sbin'];
 
 /** Thrown when no redis-server can be found; the message says how to install one. */
-export class RedisNotFoundError extends Error {
+export class RedisNotFoundError extends NamedError {
   constructor() {
     super(
       'redis-server was not found on PATH. Install it, then try again:\n' +
@@ -17,7 +18,6 @@ export class RedisNotFoundError extends Error {
         '  Fedora/RHEL:   sudo dnf install -y redis\n' +
         '  macOS:         brew install redis',
     );
-    this.name = this.constructor.name;
   }
 }
 

@@ -6,6 +6,7 @@ import { formatCpu, formatMemory, parseQuantity } from './quantity.js';
 import { R, groupResource } from './resources.js';
 import { matchesSelector, type LabelSelector } from './selectors.js';
 import type { KubeObject } from './types.js';
+import { NamedError } from '../../../../backend/named-error.js';
 
 type HpaObject = IHorizontalPodAutoscaler & KubeObject;
 type Condition = Omit<WorkloadCondition, 'lastUpdateTime' | 'lastTransitionTime'>;
@@ -15,12 +16,7 @@ type Target = KubeObject & { spec?: { replicas?: number; selector?: LabelSelecto
 const TOLERANCE = 0.1;
 
 /** Thrown while computing a metric; becomes ScalingActive False with this message. */
-class MetricError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+class MetricError extends NamedError {}
 
 interface Proposal {
   replicas: number;

@@ -1,8 +1,8 @@
 /** A string that is not a Kubernetes quantity. */
-export class QuantityError extends Error {
+import { NamedError } from '../../../../backend/named-error.js';
+export class QuantityError extends NamedError {
   constructor(readonly quantity: string) {
     super(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': "${quantity}"`);
-    this.name = this.constructor.name;
   }
 }
 

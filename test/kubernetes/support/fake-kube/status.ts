@@ -1,4 +1,5 @@
 /** The reason of a failure Status, as the API server names them. */
+import { NamedError } from '../../../../backend/named-error.js';
 export type StatusReason =
   | 'BadRequest'
   | 'Unauthorized'
@@ -59,7 +60,7 @@ const CAUSE_REASONS: Record<string, string> = {
 };
 
 /** A request the fake refuses; the HTTP layer answers it as a failure Status. */
-export class KubeStatusError extends Error {
+export class KubeStatusError extends NamedError {
   constructor(
     readonly code: number,
     readonly reason: StatusReason,
@@ -67,7 +68,6 @@ export class KubeStatusError extends Error {
     readonly details?: StatusDetails,
   ) {
     super(message);
-    this.name = this.constructor.name;
   }
 
   /** The Status body the API server would send. */
@@ -154,9 +154,8 @@ function splitGroupResource(groupResource: string): [string | undefined, string 
 }
 
 /** A test hook asked for something the fake cluster cannot do (a missing pod, say). */
-export class FakeKubeUsageError extends Error {
+export class FakeKubeUsageError extends NamedError {
   constructor(message: string) {
     super(`fake Kubernetes API server: ${message}`);
-    this.name = this.constructor.name;
   }
 }
