@@ -5,11 +5,10 @@
  */
 import Type, { type Static } from 'typebox';
 import type { Behavior, Decision, MetricKind } from './hpa-types.js';
+import { MAX_REPLICAS } from './stack-spec.js';
 
 export type { Behavior, Decision, LimitReason, MetricKind, MetricProposal, ScalingPolicy, ScalingRules } from './hpa-types.js';
 
-/** Most replicas an autoscaler may set (the stack's MAX_REPLICAS). */
-const MAX = 20;
 
 const ScalingRulesSchema = Type.Object(
   {
@@ -48,9 +47,9 @@ export const AutoscalerConfigureSchema = Type.Object(
     /** Resets sync period and behavior to the preset's before the other fields apply. */
     preset: Type.Optional(Type.Union([Type.Literal('default'), Type.Literal('demo')])),
     /** Workers may go to 0 (a queue burst brings them back); api needs 1. @defaultValue 1 */
-    minReplicas: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX })),
+    minReplicas: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_REPLICAS })),
     /** @defaultValue 10 */
-    maxReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX })),
+    maxReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_REPLICAS })),
     /** Targets; only the ones given are used (at least one). @defaultValue api: cpu 50 %; worker: 20 jobs per worker */
     metrics: Type.Optional(
       Type.Object(

@@ -1,4 +1,4 @@
-import { formatCpu } from './stack-spec.js';
+import { formatCpu, MAX_REPLICAS } from './stack-spec.js';
 import type { AutoscalerConfigureInput, AutoscalerStatus, Decision, KubeHpaView, ServiceAutoscalerStatus } from './contract.js';
 import { TARGET_UNITS } from './control/autoscaler/autoscaler.js';
 import type { ControlClient } from './control/client.js';
@@ -49,8 +49,8 @@ export function configureInput(service: 'api' | 'worker', args: AutoscaleArgs): 
     service,
     enabled: true,
     preset: args.preset as 'default' | 'demo' | undefined,
-    minReplicas: number('min', args.min, 0, 20, true),
-    maxReplicas: number('max', args.max, 1, 20, true),
+    minReplicas: number('min', args.min, 0, MAX_REPLICAS, true),
+    maxReplicas: number('max', args.max, 1, MAX_REPLICAS, true),
     syncPeriodSeconds: number('sync', args.sync, 1, 300, true),
     cpuRequestMillicores: number('cpu-request', args['cpu-request'], 10, 64_000, true),
     metrics: given ? metrics : undefined,

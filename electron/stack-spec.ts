@@ -18,6 +18,8 @@ export type ScalableService = 'api' | 'worker';
 
 /** Most replicas of one service a stack may ask for. */
 export const MAX_REPLICAS = 20;
+/** Fewest replicas a service may have: the api serves, so at least one; workers may all stop. */
+export const MIN_REPLICAS = { api: 1, worker: 0 } as const;
 
 export const StackNameSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,39}$', description: 'lowercase letters, digits and dashes' });
 
@@ -89,14 +91,14 @@ export const StackSpecSchema = Type.Object(
     /** @defaultValue 'default' */
     name: Type.Optional(StackNameSchema),
     /** @defaultValue 'local' */
-    runtime: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('docker'), Type.Literal('kubernetes')])),
+    runtime: Type.Optional(Type.Enum(RUNTIMES)),
     replicas: Type.Optional(
       Type.Object(
         {
           /** @defaultValue 2 */
-          api: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_REPLICAS })),
+          api: Type.Optional(Type.Integer({ minimum: MIN_REPLICAS.api, maximum: MAX_REPLICAS })),
           /** @defaultValue 1 */
-          worker: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_REPLICAS })),
+          worker: Type.Optional(Type.Integer({ minimum: MIN_REPLICAS.worker, maximum: MAX_REPLICAS })),
         },
         { additionalProperties: false },
       ),

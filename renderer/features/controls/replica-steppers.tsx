@@ -1,12 +1,11 @@
 import type { ReactNode } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import type { ScalableService } from '../../../electron/contract.js';
+import { MAX_REPLICAS, MIN_REPLICAS, type ScalableService } from '../../../electron/contract.js';
 import { useAppStore } from '../../store/use-app-store.js';
 
-const LIMITS: Record<ScalableService, [number, number]> = { api: [1, 20], worker: [0, 20] };
 
 function Stepper({ service, count, disabled, onScale }: { service: ScalableService; count: number; disabled: boolean; onScale: (n: number) => void }) {
-  const [min, max] = LIMITS[service];
+  const [min, max] = [MIN_REPLICAS[service], MAX_REPLICAS];
   return (
     <div className="stepper" role="group" aria-label={`${service} replicas`}>
       <span className="stepper-label">{service === 'api' ? 'api replicas' : 'workers'}</span>
