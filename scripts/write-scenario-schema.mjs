@@ -1,6 +1,6 @@
 // Writes docs/scenario.schema.json, the published JSON Schema of scenario files, from the
 // contract's TypeBox schema (run after the build: npm run schema:scenario).
-// test/control/scenario-file.test.ts fails when the file and the schema drift apart.
+// test/control/scenarios/scenario-file.test.ts fails when the file and the schema drift apart.
 import { writeFileSync } from 'node:fs';
 import { ScenarioSchema } from '../dist/electron/scenario-spec.js';
 

@@ -2,7 +2,7 @@
  * A scenario's capacity step: parsed from a scenario file against the contract's schema, sent to
  * the control plane as `capacity:run`, and a search still running is stopped when the scenario is
  * reset. The control plane here is a scripted command bus that records what the player sends
- * (the real search on a real stack is test/control/traffic-stack.test.ts).
+ * (the real search on a real stack is test/control/traffic/traffic-stack.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import type { CommandName } from '../../../electron/contract.js';
