@@ -32,8 +32,15 @@ export const DEFAULT_KEEP_PER_SECOND = 100;
  * kept (KeepPolicy) widens the head-sampling budget to this many new traces a second...
  */
 export const WIDENED_TRACES_PER_SECOND = 100;
-/** ...for this long after the last one (ms). */
+/** ...for this long after the last one (ms)... */
 export const WIDENED_FOR_MS = 10_000;
+/**
+ * ...but one widened spell lasts at most this long (ms), then the budget rests at its base for
+ * {@link WIDEN_REST_MS}: in an overloaded stack every request is slow, and tracing 100 a second
+ * for as long as it lasts would deepen the overload it is showing. A fault after the rest widens again.
+ */
+export const WIDENED_SPELL_MAX_MS = 30_000;
+export const WIDEN_REST_MS = 60_000;
 
 /**
  * The first `perSecond` takes of each wall-clock second succeed, the rest fail until the next
@@ -48,6 +55,8 @@ export class PerSecondBudget {
   private second = -1;
   private used = 0;
   private widenedUntil = 0;
+  private spellStart = 0;
+  private restUntil = 0;
 
   constructor(readonly perSecond: number) {}
 
@@ -65,9 +74,16 @@ export class PerSecondBudget {
     return true;
   }
 
-  /** Allows {@link WIDENED_TRACES_PER_SECOND} a second until {@link WIDENED_FOR_MS} from `now` (a budget of 0 stays 0). */
+  /**
+   * Allows {@link WIDENED_TRACES_PER_SECOND} a second until {@link WIDENED_FOR_MS} from `now`, within
+   * a spell of at most {@link WIDENED_SPELL_MAX_MS} and not during the rest after one (a budget of 0 stays 0).
+   */
   widen(now = Date.now()): void {
-    this.widenedUntil = now + WIDENED_FOR_MS;
+    if (now < this.restUntil) return;
+    if (!this.widened(now)) this.spellStart = now;
+    const spellEnd = this.spellStart + WIDENED_SPELL_MAX_MS;
+    this.widenedUntil = Math.min(now + WIDENED_FOR_MS, spellEnd);
+    if (now + WIDENED_FOR_MS >= spellEnd) this.restUntil = spellEnd + WIDEN_REST_MS;
   }
 
   /** Whether the budget is widened at `now`. */

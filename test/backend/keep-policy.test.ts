@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeepPolicy, PerSecondBudget, WIDENED_FOR_MS, WIDENED_TRACES_PER_SECOND } from '../../backend/telemetry/keep-policy.js';
+import { KeepPolicy, PerSecondBudget, WIDEN_REST_MS, WIDENED_FOR_MS, WIDENED_SPELL_MAX_MS, WIDENED_TRACES_PER_SECOND } from '../../backend/telemetry/keep-policy.js';
 
 const takes = (budget: PerSecondBudget, now: number, tries: number) => Array.from({ length: tries }, () => budget.take(now)).filter(Boolean).length;
 
@@ -20,6 +20,27 @@ describe('the head-sampling budget', () => {
     expect(takes(budget, 12_000 + WIDENED_FOR_MS - 1, 500)).toBe(WIDENED_TRACES_PER_SECOND);
     expect(budget.widened(12_000 + WIDENED_FOR_MS)).toBe(false);
     expect(takes(budget, 12_000 + WIDENED_FOR_MS + 1_000, 500)).toBe(10);
+  });
+
+  it('under trouble that never ends (every request slow), widens for one spell, rests at its base, then may widen again', () => {
+    const budget = new PerSecondBudget(10);
+    const widenedAt: boolean[] = [];
+    let restingTakes = 0;
+    // A slow request every 100 ms for three minutes, as in an overloaded stack.
+    for (let t = 0; t < 180_000; t += 100) {
+      budget.widen(t);
+      if (t % 1000 === 0) widenedAt[t / 1000] = budget.widened(t); // once a second
+      if (t === 45_000) restingTakes = takes(budget, t, 500);
+    }
+    const widenedSeconds = widenedAt.filter(Boolean).length;
+    expect(widenedAt[0]).toBe(true);
+    expect(widenedAt[WIDENED_SPELL_MAX_MS / 1000 - 1]).toBe(true);
+    expect(widenedAt[WIDENED_SPELL_MAX_MS / 1000 + 1]).toBe(false);
+    expect(widenedAt[(WIDENED_SPELL_MAX_MS + WIDEN_REST_MS) / 1000 - 1]).toBe(false);
+    expect(widenedAt[(WIDENED_SPELL_MAX_MS + WIDEN_REST_MS) / 1000 + 1]).toBe(true);
+    // Two spells of 30 s in 180 s: a third of the time, not all of it.
+    expect(widenedSeconds).toBe((2 * WIDENED_SPELL_MAX_MS) / 1000);
+    expect(restingTakes).toBe(10);
   });
 
   it('a budget of 0 (head sampling off) stays 0 when widened', () => {
