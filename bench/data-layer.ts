@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { percentile } from './lib/control-report.js';
 import { cpuPercent, cpuSnapshot } from './lib/cpu.js';
 import { createHarness, envNumber, machineFacts } from './lib/harness.js';
 import { BenchStack, loadBackendProcess } from './lib/stack.js';
@@ -83,10 +84,9 @@ async function measure(stack: BenchStack, title: string, script: string, args: (
   return { rps: Math.round(wrk.rps), p50Ms: wrk.latencyMs.p50, p99Ms: wrk.latencyMs.p99, errors, cpu: cpu as Record<string, number> };
 }
 
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+/** {@link percentile}, 0 when nothing was sampled (as the results have always shown it). */
+function percentileOr0(values: number[], p: number): number {
+  return values.length === 0 ? 0 : percentile(values, p);
 }
 
 /** Samples the primary's view of the replica's replay lag until `stop` is called. */
@@ -123,8 +123,8 @@ function sampleLag(adminUrl: string): { stop(): Promise<LagFigures> } {
       const seconds = (Date.now() - startedAt) / 1000;
       return {
         samples: bytes.length,
-        bytes: { p50: percentile(bytes, 50), p95: percentile(bytes, 95), max: Math.max(0, ...bytes) },
-        ms: { p50: percentile(ms, 50), p95: percentile(ms, 95), max: Math.max(0, ...ms) },
+        bytes: { p50: percentileOr0(bytes, 50), p95: percentileOr0(bytes, 95), max: Math.max(0, ...bytes) },
+        ms: { p50: percentileOr0(ms, 50), p95: percentileOr0(ms, 95), max: Math.max(0, ...ms) },
         walBytesPerSecond: Math.round(Number(rows[0]!.wal) / seconds),
       };
     },

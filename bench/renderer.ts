@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { percentile } from './lib/control-report.js';
 import { DEFAULT_GUARD, withDefaults, type AutoscalerStatus, type ChaosStatus, type GuardStatus, type StackSpec, type TraceList } from '../electron/contract.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -141,11 +142,6 @@ function installSyntheticBridge(replicas: number, fixtures: Fixtures): void {
       };
       channel.port2.postMessage(null);
     });
-}
-
-function percentile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))]!;
 }
 
 async function main(): Promise<void> {

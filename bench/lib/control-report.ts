@@ -56,6 +56,13 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The value at percentile `p` (0–100) of `values`, nearest rank below; NaN when there are none. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
 /** Fills medians, ratio, overhead and met from the samples. */
 export function controlCase(fields: Omit<ControlCase, 'medianMs' | 'ratio' | 'overheadMs' | 'met' | 'floor'> & { floor: Omit<ControlCase['floor'], 'medianMs'> }): ControlCase {
   const medianMs = Math.round(median(fields.samplesMs));

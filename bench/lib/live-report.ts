@@ -1,4 +1,4 @@
-import { median } from './control-report.js';
+import { median, percentile } from './control-report.js';
 
 /** One sample as the open dashboard received it. */
 export interface ReceivedSample {
@@ -39,11 +39,6 @@ export function gapsOf(samples: readonly ReceivedSample[]): number[] {
   return samples.slice(1).map((s, i) => s.arrived - samples[i]!.arrived);
 }
 
-function percentile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
 /** The phase's figures against the bar: a sample every second (none later than 2 s) and an update within budget. */
 export function judgePhase(phase: LivePhase, budgetMs: number, maxGapMs: number) {
   const gaps = gapsOf(phase.samples);
@@ -57,7 +52,7 @@ export function judgePhase(phase: LivePhase, budgetMs: number, maxGapMs: number)
     maxGapMs: maxGap,
     late: gaps.filter((g) => g > maxGapMs).length,
     updateMedianMs: medianUpdate,
-    updateP95Ms: percentile(updates, 0.95),
+    updateP95Ms: percentile(updates, 95),
     updateMaxMs: Math.max(...updates),
     met: phase.samples.length >= expected && maxGap <= maxGapMs && medianUpdate <= budgetMs,
   };
