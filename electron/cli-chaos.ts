@@ -1,105 +1,28 @@
-import { parseDuration } from './cli-traffic.js';
 import type { ChaosAction, ChaosStatus, WriteCheck } from './contract.js';
 import type { ControlClient } from './control/client.js';
+import { actionName, ChaosUsageError, type ChaosActionModule, type ChaosArgs } from './chaos/action-kit.js';
+import { CHAOS_ACTIONS } from './chaos/actions/index.js';
 
-/** A mistake in the chaos options (exit code 2). */
-export class ChaosUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { ChaosUsageError, type ChaosArgs };
 
-/** Options of `scalelab chaos`, as parsed by the CLI. */
-export interface ChaosArgs {
-  for?: string;
-  db?: string;
-  cache?: string;
-  rate?: string;
-  interval?: string;
-  'max-down'?: string;
-  graceful?: boolean;
-  seconds?: string;
-  threads?: string;
-  ms?: string;
-}
+const MODULES = new Map<string, ChaosActionModule>(CHAOS_ACTIONS.map((m) => [actionName(m as ChaosActionModule), m as ChaosActionModule]));
 
-export const CHAOS_USAGE = `usage:
-  scalelab chaos kill <instance|random-api|random-worker> [--graceful]
-  scalelab chaos pause|resume <instance>
-  scalelab chaos kill-cache [--for 10s]      scalelab chaos kill-db [--for 5s]
-  scalelab chaos kill-replica [--for 10s]    scalelab chaos replica-delay --ms 2s [--for 30s]
-  scalelab chaos kill-relay [--for 10s]      scalelab chaos kill-projector [--for 10s]
-  scalelab chaos latency <instance|all> --db 200ms|--cache 50ms
-  scalelab chaos errors <instance|all> --rate 0.2
-  scalelab chaos cpu|leak|block <instance>
-  scalelab chaos clear | status
-  scalelab chaos monkey on|off [--interval 5s] [--max-down 1]`;
+/** `scalelab chaos` usage: one line per action (from its module), then clear and status. */
+export const CHAOS_USAGE_LINES = [...[...MODULES.values()].map((m) => `scalelab chaos ${m.usage}`), 'scalelab chaos clear | status'];
+export const CHAOS_USAGE = `usage:\n${CHAOS_USAGE_LINES.map((line) => `  ${line}`).join('\n')}`;
 
-function ms(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return Math.round(parseDuration(value) * 1000);
-  } catch {
-    throw new ChaosUsageError(`--${name} must look like 200ms, 2s or 1.5 (seconds) (got "${value}")`);
-  }
-}
-
-function needTarget(target: string | undefined, what: string): string {
-  if (!target) throw new ChaosUsageError(`chaos ${what} needs an instance (\`scalelab status\` lists them)\n${CHAOS_USAGE}`);
-  return target;
-}
+/** The options the chaos actions read, for the CLI's option table (one entry per name). */
+export const CHAOS_OPTIONS: Record<string, { type: 'string' | 'boolean' }> = Object.assign({}, ...[...MODULES.values()].map((m) => m.options ?? {}));
 
 /** The `chaos:inject` action of `scalelab chaos <what> [target] [options]`. */
 export function chaosAction(what: string, target: string | undefined, args: ChaosArgs): ChaosAction {
-  switch (what) {
-    case 'kill':
-      return { action: 'kill', target: needTarget(target, what), ...(args.graceful ? { graceful: true } : {}) };
-    case 'pause':
-    case 'resume':
-      return { action: what, target: needTarget(target, what) };
-    case 'replica-delay': {
-      const delayMs = ms('ms', args.ms);
-      if (delayMs === undefined) throw new ChaosUsageError('chaos replica-delay needs --ms 2s (how far the replica\'s replay trails; 0 ends it)');
-      const forMs = ms('for', args.for);
-      return { action: 'replica-delay', ms: delayMs, ...(forMs !== undefined ? { forSeconds: Math.max(1, forMs / 1000) } : {}) };
-    }
-    case 'kill-cache':
-    case 'kill-db':
-    case 'kill-replica':
-    case 'kill-relay':
-    case 'kill-projector': {
-      const forMs = ms('for', args.for);
-      return { action: what, ...(forMs !== undefined ? { forSeconds: forMs / 1000 } : {}) };
-    }
-    case 'latency': {
-      const dbMs = ms('db', args.db);
-      const cacheMs = ms('cache', args.cache);
-      if (dbMs === undefined && cacheMs === undefined) throw new ChaosUsageError('chaos latency needs --db 200ms and/or --cache 50ms');
-      return { action: 'latency', target: needTarget(target, what), ...(dbMs !== undefined ? { dbMs } : {}), ...(cacheMs !== undefined ? { cacheMs } : {}) };
-    }
-    case 'errors': {
-      const rate = Number(args.rate);
-      if (args.rate === undefined || !Number.isFinite(rate) || rate < 0 || rate > 1) throw new ChaosUsageError(`chaos errors needs --rate between 0 and 1 (got "${args.rate ?? ''}")`);
-      return { action: 'errors', target: needTarget(target, what), rate };
-    }
-    case 'cpu':
-      return { action: 'cpu', target: needTarget(target, what), ...(args.seconds ? { seconds: Number(args.seconds) } : {}), ...(args.threads ? { threads: Number(args.threads) } : {}) };
-    case 'leak':
-      return { action: 'leak', target: needTarget(target, what) };
-    case 'block': {
-      const blockMs = ms('ms', args.ms);
-      return { action: 'block', target: needTarget(target, what), ...(blockMs !== undefined ? { ms: blockMs } : {}) };
-    }
-    case 'monkey': {
-      if (target !== 'on' && target !== 'off') throw new ChaosUsageError('usage: scalelab chaos monkey on|off [--interval 5s] [--max-down 1]');
-      const interval = ms('interval', args.interval);
-      const maxDown = args['max-down'] === undefined ? undefined : Number(args['max-down']);
-      if (maxDown !== undefined && (!Number.isInteger(maxDown) || maxDown < 1 || maxDown > 10)) throw new ChaosUsageError(`--max-down must be a whole number from 1 to 10 (got "${args['max-down']}")`);
-      return { action: 'monkey', enabled: target === 'on', ...(interval !== undefined ? { intervalSeconds: interval / 1000 } : {}), ...(maxDown !== undefined ? { maxDown } : {}) };
-    }
-    default:
-      throw new ChaosUsageError(CHAOS_USAGE);
+  const module = MODULES.get(what);
+  if (!module) throw new ChaosUsageError(`unknown chaos action "${what}"\n${CHAOS_USAGE}`);
+  try {
+    return module.parse(target, args) as ChaosAction;
+  } catch (err) {
+    if (err instanceof ChaosUsageError) throw new ChaosUsageError(`${err.message}\nusage: scalelab chaos ${module.usage}`);
+    throw err;
   }
 }
 
@@ -111,12 +34,14 @@ function printStatus(status: ChaosStatus): void {
   for (const f of status.faults) console.log(`  ${f.action.padEnd(10)} ${f.target.padEnd(9)} ${f.detail}${f.until ? ` (until ${new Date(f.until).toLocaleTimeString('en-GB', { hour12: false })})` : ''}`);
 }
 
-/** Runs `scalelab chaos …`; returns the exit code. */
-export async function runChaos(client: ControlClient, rest: string[], args: ChaosArgs, json: boolean): Promise<number> {
+/** Runs `scalelab chaos …`; returns the exit code. The command line is judged before anything is started. */
+export async function runChaos(connect: <T>(work: (client: ControlClient) => Promise<T>) => Promise<T>, rest: string[], args: ChaosArgs, json: boolean): Promise<number> {
   const [what, target] = rest;
   if (!what) throw new ChaosUsageError(CHAOS_USAGE);
-  const status =
-    what === 'status' ? await client.call('chaos:status', {}) : what === 'clear' ? await client.call('chaos:clear', {}) : await client.call('chaos:inject', chaosAction(what, target, args));
+  const action = what === 'status' || what === 'clear' ? what : chaosAction(what, target, args);
+  const status = await connect((client) =>
+    action === 'status' ? client.call('chaos:status', {}) : action === 'clear' ? client.call('chaos:clear', {}) : client.call('chaos:inject', action),
+  );
   if (json) console.log(JSON.stringify(status, null, 2));
   else printStatus(status);
   return 0;

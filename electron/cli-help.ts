@@ -1,6 +1,7 @@
 /** The CLI's help text: every command, its options and defaults. */
 import { wrapIndented } from './cli-usage.js';
 import { BUILTIN_IDS } from './control/scenarios/builtin.js';
+import { CHAOS_USAGE_LINES } from './cli-chaos.js';
 
 export const HELP = `scalelab — start, watch and break a scalable user-management stack
 
@@ -37,15 +38,8 @@ Usage:
                                  worker); --preset demo syncs every 3 s, scales down after 30 s
   scalelab autoscale off [api|worker] | autoscale status
                                  turn it off; or see its settings and last decisions, explained
-  scalelab chaos kill <instance|random-api|random-worker> [--graceful]
-  scalelab chaos pause|resume <instance>
-  scalelab chaos kill-cache [--for 10s] | kill-db [--for 5s] | kill-replica [--for 10s]
-  scalelab chaos replica-delay --ms 2s [--for 30s] | kill-relay | kill-projector [--for 10s]
-  scalelab chaos latency <instance|all> --db 200ms|--cache 50ms
-  scalelab chaos errors <instance|all> --rate 0.2
-  scalelab chaos cpu|leak|block <instance>
-  scalelab chaos monkey on|off [--interval 5s] [--max-down 1]
-  scalelab chaos clear | status  inject failures (only the stack's own instances), undo them
+${CHAOS_USAGE_LINES.map((line) => `  ${line}`).join('\n')}
+                                 inject failures (only the stack's own instances), undo them
   scalelab capacity [--replicas 1,2,4] [--p99 50ms] [--errors 0.1] [--step 10s]
                  [--min-rps N] [--max-rps N] [--mix read=90,write=10] [--zipf S | --uniform]
                  [--save NAME] [--compare NAME]

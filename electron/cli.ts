@@ -16,7 +16,7 @@ import { requestLoginUrl } from './dashboard-login.js';
 import { openDashboard } from './open-dashboard.js';
 import { runTraffic, TrafficUsageError } from './cli-traffic.js';
 import { AutoscaleUsageError, runAutoscale } from './cli-autoscale.js';
-import { ChaosUsageError, runChaos, runVerify } from './cli-chaos.js';
+import { CHAOS_OPTIONS, ChaosUsageError, runChaos, runVerify } from './cli-chaos.js';
 import { runScenario, ScenarioUsageError } from './cli-scenario.js';
 import { describeCpuLimits, printStatus, statusJson } from './cli-status.js';
 import { usageErrorOf, UsageError, wholeNumber } from './cli-usage.js';
@@ -162,6 +162,8 @@ function parseCommandLine(argv: string[]) {
       args: argv,
       allowPositionals: true,
       options: {
+        // The chaos actions' own options (each module declares what it reads).
+        ...CHAOS_OPTIONS,
         name: { type: 'string' },
         runtime: { type: 'string' },
         network: { type: 'string' },
@@ -207,15 +209,6 @@ function parseCommandLine(argv: string[]) {
         sync: { type: 'string' },
         'cpu-request': { type: 'string' },
         for: { type: 'string' },
-        db: { type: 'string' },
-        cache: { type: 'string' },
-        rate: { type: 'string' },
-        interval: { type: 'string' },
-        'max-down': { type: 'string' },
-        graceful: { type: 'boolean' },
-        seconds: { type: 'string' },
-        threads: { type: 'string' },
-        ms: { type: 'string' },
         replicas: { type: 'string' },
         p99: { type: 'string' },
         errors: { type: 'string' },
@@ -337,7 +330,7 @@ async function main(argv: string[]): Promise<number> {
     case 'autoscale':
       return withClient(json, (client) => runAutoscale(client, rest, values, json));
     case 'chaos':
-      return withClient(json, (client) => runChaos(client, rest, values, json));
+      return runChaos((work) => withClient(json, work), rest, values, json);
     case 'scenario':
       return runScenario(() => attachOrStart(home, (m) => (json ? console.error(m) : console.log(m))), rest, values, json);
     case 'verify':

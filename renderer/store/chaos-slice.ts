@@ -1,4 +1,5 @@
 import type { ActiveFault, ChaosAction, ChaosStatus, Sample, WireError, WriteCheck } from '../../electron/contract.js';
+import { buttonAction, CHAOS_BUTTONS, defaultValues } from '../../electron/chaos/buttons.js';
 import type { Bridge, GetState, SetState } from './types.js';
 
 /**
@@ -7,81 +8,32 @@ import type { Bridge, GetState, SetState } from './types.js';
  */
 export const ANSWER_GRACE_MS = 1500;
 
-/** The Chaos panel's form: how long a store stays down, the faults' sizes, the monkey's pace. */
-export interface ChaosDraft {
-  cacheSeconds: number;
-  dbSeconds: number;
-  latencyDbMs: number;
-  latencyCacheMs: number;
-  /** Percent of requests that fail (the contract's `rate` is this / 100). */
-  errorPercent: number;
-  monkeyIntervalSeconds: number;
-  monkeyMaxDown: number;
-  /** The data-layer actions: how long the read replica, the relay or the projector stay down. */
-  replicaSeconds: number;
-  /** recovery_min_apply_delay to put on the replica, and for how long. */
-  replicaDelayMs: number;
-  replicaDelaySeconds: number;
-  relaySeconds: number;
-  projectorSeconds: number;
+/**
+ * The Chaos panel's form: every panel button's number boxes (under `<button id>.<field>`, from the
+ * action modules) and the monkey's pace and how many it may hold down.
+ */
+export type ChaosDraft = Readonly<Record<string, number>>;
+
+/** The monkey's two boxes in the draft. */
+export const MONKEY_INTERVAL = 'monkey.intervalSeconds';
+export const MONKEY_MAX_DOWN = 'monkey.maxDown';
+
+/** The panel's buttons: every module's, but the instance drawer's. */
+export const PANEL_BUTTONS = CHAOS_BUTTONS.filter((b) => b.place !== 'replica');
+
+/** The modules' defaults (kill-cache 10 s, kill-db 5 s, …), and a monkey that strikes every ~20 s, one down at a time. */
+export const DEFAULT_CHAOS_DRAFT: ChaosDraft = { ...defaultValues(PANEL_BUTTONS), [MONKEY_INTERVAL]: 20, [MONKEY_MAX_DOWN]: 1 };
+
+/** The `chaos:inject` payload of a panel button (by id), with the form as it stands. */
+export function panelActionOf(id: string, draft: ChaosDraft): ChaosAction {
+  const button = PANEL_BUTTONS.find((b) => b.id === id);
+  if (!button) throw new Error(`no chaos button "${id}"`);
+  return buttonAction(button, draft);
 }
 
-/** The contract's defaults where it has them (kill-cache 10 s, kill-db 5 s, the data layer's 10 s and 30 s); the rest are starting points for a demo. */
-export const DEFAULT_CHAOS_DRAFT: ChaosDraft = {
-  cacheSeconds: 10,
-  dbSeconds: 5,
-  latencyDbMs: 100,
-  latencyCacheMs: 0,
-  errorPercent: 20,
-  monkeyIntervalSeconds: 20,
-  monkeyMaxDown: 1,
-  replicaSeconds: 10,
-  replicaDelayMs: 2000,
-  replicaDelaySeconds: 30,
-  relaySeconds: 10,
-  projectorSeconds: 10,
-};
-
-/** The buttons of the panel's data-layer row. */
-export const DATA_ACTIONS = ['kill-replica', 'replica-delay', 'kill-relay', 'kill-projector'] as const;
-export type DataPanelAction = (typeof DATA_ACTIONS)[number];
-
-/** The panel's buttons. */
-export type PanelAction = 'kill-api' | 'kill-worker' | 'kill-cache' | 'kill-db' | 'latency' | 'errors' | 'monkey-on' | 'monkey-off' | DataPanelAction;
-
-/** The `chaos:inject` payload a button of the panel sends, with the form as it stands. */
-export function panelActionOf(button: PanelAction, draft: ChaosDraft): ChaosAction {
-  switch (button) {
-    case 'kill-api':
-      return { action: 'kill', target: 'random-api' };
-    case 'kill-worker':
-      return { action: 'kill', target: 'random-worker' };
-    case 'kill-cache':
-      return { action: 'kill-cache', forSeconds: draft.cacheSeconds };
-    case 'kill-db':
-      return { action: 'kill-db', forSeconds: draft.dbSeconds };
-    case 'latency':
-      return { action: 'latency', target: 'all', dbMs: draft.latencyDbMs, cacheMs: draft.latencyCacheMs };
-    case 'errors':
-      return { action: 'errors', target: 'all', rate: percentToRate(draft.errorPercent) };
-    case 'monkey-on':
-      return { action: 'monkey', enabled: true, intervalSeconds: draft.monkeyIntervalSeconds, maxDown: draft.monkeyMaxDown };
-    case 'monkey-off':
-      return { action: 'monkey', enabled: false };
-    case 'kill-replica':
-      return { action: 'kill-replica', forSeconds: draft.replicaSeconds };
-    case 'replica-delay':
-      return { action: 'replica-delay', ms: draft.replicaDelayMs, forSeconds: draft.replicaDelaySeconds };
-    case 'kill-relay':
-      return { action: 'kill-relay', forSeconds: draft.relaySeconds };
-    case 'kill-projector':
-      return { action: 'kill-projector', forSeconds: draft.projectorSeconds };
-  }
-}
-
-/** 20 (%) → 0.2, without 0.07 * 100 style noise. */
-export function percentToRate(percent: number): number {
-  return Math.round(percent * 100) / 10_000;
+/** The monkey's switch turned on (or Apply) with the form's pace. */
+export function monkeyOn(draft: ChaosDraft): ChaosAction {
+  return { action: 'monkey', enabled: true, intervalSeconds: draft[MONKEY_INTERVAL]!, maxDown: draft[MONKEY_MAX_DOWN]! };
 }
 
 /** One key per action and target, so a button can show that its own action is in flight. */
@@ -93,7 +45,7 @@ export function chaosKey(action: ChaosAction | 'clear' | 'verify'): string {
 /** Whether the monkey's form says something other than the running monkey (Apply has work to do). */
 export function monkeyChanged(draft: ChaosDraft, status: ChaosStatus | null): boolean {
   const monkey = status?.monkey;
-  return !!monkey?.enabled && (monkey.intervalSeconds !== draft.monkeyIntervalSeconds || monkey.maxDown !== draft.monkeyMaxDown);
+  return !!monkey?.enabled && (monkey.intervalSeconds !== draft[MONKEY_INTERVAL] || monkey.maxDown !== draft[MONKEY_MAX_DOWN]);
 }
 
 /** The faults that touch one instance: its own, and those on every api replica when it is one. */
@@ -149,11 +101,12 @@ export interface ChaosSlice {
   chaosBusy: string | null;
   /** The last `writes:verify` answer. */
   lastWriteCheck: WriteCheck | null;
-  editChaos(patch: Partial<ChaosDraft>): void;
+  /** Changes boxes of the form (by draft key). */
+  editChaos(patch: ChaosDraft): void;
   /** Sends one `chaos:inject`; the answer replaces the status. Returns whether it worked. */
   inject(action: ChaosAction): Promise<boolean>;
-  /** A panel button: its action with the form's values. */
-  injectPanel(button: PanelAction): Promise<boolean>;
+  /** A panel button (by id): its action with the form's values. */
+  injectPanel(id: string): Promise<boolean>;
   clearChaos(): Promise<void>;
   verifyWrites(): Promise<void>;
   /** Loads `chaos:status` (for a page opened with no samples flowing). Quiet: the samples carry it too. */
@@ -171,10 +124,10 @@ export function createChaosSlice(bridge: Bridge) {
     const take = (status: ChaosStatus, resetMonkey = false) =>
       set((state) => {
         const edited = resetMonkey ? false : state.monkeyEdited;
-        const { monkeyIntervalSeconds, monkeyMaxDown } = state.chaosDraft;
-        const keep = edited || (monkeyIntervalSeconds === status.monkey.intervalSeconds && monkeyMaxDown === status.monkey.maxDown);
+        const old = state.chaosDraft;
+        const keep = edited || (old[MONKEY_INTERVAL] === status.monkey.intervalSeconds && old[MONKEY_MAX_DOWN] === status.monkey.maxDown);
         // The same draft object when nothing changed: a status per second must not re-render the forms.
-        const draft = keep ? state.chaosDraft : { ...state.chaosDraft, monkeyIntervalSeconds: status.monkey.intervalSeconds, monkeyMaxDown: status.monkey.maxDown };
+        const draft = keep ? old : { ...old, [MONKEY_INTERVAL]: status.monkey.intervalSeconds, [MONKEY_MAX_DOWN]: status.monkey.maxDown };
         return { chaos: status, chaosDraft: draft, monkeyEdited: edited };
       });
     const command = async <T>(key: string, work: () => Promise<{ ok: true; value: T } | { ok: false; error: WireError }>): Promise<T | undefined> => {
@@ -198,7 +151,7 @@ export function createChaosSlice(bridge: Bridge) {
       chaosBusy: null,
       lastWriteCheck: null,
       editChaos(patch) {
-        const monkey = patch.monkeyIntervalSeconds !== undefined || patch.monkeyMaxDown !== undefined;
+        const monkey = MONKEY_INTERVAL in patch || MONKEY_MAX_DOWN in patch;
         set((state) => ({ chaosDraft: { ...state.chaosDraft, ...patch }, monkeyEdited: state.monkeyEdited || monkey }));
       },
       async inject(action) {
@@ -208,8 +161,8 @@ export function createChaosSlice(bridge: Bridge) {
         take(status, action.action === 'monkey');
         return true;
       },
-      injectPanel(button) {
-        return get().inject(panelActionOf(button, get().chaosDraft));
+      injectPanel(id) {
+        return get().inject(panelActionOf(id, get().chaosDraft));
       },
       async clearChaos() {
         const status = await command('clear', () => bridge.invoke('chaos:clear', {}));

@@ -7,7 +7,9 @@ import { ChaosActionSchema, type ActiveFault, type ChaosStatus, type CommandName
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { faultPlace, faultWhen, lostIdsText, monkeySummary } from '../../renderer/features/chaos/chaos-data.js';
 import { createAppStore } from '../../renderer/store/app-store.js';
-import { ANSWER_GRACE_MS, chaosKey, DEFAULT_CHAOS_DRAFT, faultsOf, monkeyChanged, panelActionOf, percentToRate, writesView, type PanelAction } from '../../renderer/store/chaos-slice.js';
+import { ANSWER_GRACE_MS, chaosKey, DEFAULT_CHAOS_DRAFT, faultsOf, MONKEY_INTERVAL, MONKEY_MAX_DOWN, monkeyChanged, monkeyOn, PANEL_BUTTONS, panelActionOf, writesView } from '../../renderer/store/chaos-slice.js';
+import { percentToRate } from '../../electron/chaos/actions/errors.js';
+import { buttonAction, buttonsAt, CHAOS_BUTTONS } from '../../electron/chaos/buttons.js';
 import type { Bridge } from '../../renderer/store/types.js';
 import { removeTempHome } from '../support/temp-home.js';
 
@@ -51,18 +53,34 @@ function scripted(answers: Partial<Record<CommandName, unknown>>, hold = false) 
 
 describe('chaos actions the panel sends', () => {
   it('builds a contract-valid chaos:inject payload for every button, with the form’s numbers', () => {
-    const draft = { ...DEFAULT_CHAOS_DRAFT, cacheSeconds: 3, latencyDbMs: 100, latencyCacheMs: 0, errorPercent: 7, monkeyIntervalSeconds: 3, monkeyMaxDown: 2 };
-    const buttons: PanelAction[] = ['kill-api', 'kill-worker', 'kill-cache', 'kill-db', 'latency', 'errors', 'monkey-on', 'monkey-off'];
-    for (const button of buttons) expect(Value.Check(ChaosActionSchema, panelActionOf(button, draft)), button).toBe(true);
+    const draft = { ...DEFAULT_CHAOS_DRAFT, 'kill-cache.forSeconds': 3, 'latency.dbMs': 100, 'latency.cacheMs': 0, 'errors.percent': 7, [MONKEY_INTERVAL]: 3, [MONKEY_MAX_DOWN]: 2 };
+    expect(PANEL_BUTTONS.map((b) => b.id)).toEqual(['kill-api', 'kill-worker', 'kill-cache', 'kill-db', 'kill-replica', 'replica-delay', 'kill-relay', 'kill-projector', 'latency', 'errors']);
+    for (const button of PANEL_BUTTONS) expect(Value.Check(ChaosActionSchema, panelActionOf(button.id, draft)), button.id).toBe(true);
     expect(panelActionOf('kill-api', draft)).toEqual({ action: 'kill', target: 'random-api' });
     expect(panelActionOf('kill-cache', draft)).toEqual({ action: 'kill-cache', forSeconds: 3 });
     expect(panelActionOf('kill-db', draft)).toEqual({ action: 'kill-db', forSeconds: 5 });
     expect(panelActionOf('latency', draft)).toEqual({ action: 'latency', target: 'all', dbMs: 100, cacheMs: 0 });
     // 7 % is 0.07 exactly, not 0.07000000000000001.
     expect(panelActionOf('errors', draft)).toEqual({ action: 'errors', target: 'all', rate: 0.07 });
-    expect(panelActionOf('monkey-on', draft)).toEqual({ action: 'monkey', enabled: true, intervalSeconds: 3, maxDown: 2 });
+    expect(monkeyOn(draft)).toEqual({ action: 'monkey', enabled: true, intervalSeconds: 3, maxDown: 2 });
+    expect(() => panelActionOf('kill-everything', draft)).toThrow(/no chaos button/);
     expect(percentToRate(100)).toBe(1);
     expect(percentToRate(12.5)).toBe(0.125);
+  });
+
+  it('gives every button of every module its own id and, in the drawer, an action on that replica', () => {
+    const ids = CHAOS_BUTTONS.map((b) => b.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const drawer = buttonsAt('replica');
+    expect(drawer.map((b) => b.label)).toEqual(['Add latency', 'Fail requests', 'Burn CPU', 'Leak memory', 'Block event loop']);
+    for (const button of drawer) {
+      const action = buttonAction(button, {}, 'api-2');
+      expect(Value.Check(ChaosActionSchema, action), button.id).toBe(true);
+      expect(action).toMatchObject({ target: 'api-2' });
+    }
+    // A box's value wins over its default; the drawer's defaults are its own (200 ms, not the panel's 100).
+    expect(buttonAction(drawer[0]!, {}, 'api-1')).toEqual({ action: 'latency', target: 'api-1', dbMs: 200, cacheMs: 0 });
+    expect(buttonAction(drawer[2]!, { 'replica-cpu.threads': 3 }, 'api-1')).toEqual({ action: 'cpu', target: 'api-1', seconds: 30, threads: 3 });
   });
 
   it('keys an action by what and where, so only its own button shows it in flight', () => {
@@ -138,13 +156,13 @@ describe('chaos slice', () => {
     const loaded = store.getState().chaos!;
     expect(loaded.faults).toEqual([]);
     expect(loaded.monkey.enabled).toBe(false);
-    expect(store.getState().chaosDraft.monkeyIntervalSeconds).toBe(loaded.monkey.intervalSeconds);
+    expect(store.getState().chaosDraft[MONKEY_INTERVAL]).toBe(loaded.monkey.intervalSeconds);
   });
 
   it('sends the form’s action, marks it busy while in flight, and takes the answer over the samples that were on their way', async () => {
     const { bridge, calls, release } = scripted({ 'chaos:inject': status([latency('api-1')]), 'chaos:clear': status() }, true);
     const { store } = createAppStore(bridge);
-    store.getState().editChaos({ latencyDbMs: 250 });
+    store.getState().editChaos({ 'latency.dbMs': 250 });
     const sent = store.getState().injectPanel('latency');
     await Promise.resolve();
     expect(store.getState().chaosBusy).toBe('latency:all');
@@ -167,20 +185,20 @@ describe('chaos slice', () => {
     const { store } = createAppStore(bridge);
     store.getState().syncChaos(status([latency('api-1')], { intervalSeconds: 8 }));
     expect(store.getState().chaos!.faults).toHaveLength(1);
-    expect(store.getState().chaosDraft.monkeyIntervalSeconds).toBe(8);
+    expect(store.getState().chaosDraft[MONKEY_INTERVAL]).toBe(8);
     const draftBefore = store.getState().chaosDraft;
     store.getState().syncChaos(status([latency('api-1')], { intervalSeconds: 8 }));
     // The same form object: a status per second does not re-render the forms.
     expect(store.getState().chaosDraft).toBe(draftBefore);
 
-    store.getState().editChaos({ monkeyIntervalSeconds: 3 });
+    store.getState().editChaos({ [MONKEY_INTERVAL]: 3 });
     store.getState().syncChaos(status([], { intervalSeconds: 8 }));
-    expect(store.getState().chaosDraft.monkeyIntervalSeconds).toBe(3);
-    await store.getState().injectPanel('monkey-on');
+    expect(store.getState().chaosDraft[MONKEY_INTERVAL]).toBe(3);
+    await store.getState().inject(monkeyOn(store.getState().chaosDraft));
     expect(calls.at(-1)!.payload).toEqual({ action: 'monkey', enabled: true, intervalSeconds: 3, maxDown: 1 });
     expect(store.getState().monkeyEdited).toBe(false);
     expect(monkeyChanged(store.getState().chaosDraft, store.getState().chaos)).toBe(false);
-    store.getState().editChaos({ monkeyMaxDown: 2 });
+    store.getState().editChaos({ [MONKEY_MAX_DOWN]: 2 });
     expect(monkeyChanged(store.getState().chaosDraft, store.getState().chaos)).toBe(true);
 
     await new Promise((resolve) => setTimeout(resolve, ANSWER_GRACE_MS + 50));

@@ -1,13 +1,14 @@
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { ChaosActionSchema, StackSpecSchema, withDefaults, type CommandName, type DataSample, type Sample, type StackSpec } from '../../electron/contract.js';
-import { dataActionOff } from '../../renderer/features/chaos/chaos-data.js';
+import { patternOff } from '../../renderer/features/chaos/chaos-data.js';
+import { buttonsAt } from '../../electron/chaos/buttons.js';
 import { buildDataRows } from '../../renderer/features/data/data-rows.js';
 import { OFF_HINTS, partitionBars, poolViews } from '../../renderer/features/data/data-view.js';
 import { dataPatterns } from '../../renderer/store/data-patterns.js';
 import { formatBytes, formatCount, formatDelay, formatRate, formatSeconds } from '../../renderer/ui/format.js';
 import { createAppStore } from '../../renderer/store/app-store.js';
-import { DATA_ACTIONS, DEFAULT_CHAOS_DRAFT, panelActionOf } from '../../renderer/store/chaos-slice.js';
+import { DEFAULT_CHAOS_DRAFT, panelActionOf } from '../../renderer/store/chaos-slice.js';
 import { DEFAULT_DATA_DRAFT, startSpec } from '../../renderer/store/data-slice.js';
 import type { Bridge } from '../../renderer/store/types.js';
 
@@ -142,8 +143,10 @@ describe('data-layer figures', () => {
 
 describe('data-layer chaos buttons', () => {
   it('send contract-valid actions with the form’s numbers', () => {
-    const draft = { ...DEFAULT_CHAOS_DRAFT, replicaSeconds: 4, replicaDelayMs: 1500, replicaDelaySeconds: 20, relaySeconds: 6, projectorSeconds: 7 };
-    for (const button of DATA_ACTIONS) expect(Value.Check(ChaosActionSchema, panelActionOf(button, draft)), button).toBe(true);
+    const draft = { ...DEFAULT_CHAOS_DRAFT, 'kill-replica.forSeconds': 4, 'replica-delay.ms': 1500, 'replica-delay.forSeconds': 20, 'kill-relay.forSeconds': 6, 'kill-projector.forSeconds': 7 };
+    const data = buttonsAt('data');
+    expect(data.map((b) => b.id)).toEqual(['kill-replica', 'replica-delay', 'kill-relay', 'kill-projector']);
+    for (const button of data) expect(Value.Check(ChaosActionSchema, panelActionOf(button.id, draft)), button.id).toBe(true);
     expect(panelActionOf('kill-replica', draft)).toEqual({ action: 'kill-replica', forSeconds: 4 });
     expect(panelActionOf('replica-delay', draft)).toEqual({ action: 'replica-delay', ms: 1500, forSeconds: 20 });
     expect(panelActionOf('kill-relay', draft)).toEqual({ action: 'kill-relay', forSeconds: 6 });
@@ -152,11 +155,13 @@ describe('data-layer chaos buttons', () => {
 
   it('are off, with the reason, when their pattern is off', () => {
     const none = { readReplica: false, events: false };
-    expect(dataActionOff('kill-replica', none)).toMatch(/data\.readReplica/);
-    expect(dataActionOff('replica-delay', none)).toMatch(/replica off/);
-    expect(dataActionOff('kill-relay', none)).toMatch(/data\.events/);
-    expect(dataActionOff('kill-projector', none)).toMatch(/events off/);
-    for (const button of DATA_ACTIONS) expect(dataActionOff(button, { readReplica: true, events: true })).toBeNull();
+    const needs = Object.fromEntries(buttonsAt('data').map((b) => [b.id, b.needs]));
+    expect(patternOff(needs['kill-replica'], none)).toMatch(/data\.readReplica/);
+    expect(patternOff(needs['replica-delay'], none)).toMatch(/replica off/);
+    expect(patternOff(needs['kill-relay'], none)).toMatch(/data\.events/);
+    expect(patternOff(needs['kill-projector'], none)).toMatch(/events off/);
+    for (const button of buttonsAt('data')) expect(patternOff(button.needs, { readReplica: true, events: true })).toBeNull();
+    expect(patternOff(undefined, none)).toBeNull();
   });
 });
 

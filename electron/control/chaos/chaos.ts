@@ -1,7 +1,10 @@
+import pg from 'pg';
 import { request } from 'undici';
 import type { ActiveFault, ChaosAction, ChaosStatus, Instance, TimelineEvent } from '../../contract.js';
+import type { ChaosActionModule, ChaosKit } from '../../chaos/action-kit.js';
+import { actionName } from '../../chaos/action-kit.js';
+import { CHAOS_ACTIONS } from '../../chaos/actions/index.js';
 import type { Runtime } from '../runtimes/runtime.js';
-import { DataChaos, isDataChaosAction } from './data-chaos.js';
 import { ChaosMonkey } from './monkey.js';
 import { NamedError } from '../../../backend/named-error.js';
 
@@ -21,29 +24,30 @@ export interface ChaosOptions {
   replicaUrl?: () => string | undefined;
 }
 
-const SECOND = 1000;
+const MODULES = new Map<string, ChaosActionModule>(CHAOS_ACTIONS.map((m) => [actionName(m as ChaosActionModule), m as ChaosActionModule]));
+
+/** An every-replica fault: what to send, and which incarnation (startedAt) of each replica has it. */
+interface Everywhere {
+  path: string;
+  body: object;
+  applied: Map<string, number>;
+}
 
 /**
- * Failures on demand, and the Chaos Monkey. Kills, pauses and store outages go through the
- * runtime (which touches only the stack's own instances); latency, errors, cpu, leaks and blocked
- * event loops go through the api replicas' token-guarded /admin fault hooks.
+ * Failures on demand, and the Chaos Monkey. What each action does lives in its module
+ * (`electron/chaos/actions/`); this class is the kit they act through: kills, pauses and store
+ * outages go through the runtime (which touches only the stack's own instances); latency, errors,
+ * cpu, leaks, blocked event loops and the event pipeline's faults through the replicas'
+ * token-guarded /admin hooks; the replica's replay delay through its SQL port.
  */
 export class Chaos {
   private readonly faults = new Map<string, ActiveFault>();
-  /** Faults on every api replica: what to send, and which incarnation (startedAt) of each replica has it. */
-  private readonly everywhere = new Map<'latency' | 'errors', { path: string; body: object; applied: Map<string, number> }>();
+  private readonly everywhere = new Map<string, Everywhere>();
+  /** Timers that end a fault on their own; dropped by clear() and reset(). */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
   readonly monkey: ChaosMonkey;
-  /** The read replica and the event pipeline's faults. */
-  private readonly data: DataChaos;
 
   constructor(private readonly options: ChaosOptions) {
-    this.data = new DataChaos({
-      replicaUrl: () => this.options.replicaUrl?.(),
-      faults: this.faults,
-      record: (event) => this.options.record(event),
-      admin: (runtime, instance, method, path, body) => this.admin(runtime, instance, method, path, body),
-      fail: (message) => new ChaosError(message),
-    });
     this.monkey = new ChaosMonkey({
       instances: () => this.options.runtime()?.currentInstances(),
       kill: (id) => this.running().kill(id, 'kill'),
@@ -53,106 +57,24 @@ export class Chaos {
 
   /** Does one action; resolves with the faults now in force. */
   async inject(action: ChaosAction): Promise<ChaosStatus> {
-    const runtime = this.running();
-    let said = '';
-    const say = (message: string, instance?: string) => {
-      said = message;
-      this.options.record({ kind: 'chaos', level: 'warn', message, instance });
-    };
-    if (isDataChaosAction(action)) {
-      const done = await this.data.inject(runtime, action);
-      say(done.message, done.instance);
-      return { message: said, ...this.status() };
-    }
-    switch (action.action) {
-      case 'kill': {
-        const id = action.target.startsWith('random-') ? this.random(runtime, action.target === 'random-api' ? 'api' : 'worker') : this.instance(runtime, action.target).id;
-        await runtime.kill(id, action.graceful ? 'stop' : 'kill');
-        say(`${action.graceful ? 'stop' : 'kill'} ${id}`, id);
-        break;
-      }
-      case 'pause':
-      case 'resume': {
-        const id = this.instance(runtime, action.target).id;
-        await runtime.kill(id, action.action);
-        if (action.action === 'pause') this.faults.set(`pause:${id}`, { action: 'pause', target: id, detail: 'frozen (SIGSTOP) until resumed', since: Date.now(), until: null });
-        else this.faults.delete(`pause:${id}`);
-        say(`${action.action} ${id}`, id);
-        break;
-      }
-      case 'kill-cache':
-      case 'kill-db': {
-        const store = action.action === 'kill-cache' ? 'redis' : 'postgres';
-        const forMs = (action.forSeconds ?? (store === 'redis' ? 10 : 5)) * SECOND;
-        const key = `${action.action}:${store}`;
-        await runtime.outage(store, forMs, (err) => {
-          this.faults.delete(key);
-          if (err) this.options.record({ kind: 'chaos', level: 'error', message: `${store} did not come back: ${err.message}`, instance: store });
-          else this.options.record({ kind: 'chaos', level: 'info', message: `${store} is back`, instance: store });
-        });
-        this.faults.set(key, { action: action.action, target: store, detail: `down for ${forMs / SECOND} s`, since: Date.now(), until: Date.now() + forMs });
-        say(`killed ${store}; back in ${forMs / SECOND} s`, store);
-        break;
-      }
-      case 'latency':
-      case 'errors': {
-        const body = action.action === 'latency' ? { dbMs: action.dbMs, cacheMs: action.cacheMs } : { rate: action.rate };
-        if (action.action === 'latency' && body.dbMs === undefined && body.cacheMs === undefined) throw new ChaosError('latency needs --db or --cache (ms)');
-        const targets = this.apiTargets(runtime, action.target);
-        await Promise.all(targets.map((i) => this.admin(runtime, i, 'PUT', `/admin/faults/${action.action}`, body)));
-        const detail = action.action === 'latency' ? [action.dbMs !== undefined ? `db +${action.dbMs} ms` : '', action.cacheMs !== undefined ? `cache +${action.cacheMs} ms` : ''].filter(Boolean).join(', ') : `${Math.round(action.rate * 100)} % errors`;
-        if (action.target === 'all') {
-          // One fault for the service: replicas that restart or are added later get it too (see status()).
-          for (const i of runtime.currentInstances()) this.faults.delete(`${action.action}:${i.id}`);
-          this.faults.set(`${action.action}:all`, { action: action.action, target: 'all', detail, since: Date.now(), until: null });
-          this.everywhere.set(action.action, { path: `/admin/faults/${action.action}`, body, applied: new Map(targets.map((i) => [i.id, i.startedAt])) });
-        } else {
-          for (const i of targets) this.faults.set(`${action.action}:${i.id}`, { action: action.action, target: i.id, detail, since: Date.now(), until: null });
-        }
-        say(`${action.action} on ${action.target === 'all' ? `every api replica (${targets.map((i) => i.id).join(', ')})` : action.target}: ${detail}`, action.target === 'all' ? undefined : action.target);
-        break;
-      }
-      case 'cpu':
-      case 'leak':
-      case 'block': {
-        const target = this.instance(runtime, action.target);
-        if (target.service !== 'api') throw new ChaosError(`${action.action} acts on api replicas (their /admin fault hooks); ${target.id} is a ${target.service}`);
-        const [body, detail, until] =
-          action.action === 'cpu'
-            ? [{ threads: action.threads ?? 1, durationMs: (action.seconds ?? 30) * SECOND }, `${action.threads ?? 1} thread${(action.threads ?? 1) === 1 ? '' : 's'} for ${action.seconds ?? 30} s`, Date.now() + (action.seconds ?? 30) * SECOND]
-            : action.action === 'leak'
-              ? [{ mbPerSecond: action.mbPerSecond ?? 10 }, `${action.mbPerSecond ?? 10} MiB/s until restarted`, null]
-              : [{ ms: action.ms ?? 2000 }, `event loop blocked ${action.ms ?? 2000} ms`, Date.now() + (action.ms ?? 2000)];
-        // A block stalls the replica itself: do not wait for its answer.
-        const sent = this.admin(runtime, target, 'POST', `/admin/faults/${action.action}`, body);
-        if (action.action !== 'block') await sent;
-        else void sent.catch(() => undefined);
-        this.faults.set(`${action.action}:${target.id}`, { action: action.action, target: target.id, detail, since: Date.now(), until });
-        say(`${action.action} on ${target.id}: ${detail}`, target.id);
-        break;
-      }
-      case 'monkey': {
-        this.monkey.set(action.enabled, action.intervalSeconds, action.maxDown);
-        say(action.enabled ? `Chaos Monkey on: a random replica every ~${this.monkey.intervalSeconds} s, at most ${this.monkey.maxDown} down at once` : 'Chaos Monkey off');
-        break;
-      }
-    }
-    return { message: said, ...this.status() };
+    const module = MODULES.get(action.action);
+    if (!module) throw new ChaosError(`no chaos action "${action.action}"`);
+    const done = await module.inject(this.kit(this.running()), action);
+    this.options.record({ kind: 'chaos', level: 'warn', message: done.message, instance: done.instance });
+    return { message: done.message, ...this.status() };
   }
 
-  /** Undoes every reversible fault: the replicas' fault hooks, stores held down, the data layer's faults, the monkey. */
+  /** Undoes every reversible fault, each action its own (in reverse list order), and stops the monkey. */
   async clear(): Promise<ChaosStatus> {
     const runtime = this.options.runtime();
-    this.monkey.stop();
+    this.dropTimers();
     this.everywhere.clear();
-    await this.data.clear(runtime);
+    this.monkey.stop();
     if (runtime) {
-      runtime.endOutage('redis');
-      runtime.endOutage('postgres');
-      const paused = [...this.faults.values()].filter((f) => f.action === 'pause').map((f) => f.target);
-      await Promise.all(paused.map((id) => runtime.kill(id, 'resume').catch(() => undefined)));
-      const api = runtime.currentInstances().filter((i) => i.service === 'api' && i.phase === 'ready');
-      await Promise.all(api.map((i) => this.admin(runtime, i, 'DELETE', '/admin/faults').catch(() => undefined)));
+      const kit = this.kit(runtime);
+      for (const module of [...MODULES.values()].reverse()) {
+        await module.undo?.(kit).catch((err: Error) => this.options.record({ kind: 'chaos', level: 'error', message: `could not undo ${actionName(module)}: ${err.message}` }));
+      }
     }
     this.faults.clear();
     const message = 'chaos cleared: every reversible fault undone, monkey off';
@@ -163,28 +85,88 @@ export class Chaos {
   /** Faults in force (those that ended, or died with their replica, are left out) and the monkey. */
   status(): ChaosStatus {
     const now = Date.now();
-    const instances = new Map((this.options.runtime()?.currentInstances() ?? []).map((i) => [i.id, i]));
     const runtime = this.options.runtime();
+    const instances = new Map((runtime?.currentInstances() ?? []).map((i) => [i.id, i]));
     if (runtime) this.reapply(runtime, [...instances.values()]);
     for (const [key, fault] of this.faults) {
       const instance = instances.get(fault.target);
-      if (fault.action === 'pause' && instance?.phase !== 'paused') {
-        this.faults.delete(key);
-        continue;
-      }
-      const restarted = instance !== undefined && instance.service === 'api' && instance.startedAt > fault.since;
-      if ((fault.until !== null && fault.until < now && !fault.action.startsWith('kill-')) || restarted) this.faults.delete(key);
+      const inForce = MODULES.get(fault.action)?.inForce ?? lastsUntilRestart;
+      if (!inForce(fault, instance, now)) this.faults.delete(key);
     }
     const m = this.monkey;
     return { faults: [...this.faults.values()], monkey: { enabled: m.enabled, intervalSeconds: m.intervalSeconds, maxDown: m.maxDown, kills: m.kills, lastKillAt: m.lastKillAt } };
   }
 
-  /** The stack stopped: the monkey stops and the faults are forgotten. */
+  /** The stack stopped: the monkey stops and the faults are forgotten. Safe to call twice. */
   reset(): void {
     this.monkey.stop();
-    this.data.reset();
+    this.dropTimers();
     this.faults.clear();
     this.everywhere.clear();
+  }
+
+  /** What the action modules act through, on this runtime. */
+  private kit(runtime: Runtime): ChaosKit {
+    const instance = (id: string): Instance => {
+      const found = runtime.currentInstances().find((i) => i.id === id);
+      if (!found) throw new ChaosError(`no instance "${id}" in this stack; \`scalelab status\` lists them`);
+      return found;
+    };
+    const ready = (service: string) => runtime.currentInstances().filter((i) => i.service === service && i.phase === 'ready');
+    let apiFaultsCleared: Promise<void> | undefined;
+    return {
+      runtimeName: runtime.name,
+      spec: () => runtime.currentSpec(),
+      instances: () => runtime.currentInstances(),
+      instance,
+      apiReplica(id, what) {
+        const found = instance(id);
+        if (found.service !== 'api') throw new ChaosError(`${what} acts on api replicas (their /admin fault hooks); ${found.id} is a ${found.service}`);
+        return found;
+      },
+      apiTargets(target, what) {
+        if (target !== 'all') return [this.apiReplica(target, what)];
+        const all = ready('api');
+        if (all.length === 0) throw new ChaosError('no ready api replica');
+        return all;
+      },
+      random(service) {
+        const candidates = ready(service);
+        if (candidates.length === 0) throw new ChaosError(`no ready ${service} replica to kill`);
+        return candidates[Math.floor(Math.random() * candidates.length)]!.id;
+      },
+      workers(required) {
+        const workers = ready('worker');
+        if (required && workers.length === 0) throw new ChaosError('no ready worker replica: the relay and the projector run in the workers; scale worker to 1 or more');
+        return workers;
+      },
+      signal: (id, how) => runtime.kill(id, how),
+      outage: (store, forMs, key, name) =>
+        runtime.outage(store, forMs, (err) => {
+          this.faults.delete(key);
+          if (err) this.options.record({ kind: 'chaos', level: 'error', message: `${name} did not come back: ${err.message}`, instance: store });
+          else this.options.record({ kind: 'chaos', level: 'info', message: `${name} is back`, instance: store });
+        }),
+      endOutage: (store) => runtime.endOutage(store),
+      admin: (target, method, path, body) => this.admin(runtime, target, method, path, body),
+      clearApiFaults: () =>
+        (apiFaultsCleared ??= Promise.all(ready('api').map((i) => this.admin(runtime, i, 'DELETE', '/admin/faults').catch(() => undefined))).then(() => undefined)),
+      faults: this.faults,
+      everywhere: (key, fault) => {
+        if (fault) this.everywhere.set(key, { path: fault.path, body: fault.body, applied: new Map(fault.applied.map((i) => [i.id, i.startedAt])) });
+        else this.everywhere.delete(key);
+      },
+      later: (key, ms, work) => this.later(key, ms, work),
+      cancel: (key) => {
+        clearTimeout(this.timers.get(key));
+        this.timers.delete(key);
+      },
+      record: (event) => this.options.record(event),
+      monkey: this.monkey,
+      replicaReachable: () => this.options.replicaUrl?.() !== undefined,
+      replicaDelay: (ms) => this.setReplicaDelay(ms),
+      fail: (message) => new ChaosError(message),
+    };
   }
 
   /** Sends an every-replica fault to api replicas that started (or restarted) since it was applied. */
@@ -204,27 +186,35 @@ export class Chaos {
     return runtime;
   }
 
-  private instance(runtime: Runtime, id: string): Instance {
-    const found = runtime.currentInstances().find((i) => i.id === id);
-    if (!found) throw new ChaosError(`no instance "${id}" in this stack; \`scalelab status\` lists them`);
-    return found;
+  private later(key: string, ms: number, work: () => void | Promise<void>): void {
+    clearTimeout(this.timers.get(key));
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      void work();
+    }, ms);
+    timer.unref();
+    this.timers.set(key, timer);
   }
 
-  private random(runtime: Runtime, service: 'api' | 'worker'): string {
-    const ready = runtime.currentInstances().filter((i) => i.service === service && i.phase === 'ready');
-    if (ready.length === 0) throw new ChaosError(`no ready ${service} replica to kill`);
-    return ready[Math.floor(Math.random() * ready.length)]!.id;
+  private dropTimers(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
   }
 
-  private apiTargets(runtime: Runtime, target: string): Instance[] {
-    if (target !== 'all') {
-      const one = this.instance(runtime, target);
-      if (one.service !== 'api') throw new ChaosError(`latency and errors act on api replicas; ${one.id} is a ${one.service}`);
-      return [one];
+  /** Sets (ms > 0) or resets the read replica's recovery_min_apply_delay; a reload applies it without a restart. */
+  private async setReplicaDelay(ms: number): Promise<void> {
+    const url = this.options.replicaUrl?.();
+    if (!url) throw new ChaosError('the read replica is not reachable');
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      // ALTER SYSTEM takes no parameters; ms is an integer checked by the contract's schema.
+      await client.query(ms > 0 ? `ALTER SYSTEM SET recovery_min_apply_delay = '${Math.trunc(ms)}ms'` : 'ALTER SYSTEM RESET recovery_min_apply_delay');
+      await client.query('SELECT pg_reload_conf()');
+    } finally {
+      await client.end().catch(() => undefined);
     }
-    const all = runtime.currentInstances().filter((i) => i.service === 'api' && i.phase === 'ready');
-    if (all.length === 0) throw new ChaosError('no ready api replica');
-    return all;
   }
 
   private async admin(runtime: Runtime, instance: Instance, method: 'PUT' | 'POST' | 'DELETE', path: string, body?: object): Promise<void> {
@@ -241,4 +231,10 @@ export class Chaos {
     const text = await response.body.text();
     if (response.statusCode >= 300) throw new ChaosError(`${instance.id} refused ${method} ${path}: ${response.statusCode} ${text.slice(0, 200)}`);
   }
+}
+
+/** A fault ends at its `until`, and with the api replica it lived in when that restarts. */
+function lastsUntilRestart(fault: ActiveFault, instance: Instance | undefined, now: number): boolean {
+  const restarted = instance !== undefined && instance.service === 'api' && instance.startedAt > fault.since;
+  return (fault.until === null || fault.until >= now) && !restarted;
 }

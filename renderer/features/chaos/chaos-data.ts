@@ -1,5 +1,4 @@
 import type { ActiveFault, ChaosStatus } from '../../../electron/contract.js';
-import type { DataPanelAction } from '../../store/chaos-slice.js';
 import { formatTime } from '../../ui/format.js';
 
 /** Where a fault is, in words: `all` is every api replica. */
@@ -32,10 +31,11 @@ export function lostIdsText(ids: readonly number[], total = ids.length, max = 12
 }
 
 /**
- * Why a data-layer chaos button cannot run (its pattern is off in the running stack), or null
- * when it can: the replica's buttons need `data.readReplica`, the relay's and projector's `data.events`.
+ * Why a chaos button cannot run (the data-layer pattern it needs is off in the running stack), or
+ * null when it can: the replica's buttons need `data.readReplica`, the relay's and projector's `data.events`.
  */
-export function dataActionOff(button: DataPanelAction, patterns: { readReplica: boolean; events: boolean }): string | null {
-  if (button === 'kill-replica' || button === 'replica-delay') return patterns.readReplica ? null : 'replica off: start with data.readReplica';
-  return patterns.events ? null : 'events off: start with data.events';
+export function patternOff(needs: 'readReplica' | 'events' | undefined, patterns: { readReplica: boolean; events: boolean }): string | null {
+  if (needs === 'readReplica') return patterns.readReplica ? null : 'replica off: start with data.readReplica';
+  if (needs === 'events') return patterns.events ? null : 'events off: start with data.events';
+  return null;
 }

@@ -1,12 +1,29 @@
 import { useShallow } from 'zustand/react/shallow';
-import { chaosKey, panelActionOf, type PanelAction } from '../../store/chaos-slice.js';
+import { buttonsAt, type ButtonPlace, type ChaosActionButton } from '../../../electron/chaos/buttons.js';
+import { chaosKey, panelActionOf } from '../../store/chaos-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { ActionRow } from './action-row.js';
+import { ButtonRow } from './button-row.js';
 import { DataChaos } from './data-chaos.js';
 import { FaultList } from './fault-list.js';
-import { InlineNumber } from '../../ui/inline-number.js';
 import { MonkeyControl } from './monkey-control.js';
 import { WritesBadge } from './writes-badge.js';
+
+/** The panel's first two columns: their captions, and the action modules' buttons placed there. */
+const COLUMNS: { place: ButtonPlace; label: string; caption: string }[] = [
+  { place: 'kill', label: 'Kill', caption: 'kill: the runtime brings it back' },
+  { place: 'every-api', label: 'Faults on every api replica', caption: 'every api replica, until cleared' },
+];
+
+/** Buttons in runs: those with no boxes side by side, each with boxes on its own row. */
+function runs(buttons: ChaosActionButton[]): ChaosActionButton[][] {
+  const out: ChaosActionButton[][] = [];
+  for (const b of buttons) {
+    const last = out.at(-1);
+    if (!b.fields?.length && last && !last[0]!.fields?.length) last.push(b);
+    else out.push([b]);
+  }
+  return out;
+}
 
 /**
  * Chaos: kill replicas and stores, slow or fail every api replica, let the monkey loose, break the
@@ -24,12 +41,17 @@ export function ChaosPanel() {
       anything: (s.chaos?.faults.length ?? 0) > 0 || !!s.chaos?.monkey.enabled,
     })),
   );
-  const off = !running || busy !== null;
-  const row = (button: PanelAction) => ({
-    busy: busy === chaosKey(panelActionOf(button, draft)),
-    disabled: off,
-    onRun: () => void injectPanel(button),
-  });
+  const row = (button: ChaosActionButton) => (
+    <ButtonRow
+      key={button.id}
+      button={button}
+      values={draft}
+      onEdit={edit}
+      busy={busy === chaosKey(panelActionOf(button.id, draft))}
+      disabled={!running || busy !== null}
+      onRun={() => void injectPanel(button.id)}
+    />
+  );
 
   return (
     <section className="panel chaos" aria-labelledby="chaos-title">
@@ -41,29 +63,20 @@ export function ChaosPanel() {
         </button>
       </header>
       <div className="chaos-grid">
-        <div className="chaos-col" role="group" aria-label="Kill">
-          <p className="chaos-caption muted">kill: the runtime brings it back</p>
-          <div className="chaos-pair">
-            <ActionRow label="Kill random api" title="SIGKILL to a random api replica" {...row('kill-api')} />
-            <ActionRow label="Kill random worker" title="SIGKILL to a random worker" {...row('kill-worker')} />
+        {COLUMNS.map((column) => (
+          <div key={column.place} className="chaos-col" role="group" aria-label={column.label}>
+            <p className="chaos-caption muted">{column.caption}</p>
+            {runs(buttonsAt(column.place)).map((run) =>
+              run.length > 1 ? (
+                <div key={run[0]!.id} className="chaos-pair">
+                  {run.map(row)}
+                </div>
+              ) : (
+                row(run[0]!)
+              ),
+            )}
           </div>
-          <ActionRow label="Kill cache" title="Kill Redis; it comes back after the seconds given" {...row('kill-cache')}>
-            <InlineNumber label="cache down for, seconds" before="for" unit="s" value={draft.cacheSeconds} onChange={(v) => edit({ cacheSeconds: v })} min={0} max={600} />
-          </ActionRow>
-          <ActionRow label="Kill database" title="Kill PostgreSQL; it comes back after the seconds given" {...row('kill-db')}>
-            <InlineNumber label="database down for, seconds" before="for" unit="s" value={draft.dbSeconds} onChange={(v) => edit({ dbSeconds: v })} min={0} max={600} />
-          </ActionRow>
-        </div>
-        <div className="chaos-col" role="group" aria-label="Faults on every api replica">
-          <p className="chaos-caption muted">every api replica, until cleared</p>
-          <ActionRow label="Latency on all api" title="Add this latency to every api replica’s database and cache calls (0 removes it)" {...row('latency')}>
-            <InlineNumber label="latency db ms" before="db" value={draft.latencyDbMs} onChange={(v) => edit({ latencyDbMs: v })} min={0} max={60_000} integer />
-            <InlineNumber label="latency cache ms" before="cache" unit="ms" value={draft.latencyCacheMs} onChange={(v) => edit({ latencyCacheMs: v })} min={0} max={60_000} integer />
-          </ActionRow>
-          <ActionRow label="Errors on all api" title="Make every api replica answer this share of requests with 500 (0 removes it)" {...row('errors')}>
-            <InlineNumber label="error rate %" unit="% fail" value={draft.errorPercent} onChange={(v) => edit({ errorPercent: v })} min={0} max={100} />
-          </ActionRow>
-        </div>
+        ))}
         <MonkeyControl />
       </div>
       <DataChaos />

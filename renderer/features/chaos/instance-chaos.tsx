@@ -1,11 +1,11 @@
 import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { ChaosAction, Instance } from '../../../electron/contract.js';
-import { chaosKey, faultsOf, percentToRate } from '../../store/chaos-slice.js';
+import { buttonAction, buttonsAt, defaultValues } from '../../../electron/chaos/buttons.js';
+import { chaosKey, faultsOf } from '../../store/chaos-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
-import { ActionRow } from './action-row.js';
+import { ButtonRow } from './button-row.js';
 import { FaultItem } from './fault-list.js';
-import { InlineNumber } from '../../ui/inline-number.js';
 
 const isReplica = (instance: Instance) => instance.service === 'api' || instance.service === 'worker';
 
@@ -28,51 +28,38 @@ export function InstanceChaosButtons({ instance }: { instance: Instance }) {
   );
 }
 
-interface Sizes {
-  cpuSeconds: number;
-  cpuThreads: number;
-  leakMbPerSecond: number;
-  blockMs: number;
-  dbMs: number;
-  cacheMs: number;
-  errorPercent: number;
-}
-const SIZES: Sizes = { cpuSeconds: 30, cpuThreads: 1, leakMbPerSecond: 10, blockMs: 2000, dbMs: 200, cacheMs: 0, errorPercent: 20 };
+const REPLICA_BUTTONS = buttonsAt('replica');
+const REPLICA_DEFAULTS = defaultValues(REPLICA_BUTTONS);
 
-/** An api replica's faults (cpu, leak, block, latency, errors), and those in force on it. */
+/** An api replica's faults (the action modules' drawer buttons: cpu, leak, block, latency, errors), and those in force on it. */
 export function InstanceFaults({ instance }: { instance: Instance }) {
   const { busy, inject, running, chaos } = useAppStore(
     useShallow((s) => ({ busy: s.chaosBusy, inject: s.inject, running: s.status?.state === 'running', chaos: s.chaos })),
   );
   const faults = useMemo(() => faultsOf(chaos, instance.id), [chaos, instance.id]);
-  const [sizes, setSizes] = useState<Sizes>(SIZES);
-  const set = (patch: Partial<Sizes>) => setSizes((old) => ({ ...old, ...patch }));
+  const [values, setValues] = useState<Record<string, number>>(REPLICA_DEFAULTS);
   const now = Date.now();
   const target = instance.id;
-  const row = (action: ChaosAction) => ({ busy: busy === chaosKey(action), disabled: !running || busy !== null, onRun: () => void inject(action) });
   // Only api replicas take faults: they serve the admin endpoints that set them.
   const api = instance.service === 'api';
   return (
     <section className="instance-chaos" aria-label={`Faults on ${target}`}>
       {api && (
         <div className="instance-faults">
-          <ActionRow label="Burn CPU" title="Busy-loop threads on this replica" {...row({ action: 'cpu', target, seconds: sizes.cpuSeconds, threads: sizes.cpuThreads })}>
-            <InlineNumber label="cpu seconds" before="for" unit="s" value={sizes.cpuSeconds} onChange={(v) => set({ cpuSeconds: v })} min={1} max={3600} integer />
-            <InlineNumber label="cpu threads" before="×" unit="threads" value={sizes.cpuThreads} onChange={(v) => set({ cpuThreads: v })} min={1} max={8} integer />
-          </ActionRow>
-          <ActionRow label="Leak memory" title="Grow its heap until it is restarted or cleared" {...row({ action: 'leak', target, mbPerSecond: sizes.leakMbPerSecond })}>
-            <InlineNumber label="leak MiB per second" unit="MiB/s" value={sizes.leakMbPerSecond} onChange={(v) => set({ leakMbPerSecond: v })} min={1} max={1024} integer />
-          </ActionRow>
-          <ActionRow label="Block event loop" title="Block its event loop once, for this long" {...row({ action: 'block', target, ms: sizes.blockMs })}>
-            <InlineNumber label="block ms" unit="ms" value={sizes.blockMs} onChange={(v) => set({ blockMs: v })} min={1} max={60_000} integer />
-          </ActionRow>
-          <ActionRow label="Add latency" title="Add latency to its database and cache calls (0 removes it)" {...row({ action: 'latency', target, dbMs: sizes.dbMs, cacheMs: sizes.cacheMs })}>
-            <InlineNumber label="replica latency db ms" before="db" value={sizes.dbMs} onChange={(v) => set({ dbMs: v })} min={0} max={60_000} integer />
-            <InlineNumber label="replica latency cache ms" before="cache" unit="ms" value={sizes.cacheMs} onChange={(v) => set({ cacheMs: v })} min={0} max={60_000} integer />
-          </ActionRow>
-          <ActionRow label="Fail requests" title="Answer this share of its requests with 500 (0 removes it)" {...row({ action: 'errors', target, rate: percentToRate(sizes.errorPercent) })}>
-            <InlineNumber label="replica error rate %" unit="%" value={sizes.errorPercent} onChange={(v) => set({ errorPercent: v })} min={0} max={100} />
-          </ActionRow>
+          {REPLICA_BUTTONS.map((button) => {
+            const action = buttonAction(button, values, target);
+            return (
+              <ButtonRow
+                key={button.id}
+                button={button}
+                values={values}
+                onEdit={(patch) => setValues((old) => ({ ...old, ...patch }))}
+                busy={busy === chaosKey(action)}
+                disabled={!running || busy !== null}
+                onRun={() => void inject(action)}
+              />
+            );
+          })}
         </div>
       )}
       {faults.length > 0 && (
