@@ -54,7 +54,10 @@ function scripted(answers: Partial<Record<CommandName, unknown>>, hold = false) 
 describe('chaos actions the panel sends', () => {
   it('builds a contract-valid chaos:inject payload for every button, with the form’s numbers', () => {
     const draft = { ...DEFAULT_CHAOS_DRAFT, 'kill-cache.forSeconds': 3, 'latency.dbMs': 100, 'latency.cacheMs': 0, 'errors.percent': 7, [MONKEY_INTERVAL]: 3, [MONKEY_MAX_DOWN]: 2 };
-    expect(PANEL_BUTTONS.map((b) => b.id)).toEqual(['kill-api', 'kill-worker', 'kill-cache', 'kill-db', 'kill-replica', 'replica-delay', 'kill-relay', 'kill-projector', 'latency', 'errors']);
+    // The panel's buttons, in the modules' order (a new module's buttons may sit between them).
+    const ids = PANEL_BUTTONS.map((b) => b.id);
+    const known = ['kill-api', 'kill-worker', 'kill-cache', 'kill-db', 'kill-replica', 'replica-delay', 'kill-relay', 'kill-projector', 'latency', 'errors'];
+    expect(ids.filter((id) => known.includes(id))).toEqual(known);
     for (const button of PANEL_BUTTONS) expect(Value.Check(ChaosActionSchema, panelActionOf(button.id, draft)), button.id).toBe(true);
     expect(panelActionOf('kill-api', draft)).toEqual({ action: 'kill', target: 'random-api' });
     expect(panelActionOf('kill-cache', draft)).toEqual({ action: 'kill-cache', forSeconds: 3 });

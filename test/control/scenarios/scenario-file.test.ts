@@ -7,6 +7,8 @@ import { evaluateAssertion, type ScenarioPoint } from '../../../electron/control
 import { BUILTIN_IDS, listBuiltins, readBuiltin } from '../../../electron/control/scenarios/builtin.js';
 import { parseScenario, ScenarioFileError } from '../../../electron/control/scenarios/scenario-file.js';
 import { root } from '../support/scalelab-cli.js';
+import { actionName, type ChaosActionModule } from '../../../electron/chaos/action-kit.js';
+import { CHAOS_ACTIONS } from '../../../electron/chaos/actions/index.js';
 
 const published = JSON.parse(readFileSync(path.join(root, 'docs', 'scenario.schema.json'), 'utf8')) as Record<string, unknown>;
 
@@ -43,7 +45,8 @@ describe('scenario files', () => {
     expect(error).toBeInstanceOf(ScenarioFileError);
     expect(error!.problems).toEqual([
       'broken.yaml:7:46: steps[1].chaos.forSeconds must be <= 600',
-      expect.stringMatching(/^broken\.yaml:9:22: steps\[2\]\.chaos\.action must be one of kill, pause, resume, kill-cache, kill-db, kill-replica, replica-delay, kill-relay, kill-projector, latency, errors, cpu, leak, block, monkey \(not "explode"\)$/),
+      // Every action the modules declare, in their order, starting with the first ones a user meets.
+      `broken.yaml:9:22: steps[2].chaos.action must be one of ${CHAOS_ACTIONS.map((a) => actionName(a as ChaosActionModule)).join(', ')} (not "explode")`,
       expect.stringMatching(/^broken\.yaml:14:5: assertions\[1\] "latency" is not a metric/),
       "broken.yaml:10:9: steps[3].at is after the scenario's end (durationS 30)",
     ]);
