@@ -39,6 +39,8 @@ test('an open tab survives `scalelab down` and `up`: it says why it waits, then 
   await scalelab('down');
   await expect(page.getByRole('alert').filter({ hasText: 'The control plane stopped' })).toBeVisible({ timeout: 20_000 });
   await expect(page.getByTestId('offline-reason')).toContainText('run `scalelab up`');
+  // The last state known is stale once disconnected: no green "running".
+  await expect(page.getByTestId('stack-state')).toHaveText('disconnected');
   for (const name of ['Stop', 'Start']) {
     const button = page.getByRole('button', { name, exact: true });
     if (await button.count()) await expect(button).toBeDisabled();

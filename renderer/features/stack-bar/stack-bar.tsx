@@ -63,17 +63,6 @@ export function StackBar() {
           <DataFields locked={running || busy !== null} />
           <CpuFields locked={busy !== null} />
         </div>
-        <div className="stack-state">
-          <span className={`dot ${state}`} aria-hidden="true" />
-          <span>
-            <strong>{status?.spec?.name ?? 'default'}</strong> · <span data-testid="stack-state">{busy === 'stack:up' ? 'starting' : busy === 'stack:down' ? 'stopping' : state}</span>
-          </span>
-          {status?.endpoints && (
-            <a className="balancer" href={status.endpoints.balancer} target="_blank" rel="noreferrer" title="The balancer in front of the api replicas">
-              {status.endpoints.balancer}
-            </a>
-          )}
-        </div>
         <div className="actions">
           {running && (
             <button
@@ -101,33 +90,49 @@ export function StackBar() {
             Projector
           </button>
         </div>
-        <div className="progress-line" role="status" aria-live="polite" id="probe-note">
-          {offline ? (
-            <span className="warn" data-testid="offline-reason">
-              disconnected: {offlineWhy}
+        {/* The stack's state and the progress or probe notes share the second row: on the first, at 1280 px,
+            the settings and the buttons left the state no room. */}
+        <div className="status-line">
+          <div className="stack-state">
+            {/* Disconnected, the last state known is stale: a green "running" would be a lie. */}
+            <span className={`dot ${offline ? 'offline' : state}`} aria-hidden="true" />
+            <span>
+              <strong>{status?.spec?.name ?? 'default'}</strong> · <span data-testid="stack-state">{offline ? 'disconnected' : busy === 'stack:up' ? 'starting' : busy === 'stack:down' ? 'stopping' : state}</span>
             </span>
-          ) : busy && lastProgress ? (
-            <>
-              <span className="progress-bar" style={{ ['--fraction' as string]: String(fraction ?? 0.1) }} aria-hidden="true" />
-              {lastProgress.message}
-            </>
-          ) : probe && !probe.available ? (
-            <span className="warn" data-testid="probe-reason">
-              {probe.runtime} is unavailable: {probe.reason}. {probe.fix}
-            </span>
-          ) : probe?.reason ? (
-            <span className="warn" data-testid="probe-reason">
-              {probe.reason}: {probe.fix}
-            </span>
-          ) : projector ? (
-            <span className="projector-note" data-testid="projector-note">
-              projector mode: forms are hidden (the runtime, the traffic mix and duration, autoscaler settings); leave it to edit them
-            </span>
-          ) : notEnforced ? (
-            <span className="warn" data-testid="cpu-not-enforced">
-              {notEnforced}
-            </span>
-          ) : null}
+            {status?.endpoints && (
+              <a className="balancer" href={status.endpoints.balancer} target="_blank" rel="noreferrer" title="The balancer in front of the api replicas">
+                {status.endpoints.balancer}
+              </a>
+            )}
+          </div>
+          <div className="progress-line" role="status" aria-live="polite" id="probe-note">
+            {offline ? (
+              <span className="warn" data-testid="offline-reason">
+                disconnected: {offlineWhy}
+              </span>
+            ) : busy && lastProgress ? (
+              <>
+                <span className="progress-bar" style={{ ['--fraction' as string]: String(fraction ?? 0.1) }} aria-hidden="true" />
+                {lastProgress.message}
+              </>
+            ) : probe && !probe.available ? (
+              <span className="warn" data-testid="probe-reason">
+                {probe.runtime} is unavailable: {probe.reason}. {probe.fix}
+              </span>
+            ) : probe?.reason ? (
+              <span className="warn" data-testid="probe-reason">
+                {probe.reason}: {probe.fix}
+              </span>
+            ) : projector ? (
+              <span className="projector-note" data-testid="projector-note">
+                projector mode: forms are hidden (the runtime, the traffic mix and duration, autoscaler settings); leave it to edit them
+              </span>
+            ) : notEnforced ? (
+              <span className="warn" data-testid="cpu-not-enforced">
+                {notEnforced}
+              </span>
+            ) : null}
+          </div>
         </div>
       </header>
     </FieldProblems.Provider>
