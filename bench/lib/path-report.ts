@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { median } from './control-report.js';
 
 /** The seed tutorial's FastAPI app with one worker on this machine (issue 19): the bar the product's default must beat 4×. */
 export const SEED_RPS = 2_500;
@@ -44,11 +45,6 @@ export interface PathReport {
   scale: ScaleRun[];
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const range = (xs: number[], digits = 0): string => (xs.length === 0 ? '–' : `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`);
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 

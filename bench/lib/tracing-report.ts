@@ -1,4 +1,5 @@
 /** The tracing benchmark's figures (bench/tracing.ts): per run, per variant, and as markdown. */
+import { median } from './control-report.js';
 
 /** One measured wrk run against a replica started with one variant's environment. */
 export interface TracingRun {
@@ -49,12 +50,6 @@ export interface TracingReport {
   settings: Record<string, string | number>;
   runs: TracingRun[];
   summary: VariantSummary[];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;

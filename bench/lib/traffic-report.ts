@@ -1,5 +1,6 @@
 import type { TrafficSecond, TrafficSummary } from '../../electron/traffic-spec.js';
 import type { WrkResult } from './wrk.js';
+import { median } from './control-report.js';
 
 /** A step of the ladder is sustained when achieved ≥ this share of the target… */
 export const MIN_ACHIEVED_SHARE = 0.98;
@@ -79,11 +80,9 @@ export interface TrafficReport {
   notes: string[];
 }
 
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** The median, or null when there is nothing to take it of. */
+function medianOrNull(values: number[]): number | null {
+  return values.length === 0 ? null : median(values);
 }
 
 /**
@@ -93,7 +92,7 @@ function median(values: number[]): number | null {
  */
 export function steadyLatency(seconds: TrafficSecond[], durationS: number): GeneratorRun['steady'] {
   const whole = seconds.slice(1, Math.floor(durationS)).filter((s) => s.p50 !== null && s.p99 !== null);
-  return { p50: median(whole.map((s) => s.p50!)), p99: median(whole.map((s) => s.p99!)), seconds: whole.length };
+  return { p50: medianOrNull(whole.map((s) => s.p50!)), p99: medianOrNull(whole.map((s) => s.p99!)), seconds: whole.length };
 }
 
 function errorCount(summary: TrafficSummary): number {
