@@ -11,23 +11,21 @@ import {
   type Events,
   type EventName,
   type Probe,
+  type RuntimeName,
   type StackSpecInput,
   type StackState,
   type StackSpec,
   type StackStatus,
+  type TimelineEvent,
 } from '../contract.js';
 import type { OnProgress, Runtime, StackEndpoints } from './runtimes/runtime.js';
-import { DockerRuntime } from './runtimes/docker/docker-runtime.js';
-import { KubernetesRuntime } from './runtimes/kubernetes/kubernetes-runtime.js';
+import { hasClusterAutoscaling, RUNTIME_DRIVERS, type ClusterAutoscaling, type RuntimeDriver } from './runtimes/registry.js';
 import { scenarioCommands } from './scenarios/scenario-commands.js';
 import { ScenarioPlayer } from './scenarios/scenario-player.js';
 import { BaselineStore } from './capacity/baselines.js';
 import { resetLab, type StopDeps } from './lab-reset.js';
 import { SafetyGuard } from './guard.js';
 import { capacityCommands, CapacityDesk } from './capacity/capacity-desk.js';
-import { readKubeState } from './runtimes/kubernetes/kube-state.js';
-import { readDockerState } from './runtimes/docker/docker-state.js';
-import { LocalRuntime } from './runtimes/local/local-runtime.js';
 import { stackDir } from './runtimes/local/stack-dir.js';
 import { adoptOrphans, clearStopRequested, markStopRequested, type Adoption } from './adoption.js';
 import { InFlightLimit } from './in-flight-limit.js';
@@ -63,6 +61,8 @@ export interface ControlPlaneOptions {
   onShutdownRequest?: () => void;
   /** The kubeconfig of the Kubernetes runtime. @defaultValue $KUBECONFIG, then ~/.kube/config */
   kubeconfig?: string;
+  /** The runtimes it can run a stack on. @defaultValue the registry's {@link RUNTIME_DRIVERS} */
+  drivers?: readonly RuntimeDriver[];
 }
 
 /** The first error of `value` against `schema`, phrased for a person. */
@@ -85,10 +85,10 @@ function validate<C extends CommandName>(command: C, payload: unknown): CommandP
 export class ControlPlane {
   readonly telemetry = new Telemetry();
   private readonly autoscaler: Autoscaler;
-  private readonly local: LocalRuntime;
-  private readonly docker: DockerRuntime;
-  private readonly kube: KubernetesRuntime;
-  /** The runtime of the running stack (local when none runs). */
+  private readonly drivers: readonly RuntimeDriver[];
+  /** One runtime per driver of the registry, made up front (probes ask them all). */
+  private readonly runtimes: Map<RuntimeName, Runtime>;
+  /** The runtime of the running stack (the first driver's, local, when none runs). */
   private active: Runtime;
   private readonly emitter = new EventEmitter();
   private state: StackState = 'stopped';
@@ -122,7 +122,7 @@ export class ControlPlane {
     traffic: this.traffic,
     balancer: () => (this.state === 'running' && this.active.currentSpec() ? `http://127.0.0.1:${this.active.currentSpec()!.port}` : undefined),
     apiReplicas: () => (this.state === 'running' ? this.active.currentSpec()?.replicas.api : undefined),
-    autoscalerOn: () => !this.onKube() && this.autoscaler.status().api?.config.enabled === true,
+    autoscalerOn: () => !this.clusterAutoscaling() && this.autoscaler.status().api?.config.enabled === true,
     scale: (replicas) =>
       this.serial(async () => {
         if (this.state === 'running') await this.active.scale('api', replicas, this.progress('stack:scale'));
@@ -147,13 +147,10 @@ export class ControlPlane {
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.emitter.setMaxListeners(0);
-    this.local = new LocalRuntime({
-      home: options.home,
-      onEvent: (event) => this.telemetry.record(event),
-    });
-    this.docker = new DockerRuntime({ home: options.home, onEvent: (event) => this.telemetry.record(event) });
-    this.kube = new KubernetesRuntime({ home: options.home, kubeconfig: options.kubeconfig, onEvent: (event) => this.telemetry.record(event) });
-    this.active = this.local;
+    const driverOptions = { home: options.home, kubeconfig: options.kubeconfig, onEvent: (event: Omit<TimelineEvent, 't'>) => this.telemetry.record(event) };
+    this.drivers = options.drivers ?? RUNTIME_DRIVERS;
+    this.runtimes = new Map(this.drivers.map((d) => [d.name, d.create(driverOptions)]));
+    this.active = this.runtimes.get(this.drivers[0]!.name)!;
     this.chaos = new Chaos({
       runtime: () => (this.state === 'running' ? this.active : undefined),
       record: (event) => this.telemetry.record(event),
@@ -306,13 +303,14 @@ export class ControlPlane {
     },
     'autoscaler:configure': async (payload) => {
       // On Kubernetes the cluster's own HPAs scale; ScaleLab applies and reads them.
-      if (this.onKube()) return this.kube.configureAutoscaler(payload);
+      const cluster = this.clusterAutoscaling();
+      if (cluster) return cluster.configureAutoscaler(payload);
       const status = this.autoscaler.configure(payload);
       // A first decision now rather than a sync period later.
       if (payload.enabled !== false) void this.autoscaler.sync(payload.service);
       return status;
     },
-    'autoscaler:status': async () => (this.onKube() ? this.kube.autoscalerStatus() : this.autoscaler.status()),
+    'autoscaler:status': async () => this.clusterAutoscaling()?.autoscalerStatus() ?? this.autoscaler.status(),
     'chaos:inject': async (payload) => {
       if (this.state !== 'running') throw new StackStateError('no stack is running; start one with `scalelab up` before injecting failures');
       return this.chaos.inject(payload);
@@ -351,7 +349,7 @@ export class ControlPlane {
   private readonly follows = new Map<ClientContext, Map<string, () => void>>();
 
   private async probe(): Promise<Probe[]> {
-    return Promise.all([this.local.probe(), this.docker.probe(), this.kube.probe()]);
+    return Promise.all([...this.runtimes.values()].map((r) => r.probe()));
   }
 
   private async up(input: StackSpecInput): Promise<StackStatus> {
@@ -359,7 +357,11 @@ export class ControlPlane {
     if (this.state !== 'stopped' && this.active.name !== spec.runtime) {
       throw new StackStateError(`stack "${this.active.currentSpec()?.name}" runs on ${this.active.name}; stop it (scalelab down) before starting one on ${spec.runtime}`);
     }
-    if (this.state === 'stopped') this.active = { local: this.local, docker: this.docker, kubernetes: this.kube }[spec.runtime];
+    if (this.state === 'stopped') {
+      const runtime = this.runtimes.get(spec.runtime);
+      if (!runtime) throw new StackStateError(`no runtime "${spec.runtime}"; known: ${[...this.runtimes.keys()].join(', ')}`);
+      this.active = runtime;
+    }
     const onProgress = this.progress('stack:up');
     const wasRunning = this.state === 'running';
     this.state = wasRunning ? 'running' : 'starting';
@@ -381,7 +383,7 @@ export class ControlPlane {
           ...runtimeSource(runtime, endpoints),
           generator: () => this.traffic.lastSecond(),
           generatorCounts: () => this.traffic.counts(),
-          autoscaler: () => (runtime === this.kube ? { mode: 'hpa', services: this.kube.autoscalerGauges() } : this.autoscaler.gauges()),
+          autoscaler: () => (hasClusterAutoscaling(runtime) ? { mode: 'hpa', services: runtime.autoscalerGauges() } : this.autoscaler.gauges()),
           chaos: () => this.chaos.status(),
           writes: () => this.traffic.writes(),
         });
@@ -391,7 +393,7 @@ export class ControlPlane {
       const notEnforced = runtime.cpuLimits?.()?.notEnforced;
       if (notEnforced) this.telemetry.record({ kind: 'lifecycle', level: 'warn', message: notEnforced });
       // `autoscaler: { enabled: true }` in the spec: the api's autoscaler with its defaults (cpu 50 %).
-      if (!wasRunning && spec.autoscaler.enabled && runtime !== this.kube) this.autoscaler.configure({ service: 'api' });
+      if (!wasRunning && spec.autoscaler.enabled && !hasClusterAutoscaling(runtime)) this.autoscaler.configure({ service: 'api' });
       onProgress('every replica is ready', 1);
       return this.status();
     } catch (err) {
@@ -419,8 +421,9 @@ export class ControlPlane {
       this.autoscaler.reset();
       this.chaos.reset();
       try {
-        // On Kubernetes a purge deletes the namespace, PVC and all, in one go.
-        await this.active.down({ keepData: !(purge && this.active === this.kube) }, onProgress);
+        // Where down can delete the data in one go (Kubernetes: the namespace, PVC and all), it does.
+        const purgesOnDown = this.drivers.find((d) => d.name === this.active.name)?.purgesOnDown === true;
+        await this.active.down({ keepData: !(purge && purgesOnDown) }, onProgress);
       } finally {
         this.state = 'stopped';
       }
@@ -429,17 +432,18 @@ export class ControlPlane {
     if (purge) {
       const stack = running?.name ?? name ?? 'default';
       const dir = stackDir(this.options.home, stack);
-      // Containers, network and volume first (Docker), then the folder with logs and secrets.
-      if (await readDockerState(dir)) await this.docker.purge(stack, onProgress);
-      if (await readKubeState(dir)) await this.kube.purge(stack, onProgress);
-      await this.local.purge(dir, onProgress);
+      // Containers, network and volume (Docker) or the namespace first, then the folder with logs and secrets.
+      for (const driver of [...this.drivers].reverse()) {
+        if (await driver.owns(dir)) await driver.purge(this.runtimes.get(driver.name)!, stack, dir, onProgress);
+      }
       this.traffic.forStack(stack, true);
     }
     onProgress(purge ? 'stopped; data deleted' : 'stopped; data kept', 1);
   }
 
-  private onKube(): boolean {
-    return this.state === 'running' && this.active === this.kube;
+  /** The running stack's cluster autoscaling (its runtime scales it), if it has one. */
+  private clusterAutoscaling(): ClusterAutoscaling | undefined {
+    return this.state === 'running' && hasClusterAutoscaling(this.active) ? this.active : undefined;
   }
 
   private status(): StackStatus {

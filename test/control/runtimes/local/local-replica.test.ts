@@ -185,9 +185,10 @@ describe('data-layer chaos against a stub runtime', () => {
       ]);
       seen.length = 0;
       expect((await chaos.clear()).faults).toEqual([]);
+      // clear undoes in reverse list order: the projector (listed after the relay) first.
       expect(seen.map((s) => [s.url, s.body])).toEqual([
-        ['/admin/stream/revive', { component: 'relay' }],
         ['/admin/stream/revive', { component: 'projector' }],
+        ['/admin/stream/revive', { component: 'relay' }],
       ]);
       expect(timeline).toContain('killed the relay in worker-1; back in 20 s');
     } finally {
