@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStores, type Stores } from './support/stores.js';
 import { call, eventually } from './support/api.js';
 import { startApiProcess, startBackend, type BackendChild } from './support/process.js';
-import { DEFAULT_TRACES_PER_SECOND } from '../../backend/telemetry/keep-policy.js';
+import { DEFAULT_TRACES_PER_SECOND, WIDENED_TRACES_PER_SECOND } from '../../backend/telemetry/keep-policy.js';
 
 // The api and the worker run as the local runtime runs them from dist/: the single-file bundles,
 // which is where tracing has to work (their instrumented packages load from node_modules).
@@ -288,11 +288,15 @@ describe(`tracing with bounded cost (the default sampler, parentbased_ratelimite
     const fresh = sink.spans.filter((s) => !before.has(s.traceId));
     const sampled = new Set(fresh.filter((s) => isServer(s) && attribute(s, 'scalelab.sampling') === undefined).map((s) => s.traceId));
     const traces = new Set(fresh.map((s) => s.traceId));
+    // A slow request kept on its own (a timing-only span) widens the budget, by design, to
+    // WIDENED_TRACES_PER_SECOND for a while: on a loaded machine a burst has some. Either way it is bounded.
+    const widened = fresh.some((s) => attribute(s, 'scalelab.sampling') !== undefined);
+    const perSecond = widened ? Math.max(PER_SECOND, WIDENED_TRACES_PER_SECOND) : PER_SECOND;
     expect(sampled.size).toBeGreaterThanOrEqual(1);
-    expect(sampled.size).toBeLessThanOrEqual(PER_SECOND * seconds);
+    expect(sampled.size, widened ? 'widened by a slow request' : 'at the base budget').toBeLessThanOrEqual(perSecond * seconds);
     expect(sampled.size).toBeLessThan(requests / 2);
     // Beyond them only the slowest requests (≥ 100 ms and ≥ the running p99), as single spans.
-    expect(traces.size).toBeLessThanOrEqual(PER_SECOND * seconds + Math.ceil(0.02 * requests));
+    expect(traces.size).toBeLessThanOrEqual(perSecond * seconds + Math.ceil(0.02 * requests));
   });
 
   it('every request that failed arrives as a trace, whether it was sampled or not', async () => {
