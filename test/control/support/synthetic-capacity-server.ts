@@ -10,7 +10,8 @@
  * bound, so the SLO's knee sits at the law's value.
  *
  * The rounds are scheduled on a virtual clock (times computed, answers sent by timers), so timer
- * jitter delays answers by a millisecond or so but never changes the capacity.
+ * jitter delays answers by a millisecond or so but never changes the capacity: a round that a late
+ * timer finds due starts when it was due, with the requests that had arrived by then.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,31 +36,39 @@ export interface SyntheticServer {
 }
 
 export async function startSyntheticServer(options: SyntheticServerOptions): Promise<SyntheticServer> {
-  const waiting: (() => void)[] = [];
+  /** Requests not yet in a round, with when each arrived (ms, performance clock). */
+  const waiting: { answer: () => void; at: number }[] = [];
   /** When the current round's mutex is free (ms, performance clock): the next round may start. */
   let freeAt = 0;
   let timer: NodeJS.Timeout | undefined;
   const held = new Set<() => void>();
 
-  // Starts a round when one can start, with up to `slots` waiting requests.
+  // Starts the rounds that are due. A round starts at the virtual time its first request could be
+  // taken (the later of its arrival and the mutex coming free), never when a late timer fired, and
+  // takes only requests that had arrived by then; so a late timer delays answers, not capacity.
   const schedule = () => {
-    if (timer || waiting.length === 0) return;
-    const now = performance.now();
-    if (now < freeAt) {
-      timer = setTimeout(() => {
-        timer = undefined;
-        schedule();
-      }, freeAt - now);
-      return;
+    if (timer) return;
+    for (;;) {
+      const first = waiting[0];
+      if (!first) return;
+      const start = Math.max(first.at, freeAt);
+      const now = performance.now();
+      if (start > now) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          schedule();
+        }, start - now);
+        return;
+      }
+      let taken = 0;
+      while (taken < options.slots && taken < waiting.length && waiting[taken]!.at <= start) taken += 1;
+      const batch = waiting.splice(0, taken);
+      batch.forEach(({ answer }, i) => {
+        const doneAt = start + options.parallelMs + (i + 1) * options.serialMs;
+        setTimeout(answer, Math.max(0, doneAt - now));
+      });
+      freeAt = start + options.parallelMs + batch.length * options.serialMs;
     }
-    const start = Math.max(now, freeAt);
-    const batch = waiting.splice(0, options.slots);
-    batch.forEach((answer, i) => {
-      const doneAt = start + options.parallelMs + (i + 1) * options.serialMs;
-      setTimeout(answer, doneAt - performance.now());
-    });
-    freeAt = start + options.parallelMs + batch.length * options.serialMs;
-    schedule();
   };
 
   const server: Server = createServer((req, res) => {
@@ -74,7 +83,7 @@ export async function startSyntheticServer(options: SyntheticServerOptions): Pro
       held.add(answer);
       return;
     }
-    waiting.push(answer);
+    waiting.push({ answer, at: performance.now() });
     schedule();
   });
   server.keepAliveTimeout = 30_000;
