@@ -1,6 +1,6 @@
 // Lint for what the compiler cannot see: import cycles, imports that resolve to nothing, and the
 // boundaries between layers (README's architecture). Part of `npm test`; an error fails it.
-// Not yet: a formatter.
+// Formatting is Prettier's (.prettierrc.json, `npm run format:check`, also part of `npm test`).
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';

@@ -34,7 +34,10 @@ export const ConfigSchema = Type.Object({
   /** SHUTDOWN_DELAY_MS: after SIGTERM, how long /readyz reports 503 before the listener closes, so balancers notice. @defaultValue 0 */
   shutdownDelayMs: Type.Integer({ minimum: 0, default: 0 }),
   /** LOG_LEVEL: pino level. @defaultValue info */
-  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  logLevel: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
   /** LOG_REQUESTS: log every request (costly under load). @defaultValue false */
   logRequests: Type.Boolean({ default: false }),
   /** INSTANCE_ID: name of this replica in logs and metrics. @defaultValue the hostname and pid */
@@ -116,7 +119,9 @@ export function loadTracingConfig(env: NodeJS.ProcessEnv = process.env): Tracing
   const config = Value.Convert(TracingConfigSchema, Value.Default(TracingConfigSchema, raw));
   const errors = [...Value.Errors(TracingConfigSchema, config)];
   if (errors.length > 0) {
-    const lines = errors.map((e) => `${TRACING_ENV_NAMES[e.instancePath.replace(/^\//, '') as keyof typeof TRACING_ENV_NAMES] ?? e.instancePath}: ${e.message}`);
+    const lines = errors.map(
+      (e) => `${TRACING_ENV_NAMES[e.instancePath.replace(/^\//, '') as keyof typeof TRACING_ENV_NAMES] ?? e.instancePath}: ${e.message}`,
+    );
     throw new ConfigError(`invalid environment: ${lines.join('; ')}`);
   }
   if (!Value.Check(TracingConfigSchema, config)) throw new ConfigError('invalid environment: tracing settings');
@@ -165,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (errors.length > 0) {
     const lines = errors.map((e) => {
       const key = e.instancePath.replace(/^\//, '') as keyof Config;
-      const missing = e.keyword === 'required' ? (e.params as { requiredProperties?: string[] }).requiredProperties ?? [] : [];
+      const missing = e.keyword === 'required' ? ((e.params as { requiredProperties?: string[] }).requiredProperties ?? []) : [];
       const names = missing.length > 0 ? missing.map((m) => ENV_NAMES[m as keyof Config] ?? m) : [ENV_NAMES[key] ?? key];
       return `${names.join(', ')}: ${e.keyword === 'required' ? 'is required' : e.message}`;
     });

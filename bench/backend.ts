@@ -27,7 +27,16 @@ import pg from 'pg';
 import { profileMarkdown, summarizeCpuProfile } from './lib/cpuprofile.js';
 import { nginxVersion, startNginx } from './lib/nginx.js';
 import { cpuPercent, cpuSnapshot } from './lib/cpu.js';
-import { applyRatios, cpuTable, judge, reportMarkdown, resultsTable, type BackendReport, type CaseResult, type ProfileReport } from './lib/report.js';
+import {
+  applyRatios,
+  cpuTable,
+  judge,
+  reportMarkdown,
+  resultsTable,
+  type BackendReport,
+  type CaseResult,
+  type ProfileReport,
+} from './lib/report.js';
 import { BenchStack, loadBackendProcess } from './lib/stack.js';
 import { createHarness, envNumber, machineFacts } from './lib/harness.js';
 import { killWrk, runWrk } from './lib/wrk.js';
@@ -73,10 +82,16 @@ async function measure(spec: CaseSpec): Promise<CaseResult> {
   const result = judge(spec.id, spec.title, spec.expected, wrk);
   result.cpu = cpu;
   if ((cpu.other ?? 0) > NOISY_OTHER_CPU) {
-    result.notes.push(`noisy: ${cpu.other}% of a core went to other work (other processes, interrupts); the figure is likely low, re-run on a quiet machine`);
+    result.notes.push(
+      `noisy: ${cpu.other}% of a core went to other work (other processes, interrupts); the figure is likely low, re-run on a quiet machine`,
+    );
   }
-  const cpuText = Object.entries(cpu).map(([k, v]) => `${k} ${v}%`).join(', ');
-  say(`  ${Math.round(wrk.rps)} req/s, p50 ${wrk.latencyMs.p50.toFixed(2)} ms, p99 ${wrk.latencyMs.p99.toFixed(2)} ms, errors ${result.errors}${result.valid ? '' : ' (INVALID)'}`);
+  const cpuText = Object.entries(cpu)
+    .map(([k, v]) => `${k} ${v}%`)
+    .join(', ');
+  say(
+    `  ${Math.round(wrk.rps)} req/s, p50 ${wrk.latencyMs.p50.toFixed(2)} ms, p99 ${wrk.latencyMs.p99.toFixed(2)} ms, errors ${result.errors}${result.valid ? '' : ' (INVALID)'}`,
+  );
   say(`  CPU (% of one core): ${cpuText}`);
   return result;
 }

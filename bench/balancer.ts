@@ -47,7 +47,9 @@ async function main(): Promise<void> {
   if (!compiled) throw new Error('dist/ is missing: run `npm run build` first (the replica and the balancer run as users run them)');
   process.env.SCALELAB_BACKEND = 'dist';
   // The compiled launcher starts dist/…/balancer-process.js with plain node, as the product does.
-  const launcher = (await import(pathToFileURL(path.join(ROOT, 'dist/electron/control/runtimes/local/balancer-launcher.js')).href)) as Launcher;
+  const launcher = (await import(
+    pathToFileURL(path.join(ROOT, 'dist/electron/control/runtimes/local/balancer-launcher.js')).href
+  )) as Launcher;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'scalelab-bench-balancer-'));
   harness.onCleanup(() => rm(dir, { recursive: true, force: true }));
   const stack = await BenchStack.create({ helper, dir, apiEnv: { LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true' }, onProgress: say });
@@ -68,19 +70,41 @@ async function main(): Promise<void> {
   harness.onCleanup(() => inProcess.close());
   inProcess.add('api-1', stack.apiUrl);
   inProcess.setReady('api-1', true);
-  const urls: Record<string, string> = { direct: stack.apiUrl, nginx: nginx.url, process: `http://127.0.0.1:${remote.port}`, 'in-process': `http://127.0.0.1:${inProcessPort}` };
+  const urls: Record<string, string> = {
+    direct: stack.apiUrl,
+    nginx: nginx.url,
+    process: `http://127.0.0.1:${remote.port}`,
+    'in-process': `http://127.0.0.1:${inProcessPort}`,
+  };
 
   const runs: Run[] = [];
   for (let round = 1; round <= rounds; round++) {
     for (const name of paths) {
       const url = urls[name];
       if (!url) throw new Error(`BENCH_PATHS: unknown path "${name}"`);
-      const common = { url, script: 'bench/lua/get-random-id.lua', scriptArgs: [String(minId), String(maxId)], threads: 2, connections: 64, cwd: ROOT };
+      const common = {
+        url,
+        script: 'bench/lua/get-random-id.lua',
+        scriptArgs: [String(minId), String(maxId)],
+        threads: 2,
+        connections: 64,
+        cwd: ROOT,
+      };
       await runWrk({ ...common, durationS: warmupS });
       const wrk = await runWrk({ ...common, durationS });
-      const run: Run = { round, path: name, rps: Math.round(wrk.rps), p50Ms: wrk.latencyMs.p50, p99Ms: wrk.latencyMs.p99, errors: wrk.non2xx3xx + Object.values(wrk.socketErrors).reduce((a, b) => a + b, 0), loadAverage: Number(os.loadavg()[0]!.toFixed(2)) };
+      const run: Run = {
+        round,
+        path: name,
+        rps: Math.round(wrk.rps),
+        p50Ms: wrk.latencyMs.p50,
+        p99Ms: wrk.latencyMs.p99,
+        errors: wrk.non2xx3xx + Object.values(wrk.socketErrors).reduce((a, b) => a + b, 0),
+        loadAverage: Number(os.loadavg()[0]!.toFixed(2)),
+      };
       runs.push(run);
-      say(`round ${round} ${name}: ${run.rps} req/s, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, errors ${run.errors}, load ${run.loadAverage}`);
+      say(
+        `round ${round} ${name}: ${run.rps} req/s, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, errors ${run.errors}, load ${run.loadAverage}`,
+      );
     }
   }
   const summary = paths.map((name) => {
@@ -90,7 +114,23 @@ async function main(): Promise<void> {
     return { path: name, rpsMin: Math.min(...rps), rpsMax: Math.max(...rps), p99MinMs: Math.min(...p99), p99MaxMs: Math.max(...p99) };
   });
   const machine = machineFacts();
-  const report = { date: new Date().toISOString(), machine: { ...machine, loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' ') }, settings: { wrk: `-t2 -c64 -d${durationS}s after ${warmupS} s unrecorded, GET /users/:id over ${USERS} cached users`, replica: 'one api replica from its bundle, OTEL_SDK_DISABLED=true, LOG_LEVEL=warn', nginx: 'proxy_pass, keepalive 64 upstream, 1 worker' }, runs, summary };
+  const report = {
+    date: new Date().toISOString(),
+    machine: {
+      ...machine,
+      loadAverage: os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
+    },
+    settings: {
+      wrk: `-t2 -c64 -d${durationS}s after ${warmupS} s unrecorded, GET /users/:id over ${USERS} cached users`,
+      replica: 'one api replica from its bundle, OTEL_SDK_DISABLED=true, LOG_LEVEL=warn',
+      nginx: 'proxy_pass, keepalive 64 upstream, 1 worker',
+    },
+    runs,
+    summary,
+  };
   await writeFile(path.join(ROOT, 'bench/results/balancer.json'), `${JSON.stringify(report, null, 2)}\n`);
   const rows = summary.map((s) => `| ${s.path} | ${s.rpsMin}–${s.rpsMax} | ${s.p99MinMs.toFixed(1)}–${s.p99MaxMs.toFixed(1)} |`);
   await writeFile(

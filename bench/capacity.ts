@@ -99,7 +99,17 @@ async function measure(name: string, upArgs: string[], rounds: number): Promise<
   const referenceRps = held.length > 0 ? Math.max(...held) : null;
   const ratio = capacity !== null && referenceRps !== null ? Math.round((capacity / referenceRps) * 1000) / 1000 : null;
   await product.down();
-  return { name, upArgs, capacityRps: capacity, searchSteps: result?.steps.length ?? 0, searchS, referenceRps, ratio, met: ratio !== null && Math.abs(ratio - 1) <= GOAL, reference };
+  return {
+    name,
+    upArgs,
+    capacityRps: capacity,
+    searchSteps: result?.steps.length ?? 0,
+    searchS,
+    referenceRps,
+    ratio,
+    met: ratio !== null && Math.abs(ratio - 1) <= GOAL,
+    reference,
+  };
 }
 
 function markdown(when: string, configs: ConfigResult[], rounds: number): string {
@@ -116,7 +126,10 @@ function markdown(when: string, configs: ConfigResult[], rounds: number): string
     '',
     '| configuration | capacity found | search | reference (constant runs) | found ÷ reference | goal | met? |',
     '|---|---:|---:|---:|---:|---:|---|',
-    ...configs.map((c) => `| ${c.name} (\`scalelab up ${c.upArgs.join(' ')}\`) | ${c.capacityRps ?? '–'} req/s | ${c.searchSteps} steps, ${c.searchS} s | ${c.referenceRps ?? '–'} req/s | ${c.ratio ?? '–'} | 1 ± ${GOAL} | ${c.met ? 'yes' : 'no'} |`),
+    ...configs.map(
+      (c) =>
+        `| ${c.name} (\`scalelab up ${c.upArgs.join(' ')}\`) | ${c.capacityRps ?? '–'} req/s | ${c.searchSteps} steps, ${c.searchS} s | ${c.referenceRps ?? '–'} req/s | ${c.ratio ?? '–'} | 1 ± ${GOAL} | ${c.met ? 'yes' : 'no'} |`,
+    ),
     '',
     '## The constant runs',
     '',
@@ -148,8 +161,12 @@ harness.run(async () => {
   }
   const when = new Date().toISOString();
   await mkdir(RESULTS, { recursive: true });
-  await writeFile(path.join(RESULTS, 'capacity.json'), `${JSON.stringify({ when, machine: machineFacts(), slo: SLO, factors: FACTORS, rounds, configs }, null, 2)}\n`);
+  await writeFile(
+    path.join(RESULTS, 'capacity.json'),
+    `${JSON.stringify({ when, machine: machineFacts(), slo: SLO, factors: FACTORS, rounds, configs }, null, 2)}\n`,
+  );
   await writeFile(path.join(RESULTS, 'capacity.md'), markdown(when, configs, rounds));
-  for (const c of configs) say(`${c.name}: found ${c.capacityRps} req/s, reference ${c.referenceRps} req/s, ratio ${c.ratio} (${c.met ? 'met' : 'not met'})`);
+  for (const c of configs)
+    say(`${c.name}: found ${c.capacityRps} req/s, reference ${c.referenceRps} req/s, ratio ${c.ratio} (${c.met ? 'met' : 'not met'})`);
   say('wrote bench/results/capacity.json and capacity.md');
 });

@@ -35,7 +35,17 @@ import { restartDelay } from '../electron/control/runtimes/local/replica.js';
 import { loadSecrets, type Secrets } from '../electron/control/runtimes/local/state.js';
 import type { DirectEndpoints } from '../electron/control/runtimes/runtime.js';
 import { sleep, startBare, stopBare, waitAnswering, type BareProcess, type StartBareOptions } from './lib/bare.js';
-import { controlCase, controlMarkdown, controlTable, median, samplesTable, type ControlCase, type ControlReport, type KillSample, type TimelineStep } from './lib/control-report.js';
+import {
+  controlCase,
+  controlMarkdown,
+  controlTable,
+  median,
+  samplesTable,
+  type ControlCase,
+  type ControlReport,
+  type KillSample,
+  type TimelineStep,
+} from './lib/control-report.js';
 import { cpuMark, cpuSince, createSampler, waitQuiet, type TimedRun, type TimedSample } from './lib/quiet.js';
 import { createHarness, machineFacts } from './lib/harness.js';
 
@@ -80,14 +90,26 @@ const bareLive = new Set<BareProcess>();
 
 /** The environment LocalRuntime gives every replica (Replica adds INSTANCE_ID, LOG_LEVEL, PORT). */
 function replicaEnv(databaseUrl: string, redisUrl: string, secrets: Secrets, spec: StackSpec): Record<string, string> {
-  return { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ADMIN_TOKEN: secrets.adminToken, CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds), SHUTDOWN_DELAY_MS: '0' };
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    ADMIN_TOKEN: secrets.adminToken,
+    CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds),
+    SHUTDOWN_DELAY_MS: '0',
+  };
 }
 
 let bareCount = 0;
 /** Spawns bare processes together and resolves once every one answers; they keep running. */
-async function startAllBare(programs: Array<'api' | 'worker'>, env: Record<string, string>, spawn?: StartBareOptions['spawn']): Promise<BareProcess[]> {
+async function startAllBare(
+  programs: Array<'api' | 'worker'>,
+  env: Record<string, string>,
+  spawn?: StartBareOptions['spawn'],
+): Promise<BareProcess[]> {
   const ports = await Promise.all(programs.map(() => freePort()));
-  const processes = programs.map((program, i) => startBare({ program, id: `floor-${program}-${++bareCount}`, port: ports[i]!, env, logsDir: floorLogs, spawn }));
+  const processes = programs.map((program, i) =>
+    startBare({ program, id: `floor-${program}-${++bareCount}`, port: ports[i]!, env, logsDir: floorLogs, spawn }),
+  );
   for (const p of processes) bareLive.add(p);
   await Promise.all(processes.map((p) => waitAnswering(p, POLL_MS)));
   return processes;
@@ -115,7 +137,12 @@ function bareRun(programs: Array<'api' | 'worker'>, env: Record<string, string>,
 /** Floor of a warm `up`: the stores on the stack's own data, then the replicas' processes, bare. */
 async function floorUp(secrets: Secrets, spec: StackSpec): Promise<Run> {
   const t0 = performance.now();
-  const postgres = new LocalPostgres({ dataDir: postgresDataDir(path.join(dir, 'postgres')), port: await freePort(), password: secrets.postgresPassword, logFile: path.join(floorLogs, 'postgres.log') });
+  const postgres = new LocalPostgres({
+    dataDir: postgresDataDir(path.join(dir, 'postgres')),
+    port: await freePort(),
+    password: secrets.postgresPassword,
+    logFile: path.join(floorLogs, 'postgres.log'),
+  });
   const redis = new LocalRedis({ port: await freePort(), dir: path.join(floorLogs, 'redis'), logFile: path.join(floorLogs, 'redis.log') });
   const stores = async () => {
     await redis.stop();
@@ -155,7 +182,9 @@ async function expectReady(api: number, worker: number): Promise<void> {
   const ready = (service: string) => instances.filter((i) => i.service === service && i.phase === 'ready').length;
   const count = (service: string) => instances.filter((i) => i.service === service).length;
   if (ready('api') !== api || ready('worker') !== worker || count('api') !== api || count('worker') !== worker) {
-    throw new Error(`expected ${api} api and ${worker} worker replicas ready, got ${instances.map((i) => `${i.id}:${i.phase}`).join(', ')}`);
+    throw new Error(
+      `expected ${api} api and ${worker} worker replicas ready, got ${instances.map((i) => `${i.id}:${i.phase}`).join(', ')}`,
+    );
   }
 }
 
@@ -266,7 +295,9 @@ async function main(): Promise<void> {
         };
       }),
     );
-    say(`  scale ${SCALE_FROM} → ${SCALE_TO} ${i + 1}/${repeats}: ${show(scale[i]!)} (floor ${show(scaleFloor[i]!)}; back to ${SCALE_FROM} in ${Math.round(scaleDown[i]!)} ms)`);
+    say(
+      `  scale ${SCALE_FROM} → ${SCALE_TO} ${i + 1}/${repeats}: ${show(scale[i]!)} (floor ${show(scaleFloor[i]!)}; back to ${SCALE_FROM} in ${Math.round(scaleDown[i]!)} ms)`,
+    );
   }
 
   // 3. kill → ready. Each sample kills a replica started moments before, once: its first crash,
@@ -309,7 +340,10 @@ async function main(): Promise<void> {
       measures:
         '`new LocalRuntime({ home }).up(spec)` until it resolves (every replica ready), PostgreSQL data already initialised; includes CREATE DATABASE check, the watchdog spawn, the balancer and the state file.',
       ...samples(up),
-      floor: { title: `PostgreSQL (same data) and Redis together, then ${upSpec.replicas.api} api + ${upSpec.replicas.worker} worker together, bare`, ...samples(upFloor) },
+      floor: {
+        title: `PostgreSQL (same data) and Redis together, then ${upSpec.replicas.api} api + ${upSpec.replicas.worker} worker together, bare`,
+        ...samples(upFloor),
+      },
       goalMs: GOAL_UP_MS,
       notes: [],
     }),
@@ -336,7 +370,10 @@ async function main(): Promise<void> {
   const allGoalsMet = cases.every((c) => c.goalMs === undefined || c.met === true);
   for (const c of cases) {
     const noisy = [...c.otherCpu, ...c.floor.otherCpu].filter((o) => o >= QUIET_OTHER_CPU).length;
-    if (noisy > 0) c.notes.push(`noisy: ${noisy} of ${c.otherCpu.length * 2} samples (floor included) saw other work use ≥ ${QUIET_OTHER_CPU}% of a core; their figures are likely high`);
+    if (noisy > 0)
+      c.notes.push(
+        `noisy: ${noisy} of ${c.otherCpu.length * 2} samples (floor included) saw other work use ≥ ${QUIET_OTHER_CPU}% of a core; their figures are likely high`,
+      );
   }
 
   const report: ControlReport = {
@@ -349,11 +386,16 @@ async function main(): Promise<void> {
     settings: {
       repeats,
       backendCommand: `${command} (${runtimeTsx}; replicas and floors alike)`,
-      replicaEnv: 'DATABASE_URL, REDIS_URL, ADMIN_TOKEN, CACHE_TTL_SECONDS=60, SHUTDOWN_DELAY_MS=0, INSTANCE_ID, LOG_LEVEL=info, PORT or METRICS_PORT, NODE_ENV=production',
-      readiness: 'api GET /readyz 200, worker GET /healthz 200 on METRICS_PORT; the floor polls every 20 ms (a TCP connect until the port accepts, then the HTTP check), the runtime probes with fetch every 150 ms while starting',
+      replicaEnv:
+        'DATABASE_URL, REDIS_URL, ADMIN_TOKEN, CACHE_TTL_SECONDS=60, SHUTDOWN_DELAY_MS=0, INSTANCE_ID, LOG_LEVEL=info, PORT or METRICS_PORT, NODE_ENV=production',
+      readiness:
+        'api GET /readyz 200, worker GET /healthz 200 on METRICS_PORT; the floor polls every 20 ms (a TCP connect until the port accepts, then the HTTP check), the runtime probes with fetch every 150 ms while starting',
       pollMs: POLL_MS,
       quiet: sampler.quietNote(),
-      loadAverageAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+      loadAverageAtEnd: os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
       scaleDownMedianMs: Math.round(median(scaleDown)),
       home: 'a temp SCALELAB_HOME under os.tmpdir(), deleted at the end',
     },
@@ -367,7 +409,7 @@ async function main(): Promise<void> {
     '## Reading the results',
     [
       `- Replicas and floor processes both ran \`${command}\`: ${runtimeTsx}. The bench sets SCALELAB_BACKEND=dist so \`backendCommand\` picks the single-file bundles under dist/ (one module to load instead of hundreds: about half the start-up time of unbundled JavaScript, a quarter of tsx).`,
-      '- The floor is a lower bound, not a target: it is the processes\' own start-up (Node, module loading, the PostgreSQL connection, migrations check) with nothing around them. Overhead is what the runtime adds: sequential steps (PostgreSQL, then Redis, then CREATE DATABASE, the watchdog, the balancer), its 150 ms readiness probe, the state file.',
+      "- The floor is a lower bound, not a target: it is the processes' own start-up (Node, module loading, the PostgreSQL connection, migrations check) with nothing around them. Overhead is what the runtime adds: sequential steps (PostgreSQL, then Redis, then CREATE DATABASE, the watchdog, the balancer), its 150 ms readiness probe, the state file.",
       '- Watching costs CPU too: the floor polls each process every 20 ms with a TCP connect (about 1% of a core per process; a refused fetch() every 20 ms would cost about 4%), the runtime probes with fetch() every 150 ms. On a CPU-bound start-up of many processes that is visible in both figures.',
       `- All processes share ${os.cpus().length} CPUs: ${SCALE_TO - SCALE_FROM} api processes starting at once are CPU-bound, so the 1 → ${SCALE_TO} figures mostly measure Node start-up under contention, for the runtime and the floor alike.`,
       `- Restart backoff: replica.ts \`restartDelay(n) = min(30 s, 250 ms × 2^min(n − 1, 7))\`, n = consecutive crashes; a run that lasted over 60 s starts a new series. The kill → ready row waits ${restartDelay(1)} ms of it before respawning; the table below shows it doubling when one replica is killed repeatedly.`,
@@ -379,7 +421,9 @@ async function main(): Promise<void> {
   await writeFile(path.join(RESULTS, 'control.md'), controlMarkdown(report, explanations));
   process.stdout.write(`\n${controlTable(cases)}\n\n${samplesTable(cases)}\n\n`);
   for (const c of cases) for (const note of c.notes) process.stdout.write(`- ${c.title}: ${note}\n`);
-  say(`goals ${allGoalsMet ? 'met' : 'NOT met'} (up warm < ${GOAL_UP_MS} ms, scale ${SCALE_FROM} → ${SCALE_TO} < ${GOAL_SCALE_MS} ms); wrote bench/results/control.json and bench/results/control.md`);
+  say(
+    `goals ${allGoalsMet ? 'met' : 'NOT met'} (up warm < ${GOAL_UP_MS} ms, scale ${SCALE_FROM} → ${SCALE_TO} < ${GOAL_SCALE_MS} ms); wrote bench/results/control.json and bench/results/control.md`,
+  );
 }
 
 main()

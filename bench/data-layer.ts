@@ -68,7 +68,10 @@ function counter(text: string, name: string, labels: Record<string, string> = {}
 
 async function reads(stack: BenchStack): Promise<{ primary: number; replica: number }> {
   const text = await (await fetch(`${stack.apiUrl}/metrics`)).text();
-  return { primary: counter(text, 'db_reads_total', { target: 'primary' }), replica: counter(text, 'db_reads_total', { target: 'replica' }) };
+  return {
+    primary: counter(text, 'db_reads_total', { target: 'primary' }),
+    replica: counter(text, 'db_reads_total', { target: 'replica' }),
+  };
 }
 
 async function measure(stack: BenchStack, title: string, script: string, args: (phase: string) => string[]): Promise<Measured> {
@@ -80,7 +83,12 @@ async function measure(stack: BenchStack, title: string, script: string, args: (
   const cpu = cpuPercent(before, await cpuSnapshot(stack.pids()));
   const errors = wrk.non2xx3xx + wrk.socketErrors.connect + wrk.socketErrors.read + wrk.socketErrors.write + wrk.socketErrors.timeout;
   say(`  ${Math.round(wrk.rps)} req/s, p50 ${wrk.latencyMs.p50.toFixed(2)} ms, p99 ${wrk.latencyMs.p99.toFixed(2)} ms, errors ${errors}`);
-  say(`  CPU (% of one core): ${Object.entries(cpu).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
+  say(
+    `  CPU (% of one core): ${Object.entries(cpu)
+      .filter(([, v]) => Number.isFinite(v))
+      .map(([k, v]) => `${k} ${v}%`)
+      .join(', ')}`,
+  );
   return { rps: Math.round(wrk.rps), p50Ms: wrk.latencyMs.p50, p99Ms: wrk.latencyMs.p99, errors, cpu: cpu as Record<string, number> };
 }
 
@@ -118,7 +126,9 @@ function sampleLag(adminUrl: string): { stop(): Promise<LagFigures> } {
     async stop() {
       running = false;
       await loop;
-      const { rows } = await client.query<{ wal: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint AS wal', [startLsn]);
+      const { rows } = await client.query<{ wal: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint AS wal', [
+        startLsn,
+      ]);
       await client.end();
       const seconds = (Date.now() - startedAt) / 1000;
       return {
@@ -146,13 +156,18 @@ function markdown(report: {
   const row = (id: string, title: string) => {
     const c = cases[id]!;
     // A process that did not run in the case (the replica before it exists) has no figure.
-    const cpu = Object.entries(c.cpu).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => `${k} ${v}%`).join(', ');
+    const cpu = Object.entries(c.cpu)
+      .filter(([, v]) => Number.isFinite(v))
+      .map(([k, v]) => `${k} ${v}%`)
+      .join(', ');
     return `| ${title} | ${c.rps} | ${c.p50Ms.toFixed(2)} | ${c.p99Ms.toFixed(2)} | ${c.errors} | ${cpu} |`;
   };
   return [
     '# Data-layer benchmark',
     '',
-    `${report.date}; ${Object.entries(report.machine).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `${report.date}; ${Object.entries(report.machine)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     `One api process, ${USERS.toLocaleString('en')} users, cache off (every GET is a database read), wrk -t${THREADS} -c${CONNECTIONS} on loopback, ${durationS} s after a ${warmupS} s warm-up.`,
     '',
     '| case | req/s | p50 ms | p99 ms | errors | CPU (% of one core) |',
@@ -176,7 +191,12 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'scalelab-bench-data-'));
   harness.onCleanup(() => rm(dir, { recursive: true, force: true }));
   await chmod(dir, 0o755);
-  const stack = await BenchStack.create({ helper, dir, apiEnv: { LOG_LEVEL: 'warn', CACHE_TTL_SECONDS: '0', EVENTS: 'false', SHUTDOWN_GRACE_MS: '5000' }, onProgress: say });
+  const stack = await BenchStack.create({
+    helper,
+    dir,
+    apiEnv: { LOG_LEVEL: 'warn', CACHE_TTL_SECONDS: '0', EVENTS: 'false', SHUTDOWN_GRACE_MS: '5000' },
+    onProgress: say,
+  });
   harness.onCleanup(() => stack.stop());
   await stack.start();
   await stack.startApi();
@@ -198,7 +218,8 @@ async function main(): Promise<void> {
   const after = await reads(stack);
   const replicaReads = after.replica - before.replica;
   const replicaShare = replicaReads / Math.max(1, replicaReads + after.primary - before.primary);
-  if (replicaShare < 0.5) throw new Error(`only ${(replicaShare * 100).toFixed(1)} % of reads went to the replica: the api is not routing to it (see its log)`);
+  if (replicaShare < 0.5)
+    throw new Error(`only ${(replicaShare * 100).toFixed(1)} % of reads went to the replica: the api is not routing to it (see its log)`);
   const lagSampler = sampleLag(stack.adminUrl);
   cases['post-replica'] = await measure(stack, 'POST /users, with the replica', 'bench/lua/post-user.lua', tag);
   const lag = await lagSampler.stop();
@@ -208,7 +229,15 @@ async function main(): Promise<void> {
     postReplicaOverPrimary: ratio(cases['post-replica']!.rps, cases['post-primary']!.rps),
     lagP95OverWalSecond: ratio(lag.bytes.p95, lag.walBytesPerSecond),
   };
-  const report = { date: new Date().toISOString(), machine: machineFacts(), settings: { users: USERS, durationS, warmupS, threads: THREADS, connections: CONNECTIONS }, cases, ratios, lag, replicaShare };
+  const report = {
+    date: new Date().toISOString(),
+    machine: machineFacts(),
+    settings: { users: USERS, durationS, warmupS, threads: THREADS, connections: CONNECTIONS },
+    cases,
+    ratios,
+    lag,
+    replicaShare,
+  };
   await mkdir(RESULTS, { recursive: true });
   await writeFile(path.join(RESULTS, 'data-layer.json'), `${JSON.stringify(report, null, 2)}\n`);
   const md = markdown(report);

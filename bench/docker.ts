@@ -67,14 +67,24 @@ let runtime: DockerRuntime | undefined;
 /** Floor containers not yet removed, for a failure or Ctrl-C. */
 const floorLive = new Set<Docker.Container>();
 
-const sampler = createSampler({ waitQuiet: waitDockerQuiet, mark: dockerCpuMark, since: dockerCpuSince }, QUIET_OTHER_CPU, QUIET_MAX_WAIT_MS);
+const sampler = createSampler(
+  { waitQuiet: waitDockerQuiet, mark: dockerCpuMark, since: dockerCpuSince },
+  QUIET_OTHER_CPU,
+  QUIET_MAX_WAIT_MS,
+);
 type Run = TimedRun;
 type Sample = TimedSample<DockerCpu>;
 const sample = sampler.sample;
 
 /** The environment DockerRuntime gives every replica (Replica adds INSTANCE_ID, LOG_LEVEL, PORT). */
 function replicaEnv(databaseUrl: string, redisUrl: string, secrets: Secrets, spec: StackSpec): Record<string, string> {
-  return { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ADMIN_TOKEN: secrets.adminToken, CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds), SHUTDOWN_DELAY_MS: '0' };
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    ADMIN_TOKEN: secrets.adminToken,
+    CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds),
+    SHUTDOWN_DELAY_MS: '0',
+  };
 }
 
 let floorCount = 0;
@@ -98,7 +108,13 @@ function floorApis(layout: StackLayout, count: number, env: Record<string, strin
  * Floor of `up`: (a fresh labelled volume, when cold), PostgreSQL and Redis together, then the
  * replicas together, as the runtime orders them. Everything but a kept volume is removed after.
  */
-async function floorUp(layout: StackLayout, spec: StackSpec, secrets: Secrets, volume: 'fresh' | 'existing', storesMs: number[]): Promise<Run> {
+async function floorUp(
+  layout: StackLayout,
+  spec: StackSpec,
+  secrets: Secrets,
+  volume: 'fresh' | 'existing',
+  storesMs: number[],
+): Promise<Run> {
   const volumeName = names.volume(STACK);
   const t0 = performance.now();
   const ports = { postgres: await freePort(), redis: await freePort() };
@@ -112,7 +128,10 @@ async function floorUp(layout: StackLayout, spec: StackSpec, secrets: Secrets, v
     await startFloor(
       docker,
       [
-        { create: postgresContainer(layout, ports.postgres, secrets.postgresPassword), ready: postgresReady(ports.postgres, urls.databaseUrl) },
+        {
+          create: postgresContainer(layout, ports.postgres, secrets.postgresPassword),
+          ready: postgresReady(ports.postgres, urls.databaseUrl),
+        },
         { create: redisContainer(layout, ports.redis, secrets.redisPassword), ready: redisReady(ports.redis, secrets.redisPassword) },
       ],
       floorLive,
@@ -120,8 +139,13 @@ async function floorUp(layout: StackLayout, spec: StackSpec, secrets: Secrets, v
     );
     storesMs.push(performance.now() - t0);
     const env = replicaEnv(urls.databaseUrl, urls.redisUrl, secrets, spec);
-    const replicas = [...Array.from({ length: spec.replicas.api }, (_, i) => ['api', i + 1] as const), ...Array.from({ length: spec.replicas.worker }, (_, i) => ['worker', i + 1] as const)];
-    const specs = await Promise.all(replicas.map(async ([service, n]) => replicaSpec(layout, `floor-${service}-${n}`, service, await freePort(), env)));
+    const replicas = [
+      ...Array.from({ length: spec.replicas.api }, (_, i) => ['api', i + 1] as const),
+      ...Array.from({ length: spec.replicas.worker }, (_, i) => ['worker', i + 1] as const),
+    ];
+    const specs = await Promise.all(
+      replicas.map(async ([service, n]) => replicaSpec(layout, `floor-${service}-${n}`, service, await freePort(), env)),
+    );
     await startFloor(docker, specs, floorLive, POLL_MS);
     return { ms: performance.now() - t0, after: remove };
   } catch (err) {
@@ -171,8 +195,17 @@ async function expectReady(api: number, worker: number): Promise<void> {
   const instances = await runtime!.instances();
   const ready = (service: string) => instances.filter((i) => i.service === service && i.phase === 'ready').length;
   const count = (service: string) => instances.filter((i) => i.service === service).length;
-  const ok = ready('api') === api && ready('worker') === worker && count('api') === api && count('worker') === worker && ready('postgres') === 1 && ready('redis') === 1;
-  if (!ok) throw new Error(`expected ${api} api and ${worker} worker replicas ready, got ${instances.map((i) => `${i.id}:${i.phase}`).join(', ')}`);
+  const ok =
+    ready('api') === api &&
+    ready('worker') === worker &&
+    count('api') === api &&
+    count('worker') === worker &&
+    ready('postgres') === 1 &&
+    ready('redis') === 1;
+  if (!ok)
+    throw new Error(
+      `expected ${api} api and ${worker} worker replicas ready, got ${instances.map((i) => `${i.id}:${i.phase}`).join(', ')}`,
+    );
 }
 
 async function instance(id: string): Promise<Instance | undefined> {
@@ -236,7 +269,8 @@ async function main(): Promise<void> {
   const images = await ensureTestImages((line) => say(`[test images] ${line}`));
   say(`images: ${images.service}, ${images.postgres}, ${images.redis}; ${repeats} repeats of each measurement`);
   const layout: StackLayout = { stack: STACK, mode: 'host', images };
-  const stackSpec = async (replicas: { api: number; worker: number }) => withDefaults({ name: STACK, runtime: 'docker', images, docker: { network: 'host' }, port: await freePort(), replicas });
+  const stackSpec = async (replicas: { api: number; worker: number }) =>
+    withDefaults({ name: STACK, runtime: 'docker', images, docker: { network: 'host' }, port: await freePort(), replicas });
   const teardown: DockerReport['teardown'] = { downPurgeMs: [], downKeepDataMs: [], scaleBackMs: [] };
 
   // 0. A first `up`, not measured: it warms the page cache with the images' files.
@@ -312,7 +346,9 @@ async function main(): Promise<void> {
         };
       }),
     );
-    say(`  scale ${SCALE_FROM} → ${SCALE_TO} ${i + 1}/${repeats}: ${show(scale[i]!)} (floor ${show(scaleFloor[i]!)}; back to ${SCALE_FROM} in ${teardown.scaleBackMs[i]} ms)`);
+    say(
+      `  scale ${SCALE_FROM} → ${SCALE_TO} ${i + 1}/${repeats}: ${show(scale[i]!)} (floor ${show(scaleFloor[i]!)}; back to ${SCALE_FROM} in ${teardown.scaleBackMs[i]} ms)`,
+    );
   }
 
   // 4. kill → ready. Each sample kills a replica started moments before, once: a first crash,
@@ -330,7 +366,9 @@ async function main(): Promise<void> {
         return { ms: trace.readyMs, after: () => runtime!.scale('api', SCALE_FROM) };
       }),
     );
-    say(`  kill → ready ${i + 1}/${repeats} (${KILLED}): ${show(kill[i]!)}; not ready seen at ${kills[i]!.notReadyMs} ms, relaunched at ${kills[i]!.relaunchedMs} ms (floor ${show(killFloor[i]!)})`);
+    say(
+      `  kill → ready ${i + 1}/${repeats} (${KILLED}): ${show(kill[i]!)}; not ready seen at ${kills[i]!.notReadyMs} ms, relaunched at ${kills[i]!.relaunchedMs} ms (floor ${show(killFloor[i]!)})`,
+    );
   }
 
   say('down, deleting the data');
@@ -345,13 +383,17 @@ async function main(): Promise<void> {
       measures:
         '`new DockerRuntime({ home }).up(spec)` until it resolves (every replica ready) with no volume and no container of the stack: connect to the engine, check the 3 images, open the event stream, create the volume, PostgreSQL (initdb) and Redis, the balancer, then the replicas (migrations run on first start).',
       ...samples(cold),
-      floor: { title: `a fresh labelled volume, PostgreSQL and Redis together (until a query and PING answer), then ${UP.api} api + ${UP.worker} worker together (until /readyz, /healthz answer 200), bare`, ...samples(coldFloor) },
+      floor: {
+        title: `a fresh labelled volume, PostgreSQL and Redis together (until a query and PING answer), then ${UP.api} api + ${UP.worker} worker together (until /readyz, /healthz answer 200), bare`,
+        ...samples(coldFloor),
+      },
       notes: stageNotes(cold, coldTimelines, coldFloor, coldFloorStores),
     }),
     controlCase({
       id: 'up-warm',
       title: `up warm (api=${UP.api}, worker=${UP.worker})`,
-      measures: 'the same `up`, with the volume already initialised (after `down({ keepData: true })`): no initdb, migrations already applied; no container of the stack exists.',
+      measures:
+        'the same `up`, with the volume already initialised (after `down({ keepData: true })`): no initdb, migrations already applied; no container of the stack exists.',
       ...samples(warm),
       floor: { title: 'the same containers, bare, on the same initialised volume', ...samples(warmFloor) },
       notes: stageNotes(warm, warmTimelines, warmFloor, warmFloorStores),
@@ -361,8 +403,13 @@ async function main(): Promise<void> {
       title: `scale api ${SCALE_FROM} → ${SCALE_TO}`,
       measures: `\`runtime.scale('api', ${SCALE_TO})\` on a running stack at api=${SCALE_FROM} until it resolves (all ${SCALE_TO} ready, in the balancer).`,
       ...samples(scale),
-      floor: { title: `${SCALE_TO - SCALE_FROM} api containers created and started at once, bare, against the running stack's stores`, ...samples(scaleFloor) },
-      notes: [`scaling back ${SCALE_TO} → ${SCALE_FROM} (drain, stop, remove) took ${Math.round(median(teardown.scaleBackMs))} ms (median)`],
+      floor: {
+        title: `${SCALE_TO - SCALE_FROM} api containers created and started at once, bare, against the running stack's stores`,
+        ...samples(scaleFloor),
+      },
+      notes: [
+        `scaling back ${SCALE_TO} → ${SCALE_FROM} (drain, stop, remove) took ${Math.round(median(teardown.scaleBackMs))} ms (median)`,
+      ],
     }),
     controlCase({
       id: 'kill-to-ready',
@@ -376,10 +423,18 @@ async function main(): Promise<void> {
       ],
     }),
   ];
-  const byCase = { 'up-cold': [cold, coldFloor], 'up-warm': [warm, warmFloor], 'scale-api': [scale, scaleFloor], 'kill-to-ready': [kill, killFloor] } as const;
+  const byCase = {
+    'up-cold': [cold, coldFloor],
+    'up-warm': [warm, warmFloor],
+    'scale-api': [scale, scaleFloor],
+    'kill-to-ready': [kill, killFloor],
+  } as const;
   for (const c of cases) {
     const noisy = [...c.otherCpu, ...c.floor.otherCpu].filter((o) => o >= QUIET_OTHER_CPU).length;
-    if (noisy > 0) c.notes.push(`noisy: ${noisy} of ${c.otherCpu.length * 2} samples (floor included) saw other work use ≥ ${QUIET_OTHER_CPU}% of a core; their figures are likely high`);
+    if (noisy > 0)
+      c.notes.push(
+        `noisy: ${noisy} of ${c.otherCpu.length * 2} samples (floor included) saw other work use ≥ ${QUIET_OTHER_CPU}% of a core; their figures are likely high`,
+      );
   }
 
   const report: DockerReport = {
@@ -392,11 +447,16 @@ async function main(): Promise<void> {
     settings: {
       repeats,
       network: 'host (every container on 127.0.0.1; no bridge, no published ports)',
-      replicaEnv: 'DATABASE_URL, REDIS_URL, ADMIN_TOKEN, CACHE_TTL_SECONDS=60, SHUTDOWN_DELAY_MS=0, INSTANCE_ID, LOG_LEVEL=info, PORT/HOST or METRICS_PORT, NODE_ENV=production (runtime and floor alike)',
-      readiness: 'floor: polled every 20 ms (a TCP connect until the port accepts, then PostgreSQL SELECT 1, Redis PING, GET /readyz or /healthz); runtime: stores probed every 250 ms and waited on every 200 ms, replicas probed every 150 ms while starting',
+      replicaEnv:
+        'DATABASE_URL, REDIS_URL, ADMIN_TOKEN, CACHE_TTL_SECONDS=60, SHUTDOWN_DELAY_MS=0, INSTANCE_ID, LOG_LEVEL=info, PORT/HOST or METRICS_PORT, NODE_ENV=production (runtime and floor alike)',
+      readiness:
+        'floor: polled every 20 ms (a TCP connect until the port accepts, then PostgreSQL SELECT 1, Redis PING, GET /readyz or /healthz); runtime: stores probed every 250 ms and waited on every 200 ms, replicas probed every 150 ms while starting',
       pollMs: POLL_MS,
       quiet: sampler.quietNote(),
-      loadAverageAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+      loadAverageAtEnd: os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
       labels: `every container and volume carries ${LABELS.stack}=${STACK}; all removed at the end`,
       home: 'a temp SCALELAB_HOME under os.tmpdir(), deleted at the end',
     },
@@ -414,7 +474,7 @@ async function main(): Promise<void> {
   const explanations = [
     '## Reading the results',
     [
-      '- The floor is a lower bound, not a target: the engine creating and starting the same containers, and the processes inside starting (PostgreSQL\'s initdb when cold, Node, migrations), with nothing around them. Overhead is what the runtime adds: connecting and checking the images, the event stream, a log stream and (every 2 s) a stats stream per container, removing a stale container of the same name before each create, its probe intervals, the balancer and the state file.',
+      "- The floor is a lower bound, not a target: the engine creating and starting the same containers, and the processes inside starting (PostgreSQL's initdb when cold, Node, migrations), with nothing around them. Overhead is what the runtime adds: connecting and checking the images, the event stream, a log stream and (every 2 s) a stats stream per container, removing a stale container of the same name before each create, its probe intervals, the balancer and the state file.",
       '- "other" CPU is the machine minus the bench process, the engine (dockerd, containerd) and the containers\' cgroup: it also holds the containerd shims and runc (children of pid 1 here, so in neither tree), which work for the runtime and the floor alike, hence the 5–20% it shows even on a quiet machine.',
       `- All containers share ${os.cpus().length} CPUs with the engine and this process: ${SCALE_TO - SCALE_FROM} api containers starting at once are CPU-bound, for the runtime and the floor alike.`,
       `- Restart backoff: replica.ts \`restartDelay(n) = min(30 s, 250 ms × 2^min(n − 1, 7))\`; the kill row includes restartDelay(1) = ${backoffMs} ms of waiting, shown apart in its notes and in the phase table below.`,

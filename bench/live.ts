@@ -112,10 +112,23 @@ harness.run(async () => {
   const chromiumPid = await childNamed(process.pid, 'chromium');
   const trees = { chromium: chromiumPid, ...Object.fromEntries(replicas.map((r) => [r.id, r.pid])) };
   const own = { control: pids.control, haproxy: pids.haproxy };
-  say(`dashboard open (chromium pid ${chromiumPid ?? 'unknown'}), balancer ${balancer}${pids.haproxy ? ' (HAProxy)' : ''}, ${replicas.length} api replicas`);
+  say(
+    `dashboard open (chromium pid ${chromiumPid ?? 'unknown'}), balancer ${balancer}${pids.haproxy ? ' (HAProxy)' : ''}, ${replicas.length} api replicas`,
+  );
 
   const wrkCommand = `wrk -t2 -c64 -d${phaseS}s -s bench/lua/get-random-id.lua ${balancer}`;
-  const generatorArgs = ['traffic', '--profile', 'constant', '--rps', String(GENERATOR_RPS), '--mix', 'read=100', '--duration', `${phaseS}s`, '--json'];
+  const generatorArgs = [
+    'traffic',
+    '--profile',
+    'constant',
+    '--rps',
+    String(GENERATOR_RPS),
+    '--mix',
+    'read=100',
+    '--duration',
+    `${phaseS}s`,
+    '--json',
+  ];
   const loads: { load: LivePhase['load']; command: string; run(): Promise<number | null> }[] = [
     { load: 'idle', command: `nothing for ${phaseS} s`, run: () => delay(phaseS * 1000).then(() => null) },
     {
@@ -123,11 +136,23 @@ harness.run(async () => {
       command: wrkCommand,
       run: async () => {
         await warmUsers(balancer, ids.minId, ids.maxId);
-        const wrk = await runWrk({ url: balancer, script: 'bench/lua/get-random-id.lua', scriptArgs: [String(ids.minId), String(ids.maxId)], threads: 2, connections: 64, durationS: phaseS, cwd: ROOT });
+        const wrk = await runWrk({
+          url: balancer,
+          script: 'bench/lua/get-random-id.lua',
+          scriptArgs: [String(ids.minId), String(ids.maxId)],
+          threads: 2,
+          connections: 64,
+          durationS: phaseS,
+          cwd: ROOT,
+        });
         return wrk.rps;
       },
     },
-    { load: 'generator', command: `scalelab ${generatorArgs.slice(0, -1).join(' ')}`, run: async () => (JSON.parse(await product.cli(generatorArgs)) as { achievedRps: number }).achievedRps },
+    {
+      load: 'generator',
+      command: `scalelab ${generatorArgs.slice(0, -1).join(' ')}`,
+      run: async () => (JSON.parse(await product.cli(generatorArgs)) as { achievedRps: number }).achievedRps,
+    },
   ];
 
   const phases: LivePhase[] = [];
@@ -138,20 +163,41 @@ harness.run(async () => {
       const before = await cpuSnapshot(trees, own);
       const startedPhase = Date.now();
       const clientRps = await load.run();
-      const cpu = byGroup(cpuPercent(before, await cpuSnapshot(trees, own)), replicas.map((r) => r.id));
+      const cpu = byGroup(
+        cpuPercent(before, await cpuSnapshot(trees, own)),
+        replicas.map((r) => r.id),
+      );
       const received = (await takeSamples(page)).filter((s) => s.arrived >= startedPhase);
       const durationS = (Date.now() - startedPhase) / 1000;
       // The first two seconds ramp up: the balancer's rate is taken over the rest.
       const steady = received.filter((s) => s.arrived >= startedPhase + 2_000);
-      const phase: LivePhase = { round, load: load.load, command: load.command, durationS, balancerRps: median(steady.map((s) => s.rps)), clientRps, samples: received.map(({ t, arrived, updateMs }) => ({ t, arrived, updateMs })), cpu };
+      const phase: LivePhase = {
+        round,
+        load: load.load,
+        command: load.command,
+        durationS,
+        balancerRps: median(steady.map((s) => s.rps)),
+        clientRps,
+        samples: received.map(({ t, arrived, updateMs }) => ({ t, arrived, updateMs })),
+        cpu,
+      };
       phases.push(phase);
       const updates = received.map((s) => s.updateMs);
-      say(`round ${round} ${load.load}: balancer ${Math.round(phase.balancerRps)} req/s, ${received.length} samples in ${durationS.toFixed(0)} s, update median ${median(updates).toFixed(1)} ms (max ${Math.max(...updates).toFixed(1)}); cpu % chromium ${cpu.chromium}, control ${cpu.control}, haproxy ${cpu.haproxy}, machine ${cpu.machine}`);
+      say(
+        `round ${round} ${load.load}: balancer ${Math.round(phase.balancerRps)} req/s, ${received.length} samples in ${durationS.toFixed(0)} s, update median ${median(updates).toFixed(1)} ms (max ${Math.max(...updates).toFixed(1)}); cpu % chromium ${cpu.chromium}, control ${cpu.control}, haproxy ${cpu.haproxy}, machine ${cpu.machine}`,
+      );
     }
   }
   await mkdir(path.join(ROOT, 'test-results'), { recursive: true });
   await page.screenshot({ path: path.join(ROOT, 'test-results', 'bench-live.png') });
-  const report = { startedAt, machine: machineFacts(), stack: '`scalelab up` (defaults: 2 api replicas, 1 worker, HAProxy, tracing as shipped)', budgetMs: BUDGET_MS, maxGapMs: MAX_GAP_MS, phases };
+  const report = {
+    startedAt,
+    machine: machineFacts(),
+    stack: '`scalelab up` (defaults: 2 api replicas, 1 worker, HAProxy, tracing as shipped)',
+    budgetMs: BUDGET_MS,
+    maxGapMs: MAX_GAP_MS,
+    phases,
+  };
   await writeFile(path.join(RESULTS, 'live.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(RESULTS, 'live.md'), liveMarkdown(report));
   say('wrote bench/results/live.json and live.md (screenshot test-results/bench-live.png)');

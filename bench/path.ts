@@ -62,10 +62,23 @@ interface Measured {
   sample: StackStatus['sample'];
 }
 
-async function measure(product: Product, target: Target, ids: { minId: number; maxId: number }, warmS = warmupS, connections = CONNECTIONS): Promise<Measured> {
+async function measure(
+  product: Product,
+  target: Target,
+  ids: { minId: number; maxId: number },
+  warmS = warmupS,
+  connections = CONNECTIONS,
+): Promise<Measured> {
   // The default cache TTL is 60 s: every run reads the users again first.
   await warmUsers(target.url, ids.minId, ids.maxId);
-  const common = { url: target.url, script: 'bench/lua/get-random-id.lua', scriptArgs: [String(ids.minId), String(ids.maxId)], threads: 2, connections, cwd: ROOT };
+  const common = {
+    url: target.url,
+    script: 'bench/lua/get-random-id.lua',
+    scriptArgs: [String(ids.minId), String(ids.maxId)],
+    threads: 2,
+    connections,
+    cwd: ROOT,
+  };
   await runWrk({ ...common, durationS: warmS });
   const before = await cpuSnapshot(target.trees, target.own);
   const sample = delay(durationS * 800).then(() => product.status().then((s) => s.sample));
@@ -85,7 +98,15 @@ async function home(name: string): Promise<string> {
 }
 
 async function startProduct(name: string, env: Record<string, string>, args: string[]): Promise<Product> {
-  say(`${name}: scalelab up ${args.join(' ')}${Object.keys(env).length ? ` (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
+  say(
+    `${name}: scalelab up ${args.join(' ')}${
+      Object.keys(env).length
+        ? ` (${Object.entries(env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')})`
+        : ''
+    }`,
+  );
   const product = await Product.up(ROOT, await home(name), env, args);
   harness.onCleanup(() => product.down());
   return product;
@@ -114,7 +135,9 @@ async function single(): Promise<PathRun[]> {
       nginx: { url: nginx.url, trees: { api: replica.pid, nginx: nginx.pid }, own },
       balancer: { url: balancer, trees: { api: replica.pid }, own },
     };
-    say(`tracing ${v.tracing}: balancer ${balancer}${pids.haproxy ? ' (HAProxy)' : ''}, api-1 ${direct}, nginx ${nginx.url}, users ${ids.minId}..${ids.maxId}`);
+    say(
+      `tracing ${v.tracing}: balancer ${balancer}${pids.haproxy ? ' (HAProxy)' : ''}, api-1 ${direct}, nginx ${nginx.url}, users ${ids.minId}..${ids.maxId}`,
+    );
     stacks.push({ tracing: v.tracing, product, targets, ids });
   }
   const runs: PathRun[] = [];
@@ -122,9 +145,21 @@ async function single(): Promise<PathRun[]> {
     for (const stack of stacks) {
       for (const [name, target] of Object.entries(stack.targets)) {
         const m = await measure(stack.product, target, stack.ids);
-        const run: PathRun = { round, tracing: stack.tracing, path: name, rps: Math.round(m.wrk.rps), p50Ms: m.wrk.latencyMs.p50, p99Ms: m.wrk.latencyMs.p99, errors: errorsOf(m.wrk), cpu: m.cpu, serverRps: m.sample?.traffic.rps ?? null };
+        const run: PathRun = {
+          round,
+          tracing: stack.tracing,
+          path: name,
+          rps: Math.round(m.wrk.rps),
+          p50Ms: m.wrk.latencyMs.p50,
+          p99Ms: m.wrk.latencyMs.p99,
+          errors: errorsOf(m.wrk),
+          cpu: m.cpu,
+          serverRps: m.sample?.traffic.rps ?? null,
+        };
         runs.push(run);
-        say(`round ${round} tracing ${stack.tracing} ${name}: ${run.rps} req/s, p99 ${run.p99Ms.toFixed(1)} ms, errors ${run.errors}; cpu % api ${m.cpu.api}, control ${m.cpu.control}, haproxy ${m.cpu.haproxy ?? '–'}, wrk ${m.cpu.wrk}, other ${m.cpu.other}`);
+        say(
+          `round ${round} tracing ${stack.tracing} ${name}: ${run.rps} req/s, p99 ${run.p99Ms.toFixed(1)} ms, errors ${run.errors}; cpu % api ${m.cpu.api}, control ${m.cpu.control}, haproxy ${m.cpu.haproxy ?? '–'}, wrk ${m.cpu.wrk}, other ${m.cpu.other}`,
+        );
       }
     }
   }
@@ -134,9 +169,19 @@ async function single(): Promise<PathRun[]> {
 
 /** A fixed cpu limit per replica, saturated through the balancer at each replica count. */
 async function scale(runtime: 'local' | 'docker', runtimeArgs: string[]): Promise<ScaleRun[]> {
-  const product = await startProduct(`scale-${runtime}`, {}, ['--api', String(scaleSteps[0]), '--workers', '1', '--api-cpu', cpuLimit, ...runtimeArgs]);
+  const product = await startProduct(`scale-${runtime}`, {}, [
+    '--api',
+    String(scaleSteps[0]),
+    '--workers',
+    '1',
+    '--api-cpu',
+    cpuLimit,
+    ...runtimeArgs,
+  ]);
   const status = await product.status();
-  const enforced = status.cpuLimits?.notEnforced ? status.cpuLimits.notEnforced : `enforced by ${status.cpuLimits?.enforcedBy ?? 'unknown'}`;
+  const enforced = status.cpuLimits?.notEnforced
+    ? status.cpuLimits.notEnforced
+    : `enforced by ${status.cpuLimits?.enforcedBy ?? 'unknown'}`;
   say(`cpu ${cpuLimit} per api replica: ${enforced}`);
   const balancer = await product.balancerUrl();
   const ids = await seedUsers(balancer, USERS);
@@ -148,7 +193,13 @@ async function scale(runtime: 'local' | 'docker', runtimeArgs: string[]): Promis
       await product.scale(n);
       const replicas = await product.apiReplicas();
       const trees = Object.fromEntries(replicas.map((r) => [r.id, r.pid]));
-      const m = await measure(product, { url: balancer, trees, own: { control: pids.control, haproxy: pids.haproxy } }, ids, scaleWarmupS, CONNECTIONS * n);
+      const m = await measure(
+        product,
+        { url: balancer, trees, own: { control: pids.control, haproxy: pids.haproxy } },
+        ids,
+        scaleWarmupS,
+        CONNECTIONS * n,
+      );
       const perReplica = (m.sample?.instances ?? []).filter((i) => i.service === 'api');
       const apiCpu = replicas.reduce((sum, r) => sum + (m.cpu[r.id] ?? 0), 0);
       const run: ScaleRun = {
@@ -165,7 +216,9 @@ async function scale(runtime: 'local' | 'docker', runtimeArgs: string[]): Promis
         serverRps: m.sample?.traffic.rps ?? null,
       };
       runs.push(run);
-      say(`${runtime} round ${round} ${n} × ${cpuLimit}: ${run.rps} req/s, p99 ${run.p99Ms.toFixed(1)} ms, errors ${run.errors}; api cpu ${apiCpu} %, throttled ${run.throttledShare.map((s) => (s === null ? '–' : s.toFixed(2))).join(' ')}; haproxy ${run.cpu.haproxy} %, wrk ${run.cpu.wrk} %`);
+      say(
+        `${runtime} round ${round} ${n} × ${cpuLimit}: ${run.rps} req/s, p99 ${run.p99Ms.toFixed(1)} ms, errors ${run.errors}; api cpu ${apiCpu} %, throttled ${run.throttledShare.map((s) => (s === null ? '–' : s.toFixed(2))).join(' ')}; haproxy ${run.cpu.haproxy} %, wrk ${run.cpu.wrk} %`,
+      );
     }
   }
   await product.down();
@@ -182,13 +235,38 @@ async function main(): Promise<void> {
     else {
       // The images the Docker tests build offline (debootstrap), from this checkout's backend.
       const images = await ensureTestImages((line) => say(`[test images] ${line}`));
-      scaleRuns.push(...(await scale('docker', ['--runtime', 'docker', '--network', 'host', '--image-service', images.service, '--image-postgres', images.postgres, '--image-redis', images.redis])));
+      scaleRuns.push(
+        ...(await scale('docker', [
+          '--runtime',
+          'docker',
+          '--network',
+          'host',
+          '--image-service',
+          images.service,
+          '--image-postgres',
+          images.postgres,
+          '--image-redis',
+          images.redis,
+        ])),
+      );
     }
   }
   const file = await writePathReport(ROOT, {
     date: started,
-    machine: { ...machineFacts(), loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' ') },
-    settings: { wrk: `-t2 -c${CONNECTIONS} -d${durationS}s after ${warmupS} s unrecorded (in the scale-out series -c${CONNECTIONS} per replica, after ${scaleWarmupS} s), GET /users/:id over ${USERS} cached users (re-read before each run)`, rounds, cpuLimit, scaleSteps, nginx: 'proxy_pass, keepalive 64 upstream, 1 worker' },
+    machine: {
+      ...machineFacts(),
+      loadAverage: os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
+    },
+    settings: {
+      wrk: `-t2 -c${CONNECTIONS} -d${durationS}s after ${warmupS} s unrecorded (in the scale-out series -c${CONNECTIONS} per replica, after ${scaleWarmupS} s), GET /users/:id over ${USERS} cached users (re-read before each run)`,
+      rounds,
+      cpuLimit,
+      scaleSteps,
+      nginx: 'proxy_pass, keepalive 64 upstream, 1 worker',
+    },
     single: singleRuns,
     scale: scaleRuns,
   });

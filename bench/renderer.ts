@@ -23,7 +23,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { percentile } from './lib/control-report.js';
-import { DEFAULT_GUARD, withDefaults, type AutoscalerStatus, type ChaosStatus, type GuardStatus, type StackSpec, type TraceList } from '../electron/contract.js';
+import {
+  DEFAULT_GUARD,
+  withDefaults,
+  type AutoscalerStatus,
+  type ChaosStatus,
+  type GuardStatus,
+  type StackSpec,
+  type TraceList,
+} from '../electron/contract.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist', 'renderer');
@@ -37,7 +45,10 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 /** Serves dist/renderer on 127.0.0.1 (module scripts do not load from file://). */
 async function serveRenderer(): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
-    const file = path.join(DIST, new URL(req.url ?? '/', 'http://x').pathname === '/' ? 'index.html' : new URL(req.url ?? '/', 'http://x').pathname);
+    const file = path.join(
+      DIST,
+      new URL(req.url ?? '/', 'http://x').pathname === '/' ? 'index.html' : new URL(req.url ?? '/', 'http://x').pathname,
+    );
     if (!file.startsWith(DIST) || !existsSync(file)) {
       res.writeHead(404).end();
       return;
@@ -46,7 +57,10 @@ async function serveRenderer(): Promise<{ url: string; close(): Promise<void> }>
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /**
@@ -78,12 +92,21 @@ function installSyntheticBridge(replicas: number, fixtures: Fixtures): void {
   const listeners = new Map<string, Set<Listener>>();
   let t = Date.now() - 1800 * 1000;
   const instances = [
-    ...Array.from({ length: replicas }, (_, i) => ({ id: `api-${i + 1}`, service: 'api', phase: 'ready', restarts: 0, pid: 1000 + i, port: 20000 + i, startedAt: t })),
+    ...Array.from({ length: replicas }, (_, i) => ({
+      id: `api-${i + 1}`,
+      service: 'api',
+      phase: 'ready',
+      restarts: 0,
+      pid: 1000 + i,
+      port: 20000 + i,
+      startedAt: t,
+    })),
     { id: 'worker-1', service: 'worker', phase: 'ready', restarts: 0, pid: 999, port: 19999, startedAt: t },
     { id: 'redis', service: 'redis', phase: 'ready', restarts: 0, pid: 2, port: 6379, startedAt: 0 },
     { id: 'postgres', service: 'postgres', phase: 'ready', restarts: 0, pid: 3, port: 5432, startedAt: 0 },
   ];
-  const wave = (n: number, period: number, amp: number, base: number) => base + amp * Math.sin((2 * Math.PI * n) / period) + Math.random() * amp * 0.2;
+  const wave = (n: number, period: number, amp: number, base: number) =>
+    base + amp * Math.sin((2 * Math.PI * n) / period) + Math.random() * amp * 0.2;
   let n = 0;
   const sample = () => {
     n += 1;
@@ -92,11 +115,51 @@ function installSyntheticBridge(replicas: number, fixtures: Fixtures): void {
     return {
       t,
       stack: 'bench',
-      traffic: { rps, errorsPerSec: Math.random() < 0.1 ? 2 : 0, proxyErrorsPerSec: 0, status: { '2xx': rps, '3xx': 0, '4xx': 0, '5xx': 0 }, inFlight: 8, p50: wave(n, 120, 1, 2), p95: wave(n, 120, 3, 6), p99: wave(n, 120, 6, 12) },
-      instances: instances.map((i) => ({ id: i.id, service: i.service, phase: 'ready', ready: true, restarts: 0, cpu: wave(n + i.port, 200, 20, 40), rssBytes: 110e6, rps: i.service === 'api' ? rps / replicas : null, errorsPerSec: 0, inFlight: 0, eventLoopLagMs: 1, p50: 2, p95: 6, p99: 12 })),
+      traffic: {
+        rps,
+        errorsPerSec: Math.random() < 0.1 ? 2 : 0,
+        proxyErrorsPerSec: 0,
+        status: { '2xx': rps, '3xx': 0, '4xx': 0, '5xx': 0 },
+        inFlight: 8,
+        p50: wave(n, 120, 1, 2),
+        p95: wave(n, 120, 3, 6),
+        p99: wave(n, 120, 6, 12),
+      },
+      instances: instances.map((i) => ({
+        id: i.id,
+        service: i.service,
+        phase: 'ready',
+        ready: true,
+        restarts: 0,
+        cpu: wave(n + i.port, 200, 20, 40),
+        rssBytes: 110e6,
+        rps: i.service === 'api' ? rps / replicas : null,
+        errorsPerSec: 0,
+        inFlight: 0,
+        eventLoopLagMs: 1,
+        p50: 2,
+        p95: 6,
+        p99: 12,
+      })),
       replicas: { api: replicas, apiReady: replicas, worker: 1 },
-      cache: { up: true, hitsPerSec: rps * 0.9, missesPerSec: rps * 0.1, hitRate: wave(n, 400, 0.05, 0.9), memoryBytes: 5e6, keys: 10000, opsPerSec: rps },
-      queue: { up: true, waiting: Math.round(wave(n, 90, 20, 25)), active: 5, delayed: 0, failed: 0, completedPerSec: wave(n, 60, 3, 10), failedPerSec: 0 },
+      cache: {
+        up: true,
+        hitsPerSec: rps * 0.9,
+        missesPerSec: rps * 0.1,
+        hitRate: wave(n, 400, 0.05, 0.9),
+        memoryBytes: 5e6,
+        keys: 10000,
+        opsPerSec: rps,
+      },
+      queue: {
+        up: true,
+        waiting: Math.round(wave(n, 90, 20, 25)),
+        active: 5,
+        delayed: 0,
+        failed: 0,
+        completedPerSec: wave(n, 60, 3, 10),
+        failedPerSec: 0,
+      },
       db: { up: true, connections: 40, commitsPerSec: 200, rollbacksPerSec: 0 },
       autoscaler: null,
       writes: { acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null },
@@ -105,8 +168,20 @@ function installSyntheticBridge(replicas: number, fixtures: Fixtures): void {
     };
   };
   const history = Array.from({ length: 1800 }, sample);
-  const events = Array.from({ length: 30 }, (_, i) => ({ t: history[i * 60]!.t, kind: i % 2 ? 'scaling' : 'lifecycle', level: i % 2 ? 'info' : 'warn', message: `event ${i}` }));
-  const status = { state: 'running', spec: fixtures.spec, runtime: 'local', instances, endpoints: { balancer: 'http://127.0.0.1:8080', dashboard: '' }, sample: history.at(-1) };
+  const events = Array.from({ length: 30 }, (_, i) => ({
+    t: history[i * 60]!.t,
+    kind: i % 2 ? 'scaling' : 'lifecycle',
+    level: i % 2 ? 'info' : 'warn',
+    message: `event ${i}`,
+  }));
+  const status = {
+    state: 'running',
+    spec: fixtures.spec,
+    runtime: 'local',
+    instances,
+    endpoints: { balancer: 'http://127.0.0.1:8080', dashboard: '' },
+    sample: history.at(-1),
+  };
   const results: Record<string, unknown> = {
     'stack:status': status,
     'runtime:probe': [{ runtime: 'local', available: true, version: 'PostgreSQL 18' }],
@@ -149,19 +224,29 @@ async function main(): Promise<void> {
   const server = await serveRenderer();
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     // tsx compiles this file with esbuild, which may wrap functions in __name(): define it in the page.
-    await page.addInitScript({ content: `var __name = (f) => f; (${installSyntheticBridge.toString()})(${REPLICAS}, ${JSON.stringify(fixtures())});` });
+    await page.addInitScript({
+      content: `var __name = (f) => f; (${installSyntheticBridge.toString()})(${REPLICAS}, ${JSON.stringify(fixtures())});`,
+    });
     await page.goto(server.url);
     await page.getByTestId('tile-api-20').waitFor();
     const measure = async (label: string): Promise<number[]> => {
       await page.getByRole('radio', { name: label }).first().click();
       // Warm-up: the first updates after a window change build new chart layouts.
-      for (let i = 0; i < 5; i += 1) await page.evaluate(() => (window as unknown as { __pushSample: () => Promise<number> }).__pushSample());
+      for (let i = 0; i < 5; i += 1)
+        await page.evaluate(() => (window as unknown as { __pushSample: () => Promise<number> }).__pushSample());
       const times: number[] = [];
       for (let i = 0; i < UPDATES; i += 1) {
         times.push(await page.evaluate(() => (window as unknown as { __pushSample: () => Promise<number> }).__pushSample()));
@@ -176,8 +261,15 @@ async function main(): Promise<void> {
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.start');
-      for (let i = 0; i < 10; i += 1) await page.evaluate(() => (window as unknown as { __pushSample: () => Promise<number> }).__pushSample());
-      const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] } };
+      for (let i = 0; i < 10; i += 1)
+        await page.evaluate(() => (window as unknown as { __pushSample: () => Promise<number> }).__pushSample());
+      const { profile } = (await cdp.send('Profiler.stop')) as {
+        profile: {
+          nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+          samples: number[];
+          timeDeltas: number[];
+        };
+      };
       const self = new Map<string, number>();
       const byId = new Map(profile.nodes.map((n) => [n.id, n]));
       profile.samples.forEach((id, i) => {
@@ -185,17 +277,36 @@ async function main(): Promise<void> {
         const key = `${node.callFrame.functionName || '(anon)'} ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber}`;
         self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
       });
-      console.log([...self].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([k, v]) => `${(v / 1000).toFixed(1).padStart(7)} ms  ${k}`).join('\n'));
+      console.log(
+        [...self]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 40)
+          .map(([k, v]) => `${(v / 1000).toFixed(1).padStart(7)} ms  ${k}`)
+          .join('\n'),
+      );
     }
     const points = await page.getByRole('figure', { name: 'CPU per replica chart' }).locator('path[data-series]').count();
     // The look-at screenshot goes with the test artifacts (ignored by git), not into /tmp.
     await mkdir(path.join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: path.join(ROOT, 'test-results', 'bench-renderer.png') });
-    const summary = (times: number[]) => ({ medianMs: Math.round(percentile(times, 50) * 10) / 10, p95Ms: Math.round(percentile(times, 95) * 10) / 10, maxMs: Math.round(Math.max(...times) * 10) / 10, samplesMs: times.map((x) => Math.round(x * 10) / 10) });
+    const summary = (times: number[]) => ({
+      medianMs: Math.round(percentile(times, 50) * 10) / 10,
+      p95Ms: Math.round(percentile(times, 95) * 10) / 10,
+      maxMs: Math.round(Math.max(...times) * 10) / 10,
+      samplesMs: times.map((x) => Math.round(x * 10) / 10),
+    });
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version, browser: browser.version() },
-      settings: { replicas: REPLICAS, historySeconds: 1800, charts: 6, updates: UPDATES, viewport: '1280x800', budgetMs: BUDGET_MS, cpuChartLines: points },
+      settings: {
+        replicas: REPLICAS,
+        historySeconds: 1800,
+        charts: 6,
+        updates: UPDATES,
+        viewport: '1280x800',
+        budgetMs: BUDGET_MS,
+        cpuChartLines: points,
+      },
       window30min: summary(full),
       window1min: summary(reference),
       ratio: Math.round((percentile(full, 50) / percentile(reference, 50)) * 100) / 100,

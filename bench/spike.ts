@@ -24,10 +24,27 @@ import { errorsOf, spikeMarkdown, type SpikeRun, type SpikeSetting } from './lib
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const EXAMPLE = ['traffic', '--profile', 'spike', '--rps', '200..1000', '--duration', '9s', '--mix', 'read=90,write=10', '--zipf', '1.1', '--json'];
+const EXAMPLE = [
+  'traffic',
+  '--profile',
+  'spike',
+  '--rps',
+  '200..1000',
+  '--duration',
+  '9s',
+  '--mix',
+  'read=90,write=10',
+  '--zipf',
+  '1.1',
+  '--json',
+];
 const SETTINGS: SpikeSetting[] = [
   { name: 'shipped', env: {}, note: `default sampler, ${DEFAULT_TRACES_PER_SECOND} new traces/s per replica` },
-  { name: 'sampling 100', env: { OTEL_TRACES_SAMPLER: 'parentbased_ratelimited', OTEL_TRACES_SAMPLER_ARG: '100' }, note: 'the default before 2026-12-07' },
+  {
+    name: 'sampling 100',
+    env: { OTEL_TRACES_SAMPLER: 'parentbased_ratelimited', OTEL_TRACES_SAMPLER_ARG: '100' },
+    note: 'the default before 2026-12-07',
+  },
   { name: 'tracing off', env: { OTEL_SDK_DISABLED: 'true' }, note: 'reference' },
 ];
 /** Other work (% of one core) under which a run starts. */
@@ -51,12 +68,22 @@ harness.run(async () => {
         const summary = JSON.parse(await product.cli(EXAMPLE)) as SpikeRun['summary'];
         const result: SpikeRun = { setting: setting.name, round, afterUp: run === 0, summary };
         runs.push(result);
-        harness.say(`round ${round} ${setting.name} ${run === 0 ? 'after up' : `warm ${run}`}: p50 ${summary.p50Ms} p95 ${summary.p95Ms} p99 ${summary.p99Ms} ms, errors ${errorsOf(result)}, achieved ${summary.achievedRps} req/s`);
+        harness.say(
+          `round ${round} ${setting.name} ${run === 0 ? 'after up' : `warm ${run}`}: p50 ${summary.p50Ms} p95 ${summary.p95Ms} p99 ${summary.p99Ms} ms, errors ${errorsOf(result)}, achieved ${summary.achievedRps} req/s`,
+        );
       }
       await product.down();
     }
   }
-  const report = { startedAt, machine: machineFacts(), example: `scalelab ${EXAMPLE.slice(0, -1).join(' ')}`, settings: SETTINGS, rounds, warmRuns, runs };
+  const report = {
+    startedAt,
+    machine: machineFacts(),
+    example: `scalelab ${EXAMPLE.slice(0, -1).join(' ')}`,
+    settings: SETTINGS,
+    rounds,
+    warmRuns,
+    runs,
+  };
   await writeFile(path.join(RESULTS, 'spike.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(RESULTS, 'spike.md'), spikeMarkdown(report));
   harness.say('wrote bench/results/spike.json and spike.md');

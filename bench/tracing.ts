@@ -44,7 +44,10 @@ const CACHE_TTL_SECONDS = 3600;
 const durationS = envNumber('BENCH_DURATION_S', 8);
 const warmupS = envNumber('BENCH_WARMUP_S', 2);
 const rounds = envNumber('BENCH_ROUNDS', 3);
-const variantNames = (process.env.BENCH_VARIANTS ?? 'off,on,every').split(',').map((v) => v.trim()).filter(Boolean);
+const variantNames = (process.env.BENCH_VARIANTS ?? 'off,on,every')
+  .split(',')
+  .map((v) => v.trim())
+  .filter(Boolean);
 const harness = createHarness(killWrk);
 const { say, cleanup } = harness;
 
@@ -75,7 +78,12 @@ async function main(): Promise<void> {
   if (!tracing.endpoint) throw new Error('the OTLP receiver did not start');
   say(`OTLP receiver on ${tracing.endpoint}`);
 
-  const stack = await BenchStack.create({ helper, dir, apiEnv: { LOG_LEVEL: 'warn', CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS) }, onProgress: say });
+  const stack = await BenchStack.create({
+    helper,
+    dir,
+    apiEnv: { LOG_LEVEL: 'warn', CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS) },
+    onProgress: say,
+  });
   harness.onCleanup(() => stack.stop());
   await stack.start();
   await stack.startApi();
@@ -88,9 +96,18 @@ async function main(): Promise<void> {
     for (const variant of variantNames) {
       const env = variantEnv(variant);
       // BENCH_PROFILE_DIR: each run's api under --cpu-prof, to see where tracing's cpu goes.
-      const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, `${round}-${variant.replace(/[^\w.-]+/g, '_')}`)}`] : [];
+      const profile = process.env.BENCH_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, `${round}-${variant.replace(/[^\w.-]+/g, '_')}`)}`]
+        : [];
       await stack.startApi(profile, env);
-      const common = { url: stack.apiUrl, script: 'bench/lua/get-random-id.lua', scriptArgs: [String(minId), String(maxId)], threads: THREADS, connections: CONNECTIONS, cwd: ROOT };
+      const common = {
+        url: stack.apiUrl,
+        script: 'bench/lua/get-random-id.lua',
+        scriptArgs: [String(minId), String(maxId)],
+        threads: THREADS,
+        connections: CONNECTIONS,
+        cwd: ROOT,
+      };
       await runWrk({ ...common, durationS: warmupS });
       const spansBefore = tracing.store.spansReceived;
       const receiverBefore = process.cpuUsage();
@@ -122,13 +139,21 @@ async function main(): Promise<void> {
         otherCpuPercent: cpu.other ?? Number.NaN,
       };
       runs.push(run);
-      say(`round ${round} ${variant}: ${run.rps} req/s, p99 ${run.p99Ms.toFixed(1)} ms, ${run.spansPerSecond} spans/s, receiver ${run.receiverCpuPercent}% of a core, api ${run.apiCpuPercent}%, other ${run.otherCpuPercent}%, api ${run.apiCpuUsPerRequest} µs cpu/request`);
+      say(
+        `round ${round} ${variant}: ${run.rps} req/s, p99 ${run.p99Ms.toFixed(1)} ms, ${run.spansPerSecond} spans/s, receiver ${run.receiverCpuPercent}% of a core, api ${run.apiCpuPercent}%, other ${run.otherCpuPercent}%, api ${run.apiCpuUsPerRequest} µs cpu/request`,
+      );
     }
   }
 
   const report: TracingReport = {
     date: new Date().toISOString(),
-    machine: { ...machineFacts(), loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' ') },
+    machine: {
+      ...machineFacts(),
+      loadAverage: os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
+    },
     settings: {
       replica: 'one api replica, node dist/backend/api/server.bundle.mjs, LOG_LEVEL=warn',
       wrk: `-t${THREADS} -c${CONNECTIONS} -d${durationS}s (after ${warmupS} s unrecorded), keep-alive, loopback; GET /users/:id over ${USERS} cached users`,

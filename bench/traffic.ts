@@ -30,7 +30,18 @@ import { MAX_RPS, type TrafficSecond, type TrafficSummary } from '../electron/tr
 import { cpuPercent, cpuSnapshot, type CpuSnapshot } from './lib/cpu.js';
 import { waitQuiet } from './lib/quiet.js';
 import { ENDPOINT_BODY, startEndpoint, type Endpoint } from './lib/traffic-endpoint.js';
-import { fmt, judgeStep, ratioOf, steadyLatency, trafficMarkdown, type GeneratorRun, type LadderStep, type LatencyComparison, type TrafficReport, type WrkCase } from './lib/traffic-report.js';
+import {
+  fmt,
+  judgeStep,
+  ratioOf,
+  steadyLatency,
+  trafficMarkdown,
+  type GeneratorRun,
+  type LadderStep,
+  type LatencyComparison,
+  type TrafficReport,
+  type WrkCase,
+} from './lib/traffic-report.js';
 import { killPlainWrk, runPlainWrk, writePacingScript } from './lib/traffic-wrk.js';
 import { MAX_ERROR_RATE } from './lib/report.js';
 import type { WrkResult } from './lib/wrk.js';
@@ -161,10 +172,22 @@ async function runGenerator(endpoint: Endpoint, rps: number, seconds: number): P
   // A constant rate should be offered at about that rate every second; say so when a callback is far off.
   const odd = perSecond.map((x, i) => ({ i: i + 1, x })).filter(({ x }) => x.offeredRps > 1.5 * rps || x.offeredRps < 0.5 * rps);
   if (odd.length) {
-    const list = odd.map(({ i, x }) => `#${i}: target ${fmt.rps(x.targetRps)}, offered ${fmt.rps(x.offeredRps)}, achieved ${fmt.rps(x.achievedRps)}`).join('; ');
+    const list = odd
+      .map(({ i, x }) => `#${i}: target ${fmt.rps(x.targetRps)}, offered ${fmt.rps(x.offeredRps)}, achieved ${fmt.rps(x.achievedRps)}`)
+      .join('; ');
     runNotes.push(`${odd.length} of ${perSecond.length} onSecond callbacks offered far from ${fmt.rps(rps)} req/s (${list})`);
   }
-  return { targetRps: rps, durationS: seconds, startMs: value.startMs, wallS: value.wallS, summary, seconds: perSecond, steady: steadyLatency(perSecond, seconds), cpu, notes: runNotes };
+  return {
+    targetRps: rps,
+    durationS: seconds,
+    startMs: value.startMs,
+    wallS: value.wallS,
+    summary,
+    seconds: perSecond,
+    steady: steadyLatency(perSecond, seconds),
+    cpu,
+    notes: runNotes,
+  };
 }
 
 function wrkErrors(wrk: WrkResult): number {
@@ -219,9 +242,12 @@ async function pacedWrk(endpoint: Endpoint, dir: string, rps: number): Promise<L
   const overheadMs = Math.max(0, (PACED_CONNECTIONS * 1000) / pilot.rps - cycleMs);
   const meanDelayMs = Math.max(0, cycleMs - overheadMs);
   say(`  wrk pilot: ${fmt.rps(pilot.rps)} req/s at a mean delay of ${cycleMs.toFixed(1)} ms; measured run at ${meanDelayMs.toFixed(1)} ms`);
-  const { value, cpu } = await measured(endpoint, `paced wrk at ${rps} req/s`, notes, () => runPlainWrk({ ...common, durationS, pacing: { script, meanDelayMs } }));
+  const { value, cpu } = await measured(endpoint, `paced wrk at ${rps} req/s`, notes, () =>
+    runPlainWrk({ ...common, durationS, pacing: { script, meanDelayMs } }),
+  );
   const result = wrkCase('wrk-paced', `wrk paced to ~${rps} req/s`, value, cpu);
-  if (Math.abs(value.rps / rps - 1) > 0.1) notes.push(`paced wrk ran at ${fmt.rps(value.rps)} req/s, more than 10% off the ${fmt.rps(rps)} req/s target`);
+  if (Math.abs(value.rps / rps - 1) > 0.1)
+    notes.push(`paced wrk ran at ${fmt.rps(value.rps)} req/s, more than 10% off the ${fmt.rps(rps)} req/s target`);
   return { ...result, threads: PACED_THREADS, connections: PACED_CONNECTIONS, meanDelayMs, pilotRps: pilot.rps };
 }
 
@@ -246,9 +272,18 @@ async function main(): Promise<void> {
 
   say(`wrk warm-up ${warmupS} s, then the ceiling: wrk -t${CEILING_THREADS} -c${CEILING_CONNECTIONS} for ${durationS} s`);
   await runPlainWrk({ url, durationS: warmupS, threads: CEILING_THREADS, connections: CEILING_CONNECTIONS });
-  const ceilingRun = await measured(endpoint, 'the wrk ceiling', notes, () => runPlainWrk({ url, durationS, threads: CEILING_THREADS, connections: CEILING_CONNECTIONS }));
-  const ceiling = wrkCase('wrk-ceiling', `wrk -t${CEILING_THREADS} -c${CEILING_CONNECTIONS} (closed model)`, ceilingRun.value, ceilingRun.cpu);
-  say(`  ${fmt.rps(ceiling.wrk.rps)} req/s, p50 ${fmt.ms(ceiling.wrk.latencyMs.p50)} ms, p99 ${fmt.ms(ceiling.wrk.latencyMs.p99)} ms, errors ${ceiling.errors}; CPU endpoint ${ceiling.cpu.server}% wrk ${ceiling.cpu.wrk}%`);
+  const ceilingRun = await measured(endpoint, 'the wrk ceiling', notes, () =>
+    runPlainWrk({ url, durationS, threads: CEILING_THREADS, connections: CEILING_CONNECTIONS }),
+  );
+  const ceiling = wrkCase(
+    'wrk-ceiling',
+    `wrk -t${CEILING_THREADS} -c${CEILING_CONNECTIONS} (closed model)`,
+    ceilingRun.value,
+    ceilingRun.cpu,
+  );
+  say(
+    `  ${fmt.rps(ceiling.wrk.rps)} req/s, p50 ${fmt.ms(ceiling.wrk.latencyMs.p50)} ms, p99 ${fmt.ms(ceiling.wrk.latencyMs.p99)} ms, errors ${ceiling.errors}; CPU endpoint ${ceiling.cpu.server}% wrk ${ceiling.cpu.wrk}%`,
+  );
   if (!ceiling.valid) notes.push(`the wrk ceiling is INVALID: ${ceiling.errors} errors of ${ceiling.wrk.requests} requests`);
 
   say(`latency at ${fmt.rps(latencyRps)} req/s: the generator for ${durationS} s`);
@@ -275,8 +310,12 @@ async function main(): Promise<void> {
   for (const run of [generator, ...steps]) for (const n of run.notes) notes.push(`generator at ${fmt.rps(run.targetRps)} req/s: ${n}`);
   const top = steps.filter((s) => s.sustained).at(-1);
   if (top === undefined) notes.push('no rung was sustained, not even the first');
-  else if (steps.every((s) => s.sustained)) notes.push(`every rung up to ${fmt.rps(top.targetRps)} req/s was sustained: the ladder ran out before the generator did`);
-  if (steps.length) notes.push(`start-up: start() took ${Math.round(Math.min(...steps.map((s) => s.startMs)))}–${Math.round(Math.max(...steps.map((s) => s.startMs)))} ms per run`);
+  else if (steps.every((s) => s.sustained))
+    notes.push(`every rung up to ${fmt.rps(top.targetRps)} req/s was sustained: the ladder ran out before the generator did`);
+  if (steps.length)
+    notes.push(
+      `start-up: start() took ${Math.round(Math.min(...steps.map((s) => s.startMs)))}–${Math.round(Math.max(...steps.map((s) => s.startMs)))} ms per run`,
+    );
 
   const report: TrafficReport = {
     date: new Date().toISOString(),

@@ -10,4 +10,5 @@
  * (ws://<host:port>/ws), which CSP3's 'self' covers. Inline styles stay allowed because the chart
  * library sets `style` attributes; scripts never run inline.
  */
-export const APP_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'";
+export const APP_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'";

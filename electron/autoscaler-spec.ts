@@ -9,7 +9,6 @@ import { MAX_REPLICAS } from './stack-spec.js';
 
 export type { Behavior, Decision, LimitReason, MetricKind, MetricProposal, ScalingPolicy, ScalingRules } from './hpa-types.js';
 
-
 const ScalingRulesSchema = Type.Object(
   {
     stabilizationWindowSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
@@ -75,7 +74,12 @@ export const AutoscalerConfigureSchema = Type.Object(
      * replica with one (spec `resources.<service>.cpu`) is measured against its own. @defaultValue 500
      */
     cpuRequestMillicores: Type.Optional(Type.Integer({ minimum: 10, maximum: 64_000 })),
-    behavior: Type.Optional(Type.Object({ scaleUp: Type.Optional(ScalingRulesSchema), scaleDown: Type.Optional(ScalingRulesSchema) }, { additionalProperties: false })),
+    behavior: Type.Optional(
+      Type.Object(
+        { scaleUp: Type.Optional(ScalingRulesSchema), scaleDown: Type.Optional(ScalingRulesSchema) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

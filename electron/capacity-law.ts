@@ -50,12 +50,31 @@ export function niceTicks(max: number, count: number): number[] {
  * What a capacity chart draws, in data units: the measured points, ideal linear scaling from one
  * replica's capacity (or λ), the fitted law sampled along N, and the axes' extent.
  */
-export function curveLines(curve: readonly CurvePoint[], fit: CapacityFit | null, replicas: readonly number[] = [], extraY = 0): { measured: { replicas: number; capacityRps: number }[]; ideal: [number, number][]; fitted: [number, number][]; maxN: number; maxY: number } {
+export function curveLines(
+  curve: readonly CurvePoint[],
+  fit: CapacityFit | null,
+  replicas: readonly number[] = [],
+  extraY = 0,
+): {
+  measured: { replicas: number; capacityRps: number }[];
+  ideal: [number, number][];
+  fitted: [number, number][];
+  maxN: number;
+  maxY: number;
+} {
   const measured = curve.flatMap((p) => (p.capacityRps === null ? [] : [{ replicas: p.replicas, capacityRps: p.capacityRps }]));
   const maxN = Math.max(2, ...replicas, ...curve.map((p) => p.replicas));
   const one = curve.find((p) => p.replicas === 1)?.capacityRps ?? fit?.lambda ?? null;
-  const ideal: [number, number][] = one === null ? [] : [[0, 0], [maxN, one * maxN]];
-  const fitted: [number, number][] = fit ? Array.from({ length: 41 }, (_, i) => (maxN * i) / 40).map((n) => [n, uslCapacity(n, fit.lambda, fit.sigma, fit.kappa)]) : [];
+  const ideal: [number, number][] =
+    one === null
+      ? []
+      : [
+          [0, 0],
+          [maxN, one * maxN],
+        ];
+  const fitted: [number, number][] = fit
+    ? Array.from({ length: 41 }, (_, i) => (maxN * i) / 40).map((n) => [n, uslCapacity(n, fit.lambda, fit.sigma, fit.kappa)])
+    : [];
   const maxY = Math.max(10, extraY, ...measured.map((p) => p.capacityRps), ...ideal.map(([, y]) => y), ...fitted.map(([, y]) => y)) * 1.08;
   return { measured, ideal, fitted, maxN, maxY };
 }
@@ -65,7 +84,9 @@ export function overlayLines(
   now: { curve: readonly CurvePoint[]; fit: CapacityFit | null; replicas: readonly number[] },
   baseline: { curve: readonly CurvePoint[]; fit: CapacityFit | null } | null | undefined,
   extraY = 0,
-): ReturnType<typeof curveLines> & { baseline: { measured: { replicas: number; capacityRps: number }[]; fitted: [number, number][] } | null } {
+): ReturnType<typeof curveLines> & {
+  baseline: { measured: { replicas: number; capacityRps: number }[]; fitted: [number, number][] } | null;
+} {
   if (!baseline) return { ...curveLines(now.curve, now.fit, now.replicas, extraY), baseline: null };
   const then = curveLines(baseline.curve, baseline.fit, now.replicas);
   const lines = curveLines(now.curve, now.fit, [...now.replicas, then.maxN], Math.max(extraY, then.maxY / 1.08));

@@ -14,7 +14,9 @@ type Schemas<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] ex
  * One chaos action: the union of every module's schema in `chaos/actions/` (each says what it
  * does). Every one is recorded on the timeline with what, when and where.
  */
-export const ChaosActionSchema = Type.Union(CHAOS_ACTIONS.map((a) => a.schema) as Schemas<typeof CHAOS_ACTIONS>) as TUnion<Schemas<typeof CHAOS_ACTIONS>>;
+export const ChaosActionSchema = Type.Union(CHAOS_ACTIONS.map((a) => a.schema) as Schemas<typeof CHAOS_ACTIONS>) as TUnion<
+  Schemas<typeof CHAOS_ACTIONS>
+>;
 export type ChaosAction = Static<typeof ChaosActionSchema>;
 
 /** `chaos:status` (and the answer to `chaos:inject` / `chaos:clear`). */

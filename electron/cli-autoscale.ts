@@ -24,7 +24,8 @@ export interface AutoscaleArgs {
   'cpu-request'?: string;
 }
 
-const USAGE = 'usage: scalelab autoscale api|worker [--min N] [--max N] [--cpu %] [--rps N] [--p95-ms MS] [--queue-per-worker N] [--preset default|demo] [--sync S] | autoscale off [api|worker] | autoscale status';
+const USAGE =
+  'usage: scalelab autoscale api|worker [--min N] [--max N] [--cpu %] [--rps N] [--p95-ms MS] [--queue-per-worker N] [--preset default|demo] [--sync S] | autoscale off [api|worker] | autoscale status';
 
 function number(name: string, value: string | undefined, min: number, max: number, integer = false): number | undefined {
   if (value === undefined) return undefined;
@@ -37,7 +38,8 @@ function number(name: string, value: string | undefined, min: number, max: numbe
 
 /** The `autoscaler:configure` payload of `scalelab autoscale api|worker …`. */
 export function configureInput(service: 'api' | 'worker', args: AutoscaleArgs): AutoscalerConfigureInput {
-  if (args.preset !== undefined && args.preset !== 'default' && args.preset !== 'demo') throw new AutoscaleUsageError(`--preset must be default or demo (got "${args.preset}")`);
+  if (args.preset !== undefined && args.preset !== 'default' && args.preset !== 'demo')
+    throw new AutoscaleUsageError(`--preset must be default or demo (got "${args.preset}")`);
   const metrics = {
     cpu: number('cpu', args.cpu, 1, 1000),
     rps: number('rps', args.rps, 0.1, 1_000_000),
@@ -58,7 +60,6 @@ export function configureInput(service: 'api' | 'worker', args: AutoscaleArgs): 
   return JSON.parse(JSON.stringify(input)) as AutoscalerConfigureInput;
 }
 
-
 function time(t: number): string {
   return new Date(t).toLocaleTimeString('en-GB', { hour12: false });
 }
@@ -73,7 +74,9 @@ export function describeService(status: ServiceAutoscalerStatus, decisions = 5):
   ];
   const request = status.cpuRequest;
   if (request && c.metrics.some((m) => m.kind === 'cpu')) {
-    lines.push(`  cpu % is of a ${formatCpu(request.millicores)} request per replica (${request.from === 'resources' ? `the replicas' limit, resources.${c.service}.cpu` : 'the autoscaler\'s --cpu-request; the replicas have no cpu limit'})`);
+    lines.push(
+      `  cpu % is of a ${formatCpu(request.millicores)} request per replica (${request.from === 'resources' ? `the replicas' limit, resources.${c.service}.cpu` : "the autoscaler's --cpu-request; the replicas have no cpu limit"})`,
+    );
   }
   const recent: Decision[] = status.decisions.slice(-decisions);
   if (recent.length === 0) lines.push('  no decision yet (the first comes within one sync period)');
@@ -84,9 +87,12 @@ export function describeService(status: ServiceAutoscalerStatus, decisions = 5):
 /** A real Kubernetes HPA: its status, conditions and the cluster's last events about it. */
 export function describeHpa(view: KubeHpaView, events = 5): string {
   const cpu = view.cpu === null ? 'no cpu figure yet' : `cpu ${view.cpu} %`;
-  const lines = [`${view.service}: Kubernetes HPA ${view.name} · ${view.current} now, ${view.desired} desired, ${view.min}–${view.max} · target cpu ${view.targetCpu ?? '–'} % · ${cpu}`];
+  const lines = [
+    `${view.service}: Kubernetes HPA ${view.name} · ${view.current} now, ${view.desired} desired, ${view.min}–${view.max} · target cpu ${view.targetCpu ?? '–'} % · ${cpu}`,
+  ];
   for (const c of view.conditions) lines.push(`  ${c.type}=${c.status} ${c.reason}: ${c.message}`);
-  for (const e of view.events.slice(-events)) lines.push(`  ${time(e.at)}  ${e.reason}  ${e.message}${e.count > 1 ? ` (×${e.count})` : ''}`);
+  for (const e of view.events.slice(-events))
+    lines.push(`  ${time(e.at)}  ${e.reason}  ${e.message}${e.count > 1 ? ` (×${e.count})` : ''}`);
   return lines.join('\n');
 }
 
@@ -98,7 +104,8 @@ export async function runAutoscale(client: ControlClient, rest: string[], args: 
     status = await client.call('autoscaler:status', {});
   } else if (what === 'off') {
     if (which !== undefined && which !== 'api' && which !== 'worker') throw new AutoscaleUsageError(USAGE);
-    for (const service of which ? [which] : (['api', 'worker'] as const)) status = await client.call('autoscaler:configure', { service, enabled: false });
+    for (const service of which ? [which] : (['api', 'worker'] as const))
+      status = await client.call('autoscaler:configure', { service, enabled: false });
     status = await client.call('autoscaler:status', {});
   } else if (what === 'api' || what === 'worker') {
     status = await client.call('autoscaler:configure', configureInput(what, args));

@@ -12,7 +12,10 @@ export const CHAOS_USAGE_LINES = [...[...MODULES.values()].map((m) => `scalelab 
 export const CHAOS_USAGE = `usage:\n${CHAOS_USAGE_LINES.map((line) => `  ${line}`).join('\n')}`;
 
 /** The options the chaos actions read, for the CLI's option table (one entry per name). */
-export const CHAOS_OPTIONS: Record<string, { type: 'string' | 'boolean' }> = Object.assign({}, ...[...MODULES.values()].map((m) => m.options ?? {}));
+export const CHAOS_OPTIONS: Record<string, { type: 'string' | 'boolean' }> = Object.assign(
+  {},
+  ...[...MODULES.values()].map((m) => m.options ?? {}),
+);
 
 /** The `chaos:inject` action of `scalelab chaos <what> [target] [options]`. */
 export function chaosAction(what: string, target: string | undefined, args: ChaosArgs): ChaosAction {
@@ -29,18 +32,32 @@ export function chaosAction(what: string, target: string | undefined, args: Chao
 function printStatus(status: ChaosStatus): void {
   if (status.message) console.log(status.message);
   const m = status.monkey;
-  console.log(`Chaos Monkey ${m.enabled ? `on: every ~${m.intervalSeconds} s, at most ${m.maxDown} down` : 'off'} (${m.kills} kill${m.kills === 1 ? '' : 's'})`);
+  console.log(
+    `Chaos Monkey ${m.enabled ? `on: every ~${m.intervalSeconds} s, at most ${m.maxDown} down` : 'off'} (${m.kills} kill${m.kills === 1 ? '' : 's'})`,
+  );
   if (status.faults.length === 0) console.log('No fault in force.');
-  for (const f of status.faults) console.log(`  ${f.action.padEnd(10)} ${f.target.padEnd(9)} ${f.detail}${f.until ? ` (until ${new Date(f.until).toLocaleTimeString('en-GB', { hour12: false })})` : ''}`);
+  for (const f of status.faults)
+    console.log(
+      `  ${f.action.padEnd(10)} ${f.target.padEnd(9)} ${f.detail}${f.until ? ` (until ${new Date(f.until).toLocaleTimeString('en-GB', { hour12: false })})` : ''}`,
+    );
 }
 
 /** Runs `scalelab chaos …`; returns the exit code. The command line is judged before anything is started. */
-export async function runChaos(connect: <T>(work: (client: ControlClient) => Promise<T>) => Promise<T>, rest: string[], args: ChaosArgs, json: boolean): Promise<number> {
+export async function runChaos(
+  connect: <T>(work: (client: ControlClient) => Promise<T>) => Promise<T>,
+  rest: string[],
+  args: ChaosArgs,
+  json: boolean,
+): Promise<number> {
   const [what, target] = rest;
   if (!what) throw new ChaosUsageError(CHAOS_USAGE);
   const action = what === 'status' || what === 'clear' ? what : chaosAction(what, target, args);
   const status = await connect((client) =>
-    action === 'status' ? client.call('chaos:status', {}) : action === 'clear' ? client.call('chaos:clear', {}) : client.call('chaos:inject', action),
+    action === 'status'
+      ? client.call('chaos:status', {})
+      : action === 'clear'
+        ? client.call('chaos:clear', {})
+        : client.call('chaos:inject', action),
   );
   if (json) console.log(JSON.stringify(status, null, 2));
   else printStatus(status);
@@ -55,9 +72,12 @@ export async function runVerify(client: ControlClient, json: boolean): Promise<n
     const { acknowledged, verified, lost, duplicated, lostIds } = check;
     console.log(JSON.stringify({ acknowledged, verified, lost, duplicated, lostIds }, null, 2));
   } else {
-    console.log(`writes: ${check.acknowledged} acknowledged, ${check.verified} verified, ${check.lost} lost, ${check.duplicated} duplicated`);
+    console.log(
+      `writes: ${check.acknowledged} acknowledged, ${check.verified} verified, ${check.lost} lost, ${check.duplicated} duplicated`,
+    );
     if (check.lost > 0) console.log(`lost ids: ${check.lostIds.slice(0, 50).join(', ')}${check.lostIds.length > 50 ? ', …' : ''}`);
-    if (check.acknowledged === 0) console.log('No write was acknowledged yet: fire traffic with writes first (scalelab traffic --mix read=80,write=20).');
+    if (check.acknowledged === 0)
+      console.log('No write was acknowledged yet: fire traffic with writes first (scalelab traffic --mix read=80,write=20).');
   }
   return bad ? 1 : 0;
 }

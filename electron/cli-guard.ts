@@ -22,7 +22,8 @@ export function guardInput(action: string | undefined, args: { errors?: string; 
   const input: GuardSetInput = { enabled: true };
   if (args.errors !== undefined) {
     const n = Number(args.errors.replace(/%$/, ''));
-    if (!Number.isFinite(n) || n <= 0 || n > 100) throw new GuardUsageError(`--errors must be a share of requests in percent, above 0 and up to 100 (got "${args.errors}")`);
+    if (!Number.isFinite(n) || n <= 0 || n > 100)
+      throw new GuardUsageError(`--errors must be a share of requests in percent, above 0 and up to 100 (got "${args.errors}")`);
     input.errorPercent = n;
   }
   if (args.for !== undefined) {
@@ -32,7 +33,8 @@ export function guardInput(action: string | undefined, args: { errors?: string; 
     } catch {
       throw new GuardUsageError(`--for must look like 5s or 1m (got "${args.for}")`);
     }
-    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) throw new GuardUsageError(`--for must be whole seconds from 1 s to 10 min (got "${args.for}")`);
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600)
+      throw new GuardUsageError(`--for must be whole seconds from 1 s to 10 min (got "${args.for}")`);
     input.seconds = seconds;
   }
   return input;
@@ -40,8 +42,15 @@ export function guardInput(action: string | undefined, args: { errors?: string; 
 
 /** The guard in a few lines. */
 export function guardText(status: GuardStatus): string {
-  const lines = [status.enabled ? `Safety guard on: errors ≥ ${status.errorPercent} % for ${status.seconds} s stop traffic and chaos` : 'Safety guard off'];
-  if (status.enabled) lines.push(`  now: ${status.lastErrorPercent === null ? 'no requests this second' : `errors ${status.lastErrorPercent} %`}, ${status.badSeconds} of ${status.seconds} bad seconds in a row`);
+  const lines = [
+    status.enabled
+      ? `Safety guard on: errors ≥ ${status.errorPercent} % for ${status.seconds} s stop traffic and chaos`
+      : 'Safety guard off',
+  ];
+  if (status.enabled)
+    lines.push(
+      `  now: ${status.lastErrorPercent === null ? 'no requests this second' : `errors ${status.lastErrorPercent} %`}, ${status.badSeconds} of ${status.seconds} bad seconds in a row`,
+    );
   if (status.tripped) {
     lines.push(`  tripped at ${new Date(status.tripped.at).toLocaleTimeString('en-GB', { hour12: false })}: ${status.tripped.reason}`);
     lines.push(`  it ${status.tripped.stopped.length > 0 ? status.tripped.stopped.join('; ') : 'found nothing running to stop'}`);
@@ -49,10 +58,18 @@ export function guardText(status: GuardStatus): string {
   return lines.join('\n');
 }
 
-export async function runGuard(client: ControlClient, rest: string[], args: { errors?: string; for?: string }, json: boolean): Promise<number> {
+export async function runGuard(
+  client: ControlClient,
+  rest: string[],
+  args: { errors?: string; for?: string },
+  json: boolean,
+): Promise<number> {
   const [action] = rest;
   if (rest.length > 1) throw new GuardUsageError(USAGE);
-  const status = action === 'status' || action === undefined ? await client.call('guard:status', {}) : await client.call('guard:set', guardInput(action, args));
+  const status =
+    action === 'status' || action === undefined
+      ? await client.call('guard:status', {})
+      : await client.call('guard:set', guardInput(action, args));
   console.log(json ? JSON.stringify(status, null, 2) : guardText(status));
   return 0;
 }

@@ -39,7 +39,10 @@ function mark(state: AssertionResult['state']): string {
 }
 
 function assertionLines(status: ScenarioStatus): string[] {
-  return status.assertions.map((a) => `  ${mark(a.state)}  ${a.assertion.label ? `${a.assertion.label}: ` : ''}${a.text}  →  ${a.value ?? '–'}${a.detail ? `  (${a.detail})` : ''}`);
+  return status.assertions.map(
+    (a) =>
+      `  ${mark(a.state)}  ${a.assertion.label ? `${a.assertion.label}: ` : ''}${a.text}  →  ${a.value ?? '–'}${a.detail ? `  (${a.detail})` : ''}`,
+  );
 }
 
 /** Writes the report (HTML) and its samples (JSON beside it, same name). Returns both paths. */
@@ -62,10 +65,14 @@ async function run(client: ControlClient, what: string, args: ScenarioArgs, json
     }
   }
   const file = await source(what);
-  const loaded = await client.call('scenario:load', file.builtin ? { builtin: file.builtin, assert: args.assert } : { source: file.source, fileName: file.fileName, assert: args.assert });
+  const loaded = await client.call(
+    'scenario:load',
+    file.builtin ? { builtin: file.builtin, assert: args.assert } : { source: file.source, fileName: file.fileName, assert: args.assert },
+  );
   const started = Date.now();
   const say = (line: string) => !json && console.log(`[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s] ${line}`);
-  if (!json) console.log(`Scenario "${loaded.name}": ${loaded.durationS} s, ${loaded.steps.length} steps, ${loaded.assertions.length} assertions`);
+  if (!json)
+    console.log(`Scenario "${loaded.name}": ${loaded.durationS} s, ${loaded.steps.length} steps, ${loaded.assertions.length} assertions`);
   const done = new Set<number>();
   let last: ScenarioStatus = loaded;
   const ended = new Promise<ScenarioStatus>((resolve) => {
@@ -74,7 +81,9 @@ async function run(client: ControlClient, what: string, args: ScenarioArgs, json
       for (const step of status.steps) {
         if (step.state === 'pending' || done.has(step.index)) continue;
         done.add(step.index);
-        say(`step ${step.index + 1}/${status.steps.length} at ${step.at} s: ${step.text}${step.state === 'failed' ? `  ✘ ${step.error}` : ''}`);
+        say(
+          `step ${step.index + 1}/${status.steps.length} at ${step.at} s: ${step.text}${step.state === 'failed' ? `  ✘ ${step.error}` : ''}`,
+        );
       }
       if (ENDED.has(status.state)) {
         off();
@@ -96,7 +105,20 @@ async function run(client: ControlClient, what: string, args: ScenarioArgs, json
   }
   const files = args.report ? await writeReport(client, args.report, last) : undefined;
   if (json) {
-    console.log(JSON.stringify({ state: last.state, passed: last.state === 'passed', error: last.error, assertions: last.assertions, steps: last.steps, report: files ? { html: files[0], json: files[1] } : null }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          state: last.state,
+          passed: last.state === 'passed',
+          error: last.error,
+          assertions: last.assertions,
+          steps: last.steps,
+          report: files ? { html: files[0], json: files[1] } : null,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     console.log(`\n${last.state.toUpperCase()}: "${last.name}"${last.error ? ` (${last.error})` : ''}`);
     for (const line of assertionLines(last)) console.log(line);
@@ -106,15 +128,26 @@ async function run(client: ControlClient, what: string, args: ScenarioArgs, json
 }
 
 /** Runs `scalelab scenario …`; returns the exit code. */
-export async function runScenario(connect: () => Promise<ControlClient>, rest: string[], args: ScenarioArgs, json: boolean): Promise<number> {
+export async function runScenario(
+  connect: () => Promise<ControlClient>,
+  rest: string[],
+  args: ScenarioArgs,
+  json: boolean,
+): Promise<number> {
   const [verb, what] = rest;
   if (verb === 'validate') {
     if (!what) throw new ScenarioUsageError(USAGE);
     const file = await source(what);
     // Validated here, without a control plane: a CI step can check files before running them.
     const scenario = parseScenario(file.source, file.fileName);
-    if (json) console.log(JSON.stringify({ valid: true, name: scenario.name, durationS: scenario.durationS, steps: scenario.steps.length }, null, 2));
-    else console.log(`${file.fileName}: valid ("${scenario.name}", ${scenario.durationS} s, ${scenario.steps.length} steps, ${scenario.assertions?.length ?? 0} assertions)`);
+    if (json)
+      console.log(
+        JSON.stringify({ valid: true, name: scenario.name, durationS: scenario.durationS, steps: scenario.steps.length }, null, 2),
+      );
+    else
+      console.log(
+        `${file.fileName}: valid ("${scenario.name}", ${scenario.durationS} s, ${scenario.steps.length} steps, ${scenario.assertions?.length ?? 0} assertions)`,
+      );
     return 0;
   }
   if (verb !== 'run' && verb !== 'list') throw new ScenarioUsageError(USAGE);

@@ -10,7 +10,9 @@ function fmt(value: number | null | undefined, digits = 0): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 || i === 2 || i === 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, i) => (i === 0 || i === 2 || i === 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '))
+    .join('\n');
 }
 
 export function printStatus(status: StackStatus): void {
@@ -24,7 +26,16 @@ export function printStatus(status: StackStatus): void {
   for (const instance of status.instances) {
     const s = byId.get(instance.id);
     const throttled = s?.throttling?.throttledShare == null ? '–' : `${(s.throttling.throttledShare * 100).toFixed(0)} %`;
-    rows.push([instance.id, instance.service, instance.phase, String(instance.restarts), fmt(s?.cpu), fmt(s?.rssBytes == null ? null : s.rssBytes / 1048576), fmt(s?.rps), ...(limited ? [throttled] : [])]);
+    rows.push([
+      instance.id,
+      instance.service,
+      instance.phase,
+      String(instance.restarts),
+      fmt(s?.cpu),
+      fmt(s?.rssBytes == null ? null : s.rssBytes / 1048576),
+      fmt(s?.rps),
+      ...(limited ? [throttled] : []),
+    ]);
   }
   console.log(`Stack "${status.spec.name}" on ${status.runtime}: ${status.state}`);
   console.log(`  Balancer   ${status.endpoints?.balancer ?? '–'}`);
@@ -56,11 +67,15 @@ function describeData(s: Sample): string[] {
   if (d.replica) {
     const lag = d.replica.lagBytes === null ? '–' : `${fmt(d.replica.lagBytes / 1024, 1)} KiB / ${fmt(d.replica.lagSeconds, 2)} s`;
     const delay = d.replica.applyDelayMs > 0 ? `, replay delayed ${d.replica.applyDelayMs} ms` : '';
-    lines.push(`Replica  ${d.replica.up ? 'up' : 'DOWN'}, lag ${lag}${delay}; reads/s primary ${fmt(d.reads.primaryPerSec)}, replica ${fmt(d.reads.replicaPerSec)}, fallbacks ${fmt(d.reads.fallbacksPerSec)}`);
+    lines.push(
+      `Replica  ${d.replica.up ? 'up' : 'DOWN'}, lag ${lag}${delay}; reads/s primary ${fmt(d.reads.primaryPerSec)}, replica ${fmt(d.reads.replicaPerSec)}, fallbacks ${fmt(d.reads.fallbacksPerSec)}`,
+    );
   }
   if (d.stream) {
     const st = d.stream;
-    lines.push(`Events   ${fmt(st.eventsPerSec)}/s, stream ${st.length}, outbox backlog ${st.outboxBacklog}, projector lag ${fmt(st.groupLag)} (+${st.pending} pending), read model ${st.freshnessS === null ? '–' : `${fmt(st.freshnessS, 1)} s behind`}`);
+    lines.push(
+      `Events   ${fmt(st.eventsPerSec)}/s, stream ${st.length}, outbox backlog ${st.outboxBacklog}, projector lag ${fmt(st.groupLag)} (+${st.pending} pending), read model ${st.freshnessS === null ? '–' : `${fmt(st.freshnessS, 1)} s behind`}`,
+    );
   }
   if (d.partitions) lines.push(`Users    ${d.partitions.length} partitions: ${d.partitions.map((p) => `${p.name} ${p.rows}`).join(', ')}`);
   return lines;
@@ -72,7 +87,9 @@ function describeData(s: Sample): string[] {
  */
 export function describeCpuLimits(limits: CpuLimitStatus | null | undefined): string | undefined {
   if (!limits || (limits.api === null && limits.worker === null)) return undefined;
-  const each = (['api', 'worker'] as const).flatMap((service) => (limits[service] === null ? [] : [`${service} ${formatCpu(limits[service]!)}`]));
+  const each = (['api', 'worker'] as const).flatMap((service) =>
+    limits[service] === null ? [] : [`${service} ${formatCpu(limits[service]!)}`],
+  );
   return `${each.join(', ')} per replica: ${limits.notEnforced ?? `enforced by ${limits.enforcedBy}`}`;
 }
 
@@ -87,4 +104,3 @@ export function statusJson(status: StackStatus) {
     cpuLimits: status.cpuLimits ?? null,
   };
 }
-

@@ -36,11 +36,19 @@ export function parseDuration(text: string): number {
 function parseRange(text: string | undefined): [number, number] {
   if (text === undefined) return [100, 100];
   const parts = text.split('..').map((p) => Number(p.trim()));
-  if (parts.length > 2 || parts.some((n) => !Number.isFinite(n) || n < 0)) throw new TrafficUsageError(`--rps must be a rate like 200 or a range like 200..2000 (got "${text}")`);
+  if (parts.length > 2 || parts.some((n) => !Number.isFinite(n) || n < 0))
+    throw new TrafficUsageError(`--rps must be a rate like 200 or a range like 200..2000 (got "${text}")`);
   return [parts[0]!, parts[1] ?? parts[0]!];
 }
 
-const MIX_NAMES: Record<string, keyof Mix> = { read: 'read', write: 'write', list: 'list', missing: 'missing', 'send-email': 'sendEmail', sendemail: 'sendEmail' };
+const MIX_NAMES: Record<string, keyof Mix> = {
+  read: 'read',
+  write: 'write',
+  list: 'list',
+  missing: 'missing',
+  'send-email': 'sendEmail',
+  sendemail: 'sendEmail',
+};
 
 /** "read=90,write=10" → a mix (unnamed kinds get 0). */
 export function parseMix(text: string): Mix {
@@ -49,7 +57,8 @@ export function parseMix(text: string): Mix {
     const [name, value] = part.split('=').map((p) => p.trim());
     const key = MIX_NAMES[(name ?? '').toLowerCase()];
     const share = Number(value);
-    if (!key || !Number.isFinite(share) || share < 0) throw new TrafficUsageError(`--mix takes name=percent pairs of read, write, list, missing, send-email (got "${part}")`);
+    if (!key || !Number.isFinite(share) || share < 0)
+      throw new TrafficUsageError(`--mix takes name=percent pairs of read, write, list, missing, send-email (got "${part}")`);
     mix[key] = share;
   }
   return mix;
@@ -81,9 +90,15 @@ export async function trafficSpec(args: TrafficArgs): Promise<TrafficSpec> {
       profile = { kind, min: a, max: b, periodS: args.period ? parseDuration(args.period) : Math.min(60, span) };
       break;
     case 'replay': {
-      if (!args.replay) throw new TrafficUsageError('--profile replay needs --replay FILE (rates per second, comma or newline separated, or a JSON array)');
+      if (!args.replay)
+        throw new TrafficUsageError('--profile replay needs --replay FILE (rates per second, comma or newline separated, or a JSON array)');
       const text = await readFile(args.replay, 'utf8');
-      const rates = text.trim().startsWith('[') ? (JSON.parse(text) as number[]) : text.split(/[\s,]+/).filter(Boolean).map(Number);
+      const rates = text.trim().startsWith('[')
+        ? (JSON.parse(text) as number[])
+        : text
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .map(Number);
       profile = { kind, rates };
       break;
     }
@@ -103,7 +118,18 @@ const fmt = (n: number | null | undefined, d = 0) => (n === null || n === undefi
 
 /** The summary as the issue's JSON shape (client-observed), with the generator's own health. */
 export function summaryJson(s: TrafficSummary) {
-  return { offeredRps: s.offeredRps, achievedRps: s.achievedRps, requests: s.requests, p50Ms: s.p50Ms, p95Ms: s.p95Ms, p99Ms: s.p99Ms, errors: s.errors, droppedByClient: s.droppedByClient, acknowledgedWrites: s.acknowledgedWrites, generator: s.health ?? null };
+  return {
+    offeredRps: s.offeredRps,
+    achievedRps: s.achievedRps,
+    requests: s.requests,
+    p50Ms: s.p50Ms,
+    p95Ms: s.p95Ms,
+    p99Ms: s.p99Ms,
+    errors: s.errors,
+    droppedByClient: s.droppedByClient,
+    acknowledgedWrites: s.acknowledgedWrites,
+    generator: s.health ?? null,
+  };
 }
 
 /** The generator's cpu and lag, compactly: "gen 0.12 cpu lag 1.2 ms". */
@@ -138,9 +164,15 @@ function summaryTable(s: TrafficSummary): string {
   ];
   const h = s.health;
   if (h) {
-    rows.push(['generator cpu', `${h.busyCores.toFixed(2)} cores at most, busiest of ${h.threads} thread${h.threads === 1 ? '' : 's'} ${Math.round(h.busiestThread * 100)} %`]);
+    rows.push([
+      'generator cpu',
+      `${h.busyCores.toFixed(2)} cores at most, busiest of ${h.threads} thread${h.threads === 1 ? '' : 's'} ${Math.round(h.busiestThread * 100)} %`,
+    ]);
     rows.push(['generator lag p99 / max', `${fmt(h.lagP99Ms, 1)} / ${fmt(h.lagMaxMs, 1)} ms`]);
-    rows.push(['generator the limit', h.limitedBy ? `yes, ${h.limitedSeconds} s` : h.limitedSeconds > 0 ? `no (${h.limitedSeconds} s of it)` : 'no']);
+    rows.push([
+      'generator the limit',
+      h.limitedBy ? `yes, ${h.limitedSeconds} s` : h.limitedSeconds > 0 ? `no (${h.limitedSeconds} s of it)` : 'no',
+    ]);
   }
   const width = Math.max(...rows.map((r) => r[0]!.length));
   const limit = generatorLimitLine(h, 'in this run');
@@ -167,14 +199,21 @@ export async function runTraffic(client: ControlClient, args: TrafficArgs, json:
   });
   await client.call('traffic:start', spec);
   started = true;
-  if (!json) console.log(`Traffic: ${spec.profile.kind}${spec.durationS ? ` for ${spec.durationS} s` : ' until Ctrl-C'} at the stack's balancer; figures are client-observed (the load generator's view), "gen" is its own cpu (cores) and scheduling lag p99`);
+  if (!json)
+    console.log(
+      `Traffic: ${spec.profile.kind}${spec.durationS ? ` for ${spec.durationS} s` : ' until Ctrl-C'} at the stack's balancer; figures are client-observed (the load generator's view), "gen" is its own cpu (cores) and scheduling lag p99`,
+    );
   await new Promise<void>((resolve) => {
     const onInt = () => resolve();
     process.once('SIGINT', onInt);
-    if (spec.durationS !== undefined) setTimeout(() => {
-      process.off('SIGINT', onInt);
-      resolve();
-    }, spec.durationS * 1000 + 300);
+    if (spec.durationS !== undefined)
+      setTimeout(
+        () => {
+          process.off('SIGINT', onInt);
+          resolve();
+        },
+        spec.durationS * 1000 + 300,
+      );
   });
   finished = true;
   off();

@@ -25,15 +25,22 @@ export function usageErrorOf(err: unknown, argv: readonly string[]): UsageError 
   if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
     if (/^-\d/.test(option)) {
       const service = command === 'scale' ? argv[argv.indexOf('scale') + 1] : undefined;
-      if (service === 'api' || service === 'worker') return new UsageError(`the ${service} replica count must be a whole number from ${service === 'api' ? 1 : 0} to ${MAX_REPLICAS} (got "${option}"), e.g. scalelab scale ${service} 4`);
+      if (service === 'api' || service === 'worker')
+        return new UsageError(
+          `the ${service} replica count must be a whole number from ${service === 'api' ? 1 : 0} to ${MAX_REPLICAS} (got "${option}"), e.g. scalelab scale ${service} 4`,
+        );
       return new UsageError(`"${option}": negative numbers are not accepted here (counts, rates and durations are 0 or more); see ${help}`);
     }
     return new UsageError(`unknown option "${option}"${command ? ` for "${command}"` : ''}; see ${help}`);
   }
   if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
-    if (/does not take an argument/.test(error.message)) return new UsageError(`"${option}" is a switch and takes no value (write "${option}" alone); see ${help}`);
+    if (/does not take an argument/.test(error.message))
+      return new UsageError(`"${option}" is a switch and takes no value (write "${option}" alone); see ${help}`);
     const next = argv[argv.indexOf(option) + 1];
-    if (next !== undefined && /^-\d/.test(next)) return new UsageError(`"${option} ${next}": negative numbers are not accepted here (counts, rates and durations are 0 or more); see ${help}`);
+    if (next !== undefined && /^-\d/.test(next))
+      return new UsageError(
+        `"${option} ${next}": negative numbers are not accepted here (counts, rates and durations are 0 or more); see ${help}`,
+      );
     return new UsageError(`"${option}" needs a value after it (e.g. "${option} 3"); see ${help}`);
   }
   return new UsageError(`could not read the command line "${argv.join(' ')}"; see ${help}`);

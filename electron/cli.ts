@@ -24,8 +24,6 @@ import { HELP } from './cli-help.js';
 import { CapacityUsageError, runCapacity } from './cli-capacity.js';
 import { GuardUsageError, runGuard } from './cli-guard.js';
 
-
-
 const home = scalelabHome();
 const DEFAULT_DASHBOARD_PORT = 4750;
 
@@ -90,7 +88,8 @@ async function waitForPredecessor(): Promise<void> {
   const pid = Number(process.env.SCALELAB_REPLACES_PID);
   delete process.env.SCALELAB_REPLACES_PID;
   if (!Number.isInteger(pid) || pid <= 0) return;
-  for (const deadline = Date.now() + 15_000; isAlive(pid) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const deadline = Date.now() + 15_000; isAlive(pid) && Date.now() < deadline;)
+    await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /**
@@ -111,7 +110,9 @@ async function serve(asked: number | undefined, open: boolean, detached: boolean
   const existing = await readControlFile(home);
   if (existing && isAlive(existing.pid) && (await attach(home))) {
     // No token here: this may be a background start whose output is control.log.
-    throw new UsageError(`a control plane already runs for ${home} (pid ${existing.pid}); its dashboard: ${existing.url} (\`scalelab up --open\` opens it; the token is in ${home}/control.json)`);
+    throw new UsageError(
+      `a control plane already runs for ${home} (pid ${existing.pid}); its dashboard: ${existing.url} (\`scalelab up --open\` opens it; the token is in ${home}/control.json)`,
+    );
   }
   // One control plane per home: a second `serve` (two `scalelab up` at once) stops here, and its
   // client attaches to the lock's owner instead.
@@ -126,7 +127,9 @@ async function serve(asked: number | undefined, open: boolean, detached: boolean
     // After `down` (with or without --purge) no stack runs: say what this stop really does.
     const status = await controlPlane.handle('stack:status', {});
     const running = status.ok && (status.value as StackStatus).state !== 'stopped';
-    console.log(`${why}: ${running ? 'stopping the stack (data is kept) and the control plane' : 'no stack runs; stopping the control plane'}…`);
+    console.log(
+      `${why}: ${running ? 'stopping the stack (data is kept) and the control plane' : 'no stack runs; stopping the control plane'}…`,
+    );
     await headless.close();
     await controlPlane.close();
     await removeControlFile(home, process.pid);
@@ -148,13 +151,14 @@ async function serve(asked: number | undefined, open: boolean, detached: boolean
   if (adopted) console.log(adoptionMessage(adopted));
   await writeControlFile(home, { pid: process.pid, url: headless.url, token: headless.token, startedAt: Date.now() });
   // A background control plane's output is control.log: the token never goes there.
-  console.log(`  Dashboard  ${detached ? `${headless.url}/ (\`scalelab up --open\` opens it; the token is in control.json)` : headless.dashboardUrl}`);
+  console.log(
+    `  Dashboard  ${detached ? `${headless.url}/ (\`scalelab up --open\` opens it; the token is in control.json)` : headless.dashboardUrl}`,
+  );
   console.log(`  Metrics    ${headless.url}/metrics (send the token as a Bearer header)`);
   // The browser gets a one-time code on its command line, never the token (see dashboard-login.ts).
   if (open) console.log(openDashboard(headless.loginUrl()));
   if (!detached) console.log('Press Ctrl-C to stop.');
 }
-
 
 function parseCommandLine(argv: string[]) {
   try {
@@ -234,8 +238,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  if (values.name !== undefined && !/^[a-z0-9][a-z0-9-]{0,39}$/.test(values.name)) throw new UsageError(`--name must be lowercase letters, digits and dashes (got "${values.name}")`);
-  if (values.runtime !== undefined && !(RUNTIMES as readonly string[]).includes(values.runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')} (got "${values.runtime}")`);
+  if (values.name !== undefined && !/^[a-z0-9][a-z0-9-]{0,39}$/.test(values.name))
+    throw new UsageError(`--name must be lowercase letters, digits and dashes (got "${values.name}")`);
+  if (values.runtime !== undefined && !(RUNTIMES as readonly string[]).includes(values.runtime))
+    throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')} (got "${values.runtime}")`);
 
   switch (command) {
     case 'up': {
@@ -247,27 +253,42 @@ async function main(argv: string[]): Promise<number> {
         images: { service: values['image-service'], postgres: values['image-postgres'], redis: values['image-redis'] },
         docker: { network: dockerNetwork(values.network) },
         kubernetes: { context: values.context },
-        resources: { api: { cpu: cpuOption('api-cpu', values['api-cpu']) }, worker: { cpu: cpuOption('worker-cpu', values['worker-cpu']) } },
-        data: { readReplica: values['read-replica'], partitions: intOption('partitions', values.partitions, 0, 64), events: values['no-events'] ? false : undefined },
+        resources: {
+          api: { cpu: cpuOption('api-cpu', values['api-cpu']) },
+          worker: { cpu: cpuOption('worker-cpu', values['worker-cpu']) },
+        },
+        data: {
+          readReplica: values['read-replica'],
+          partitions: intOption('partitions', values.partitions, 0, 64),
+          events: values['no-events'] ? false : undefined,
+        },
       };
       const images = values['image-service'] ?? values['image-postgres'] ?? values['image-redis'];
       if (values.network !== undefined && spec.runtime !== 'docker') throw new UsageError('--network applies to --runtime docker');
-      if (images !== undefined && spec.runtime !== 'docker' && spec.runtime !== 'kubernetes') throw new UsageError('--image-* apply to --runtime docker or kubernetes');
+      if (images !== undefined && spec.runtime !== 'docker' && spec.runtime !== 'kubernetes')
+        throw new UsageError('--image-* apply to --runtime docker or kubernetes');
       if (values.context !== undefined && spec.runtime !== 'kubernetes') throw new UsageError('--context applies to --runtime kubernetes');
       const started = Date.now();
-      if (!json) console.log(`ScaleLab: starting stack "${spec.name ?? 'default'}" on ${{ docker: 'Docker', kubernetes: 'Kubernetes', local: 'local processes' }[spec.runtime ?? 'local']}`);
+      if (!json)
+        console.log(
+          `ScaleLab: starting stack "${spec.name ?? 'default'}" on ${{ docker: 'Docker', kubernetes: 'Kubernetes', local: 'local processes' }[spec.runtime ?? 'local']}`,
+        );
       return withClient(json, async (client) => {
         const stop = showProgress(client, json);
         const status = await client.call('stack:up', JSON.parse(JSON.stringify(spec)) as object);
         stop();
-        if (json) return out(statusJson(status)), 0;
+        if (json) return (out(statusJson(status)), 0);
         const api = status.instances.filter((i) => i.service === 'api' && i.phase === 'ready').length;
-        console.log(`\nStack "${status.spec?.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)} s with ${api} api replica${api === 1 ? "" : "s"} ready.`);
+        console.log(
+          `\nStack "${status.spec?.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)} s with ${api} api replica${api === 1 ? '' : 's'} ready.`,
+        );
         console.log(`  Balancer   ${status.endpoints?.balancer}`);
         console.log(`  Dashboard  ${status.endpoints?.dashboard}`);
         const cpu = describeCpuLimits(status.cpuLimits);
         if (cpu) console.log(`  CPU        ${cpu}`);
-        console.log(`\nTry it:\n  curl -s -X POST ${status.endpoints?.balancer}/users -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'`);
+        console.log(
+          `\nTry it:\n  curl -s -X POST ${status.endpoints?.balancer}/users -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'`,
+        );
         console.log(`  npx scalelab status\n  npx scalelab scale api 4\n  npx scalelab down`);
         if (values.open && status.endpoints?.dashboard) console.log(`\n${openDashboard(await requestLoginUrl(client.control))}`);
         return 0;
@@ -283,14 +304,24 @@ async function main(argv: string[]): Promise<number> {
     case 'scale': {
       const [service, count] = rest;
       if (service !== 'api' && service !== 'worker') throw new UsageError('usage: scalelab scale api|worker N');
-      if (count === undefined) throw new UsageError(`usage: scalelab scale ${service} N (how many ${service} replicas, e.g. scalelab scale ${service} 4)`);
-      const replicas = wholeNumber(`the ${service} replica count`, count, service === 'api' ? 1 : 0, MAX_REPLICAS, `scalelab scale ${service} 4`)!;
+      if (count === undefined)
+        throw new UsageError(`usage: scalelab scale ${service} N (how many ${service} replicas, e.g. scalelab scale ${service} 4)`);
+      const replicas = wholeNumber(
+        `the ${service} replica count`,
+        count,
+        service === 'api' ? 1 : 0,
+        MAX_REPLICAS,
+        `scalelab scale ${service} 4`,
+      )!;
       return withClient(json, async (client) => {
         const stop = showProgress(client, json);
         const status = await client.call('stack:scale', { service, replicas });
         stop();
         if (json) out(statusJson(status));
-        else console.log(`${service}: ${status.instances.filter((i) => i.service === service && i.phase === 'ready').length} of ${replicas} ready`);
+        else
+          console.log(
+            `${service}: ${status.instances.filter((i) => i.service === service && i.phase === 'ready').length} of ${replicas} ready`,
+          );
         return 0;
       });
     }
@@ -312,7 +343,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'down':
-      if (values.purge && values['keep-data']) throw new UsageError('--purge and --keep-data contradict each other; down keeps the data unless --purge is given');
+      if (values.purge && values['keep-data'])
+        throw new UsageError('--purge and --keep-data contradict each other; down keeps the data unless --purge is given');
       return withClient(json, async (client) => {
         const stop = showProgress(client, json);
         await client.call('stack:down', { name: values.name, purge: values.purge });
@@ -322,7 +354,8 @@ async function main(argv: string[]): Promise<number> {
           if (!(err instanceof RemoteError)) throw err;
         });
         if (json) out({ stopped: true, purged: values.purge });
-        else console.log(values.purge ? 'Stopped; the data is deleted.' : 'Stopped; the data is kept (`scalelab down --purge` deletes it).');
+        else
+          console.log(values.purge ? 'Stopped; the data is deleted.' : 'Stopped; the data is kept (`scalelab down --purge` deletes it).');
         return 0;
       });
     case 'traffic':
@@ -362,6 +395,16 @@ main(process.argv.slice(2)).then(
     const error = err as Error;
     console.error(`scalelab: ${error.message}`);
     if (error instanceof RemoteError && error.name === 'ContractError') console.error('(run `scalelab help` for usage)');
-    process.exit(error instanceof UsageError || error instanceof TrafficUsageError || error instanceof AutoscaleUsageError || error instanceof ChaosUsageError || error instanceof ScenarioUsageError || error instanceof CapacityUsageError || error instanceof GuardUsageError ? 2 : 1);
+    process.exit(
+      error instanceof UsageError ||
+        error instanceof TrafficUsageError ||
+        error instanceof AutoscaleUsageError ||
+        error instanceof ChaosUsageError ||
+        error instanceof ScenarioUsageError ||
+        error instanceof CapacityUsageError ||
+        error instanceof GuardUsageError
+        ? 2
+        : 1,
+    );
   },
 );

@@ -60,7 +60,10 @@ export const COMMANDS = {
   /** Starts (or adopts) the stack; resolves once every replica is ready. Streams `progress`. */
   'stack:up': StackSpecSchema,
   /** Stops the stack. Data is kept unless `purge`. */
-  'stack:down': Type.Object({ name: Type.Optional(StackNameSchema), purge: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  'stack:down': Type.Object(
+    { name: Type.Optional(StackNameSchema), purge: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
   /** Instances, endpoints and the latest sample. */
   'stack:status': Empty,
   /** Sets a service's replica count; resolves once that many are ready. */
@@ -77,12 +80,18 @@ export const COMMANDS = {
     { additionalProperties: false },
   ),
   /** The last lines an instance wrote. */
-  'logs:tail': Type.Object({ instance: InstanceId, lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
+  'logs:tail': Type.Object(
+    { instance: InstanceId, lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) },
+    { additionalProperties: false },
+  ),
   /** Streams an instance's new lines as `log` events to this client until `logs:unfollow`. */
   'logs:follow': Type.Object({ instance: InstanceId }, { additionalProperties: false }),
   'logs:unfollow': Type.Object({ instance: InstanceId }, { additionalProperties: false }),
   /** Samples of the last `seconds` (at most 30 minutes are kept). */
-  'telemetry:history': Type.Object({ seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 1800 })) }, { additionalProperties: false }),
+  'telemetry:history': Type.Object(
+    { seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 1800 })) },
+    { additionalProperties: false },
+  ),
   /** Timeline events, newest last. */
   'events:list': Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),
   /** Stops a control plane the CLI started in the background (its stack must be stopped first). */
@@ -194,7 +203,16 @@ export interface Events {
   guard: GuardStatus;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES = ['sample', 'event', 'progress', 'log', 'decision', 'scenario', 'capacity', 'guard'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = [
+  'sample',
+  'event',
+  'progress',
+  'log',
+  'decision',
+  'scenario',
+  'capacity',
+  'guard',
+] as const satisfies readonly EventName[];
 
 // ---------------------------------------------------------------------------------------------
 // Envelope and wire messages

@@ -27,9 +27,12 @@ export function parseCpu(value: string | number): number {
   const exact = m[1] !== undefined ? Number(m[1]) : Number(m[2]) * 1000;
   // 0.1 × 1000 is not always exactly 100 in floating point: a millionth of a millicore is noise.
   const millicores = Math.round(exact);
-  if (Math.abs(exact - millicores) > 1e-6) throw new CpuQuantityError(`${given} is finer than 1m (a thousandth of a core); round it, e.g. "${Math.max(1, millicores)}m"`);
+  if (Math.abs(exact - millicores) > 1e-6)
+    throw new CpuQuantityError(`${given} is finer than 1m (a thousandth of a core); round it, e.g. "${Math.max(1, millicores)}m"`);
   if (millicores < CPU_MILLICORES.min || millicores > CPU_MILLICORES.max) {
-    throw new CpuQuantityError(`${given} is out of range: a replica's cpu is from ${CPU_MILLICORES.min}m to ${CPU_MILLICORES.max / 1000} cores`);
+    throw new CpuQuantityError(
+      `${given} is out of range: a replica's cpu is from ${CPU_MILLICORES.min}m to ${CPU_MILLICORES.max / 1000} cores`,
+    );
   }
   return millicores;
 }

@@ -53,13 +53,24 @@ export async function hostControlPlane(home: string): Promise<HostedControlPlane
     headless,
     adopted,
     stop() {
-      done ??= runAll([() => controlPlane.handle('stack:down', {}), () => headless.close(), () => controlPlane.close(), () => removeControlFile(home, process.pid), async () => releaseLock()]);
+      done ??= runAll([
+        () => controlPlane.handle('stack:down', {}),
+        () => headless.close(),
+        () => controlPlane.close(),
+        () => removeControlFile(home, process.pid),
+        async () => releaseLock(),
+      ]);
       return done;
     },
     leave() {
       // ControlPlane has no "let go without stopping" (its local runtime's dispose() is private);
       // exiting ends the lease and the in-process balancer just the same.
-      done ??= runAll([() => headless.close(), () => controlPlane.telemetry.close(), () => removeControlFile(home, process.pid), async () => releaseLock()]);
+      done ??= runAll([
+        () => headless.close(),
+        () => controlPlane.telemetry.close(),
+        () => removeControlFile(home, process.pid),
+        async () => releaseLock(),
+      ]);
       return done;
     },
   };

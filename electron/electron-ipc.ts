@@ -27,7 +27,14 @@ export function serveIpc(controlPlane: ControlPlane, isAppPage: (url: string | u
     ipcMain.handle(IPC.command(name), async (event, payload: unknown): Promise<Envelope<unknown>> => {
       // Only the app's own pages may drive the stack, even if some other frame got a preload.
       const url = event.senderFrame?.url;
-      if (!isAppPage(url)) return { ok: false, error: { name: 'ForbiddenError', message: `${name} refused: only ScaleLab's own pages may call the control plane (caller: ${url ?? 'a closed frame'})` } };
+      if (!isAppPage(url))
+        return {
+          ok: false,
+          error: {
+            name: 'ForbiddenError',
+            message: `${name} refused: only ScaleLab's own pages may call the control plane (caller: ${url ?? 'a closed frame'})`,
+          },
+        };
       try {
         return await controlPlane.handle(name, payload, clientOf(event.sender));
       } catch (err) {

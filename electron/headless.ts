@@ -54,7 +54,8 @@ const TYPES: Record<string, string> = {
 };
 // The app's one policy (app-csp.ts, also the <meta> of the page), plus what only a header can say.
 // The status page (no build yet) runs one inline script, allowed by its nonce.
-const csp = (nonce?: string) => `${nonce ? APP_CSP.replace("script-src 'self'", `script-src 'self' 'nonce-${nonce}'`) : APP_CSP}; frame-ancestors 'none'`;
+const csp = (nonce?: string) =>
+  `${nonce ? APP_CSP.replace("script-src 'self'", `script-src 'self' 'nonce-${nonce}'`) : APP_CSP}; frame-ancestors 'none'`;
 
 /** A decoded path; a bad percent-encoding (`/%`, `/%E0%A4%A`) or a NUL is a {@link BadTargetError}. */
 function decodePath(pathname: string): string {
@@ -79,7 +80,10 @@ function tokenOf(req: IncomingMessage, url: URL): string | undefined {
   if (bearer) return bearer;
   const query = url.searchParams.get('token');
   if (query) return query;
-  const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).find(([k]) => k === COOKIE);
+  const cookie = (req.headers.cookie ?? '')
+    .split(';')
+    .map((c) => c.trim().split('='))
+    .find(([k]) => k === COOKIE);
   return cookie?.[1];
 }
 
@@ -116,7 +120,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
         return deny(res, 400, err.message);
       }
       logRefusal(`the server failed: ${(err as Error).message}`, req.url);
-      if (!res.headersSent) deny(res, 500, 'the dashboard server failed on this request; see the control plane\'s log');
+      if (!res.headersSent) deny(res, 500, "the dashboard server failed on this request; see the control plane's log");
       else res.destroy();
     });
   });
@@ -136,7 +140,11 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
     if (code !== null && url.pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       if (!codes.redeem(code)) {
         logRefusal('unknown, used or expired login code', req.url);
-        return deny(res, 401, 'this login link was already used or has expired: run `scalelab up --open` again, or open the dashboard URL that `scalelab up` or `scalelab serve` printed');
+        return deny(
+          res,
+          401,
+          'this login link was already used or has expired: run `scalelab up --open` again, or open the dashboard URL that `scalelab up` or `scalelab serve` printed',
+        );
       }
       res.writeHead(303, { location: '/', 'set-cookie': cookieHeader(), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
       res.end();
@@ -160,11 +168,17 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       return;
     }
     const nonce = randomBytes(16).toString('base64');
-    const headers: Record<string, string> = { 'content-security-policy': csp(), 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+    const headers: Record<string, string> = {
+      'content-security-policy': csp(),
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    };
     if (url.searchParams.has('token')) headers['set-cookie'] = cookieHeader();
     const file = path.resolve(rendererDir, `.${decodePath(url.pathname)}`);
     const inside = file.startsWith(rendererDir + path.sep);
-    if (inside && existsSync(file) && statSync(file).isFile()) return sendFile(res, file, { ...headers, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    if (inside && existsSync(file) && statSync(file).isFile())
+      return sendFile(res, file, { ...headers, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
     const index = path.join(rendererDir, 'index.html');
     if (existsSync(index)) return sendFile(res, index, { ...headers, 'content-type': TYPES['.html']! });
     res.writeHead(200, { ...headers, 'content-security-policy': csp(nonce), 'content-type': TYPES['.html']! });
@@ -197,7 +211,8 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
     const origin = req.headers.origin;
     if (!allowedHost(req.headers.host)) return refuse(403, 'Forbidden', 'foreign Host header');
     // Browsers always send Origin; only the dashboard's own origin may connect.
-    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) return refuse(403, 'Forbidden', 'foreign Origin');
+    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`)
+      return refuse(403, 'Forbidden', 'foreign Origin');
     const given = tokenOf(req, url);
     if (!given || !same(given, token)) return refuse(401, 'Unauthorized', 'missing or wrong token');
     if (url.pathname !== '/ws') return refuse(404, 'Not Found', 'not /ws');
@@ -227,7 +242,16 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       }
       if (!Value.Check(RequestMessageSchema, message)) {
         const id = typeof (message as { id?: unknown })?.id === 'number' ? (message as { id: number }).id : -1;
-        send({ id, result: { ok: false, error: { name: 'ContractError', message: 'expected a JSON message {"id": <integer>, "command": "<domain:verb>", "payload": {…}}' } } });
+        send({
+          id,
+          result: {
+            ok: false,
+            error: {
+              name: 'ContractError',
+              message: 'expected a JSON message {"id": <integer>, "command": "<domain:verb>", "payload": {…}}',
+            },
+          },
+        });
         return;
       }
       void cp.handle(message.command, message.payload, client).then((result) => send({ id: message.id, result }));

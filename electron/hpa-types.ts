@@ -78,4 +78,3 @@ export interface Decision {
   /** one line a person reads, e.g. "cpu 82 % vs target 50 % → ratio 1.64 → 5 replicas; capped by scale-up policy (4 pods / 15 s) → 4" */
   explanation: string;
 }
-

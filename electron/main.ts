@@ -51,7 +51,8 @@ async function askAboutStack(): Promise<'none' | 'stop' | 'leave' | undefined> {
     type: 'question' as const,
     title: 'Quit ScaleLab',
     message: `The stack "${status.spec?.name ?? 'default'}" is ${status.state}. Stop it before quitting?`,
-    detail: 'Stopping keeps its data. Left running, its processes keep going without a supervisor or a balancer. A control plane started by `scalelab` adopts it; otherwise it stops within 15 s.',
+    detail:
+      'Stopping keeps its data. Left running, its processes keep going without a supervisor or a balancer. A control plane started by `scalelab` adopts it; otherwise it stops within 15 s.',
     buttons: ['Stop the stack', 'Leave it running', 'Cancel'],
     defaultId: 0,
     cancelId: 2,
@@ -137,11 +138,14 @@ if (!app.requestSingleInstanceLock()) {
   });
   // A terminal's Ctrl-C or a service manager: stop the stack as `scalelab serve` does, no dialog.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void quit(false));
-  app.whenReady().then(start).catch(async (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    console.error(`scalelab: could not start: ${message}`);
-    dialog.showErrorBox('ScaleLab could not start', message);
-    await host?.stop();
-    exit(1);
-  });
+  app
+    .whenReady()
+    .then(start)
+    .catch(async (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      console.error(`scalelab: could not start: ${message}`);
+      dialog.showErrorBox('ScaleLab could not start', message);
+      await host?.stop();
+      exit(1);
+    });
 }

@@ -7,7 +7,18 @@
  * dist/electron/preload.cjs, by scripts/bundle-preload.mjs; main.ts loads that bundle.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { EVENT_NAMES, IPC, isCommandName, type CommandName, type CommandPayload, type CommandResult, type Envelope, type EventName, type Events, type ScaleLabBridge } from './contract.js';
+import {
+  EVENT_NAMES,
+  IPC,
+  isCommandName,
+  type CommandName,
+  type CommandPayload,
+  type CommandResult,
+  type Envelope,
+  type EventName,
+  type Events,
+  type ScaleLabBridge,
+} from './contract.js';
 
 const eventNames: ReadonlySet<string> = new Set(EVENT_NAMES);
 
@@ -18,7 +29,13 @@ function isEventName(name: unknown): name is EventName {
 const bridge: ScaleLabBridge = {
   async invoke<C extends CommandName>(command: C, payload: CommandPayload<C>): Promise<Envelope<CommandResult<C>>> {
     if (typeof command !== 'string' || !isCommandName(command)) {
-      return { ok: false, error: { name: 'ContractError', message: `unknown command "${String(command).slice(0, 64)}"; the contract's commands are the only ones allowed` } };
+      return {
+        ok: false,
+        error: {
+          name: 'ContractError',
+          message: `unknown command "${String(command).slice(0, 64)}"; the contract's commands are the only ones allowed`,
+        },
+      };
     }
     try {
       return (await ipcRenderer.invoke(IPC.command(command), payload)) as Envelope<CommandResult<C>>;

@@ -17,19 +17,45 @@ export const MAX_SCENARIO_SECONDS = 3600;
 const At = Type.Number({ minimum: 0, maximum: MAX_SCENARIO_SECONDS, description: 'seconds from the start of the scenario' });
 const Label = Type.String({ minLength: 1, maxLength: 200, description: 'what the player shows for this step' });
 const options = (description: string) => ({ additionalProperties: false, description });
-const ScaleSchema = Type.Object({ service: Type.Union([Type.Literal('api'), Type.Literal('worker')]), replicas: Type.Integer({ minimum: 0, maximum: 20 }) }, { additionalProperties: false });
+const ScaleSchema = Type.Object(
+  { service: Type.Union([Type.Literal('api'), Type.Literal('worker')]), replicas: Type.Integer({ minimum: 0, maximum: 20 }) },
+  { additionalProperties: false },
+);
 
 /** Each kind of step, by the key that names it. */
 export const STEP_SCHEMAS = {
-  traffic: Type.Object({ at: At, label: Type.Optional(Label), traffic: TrafficSpecSchema }, options('start traffic (replaces a run in progress)')),
-  trafficUpdate: Type.Object({ at: At, label: Type.Optional(Label), trafficUpdate: TrafficUpdateSchema }, options("change the running traffic's rate, mix or keys")),
+  traffic: Type.Object(
+    { at: At, label: Type.Optional(Label), traffic: TrafficSpecSchema },
+    options('start traffic (replaces a run in progress)'),
+  ),
+  trafficUpdate: Type.Object(
+    { at: At, label: Type.Optional(Label), trafficUpdate: TrafficUpdateSchema },
+    options("change the running traffic's rate, mix or keys"),
+  ),
   trafficStop: Type.Object({ at: At, label: Type.Optional(Label), trafficStop: Type.Literal(true) }, options('stop the traffic')),
-  chaos: Type.Object({ at: At, label: Type.Optional(Label), chaos: ChaosActionSchema }, options('inject a failure, or turn the Chaos Monkey on or off')),
-  chaosClear: Type.Object({ at: At, label: Type.Optional(Label), chaosClear: Type.Literal(true) }, options('undo every reversible fault and stop the monkey')),
+  chaos: Type.Object(
+    { at: At, label: Type.Optional(Label), chaos: ChaosActionSchema },
+    options('inject a failure, or turn the Chaos Monkey on or off'),
+  ),
+  chaosClear: Type.Object(
+    { at: At, label: Type.Optional(Label), chaosClear: Type.Literal(true) },
+    options('undo every reversible fault and stop the monkey'),
+  ),
   scale: Type.Object({ at: At, label: Type.Optional(Label), scale: ScaleSchema }, options("set a service's replicas")),
-  autoscaler: Type.Object({ at: At, label: Type.Optional(Label), autoscaler: AutoscalerConfigureSchema }, options('turn an autoscaler on or off, or change it')),
-  capacity: Type.Object({ at: At, label: Type.Optional(Label), capacity: CapacityRunSchema }, options('start a capacity search; the scenario goes on, and its end stops a search still running (traffic steps are refused while it runs)')),
-  note: Type.Object({ at: At, label: Type.Optional(Label), note: Type.String({ minLength: 1, maxLength: 500 }) }, options('a note on the timeline, for the room')),
+  autoscaler: Type.Object(
+    { at: At, label: Type.Optional(Label), autoscaler: AutoscalerConfigureSchema },
+    options('turn an autoscaler on or off, or change it'),
+  ),
+  capacity: Type.Object(
+    { at: At, label: Type.Optional(Label), capacity: CapacityRunSchema },
+    options(
+      'start a capacity search; the scenario goes on, and its end stops a search still running (traffic steps are refused while it runs)',
+    ),
+  ),
+  note: Type.Object(
+    { at: At, label: Type.Optional(Label), note: Type.String({ minLength: 1, maxLength: 500 }) },
+    options('a note on the timeline, for the room'),
+  ),
 } as const;
 export type StepKind = keyof typeof STEP_SCHEMAS;
 export const STEP_KINDS = Object.keys(STEP_SCHEMAS) as StepKind[];
@@ -41,7 +67,22 @@ function literals<const T extends readonly string[]>(values: T) {
 }
 
 /** Figures an assertion can hold against. Rates are fractions: 0.01 is 1 %. */
-export const ASSERT_METRICS = ['p50_ms', 'p95_ms', 'p99_ms', 'error_rate', 'rps', 'cache_hit_rate', 'api_replicas', 'worker_replicas', 'queue_waiting', 'lost_writes', 'replica_read_share', 'replica_lag_s', 'stream_lag', 'read_model_freshness_s'] as const;
+export const ASSERT_METRICS = [
+  'p50_ms',
+  'p95_ms',
+  'p99_ms',
+  'error_rate',
+  'rps',
+  'cache_hit_rate',
+  'api_replicas',
+  'worker_replicas',
+  'queue_waiting',
+  'lost_writes',
+  'replica_read_share',
+  'replica_lag_s',
+  'stream_lag',
+  'read_model_freshness_s',
+] as const;
 export type AssertMetric = (typeof ASSERT_METRICS)[number];
 export const ASSERT_OPS = ['<', '<=', '>', '>=', '=='] as const;
 export type AssertOp = (typeof ASSERT_OPS)[number];
@@ -89,7 +130,10 @@ export const AssertionObjectSchema = Type.Object(
 export type AssertionObject = Static<typeof AssertionObjectSchema>;
 
 /** An assertion as an object, or as text: `p99_ms<250`, `error_rate<0.01 from 10 to 60`, `api_replicas>=4 eventually to 60`. */
-export const AssertionSchema = Type.Union([AssertionObjectSchema, Type.String({ minLength: 3, maxLength: 200, description: 'metric op value [over] [from S] [to S], e.g. p99_ms<250' })]);
+export const AssertionSchema = Type.Union([
+  AssertionObjectSchema,
+  Type.String({ minLength: 3, maxLength: 200, description: 'metric op value [over] [from S] [to S], e.g. p99_ms<250' }),
+]);
 
 /** A scenario file. */
 export const ScenarioSchema = Type.Object(
@@ -102,7 +146,17 @@ export const ScenarioSchema = Type.Object(
     /** Length, seconds; the assertions are judged at the end. */
     durationS: Type.Number({ minimum: 1, maximum: MAX_SCENARIO_SECONDS }),
     steps: Type.Array(
-      Type.Union([STEP_SCHEMAS.traffic, STEP_SCHEMAS.trafficUpdate, STEP_SCHEMAS.trafficStop, STEP_SCHEMAS.chaos, STEP_SCHEMAS.chaosClear, STEP_SCHEMAS.scale, STEP_SCHEMAS.autoscaler, STEP_SCHEMAS.capacity, STEP_SCHEMAS.note]),
+      Type.Union([
+        STEP_SCHEMAS.traffic,
+        STEP_SCHEMAS.trafficUpdate,
+        STEP_SCHEMAS.trafficStop,
+        STEP_SCHEMAS.chaos,
+        STEP_SCHEMAS.chaosClear,
+        STEP_SCHEMAS.scale,
+        STEP_SCHEMAS.autoscaler,
+        STEP_SCHEMAS.capacity,
+        STEP_SCHEMAS.note,
+      ]),
       { maxItems: 500 },
     ),
     assertions: Type.Optional(Type.Array(AssertionSchema, { maxItems: 100 })),
@@ -132,16 +186,24 @@ const TEXT = /^\s*([a-z0-9_]+)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?)\s*(.*)$/;
 /** Parses `metric op value [over] [from S] [to S]` (e.g. `p99_ms<250`, `api_replicas>=4 eventually to 60`). */
 export function parseAssertion(text: string): AssertionObject {
   const m = TEXT.exec(text);
-  if (!m) throw new AssertionSyntaxError(`"${text}" is not an assertion; write metric, operator and number, e.g. p99_ms<250 (operators: ${ASSERT_OPS.join(' ')})`);
+  if (!m)
+    throw new AssertionSyntaxError(
+      `"${text}" is not an assertion; write metric, operator and number, e.g. p99_ms<250 (operators: ${ASSERT_OPS.join(' ')})`,
+    );
   const [, metric, op, value, rest] = m;
-  if (!(ASSERT_METRICS as readonly string[]).includes(metric!)) throw new AssertionSyntaxError(`"${metric}" is not a metric; use one of ${ASSERT_METRICS.join(', ')}`);
+  if (!(ASSERT_METRICS as readonly string[]).includes(metric!))
+    throw new AssertionSyntaxError(`"${metric}" is not a metric; use one of ${ASSERT_METRICS.join(', ')}`);
   const out: AssertionObject = { metric: metric as AssertMetric, op: op as AssertOp, value: Number(value) };
   const words = rest!.trim().split(/\s+/).filter(Boolean);
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     if ((ASSERT_OVER as readonly string[]).includes(word)) out.over = word as AssertOver;
-    else if ((word === 'from' || word === 'to') && words[i + 1] !== undefined && /^\d+(\.\d+)?s?$/.test(words[i + 1]!)) out[word] = Number(words[++i]!.replace(/s$/, ''));
-    else throw new AssertionSyntaxError(`"${word}" in "${text}" is not understood; after the number come [${ASSERT_OVER.join('|')}] [from S] [to S]`);
+    else if ((word === 'from' || word === 'to') && words[i + 1] !== undefined && /^\d+(\.\d+)?s?$/.test(words[i + 1]!))
+      out[word] = Number(words[++i]!.replace(/s$/, ''));
+    else
+      throw new AssertionSyntaxError(
+        `"${word}" in "${text}" is not understood; after the number come [${ASSERT_OVER.join('|')}] [from S] [to S]`,
+      );
   }
   return out;
 }
@@ -149,7 +211,15 @@ export function parseAssertion(text: string): AssertionObject {
 /** An assertion of a scenario with its defaults. */
 export function resolveAssertion(input: AssertionObject | string): Assertion {
   const a = typeof input === 'string' ? parseAssertion(input) : input;
-  return { metric: a.metric, op: a.op, value: a.value, over: a.over ?? DEFAULT_OVER[a.metric], from: a.from ?? 0, to: a.to ?? null, ...(a.label ? { label: a.label } : {}) };
+  return {
+    metric: a.metric,
+    op: a.op,
+    value: a.value,
+    over: a.over ?? DEFAULT_OVER[a.metric],
+    from: a.from ?? 0,
+    to: a.to ?? null,
+    ...(a.label ? { label: a.label } : {}),
+  };
 }
 
 /** `p99_ms < 250 (mean, 10–60 s)`. */
@@ -245,7 +315,11 @@ export const ScenarioLoadSchema = Type.Object(
 
 /** `report:export`: a window of the telemetry (ms since epoch); the last 5 minutes when absent. */
 export const ReportExportSchema = Type.Object(
-  { from: Type.Optional(Type.Integer({ minimum: 0 })), to: Type.Optional(Type.Integer({ minimum: 0 })), title: Type.Optional(Type.String({ maxLength: 200 })) },
+  {
+    from: Type.Optional(Type.Integer({ minimum: 0 })),
+    to: Type.Optional(Type.Integer({ minimum: 0 })),
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+  },
   { additionalProperties: false },
 );
 

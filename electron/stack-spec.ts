@@ -24,7 +24,10 @@ export const MIN_REPLICAS = { api: 1, worker: 0 } as const;
 export const StackNameSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,39}$', description: 'lowercase letters, digits and dashes' });
 
 /** A container image reference: `redis:7-bookworm`, `registry.example.com/team/api:1.2`, `app@sha256:…`. */
-export const ImageRefSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._/:-]{0,199}(@sha256:[a-f0-9]{64})?$', description: 'an image reference such as redis:7-bookworm' });
+export const ImageRefSchema = Type.String({
+  pattern: '^[a-z0-9][a-z0-9._/:-]{0,199}(@sha256:[a-f0-9]{64})?$',
+  description: 'an image reference such as redis:7-bookworm',
+});
 
 /**
  * The service image built from this ScaleLab's backend/Dockerfile (tagged by the content it was
@@ -34,7 +37,6 @@ export const BUILT_SERVICE_IMAGE = 'scalelab/service';
 
 /** Images of the Docker and Kubernetes runtimes. */
 export const DEFAULT_IMAGES = { service: BUILT_SERVICE_IMAGE, postgres: 'postgres:16-bookworm', redis: 'redis:7-bookworm' } as const;
-
 
 /**
  * A cpu quantity in a spec: a string ("250m", "0.5"), a number of cores (YAML's `cpu: 0.5`), or
@@ -136,7 +138,12 @@ export const StackSpecSchema = Type.Object(
       ),
     ),
     /** cpu per api and worker replica, enforced by every runtime (cgroups, NanoCpus, resources.limits). */
-    resources: Type.Optional(Type.Object({ api: Type.Optional(ServiceResourcesSchema), worker: Type.Optional(ServiceResourcesSchema) }, { additionalProperties: false })),
+    resources: Type.Optional(
+      Type.Object(
+        { api: Type.Optional(ServiceResourcesSchema), worker: Type.Optional(ServiceResourcesSchema) },
+        { additionalProperties: false },
+      ),
+    ),
     /** Port of the balancer on 127.0.0.1; a free one is used when it is taken. @defaultValue 8080 */
     port: Type.Optional(Type.Integer({ minimum: 1024, maximum: 65_535 })),
     /** Images for the Docker and Kubernetes runtimes. @defaultValue {@link DEFAULT_IMAGES} */
@@ -192,7 +199,8 @@ export interface StackSpec {
   kubernetes: { context: string | null };
 }
 
-const cpuOf = (value: string | number | null | undefined): string | null => (value === null || value === undefined ? null : formatCpu(parseCpu(value)));
+const cpuOf = (value: string | number | null | undefined): string | null =>
+  value === null || value === undefined ? null : formatCpu(parseCpu(value));
 
 /** Millicores per replica of `service` in a spec with defaults filled in; null: no limit. */
 export function cpuMillicores(spec: Pick<StackSpec, 'resources'>, service: ScalableService): number | null {
@@ -216,4 +224,3 @@ export function withDefaults(input: StackSpecInput): StackSpec {
     kubernetes: { context: input.kubernetes?.context ?? null },
   };
 }
-

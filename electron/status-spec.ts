@@ -191,7 +191,6 @@ export interface RouteSample {
   failures: number;
 }
 
-
 export const EVENT_KINDS = ['lifecycle', 'scaling', 'chaos', 'traffic', 'autoscaler', 'scenario'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

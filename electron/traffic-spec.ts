@@ -15,20 +15,35 @@ export const TrafficProfileSchema = Type.Union([
   /** Linear from `from` to `to` over `overS`, then stays at `to`. */
   Type.Object({ kind: Type.Literal('ramp'), from: Rate, to: Rate, overS: Seconds }, { additionalProperties: false }),
   /** `steps` equal steps from `from` to `to`, one every `everyS`. */
-  Type.Object({ kind: Type.Literal('step'), from: Rate, to: Rate, steps: Type.Integer({ minimum: 1, maximum: 1000 }), everyS: Seconds }, { additionalProperties: false }),
+  Type.Object(
+    { kind: Type.Literal('step'), from: Rate, to: Rate, steps: Type.Integer({ minimum: 1, maximum: 1000 }), everyS: Seconds },
+    { additionalProperties: false },
+  ),
   /** `base`, jumping to `peak` at `atS` for `forS`. */
-  Type.Object({ kind: Type.Literal('spike'), base: Rate, peak: Rate, atS: Type.Number({ minimum: 0, maximum: 86_400 }), forS: Seconds }, { additionalProperties: false }),
+  Type.Object(
+    { kind: Type.Literal('spike'), base: Rate, peak: Rate, atS: Type.Number({ minimum: 0, maximum: 86_400 }), forS: Seconds },
+    { additionalProperties: false },
+  ),
   /** Oscillates between `min` and `max` with period `periodS`, starting at `min`. */
   Type.Object({ kind: Type.Literal('sine'), min: Rate, max: Rate, periodS: Seconds }, { additionalProperties: false }),
   /** A recorded rate per second, replayed (looping when `loop`). */
-  Type.Object({ kind: Type.Literal('replay'), rates: Type.Array(Rate, { minItems: 1, maxItems: 86_400 }), loop: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  Type.Object(
+    { kind: Type.Literal('replay'), rates: Type.Array(Rate, { minItems: 1, maxItems: 86_400 }), loop: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
 ]);
 export type TrafficProfile = Static<typeof TrafficProfileSchema>;
 
 const Percent = Type.Number({ minimum: 0, maximum: 100 });
 /** Share of each request kind, in percent (normalised if they do not add to 100). */
 export const MixSchema = Type.Object(
-  { read: Type.Optional(Percent), write: Type.Optional(Percent), list: Type.Optional(Percent), missing: Type.Optional(Percent), sendEmail: Type.Optional(Percent) },
+  {
+    read: Type.Optional(Percent),
+    write: Type.Optional(Percent),
+    list: Type.Optional(Percent),
+    missing: Type.Optional(Percent),
+    sendEmail: Type.Optional(Percent),
+  },
   { additionalProperties: false },
 );
 export type Mix = Required<Static<typeof MixSchema>>;
@@ -58,7 +73,10 @@ export const TrafficSpecSchema = Type.Object(
 export type TrafficSpec = Static<typeof TrafficSpecSchema>;
 
 /** Changes a running traffic run: a new rate (the profile becomes constant), mix or keys. */
-export const TrafficUpdateSchema = Type.Object({ rps: Type.Optional(Rate), mix: Type.Optional(MixSchema), keys: Type.Optional(KeysSchema) }, { additionalProperties: false });
+export const TrafficUpdateSchema = Type.Object(
+  { rps: Type.Optional(Rate), mix: Type.Optional(MixSchema), keys: Type.Optional(KeysSchema) },
+  { additionalProperties: false },
+);
 export type TrafficUpdate = Static<typeof TrafficUpdateSchema>;
 
 /** Failures by kind. */

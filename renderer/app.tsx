@@ -33,7 +33,9 @@ import './styles/presenter.css';
  * data layer, more charts, slow requests (traces); details in a drawer.
  */
 export function App() {
-  const { theme, projector, error, dismissError } = useAppStore(useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })));
+  const { theme, projector, error, dismissError } = useAppStore(
+    useShallow((s) => ({ theme: s.theme, projector: s.projector, error: s.error, dismissError: s.dismissError })),
+  );
   const connection = useAppStore((s) => s.connection);
 
   useEffect(() => {

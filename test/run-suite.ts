@@ -72,7 +72,9 @@ const vitest = readJson<VitestSummary>(vitestFile);
 const pw = readJson<PlaywrightJson>(playwrightFile)?.stats;
 const playwright = pw ? { passed: pw.expected, failed: pw.unexpected, flaky: pw.flaky, skipped: pw.skipped } : undefined;
 const dockerPart = vitest?.skippedParts.find((p: SkippedPart) => p.part === 'docker');
-const docker = dockerPart ? `skipped (${existsSync(dockerSkipFile) ? readFileSync(dockerSkipFile, 'utf8').trim() : dockerPart.reason})` : 'ran';
+const docker = dockerPart
+  ? `skipped (${existsSync(dockerSkipFile) ? readFileSync(dockerSkipFile, 'utf8').trim() : dockerPart.reason})`
+  : 'ran';
 const ok = vitestCode === 0 && playwrightCode === 0 && leftovers.length === 0;
 const summary: SuiteSummary = {
   date: new Date().toISOString(),
@@ -93,8 +95,14 @@ if (leftovers.length > 0) {
   for (const l of leftovers) console.log(`  ${l.kind}: ${l.name}`);
 }
 const minutes = `${Math.floor(summary.seconds / 60)} m ${summary.seconds % 60} s`;
-const vitestText = vitest ? `vitest ${vitest.passed} passed, ${vitest.failed} failed, ${vitest.skipped} skipped` : `vitest exited ${vitestCode} without a summary`;
-const pwText = playwright ? `playwright ${playwright.passed} passed, ${playwright.failed} failed${playwright.flaky ? `, ${playwright.flaky} flaky` : ''}` : `playwright exited ${playwrightCode} without a summary`;
+const vitestText = vitest
+  ? `vitest ${vitest.passed} passed, ${vitest.failed} failed, ${vitest.skipped} skipped`
+  : `vitest exited ${vitestCode} without a summary`;
+const pwText = playwright
+  ? `playwright ${playwright.passed} passed, ${playwright.failed} failed${playwright.flaky ? `, ${playwright.flaky} flaky` : ''}`
+  : `playwright exited ${playwrightCode} without a summary`;
 const skipped = (vitest?.skippedParts ?? []).filter((p) => p.part !== 'docker').map((p) => `${p.part}: skipped ${p.tests} (${p.reason})`);
-console.log(`\nsuite: ${vitestText} · ${pwText} · docker: ${docker}${skipped.length ? ` · ${skipped.join(' · ')}` : ''} · leftovers: ${leftovers.length || 'none'} · ${minutes} · ${ok ? 'ok' : 'FAILED'}`);
+console.log(
+  `\nsuite: ${vitestText} · ${pwText} · docker: ${docker}${skipped.length ? ` · ${skipped.join(' · ')}` : ''} · leftovers: ${leftovers.length || 'none'} · ${minutes} · ${ok ? 'ok' : 'FAILED'}`,
+);
 process.exit(ok ? 0 : 1);

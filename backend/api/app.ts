@@ -172,7 +172,12 @@ export const usersService = fp(usersServicePlugin, { name: 'scalelab-users-servi
  */
 const finiteKeyword: Plugin<unknown> = (ajv) =>
   // No `type: 'number'`: Ajv guards its number keywords with isFinite, which would skip this one too.
-  ajv.addKeyword({ keyword: 'finite', schemaType: 'boolean', errors: false, validate: (on: boolean, data: unknown) => !on || typeof data !== 'number' || Number.isFinite(data) });
+  ajv.addKeyword({
+    keyword: 'finite',
+    schemaType: 'boolean',
+    errors: false,
+    validate: (on: boolean, data: unknown) => !on || typeof data !== 'number' || Number.isFinite(data),
+  });
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = options;
@@ -183,7 +188,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Requests arrive through ScaleLab's balancer on loopback; X-Forwarded-For names the client.
     trustProxy: 'loopback',
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false }, plugins: [finiteKeyword] },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+      plugins: [finiteKeyword],
+    },
     schemaErrorFormatter: formatValidationErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
   const deps = createDeps(config);

@@ -330,7 +330,13 @@ export class UserCache {
    * Loads and stores one key, visible in `map` until the store is acknowledged: a read that
    * missed before the store landed joins this load instead of querying again.
    */
-  private track(map: Map<number, Load>, id: number, load: Loader, floorLsn: string | undefined, seenMarker: string): Promise<string | null> {
+  private track(
+    map: Map<number, Load>,
+    id: number,
+    load: Loader,
+    floorLsn: string | undefined,
+    seenMarker: string,
+  ): Promise<string | null> {
     const started = performance.now();
     const promise = (async () => {
       try {
@@ -384,7 +390,9 @@ export class UserCache {
       const dels = pending.filter(([, lsn]) => lsn === undefined).map(([id]) => keyOf(id));
       await Promise.all([
         dels.length > 0 ? this.redis.del(...dels) : undefined,
-        ...pending.filter(([, lsn]) => lsn !== undefined).map(([id, lsn]) => scripts.userWritten(keyOf(id), markerKeyOf(id), lsn!, this.markerMs)),
+        ...pending
+          .filter(([, lsn]) => lsn !== undefined)
+          .map(([id, lsn]) => scripts.userWritten(keyOf(id), markerKeyOf(id), lsn!, this.markerMs)),
       ]);
       // A newer write that failed meanwhile replaced its entry: keep that one for the next round.
       for (const [id, lsn] of pending) if (this.pendingInvalidations.get(id) === lsn) this.pendingInvalidations.delete(id);

@@ -46,24 +46,43 @@ export function cacheRedisOptions() {
 
 /** Connects nothing yet: pg connects on first query, ioredis in the background. */
 export function createDeps(config: Config): ApiDeps {
-  const pool = createPool({ connectionString: config.databaseUrl, max: config.dbPoolSize, min: config.dbPoolMin, applicationName: 'scalelab-api' });
+  const pool = createPool({
+    connectionString: config.databaseUrl,
+    max: config.dbPoolSize,
+    min: config.dbPoolMin,
+    applicationName: 'scalelab-api',
+  });
   // A replica that stops answering must cost a read little before it falls back to the primary:
   // short connect and query timeouts (a frozen server never enforces its statement_timeout).
   const replicaPool = config.databaseReplicaUrl
-    ? createPool({ connectionString: config.databaseReplicaUrl, max: config.dbPoolSize, applicationName: 'scalelab-api-replica', connectionTimeoutMs: 1_000, queryTimeoutMs: 3_000 })
+    ? createPool({
+        connectionString: config.databaseReplicaUrl,
+        max: config.dbPoolSize,
+        applicationName: 'scalelab-api-replica',
+        connectionTimeoutMs: 1_000,
+        queryTimeoutMs: 3_000,
+      })
     : undefined;
   const faults = new Faults();
   const metrics = createApiMetrics(pool, config.dbPoolSize, replicaPool ? { pool: replicaPool, max: config.dbPoolSize } : undefined);
-  const router = new ReadRouter({ primary: pool, replica: replicaPool, metrics: { reads: metrics.dbReads, fallbacks: metrics.replicaFallbacks } });
+  const router = new ReadRouter({
+    primary: pool,
+    replica: replicaPool,
+    metrics: { reads: metrics.dbReads, fallbacks: metrics.replicaFallbacks },
+  });
   // The injected latency runs in a span around the query (and its pg span), so a trace's
   // waterfall shows the database step as slow as the fault makes it.
   const delayed = <T>(name: string | undefined, run: () => Promise<T>): Promise<T> => {
     const ms = faults.dbLatencyMs;
     if (ms <= 0) return run();
-    return withSpan(`db ${name ?? 'query'} (injected latency)`, { 'db.system.name': 'postgresql', 'db.operation.name': name ?? 'query', 'scalelab.fault.db_latency_ms': ms }, async () => {
-      await delay(ms);
-      return run();
-    });
+    return withSpan(
+      `db ${name ?? 'query'} (injected latency)`,
+      { 'db.system.name': 'postgresql', 'db.operation.name': name ?? 'query', 'scalelab.fault.db_latency_ms': ms },
+      async () => {
+        await delay(ms);
+        return run();
+      },
+    );
   };
   const query: Query = async (q) => {
     metrics.dbQueries.inc({ query: q.name ?? 'other' });

@@ -36,7 +36,10 @@ export function createApiMetrics(pool: PoolGauge['pool'], poolMax: number, repli
   // Includes nodejs_eventloop_lag_seconds and its percentiles, cpu and memory.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const registers = [registry];
-  const pools: [string, PoolGauge][] = [['primary', { pool, max: poolMax }], ...(replica ? [['replica', replica] as [string, PoolGauge]] : [])];
+  const pools: [string, PoolGauge][] = [
+    ['primary', { pool, max: poolMax }],
+    ...(replica ? [['replica', replica] as [string, PoolGauge]] : []),
+  ];
   new Gauge({
     name: 'db_pool_connections',
     help: 'PostgreSQL pool connections by pool (primary, replica) and state (total, idle, waiting clients, max)',
@@ -51,7 +54,12 @@ export function createApiMetrics(pool: PoolGauge['pool'], poolMax: number, repli
       }
     },
   });
-  const dbReads = new Counter({ name: 'db_reads_total', help: 'User reads that went to PostgreSQL, by the server that answered (primary, replica)', labelNames: ['target'], registers });
+  const dbReads = new Counter({
+    name: 'db_reads_total',
+    help: 'User reads that went to PostgreSQL, by the server that answered (primary, replica)',
+    labelNames: ['target'],
+    registers,
+  });
   // Zeroes from the start, so a scrape shows every target before its first read.
   dbReads.inc({ target: 'primary' }, 0);
   if (replica) dbReads.inc({ target: 'replica' }, 0);
@@ -66,7 +74,12 @@ export function createApiMetrics(pool: PoolGauge['pool'], poolMax: number, repli
   });
   return {
     registry,
-    requests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers }),
+    requests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
     duration: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request latency by method, route and status',
@@ -77,13 +90,30 @@ export function createApiMetrics(pool: PoolGauge['pool'], poolMax: number, repli
     inFlight,
     cacheHits: new Counter({ name: 'cache_hits_total', help: 'User reads served from Redis', registers }),
     cacheMisses: new Counter({ name: 'cache_misses_total', help: 'User reads that went to PostgreSQL', registers }),
-    cacheCoalesced: new Counter({ name: 'cache_coalesced_total', help: 'Cache misses that joined a database read already in flight', registers }),
+    cacheCoalesced: new Counter({
+      name: 'cache_coalesced_total',
+      help: 'Cache misses that joined a database read already in flight',
+      registers,
+    }),
     cacheRefreshes: new Counter({ name: 'cache_early_refreshes_total', help: 'Hot keys refreshed before they expired', registers }),
-    cacheErrors: new Counter({ name: 'cache_errors_total', help: 'Redis calls that failed or were skipped by the open breaker', registers }),
+    cacheErrors: new Counter({
+      name: 'cache_errors_total',
+      help: 'Redis calls that failed or were skipped by the open breaker',
+      registers,
+    }),
     breakerState: new Gauge({ name: 'cache_breaker_state', help: 'Redis circuit breaker: 0 closed, 1 half-open, 2 open', registers }),
-    dbQueries: new Counter({ name: 'db_queries_total', help: 'Queries sent to PostgreSQL, by statement', labelNames: ['query'], registers }),
+    dbQueries: new Counter({
+      name: 'db_queries_total',
+      help: 'Queries sent to PostgreSQL, by statement',
+      labelNames: ['query'],
+      registers,
+    }),
     dbReads,
-    replicaFallbacks: new Counter({ name: 'db_replica_fallbacks_total', help: 'Reads meant for the read replica that the primary served because the replica failed or was down', registers }),
+    replicaFallbacks: new Counter({
+      name: 'db_replica_fallbacks_total',
+      help: 'Reads meant for the read replica that the primary served because the replica failed or was down',
+      registers,
+    }),
     jobsEnqueued: new Counter({ name: 'queue_jobs_enqueued_total', help: 'send-email jobs added to the queue', registers }),
   };
 }

@@ -54,10 +54,7 @@ $fn$`;
  */
 export async function setOutboxTrigger(client: pg.PoolClient, enabled: boolean): Promise<void> {
   await client.query(FUNCTION_SQL);
-  const { rows } = await client.query(
-    "SELECT 1 FROM pg_trigger WHERE tgrelid = 'users'::regclass AND tgname = $1",
-    [OUTBOX_TRIGGER],
-  );
+  const { rows } = await client.query("SELECT 1 FROM pg_trigger WHERE tgrelid = 'users'::regclass AND tgname = $1", [OUTBOX_TRIGGER]);
   const present = rows.length > 0;
   if (enabled && !present) {
     await client.query(

@@ -107,7 +107,11 @@ export async function usersPartitionCount(client: Queryable): Promise<number> {
  * `GENERATED ALWAYS AS IDENTITY` of migration 001. `beforeCommit` runs inside the move's
  * transaction, after the new table exists.
  */
-export async function ensurePartitions(client: pg.PoolClient, count: number, beforeCommit?: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+export async function ensurePartitions(
+  client: pg.PoolClient,
+  count: number,
+  beforeCommit?: (client: pg.PoolClient) => Promise<void>,
+): Promise<void> {
   if (!Number.isInteger(count) || count < 0 || count > MAX_USERS_PARTITIONS) {
     throw new PartitionError(`users partitions must be an integer from 0 to ${MAX_USERS_PARTITIONS}, not ${count}`);
   }
@@ -165,7 +169,9 @@ async function rebuildUsers(client: pg.PoolClient, count: number): Promise<void>
     await client.query(`CREATE SEQUENCE users_id_seq AS bigint START WITH ${last + 1} OWNED BY users.id`);
     await client.query(`ALTER TABLE users ALTER COLUMN id SET DEFAULT nextval('users_id_seq')`);
   } else {
-    await client.query(`ALTER TABLE users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME users_id_seq START WITH ${last + 1})`);
+    await client.query(
+      `ALTER TABLE users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME users_id_seq START WITH ${last + 1})`,
+    );
   }
   // Indexes are built after the copy: one sort per index instead of an insert per row.
   await client.query('ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY (id)');

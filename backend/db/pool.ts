@@ -63,7 +63,9 @@ export async function waitForDatabase(pool: pg.Pool, timeoutMs: number, onRetry?
       return;
     } catch (err) {
       if (Date.now() >= deadline) {
-        throw new Error(`PostgreSQL is unreachable: ${(err as Error).message}. Check DATABASE_URL and that the database is running.`, { cause: err });
+        throw new Error(`PostgreSQL is unreachable: ${(err as Error).message}. Check DATABASE_URL and that the database is running.`, {
+          cause: err,
+        });
       }
       onRetry?.(err as Error);
       await new Promise((r) => setTimeout(r, 500));

@@ -86,7 +86,11 @@ export async function applyEvents(client: pg.ClientBase, events: readonly UserEv
     values: [todo.length, newest.eventId, newest.occurredAt],
   });
   const payloads = JSON.stringify(todo.map((e) => ({ type: e.type, payload: e.payload })));
-  const touched = await client.query<{ domain: string; users: number }>({ name: 'read-model-deltas', text: APPLY_DELTAS, values: [payloads] });
+  const touched = await client.query<{ domain: string; users: number }>({
+    name: 'read-model-deltas',
+    text: APPLY_DELTAS,
+    values: [payloads],
+  });
   // A domain whose last user left disappears, as it would from an aggregate over users.
   const emptied = touched.rows.filter((r) => r.users === 0).map((r) => r.domain);
   if (emptied.length > 0) await client.query('DELETE FROM read_model_domains WHERE domain = ANY($1::text[]) AND users = 0', [emptied]);
@@ -96,7 +100,9 @@ export async function applyEvents(client: pg.ClientBase, events: readonly UserEv
 /** Empties the read model (inside the caller's transaction), for a rebuild from the stream. */
 export async function resetReadModel(client: pg.ClientBase): Promise<void> {
   await client.query('TRUNCATE read_model_signups, read_model_domains, read_model_applied');
-  await client.query('UPDATE read_model_state SET events = 0, last_event_id = NULL, last_occurred_at = NULL, updated_at = clock_timestamp() WHERE id = 1');
+  await client.query(
+    'UPDATE read_model_state SET events = 0, last_event_id = NULL, last_occurred_at = NULL, updated_at = clock_timestamp() WHERE id = 1',
+  );
 }
 
 /** GET /stats/users, as the read model has it. */
@@ -154,6 +160,11 @@ export async function readUserStats(pool: pg.Pool): Promise<UserStats> {
     total: Number(row.total),
     signupsPerMinute: row.signups,
     domains: row.domains,
-    freshness: { events: Number(row.events), lastEventId: row.last_event_id, lastOccurredAt: row.last_occurred_at, projectedAt: row.projected_at },
+    freshness: {
+      events: Number(row.events),
+      lastEventId: row.last_event_id,
+      lastOccurredAt: row.last_occurred_at,
+      projectedAt: row.projected_at,
+    },
   };
 }

@@ -145,21 +145,27 @@ export class UsersRepository {
 
   /** One user; `minLsn` as in {@link ReadQuery}. */
   async byId(id: number, minLsn?: string): Promise<UserRecord | null> {
-    const { rows } = await this.read<UserRow>({
-      name: 'users-by-id',
-      text: `SELECT ${COLUMNS} FROM users WHERE id = $1`,
-      values: [id],
-    }, minLsn);
+    const { rows } = await this.read<UserRow>(
+      {
+        name: 'users-by-id',
+        text: `SELECT ${COLUMNS} FROM users WHERE id = $1`,
+        values: [id],
+      },
+      minLsn,
+    );
     return rows[0] ? toUser(rows[0]) : null;
   }
 
   /** Keyset page: users with id greater than `afterId`, oldest first; `minLsn` as in {@link ReadQuery}. */
   async list(limit: number, afterId: number, minLsn?: string): Promise<UserRecord[]> {
-    const { rows } = await this.read<UserRow>({
-      name: 'users-list',
-      text: `SELECT ${COLUMNS} FROM users WHERE id > $1 ORDER BY id LIMIT $2`,
-      values: [afterId, limit],
-    }, minLsn);
+    const { rows } = await this.read<UserRow>(
+      {
+        name: 'users-list',
+        text: `SELECT ${COLUMNS} FROM users WHERE id > $1 ORDER BY id LIMIT $2`,
+        values: [afterId, limit],
+      },
+      minLsn,
+    );
     return rows.map(toUser);
   }
 

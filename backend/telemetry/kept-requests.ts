@@ -49,7 +49,11 @@ export class KeptRequests {
       [KEPT_ATTRIBUTE]: reason,
     };
     if (reason === 'slow') attributes['scalelab.slow_threshold_ms'] = Math.round(policy.slowThresholdMs());
-    const span = tracer.startSpan(`${method} ${route} (timing only)`, { kind: api.SpanKind.SERVER, startTime: endMs - elapsedMs, attributes }, parent);
+    const span = tracer.startSpan(
+      `${method} ${route} (timing only)`,
+      { kind: api.SpanKind.SERVER, startTime: endMs - elapsedMs, attributes },
+      parent,
+    );
     if (status >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR, message: `answered ${status}` });
     span.end(endMs);
     this.kept += 1;

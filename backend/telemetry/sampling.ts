@@ -15,7 +15,10 @@ import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace-node';
 import { ConfigError } from '../config.js';
 import { DEFAULT_TRACES_PER_SECOND, RATE_LIMITED_SAMPLER, SAMPLING_ATTRIBUTE, TIMING_ONLY } from './keep-policy.js';
 
-type Sdk = Pick<typeof import('@opentelemetry/sdk-trace-node'), 'AlwaysOffSampler' | 'AlwaysOnSampler' | 'ParentBasedSampler' | 'SamplingDecision' | 'TraceIdRatioBasedSampler'>;
+type Sdk = Pick<
+  typeof import('@opentelemetry/sdk-trace-node'),
+  'AlwaysOffSampler' | 'AlwaysOnSampler' | 'ParentBasedSampler' | 'SamplingDecision' | 'TraceIdRatioBasedSampler'
+>;
 
 /** Where root decisions for incoming requests come from (request-gate.ts). */
 export interface RootGrants {
@@ -37,15 +40,23 @@ function isTimingOnly(attributes: OtelApi.Attributes | undefined): boolean {
 function number(name: string, arg: string | undefined, fallback: number, valid: (n: number) => boolean, range: string): number {
   if (arg === undefined || arg.trim() === '') return fallback;
   const n = Number(arg);
-  if (!Number.isFinite(n) || !valid(n)) throw new ConfigError(`invalid environment: OTEL_TRACES_SAMPLER_ARG: ${name} takes ${range}, got "${arg}"`);
+  if (!Number.isFinite(n) || !valid(n))
+    throw new ConfigError(`invalid environment: OTEL_TRACES_SAMPLER_ARG: ${name} takes ${range}, got "${arg}"`);
   return n;
 }
 
 /** Reads OTEL_TRACES_SAMPLER / _ARG (unset: {@link RATE_LIMITED_SAMPLER}); throws ConfigError naming a bad one. */
 export function readSamplerSetting(name: string | undefined, arg: string | undefined): SamplerSetting {
   const kind = (name ?? RATE_LIMITED_SAMPLER).trim().toLowerCase();
-  if (kind === RATE_LIMITED_SAMPLER) return { name: RATE_LIMITED_SAMPLER, perSecond: number(kind, arg, DEFAULT_TRACES_PER_SECOND, (n) => n >= 0, 'traces per second (a number ≥ 0)') };
-  if (!STANDARD.includes(kind)) throw new ConfigError(`invalid environment: OTEL_TRACES_SAMPLER: "${name}" is not one of ${[RATE_LIMITED_SAMPLER, ...STANDARD].join(', ')}`);
+  if (kind === RATE_LIMITED_SAMPLER)
+    return {
+      name: RATE_LIMITED_SAMPLER,
+      perSecond: number(kind, arg, DEFAULT_TRACES_PER_SECOND, (n) => n >= 0, 'traces per second (a number ≥ 0)'),
+    };
+  if (!STANDARD.includes(kind))
+    throw new ConfigError(
+      `invalid environment: OTEL_TRACES_SAMPLER: "${name}" is not one of ${[RATE_LIMITED_SAMPLER, ...STANDARD].join(', ')}`,
+    );
   return { name: kind, ratio: kind.endsWith('traceidratio') ? number(kind, arg, 1, (n) => n >= 0 && n <= 1, 'a ratio from 0 to 1') : 1 };
 }
 
@@ -65,17 +76,24 @@ export function createSampler(sdk: Sdk, setting: SamplerSetting, grants: RootGra
   };
   if ('perSecond' in setting) {
     const root: Sampler = {
-      shouldSample: (_c, _t, _n, _k, attributes) => (isTimingOnly(attributes) || grants.takeGrant() || (otherRoots && grants.takeBudget()) ? sampled : dropped),
+      shouldSample: (_c, _t, _n, _k, attributes) =>
+        isTimingOnly(attributes) || grants.takeGrant() || (otherRoots && grants.takeBudget()) ? sampled : dropped,
       toString: () => `RateLimitedSampler{${setting.perSecond}/s}`,
     };
     // A parent's unsampled flag drops its children, except a span recorded after the fact.
     return new sdk.ParentBasedSampler({ root, remoteParentNotSampled: timingOnly, localParentNotSampled: timingOnly });
   }
   const base = setting.name.replace(/^parentbased_/, '');
-  const inner: Sampler = base === 'always_on' ? new sdk.AlwaysOnSampler() : base === 'always_off' ? new sdk.AlwaysOffSampler() : new sdk.TraceIdRatioBasedSampler(setting.ratio);
+  const inner: Sampler =
+    base === 'always_on'
+      ? new sdk.AlwaysOnSampler()
+      : base === 'always_off'
+        ? new sdk.AlwaysOffSampler()
+        : new sdk.TraceIdRatioBasedSampler(setting.ratio);
   const standard = setting.name.startsWith('parentbased_') ? new sdk.ParentBasedSampler({ root: inner }) : inner;
   return {
-    shouldSample: (context, traceId, spanName, spanKind, attributes, links) => (isTimingOnly(attributes) ? sampled : standard.shouldSample(context, traceId, spanName, spanKind, attributes, links)),
+    shouldSample: (context, traceId, spanName, spanKind, attributes, links) =>
+      isTimingOnly(attributes) ? sampled : standard.shouldSample(context, traceId, spanName, spanKind, attributes, links),
     toString: () => `${standard.toString()}+TimingOnly`,
   };
 }

@@ -98,15 +98,21 @@ function startSdk(config: TracingConfig, program: Program, instanceId: string): 
   const sdk = load('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
   // The context manager sdk-trace-node itself depends on, made here so the gate can turn it off.
   const fromSdk = createRequire(load.resolve('@opentelemetry/sdk-trace-node'));
-  const { AsyncLocalStorageContextManager } = fromSdk('@opentelemetry/context-async-hooks') as { AsyncLocalStorageContextManager: new () => OtelApi.ContextManager };
+  const { AsyncLocalStorageContextManager } = fromSdk('@opentelemetry/context-async-hooks') as {
+    AsyncLocalStorageContextManager: new () => OtelApi.ContextManager;
+  };
   const { getRPCMetadata, RPCType } = fromSdk('@opentelemetry/core') as typeof import('@opentelemetry/core');
   const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
-  const { resourceFromAttributes, detectResources, envDetector } = load('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+  const { resourceFromAttributes, detectResources, envDetector } = load(
+    '@opentelemetry/resources',
+  ) as typeof import('@opentelemetry/resources');
   const { ATTR_SERVICE_NAME } = load('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions');
   const { registerInstrumentations } = load('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
   const { HttpInstrumentation } = load('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const { PgInstrumentation } = load('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
-  const { IORedisInstrumentation } = load('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
+  const { IORedisInstrumentation } = load(
+    '@opentelemetry/instrumentation-ioredis',
+  ) as typeof import('@opentelemetry/instrumentation-ioredis');
   const { BullMQOtel } = load('bullmq-otel') as typeof import('bullmq-otel');
 
   const resource = detectResources({ detectors: [envDetector] }).merge(
@@ -153,7 +159,12 @@ function startSdk(config: TracingConfig, program: Program, instanceId: string): 
   });
   // Requiring http applies the instrumentation's patch (if nothing has yet); the gate goes in front of it.
   if ('perSecond' in setting) gate.install(load('http') as typeof import('node:http'));
-  const kept = new KeptRequests({ api, tracer: api.trace.getTracer('scalelab'), policy: new KeepPolicy({ slowMs: config.keepSlowMs, perSecond: config.keepPerSecond, onKept: () => budget.widen() }), ignore: PROBE_PATH });
+  const kept = new KeptRequests({
+    api,
+    tracer: api.trace.getTracer('scalelab'),
+    policy: new KeepPolicy({ slowMs: config.keepSlowMs, perSecond: config.keepPerSecond, onKept: () => budget.widen() }),
+    ignore: PROBE_PATH,
+  });
   let stopped: Promise<void> | undefined;
   return {
     api,

@@ -71,7 +71,11 @@ export class StreamComponents {
 
   constructor(private readonly options: StreamComponentsOptions) {
     // Commands time out instead of queueing while Redis is down: the relay holds row locks meanwhile.
-    this.relayRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 5_000, retryStrategy: (times) => Math.min(200 * times, 2_000) });
+    this.relayRedis = new Redis(options.redisUrl, {
+      maxRetriesPerRequest: 2,
+      commandTimeout: 5_000,
+      retryStrategy: (times) => Math.min(200 * times, 2_000),
+    });
     this.relayRedis.on('error', () => undefined);
   }
 
@@ -103,11 +107,13 @@ export class StreamComponents {
     clearTimeout(slot.timer);
     if (!slot.dying) {
       const victim = slot.current;
-      slot.dying = (victim ? victim.kill() : Promise.resolve()).catch(() => undefined).then(() => {
-        if (slot.current === victim) slot.current = undefined;
-        slot.dying = undefined;
-        this.options.log.warn({ component }, 'stream component killed (chaos)');
-      });
+      slot.dying = (victim ? victim.kill() : Promise.resolve())
+        .catch(() => undefined)
+        .then(() => {
+          if (slot.current === victim) slot.current = undefined;
+          slot.dying = undefined;
+          this.options.log.warn({ component }, 'stream component killed (chaos)');
+        });
     }
     const dying = slot.dying;
     slot.timer = setTimeout(() => void dying?.then(() => this.revive(component)), Math.max(0, until - Date.now()));
@@ -128,11 +134,13 @@ export class StreamComponents {
   async close(): Promise<void> {
     this.closed = true;
     for (const slot of Object.values(this.slots)) clearTimeout(slot.timer);
-    await Promise.allSettled(Object.values(this.slots).map(async (slot) => {
-      await slot.dying;
-      await slot.current?.stop();
-      slot.current = undefined;
-    }));
+    await Promise.allSettled(
+      Object.values(this.slots).map(async (slot) => {
+        await slot.dying;
+        await slot.current?.stop();
+        slot.current = undefined;
+      }),
+    );
     await this.relayRedis.quit().catch(() => undefined);
     this.relayRedis.disconnect();
   }
@@ -146,14 +154,23 @@ export class StreamComponents {
     const { pool, log } = this.options;
     if (component === 'relay') {
       const relay = new OutboxRelay({
-        pool, databaseUrl: this.options.databaseUrl, redis: this.relayRedis, streamMaxLen: this.options.streamMaxLen, log, onRelayed: this.options.onRelayed, ...this.options.relay,
+        pool,
+        databaseUrl: this.options.databaseUrl,
+        redis: this.relayRedis,
+        streamMaxLen: this.options.streamMaxLen,
+        log,
+        onRelayed: this.options.onRelayed,
+        ...this.options.relay,
       });
       this.slots.relay.current = relay;
       relay.start();
     } else {
       const consumer = `${this.options.instanceId}-${++this.generation}-${randomBytes(3).toString('hex')}`;
       // Blocking reads need their own connection, and no retry limit: a blocked read is not a failure.
-      const redis = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(200 * times, 2_000) });
+      const redis = new Redis(this.options.redisUrl, {
+        maxRetriesPerRequest: null,
+        retryStrategy: (times) => Math.min(200 * times, 2_000),
+      });
       redis.on('error', () => undefined);
       const projector = new Projector({ pool, redis, consumer, log, onApplied: this.options.onApplied, ...this.options.projector });
       this.slots.projector.current = projector;

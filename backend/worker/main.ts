@@ -53,13 +53,32 @@ async function main(): Promise<void> {
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const jobs = new Counter({ name: 'worker_jobs_total', help: 'Jobs finished, by outcome', labelNames: ['outcome'], registers: [registry] });
-  const duration = new Histogram({ name: 'worker_job_duration_seconds', help: 'Time from start to finish of a job', registers: [registry], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+  const jobs = new Counter({
+    name: 'worker_jobs_total',
+    help: 'Jobs finished, by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'worker_job_duration_seconds',
+    help: 'Time from start to finish of a job',
+    registers: [registry],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
 
   let stream: StreamComponents | undefined;
   if (config.events) {
-    const relayed = new Counter({ name: 'outbox_relayed_total', help: 'Outbox rows published to the user-events stream and marked sent', registers: [registry] });
-    const projected = new Counter({ name: 'projector_events_total', help: 'Stream events the projector read, by outcome (applied, or duplicate: applied before)', labelNames: ['outcome'], registers: [registry] });
+    const relayed = new Counter({
+      name: 'outbox_relayed_total',
+      help: 'Outbox rows published to the user-events stream and marked sent',
+      registers: [registry],
+    });
+    const projected = new Counter({
+      name: 'projector_events_total',
+      help: 'Stream events the projector read, by outcome (applied, or duplicate: applied before)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
     // Both series exist from the start, so a rate over them is defined before the first duplicate.
     projected.inc({ outcome: 'applied' }, 0);
     projected.inc({ outcome: 'duplicate' }, 0);
@@ -94,14 +113,18 @@ async function main(): Promise<void> {
   connection.on('error', () => undefined);
   // With tracing on, a job's processing span continues the trace of the request that enqueued it.
   const telemetry = tracing()?.bullmq;
-  const worker = new Worker(SEND_EMAIL_QUEUE, createSendEmailProcessor(pool, { workMs: config.emailWorkMs, failRate: config.emailFailRate }), {
-    connection,
-    concurrency: config.workerConcurrency,
-    lockDuration: config.workerLockMs,
-    stalledInterval: config.workerStalledIntervalMs,
-    maxStalledCount: 3,
-    ...(telemetry ? { telemetry } : {}),
-  });
+  const worker = new Worker(
+    SEND_EMAIL_QUEUE,
+    createSendEmailProcessor(pool, { workMs: config.emailWorkMs, failRate: config.emailFailRate }),
+    {
+      connection,
+      concurrency: config.workerConcurrency,
+      lockDuration: config.workerLockMs,
+      stalledInterval: config.workerStalledIntervalMs,
+      maxStalledCount: 3,
+      ...(telemetry ? { telemetry } : {}),
+    },
+  );
   worker.on('completed', (job) => {
     jobs.inc({ outcome: 'completed' });
     if (job.processedOn && job.finishedOn) duration.observe((job.finishedOn - job.processedOn) / 1000);
@@ -116,7 +139,13 @@ async function main(): Promise<void> {
   const server = config.metricsPort === undefined ? undefined : await metricsServer(registry, config.metricsPort, config.host, admin);
   const address = server?.address();
   log.info(
-    { queue: SEND_EMAIL_QUEUE, concurrency: config.workerConcurrency, events: config.events, redis: maskUrl(config.redisUrl), metricsPort: typeof address === 'object' && address ? address.port : undefined },
+    {
+      queue: SEND_EMAIL_QUEUE,
+      concurrency: config.workerConcurrency,
+      events: config.events,
+      redis: maskUrl(config.redisUrl),
+      metricsPort: typeof address === 'object' && address ? address.port : undefined,
+    },
     'worker started',
   );
 
@@ -127,8 +156,17 @@ async function main(): Promise<void> {
     log.info({ signal }, 'draining: finishing active jobs');
     const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
     force.unref();
-    for (const step of [() => worker.close(), () => stream?.close(), () => connection.quit(), () => pool.end(), () => new Promise((r) => (server ? server.close(r) : r(undefined))), () => tracing()?.shutdown()]) {
-      await Promise.resolve().then(step).catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
+    for (const step of [
+      () => worker.close(),
+      () => stream?.close(),
+      () => connection.quit(),
+      () => pool.end(),
+      () => new Promise((r) => (server ? server.close(r) : r(undefined))),
+      () => tracing()?.shutdown(),
+    ]) {
+      await Promise.resolve()
+        .then(step)
+        .catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
     }
     log.info('closed');
     process.exit(0);
@@ -138,7 +176,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err);
+  const message = err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err));
   process.stderr.write(`worker failed to start: ${message}\n`);
   process.exit(1);
 });

@@ -51,7 +51,16 @@ export function parseStreamEntry(fields: readonly string[]): UserEvent | undefin
   const type = map.get('type');
   const occurredAt = map.get('occurred_at');
   const userId = Number(map.get('user_id'));
-  if (!eventId || !UUID.test(eventId) || !type || !TYPES.has(type) || !occurredAt || Number.isNaN(Date.parse(occurredAt)) || !Number.isSafeInteger(userId)) return undefined;
+  if (
+    !eventId ||
+    !UUID.test(eventId) ||
+    !type ||
+    !TYPES.has(type) ||
+    !occurredAt ||
+    Number.isNaN(Date.parse(occurredAt)) ||
+    !Number.isSafeInteger(userId)
+  )
+    return undefined;
   try {
     const payload: unknown = JSON.parse(map.get('payload') ?? '');
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
@@ -177,7 +186,8 @@ export class Projector {
 
   private async backoff(err: Error, what: string): Promise<void> {
     this.failures++;
-    if (this.failures === 1 || this.failures % 50 === 0) this.options.log.warn({ err: err.message, failures: this.failures }, `projector: ${what}`);
+    if (this.failures === 1 || this.failures % 50 === 0)
+      this.options.log.warn({ err: err.message, failures: this.failures }, `projector: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** this.failures, 2_000)));
   }
 
@@ -186,7 +196,13 @@ export class Projector {
     if (Date.now() < this.claimAt) return undefined;
     const { redis, consumer } = this.options;
     const [next, entries] = (await redis.xautoclaim(
-      USER_EVENTS_STREAM, PROJECTOR_GROUP, consumer, this.claimIdleMs, this.claimCursor, 'COUNT', this.batchSize,
+      USER_EVENTS_STREAM,
+      PROJECTOR_GROUP,
+      consumer,
+      this.claimIdleMs,
+      this.claimCursor,
+      'COUNT',
+      this.batchSize,
     )) as [string, StreamEntry[], string[]?];
     this.claimCursor = next;
     if (next === '0-0') {
@@ -201,7 +217,16 @@ export class Projector {
     const { redis, consumer } = this.options;
     const id = this.ownPending ? '0' : '>';
     const reply = (await redis.xreadgroup(
-      'GROUP', PROJECTOR_GROUP, consumer, 'COUNT', this.batchSize, 'BLOCK', this.blockMs, 'STREAMS', USER_EVENTS_STREAM, id,
+      'GROUP',
+      PROJECTOR_GROUP,
+      consumer,
+      'COUNT',
+      this.batchSize,
+      'BLOCK',
+      this.blockMs,
+      'STREAMS',
+      USER_EVENTS_STREAM,
+      id,
     )) as [string, StreamEntry[]][] | null;
     const entries = reply?.[0]?.[1] ?? [];
     if (id === '0' && entries.length === 0) this.ownPending = false;
@@ -215,7 +240,11 @@ export class Projector {
       // A trimmed entry (null) cannot be applied; a malformed one never will be. Both are acknowledged.
       const event = fields ? parseStreamEntry(fields) : undefined;
       if (event) events.push(event);
-      else log.warn({ id }, fields ? 'projector: skipped an entry that is not a user event' : 'projector: a pending entry was trimmed from the stream');
+      else
+        log.warn(
+          { id },
+          fields ? 'projector: skipped an entry that is not a user event' : 'projector: a pending entry was trimmed from the stream',
+        );
     }
     this.inBatch = true;
     try {

@@ -123,7 +123,8 @@ export class OutboxRelay {
       } catch (err) {
         if (err instanceof RelayKilledError) return;
         this.failures++;
-        if (this.failures === 1 || this.failures % 50 === 0) this.options.log.warn({ err: (err as Error).message, failures: this.failures }, 'outbox relay: batch failed; retrying');
+        if (this.failures === 1 || this.failures % 50 === 0)
+          this.options.log.warn({ err: (err as Error).message, failures: this.failures }, 'outbox relay: batch failed; retrying');
         await this.idle(Math.min(100 * 2 ** this.failures, 2_000));
         continue;
       }
@@ -150,15 +151,34 @@ export class OutboxRelay {
       const pipeline = redis.pipeline();
       for (const row of rows) {
         pipeline.xadd(
-          USER_EVENTS_STREAM, 'MAXLEN', '~', streamMaxLen, '*',
-          'event_id', row.event_id, 'type', row.type, 'user_id', row.user_id, 'payload', row.payload, 'occurred_at', row.occurred_at, 'outbox_id', row.id,
+          USER_EVENTS_STREAM,
+          'MAXLEN',
+          '~',
+          streamMaxLen,
+          '*',
+          'event_id',
+          row.event_id,
+          'type',
+          row.type,
+          'user_id',
+          row.user_id,
+          'payload',
+          row.payload,
+          'occurred_at',
+          row.occurred_at,
+          'outbox_id',
+          row.id,
         );
       }
       const results = await pipeline.exec();
       const failed = results?.find(([err]) => err);
       if (!results || failed) throw new Error(`XADD failed: ${failed?.[0]?.message ?? 'the pipeline was dropped'}`);
       if (this.dieBy !== undefined) throw new RelayKilledError();
-      await client.query({ name: 'outbox-mark-sent', text: 'UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', values: [rows.map((r) => r.id)] });
+      await client.query({
+        name: 'outbox-mark-sent',
+        text: 'UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])',
+        values: [rows.map((r) => r.id)],
+      });
       await client.query('COMMIT');
       this.options.onRelayed?.(rows.length);
       return rows.length;

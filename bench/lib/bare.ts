@@ -84,10 +84,15 @@ export async function waitAnswering(bare: BareProcess, intervalMs = 20, timeoutM
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (hasExited(bare.child)) {
-      throw new Error(`${bare.id} exited (${bare.child.signalCode ?? `code ${bare.child.exitCode}`}) before answering; its log ends:\n${await tail(bare.logFile)}`);
+      throw new Error(
+        `${bare.id} exited (${bare.child.signalCode ?? `code ${bare.child.exitCode}`}) before answering; its log ends:\n${await tail(bare.logFile)}`,
+      );
     }
     if ((await acceptsConnections(bare.port)) && (await answers200(bare.readyUrl))) return;
-    if (Date.now() > deadline) throw new Error(`${bare.id} did not answer ${bare.readyUrl} within ${timeoutMs / 1000} s; its log ends:\n${await tail(bare.logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${bare.id} did not answer ${bare.readyUrl} within ${timeoutMs / 1000} s; its log ends:\n${await tail(bare.logFile)}`,
+      );
     await sleep(intervalMs);
   }
 }

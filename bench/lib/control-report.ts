@@ -65,7 +65,9 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Fills medians, ratio, overhead and met from the samples. */
-export function controlCase(fields: Omit<ControlCase, 'medianMs' | 'ratio' | 'overheadMs' | 'met' | 'floor'> & { floor: Omit<ControlCase['floor'], 'medianMs'> }): ControlCase {
+export function controlCase(
+  fields: Omit<ControlCase, 'medianMs' | 'ratio' | 'overheadMs' | 'met' | 'floor'> & { floor: Omit<ControlCase['floor'], 'medianMs'> },
+): ControlCase {
   const medianMs = Math.round(median(fields.samplesMs));
   const floorMedian = Math.round(median(fields.floor.samplesMs));
   const c: ControlCase = {
@@ -97,7 +99,9 @@ export function samplesTable(cases: ControlCase[]): string {
   return [
     '| case | samples ms (other CPU) | floor | floor samples ms (other CPU) |',
     '|---|---|---|---|',
-    ...cases.map((c) => `| ${c.title} | ${list(c.samplesMs, c.otherCpu)} | ${c.floor.title} | ${list(c.floor.samplesMs, c.floor.otherCpu)} |`),
+    ...cases.map(
+      (c) => `| ${c.title} | ${list(c.samplesMs, c.otherCpu)} | ${c.floor.title} | ${list(c.floor.samplesMs, c.floor.otherCpu)} |`,
+    ),
   ].join('\n');
 }
 
@@ -111,9 +115,16 @@ function killTable(samples: KillSample[]): string {
 
 /** bench/results/control.md */
 export function controlMarkdown(report: ControlReport, explanations: string[]): string {
-  const list = (record: Record<string, string | number>) => Object.entries(record).map(([k, v]) => `- ${k}: ${v}`).join('\n');
+  const list = (record: Record<string, string | number>) =>
+    Object.entries(record)
+      .map(([k, v]) => `- ${k}: ${v}`)
+      .join('\n');
   const notes = report.cases.flatMap((c) => c.notes.map((n) => `- ${c.title}: ${n}`));
-  const timeline = ['| ms after `up` was called | step |', '|---:|---|', ...report.upTimeline.map((s) => `| ${ms(s.atMs)} | ${s.message} |`)].join('\n');
+  const timeline = [
+    '| ms after `up` was called | step |',
+    '|---:|---|',
+    ...report.upTimeline.map((s) => `| ${ms(s.atMs)} | ${s.message} |`),
+  ].join('\n');
   const sections = [
     '# Control-plane benchmark: supervised stack against bare processes',
     `Run ${report.date}, ${report.settings.repeats} repeats of each (medians shown). Ratios are the control plane's time ÷ the floor's: the same processes, ` +
@@ -129,7 +140,7 @@ export function controlMarkdown(report: ControlReport, explanations: string[]): 
     samplesTable(report.cases),
     `First (cold) \`up\` of the run, with initdb and migrations, not part of any median: ${ms(report.coldUpMs)} ms.`,
     '## A warm `up`, step by step',
-    "From its onProgress messages (the run closest to the median); the last line is when `up` resolved.",
+    'From its onProgress messages (the run closest to the median); the last line is when `up` resolved.',
     timeline,
     '## The same replica killed again and again',
     'Each kill follows the previous ready by a second or so, so the backoff doubles (replica.ts `restartDelay`); the "without backoff" column is what supervision costs besides the wait.',

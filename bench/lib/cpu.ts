@@ -38,10 +38,12 @@ async function allProcesses(): Promise<Map<number, ProcStat>> {
   const table = new Map<number, ProcStat>();
   const entries = await readdir('/proc').catch(() => [] as string[]);
   await Promise.all(
-    entries.filter((e) => /^\d+$/.test(e)).map(async (e) => {
-      const stat = await procStat(Number(e));
-      if (stat) table.set(Number(e), stat);
-    }),
+    entries
+      .filter((e) => /^\d+$/.test(e))
+      .map(async (e) => {
+        const stat = await procStat(Number(e));
+        if (stat) table.set(Number(e), stat);
+      }),
   );
   return table;
 }
@@ -74,11 +76,16 @@ async function machineBusySeconds(): Promise<number> {
  * children (a control plane whose replicas are its children); `wrk` is measured as this
  * process's reaped children, so take the second snapshot after wrk has exited.
  */
-export async function cpuSnapshot(roots: Record<string, number | undefined>, own: Record<string, number | undefined> = {}): Promise<CpuSnapshot> {
+export async function cpuSnapshot(
+  roots: Record<string, number | undefined>,
+  own: Record<string, number | undefined> = {},
+): Promise<CpuSnapshot> {
   const table = await allProcesses();
   const groups: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(roots)) groups[name] = pid === undefined || !table.has(pid) ? Number.NaN : treeSeconds(table, pid);
-  for (const [name, pid] of Object.entries(own)) groups[name] = pid === undefined || !table.has(pid) ? Number.NaN : table.get(pid)!.ticks / TICKS_PER_SECOND;
+  for (const [name, pid] of Object.entries(roots))
+    groups[name] = pid === undefined || !table.has(pid) ? Number.NaN : treeSeconds(table, pid);
+  for (const [name, pid] of Object.entries(own))
+    groups[name] = pid === undefined || !table.has(pid) ? Number.NaN : table.get(pid)!.ticks / TICKS_PER_SECOND;
   const self = await procStat('self');
   groups.wrk = self ? self.childTicks / TICKS_PER_SECOND : Number.NaN;
   return { at: performance.now(), groups, machine: await machineBusySeconds() };

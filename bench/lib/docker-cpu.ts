@@ -66,12 +66,17 @@ export function dockerCpuSince(before: DockerCpuMark, after: DockerCpuMark): Doc
  * quiet.ts's waitQuiet with the engine and containers counted as ours: waits until other work
  * uses less than `threshold` % of one core over `windowMs`, for at most `maxWaitMs`.
  */
-export async function waitDockerQuiet(threshold: number, maxWaitMs: number, windowMs = 1_000): Promise<{ waitedMs: number; other: number }> {
+export async function waitDockerQuiet(
+  threshold: number,
+  maxWaitMs: number,
+  windowMs = 1_000,
+): Promise<{ waitedMs: number; other: number }> {
   const start = Date.now();
   for (;;) {
     const before = await dockerCpuMark();
     await sleep(windowMs);
     const { other } = dockerCpuSince(before, await dockerCpuMark());
-    if (Number.isNaN(other) || other < threshold || Date.now() - start >= maxWaitMs) return { waitedMs: Date.now() - start - windowMs, other };
+    if (Number.isNaN(other) || other < threshold || Date.now() - start >= maxWaitMs)
+      return { waitedMs: Date.now() - start - windowMs, other };
   }
 }

@@ -41,7 +41,13 @@ export function redisReady(port: number, password: string): () => Promise<boolea
  * (`base`: DATABASE_URL, REDIS_URL, …) plus what Replica.start adds (INSTANCE_ID, LOG_LEVEL,
  * PORT or METRICS_PORT).
  */
-export function replicaSpec(layout: StackLayout, id: string, service: ScalableService, port: number, base: Record<string, string>): FloorContainerSpec {
+export function replicaSpec(
+  layout: StackLayout,
+  id: string,
+  service: ScalableService,
+  port: number,
+  base: Record<string, string>,
+): FloorContainerSpec {
   const env: Record<string, string> = { ...base, INSTANCE_ID: id, LOG_LEVEL: base.LOG_LEVEL ?? 'info' };
   env[service === 'api' ? 'PORT' : 'METRICS_PORT'] = String(port);
   return { create: replicaContainer(layout, id, service, port, env), ready: replicaReady(service, port) };
@@ -51,7 +57,10 @@ export function replicaSpec(layout: StackLayout, id: string, service: ScalableSe
 async function lastLines(container: Docker.Container): Promise<string> {
   const raw = (await container.logs({ stdout: true, stderr: true, tail: 15 }).catch(() => Buffer.alloc(0))) as unknown as Buffer;
   // Multiplexed stream: an 8-byte header before each frame; drop the headers' control bytes.
-  return raw.toString('utf8').replace(/[\x00-\x08\x0e-\x1f]/g, '').trim();
+  return raw
+    .toString('utf8')
+    .replace(/[\x00-\x08\x0e-\x1f]/g, '')
+    .trim();
 }
 
 async function waitAnswers(container: Docker.Container, spec: FloorContainerSpec, pollMs: number, timeoutMs: number): Promise<void> {
@@ -60,11 +69,13 @@ async function waitAnswers(container: Docker.Container, spec: FloorContainerSpec
   let nextInspect = Date.now() + INSPECT_EVERY_MS;
   for (;;) {
     if (await spec.ready()) return;
-    if (Date.now() > deadline) throw new Error(`${name} did not answer within ${timeoutMs / 1000} s; its output ends:\n${await lastLines(container)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${name} did not answer within ${timeoutMs / 1000} s; its output ends:\n${await lastLines(container)}`);
     if (Date.now() > nextInspect) {
       nextInspect = Date.now() + INSPECT_EVERY_MS;
       const state = (await container.inspect()).State;
-      if (!state.Running) throw new Error(`${name} exited (code ${state.ExitCode}) before answering; its output ends:\n${await lastLines(container)}`);
+      if (!state.Running)
+        throw new Error(`${name} exited (code ${state.ExitCode}) before answering; its output ends:\n${await lastLines(container)}`);
     }
     await sleep(pollMs);
   }
@@ -74,7 +85,13 @@ async function waitAnswers(container: Docker.Container, spec: FloorContainerSpec
  * Creates and starts every container at once and resolves when every one answers. Each created
  * container is added to `live` at once, so a failure or Ctrl-C can remove it.
  */
-export async function startFloor(docker: Docker, specs: FloorContainerSpec[], live: Set<Docker.Container>, pollMs = 20, timeoutMs = 90_000): Promise<Docker.Container[]> {
+export async function startFloor(
+  docker: Docker,
+  specs: FloorContainerSpec[],
+  live: Set<Docker.Container>,
+  pollMs = 20,
+  timeoutMs = 90_000,
+): Promise<Docker.Container[]> {
   return Promise.all(
     specs.map(async (spec) => {
       const container = await docker.createContainer(spec.create);

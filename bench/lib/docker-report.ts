@@ -75,7 +75,10 @@ function killTable(kills: KillTrace[]): string {
 
 /** bench/results/docker.md */
 export function dockerMarkdown(report: DockerReport, explanations: string[]): string {
-  const list = (record: Record<string, string | number>) => Object.entries(record).map(([k, v]) => `- ${k}: ${v}`).join('\n');
+  const list = (record: Record<string, string | number>) =>
+    Object.entries(record)
+      .map(([k, v]) => `- ${k}: ${v}`)
+      .join('\n');
   const notes = report.cases.flatMap((c) => c.notes.map((n) => `- ${c.title}: ${n}`));
   const sections = [
     '# Docker-runtime benchmark: supervised containers against bare containers',
@@ -88,7 +91,7 @@ export function dockerMarkdown(report: DockerReport, explanations: string[]): st
     ...(notes.length ? ['## Notes', notes.join('\n')] : []),
     ...explanations,
     '## CPU during the samples',
-    'Median % of one core: the bench process (the runtime\'s code runs in it; the floors\' polling too), the engine (dockerd and containerd), all containers (the `docker` cpuacct cgroup), other work, and the whole machine.',
+    "Median % of one core: the bench process (the runtime's code runs in it; the floors' polling too), the engine (dockerd and containerd), all containers (the `docker` cpuacct cgroup), other work, and the whole machine.",
     cpuTable(report),
     '## Samples',
     'Each sample, and in brackets the CPU other work used during it (% of one core: the machine minus the bench process, the engine and the containers).',

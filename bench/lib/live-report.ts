@@ -67,12 +67,16 @@ export function liveMarkdown(report: LiveReport): string {
     return `| ${p.round} | ${p.load} | ${int(p.balancerRps)} | ${int(p.clientRps)} | ${j.received} of ≥ ${j.expected} | ${int(j.maxGapMs)} | ${j.late} | ${f1(j.updateMedianMs)} | ${f1(j.updateP95Ms)} | ${f1(j.updateMaxMs)} | ${j.met ? 'yes' : '**no**'} |`;
   });
   const cpuNames = [...new Set(report.phases.flatMap((p) => Object.keys(p.cpu)))].filter((n) => n !== 'machine');
-  const cpuRows = report.phases.map((p) => `| ${p.round} | ${p.load} | ${cpuNames.map((n) => int(p.cpu[n] ?? null)).join(' | ')} | ${int(p.cpu.machine ?? null)} |`);
+  const cpuRows = report.phases.map(
+    (p) => `| ${p.round} | ${p.load} | ${cpuNames.map((n) => int(p.cpu[n] ?? null)).join(' | ')} | ${int(p.cpu.machine ?? null)} |`,
+  );
   const loaded = report.phases.filter((p) => p.load !== 'idle');
   const allMet = loaded.every((p) => judgePhase(p, report.budgetMs, report.maxGapMs).met);
   return `# The dashboard under load: samples and updates while traffic flows through the balancer
 
-${report.startedAt}. ${Object.entries(report.machine).map(([k, v]) => `${k} ${v}`).join(', ')}.
+${report.startedAt}. ${Object.entries(report.machine)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}.
 Stack: ${report.stack}. The dashboard is the real one, served by the control plane and opened in Debian's Chromium
 (headless, 1280×800) through a one-time login URL, as \`scalelab up --open\` opens it. In the page the WebSocket's
 message handler is wrapped: for each sample it records when it arrived and the main-thread time from the message until

@@ -50,12 +50,22 @@ http {
   const confFile = path.join(dir, 'nginx.conf');
   await writeFile(confFile, conf);
   const binary = (await nginxVersion()) ? 'nginx' : '/usr/sbin/nginx';
-  const child = spawn(binary, ['-p', dir, '-c', confFile, '-e', errorLog], { stdio: 'ignore', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin` } });
+  const child = spawn(binary, ['-p', dir, '-c', confFile, '-e', errorLog], {
+    stdio: 'ignore',
+    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin` },
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with code ${child.exitCode}: ${await readFile(errorLog, 'utf8').catch(() => '')}`);
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return { url, pid: child.pid, stop: () => terminate(child, 'SIGTERM', 5_000) };
+    if (child.exitCode !== null)
+      throw new Error(`nginx exited with code ${child.exitCode}: ${await readFile(errorLog, 'utf8').catch(() => '')}`);
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, pid: child.pid, stop: () => terminate(child, 'SIGTERM', 5_000) };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await terminate(child, 'SIGTERM', 5_000);

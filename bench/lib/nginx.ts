@@ -43,7 +43,13 @@ export async function nginxVersion(): Promise<string | undefined> {
 
 async function nginxBinary(): Promise<string> {
   for (const binary of NGINX_CANDIDATES) {
-    if (await run(binary, ['-v']).then(() => true, () => false)) return binary;
+    if (
+      await run(binary, ['-v']).then(
+        () => true,
+        () => false,
+      )
+    )
+      return binary;
   }
   throw new Error('nginx was not found: apt-get install nginx-light (scripts/setup.sh bench does it)');
 }
@@ -103,7 +109,13 @@ async function waitUntilServing(url: string, child: ChildProcess, errorLog: stri
     if (child.exitCode !== null) {
       throw new Error(`nginx exited with code ${child.exitCode}: ${await readFile(errorLog, 'utf8').catch(() => '')}`);
     }
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`nginx did not serve ${url} within 10 s: ${await readFile(errorLog, 'utf8').catch(() => '')}`);

@@ -45,7 +45,8 @@ export interface PathReport {
   scale: ScaleRun[];
 }
 
-const range = (xs: number[], digits = 0): string => (xs.length === 0 ? '–' : `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`);
+const range = (xs: number[], digits = 0): string =>
+  xs.length === 0 ? '–' : `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 
 /** Per-round ratios a ÷ b, where both ran in the same round. */
@@ -67,7 +68,10 @@ function singleSection(runs: PathRun[]): string {
     const [tracing, p] = key.split('|') as [string, string];
     const mine = runs.filter(is(tracing, p));
     const cpu = (name: string) => fmt(median(mine.map((r) => r.cpu[name] ?? Number.NaN)), 0);
-    return `| ${p} | ${tracing} | ${range(mine.map((r) => r.rps))} | ${Math.round(median(mine.map((r) => r.rps)))} | ${range(mine.map((r) => r.p99Ms), 1)} | ${mine.reduce((s, r) => s + r.errors, 0)} | ${cpu('api')} | ${cpu('control')} | ${cpu('haproxy')} | ${cpu('nginx')} | ${cpu('wrk')} | ${cpu('other')} |`;
+    return `| ${p} | ${tracing} | ${range(mine.map((r) => r.rps))} | ${Math.round(median(mine.map((r) => r.rps)))} | ${range(
+      mine.map((r) => r.p99Ms),
+      1,
+    )} | ${mine.reduce((s, r) => s + r.errors, 0)} | ${cpu('api')} | ${cpu('control')} | ${cpu('haproxy')} | ${cpu('nginx')} | ${cpu('wrk')} | ${cpu('other')} |`;
   });
   return `## One api replica: the balancer beside its parts
 
@@ -94,9 +98,17 @@ function goalsSection(report: PathReport): string {
   if (runs.length > 0) {
     rows.push(goalRow('balancer ÷ nginx → the same replica (tracing off)', ratios(runs, is('off', 'balancer'), is('off', 'nginx')), 0.9));
     rows.push(goalRow('tracing on ÷ tracing off, through the balancer', ratios(runs, is('on', 'balancer'), is('off', 'balancer')), 0.9));
-    rows.push(goalRow(`defaults through the balancer ÷ the seed app's ${SEED_RPS} req/s`, runs.filter(is('on', 'balancer')).map((r) => r.rps / SEED_RPS), 4));
+    rows.push(
+      goalRow(
+        `defaults through the balancer ÷ the seed app's ${SEED_RPS} req/s`,
+        runs.filter(is('on', 'balancer')).map((r) => r.rps / SEED_RPS),
+        4,
+      ),
+    );
     rows.push(goalRow('balancer ÷ direct to the replica (tracing on)', ratios(runs, is('on', 'balancer'), is('on', 'direct')), undefined));
-    rows.push(goalRow('balancer ÷ direct to the replica (tracing off)', ratios(runs, is('off', 'balancer'), is('off', 'direct')), undefined));
+    rows.push(
+      goalRow('balancer ÷ direct to the replica (tracing off)', ratios(runs, is('off', 'balancer'), is('off', 'direct')), undefined),
+    );
   }
   const bars: Record<number, number> = { 2: 1.8, 4: 3.4 };
   for (const runtime of ['local', 'docker'] as const) {
@@ -105,7 +117,13 @@ function goalsSection(report: PathReport): string {
     const base = median(scale.filter((r) => r.replicas === counts[0]).map((r) => r.rps));
     for (const n of counts.slice(1)) {
       const mine = scale.filter((r) => r.replicas === n).map((r) => r.rps / base);
-      rows.push(goalRow(`${runtime}: ${n} ÷ ${counts[0]} api replicas at ${report.settings.cpuLimit} each, through the balancer (each run ÷ the median at ${counts[0]})`, mine, bars[n]));
+      rows.push(
+        goalRow(
+          `${runtime}: ${n} ÷ ${counts[0]} api replicas at ${report.settings.cpuLimit} each, through the balancer (each run ÷ the median at ${counts[0]})`,
+          mine,
+          bars[n],
+        ),
+      );
     }
   }
   return `| ratio (one run) | median | per round | goal | met? |
@@ -127,7 +145,10 @@ function scaleSection(all: ScaleRun[], cpuLimit: string, runtime: 'local' | 'doc
     const bar = bars[n];
     const shares = mine.flatMap((r) => r.throttledShare).filter((s): s is number => s !== null);
     const cpu = (pick: (r: ScaleRun) => number) => fmt(median(mine.map(pick)), 0);
-    return `| ${n} | ${range(mine.map((r) => r.rps))} | ${Math.round(rps)} | ${fmt(times)}${bar ? ` (goal ≥ ${bar}: ${times >= bar ? 'met' : '**not met**'})` : ''} | ${range(mine.map((r) => r.p99Ms), 1)} | ${mine.reduce((s, r) => s + r.errors, 0)} | ${cpu((r) => r.apiCpu)} | ${range(shares, 2)} | ${cpu((r) => r.cpu.haproxy)} | ${cpu((r) => r.cpu.control)} | ${cpu((r) => r.cpu.wrk)} | ${cpu((r) => r.cpu.machine)} |`;
+    return `| ${n} | ${range(mine.map((r) => r.rps))} | ${Math.round(rps)} | ${fmt(times)}${bar ? ` (goal ≥ ${bar}: ${times >= bar ? 'met' : '**not met**'})` : ''} | ${range(
+      mine.map((r) => r.p99Ms),
+      1,
+    )} | ${mine.reduce((s, r) => s + r.errors, 0)} | ${cpu((r) => r.apiCpu)} | ${range(shares, 2)} | ${cpu((r) => r.cpu.haproxy)} | ${cpu((r) => r.cpu.control)} | ${cpu((r) => r.cpu.wrk)} | ${cpu((r) => r.cpu.machine)} |`;
   });
   return `## Scale-out at ${cpuLimit} per api replica, through the balancer: ${runtime === 'local' ? 'local processes (cgroups)' : 'Docker (NanoCpus, host network)'}
 
@@ -145,8 +166,22 @@ ${rows.join('\n')}
 }
 
 function runsSection(report: PathReport): string {
-  const single = report.single.map((r) => `| ${r.round} | ${r.tracing} ${r.path} | ${r.rps} | ${r.serverRps === null ? '–' : Math.round(r.serverRps)} | ${r.p99Ms.toFixed(1)} | ${r.errors} | ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
-  const scale = report.scale.map((r) => `| ${r.round} | ${r.runtime} ${r.replicas} × ${report.settings.cpuLimit} | ${r.rps} | ${r.serverRps === null ? '–' : Math.round(r.serverRps)} | ${r.p99Ms.toFixed(1)} | ${r.errors} | api ${r.apiCpu}, ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+  const single = report.single.map(
+    (r) =>
+      `| ${r.round} | ${r.tracing} ${r.path} | ${r.rps} | ${r.serverRps === null ? '–' : Math.round(r.serverRps)} | ${r.p99Ms.toFixed(1)} | ${r.errors} | ${Object.entries(
+        r.cpu,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} |`,
+  );
+  const scale = report.scale.map(
+    (r) =>
+      `| ${r.round} | ${r.runtime} ${r.replicas} × ${report.settings.cpuLimit} | ${r.rps} | ${r.serverRps === null ? '–' : Math.round(r.serverRps)} | ${r.p99Ms.toFixed(1)} | ${r.errors} | api ${r.apiCpu}, ${Object.entries(
+        r.cpu,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} |`,
+  );
   return `## Runs
 
 "server req/s" is the balancer's own figure from the stack's sample near the end of the run, beside wrk's (client-observed).

@@ -79,11 +79,17 @@ export class Product {
 async function runCli(root: string, home: string, env: Record<string, string>, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const child = spawn(process.execPath, [path.join(root, 'dist/electron/cli.js'), ...args], { cwd: root, env: { ...process.env, ...env, SCALELAB_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'dist/electron/cli.js'), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env, SCALELAB_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`scalelab ${args.join(' ')} exited with ${code}:\n${out}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`scalelab ${args.join(' ')} exited with ${code}:\n${out}`)),
+    );
   });
 }
 
@@ -104,7 +110,11 @@ export async function seedUsers(url: string, count: number): Promise<{ minId: nu
   const ids: number[] = [];
   const tag = Date.now().toString(36);
   for (let i = 0; i < count; i++) {
-    const res = await fetch(`${url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Bench ${i}`, email: `bench-${tag}-${i}@example.com` }) });
+    const res = await fetch(`${url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `Bench ${i}`, email: `bench-${tag}-${i}@example.com` }),
+    });
     if (res.status !== 201) throw new Error(`POST /users answered ${res.status}: ${await res.text()}`);
     ids.push(((await res.json()) as { id: number }).id);
   }

@@ -33,7 +33,8 @@ export async function waitQuiet(threshold: number, maxWaitMs: number, windowMs =
     const before = await cpuMark();
     await sleep(windowMs);
     const { other } = cpuSince(before, await cpuMark());
-    if (Number.isNaN(other) || other < threshold || Date.now() - start >= maxWaitMs) return { waitedMs: Date.now() - start - windowMs, other };
+    if (Number.isNaN(other) || other < threshold || Date.now() - start >= maxWaitMs)
+      return { waitedMs: Date.now() - start - windowMs, other };
   }
 }
 
@@ -79,6 +80,7 @@ export function createSampler<M, C extends { other: number }>(meter: CpuMeter<M,
     /** Durations and other-CPU figures of a list, for a report case. */
     figures: (list: TimedSample<C>[]) => ({ samplesMs: list.map((x) => x.ms), otherCpu: list.map((x) => x.cpu.other) }),
     /** The settings line saying how long the quiet waits took. */
-    quietNote: () => `before each sample, wait (up to ${maxWaitMs / 1000} s) until other work uses < ${threshold}% of a core over 1 s; waited ${Math.round(waitedMs / 1000)} s in all, gave up ${gaveUp} times`,
+    quietNote: () =>
+      `before each sample, wait (up to ${maxWaitMs / 1000} s) until other work uses < ${threshold}% of a core over 1 s; waited ${Math.round(waitedMs / 1000)} s in all, gave up ${gaveUp} times`,
   };
 }

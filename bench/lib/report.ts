@@ -104,7 +104,10 @@ export function cpuTable(cases: CaseResult[]): string {
 
 /** bench/results/backend.md */
 export function reportMarkdown(report: BackendReport): string {
-  const list = (record: Record<string, string | number>) => Object.entries(record).map(([k, v]) => `- ${k}: ${v}`).join('\n');
+  const list = (record: Record<string, string | number>) =>
+    Object.entries(record)
+      .map(([k, v]) => `- ${k}: ${v}`)
+      .join('\n');
   const notes = report.cases.flatMap((c) => c.notes.map((n) => `- ${c.title}: ${n}`));
   const sections = [
     '# Backend benchmark: one API process against nginx',
@@ -117,9 +120,12 @@ export function reportMarkdown(report: BackendReport): string {
     '% of one core. "server" is nginx or the api; "other" is busy time none of them accounts for (interrupts, other processes); "machine" is all cores (max ' +
       `${Number(report.machine.cpus) * 100}).`,
     cpuTable(report.cases),
-    '## Machine', list(report.machine),
-    '## Settings', list(report.settings),
-    '## wrk command lines', ['```sh', ...report.cases.map((c) => `# ${c.id} (run from the repo root)\n${c.wrk.command}`), '```'].join('\n'),
+    '## Machine',
+    list(report.machine),
+    '## Settings',
+    list(report.settings),
+    '## wrk command lines',
+    ['```sh', ...report.cases.map((c) => `# ${c.id} (run from the repo root)\n${c.wrk.command}`), '```'].join('\n'),
   ];
   for (const profile of report.profiles) {
     const title = report.cases.find((c) => c.id === profile.caseId)?.title ?? profile.caseId;

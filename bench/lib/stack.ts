@@ -70,7 +70,11 @@ export class BenchStack {
   private replica: LocalPostgres | undefined;
   private replicaDir: string | undefined;
 
-  private constructor(private readonly options: BenchStackOptions, pgPort: number, redisPort: number) {
+  private constructor(
+    private readonly options: BenchStackOptions,
+    pgPort: number,
+    redisPort: number,
+  ) {
     this.dataDir = postgresDataDir(path.join(options.dir, 'postgres'));
     this.postgres = new LocalPostgres({
       dataDir: this.dataDir,
@@ -144,11 +148,19 @@ export class BenchStack {
       REDIS_URL: this.redis.url,
       INSTANCE_ID: 'bench-api',
     };
-    this.api = nodeFlags.length === 0 ? this.options.helper.spawnBackend('api', { env, logFile: this.apiLog }) : this.spawnWithFlags(nodeFlags, env);
+    this.api =
+      nodeFlags.length === 0 ? this.options.helper.spawnBackend('api', { env, logFile: this.apiLog }) : this.spawnWithFlags(nodeFlags, env);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (this.api.exitCode !== null) throw new Error(`the api exited with code ${this.api.exitCode} while starting:\n${await tail(this.apiLog)}`);
-      if (await fetch(`${this.apiUrl}/readyz`).then((r) => r.status === 200, () => false)) return;
+      if (this.api.exitCode !== null)
+        throw new Error(`the api exited with code ${this.api.exitCode} while starting:\n${await tail(this.apiLog)}`);
+      if (
+        await fetch(`${this.apiUrl}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        )
+      )
+        return;
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     throw new Error(`the api was not ready within 60 s:\n${await tail(this.apiLog)}`);

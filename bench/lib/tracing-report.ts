@@ -86,7 +86,9 @@ export function tracingMarkdown(report: TracingReport): string {
   const lines = [
     '# Tracing cost: one api replica, tracing on vs off',
     '',
-    `${report.date}. ${Object.entries(report.machine).map(([k, v]) => `${k}: ${v}`).join('; ')}.`,
+    `${report.date}. ${Object.entries(report.machine)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; ')}.`,
     '',
     ...Object.entries(report.settings).map(([k, v]) => `- ${k}: ${v}`),
     '',
@@ -107,7 +109,7 @@ export function tracingMarkdown(report: TracingReport): string {
     ),
     '',
     'cpu figures are % of one core over the measured run (200 = both cores). "other" is busy cpu of processes outside this',
-    "benchmark (other work on a shared machine) and interrupts: a large figure means the round was disturbed, and both",
+    'benchmark (other work on a shared machine) and interrupts: a large figure means the round was disturbed, and both',
     'variants of a round were run next to each other so that the ratio stays comparable.',
     '',
   ];

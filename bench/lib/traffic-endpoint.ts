@@ -9,7 +9,12 @@ import { terminate } from '../../electron/control/runtimes/local/child.js';
  */
 
 /** The body of every answer: a user-shaped JSON object, small like a real user (bench/results/backend.md: 139 B). */
-export const ENDPOINT_BODY = JSON.stringify({ id: 1, name: 'Bench User', email: 'bench@example.com', createdAt: '2026-01-01T00:00:00.000Z' });
+export const ENDPOINT_BODY = JSON.stringify({
+  id: 1,
+  name: 'Bench User',
+  email: 'bench@example.com',
+  createdAt: '2026-01-01T00:00:00.000Z',
+});
 
 // CommonJS for `node -e`; prints its port once listening. keepAliveTimeout is raised so idle
 // pooled connections between two measured runs are not torn down and re-opened mid-run.

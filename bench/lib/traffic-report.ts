@@ -179,7 +179,10 @@ export function latencyTable(latency: LatencyComparison): string {
 
 /** bench/results/traffic.md */
 export function trafficMarkdown(report: TrafficReport): string {
-  const list = (record: Record<string, string | number>) => Object.entries(record).map(([k, v]) => `- ${k}: ${v}`).join('\n');
+  const list = (record: Record<string, string | number>) =>
+    Object.entries(record)
+      .map(([k, v]) => `- ${k}: ${v}`)
+      .join('\n');
   const { ceiling, latency } = report;
   const sections = [
     '# Traffic benchmark: the open-model generator against wrk',
@@ -199,7 +202,7 @@ export function trafficMarkdown(report: TrafficReport): string {
       'cannot delay the requests behind it and its wait counts in their latency. wrk is a **closed** model: each connection sends its next ' +
       'request only after the previous answer (here plus a random pause, to hold the rate), so when the server stalls wrk stops sending ' +
       'and the stall is counted once, not once per request that should have been sent (coordinated omission). At a moderate rate, far below ' +
-      'saturation, the two should agree; what is left is each client\'s own cost per request (a Node event loop in a worker thread vs C and epoll).',
+      "saturation, the two should agree; what is left is each client's own cost per request (a Node event loop in a worker thread vs C and epoll).",
     latencyTable(latency),
     ...(report.notes.length ? ['## Notes', report.notes.map((n) => `- ${n}`).join('\n')] : []),
     '## Machine',
@@ -207,7 +210,14 @@ export function trafficMarkdown(report: TrafficReport): string {
     '## Settings',
     list(report.settings),
     '## wrk command lines',
-    ['```sh', `# ceiling`, ceiling.wrk.command, `# latency at ~${latency.targetRps} req/s (the Lua script is written to a temp folder: bench/lib/traffic-wrk.ts)`, latency.wrk.wrk.command, '```'].join('\n'),
+    [
+      '```sh',
+      `# ceiling`,
+      ceiling.wrk.command,
+      `# latency at ~${latency.targetRps} req/s (the Lua script is written to a temp folder: bench/lib/traffic-wrk.ts)`,
+      latency.wrk.wrk.command,
+      '```',
+    ].join('\n'),
   ];
   return `${sections.join('\n\n')}\n`;
 }

@@ -77,7 +77,12 @@ export interface ChaosKit {
   /** Puts a line on the timeline. */
   record(event: Omit<TimelineEvent, 't'>): void;
   /** The Chaos Monkey. */
-  readonly monkey: { set(enabled: boolean, intervalSeconds?: number, maxDown?: number): void; stop(): void; readonly intervalSeconds: number; readonly maxDown: number };
+  readonly monkey: {
+    set(enabled: boolean, intervalSeconds?: number, maxDown?: number): void;
+    stop(): void;
+    readonly intervalSeconds: number;
+    readonly maxDown: number;
+  };
   /** Whether the control plane reaches the read replica's SQL port (local and docker runtimes). */
   replicaReachable(): boolean;
   /** Sets (ms > 0) or resets the read replica's recovery_min_apply_delay. */

@@ -20,7 +20,14 @@ export function actionObject<N extends string, P extends TProperties>(name: N, p
 }
 
 /** Holds a store down for `forSeconds` and records the fault (`<action>:<store>`) until it is back. */
-export async function holdDown(kit: ChaosKit, action: string, store: ChaosStore, name: string, forSeconds: number, detail: string): Promise<ChaosDone> {
+export async function holdDown(
+  kit: ChaosKit,
+  action: string,
+  store: ChaosStore,
+  name: string,
+  forSeconds: number,
+  detail: string,
+): Promise<ChaosDone> {
   const forMs = forSeconds * SECOND;
   const key = `${action}:${store}`;
   await kit.outage(store, forMs, key, name);
@@ -34,7 +41,14 @@ export function needReplica(kit: ChaosKit): void {
 }
 
 /** Sends a one-off fault to one api replica's /admin hook and records it (`<action>:<id>`). */
-export async function replicaFault(kit: ChaosKit, action: 'cpu' | 'leak' | 'block', target: string, body: object, detail: string, until: number | null): Promise<ChaosDone> {
+export async function replicaFault(
+  kit: ChaosKit,
+  action: 'cpu' | 'leak' | 'block',
+  target: string,
+  body: object,
+  detail: string,
+  until: number | null,
+): Promise<ChaosDone> {
   const replica = kit.apiReplica(target, action);
   const sent = kit.admin(replica, 'POST', `/admin/faults/${action}`, body);
   // A block stalls the replica itself: do not wait for its answer.
@@ -48,7 +62,13 @@ export async function replicaFault(kit: ChaosKit, action: 'cpu' | 'leak' | 'bloc
  * Puts a standing fault (latency, errors) on one api replica or, for `all`, on every one: then it
  * is one fault for the service, and replicas that start or restart later get it too.
  */
-export async function standingFault(kit: ChaosKit, action: 'latency' | 'errors', target: string, body: object, detail: string): Promise<ChaosDone> {
+export async function standingFault(
+  kit: ChaosKit,
+  action: 'latency' | 'errors',
+  target: string,
+  body: object,
+  detail: string,
+): Promise<ChaosDone> {
   const path = `/admin/faults/${action}`;
   const targets = kit.apiTargets(target, action);
   await Promise.all(targets.map((i) => kit.admin(i, 'PUT', path, body)));
@@ -72,7 +92,13 @@ export async function stopStream(kit: ChaosKit, component: StreamComponent, forS
   await Promise.all(workers.map((w) => kit.admin(w, 'POST', '/admin/stream/kill', { component, forSeconds })));
   const key = `kill-${component}:workers`;
   const ids = workers.map((w) => w.id).join(', ');
-  kit.faults.set(key, { action: `kill-${component}`, target: 'workers', detail: `${component} stopped in ${ids} for ${forSeconds} s`, since: Date.now(), until: Date.now() + forSeconds * SECOND });
+  kit.faults.set(key, {
+    action: `kill-${component}`,
+    target: 'workers',
+    detail: `${component} stopped in ${ids} for ${forSeconds} s`,
+    since: Date.now(),
+    until: Date.now() + forSeconds * SECOND,
+  });
   // The workers bring it back on their own; this only ends the fault in the status.
   kit.later(key, forSeconds * SECOND, () => {
     kit.faults.delete(key);

@@ -10,7 +10,9 @@ import { CHAOS_ACTIONS } from './actions/index.js';
 export type { ButtonField, ButtonPlace } from './action-kit.js';
 export type ChaosActionButton = ChaosButton<ChaosAction>;
 
-export const CHAOS_BUTTONS: readonly ChaosActionButton[] = (CHAOS_ACTIONS as readonly ChaosActionModule[]).flatMap((m) => (m.buttons ?? []) as readonly ChaosActionButton[]);
+export const CHAOS_BUTTONS: readonly ChaosActionButton[] = (CHAOS_ACTIONS as readonly ChaosActionModule[]).flatMap(
+  (m) => (m.buttons ?? []) as readonly ChaosActionButton[],
+);
 
 /** The buttons of one place, in the list's order. */
 export function buttonsAt(place: ButtonPlace): ChaosActionButton[] {

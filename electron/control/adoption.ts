@@ -57,7 +57,11 @@ export async function adoptOrphans(options: AdoptionOptions): Promise<Adoption |
     // A Docker or Kubernetes stack stopped with its data kept has controlPid 0: nothing to adopt.
     if (!state || state.controlPid === 0 || state.controlPid === process.pid || (await isOurs('control', state.controlPid))) continue;
     if (existsSync(path.join(dir, STOP_REQUESTED))) {
-      options.record({ kind: 'lifecycle', level: 'info', message: `stack "${name}" was being stopped when its control plane went: not started again (\`scalelab up\` starts it)` });
+      options.record({
+        kind: 'lifecycle',
+        level: 'info',
+        message: `stack "${name}" was being stopped when its control plane went: not started again (\`scalelab up\` starts it)`,
+      });
       continue;
     }
     const runtime = 'watchdogPid' in state ? 'local' : 'context' in state ? 'kubernetes' : 'docker';

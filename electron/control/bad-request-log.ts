@@ -37,7 +37,8 @@ export function createBadRequestLog(options: BadRequestLogOptions): BadRequestLo
   return (reason, target) => {
     const t = now();
     if (t - windowStart >= 60_000) {
-      if (suppressed > 0) write(`scalelab ${options.server}: ${suppressed} more requests refused in the last minute (not logged one by one)`);
+      if (suppressed > 0)
+        write(`scalelab ${options.server}: ${suppressed} more requests refused in the last minute (not logged one by one)`);
       windowStart = t;
       written = 0;
       suppressed = 0;

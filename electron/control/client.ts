@@ -27,7 +27,10 @@ export class ControlClient {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly listeners = new Map<EventName, Set<(data: never) => void>>();
 
-  private constructor(private readonly ws: WebSocket, readonly control: ControlFile) {
+  private constructor(
+    private readonly ws: WebSocket,
+    readonly control: ControlFile,
+  ) {
     ws.on('message', (raw) => {
       const message = JSON.parse(raw.toString()) as ServerMessage;
       if ('id' in message) {
@@ -40,7 +43,8 @@ export class ControlClient {
       }
     });
     ws.on('close', () => {
-      for (const waiter of this.pending.values()) waiter.reject(new ControlPlaneUnavailableError('the control plane closed the connection'));
+      for (const waiter of this.pending.values())
+        waiter.reject(new ControlPlaneUnavailableError('the control plane closed the connection'));
       this.pending.clear();
     });
   }
@@ -51,8 +55,12 @@ export class ControlClient {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { headers: { authorization: `Bearer ${control.token}` }, handshakeTimeout: timeoutMs });
       ws.once('open', () => resolve(new ControlClient(ws, control)));
-      ws.once('error', (err) => reject(new ControlPlaneUnavailableError(`cannot reach the control plane at ${control.url}: ${err.message}`)));
-      ws.once('unexpected-response', (_req, res) => reject(new ControlPlaneUnavailableError(`the control plane at ${control.url} refused the connection (${res.statusCode})`)));
+      ws.once('error', (err) =>
+        reject(new ControlPlaneUnavailableError(`cannot reach the control plane at ${control.url}: ${err.message}`)),
+      );
+      ws.once('unexpected-response', (_req, res) =>
+        reject(new ControlPlaneUnavailableError(`the control plane at ${control.url} refused the connection (${res.statusCode})`)),
+      );
     });
   }
 
@@ -100,7 +108,12 @@ export function startDetached(home: string, logFile: string): ChildProcess {
   const log = openSync(logFile, 'a', 0o600);
   fchmodSync(log, 0o600);
   const { command, args, cwd } = nodeEntryCommand('electron/cli');
-  const child = spawn(command, [...args, 'serve', '--detached'], { cwd, stdio: ['ignore', log, log], detached: true, env: { ...process.env, SCALELAB_HOME: home } });
+  const child = spawn(command, [...args, 'serve', '--detached'], {
+    cwd,
+    stdio: ['ignore', log, log],
+    detached: true,
+    env: { ...process.env, SCALELAB_HOME: home },
+  });
   closeSync(log);
   child.unref();
   return child;
@@ -122,7 +135,8 @@ export async function attachOrStart(home: string, onProgress: (message: string) 
   while (Date.now() < deadline) {
     const owner = await controlLockOwner(home);
     if (owner === undefined) {
-      if (child?.exitCode != null) throw new ControlPlaneUnavailableError(`the control plane exited with code ${child.exitCode}; see ${logFile}`);
+      if (child?.exitCode != null)
+        throw new ControlPlaneUnavailableError(`the control plane exited with code ${child.exitCode}; see ${logFile}`);
       if (!child) {
         onProgress('starting the control plane in the background');
         child = startDetached(home, logFile);
@@ -135,7 +149,10 @@ export async function attachOrStart(home: string, onProgress: (message: string) 
         const client = await ControlClient.connect(control).catch(() => undefined);
         if (client) return client;
         // A stopped process accepts the connection but never answers: say so now, not after a minute.
-        if ((await controlLiveness(owner)) === 'paused') throw new ControlPlaneUnavailableError(`the control plane (pid ${owner}) is paused; continue it with \`kill -CONT ${owner}\` (or \`fg\` in its terminal)`);
+        if ((await controlLiveness(owner)) === 'paused')
+          throw new ControlPlaneUnavailableError(
+            `the control plane (pid ${owner}) is paused; continue it with \`kill -CONT ${owner}\` (or \`fg\` in its terminal)`,
+          );
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -6,7 +6,10 @@ import { NamedError } from '../../backend/named-error.js';
 
 /** Another live process holds SCALELAB_HOME's control-plane lock. */
 export class ControlLockedError extends NamedError {
-  constructor(readonly ownerPid: number, home: string) {
+  constructor(
+    readonly ownerPid: number,
+    home: string,
+  ) {
     super(`a control plane already runs for ${home} (pid ${ownerPid})`);
   }
 }

@@ -98,7 +98,9 @@ export class ControlPlane {
   private readonly traffic = new TrafficDesk((event) => this.telemetry.record(event));
   private readonly chaos: Chaos;
   /** The OTLP receiver and the traces it keeps; replicas send their spans to it (or to the user's own collector). */
-  readonly tracing = new Tracing({ onError: (err) => this.telemetry.record({ kind: 'lifecycle', level: 'warn', message: `tracing is off: ${err.message}` }) });
+  readonly tracing = new Tracing({
+    onError: (err) => this.telemetry.record({ kind: 'lifecycle', level: 'warn', message: `tracing is off: ${err.message}` }),
+  });
   /** Runs a command through {@link handle}, as a client would, and throws its error. */
   private readonly runAsClient = async <C extends CommandName>(command: C, payload: CommandPayload<C>): Promise<CommandResults[C]> => {
     const result = await this.handle(command, payload);
@@ -120,7 +122,8 @@ export class ControlPlane {
   /** The capacity search; its steps are traffic runs of {@link traffic}, its scaling queued like a user's. */
   private readonly capacity: CapacityDesk = new CapacityDesk({
     traffic: this.traffic,
-    balancer: () => (this.state === 'running' && this.active.currentSpec() ? `http://127.0.0.1:${this.active.currentSpec()!.port}` : undefined),
+    balancer: () =>
+      this.state === 'running' && this.active.currentSpec() ? `http://127.0.0.1:${this.active.currentSpec()!.port}` : undefined,
     apiReplicas: () => (this.state === 'running' ? this.active.currentSpec()?.replicas.api : undefined),
     autoscalerOn: () => !this.clusterAutoscaling() && this.autoscaler.status().api?.config.enabled === true,
     scale: (replicas) =>
@@ -137,9 +140,17 @@ export class ControlPlane {
     },
   });
   /** What Reset lab and the safety guard stop: the capacity search, the scenario, traffic, chaos. */
-  private readonly load: StopDeps = { run: this.runAsClient, capacityRunning: () => this.capacity.running, trafficRunning: () => this.traffic.running };
+  private readonly load: StopDeps = {
+    run: this.runAsClient,
+    capacityRunning: () => this.capacity.running,
+    trafficRunning: () => this.traffic.running,
+  };
   /** Stops traffic and chaos when errors pass the trainer's limit; it watches every sample. */
-  private readonly guard = new SafetyGuard({ ...this.load, record: (event) => this.telemetry.record(event), onStatus: (status) => this.emit('guard', status) });
+  private readonly guard = new SafetyGuard({
+    ...this.load,
+    record: (event) => this.telemetry.record(event),
+    onStatus: (status) => this.emit('guard', status),
+  });
   /** Where the running stack's stores answer: the database for `writes:verify`, the replica for chaos. */
   private endpoints: StackEndpoints | undefined;
   /** A few MB of JSON each: a burst of them must not stall the event loop the balancer shares. */
@@ -147,7 +158,11 @@ export class ControlPlane {
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.emitter.setMaxListeners(0);
-    const driverOptions = { home: options.home, kubeconfig: options.kubeconfig, onEvent: (event: Omit<TimelineEvent, 't'>) => this.telemetry.record(event) };
+    const driverOptions = {
+      home: options.home,
+      kubeconfig: options.kubeconfig,
+      onEvent: (event: Omit<TimelineEvent, 't'>) => this.telemetry.record(event),
+    };
     this.drivers = options.drivers ?? RUNTIME_DRIVERS;
     this.runtimes = new Map(this.drivers.map((d) => [d.name, d.create(driverOptions)]));
     this.active = this.runtimes.get(this.drivers[0]!.name)!;
@@ -191,7 +206,8 @@ export class ControlPlane {
    */
   async handle(command: string, payload: unknown, client?: ClientContext): Promise<Envelope<unknown>> {
     try {
-      if (!isCommandName(command)) throw new ContractError(`unknown command "${String(command).slice(0, 64)}"; known: ${Object.keys(COMMANDS).join(', ')}`);
+      if (!isCommandName(command))
+        throw new ContractError(`unknown command "${String(command).slice(0, 64)}"; known: ${Object.keys(COMMANDS).join(', ')}`);
       const value = await this.dispatch(command, validate(command, payload), client);
       return { ok: true, value };
     } catch (err) {
@@ -202,7 +218,11 @@ export class ControlPlane {
 
   /** Looks for a stack a killed control plane left behind and takes it over (see adoption.ts). */
   adoptOrphans(): Promise<Adoption | undefined> {
-    return adoptOrphans({ home: this.options.home, handle: (command, payload) => this.handle(command, payload), record: (event) => this.telemetry.record(event) });
+    return adoptOrphans({
+      home: this.options.home,
+      handle: (command, payload) => this.handle(command, payload),
+      record: (event) => this.telemetry.record(event),
+    });
   }
 
   /** Stops the stack (data kept) and the telemetry. Safe to call twice. */
@@ -214,7 +234,12 @@ export class ControlPlane {
     this.scenarios.close();
     this.capacity.abortNow();
     this.chaos.reset();
-    const steps = [() => this.traffic.stop().then(() => undefined), () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })), () => this.telemetry.close(), () => this.tracing.close()];
+    const steps = [
+      () => this.traffic.stop().then(() => undefined),
+      () => (this.state === 'stopped' ? Promise.resolve() : this.active.down({ keepData: true })),
+      () => this.telemetry.close(),
+      () => this.tracing.close(),
+    ];
     for (const step of steps) await step().catch(() => undefined);
     this.emitter.removeAllListeners();
   }
@@ -234,7 +259,11 @@ export class ControlPlane {
     return next;
   }
 
-  private async dispatch<C extends CommandName>(command: C, payload: CommandPayload<C>, client?: ClientContext): Promise<CommandResults[C]> {
+  private async dispatch<C extends CommandName>(
+    command: C,
+    payload: CommandPayload<C>,
+    client?: ClientContext,
+  ): Promise<CommandResults[C]> {
     const run = this.commands[command] as (payload: CommandPayload<C>, client?: ClientContext) => Promise<CommandResults[C]>;
     return run(payload, client);
   }
@@ -312,20 +341,30 @@ export class ControlPlane {
     },
     'autoscaler:status': async () => this.clusterAutoscaling()?.autoscalerStatus() ?? this.autoscaler.status(),
     'chaos:inject': async (payload) => {
-      if (this.state !== 'running') throw new StackStateError('no stack is running; start one with `scalelab up` before injecting failures');
+      if (this.state !== 'running')
+        throw new StackStateError('no stack is running; start one with `scalelab up` before injecting failures');
       return this.chaos.inject(payload);
     },
     'chaos:clear': async () => this.chaos.clear(),
     'chaos:status': async () => this.chaos.status(),
     'writes:verify': async () => {
       const spec = this.active.currentSpec();
-      if (this.state !== 'running' || !spec) throw new StackStateError('no stack is running; the writes are read back from the running stack');
+      if (this.state !== 'running' || !spec)
+        throw new StackStateError('no stack is running; the writes are read back from the running stack');
       const databaseUrl = this.endpoints?.databaseUrl;
-      if (!databaseUrl) throw new StackStateError(`the ${this.active.name} stack's database is inside the cluster, out of the control plane's reach; verify on the local or docker runtime`);
+      if (!databaseUrl)
+        throw new StackStateError(
+          `the ${this.active.name} stack's database is inside the cluster, out of the control plane's reach; verify on the local or docker runtime`,
+        );
       return this.traffic.verify({ balancer: `http://127.0.0.1:${spec.port}`, databaseUrl }, this.progress('writes:verify'));
     },
     ...this.tracing.commands(),
-    ...scenarioCommands({ player: this.scenarios, telemetry: this.telemetry, spec: () => this.active.currentSpec(), capacity: () => this.capacity.status() }),
+    ...scenarioCommands({
+      player: this.scenarios,
+      telemetry: this.telemetry,
+      spec: () => this.active.currentSpec(),
+      capacity: () => this.capacity.status(),
+    }),
     ...capacityCommands(this.capacity, this.baselines),
     ...this.guard.commands(),
     'lab:reset': () =>
@@ -339,7 +378,8 @@ export class ControlPlane {
       }),
     'control:shutdown': async () => {
       const shutdown = this.options.onShutdownRequest;
-      if (!shutdown) throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
+      if (!shutdown)
+        throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
       if (this.state !== 'stopped') throw new StackStateError('stop the stack first with `scalelab down`');
       setImmediate(shutdown);
       return null;
@@ -355,7 +395,9 @@ export class ControlPlane {
   private async up(input: StackSpecInput): Promise<StackStatus> {
     const spec = withDefaults(input);
     if (this.state !== 'stopped' && this.active.name !== spec.runtime) {
-      throw new StackStateError(`stack "${this.active.currentSpec()?.name}" runs on ${this.active.name}; stop it (scalelab down) before starting one on ${spec.runtime}`);
+      throw new StackStateError(
+        `stack "${this.active.currentSpec()?.name}" runs on ${this.active.name}; stop it (scalelab down) before starting one on ${spec.runtime}`,
+      );
     }
     if (this.state === 'stopped') {
       const runtime = this.runtimes.get(spec.runtime);
@@ -383,11 +425,16 @@ export class ControlPlane {
           ...runtimeSource(runtime, endpoints),
           generator: () => this.traffic.lastSecond(),
           generatorCounts: () => this.traffic.counts(),
-          autoscaler: () => (hasClusterAutoscaling(runtime) ? { mode: 'hpa', services: runtime.autoscalerGauges() } : this.autoscaler.gauges()),
+          autoscaler: () =>
+            hasClusterAutoscaling(runtime) ? { mode: 'hpa', services: runtime.autoscalerGauges() } : this.autoscaler.gauges(),
           chaos: () => this.chaos.status(),
           writes: () => this.traffic.writes(),
         });
-        this.telemetry.record({ kind: 'lifecycle', level: 'info', message: `stack "${spec.name}" is up on ${runtime.name} in ${((Date.now() - started) / 1000).toFixed(1)} s` });
+        this.telemetry.record({
+          kind: 'lifecycle',
+          level: 'info',
+          message: `stack "${spec.name}" is up on ${runtime.name} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        });
       }
       // On the timeline too, so a run's report shows its limits never held.
       const notEnforced = runtime.cpuLimits?.()?.notEnforced;
@@ -453,7 +500,9 @@ export class ControlPlane {
       spec,
       runtime: spec?.runtime ?? null,
       instances: this.active.currentInstances(),
-      endpoints: spec ? { balancer: `http://127.0.0.1:${spec.port}`, dashboard: this.options.dashboardUrl ?? '', traces: this.tracing.endpoint } : null,
+      endpoints: spec
+        ? { balancer: `http://127.0.0.1:${spec.port}`, dashboard: this.options.dashboardUrl ?? '', traces: this.tracing.endpoint }
+        : null,
       sample: this.telemetry.latest(),
       cpuLimits: spec ? (this.active.cpuLimits?.() ?? null) : null,
     };

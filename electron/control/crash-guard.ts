@@ -54,7 +54,9 @@ export function installCrashGuard(options: CrashGuardOptions): void {
     } catch (restartErr) {
       write(`${options.who}: could not start a successor: ${describe(restartErr)}`);
     }
-    const next = restarted ? 'a new control plane is starting and adopts the stack' : "the stack's processes outlive it for the watchdog's lease, so run `scalelab status` to adopt them";
+    const next = restarted
+      ? 'a new control plane is starting and adopts the stack'
+      : "the stack's processes outlive it for the watchdog's lease, so run `scalelab status` to adopt them";
     write(`${options.who}: uncaught exception, exiting (code ${CRASH_EXIT_CODE}); ${next}:\n${describe(err)}`);
     exit(CRASH_EXIT_CODE);
   });

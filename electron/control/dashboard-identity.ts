@@ -31,7 +31,8 @@ export async function readDashboardIdentity(home: string): Promise<DashboardIden
   try {
     const info = await lstat(file);
     // Only a plain file of ours that nobody else can read or write.
-    if (!info.isFile() || (info.mode & 0o077) !== 0 || (typeof process.getuid === 'function' && info.uid !== process.getuid())) return undefined;
+    if (!info.isFile() || (info.mode & 0o077) !== 0 || (typeof process.getuid === 'function' && info.uid !== process.getuid()))
+      return undefined;
     const parsed = JSON.parse(await readFile(file, 'utf8')) as unknown;
     if (typeof parsed !== 'object' || parsed === null) return undefined;
     const { port, token } = parsed as Record<string, unknown>;

@@ -48,7 +48,14 @@ export class SafetyGuard {
   constructor(private readonly deps: GuardDeps) {}
 
   status(): GuardStatus {
-    return { enabled: this.enabled, errorPercent: this.errorPercent, seconds: this.seconds, badSeconds: this.badSeconds, lastErrorPercent: this.lastErrorPercent, tripped: this.tripped };
+    return {
+      enabled: this.enabled,
+      errorPercent: this.errorPercent,
+      seconds: this.seconds,
+      badSeconds: this.badSeconds,
+      lastErrorPercent: this.lastErrorPercent,
+      tripped: this.tripped,
+    };
   }
 
   /** `guard:set`: arming starts a fresh count (and forgets the last trip); disarming stops watching. */
@@ -61,7 +68,13 @@ export class SafetyGuard {
     this.badShares = [];
     if (input.enabled) this.tripped = null;
     if (input.enabled !== was || input.enabled) {
-      this.deps.record({ kind: 'chaos', level: 'info', message: input.enabled ? `safety guard armed: errors ≥ ${this.errorPercent} % for ${this.seconds} s stop traffic and chaos` : 'safety guard off' });
+      this.deps.record({
+        kind: 'chaos',
+        level: 'info',
+        message: input.enabled
+          ? `safety guard armed: errors ≥ ${this.errorPercent} % for ${this.seconds} s stop traffic and chaos`
+          : 'safety guard off',
+      });
     }
     return this.emit();
   }
@@ -82,7 +95,9 @@ export class SafetyGuard {
     if (this.badSeconds >= this.seconds) {
       const worst = Math.max(...this.badShares);
       const mean = this.badShares.reduce((a, b) => a + b, 0) / this.badShares.length;
-      this.stopping = this.trip(`errors ${round(mean)} % on average (worst ${round(worst)} %) for ${this.badSeconds} s in a row; the limit is ${this.errorPercent} % for ${this.seconds} s`).finally(() => {
+      this.stopping = this.trip(
+        `errors ${round(mean)} % on average (worst ${round(worst)} %) for ${this.badSeconds} s in a row; the limit is ${this.errorPercent} % for ${this.seconds} s`,
+      ).finally(() => {
         this.stopping = null;
       });
     } else if (this.badSeconds !== before) this.emit();
@@ -98,7 +113,11 @@ export class SafetyGuard {
     this.tripped = { at: Date.now(), reason, stopped };
     this.badSeconds = 0;
     this.badShares = [];
-    this.deps.record({ kind: 'chaos', level: 'error', message: `safety guard tripped: ${reason}; ${stopped.length > 0 ? stopped.join('; ') : 'nothing was running to stop'}` });
+    this.deps.record({
+      kind: 'chaos',
+      level: 'error',
+      message: `safety guard tripped: ${reason}; ${stopped.length > 0 ? stopped.join('; ') : 'nothing was running to stop'}`,
+    });
     this.emit();
   }
 

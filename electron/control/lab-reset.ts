@@ -5,7 +5,15 @@
  * first (they drive traffic and scaling), then traffic, chaos and the monkey, the autoscalers
  * (they would scale again), and last the replica counts of the last `stack:up`.
  */
-import { scenarioActive, type CommandName, type CommandPayload, type CommandResults, type LabReset, type StackSpec, type TimelineEvent } from '../contract.js';
+import {
+  scenarioActive,
+  type CommandName,
+  type CommandPayload,
+  type CommandResults,
+  type LabReset,
+  type StackSpec,
+  type TimelineEvent,
+} from '../contract.js';
 import { StackStateError } from './errors.js';
 
 /** What the reset reads and runs. */
@@ -44,7 +52,10 @@ export async function stopLoadAndChaos(deps: StopDeps, keepGoing = false): Promi
   if (deps.trafficRunning()) await step('stopped the traffic', () => deps.run('traffic:stop', {}));
   const chaos = await deps.run('chaos:status', {});
   if (chaos.faults.length > 0 || chaos.monkey.enabled) {
-    await step(`cleared chaos (${chaos.faults.length} ${chaos.faults.length === 1 ? 'fault' : 'faults'}${chaos.monkey.enabled ? ', the monkey' : ''})`, () => deps.run('chaos:clear', {}));
+    await step(
+      `cleared chaos (${chaos.faults.length} ${chaos.faults.length === 1 ? 'fault' : 'faults'}${chaos.monkey.enabled ? ', the monkey' : ''})`,
+      () => deps.run('chaos:clear', {}),
+    );
   }
   return done;
 }
@@ -65,7 +76,8 @@ export async function resetLab(deps: LabResetDeps): Promise<LabReset> {
     await deps.run('stack:scale', { service, replicas: want });
     done.push(`scaled ${service} ${now[service]} → ${want}`);
   }
-  if (done.length === 0) done.push('nothing to reset: no traffic, search, scenario, fault or autoscaler, and the replica counts are as started');
+  if (done.length === 0)
+    done.push('nothing to reset: no traffic, search, scenario, fault or autoscaler, and the replica counts are as started');
   deps.record({ kind: 'lifecycle', level: 'info', message: `lab reset: ${done.join('; ')}` });
   return { done };
 }

@@ -15,7 +15,8 @@ export class BadTargetError extends NamedError {}
  * followed by two hex digits. Browsers send nothing else for this server's own URLs (assets,
  * `/ws`, `?token=`, `?code=`), so anything else is refused rather than guessed at.
  */
-const ORIGIN_FORM = /^(?:\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*)+(?:\?(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*)?$/;
+const ORIGIN_FORM =
+  /^(?:\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*)+(?:\?(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*)?$/;
 
 /**
  * The request target as a URL on this server. Only an origin-form target is accepted (`*`, an
@@ -25,7 +26,8 @@ const ORIGIN_FORM = /^(?:\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*)+(
 export function parseTarget(raw: string | undefined): URL {
   const target = raw ?? '/';
   if (!target.startsWith('/')) throw new BadTargetError('the request target must be a path');
-  if (target.length > 8_192 || !ORIGIN_FORM.test(target)) throw new BadTargetError('the request target is not a valid URL path (RFC 3986 characters, %XX escapes)');
+  if (target.length > 8_192 || !ORIGIN_FORM.test(target))
+    throw new BadTargetError('the request target is not a valid URL path (RFC 3986 characters, %XX escapes)');
   try {
     return new URL(`http://127.0.0.1${target}`);
   } catch {
@@ -51,6 +53,11 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? '431 Request Header Fields Too Large'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : '400 Bad Request';
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -55,7 +55,8 @@ export function createWebSocketBridge(url: string): ScaleLabBridge {
     };
     ws.onclose = () => {
       setConnection('closed');
-      for (const settle of pending.values()) settle({ ok: false, error: { name: 'DisconnectedError', message: 'lost the connection to the control plane; retrying' } });
+      for (const settle of pending.values())
+        settle({ ok: false, error: { name: 'DisconnectedError', message: 'lost the connection to the control plane; retrying' } });
       pending.clear();
       attempt += 1;
       // Loopback only, so retrying is cheap: within 2 s of a new control plane the tab is back.
@@ -67,7 +68,11 @@ export function createWebSocketBridge(url: string): ScaleLabBridge {
   return {
     async invoke(command: CommandName, payload: unknown) {
       await Promise.race([opened, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      if (!socket || socket.readyState !== WebSocket.OPEN) return { ok: false, error: { name: 'DisconnectedError', message: 'the control plane is not reachable; is `scalelab serve` running?' } };
+      if (!socket || socket.readyState !== WebSocket.OPEN)
+        return {
+          ok: false,
+          error: { name: 'DisconnectedError', message: 'the control plane is not reachable; is `scalelab serve` running?' },
+        };
       const id = next++;
       return new Promise((resolve) => {
         pending.set(id, resolve as (r: Envelope<unknown>) => void);

@@ -18,7 +18,10 @@ import { createUiSlice, type Theme } from './ui-slice.js';
  * timeline events and progress flow in; the initial status, probes, history and events are loaded.
  * Returns the store and a function that unsubscribes from the bridge.
  */
-export function createAppStore(bridge: Bridge, ui: { theme?: Theme; projector?: boolean } = {}): { store: StoreApi<AppState>; connect(): Promise<void>; reload(): Promise<void>; disconnect(): void } {
+export function createAppStore(
+  bridge: Bridge,
+  ui: { theme?: Theme; projector?: boolean } = {},
+): { store: StoreApi<AppState>; connect(): Promise<void>; reload(): Promise<void>; disconnect(): void } {
   const store = createStore<AppState>()((set, get) => ({
     ...createStackSlice(bridge)(set, get),
     ...createTelemetrySlice()(set),

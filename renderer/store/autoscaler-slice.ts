@@ -1,4 +1,14 @@
-import type { AutoscalerConfig, AutoscalerConfigureInput, AutoscalerDecision, AutoscalerPreset, AutoscalerStatus, MetricKind, ScalableService, ServiceAutoscalerStatus, WireError } from '../../electron/contract.js';
+import type {
+  AutoscalerConfig,
+  AutoscalerConfigureInput,
+  AutoscalerDecision,
+  AutoscalerPreset,
+  AutoscalerStatus,
+  MetricKind,
+  ScalableService,
+  ServiceAutoscalerStatus,
+  WireError,
+} from '../../electron/contract.js';
 import type { Bridge, GetState, SetState } from './types.js';
 
 /** The metrics the dashboard offers per service (the api's in the order its picker lists them). */
@@ -45,20 +55,30 @@ export function autoscalerDraftProblem(service: ScalableService, draft: Autoscal
   return null;
 }
 
-const METRIC_FIELD: Record<MetricKind, 'cpu' | 'rps' | 'p95Ms' | 'queuePerWorker'> = { cpu: 'cpu', rps: 'rps', p95: 'p95Ms', queue: 'queuePerWorker' };
+const METRIC_FIELD: Record<MetricKind, 'cpu' | 'rps' | 'p95Ms' | 'queuePerWorker'> = {
+  cpu: 'cpu',
+  rps: 'rps',
+  p95: 'p95Ms',
+  queue: 'queuePerWorker',
+};
 
 /**
  * The `autoscaler:configure` payload for the draft. Against settings already applied it sends only
  * what changed, so whatever the form does not show (a second metric or a behavior set from the
  * CLI) is kept; the preset, when sent, resets sync period and behavior to the preset's.
  */
-export function configureInputOf(service: ScalableService, draft: AutoscalerDraft, config: AutoscalerConfig | null | undefined): AutoscalerConfigureInput {
+export function configureInputOf(
+  service: ScalableService,
+  draft: AutoscalerDraft,
+  config: AutoscalerConfig | null | undefined,
+): AutoscalerConfigureInput {
   const input: AutoscalerConfigureInput = { service, enabled: true };
   const primary = config?.metrics.find((m) => SERVICE_METRICS[service].includes(m.kind));
   if (!config || draft.preset !== config.preset) input.preset = draft.preset;
   if (!config || draft.min !== config.minReplicas) input.minReplicas = draft.min;
   if (!config || draft.max !== config.maxReplicas) input.maxReplicas = draft.max;
-  if (!primary || primary.kind !== draft.metric || primary.target !== draft.targets[draft.metric]) input.metrics = { [METRIC_FIELD[draft.metric]]: draft.targets[draft.metric] };
+  if (!primary || primary.kind !== draft.metric || primary.target !== draft.targets[draft.metric])
+    input.metrics = { [METRIC_FIELD[draft.metric]]: draft.targets[draft.metric] };
   return input;
 }
 
@@ -158,7 +178,13 @@ export function createAutoscalerSlice(bridge: Bridge) {
         }
         if (one.decisions.at(-1)?.t === decision.t) return;
         const decisions = [...one.decisions, decision].slice(-MAX_DECISIONS);
-        const next: ServiceAutoscalerStatus = { ...one, decisions, desired: decision.desired, lastSyncAt: decision.t, current: decision.currentReplicas };
+        const next: ServiceAutoscalerStatus = {
+          ...one,
+          decisions,
+          desired: decision.desired,
+          lastSyncAt: decision.t,
+          current: decision.currentReplicas,
+        };
         set({ autoscaler: { ...status, [service]: next } });
       },
     };

@@ -13,7 +13,14 @@ export interface CapacityDraft {
   saveAs: string;
 }
 
-export const DEFAULT_CAPACITY_DRAFT: CapacityDraft = { replicas: '1, 2, 4', p99Ms: 50, errorPercent: 0.1, stepS: 10, compare: '', saveAs: '' };
+export const DEFAULT_CAPACITY_DRAFT: CapacityDraft = {
+  replicas: '1, 2, 4',
+  p99Ms: 50,
+  errorPercent: 0.1,
+  stepS: 10,
+  compare: '',
+  saveAs: '',
+};
 
 const BASELINE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -31,7 +38,14 @@ export function capacityRequestOf(draft: CapacityDraft, maxReplicas: number): { 
   }
   if (!(draft.p99Ms > 0)) return { problem: 'The p99 goal must be above 0 ms.' };
   if (!(draft.stepS >= 1 && draft.stepS <= 300)) return { problem: 'A step lasts from 1 to 300 s.' };
-  return { request: { replicas, slo: { p99Ms: draft.p99Ms, errorPercent: draft.errorPercent }, stepS: draft.stepS, ...(draft.compare ? { compare: draft.compare } : {}) } };
+  return {
+    request: {
+      replicas,
+      slo: { p99Ms: draft.p99Ms, errorPercent: draft.errorPercent },
+      stepS: draft.stepS,
+      ...(draft.compare ? { compare: draft.compare } : {}),
+    },
+  };
 }
 
 export interface CapacitySlice {

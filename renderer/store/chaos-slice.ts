@@ -130,7 +130,10 @@ export function createChaosSlice(bridge: Bridge) {
         const draft = keep ? old : { ...old, [MONKEY_INTERVAL]: status.monkey.intervalSeconds, [MONKEY_MAX_DOWN]: status.monkey.maxDown };
         return { chaos: status, chaosDraft: draft, monkeyEdited: edited };
       });
-    const command = async <T>(key: string, work: () => Promise<{ ok: true; value: T } | { ok: false; error: WireError }>): Promise<T | undefined> => {
+    const command = async <T>(
+      key: string,
+      work: () => Promise<{ ok: true; value: T } | { ok: false; error: WireError }>,
+    ): Promise<T | undefined> => {
       set({ chaosBusy: key, error: null });
       try {
         const result = await work();

@@ -34,7 +34,12 @@ export function cpuUpdateSpec(running: StackSpec, cpu: CpuDraft): StackSpecInput
  * The `stack:up` payload of the stack bar's Start: the runtime (and the Kubernetes context) picked,
  * and the data-layer patterns of the form.
  */
-export function startSpec(runtime: RuntimeName, context: string | null | undefined, data: DataSpec, cpu: CpuDraft = { api: '', worker: '' }): StackSpecInput {
+export function startSpec(
+  runtime: RuntimeName,
+  context: string | null | undefined,
+  data: DataSpec,
+  cpu: CpuDraft = { api: '', worker: '' },
+): StackSpecInput {
   const spec: StackSpecInput = { runtime, data: { readReplica: data.readReplica, events: data.events, partitions: data.partitions } };
   if (cpu.api.trim() !== '' || cpu.worker.trim() !== '') spec.resources = cpuResources(cpu);
   if (runtime === 'kubernetes') spec.kubernetes = { context: context ?? null };

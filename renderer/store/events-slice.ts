@@ -28,7 +28,9 @@ export function createEventsSlice() {
       set({ events: events.slice(-MAX_EVENTS) });
     },
     toggleKind(kind) {
-      set((state) => ({ hiddenKinds: state.hiddenKinds.includes(kind) ? state.hiddenKinds.filter((k) => k !== kind) : [...state.hiddenKinds, kind] }));
+      set((state) => ({
+        hiddenKinds: state.hiddenKinds.includes(kind) ? state.hiddenKinds.filter((k) => k !== kind) : [...state.hiddenKinds, kind],
+      }));
     },
   });
 }

@@ -40,7 +40,14 @@ export const createGuardSlice =
     guardDismissed: null,
     editGuard: (patch) => set((s) => ({ guardDraft: { ...s.guardDraft, ...patch } })),
     // The form follows settings made elsewhere (the CLI, another tab) unless they are being edited here.
-    syncGuard: (status) => set((s) => ({ guard: status, guardDraft: s.guard?.enabled === status.enabled && s.guard.errorPercent === status.errorPercent && s.guard.seconds === status.seconds ? s.guardDraft : { errorPercent: status.errorPercent, seconds: status.seconds } })),
+    syncGuard: (status) =>
+      set((s) => ({
+        guard: status,
+        guardDraft:
+          s.guard?.enabled === status.enabled && s.guard.errorPercent === status.errorPercent && s.guard.seconds === status.seconds
+            ? s.guardDraft
+            : { errorPercent: status.errorPercent, seconds: status.seconds },
+      })),
     async refreshGuard() {
       const result = await bridge.invoke('guard:status', {});
       if (result.ok) get().syncGuard(result.value);
@@ -50,7 +57,10 @@ export const createGuardSlice =
       const draft = get().guardDraft;
       if (enabled && guardDraftProblem(draft)) return;
       set({ guardBusy: true, guardError: null });
-      const result = await bridge.invoke('guard:set', enabled ? { enabled, errorPercent: draft.errorPercent, seconds: draft.seconds } : { enabled });
+      const result = await bridge.invoke(
+        'guard:set',
+        enabled ? { enabled, errorPercent: draft.errorPercent, seconds: draft.seconds } : { enabled },
+      );
       if (result.ok) get().syncGuard(result.value);
       set(result.ok ? { guardBusy: false } : { guardBusy: false, guardError: result.error });
     },

@@ -1,4 +1,12 @@
-import type { CommandName, Envelope, ExportedReport, ScenarioState, ScenarioStatus, ScenarioSummary, WireError } from '../../electron/contract.js';
+import type {
+  CommandName,
+  Envelope,
+  ExportedReport,
+  ScenarioState,
+  ScenarioStatus,
+  ScenarioSummary,
+  WireError,
+} from '../../electron/contract.js';
 import type { Bridge, GetState, SetState } from './types.js';
 
 /** The scenario commands the panel sends; one runs at a time. */
@@ -31,7 +39,11 @@ export function defaultReportWindow(status: Pick<ScenarioStatus, 'startedAt'> | 
  * The `report:export` payload for a window (ms since epoch). No title: the control plane names a
  * report after the scenario whose window it covers.
  */
-export function reportRequest(window: ReportWindow, status: Pick<ScenarioStatus, 'startedAt' | 'endedAt'> | null, now: number): { from: number; to: number } {
+export function reportRequest(
+  window: ReportWindow,
+  status: Pick<ScenarioStatus, 'startedAt' | 'endedAt'> | null,
+  now: number,
+): { from: number; to: number } {
   if (window === 'scenario' && status?.startedAt != null) {
     const from = Math.round(status.startedAt);
     return { from, to: Math.max(from, Math.round(status.endedAt ?? now)) };
@@ -129,7 +141,10 @@ export function createScenarioSlice(bridge: Bridge, save: SaveFile = downloadFil
       },
       async loadScenarioFile(fileName, source) {
         if (source.length > MAX_SOURCE_CHARS) {
-          fail({ name: 'ScenarioFileError', message: `${fileName} holds ${source.length.toLocaleString('en')} characters; a scenario file may hold at most ${MAX_SOURCE_CHARS.toLocaleString('en')}` });
+          fail({
+            name: 'ScenarioFileError',
+            message: `${fileName} holds ${source.length.toLocaleString('en')} characters; a scenario file may hold at most ${MAX_SOURCE_CHARS.toLocaleString('en')}`,
+          });
           return false;
         }
         return player('scenario:load', () => bridge.invoke('scenario:load', { source, fileName }));
@@ -147,7 +162,9 @@ export function createScenarioSlice(bridge: Bridge, save: SaveFile = downloadFil
         return player('scenario:reset', () => bridge.invoke('scenario:reset', {}));
       },
       async exportReport(window) {
-        const report: ExportedReport | undefined = await command('report:export', () => bridge.invoke('report:export', reportRequest(window, get().scenario, Date.now())));
+        const report: ExportedReport | undefined = await command('report:export', () =>
+          bridge.invoke('report:export', reportRequest(window, get().scenario, Date.now())),
+        );
         if (!report) return false;
         const names = reportFileNames(report.fileName);
         save(names.html, report.html, 'text/html');

@@ -31,7 +31,11 @@ export interface StackSlice {
 export function createStackSlice(bridge: Bridge) {
   return (set: SetState, get: GetState): StackSlice => {
     /** Runs a command; a failure lands in `error` instead of throwing into React. */
-    const run = async <T>(command: CommandName, work: () => Promise<{ ok: true; value: T } | { ok: false; error: WireError }>, long: boolean): Promise<T | undefined> => {
+    const run = async <T>(
+      command: CommandName,
+      work: () => Promise<{ ok: true; value: T } | { ok: false; error: WireError }>,
+      long: boolean,
+    ): Promise<T | undefined> => {
       if (long) set({ busy: command, progress: [], error: null });
       try {
         const result = await work();

@@ -27,7 +27,8 @@ export function createTelemetrySlice() {
         const last = state.samples.at(-1);
         // Out of order or repeated (a reconnect replays history): keep time increasing.
         if (last && sample.t <= last.t) return {};
-        const samples = state.samples.length >= MAX_SAMPLES ? state.samples.slice(state.samples.length - MAX_SAMPLES + 1) : state.samples.slice();
+        const samples =
+          state.samples.length >= MAX_SAMPLES ? state.samples.slice(state.samples.length - MAX_SAMPLES + 1) : state.samples.slice();
         samples.push(sample);
         return { samples };
       });

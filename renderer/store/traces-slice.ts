@@ -55,7 +55,12 @@ export const createTracesSlice =
       openTrace: null,
       openTraceError: null,
       pickTraceSecond(t) {
-        set({ traceWindow: t === null ? null : { at: t, from: t - PICK_SPAN_MS, to: t + PICK_SPAN_MS }, openTraceId: null, openTrace: null, openTraceError: null });
+        set({
+          traceWindow: t === null ? null : { at: t, from: t - PICK_SPAN_MS, to: t + PICK_SPAN_MS },
+          openTraceId: null,
+          openTrace: null,
+          openTraceError: null,
+        });
         void get().refreshTraces();
       },
       async refreshTraces() {

@@ -1,4 +1,13 @@
-import type { Keys, Mix, TrafficProfile, TrafficSecond, TrafficSpec, TrafficSummary, TrafficUpdate, WireError } from '../../electron/contract.js';
+import type {
+  Keys,
+  Mix,
+  TrafficProfile,
+  TrafficSecond,
+  TrafficSpec,
+  TrafficSummary,
+  TrafficUpdate,
+  WireError,
+} from '../../electron/contract.js';
 import type { Bridge, GetState, SetState } from './types.js';
 
 /** The profiles, in the order the picker lists them. */
@@ -181,7 +190,8 @@ export function createTrafficSlice(bridge: Bridge) {
       editTraffic(patch) {
         const draft = { ...get().trafficDraft, ...patch };
         set({ trafficDraft: draft });
-        if (get().trafficRunning && (patch.mix || patch.keys) && mixTotal(draft.mix) > 0) queueUpdate({ mix: { ...draft.mix }, keys: keysOf(draft) });
+        if (get().trafficRunning && (patch.mix || patch.keys) && mixTotal(draft.mix) > 0)
+          queueUpdate({ mix: { ...draft.mix }, keys: keysOf(draft) });
       },
       setTrafficRate(rps) {
         if (get().trafficRunning) {

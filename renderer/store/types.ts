@@ -13,7 +13,18 @@ import type { EventsSlice } from './events-slice.js';
 import type { UiSlice } from './ui-slice.js';
 
 /** The whole dashboard state: one store combined from slices. */
-export type AppState = StackSlice & TelemetrySlice & EventsSlice & TrafficSlice & AutoscalerSlice & ChaosSlice & ScenarioSlice & DataSlice & TracesSlice & CapacitySlice & GuardSlice & UiSlice;
+export type AppState = StackSlice &
+  TelemetrySlice &
+  EventsSlice &
+  TrafficSlice &
+  AutoscalerSlice &
+  ChaosSlice &
+  ScenarioSlice &
+  DataSlice &
+  TracesSlice &
+  CapacitySlice &
+  GuardSlice &
+  UiSlice;
 
 export type SetState = (partial: Partial<AppState> | ((state: AppState) => Partial<AppState>)) => void;
 export type GetState = () => AppState;

@@ -17,7 +17,8 @@ export const app = createAppStore(getBridge(), saved());
 
 // Theme and projector mode survive a reload.
 app.store.subscribe((state, previous) => {
-  if (state.theme !== previous.theme || state.projector !== previous.projector) localStorage.setItem('scalelab.ui', JSON.stringify({ theme: state.theme, projector: state.projector }));
+  if (state.theme !== previous.theme || state.projector !== previous.projector)
+    localStorage.setItem('scalelab.ui', JSON.stringify({ theme: state.theme, projector: state.projector }));
 });
 
 /** Selects narrowly from the store, so a sample per second re-renders only what reads it. */

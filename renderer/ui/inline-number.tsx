@@ -22,7 +22,13 @@ export interface InlineNumberProps {
  * problem through {@link FieldProblems}, so the button beside it can refuse to send.
  */
 export function InlineNumber({ label, value, onChange, min, max, integer, before, unit, disabled }: InlineNumberProps) {
-  const { id, text, invalid, problem, change } = useNumberText(label, value, { min, max, integer }, disabled, (v) => v !== null && onChange(v));
+  const { id, text, invalid, problem, change } = useNumberText(
+    label,
+    value,
+    { min, max, integer },
+    disabled,
+    (v) => v !== null && onChange(v),
+  );
   return (
     <span className="inline-number">
       {before && <span aria-hidden="true">{before}</span>}

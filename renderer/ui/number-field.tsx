@@ -43,7 +43,10 @@ export interface NumberFieldProps {
   layout?: 'stacked' | 'inline' | 'unit';
 }
 
-function valid(text: string, { min, max, integer, exclusiveMin, optional }: Pick<NumberFieldProps, 'min' | 'max' | 'integer' | 'exclusiveMin' | 'optional'>): { ok: true; value: number | null } | { ok: false; reason: string } {
+function valid(
+  text: string,
+  { min, max, integer, exclusiveMin, optional }: Pick<NumberFieldProps, 'min' | 'max' | 'integer' | 'exclusiveMin' | 'optional'>,
+): { ok: true; value: number | null } | { ok: false; reason: string } {
   if (text.trim() === '') return optional ? { ok: true, value: null } : { ok: false, reason: 'a number is needed' };
   const n = Number(text);
   if (!Number.isFinite(n)) return { ok: false, reason: 'not a number' };
@@ -61,7 +64,13 @@ export type NumberRules = Pick<NumberFieldProps, 'min' | 'max' | 'integer' | 'ex
  * reported through {@link FieldProblems}, and the text following `value` when it changes elsewhere
  * (unless the box already says the same). `change` passes on valid values only.
  */
-export function useNumberText(label: string, value: number | null, rules: NumberRules, disabled: boolean | undefined, onChange: (value: number | null) => void) {
+export function useNumberText(
+  label: string,
+  value: number | null,
+  rules: NumberRules,
+  disabled: boolean | undefined,
+  onChange: (value: number | null) => void,
+) {
   const id = useId();
   const [text, setText] = useState(value === null ? '' : String(value));
   const check = valid(text, rules);
@@ -89,8 +98,28 @@ export function useNumberText(label: string, value: number | null, rules: Number
  * A labelled number box that lets a person type freely (an empty box, "1." on the way to "1.5")
  * and passes on only valid values; an invalid one is marked and explained, not sent.
  */
-export function NumberField({ label, value, onChange, min, max, integer, exclusiveMin, optional, step, placeholder, disabled, className, layout = 'stacked' }: NumberFieldProps) {
-  const { id, text, invalid, problem, change } = useNumberText(label, value, { min, max, integer, exclusiveMin, optional }, disabled, onChange);
+export function NumberField({
+  label,
+  value,
+  onChange,
+  min,
+  max,
+  integer,
+  exclusiveMin,
+  optional,
+  step,
+  placeholder,
+  disabled,
+  className,
+  layout = 'stacked',
+}: NumberFieldProps) {
+  const { id, text, invalid, problem, change } = useNumberText(
+    label,
+    value,
+    { min, max, integer, exclusiveMin, optional },
+    disabled,
+    onChange,
+  );
   const labelElement = <label htmlFor={id}>{label}</label>;
   return (
     <div className={`number-field ${layout} ${className ?? ''}`}>

@@ -17,7 +17,12 @@ export const Sparklines = memo(function Sparklines({ lines, label }: { lines: Sp
   return (
     <svg className="sparklines" viewBox={`0 0 ${width} 20`} preserveAspectRatio="none" role="img" aria-label={label}>
       {lines.map((line, i) => (
-        <path key={line.className} className={line.className} transform={i === 0 ? undefined : `translate(${i * 110} 0)`} d={sparkPath(line.values, line.max)} />
+        <path
+          key={line.className}
+          className={line.className}
+          transform={i === 0 ? undefined : `translate(${i * 110} 0)`}
+          d={sparkPath(line.values, line.max)}
+        />
       ))}
     </svg>
   );

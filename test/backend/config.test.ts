@@ -20,6 +20,10 @@ describe('configuration from the environment', () => {
   });
 
   it('converts numbers and booleans', () => {
-    expect(loadConfig({ ...required, PORT: '8080', LOG_REQUESTS: 'true', EMAIL_FAIL_RATE: '0.25' })).toMatchObject({ port: 8080, logRequests: true, emailFailRate: 0.25 });
+    expect(loadConfig({ ...required, PORT: '8080', LOG_REQUESTS: 'true', EMAIL_FAIL_RATE: '0.25' })).toMatchObject({
+      port: 8080,
+      logRequests: true,
+      emailFailRate: 0.25,
+    });
   });
 });

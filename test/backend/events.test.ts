@@ -28,11 +28,20 @@ const children: BackendChild[] = [];
 async function startWorker(name: string): Promise<RunningWorker> {
   const port = await freePort();
   const child = startBackend('worker', stores.dir, {
-    DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, METRICS_PORT: String(port), ADMIN_TOKEN: TOKEN, INSTANCE_ID: name, EMAIL_WORK_MS: '0',
+    DATABASE_URL: stores.databaseUrl,
+    REDIS_URL: stores.redisUrl,
+    METRICS_PORT: String(port),
+    ADMIN_TOKEN: TOKEN,
+    INSTANCE_ID: name,
+    EMAIL_WORK_MS: '0',
   });
   children.push(child);
   const worker = { ...child, url: `http://127.0.0.1:${port}` };
-  await eventually(`worker ${name} runs its projector`, async () => (await child.log()).includes('projector started') && (await fetch(`${worker.url}/healthz`)).ok, 40_000).catch(async (err: Error) => {
+  await eventually(
+    `worker ${name} runs its projector`,
+    async () => (await child.log()).includes('projector started') && (await fetch(`${worker.url}/healthz`)).ok,
+    40_000,
+  ).catch(async (err: Error) => {
     throw new Error(`${err.message}\n${await child.log()}`);
   });
   workers.push(worker);
@@ -55,7 +64,9 @@ async function caughtUp(): Promise<boolean> {
             (SELECT events FROM read_model_state)::int AS applied`,
   );
   const groups = (await redis.xinfo('GROUPS', USER_EVENTS_STREAM)) as (string | number)[][];
-  const group = groups.map((g) => new Map(g.flatMap((v, i) => (i % 2 === 0 ? [[String(v), g[i + 1]]] : [])))).find((g) => g.get('name') === PROJECTOR_GROUP);
+  const group = groups
+    .map((g) => new Map(g.flatMap((v, i) => (i % 2 === 0 ? [[String(v), g[i + 1]]] : []))))
+    .find((g) => g.get('name') === PROJECTOR_GROUP);
   return state!.unsent === 0 && state!.applied >= state!.events && Number(group?.get('pending')) === 0 && Number(group?.get('lag')) === 0;
 }
 
@@ -87,7 +98,9 @@ describe('user events: outbox → stream → read model', () => {
     const grace = await call(`${api.url}/users`, 'POST', { name: 'Grace', email: 'grace@Navy.MIL' });
     const ada = await call(`${api.url}/users`, 'POST', { name: 'Ada', email: 'ada@Example.ORG' });
     expect([grace.status, ada.status]).toEqual([201, 201]);
-    await eventually('the create is projected', async () => (await call(`${api.url}/stats/users`, 'GET')).body.domains.some((d: { domain: string }) => d.domain === 'example.org'));
+    await eventually('the create is projected', async () =>
+      (await call(`${api.url}/stats/users`, 'GET')).body.domains.some((d: { domain: string }) => d.domain === 'example.org'),
+    );
     expect((await call(`${api.url}/users/${ada.body.id}`, 'PATCH', { email: 'ada@lovelace.dev' })).status).toBe(200);
     expect((await call(`${api.url}/users/${ada.body.id}`, 'DELETE')).status).toBe(204);
 
@@ -95,7 +108,10 @@ describe('user events: outbox → stream → read model', () => {
       'SELECT type, user_id, payload, event_id::text FROM outbox ORDER BY id',
     );
     expect(events.map((e) => [e.type, e.user_id])).toEqual([
-      ['user.created', grace.body.id], ['user.created', ada.body.id], ['user.updated', ada.body.id], ['user.deleted', ada.body.id],
+      ['user.created', grace.body.id],
+      ['user.created', ada.body.id],
+      ['user.updated', ada.body.id],
+      ['user.deleted', ada.body.id],
     ]);
     expect(events[1]!.payload).toEqual({ id: ada.body.id, email: 'ada@Example.ORG', createdAt: expect.any(String) });
     expect(Date.parse(events[1]!.payload.createdAt as string)).toBe(Date.parse(ada.body.createdAt));
@@ -122,8 +138,17 @@ describe('user events: outbox → stream → read model', () => {
   it('guards the worker admin routes: 401 without the token, 400 on a bad body', async () => {
     const worker = workers[0]!;
     expect((await call(`${worker.url}/admin/stream/kill`, 'POST', { component: 'relay', forSeconds: 1 })).status).toBe(401);
-    expect((await call(`${worker.url}/admin/stream/kill`, 'POST', { component: 'relay', forSeconds: 1 }, { authorization: 'Bearer wrong' })).status).toBe(401);
-    for (const body of [{ component: 'cache', forSeconds: 1 }, { component: 'relay', forSeconds: -1 }, { component: 'relay', forSeconds: 'soon' }, { component: 'relay', extra: 1 }, 'not json']) {
+    expect(
+      (await call(`${worker.url}/admin/stream/kill`, 'POST', { component: 'relay', forSeconds: 1 }, { authorization: 'Bearer wrong' }))
+        .status,
+    ).toBe(401);
+    for (const body of [
+      { component: 'cache', forSeconds: 1 },
+      { component: 'relay', forSeconds: -1 },
+      { component: 'relay', forSeconds: 'soon' },
+      { component: 'relay', extra: 1 },
+      'not json',
+    ]) {
       const res = await admin(worker, '/admin/stream/kill', body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.message).toMatch(/body/);
@@ -133,7 +158,10 @@ describe('user events: outbox → stream → read model', () => {
 
   it('projects 5,000 writes exactly once while relays, projectors and a worker are killed', async () => {
     const [a, b] = workers as [RunningWorker, RunningWorker];
-    const eventsByType = async () => Object.fromEntries((await rows<{ type: string; n: number }>('SELECT type, count(*)::int AS n FROM outbox GROUP BY type')).map((r) => [r.type, r.n]));
+    const eventsByType = async () =>
+      Object.fromEntries(
+        (await rows<{ type: string; n: number }>('SELECT type, count(*)::int AS n FROM outbox GROUP BY type')).map((r) => [r.type, r.n]),
+      );
     const before = await eventsByType();
     const alive: { id: number; n: number }[] = [];
     const acked = { created: 0, updated: 0, deleted: 0, failed: 0 };
@@ -148,28 +176,37 @@ describe('user events: outbox → stream → read model', () => {
     let c: Promise<RunningWorker> | undefined;
     // Chaos at fixed points of the run, so it always lands while writes flow.
     const steps: [number, () => Promise<unknown>][] = [
-      [0.1, async () => {
-        const res = await everywhere('/admin/stream/kill', { component: 'relay', forSeconds: 1.5 });
-        expect(res.map((r) => r.status)).toEqual([202, 202]);
-        expect(res[0]!.body).toMatchObject({ component: 'relay', until: expect.any(Number) });
-        expect(await metric(a.url, 'stream_component_up', { component: 'relay' })).toBe(0);
-      }],
+      [
+        0.1,
+        async () => {
+          const res = await everywhere('/admin/stream/kill', { component: 'relay', forSeconds: 1.5 });
+          expect(res.map((r) => r.status)).toEqual([202, 202]);
+          expect(res[0]!.body).toMatchObject({ component: 'relay', until: expect.any(Number) });
+          expect(await metric(a.url, 'stream_component_up', { component: 'relay' })).toBe(0);
+        },
+      ],
       [0.25, () => everywhere('/admin/stream/kill', { component: 'projector', forSeconds: 1.5 })],
-      [0.4, async () => {
-        b.child.kill('SIGKILL');
-        await b.exited;
-        workers.splice(workers.indexOf(b), 1);
-        // Not awaited: the next steps land while writes flow, on whichever workers are ready.
-        c = startWorker('worker-c');
-      }],
+      [
+        0.4,
+        async () => {
+          b.child.kill('SIGKILL');
+          await b.exited;
+          workers.splice(workers.indexOf(b), 1);
+          // Not awaited: the next steps land while writes flow, on whichever workers are ready.
+          c = startWorker('worker-c');
+        },
+      ],
       [0.55, () => everywhere('/admin/stream/kill', { component: 'relay', forSeconds: 1 })],
-      [0.7, async () => {
-        await everywhere('/admin/stream/kill', { component: 'projector', forSeconds: 60 });
-        await new Promise((resolve) => setTimeout(resolve, 1_500));
-        // chaos "clear": back now rather than in a minute
-        const res = await everywhere('/admin/stream/revive', { component: 'projector' });
-        expect(res.map((r) => r.body)).toEqual(res.map(() => ({ component: 'projector', up: true })));
-      }],
+      [
+        0.7,
+        async () => {
+          await everywhere('/admin/stream/kill', { component: 'projector', forSeconds: 60 });
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          // chaos "clear": back now rather than in a minute
+          const res = await everywhere('/admin/stream/revive', { component: 'projector' });
+          expect(res.map((r) => r.body)).toEqual(res.map(() => ({ component: 'projector', up: true })));
+        },
+      ],
     ];
 
     const one = async (): Promise<void> => {
@@ -224,8 +261,9 @@ describe('user events: outbox → stream → read model', () => {
     // Every acknowledged change is one outbox event.
     const since = (type: string, after: Record<string, number>) => (after[type] ?? 0) - (before[type] ?? 0);
     const after = await eventsByType();
-    expect({ created: since('user.created', after), updated: since('user.updated', after), deleted: since('user.deleted', after) })
-      .toEqual({ created: acked.created, updated: acked.updated, deleted: acked.deleted });
+    expect({ created: since('user.created', after), updated: since('user.updated', after), deleted: since('user.deleted', after) }).toEqual(
+      { created: acked.created, updated: acked.updated, deleted: acked.deleted },
+    );
     const [counts] = await rows<{ events: number; distinct: number; applied: number; state: number }>(
       `SELECT (SELECT count(*) FROM outbox)::int AS events, (SELECT count(DISTINCT event_id) FROM outbox)::int AS distinct,
               (SELECT count(*) FROM read_model_applied)::int AS applied, (SELECT events FROM read_model_state)::int AS state`,
@@ -235,7 +273,10 @@ describe('user events: outbox → stream → read model', () => {
     const length = await redis.xlen(USER_EVENTS_STREAM);
     expect(length).toBeGreaterThan(counts!.distinct);
     const survivors = [a, await c!];
-    const duplicates = (await Promise.all(survivors.map((w) => metric(w.url, 'projector_events_total', { outcome: 'duplicate' })))).reduce((x, y) => x + y, 0);
+    const duplicates = (await Promise.all(survivors.map((w) => metric(w.url, 'projector_events_total', { outcome: 'duplicate' })))).reduce(
+      (x, y) => x + y,
+      0,
+    );
     expect(duplicates).toBeGreaterThan(0);
     expect((await Promise.all(survivors.map((w) => metric(w.url, 'outbox_relayed_total')))).reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
     for (const w of survivors) {
@@ -247,13 +288,23 @@ describe('user events: outbox → stream → read model', () => {
     expect(await rows(SIGNUPS_PROJECTED)).toEqual(await rows(SIGNUPS_OF_OUTBOX));
     const stats = (await call(`${api.url}/stats/users`, 'GET')).body;
     expect(stats.total).toBe(Number((await rows<{ n: number }>('SELECT count(*)::int AS n FROM users'))[0]!.n));
-    expect(stats.domains).toEqual([...(await rows<{ domain: string; users: number }>(DOMAINS_OF_USERS))].sort((x, y) => y.users - x.users || x.domain.localeCompare(y.domain)));
+    expect(stats.domains).toEqual(
+      [...(await rows<{ domain: string; users: number }>(DOMAINS_OF_USERS))].sort(
+        (x, y) => y.users - x.users || x.domain.localeCompare(y.domain),
+      ),
+    );
     expect(stats.freshness.events).toBe(counts!.distinct);
-    console.info(`events: chaos at ${log.join(', ')}; ${total} writes in ${writesMs} ms (${JSON.stringify(acked)}); ${counts!.distinct} events, ${length} stream entries, ${duplicates} duplicates skipped`);
+    console.info(
+      `events: chaos at ${log.join(', ')}; ${total} writes in ${writesMs} ms (${JSON.stringify(acked)}); ${counts!.distinct} events, ${length} stream entries, ${duplicates} duplicates skipped`,
+    );
   }, 150_000);
 
   it('rebuilds from the stream a read model equal to the live one', async () => {
-    const live = { domains: await rows(DOMAINS_PROJECTED), signups: await rows(SIGNUPS_PROJECTED), state: await rows('SELECT events, last_event_id FROM read_model_state') };
+    const live = {
+      domains: await rows(DOMAINS_PROJECTED),
+      signups: await rows(SIGNUPS_PROJECTED),
+      state: await rows('SELECT events, last_event_id FROM read_model_state'),
+    };
     expect(live.domains.length).toBeGreaterThan(3);
     // Damage it, so an unchanged read model cannot pass for a rebuilt one.
     await pool.query("UPDATE read_model_domains SET users = users + 7 WHERE domain = 'example.com'");
@@ -264,7 +315,11 @@ describe('user events: outbox → stream → read model', () => {
     const res = await admin(workers[0]!, '/admin/read-model/rebuild');
     expect(res.status).toBe(200);
     const distinct = Number((await rows<{ n: number }>('SELECT count(*)::int AS n FROM outbox'))[0]!.n);
-    expect(res.body).toEqual({ entries: await redis.xlen(USER_EVENTS_STREAM), applied: distinct, skipped: (await redis.xlen(USER_EVENTS_STREAM)) - distinct });
+    expect(res.body).toEqual({
+      entries: await redis.xlen(USER_EVENTS_STREAM),
+      applied: distinct,
+      skipped: (await redis.xlen(USER_EVENTS_STREAM)) - distinct,
+    });
     expect(await rows(DOMAINS_PROJECTED)).toEqual(live.domains);
     expect(await rows(SIGNUPS_PROJECTED)).toEqual(live.signups);
     expect(await rows('SELECT events, last_event_id FROM read_model_state')).toEqual(live.state);
@@ -295,8 +350,14 @@ describe('the outbox trigger', () => {
       await other.query("INSERT INTO users (name, email) SELECT 'n' || i, 'p' || i || '@Part.Test' FROM generate_series(1, 6) i");
       await other.query("UPDATE users SET email = 'moved@elsewhere.test' WHERE email = 'p1@Part.Test'");
       await other.query("DELETE FROM users WHERE email = 'p2@Part.Test'");
-      const { rows: events } = await other.query<{ type: string; n: number }>('SELECT type, count(*)::int AS n FROM outbox GROUP BY type ORDER BY type');
-      expect(events).toEqual([{ type: 'user.created', n: 6 }, { type: 'user.deleted', n: 1 }, { type: 'user.updated', n: 1 }]);
+      const { rows: events } = await other.query<{ type: string; n: number }>(
+        'SELECT type, count(*)::int AS n FROM outbox GROUP BY type ORDER BY type',
+      );
+      expect(events).toEqual([
+        { type: 'user.created', n: 6 },
+        { type: 'user.deleted', n: 1 },
+        { type: 'user.updated', n: 1 },
+      ]);
       await eventually('the relay is notified', async () => notified.length > 0, 5_000);
       expect(notified[0]).toBe(OUTBOX_CHANNEL);
 

@@ -49,7 +49,20 @@ const idLike = fc.oneof(
   fc.integer().map(String),
   fc.double().map(String),
   fc.bigInt().map(String),
-  fc.constantFrom('0', '-1', '1', '1e309', 'NaN', 'Infinity', '0x10', '%00', '..%2f..', '99999999999999999999999', '9007199254740993', '%201'),
+  fc.constantFrom(
+    '0',
+    '-1',
+    '1',
+    '1e309',
+    'NaN',
+    'Infinity',
+    '0x10',
+    '%00',
+    '..%2f..',
+    '99999999999999999999999',
+    '9007199254740993',
+    '%201',
+  ),
   fc.string({ maxLength: 30 }).map(encodeURIComponent),
 );
 const path = fc.oneof(
@@ -58,10 +71,25 @@ const path = fc.oneof(
   idLike.map((id) => `/users/${id}/send-email`),
   fc.tuple(idLike, printable).map(([limit, cursor]) => `/users?limit=${encodeURIComponent(limit)}&cursor=${encodeURIComponent(cursor)}`),
   printable.map((p) => `/users?${encodeURIComponent(p)}=${encodeURIComponent(p)}`),
-  fc.constantFrom('/admin/faults', '/admin/faults/latency', '/docs/json', '/readyz', '/users//1', '/users/1/../1', '/%', '/users?limit=1&limit=2'),
+  fc.constantFrom(
+    '/admin/faults',
+    '/admin/faults/latency',
+    '/docs/json',
+    '/readyz',
+    '/users//1',
+    '/users/1/../1',
+    '/%',
+    '/users?limit=1&limit=2',
+  ),
 );
 const json = fc.oneof(
-  fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.constant(null)), email: fc.oneof(fc.emailAddress(), fc.string(), fc.constant(null)) }, { requiredKeys: [] }),
+  fc.record(
+    {
+      name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.constant(null)),
+      email: fc.oneof(fc.emailAddress(), fc.string(), fc.constant(null)),
+    },
+    { requiredKeys: [] },
+  ),
   fc.jsonValue({ maxDepth: 4 }),
   fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 8 }),
 );
@@ -83,20 +111,26 @@ const contentType = fc.constantFrom(
   '*/*',
   '',
 );
-const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.record({
-  method: fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS'),
-  path,
-  contentType,
-  extra: fc.dictionary(fc.constantFrom('idempotency-key', 'x-forwarded-for', 'authorization', 'accept', 'x-request-id', 'accept-encoding'), printable, { maxKeys: 4 }),
-  body,
-}).map(({ method, path: p, contentType: type, extra, body: b }) => {
-  const headers: Record<string, string> = { ...extra };
-  if (type) headers['content-type'] = type;
-  const sent = method === 'GET' || method === 'HEAD' ? undefined : b;
-  // Mostly a Content-Length, as clients send; sometimes chunked, which node picks without one.
-  if (sent && sent.length % 4 !== 0) headers['content-length'] = String(sent.length);
-  return { method, path: p, headers, body: sent };
-});
+const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
+  .record({
+    method: fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS'),
+    path,
+    contentType,
+    extra: fc.dictionary(
+      fc.constantFrom('idempotency-key', 'x-forwarded-for', 'authorization', 'accept', 'x-request-id', 'accept-encoding'),
+      printable,
+      { maxKeys: 4 },
+    ),
+    body,
+  })
+  .map(({ method, path: p, contentType: type, extra, body: b }) => {
+    const headers: Record<string, string> = { ...extra };
+    if (type) headers['content-type'] = type;
+    const sent = method === 'GET' || method === 'HEAD' ? undefined : b;
+    // Mostly a Content-Length, as clients send; sometimes chunked, which node picks without one.
+    if (sent && sent.length % 4 !== 0) headers['content-length'] = String(sent.length);
+    return { method, path: p, headers, body: sent };
+  });
 
 describe('random and malformed input', () => {
   it('never produces a 5xx: bodies, ids, query strings and headers', async () => {
@@ -105,7 +139,8 @@ describe('random and malformed input', () => {
       fc.asyncProperty(fuzzRequest, async (req) => {
         const status = await send(req);
         seen.set(status, (seen.get(status) ?? 0) + 1);
-        if (status >= 500) throw new Error(`${req.method} ${req.path} ${JSON.stringify(req.headers)} ${req.body?.toString('hex') ?? ''} -> ${status}`);
+        if (status >= 500)
+          throw new Error(`${req.method} ${req.path} ${JSON.stringify(req.headers)} ${req.body?.toString('hex') ?? ''} -> ${status}`);
       }),
       { numRuns: 600 },
     );
@@ -115,20 +150,24 @@ describe('random and malformed input', () => {
 
   it('survives garbage on the wire and keeps serving', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.constantFrom('', 'GET /users/1 HTTP/1.1\r\n', 'POST /users HTTP/1.1\r\nContent-Length: 5\r\n\r\n'), async (bytes, prefix) => {
-        const reply = await new Promise<string>((resolve) => {
-          const socket = connect(port, '127.0.0.1');
-          let data = '';
-          socket.setTimeout(2_000, () => socket.destroy());
-          socket.on('data', (chunk) => (data += chunk.toString('latin1')));
-          socket.on('close', () => resolve(data));
-          socket.on('error', () => resolve(data));
-          socket.write(Buffer.concat([Buffer.from(prefix), Buffer.from(bytes)]));
-          socket.end();
-        });
-        const status = /^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1];
-        if (status && Number(status) >= 500) throw new Error(`garbage got ${status}`);
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        fc.constantFrom('', 'GET /users/1 HTTP/1.1\r\n', 'POST /users HTTP/1.1\r\nContent-Length: 5\r\n\r\n'),
+        async (bytes, prefix) => {
+          const reply = await new Promise<string>((resolve) => {
+            const socket = connect(port, '127.0.0.1');
+            let data = '';
+            socket.setTimeout(2_000, () => socket.destroy());
+            socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+            socket.on('close', () => resolve(data));
+            socket.on('error', () => resolve(data));
+            socket.write(Buffer.concat([Buffer.from(prefix), Buffer.from(bytes)]));
+            socket.end();
+          });
+          const status = /^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1];
+          if (status && Number(status) >= 500) throw new Error(`garbage got ${status}`);
+        },
+      ),
       { numRuns: 150 },
     );
     expect((await call(`${api.url}/healthz`, 'GET')).status).toBe(200);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { KeepPolicy, PerSecondBudget, WIDEN_REST_MS, WIDENED_FOR_MS, WIDENED_SPELL_MAX_MS, WIDENED_TRACES_PER_SECOND } from '../../backend/telemetry/keep-policy.js';
+import {
+  KeepPolicy,
+  PerSecondBudget,
+  WIDEN_REST_MS,
+  WIDENED_FOR_MS,
+  WIDENED_SPELL_MAX_MS,
+  WIDENED_TRACES_PER_SECOND,
+} from '../../backend/telemetry/keep-policy.js';
 
-const takes = (budget: PerSecondBudget, now: number, tries: number) => Array.from({ length: tries }, () => budget.take(now)).filter(Boolean).length;
+const takes = (budget: PerSecondBudget, now: number, tries: number) =>
+  Array.from({ length: tries }, () => budget.take(now)).filter(Boolean).length;
 
 describe('the head-sampling budget', () => {
   it('grants the first N of each wall-clock second', () => {

@@ -18,7 +18,9 @@ describe('migrations', () => {
       const results = await Promise.all(pools.map((pool) => migrate(pool)));
       const applied = results.flat().sort((a, b) => a - b);
       expect(applied).toEqual(MIGRATIONS.map((m) => m.id));
-      const { rows } = await pools[0]!.query<{ id: number; n: string }>('SELECT id, count(*) AS n FROM schema_migrations GROUP BY id ORDER BY id');
+      const { rows } = await pools[0]!.query<{ id: number; n: string }>(
+        'SELECT id, count(*) AS n FROM schema_migrations GROUP BY id ORDER BY id',
+      );
       expect(rows.map((r) => [r.id, Number(r.n)])).toEqual(MIGRATIONS.map((m) => [m.id, 1]));
       expect(await migrate(pools[1]!)).toEqual([]);
     } finally {

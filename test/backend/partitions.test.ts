@@ -37,7 +37,9 @@ async function snapshot(pool: pg.Pool) {
 }
 
 async function rowsPerPartition(pool: pg.Pool): Promise<Record<string, number>> {
-  const { rows } = await pool.query<{ part: string; n: number }>('SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM users GROUP BY 1 ORDER BY 1');
+  const { rows } = await pool.query<{ part: string; n: number }>(
+    'SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM users GROUP BY 1 ORDER BY 1',
+  );
   return Object.fromEntries(rows.map((r) => [r.part, r.n]));
 }
 
@@ -65,7 +67,9 @@ describe('hash-partitioned users table', () => {
     expect(sum(parts)).toBe(before.length);
     const { rows: claims } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM user_emails');
     expect(claims[0]!.n).toBe(before.length);
-    const { rows: created } = await pool.query<{ id: number }>(`INSERT INTO users (name, email) VALUES ('New', 'new@example.com') RETURNING id`);
+    const { rows: created } = await pool.query<{ id: number }>(
+      `INSERT INTO users (name, email) VALUES ('New', 'new@example.com') RETURNING id`,
+    );
     expect(created[0]!.id).toBe(601);
     // The same e-mail in another case is taken across partitions.
     const { rowCount } = await pool.query(`INSERT INTO users (name, email) VALUES ('Dup', 'MOVER5@example.COM')`);
@@ -86,9 +90,13 @@ describe('hash-partitioned users table', () => {
     await applyLayout(pool, { partitions: 0, events: true });
     expect(await usersPartitionCount(pool)).toBe(0);
     expect(await snapshot(pool)).toEqual(withNew);
-    const { rows: tables } = await pool.query<{ name: string }>(`SELECT relname AS name FROM pg_class WHERE relname ~ '^(users|user_emails)' AND relkind IN ('r', 'p') ORDER BY 1`);
+    const { rows: tables } = await pool.query<{ name: string }>(
+      `SELECT relname AS name FROM pg_class WHERE relname ~ '^(users|user_emails)' AND relkind IN ('r', 'p') ORDER BY 1`,
+    );
     expect(tables.map((t) => t.name)).toEqual(['users']);
-    const { rows: next } = await pool.query<{ id: number }>(`INSERT INTO users (name, email) VALUES ('Plain', 'plain@example.com') RETURNING id`);
+    const { rows: next } = await pool.query<{ id: number }>(
+      `INSERT INTO users (name, email) VALUES ('Plain', 'plain@example.com') RETURNING id`,
+    );
     // 602 went to the skipped duplicate above: like the plain table, a refused insert spends its id.
     expect(next[0]!.id).toBe(603);
     await expect(pool.query(`INSERT INTO users (name, email) VALUES ('Dup', 'NEW@example.com')`)).rejects.toMatchObject({ code: '23505' });
@@ -127,19 +135,31 @@ describe('hash-partitioned users table', () => {
     // …and those results are the right ones, not the same mistake twice.
     const statuses = (plainLog as unknown[][]).filter((e) => typeof e[2] === 'number').map((e) => `${e[0]} ${e[1]} ${e[2]}`);
     expect(statuses.slice(0, 8)).toEqual([
-      'POST /users 201', 'POST /users 201', 'POST /users 409', 'POST /users 409',
-      'GET /users/<Ada> 200', 'PATCH /users/<Bob> 409', 'PATCH /users/<Bob> 200', 'PATCH /users/<Bob> 200',
+      'POST /users 201',
+      'POST /users 201',
+      'POST /users 409',
+      'POST /users 409',
+      'GET /users/<Ada> 200',
+      'PATCH /users/<Bob> 409',
+      'PATCH /users/<Bob> 200',
+      'PATCH /users/<Bob> 200',
     ]);
     expect(statuses).toContain('DELETE /users/<Ada> 204');
     expect(statuses).toContain('DELETE /users/<Ada> 404');
-    expect((plainLog as unknown[][]).filter((e) => e[0] === 'batch').map((e) => e[2])).toEqual(Array.from({ length: 10 }, () => [201, 409, 409]));
+    expect((plainLog as unknown[][]).filter((e) => e[0] === 'batch').map((e) => e[2])).toEqual(
+      Array.from({ length: 10 }, () => [201, 409, 409]),
+    );
 
     // The scenario leaves ~20 rows whose ids depend on how its concurrent batches interleaved, so
     // one of 4 hash partitions can hold none by chance (≈ 1 %): 40 more rows make each partition's
     // share certain (an empty one ≈ 1e-7), and their e-mail claims go through the same triggers.
-    await partedPool.query(`INSERT INTO users (name, email) SELECT 'Extra ' || g, 'extra' || g || '@example.com' FROM generate_series(1, 40) g`);
+    await partedPool.query(
+      `INSERT INTO users (name, email) SELECT 'Extra ' || g, 'extra' || g || '@example.com' FROM generate_series(1, 40) g`,
+    );
     const parts = await rowsPerPartition(partedPool);
-    const { rows } = await partedPool.query<{ users: number; claims: number }>('SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM user_emails) AS claims');
+    const { rows } = await partedPool.query<{ users: number; claims: number }>(
+      'SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM user_emails) AS claims',
+    );
     expect(Object.keys(parts).length).toBe(4);
     expect(sum(parts)).toBe(rows[0]!.users);
     expect(rows[0]!.claims).toBe(rows[0]!.users);
@@ -166,7 +186,12 @@ async function scenario(base: string): Promise<unknown[]> {
   };
   const step = async (method: string, path: string, body?: unknown) => {
     const res = await call(`${base}${path}`, method, body);
-    log.push([method, path.replace(/\/users\/(\d+)/, (_m, id: string) => `/users/<${ids.get(Number(id)) ?? id}>`), res.status, strip(res.body)]);
+    log.push([
+      method,
+      path.replace(/\/users\/(\d+)/, (_m, id: string) => `/users/<${ids.get(Number(id)) ?? id}>`),
+      res.status,
+      strip(res.body),
+    ]);
     return res;
   };
   const idOf = async (path: string, body: unknown) => (await step('POST', path, body)).body.id as number;
@@ -215,7 +240,11 @@ async function scenario(base: string): Promise<unknown[]> {
     const pageIds = res.body.items.map((u: { id: number }) => u.id);
     expect(pageIds).toEqual([...pageIds].sort((a, b) => a - b));
     // Which of the concurrent duplicates won is a race: batch users compare by e-mail alone.
-    names.push(...res.body.items.map((u: { name: string; email: string }) => (u.name.startsWith('Batch') ? `<${u.email.toLowerCase()}>` : `${u.name} <${u.email}>`)));
+    names.push(
+      ...res.body.items.map((u: { name: string; email: string }) =>
+        u.name.startsWith('Batch') ? `<${u.email.toLowerCase()}>` : `${u.name} <${u.email}>`,
+      ),
+    );
     cursor = res.body.nextCursor;
   } while (cursor);
   log.push(['list', names.length, names.slice(0, 4), [...names].sort()]);

@@ -33,16 +33,27 @@ async function onReplica<T extends pg.QueryResultRow>(sql: string, values?: unkn
 
 /** Sets the replica's replay delay (chaos `replica-delay` does the same) and waits until it applies. */
 async function setApplyDelay(value: string | null): Promise<void> {
-  await onReplica(value === null ? 'ALTER SYSTEM RESET recovery_min_apply_delay' : `ALTER SYSTEM SET recovery_min_apply_delay = '${value}'`, [], 'postgres');
+  await onReplica(
+    value === null ? 'ALTER SYSTEM RESET recovery_min_apply_delay' : `ALTER SYSTEM SET recovery_min_apply_delay = '${value}'`,
+    [],
+    'postgres',
+  );
   await onReplica('SELECT pg_reload_conf()', [], 'postgres');
   const expected = value ?? '0';
-  await eventually(`recovery_min_apply_delay = ${expected}`, async () => (await onReplica<{ d: string }>(`SELECT current_setting('recovery_min_apply_delay') AS d`))[0]!.d === expected);
+  await eventually(
+    `recovery_min_apply_delay = ${expected}`,
+    async () => (await onReplica<{ d: string }>(`SELECT current_setting('recovery_min_apply_delay') AS d`))[0]!.d === expected,
+  );
 }
 
 beforeAll(async () => {
   stores = await startStores();
   replicaDir = postgresDataDir(path.join(stores.dir, 'replica'));
-  replica = await seedReplica(stores.postgres, { dataDir: replicaDir, port: await freePort(), logFile: path.join(stores.dir, 'replica.log') });
+  replica = await seedReplica(stores.postgres, {
+    dataDir: replicaDir,
+    port: await freePort(),
+    logFile: path.join(stores.dir, 'replica.log'),
+  });
   const env = { DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, DATABASE_REPLICA_URL: replica.url('scalelab') };
   [api, api2] = await Promise.all([startApi(env), startApi(env)]);
 }, 120_000);
@@ -120,13 +131,21 @@ describe('reads on a streaming read replica', () => {
       // A deletion too: the replica still has the row, the api answers 404.
       const doomed = await call(`${api2.url}/users`, 'POST', { name: 'Doomed', email: email() });
       await call(`${api.url}/users/${doomed.body.id}`, 'GET');
-      await eventually('the doomed user replicated', async () => (await onReplica('SELECT 1 FROM users WHERE id = $1', [doomed.body.id])).length === 1, 10_000);
+      await eventually(
+        'the doomed user replicated',
+        async () => (await onReplica('SELECT 1 FROM users WHERE id = $1', [doomed.body.id])).length === 1,
+        10_000,
+      );
       expect((await call(`${api2.url}/users/${doomed.body.id}`, 'DELETE')).status).toBe(204);
       expect((await call(`${api.url}/users/${doomed.body.id}`, 'GET')).status).toBe(404);
       expect(await onReplica('SELECT 1 FROM users WHERE id = $1', [doomed.body.id])).toHaveLength(1);
 
       // Once the replica has caught up, what is cached is the write, never the replica's older row.
-      await eventually('the update replayed', async () => (await onReplica<{ name: string }>('SELECT name FROM users WHERE id = $1', [id]))[0]?.name === 'After', 10_000);
+      await eventually(
+        'the update replayed',
+        async () => (await onReplica<{ name: string }>('SELECT name FROM users WHERE id = $1', [id]))[0]?.name === 'After',
+        10_000,
+      );
       const redis = new Redis(stores.redisUrl);
       try {
         for (const base of [api.url, api2.url, api.url]) expect((await call(`${base}/users/${id}`, 'GET')).body.name).toBe('After');
@@ -141,7 +160,12 @@ describe('reads on a streaming read replica', () => {
 
   it('serves every read from the primary, without an error, when the replica is killed, and returns to it once it is back', async () => {
     // No cache: every read is a database read, so each one would meet the dead replica.
-    const nocache = await startApi({ DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, DATABASE_REPLICA_URL: replica!.url('scalelab'), CACHE_TTL_SECONDS: '0' });
+    const nocache = await startApi({
+      DATABASE_URL: stores.databaseUrl,
+      REDIS_URL: stores.redisUrl,
+      DATABASE_REPLICA_URL: replica!.url('scalelab'),
+      CACHE_TTL_SECONDS: '0',
+    });
     try {
       const ids: number[] = [];
       for (let i = 0; i < 5; i++) ids.push((await call(`${nocache.url}/users`, 'POST', { name: `Load ${i}`, email: email() })).body.id);

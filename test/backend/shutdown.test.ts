@@ -14,7 +14,12 @@ afterAll(async () => stores?.stop());
 
 describe('graceful shutdown on SIGTERM', () => {
   it('finishes a slow in-flight request with 200, refuses new ones, and exits 0', async () => {
-    const api = await startApiProcess(stores.dir, { DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, ADMIN_TOKEN, CACHE_TTL_SECONDS: '0' });
+    const api = await startApiProcess(stores.dir, {
+      DATABASE_URL: stores.databaseUrl,
+      REDIS_URL: stores.redisUrl,
+      ADMIN_TOKEN,
+      CACHE_TTL_SECONDS: '0',
+    });
     try {
       const user = await call(`${api.url}/users`, 'POST', { name: 'Slow', email: 'slow@example.com' });
       expect(user.status).toBe(201);

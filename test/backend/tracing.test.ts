@@ -53,7 +53,9 @@ class Receiver {
         this.contentTypes.add(String(request.headers['content-type']));
         let body = Buffer.concat(chunks);
         if (request.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-        const payload = JSON.parse(body.toString('utf8')) as { resourceSpans?: { resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: { spans?: Omit<ExportedSpan, 'service'>[] }[] }[] };
+        const payload = JSON.parse(body.toString('utf8')) as {
+          resourceSpans?: { resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: { spans?: Omit<ExportedSpan, 'service'>[] }[] }[];
+        };
         for (const rs of payload.resourceSpans ?? []) {
           const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
           for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) this.spans.push({ ...span, service });
@@ -103,7 +105,8 @@ function isRedis(span: ExportedSpan): boolean {
 /** True when `descendant` lies under `ancestor` in the spans of one trace. */
 function isUnder(spans: ExportedSpan[], descendant: ExportedSpan, ancestor: ExportedSpan): boolean {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
-  for (let s = byId.get(descendant.parentSpanId ?? ''); s; s = byId.get(s.parentSpanId ?? '')) if (s.spanId === ancestor.spanId) return true;
+  for (let s = byId.get(descendant.parentSpanId ?? ''); s; s = byId.get(s.parentSpanId ?? ''))
+    if (s.spanId === ancestor.spanId) return true;
   return false;
 }
 
@@ -121,7 +124,8 @@ async function newUser(email: string): Promise<number> {
 
 beforeAll(async () => {
   for (const bundle of BUNDLES) {
-    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (this test runs the built bundles, as the local runtime does)`);
+    if (!existsSync(bundle))
+      throw new Error(`${bundle} is missing: run \`npm run build\` first (this test runs the built bundles, as the local runtime does)`);
   }
   process.env.SCALELAB_BACKEND = 'dist';
   stores = await startStores();
@@ -146,16 +150,20 @@ afterAll(async () => {
 });
 
 describe('tracing (OpenTelemetry, OTLP/HTTP JSON)', () => {
-  it('GET /users/:id on a cache miss continues the client\'s trace with HTTP, Redis and pg spans', async () => {
+  it("GET /users/:id on a cache miss continues the client's trace with HTTP, Redis and pg spans", async () => {
     const id = await newUser('traced-read@example.com');
     const { traceId, parentId, traceparent } = clientContext();
     const response = await call(`${api.url}/users/${id}`, 'GET', undefined, { traceparent });
     expect(response.status).toBe(200);
 
-    await eventually('the request\'s spans are exported', async () => {
-      const spans = receiver.trace(traceId);
-      return spans.some((s) => s.kind === SERVER) && spans.some(isRedis) && spans.some(isPg);
-    }, 15_000).catch((err: Error) => {
+    await eventually(
+      "the request's spans are exported",
+      async () => {
+        const spans = receiver.trace(traceId);
+        return spans.some((s) => s.kind === SERVER) && spans.some(isRedis) && spans.some(isPg);
+      },
+      15_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; got ${JSON.stringify(receiver.trace(traceId).map((s) => s.name))}`);
     });
     const spans = receiver.trace(traceId);
@@ -174,14 +182,17 @@ describe('tracing (OpenTelemetry, OTLP/HTTP JSON)', () => {
     expect(pgSpans.some((s) => String(attribute(s, 'db.query.text') ?? attribute(s, 'db.statement')).includes('users'))).toBe(true);
   });
 
-  it('the worker\'s span for a send-email job joins the trace of the request that enqueued it', async () => {
+  it("the worker's span for a send-email job joins the trace of the request that enqueued it", async () => {
     const id = await newUser('traced-email@example.com');
     const { traceId, traceparent } = clientContext();
     const response = await call(`${api.url}/users/${id}/send-email`, 'POST', undefined, { traceparent });
     expect(response.status).toBe(202);
 
-    const joins = (s: ExportedSpan) => s.service === 'scalelab-worker' && s.kind === CONSUMER && (s.traceId === traceId || (s.links ?? []).some((l) => l.traceId === traceId));
-    await eventually('the worker\'s processing span is exported', async () => receiver.spans.some(joins), 20_000).catch((err: Error) => {
+    const joins = (s: ExportedSpan) =>
+      s.service === 'scalelab-worker' &&
+      s.kind === CONSUMER &&
+      (s.traceId === traceId || (s.links ?? []).some((l) => l.traceId === traceId));
+    await eventually("the worker's processing span is exported", async () => receiver.spans.some(joins), 20_000).catch((err: Error) => {
       const worker = receiver.spans.filter((s) => s.service === 'scalelab-worker').map((s) => `${s.name}/${s.kind}/${s.traceId}`);
       throw new Error(`${err.message}; worker spans: ${JSON.stringify(worker.slice(0, 20))}`);
     });
@@ -192,7 +203,11 @@ describe('tracing (OpenTelemetry, OTLP/HTTP JSON)', () => {
     // A child of the api's enqueuing span, or linked to it.
     expect(enqueuing !== undefined || linked).toBe(true);
     // The job's own database work is inside the job's span.
-    await eventually('the job\'s pg spans are exported', async () => receiver.spans.some((s) => isPg(s) && s.service === 'scalelab-worker' && s.traceId === processing.traceId), 10_000);
+    await eventually(
+      "the job's pg spans are exported",
+      async () => receiver.spans.some((s) => isPg(s) && s.service === 'scalelab-worker' && s.traceId === processing.traceId),
+      10_000,
+    );
   });
 
   it('an injected database latency shows on the span around the pg query', async () => {
@@ -203,12 +218,19 @@ describe('tracing (OpenTelemetry, OTLP/HTTP JSON)', () => {
       const { traceId, traceparent } = clientContext();
       const response = await call(`${api.url}/users/${id}`, 'GET', undefined, { traceparent });
       expect(response.status).toBe(200);
-      await eventually('the slow request\'s spans are exported', async () => receiver.trace(traceId).some(isPg) && receiver.trace(traceId).some((s) => s.kind === SERVER), 15_000);
+      await eventually(
+        "the slow request's spans are exported",
+        async () => receiver.trace(traceId).some(isPg) && receiver.trace(traceId).some((s) => s.kind === SERVER),
+        15_000,
+      );
       const spans = receiver.trace(traceId);
       const pgSpan = spans.find(isPg)!;
       // The span that holds the delay is the pg span or one of its ancestors below the server span.
       const server = spans.find((s) => s.kind === SERVER)!;
-      const holders = spans.filter((s) => (s === pgSpan || isUnder(spans, pgSpan, s)) && s !== server && isUnder(spans, s, server) && (isPg(s) || s.name.includes('db')));
+      const holders = spans.filter(
+        (s) =>
+          (s === pgSpan || isUnder(spans, pgSpan, s)) && s !== server && isUnder(spans, s, server) && (isPg(s) || s.name.includes('db')),
+      );
       const slowest = Math.max(...holders.map(durationMs));
       expect(slowest).toBeGreaterThanOrEqual(200);
       expect(durationMs(server)).toBeGreaterThanOrEqual(200);
@@ -251,7 +273,12 @@ describe(`tracing with bounded cost (the default sampler, parentbased_ratelimite
   const status = (s: ExportedSpan) => attribute(s, 'http.response.status_code') ?? attribute(s, 'http.status_code');
   const isServer = (s: ExportedSpan) => s.kind === SERVER && s.service === 'scalelab-api';
   /** `count` GETs of `path`, `concurrency` at a time; the statuses. */
-  async function burst(path: string, count: number, concurrency: number, headers: () => Record<string, string> = () => ({})): Promise<number[]> {
+  async function burst(
+    path: string,
+    count: number,
+    concurrency: number,
+    headers: () => Record<string, string> = () => ({}),
+  ): Promise<number[]> {
     const statuses: number[] = [];
     let left = count;
     await Promise.all(
@@ -269,7 +296,13 @@ describe(`tracing with bounded cost (the default sampler, parentbased_ratelimite
   beforeAll(async () => {
     await sink.start();
     // No OTEL_TRACES_SAMPLER: the service's own default, which is also what ScaleLab passes.
-    bounded = await startApiProcess(stores.dir, { DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, ADMIN_TOKEN: TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_BSP_SCHEDULE_DELAY: '100' });
+    bounded = await startApiProcess(stores.dir, {
+      DATABASE_URL: stores.databaseUrl,
+      REDIS_URL: stores.redisUrl,
+      ADMIN_TOKEN: TOKEN,
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
     children.push(bounded);
     cached = await newUser('bounded-cached@example.com');
     expect((await call(`${bounded.url}/users/${cached}`, 'GET')).status).toBe(200);
@@ -308,7 +341,9 @@ describe(`tracing with bounded cost (the default sampler, parentbased_ratelimite
         await Promise.all(
           Array.from({ length: 40 }, async () => {
             const ids = newIds();
-            const response = await call(`${bounded.url}/users/${cached}`, 'GET', undefined, { traceparent: `00-${ids.traceId}-${ids.parentId}-00` });
+            const response = await call(`${bounded.url}/users/${cached}`, 'GET', undefined, {
+              traceparent: `00-${ids.traceId}-${ids.parentId}-00`,
+            });
             if (response.status === 500) failed.push(ids);
           }),
         );
@@ -324,10 +359,13 @@ describe(`tracing with bounded cost (the default sampler, parentbased_ratelimite
       await eventually('every failed request has arrived', async () => failed.every(arrived), 5_000).catch((err: Error) => {
         throw new Error(`${err.message}: ${failed.filter((ids) => !arrived(ids)).length} of ${failed.length} missing`);
       });
-      const rootArrived = () => sink.spans.slice(from).filter((s) => isServer(s) && status(s) === 500 && attribute(s, 'http.route') === '/users/:id').length;
-      await eventually('every failed request without a traceparent has arrived', async () => rootArrived() >= rootFailures, 5_000).catch((err: Error) => {
-        throw new Error(`${err.message}: ${rootArrived()} of ${rootFailures}`);
-      });
+      const rootArrived = () =>
+        sink.spans.slice(from).filter((s) => isServer(s) && status(s) === 500 && attribute(s, 'http.route') === '/users/:id').length;
+      await eventually('every failed request without a traceparent has arrived', async () => rootArrived() >= rootFailures, 5_000).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}: ${rootArrived()} of ${rootFailures}`);
+        },
+      );
       const [span] = sink.trace(failed[0]!.traceId);
       // One span, in the caller's trace, under its route, saying it has the timing only.
       expect(sink.trace(failed[0]!.traceId)).toHaveLength(1);
@@ -363,8 +401,15 @@ describe(`tracing with bounded cost (the default sampler, parentbased_ratelimite
       const answered = Date.now();
       expect(forwarded.status).toBe(200);
       expect(direct.response.status).toBe(200);
-      const slowServer = (s: ExportedSpan, path: string) => isServer(s) && durationMs(s) >= 200 && (attribute(s, 'url.path') === path || attribute(s, 'http.target') === path);
-      await eventually('the slow requests have arrived', async () => sink.trace(ids.traceId).some((s) => slowServer(s, `/users/${slowId}`)) && sink.spans.some((s) => slowServer(s, `/users/${direct.id}`)), 5_000);
+      const slowServer = (s: ExportedSpan, path: string) =>
+        isServer(s) && durationMs(s) >= 200 && (attribute(s, 'url.path') === path || attribute(s, 'http.target') === path);
+      await eventually(
+        'the slow requests have arrived',
+        async () =>
+          sink.trace(ids.traceId).some((s) => slowServer(s, `/users/${slowId}`)) &&
+          sink.spans.some((s) => slowServer(s, `/users/${direct.id}`)),
+        5_000,
+      );
       expect(Date.now() - answered).toBeLessThan(5_000);
       const kept = sink.trace(ids.traceId).find((s) => isServer(s))!;
       expect(attribute(kept, 'scalelab.kept')).toBe('slow');
@@ -382,17 +427,24 @@ describe(`tracing with bounded cost (the default sampler, parentbased_ratelimite
     try {
       // Forwarded unsampled (flag 00), a cache miss: judged by the keep policy, kept as slow.
       const ids = newIds();
-      expect((await call(`${bounded.url}/users/${fresh}`, 'GET', undefined, { traceparent: `00-${ids.traceId}-${ids.parentId}-00` })).status).toBe(200);
+      expect(
+        (await call(`${bounded.url}/users/${fresh}`, 'GET', undefined, { traceparent: `00-${ids.traceId}-${ids.parentId}-00` })).status,
+      ).toBe(200);
     } finally {
       await call(`${bounded.url}/admin/faults/latency`, 'PUT', { dbMs: 0 }, auth);
     }
     await sleep(1_000 - (Date.now() % 1_000) + 20); // a fresh second
     const statuses = await burst(`/users/${widened}`, 80, 4);
     expect(statuses.every((st) => st === 200)).toBe(true);
-    const inFull = () => sink.spans.filter((s) => isServer(s) && attribute(s, 'url.path') === `/users/${widened}` && attribute(s, 'scalelab.sampling') === undefined).length;
+    const inFull = () =>
+      sink.spans.filter(
+        (s) => isServer(s) && attribute(s, 'url.path') === `/users/${widened}` && attribute(s, 'scalelab.sampling') === undefined,
+      ).length;
     // Unwidened, at most DEFAULT_TRACES_PER_SECOND in each of the (at most two) seconds the burst spans.
-    await eventually('the burst arrives traced in full', async () => inFull() > 2 * DEFAULT_TRACES_PER_SECOND, 5_000).catch((err: Error) => {
-      throw new Error(`${err.message}: ${inFull()} of 80 in full`);
-    });
+    await eventually('the burst arrives traced in full', async () => inFull() > 2 * DEFAULT_TRACES_PER_SECOND, 5_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}: ${inFull()} of 80 in full`);
+      },
+    );
   });
 });

@@ -69,8 +69,10 @@ describe('POST /users', () => {
   });
 
   it('stores names with quotes, braces, commas and backslashes as sent', async () => {
-    const names = ['{"a":1}', 'O\'Brien, Jr.', 'back\\slash', 'NULL', '   x   ', 'ünïcødé ✓'];
-    const results = await Promise.all(names.map((name, i) => call(`${api.url}/users`, 'POST', { name, email: `odd${i}-${Date.now()}@example.com` })));
+    const names = ['{"a":1}', "O'Brien, Jr.", 'back\\slash', 'NULL', '   x   ', 'ünïcødé ✓'];
+    const results = await Promise.all(
+      names.map((name, i) => call(`${api.url}/users`, 'POST', { name, email: `odd${i}-${Date.now()}@example.com` })),
+    );
     for (const [i, result] of results.entries()) {
       expect(result.status).toBe(201);
       expect((await call(`${api.url}/users/${result.body.id}`, 'GET')).body.name).toBe(names[i]);
@@ -126,7 +128,13 @@ describe('GET /users/:id', () => {
 
 describe('GET /users', () => {
   it('pages through every user with a keyset cursor', async () => {
-    const created = [await createUser('p1'), await createUser('p2'), await createUser('p3'), await createUser('p4'), await createUser('p5')];
+    const created = [
+      await createUser('p1'),
+      await createUser('p2'),
+      await createUser('p3'),
+      await createUser('p4'),
+      await createUser('p5'),
+    ];
     const seen: number[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -149,7 +157,8 @@ describe('GET /users', () => {
     expect((await call(`${api.url}/users?limit=101`, 'GET')).body.message).toBe('querystring.limit must be <= 100');
     expect((await call(`${api.url}/users?limit=0`, 'GET')).status).toBe(400);
     // Ajv coerces these to ±Infinity and its minimum/maximum skip non-finite numbers (found by the fuzz test).
-    for (const limit of ['Infinity', '-Infinity', '1e400']) expect((await call(`${api.url}/users?limit=${limit}`, 'GET')).status, limit).toBe(400);
+    for (const limit of ['Infinity', '-Infinity', '1e400'])
+      expect((await call(`${api.url}/users?limit=${limit}`, 'GET')).status, limit).toBe(400);
   });
 });
 
@@ -225,7 +234,15 @@ describe('operations', () => {
     await call(`${api.url}/users/987654320`, 'GET');
     expect(await metric(api.url, 'http_requests_total', { route: '/users/:id', status: '404' })).toBe(before + 1);
     const text = await (await fetch(`${api.url}/metrics`)).text();
-    for (const series of ['http_request_duration_seconds_bucket', 'http_requests_in_flight', 'cache_hits_total', 'cache_misses_total', 'nodejs_eventloop_lag_seconds', 'db_pool_connections', 'cache_breaker_state']) {
+    for (const series of [
+      'http_request_duration_seconds_bucket',
+      'http_requests_in_flight',
+      'cache_hits_total',
+      'cache_misses_total',
+      'nodejs_eventloop_lag_seconds',
+      'db_pool_connections',
+      'cache_breaker_state',
+    ]) {
       expect(text).toContain(series);
     }
   });

@@ -61,14 +61,22 @@ describe('send-email worker', () => {
     // Slow jobs and a short lock, so the killed worker's job is found stalled within seconds.
     const timing = { WORKER_LOCK_MS: '1500', WORKER_STALLED_INTERVAL_MS: '1000' };
     const first = worker({ ...timing, EMAIL_WORK_MS: '4000' });
-    const job = await queue.add(WELCOME_EMAIL_JOB, { userId, kind: WELCOME_EMAIL_JOB }, { ...SEND_EMAIL_JOB_OPTIONS, jobId: 'killed-mid-job' });
+    const job = await queue.add(
+      WELCOME_EMAIL_JOB,
+      { userId, kind: WELCOME_EMAIL_JOB },
+      { ...SEND_EMAIL_JOB_OPTIONS, jobId: 'killed-mid-job' },
+    );
     await eventually('the first worker takes the job', async () => (await job.getState()) === 'active', 20_000);
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     expect(await emailsFor('killed-mid-job')).toBe(0);
 
     const second = worker({ ...timing, EMAIL_WORK_MS: '100' });
-    await eventually('the job completes on the second worker', async () => (await queue.getJob('killed-mid-job').then((j) => j?.getState())) === 'completed', 30_000);
+    await eventually(
+      'the job completes on the second worker',
+      async () => (await queue.getJob('killed-mid-job').then((j) => j?.getState())) === 'completed',
+      30_000,
+    );
     expect(await emailsFor('killed-mid-job')).toBe(1);
     const done = await queue.getJob('killed-mid-job');
     expect(done?.returnvalue).toEqual({ recorded: true });
@@ -88,7 +96,11 @@ describe('send-email worker', () => {
   it('retries a failed attempt with backoff, recording nothing for failures', async () => {
     const userId = await newUser('flaky@example.com');
     const w = await startedWorker({ EMAIL_WORK_MS: '0', EMAIL_FAIL_RATE: '1' });
-    const job = await queue.add(WELCOME_EMAIL_JOB, { userId, kind: WELCOME_EMAIL_JOB }, { ...SEND_EMAIL_JOB_OPTIONS, attempts: 3, backoff: { type: 'exponential', delay: 100 }, jobId: 'always-fails' });
+    const job = await queue.add(
+      WELCOME_EMAIL_JOB,
+      { userId, kind: WELCOME_EMAIL_JOB },
+      { ...SEND_EMAIL_JOB_OPTIONS, attempts: 3, backoff: { type: 'exponential', delay: 100 }, jobId: 'always-fails' },
+    );
     await eventually('the job runs out of attempts', async () => (await job.getState()) === 'failed', 20_000);
     const failed = await queue.getJob('always-fails');
     expect(failed?.attemptsMade).toBe(3);

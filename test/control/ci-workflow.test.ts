@@ -39,7 +39,10 @@ function parseErrors(...texts: string[]): string[][] {
 const workflow = YAML.parse(content) as Obj;
 const jobs = workflow.jobs as Record<string, Obj>;
 const steps = (job: string) => jobs[job]!.steps as Step[];
-const runs = (job: string) => steps(job).map((s) => s.run ?? '').join('\n');
+const runs = (job: string) =>
+  steps(job)
+    .map((s) => s.run ?? '')
+    .join('\n');
 
 describe('.github/workflows/stack.yml', () => {
   it('parses without an error in GitHub’s workflow parser, which reports a misspelt key, an unknown field and a bad expression', () => {
@@ -89,12 +92,19 @@ describe('.github/workflows/stack.yml', () => {
     }
     const image = jobs['publish-image']!;
     expect(image.env.IMAGE).toBe('${{ vars.IMAGE_REGISTRY }}/${{ vars.IMAGE_NAME }}');
-    expect(steps('publish-image').find((s) => s.uses?.startsWith('docker/login-action@'))?.with?.registry).toBe('${{ vars.IMAGE_REGISTRY }}');
-    expect(steps('publish-image').find((s) => s.uses?.startsWith('docker/build-push-action@'))?.with?.tags).toMatch(/\$\{\{ env\.IMAGE \}\}:/);
+    expect(steps('publish-image').find((s) => s.uses?.startsWith('docker/login-action@'))?.with?.registry).toBe(
+      '${{ vars.IMAGE_REGISTRY }}',
+    );
+    expect(steps('publish-image').find((s) => s.uses?.startsWith('docker/build-push-action@'))?.with?.tags).toMatch(
+      /\$\{\{ env\.IMAGE \}\}:/,
+    );
     expect(jobs['publish-chart']!.env.CHART_REGISTRY).toBe('${{ vars.CHART_REGISTRY }}');
     expect(runs('publish-chart')).toMatch(/helm push [^\n]*"\$CHART_REGISTRY"/);
     // No registry name is written into the workflow: every one comes from vars.*.
-    const code = content.split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
+    const code = content
+      .split('\n')
+      .filter((line) => !/^\s*#/.test(line))
+      .join('\n');
     expect(code).not.toMatch(/\b(ghcr\.io|docker\.io|quay\.io|gcr\.io|azurecr\.io|amazonaws\.com)\b/);
   });
 
@@ -105,7 +115,8 @@ describe('.github/workflows/stack.yml', () => {
         expect(step.run ?? '', `${name}: ${step.name ?? step.uses}`).not.toMatch(/secrets\./);
         if (!step.run) continue;
         for (const line of step.run.split('\n')) {
-          if (/\b(echo|printf)\b/.test(line) && /REGISTRY_PASSWORD|PASSWORD|TOKEN/.test(line)) expect(line, `${name}: ${line}`).toMatch(/\|\s*\S+.*--password-stdin/);
+          if (/\b(echo|printf)\b/.test(line) && /REGISTRY_PASSWORD|PASSWORD|TOKEN/.test(line))
+            expect(line, `${name}: ${line}`).toMatch(/\|\s*\S+.*--password-stdin/);
         }
         expect(step.run, `${name}: ${step.name}`).not.toMatch(/set -x|--password[ =]"?\$/);
       }

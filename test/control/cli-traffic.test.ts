@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { generatorLimitLine, parseDuration, parseMix, secondLine, summaryJson, trafficSpec, TrafficUsageError } from '../../electron/cli-traffic.js';
+import {
+  generatorLimitLine,
+  parseDuration,
+  parseMix,
+  secondLine,
+  summaryJson,
+  trafficSpec,
+  TrafficUsageError,
+} from '../../electron/cli-traffic.js';
 import type { GeneratorHealth, TrafficSecond } from '../../electron/contract.js';
 
 describe('scalelab traffic options', () => {
@@ -32,20 +40,69 @@ describe('scalelab traffic options', () => {
   });
 
   it('prints the documented JSON summary shape', () => {
-    const json = summaryJson({ running: false, profile: 'constant', durationS: 3, offeredRps: 300, achievedRps: 299, requests: 899, p50Ms: 1, p95Ms: 4, p99Ms: 10, errors: { timeout: 0, refused: 1, http4xx: 0, http5xx: 2 }, droppedByClient: 0, acknowledgedWrites: 90 });
-    expect(Object.keys(json)).toEqual(['offeredRps', 'achievedRps', 'requests', 'p50Ms', 'p95Ms', 'p99Ms', 'errors', 'droppedByClient', 'acknowledgedWrites', 'generator']);
+    const json = summaryJson({
+      running: false,
+      profile: 'constant',
+      durationS: 3,
+      offeredRps: 300,
+      achievedRps: 299,
+      requests: 899,
+      p50Ms: 1,
+      p95Ms: 4,
+      p99Ms: 10,
+      errors: { timeout: 0, refused: 1, http4xx: 0, http5xx: 2 },
+      droppedByClient: 0,
+      acknowledgedWrites: 90,
+    });
+    expect(Object.keys(json)).toEqual([
+      'offeredRps',
+      'achievedRps',
+      'requests',
+      'p50Ms',
+      'p95Ms',
+      'p99Ms',
+      'errors',
+      'droppedByClient',
+      'acknowledgedWrites',
+      'generator',
+    ]);
     expect(Object.keys(json.errors)).toEqual(['timeout', 'refused', 'http4xx', 'http5xx']);
   });
 
-  const healthy: GeneratorHealth = { threads: 1, busyCores: 0.12, busiestThread: 0.12, lagP99Ms: 1.2, lagMaxMs: 3, limitedBy: null, limitReason: null };
-  const second: TrafficSecond = { running: true, profile: 'constant', targetRps: 800, offeredRps: 800, achievedRps: 790, p50: 1, p95: 3, p99: 9, errorsPerSec: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 }, droppedPerSec: 0, health: healthy };
+  const healthy: GeneratorHealth = {
+    threads: 1,
+    busyCores: 0.12,
+    busiestThread: 0.12,
+    lagP99Ms: 1.2,
+    lagMaxMs: 3,
+    limitedBy: null,
+    limitReason: null,
+  };
+  const second: TrafficSecond = {
+    running: true,
+    profile: 'constant',
+    targetRps: 800,
+    offeredRps: 800,
+    achievedRps: 790,
+    p50: 1,
+    p95: 3,
+    p99: 9,
+    errorsPerSec: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 },
+    droppedPerSec: 0,
+    health: healthy,
+  };
 
   it("shows the generator's cpu and lag on each second's line, and says when it is the bottleneck", () => {
     expect(secondLine(3, second)).toMatch(/dropped 0\/s  gen 0\.12 cpu lag 1\.2 ms$/);
-    const late = { ...second, health: { ...healthy, busyCores: 0.99, lagP99Ms: 120, limitedBy: 'generator' as const, limitReason: 'lag p99 120 ms, 3 % dropped' } };
+    const late = {
+      ...second,
+      health: { ...healthy, busyCores: 0.99, lagP99Ms: 120, limitedBy: 'generator' as const, limitReason: 'lag p99 120 ms, 3 % dropped' },
+    };
     const [line, limit] = secondLine(4, late).split('\n');
     expect(line).toContain('gen 0.99 cpu lag 120.0 ms');
-    expect(limit).toBe('! the load generator is the bottleneck this second (lag p99 120 ms, 3 % dropped): the client-observed figures understate the stack');
+    expect(limit).toBe(
+      '! the load generator is the bottleneck this second (lag p99 120 ms, 3 % dropped): the client-observed figures understate the stack',
+    );
     expect(generatorLimitLine(healthy, 'in this run')).toBeNull();
   });
 });

@@ -15,7 +15,10 @@ async function usage(args: string[]) {
 
 describe.concurrent('scalelab usage errors', () => {
   const cases: [string[], RegExp][] = [
-    [['scale', 'api', '-3'], /^scalelab: the api replica count must be a whole number from 1 to 20 \(got "-3"\), e\.g\. scalelab scale api 4$/],
+    [
+      ['scale', 'api', '-3'],
+      /^scalelab: the api replica count must be a whole number from 1 to 20 \(got "-3"\), e\.g\. scalelab scale api 4$/,
+    ],
     [['scale', 'api', '--', '-3'], /^scalelab: the api replica count must be a whole number from 1 to 20 \(got "-3"\)/],
     [['scale', 'worker', 'many'], /^scalelab: the worker replica count must be a whole number from 0 to 20 \(got "many"\)/],
     [['scale', 'api'], /^scalelab: usage: scalelab scale api N/],
@@ -23,7 +26,10 @@ describe.concurrent('scalelab usage errors', () => {
     [['up', '--bogus'], /^scalelab: unknown option "--bogus" for "up"; see scalelab help/],
     [['up', '--json=yes'], /^scalelab: "--json" is a switch and takes no value/],
     [['traffic', '--rps', '-5'], /^scalelab: "--rps -5": negative numbers are not accepted here/],
-    [['up', '--api-cpu', '250x'], /^scalelab: --api-cpu "250x" is not a cpu quantity: write millicores such as "250m" or cores such as "0\.5" or "1"$/],
+    [
+      ['up', '--api-cpu', '250x'],
+      /^scalelab: --api-cpu "250x" is not a cpu quantity: write millicores such as "250m" or cores such as "0\.5" or "1"$/,
+    ],
     [['up', '--worker-cpu', '5m'], /^scalelab: --worker-cpu "5m" is out of range: a replica's cpu is from 10m to 64 cores$/],
   ];
   for (const [args, expected] of cases) {

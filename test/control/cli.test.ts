@@ -69,7 +69,15 @@ describe('scalelab CLI', () => {
     // control.json: mode 0600, and its token opens the dashboard.
     expect((await stat(path.join(home, 'control.json'))).mode & 0o777).toBe(0o600);
     expect((await fetch(status.endpoints!.dashboard)).status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${port}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Cli', email: 'cli@example.com' }) })).status).toBe(201);
+    expect(
+      (
+        await fetch(`http://127.0.0.1:${port}/users`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'Cli', email: 'cli@example.com' }),
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('status prints the instance table and the latest sample', async () => {
@@ -92,7 +100,10 @@ describe('scalelab CLI', () => {
 
   it('logs -f follows new lines as the instance writes them', async () => {
     const { spawn } = await import('node:child_process');
-    const follow = spawn(process.execPath, ['electron/scalelab.mjs', 'logs', 'api-1', '-f', '--lines', '1'], { cwd: root, env: { ...process.env, SCALELAB_HOME: home } });
+    const follow = spawn(process.execPath, ['electron/scalelab.mjs', 'logs', 'api-1', '-f', '--lines', '1'], {
+      cwd: root,
+      env: { ...process.env, SCALELAB_HOME: home },
+    });
     let output = '';
     follow.stdout.on('data', (d: Buffer) => (output += d.toString()));
     await eventually('the tail printed', async () => output.includes('"name":"api"'), 20_000);
@@ -118,11 +129,18 @@ describe('scalelab CLI', () => {
     expect(on.stdout).toContain('api: on (emulated HPA, demo preset)');
     expect(on.stdout).toContain('4–6 · targets cpu 60 %');
     // configure makes a first decision at once; status explains it.
-    await eventually('a decision in status', async () => {
-      const status = await scalelab('autoscale', 'status');
-      return /\d\d:\d\d:\d\d {2}4 → \d+ {2}cpu /.test(status.stdout);
-    }, 10_000);
-    const json = JSON.parse((await scalelab('autoscale', 'status', '--json')).stdout) as { mode: string; api: { config: { maxReplicas: number }; decisions: unknown[] } };
+    await eventually(
+      'a decision in status',
+      async () => {
+        const status = await scalelab('autoscale', 'status');
+        return /\d\d:\d\d:\d\d {2}4 → \d+ {2}cpu /.test(status.stdout);
+      },
+      10_000,
+    );
+    const json = JSON.parse((await scalelab('autoscale', 'status', '--json')).stdout) as {
+      mode: string;
+      api: { config: { maxReplicas: number }; decisions: unknown[] };
+    };
     expect(json.mode).toBe('emulated');
     expect(json.api.config.maxReplicas).toBe(6);
     expect(json.api.decisions.length).toBeGreaterThan(0);
@@ -173,8 +191,17 @@ describe('scalelab CLI', () => {
     const now = await controlFile();
     expect(now.pid).not.toBe(old.pid);
     // Same processes, now supervised by the new control plane.
-    const apiPids = (s: { replicas: { service: string; pid?: number }[] }) => s.replicas.filter((r) => r.service === 'api').map((r) => r.pid).sort();
-    expect(adopted.instances.filter((i) => i.service === 'api').map((i) => i.pid).sort()).toEqual(apiPids(before));
+    const apiPids = (s: { replicas: { service: string; pid?: number }[] }) =>
+      s.replicas
+        .filter((r) => r.service === 'api')
+        .map((r) => r.pid)
+        .sort();
+    expect(
+      adopted.instances
+        .filter((i) => i.service === 'api')
+        .map((i) => i.pid)
+        .sort(),
+    ).toEqual(apiPids(before));
     expect(adopted.instances.find((i) => i.id === 'postgres')?.pid).toBe(before.postgres.pid);
     expect(adopted.endpoints?.balancer).toBe(`http://127.0.0.1:${before.balancerPort}`);
     await eventually('balancer serves again', async () => (await fetch(`http://127.0.0.1:${before.balancerPort}/users/1`)).status === 200);
@@ -189,7 +216,10 @@ describe('scalelab CLI', () => {
     let polling = true;
     const poll = (async () => {
       while (polling) {
-        const ok = await fetch(balancer, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status === 200, () => false);
+        const ok = await fetch(balancer, { signal: AbortSignal.timeout(5_000) }).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (ok) served++;
         else failures++;
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -209,10 +239,18 @@ describe('scalelab CLI', () => {
     const now = await controlFile();
     const client = await ControlClient.connect(now);
     try {
-      await eventually('the successor supervises the stack', async () => {
-        const status = await client.call('stack:status', {});
-        return status.state === 'running' && status.instances.filter((i) => i.service === 'api' && i.phase === 'ready').length === before.replicas.filter((r) => r.service === 'api').length;
-      }, 30_000);
+      await eventually(
+        'the successor supervises the stack',
+        async () => {
+          const status = await client.call('stack:status', {});
+          return (
+            status.state === 'running' &&
+            status.instances.filter((i) => i.service === 'api' && i.phase === 'ready').length ===
+              before.replicas.filter((r) => r.service === 'api').length
+          );
+        },
+        30_000,
+      );
     } finally {
       client.close();
     }
@@ -226,7 +264,13 @@ describe('scalelab CLI', () => {
   it('down leaves no ScaleLab process behind', async () => {
     const control = await controlFile();
     const recorded = await state();
-    const pids = [control.pid, recorded.postgres.pid, recorded.redis.pid, recorded.watchdogPid, ...recorded.replicas.map((r) => r.pid)].filter((p): p is number => p !== undefined);
+    const pids = [
+      control.pid,
+      recorded.postgres.pid,
+      recorded.redis.pid,
+      recorded.watchdogPid,
+      ...recorded.replicas.map((r) => r.pid),
+    ].filter((p): p is number => p !== undefined);
     expect(pids.length).toBeGreaterThanOrEqual(8);
     const down = await scalelab('down');
     expect(down.code, down.stderr).toBe(0);

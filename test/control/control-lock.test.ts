@@ -68,9 +68,18 @@ describe('control-plane lock', () => {
     const script = `import { acquireControlLock } from './electron/control/control-lock.ts';
       acquireControlLock(process.argv[1]).then(() => { console.log('won'); setTimeout(() => process.exit(0), 10000); }, (e) => { console.log(e.name); process.exit(0); });`;
     // The winner holds on for 10 s, so a racer that starts late still finds it alive.
-    const racers = Array.from({ length: 6 }, () => run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], { cwd: root, timeout: 60_000 }));
+    const racers = Array.from({ length: 6 }, () =>
+      run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], { cwd: root, timeout: 60_000 }),
+    );
     const outcomes = (await Promise.all(racers)).map((r) => r.stdout.trim()).sort();
-    expect(outcomes).toEqual(['ControlLockedError', 'ControlLockedError', 'ControlLockedError', 'ControlLockedError', 'ControlLockedError', 'won']);
+    expect(outcomes).toEqual([
+      'ControlLockedError',
+      'ControlLockedError',
+      'ControlLockedError',
+      'ControlLockedError',
+      'ControlLockedError',
+      'won',
+    ]);
   }, 90_000);
 
   it('two `scalelab up` at once on a fresh SCALELAB_HOME both succeed, attached to one control plane', async () => {
@@ -85,7 +94,9 @@ describe('control-plane lock', () => {
     const control = await readControlFile(twins);
     expect(await controlLockOwner(twins)).toBe(control?.pid);
     // One control plane serves this home: every `serve` process started for it but the owner has exited.
-    const serves = [...commandLines()].filter(([pid, line]) => line.includes('serve --detached') && environ(pid).includes(`SCALELAB_HOME=${twins}`));
+    const serves = [...commandLines()].filter(
+      ([pid, line]) => line.includes('serve --detached') && environ(pid).includes(`SCALELAB_HOME=${twins}`),
+    );
     expect(serves.map(([pid]) => pid)).toEqual([control?.pid]);
   }, 200_000);
 });

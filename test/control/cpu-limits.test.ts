@@ -42,7 +42,13 @@ describe.skipIf(!probe.ok)('cpu limits on the local runtime (cgroups)', () => {
     runtime = new LocalRuntime({ home });
     // What a crashed earlier run of this stack left: an empty group, swept by the next up.
     await mkdir(path.join(stackGroups(), 'api-9'), { recursive: true });
-    const spec = withDefaults({ name: 'cpu', port: await freePort(), replicas: { api: 1, worker: 0 }, data: { events: false }, resources: { api: { cpu: '100m' } } });
+    const spec = withDefaults({
+      name: 'cpu',
+      port: await freePort(),
+      replicas: { api: 1, worker: 0 },
+      data: { events: false },
+      resources: { api: { cpu: '100m' } },
+    });
     const endpoints = await runtime.up(spec, (m) => progress.push(m));
     chaos = new Chaos({ runtime: () => runtime, record: () => undefined, replicaUrl: () => undefined });
     collector = new Collector({ stack: 'cpu', ...runtimeSource(runtime, endpoints) }, 800);
@@ -62,7 +68,10 @@ describe.skipIf(!probe.ok)('cpu limits on the local runtime (cgroups)', () => {
     const group = path.join(stackGroups(), 'api-1');
     const procs = (await readFile(path.join(group, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
     expect(procs).toContain(api.pid);
-    const quota = probe.ok && probe.base.version === 2 ? (await readFile(path.join(group, 'cpu.max'), 'utf8')).trim() : (await readFile(path.join(group, 'cpu.cfs_quota_us'), 'utf8')).trim();
+    const quota =
+      probe.ok && probe.base.version === 2
+        ? (await readFile(path.join(group, 'cpu.max'), 'utf8')).trim()
+        : (await readFile(path.join(group, 'cpu.cfs_quota_us'), 'utf8')).trim();
     expect(quota).toBe(probe.ok && probe.base.version === 2 ? '10000 100000' : '10000');
     expect(runtime.cpuLimits()).toEqual({ api: 100, worker: null, enforcedBy: probe.ok ? probe.enforcedBy : null, notEnforced: null });
     expect(progress.some((m) => m.includes('not enforced'))).toBe(false);
@@ -99,7 +108,10 @@ describe.skipIf(!probe.ok)('cpu limits on the local runtime (cgroups)', () => {
     const spec = runtime.currentSpec()!;
     await runtime.up(withDefaults({ ...spec, resources: { api: { cpu: '0.25' } } }), () => undefined);
     const group = path.join(stackGroups(), 'api-1');
-    const quota = probe.ok && probe.base.version === 2 ? (await readFile(path.join(group, 'cpu.max'), 'utf8')).trim().split(' ')[0] : (await readFile(path.join(group, 'cpu.cfs_quota_us'), 'utf8')).trim();
+    const quota =
+      probe.ok && probe.base.version === 2
+        ? (await readFile(path.join(group, 'cpu.max'), 'utf8')).trim().split(' ')[0]
+        : (await readFile(path.join(group, 'cpu.cfs_quota_us'), 'utf8')).trim();
     expect(quota).toBe('25000');
     expect(runtime.cpuLimits()?.api).toBe(250);
     const before = runtime.currentInstances().find((i) => i.id === 'api-1')!;

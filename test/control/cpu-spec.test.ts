@@ -10,7 +10,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
-import { CpuQuantityError, formatCpu, parseCpu, StackSpecSchema, withDefaults, type InstanceSample, type Sample } from '../../electron/contract.js';
+import {
+  CpuQuantityError,
+  formatCpu,
+  parseCpu,
+  StackSpecSchema,
+  withDefaults,
+  type InstanceSample,
+  type Sample,
+} from '../../electron/contract.js';
 import { describeCpuLimits } from '../../electron/cli-status.js';
 import { readings } from '../../electron/control/autoscaler/autoscaler.js';
 import { reportCharts } from '../../electron/control/scenarios/report-series.js';
@@ -62,19 +70,24 @@ describe('cpu quantities in the stack spec', () => {
 
   it('the schema refuses a bad quantity with one message that names it', () => {
     const errors = [...Value.Errors(StackSpecSchema, { resources: { api: { cpu: '25x' } } })];
-    expect(errors.map((e) => `${e.instancePath} ${e.message}`)).toEqual(['/resources/api/cpu "25x" is not a cpu quantity: write millicores such as "250m" or cores such as "0.5" or "1"']);
+    expect(errors.map((e) => `${e.instancePath} ${e.message}`)).toEqual([
+      '/resources/api/cpu "25x" is not a cpu quantity: write millicores such as "250m" or cores such as "0.5" or "1"',
+    ]);
     expect(Value.Check(StackSpecSchema, { resources: { api: { cpu: null }, worker: {} } })).toBe(true);
     expect(Value.Check(StackSpecSchema, { resources: { db: { cpu: '1' } } })).toBe(false);
   });
 });
 
 describe("a scenario's stack spec carries cpu limits", () => {
-  const scenario = (cpu: string) => `name: capped\ndurationS: 10\nstack:\n  replicas: { api: 2 }\n  resources:\n    api: { cpu: ${cpu} }\nsteps:\n  - at: 0\n    note: go\n`;
+  const scenario = (cpu: string) =>
+    `name: capped\ndurationS: 10\nstack:\n  replicas: { api: 2 }\n  resources:\n    api: { cpu: ${cpu} }\nsteps:\n  - at: 0\n    note: go\n`;
 
   it('a quantity in the file is taken as given; a bad one is refused with its line and field', () => {
     expect(parseScenario(scenario('250m'), 'capped.yaml').stack?.resources).toEqual({ api: { cpu: '250m' } });
     expect(parseScenario(scenario('0.5'), 'capped.yaml').stack?.resources).toEqual({ api: { cpu: 0.5 } });
-    expect(() => parseScenario(scenario('250x'), 'capped.yaml')).toThrow('capped.yaml:6:17: stack.resources.api.cpu "250x" is not a cpu quantity');
+    expect(() => parseScenario(scenario('250x'), 'capped.yaml')).toThrow(
+      'capped.yaml:6:17: stack.resources.api.cpu "250x" is not a cpu quantity',
+    );
   });
 });
 
@@ -84,7 +97,12 @@ describe('where cpu limits cannot be enforced, it is said, never silently', () =
   it('a cgroup root that does not exist: the status says why, and a held replica runs with no group made', async () => {
     const root = '/nonexistent/scalelab-cgroup-test';
     const cpu = await ReplicaCpu.open({ stack: 'x', limit, root });
-    expect(cpu.status()).toEqual({ api: 100, worker: null, enforcedBy: null, notEnforced: `cpu limit not enforced here (SCALELAB_CGROUP_ROOT=${root} is not a cgroup cpu directory)` });
+    expect(cpu.status()).toEqual({
+      api: 100,
+      worker: null,
+      enforcedBy: null,
+      notEnforced: `cpu limit not enforced here (SCALELAB_CGROUP_ROOT=${root} is not a cgroup cpu directory)`,
+    });
     expect(cpu.dir).toBeUndefined();
     const child = spawn('sleep', ['5']);
     try {
@@ -101,10 +119,22 @@ describe('where cpu limits cannot be enforced, it is said, never silently', () =
   // The probe runs the checkout's own code as uid 65534: a checkout under a 0700 folder (mktemp -d,
   // /root) is not readable by that user.
   const tsxPackage = fileURLToPath(new URL('../../node_modules/tsx/package.json', import.meta.url));
-  const readableByNobody = canSetpriv && spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(tsxPackage)}, require('fs').constants.R_OK)`]).status === 0;
+  const readableByNobody =
+    canSetpriv &&
+    spawnSync('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      process.execPath,
+      '-e',
+      `require('fs').accessSync(${JSON.stringify(tsxPackage)}, require('fs').constants.R_OK)`,
+    ]).status === 0;
   const asNobody = canSetpriv && readableByNobody;
   if (!canSetpriv) console.log('skipped: the unprivileged-user check needs root and setpriv');
-  else if (!readableByNobody) console.log(`skipped: the unprivileged-user check runs the checkout as uid 65534, which cannot read ${tsxPackage} (a parent folder is private)`);
+  else if (!readableByNobody)
+    console.log(
+      `skipped: the unprivileged-user check runs the checkout as uid 65534, which cannot read ${tsxPackage} (a parent folder is private)`,
+    );
   it.skipIf(!asNobody)('a user without cgroup access (not root, no delegated subtree) is told why', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scalelab-cgroup-probe-'));
     try {
@@ -114,8 +144,16 @@ describe('where cpu limits cannot be enforced, it is said, never silently', () =
       mkdirSync(tmp);
       chownSync(tmp, 65534, 65534);
       const module = fileURLToPath(new URL('../../electron/control/runtimes/local/cgroup-cpu.ts', import.meta.url));
-      writeFileSync(path.join(dir, 'probe.mts'), `import { findCgroupBase } from ${JSON.stringify(module)};\nconsole.log(JSON.stringify(await findCgroupBase()));\n`, { mode: 0o644 });
-      const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', path.join(dir, 'probe.mts')], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: tmp, TMPDIR: tmp }, timeout: 60_000 });
+      writeFileSync(
+        path.join(dir, 'probe.mts'),
+        `import { findCgroupBase } from ${JSON.stringify(module)};\nconsole.log(JSON.stringify(await findCgroupBase()));\n`,
+        { mode: 0o644 },
+      );
+      const run = spawnSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', path.join(dir, 'probe.mts')],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: tmp, TMPDIR: tmp }, timeout: 60_000 },
+      );
       expect(run.status, run.stderr).toBe(0);
       const probe = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { ok: boolean; why?: string };
       expect(probe.ok).toBe(false);
@@ -135,7 +173,9 @@ describe('where cpu limits cannot be enforced, it is said, never silently', () =
     ['win32', 'Windows'],
   ] as const)('on %s the local runtime says it has no cgroups', async (platform, name) => {
     const cpu = await ReplicaCpu.open({ stack: 'x', limit, platform });
-    expect(cpu.status().notEnforced).toBe(`cpu limit not enforced here (${name} has no cgroups for local processes; the docker runtime enforces limits)`);
+    expect(cpu.status().notEnforced).toBe(
+      `cpu limit not enforced here (${name} has no cgroups for local processes; the docker runtime enforces limits)`,
+    );
   });
 
   it('without any limit there is nothing to enforce, and nothing is said', async () => {
@@ -144,8 +184,12 @@ describe('where cpu limits cannot be enforced, it is said, never silently', () =
   });
 
   it('the CLI line names the limits and how they hold, or why they do not', () => {
-    expect(describeCpuLimits({ api: 250, worker: 1000, enforcedBy: 'cgroup v1 cpu.cfs_quota_us', notEnforced: null })).toBe('api 250m, worker 1 per replica: enforced by cgroup v1 cpu.cfs_quota_us');
-    expect(describeCpuLimits({ api: 100, worker: null, enforcedBy: null, notEnforced: 'cpu limit not enforced here (macOS has no cgroups)' })).toBe('api 100m per replica: cpu limit not enforced here (macOS has no cgroups)');
+    expect(describeCpuLimits({ api: 250, worker: 1000, enforcedBy: 'cgroup v1 cpu.cfs_quota_us', notEnforced: null })).toBe(
+      'api 250m, worker 1 per replica: enforced by cgroup v1 cpu.cfs_quota_us',
+    );
+    expect(
+      describeCpuLimits({ api: 100, worker: null, enforcedBy: null, notEnforced: 'cpu limit not enforced here (macOS has no cgroups)' }),
+    ).toBe('api 100m per replica: cpu limit not enforced here (macOS has no cgroups)');
     expect(describeCpuLimits({ api: null, worker: null, enforcedBy: null, notEnforced: null })).toBeUndefined();
     expect(describeCpuLimits(null)).toBeUndefined();
   });
@@ -153,24 +197,44 @@ describe('where cpu limits cannot be enforced, it is said, never silently', () =
 
 describe('throttling figures', () => {
   it('reads cgroup v1 and v2 cpu.stat', () => {
-    expect(parseCpuStat('nr_periods 21\nnr_throttled 20\nthrottled_time 1758383704\nnr_bursts 0\nburst_time 0\n')).toEqual({ periods: 21, throttledPeriods: 20, throttledSeconds: 1.758383704 });
-    expect(parseCpuStat('usage_usec 100\nuser_usec 80\nsystem_usec 20\nnr_periods 10\nnr_throttled 5\nthrottled_usec 250000\n')).toEqual({ periods: 10, throttledPeriods: 5, throttledSeconds: 0.25 });
+    expect(parseCpuStat('nr_periods 21\nnr_throttled 20\nthrottled_time 1758383704\nnr_bursts 0\nburst_time 0\n')).toEqual({
+      periods: 21,
+      throttledPeriods: 20,
+      throttledSeconds: 1.758383704,
+    });
+    expect(parseCpuStat('usage_usec 100\nuser_usec 80\nsystem_usec 20\nnr_periods 10\nnr_throttled 5\nthrottled_usec 250000\n')).toEqual({
+      periods: 10,
+      throttledPeriods: 5,
+      throttledSeconds: 0.25,
+    });
   });
 
   it('turns counters into the share of periods throttled and throttled seconds per second, and a new group into a new epoch', () => {
     const deltas = new DeltaTracker();
     deltas.beginTick(1_000);
     const first = throttlingOf(deltas, 'api-1', { periods: 100, throttledPeriods: 10, throttledSeconds: 1 }, 1_000, 0);
-    expect(first).toEqual({ throttledShare: null, throttledSecondsPerSec: null, periodsTotal: 100, throttledPeriodsTotal: 10, throttledSecondsTotal: 1 });
+    expect(first).toEqual({
+      throttledShare: null,
+      throttledSecondsPerSec: null,
+      periodsTotal: 100,
+      throttledPeriodsTotal: 10,
+      throttledSecondsTotal: 1,
+    });
     deltas.beginTick(3_000);
     const second = throttlingOf(deltas, 'api-1', { periods: 120, throttledPeriods: 25, throttledSeconds: 2.8 }, 3_000, 0);
     expect(second).toMatchObject({ throttledShare: 0.75, throttledSecondsPerSec: 0.9 });
     deltas.beginTick(4_000);
     // Idle: no period with work, nothing throttled.
-    expect(throttlingOf(deltas, 'api-1', { periods: 120, throttledPeriods: 25, throttledSeconds: 2.8 }, 4_000, 0)).toMatchObject({ throttledShare: 0, throttledSecondsPerSec: 0 });
+    expect(throttlingOf(deltas, 'api-1', { periods: 120, throttledPeriods: 25, throttledSeconds: 2.8 }, 4_000, 0)).toMatchObject({
+      throttledShare: 0,
+      throttledSecondsPerSec: 0,
+    });
     deltas.beginTick(5_000);
     // Restarted (a new epoch, a new group): its counts are all new.
-    expect(throttlingOf(deltas, 'api-1', { periods: 10, throttledPeriods: 5, throttledSeconds: 0.5 }, 5_000, 4_500)).toMatchObject({ throttledShare: 0.5, throttledSecondsPerSec: 0.5 });
+    expect(throttlingOf(deltas, 'api-1', { periods: 10, throttledPeriods: 5, throttledSeconds: 0.5 }, 5_000, 4_500)).toMatchObject({
+      throttledShare: 0.5,
+      throttledSecondsPerSec: 0.5,
+    });
     expect(throttlingOf(deltas, 'api-2', undefined, 5_000, 0)).toBeNull();
   });
 
@@ -178,8 +242,21 @@ describe('throttling figures', () => {
   const sample = (instances: InstanceSample[], cpuLimits: Sample['cpuLimits']): Sample => quietSample(1_000, instances, { cpuLimits });
 
   it('Prometheus gets the limit, the CFS counters (as cAdvisor names them) and whether the limit is enforced', () => {
-    const throttling = { throttledShare: 0.75, throttledSecondsPerSec: 0.9, periodsTotal: 120, throttledPeriodsTotal: 25, throttledSecondsTotal: 2.8 };
-    const text = renderPrometheus(sample([instance({ cpuLimitMillicores: 100, throttling }), instance({ id: 'api-2' })], { api: 100, worker: null, enforcedBy: null, notEnforced: 'cpu limit not enforced here (x)' }));
+    const throttling = {
+      throttledShare: 0.75,
+      throttledSecondsPerSec: 0.9,
+      periodsTotal: 120,
+      throttledPeriodsTotal: 25,
+      throttledSecondsTotal: 2.8,
+    };
+    const text = renderPrometheus(
+      sample([instance({ cpuLimitMillicores: 100, throttling }), instance({ id: 'api-2' })], {
+        api: 100,
+        worker: null,
+        enforcedBy: null,
+        notEnforced: 'cpu limit not enforced here (x)',
+      }),
+    );
     expect(text).toContain('# TYPE scalelab_instance_cpu_cfs_throttled_periods_total counter');
     expect(text).toContain('scalelab_instance_cpu_limit_cores{stack="s",instance="api-1",service="api"} 0.1');
     expect(text).toContain('scalelab_instance_cpu_cfs_periods_total{stack="s",instance="api-1",service="api"} 120');
@@ -191,9 +268,22 @@ describe('throttling figures', () => {
     expect(text).not.toContain('scalelab_cpu_limit_enforced{stack="s",service="worker"}');
   });
 
-  it("a scenario report draws the throttling of limited replicas, and no such chart without a limit", () => {
-    const throttled = (share: number) => instance({ cpuLimitMillicores: 100, throttling: { throttledShare: share, throttledSecondsPerSec: share, periodsTotal: 1, throttledPeriodsTotal: 1, throttledSecondsTotal: 1 } });
-    const samples = [quietSample(1_000, [throttled(0.25), instance({ id: 'api-2' })]), quietSample(2_000, [throttled(0.75), instance({ id: 'api-2' })])];
+  it('a scenario report draws the throttling of limited replicas, and no such chart without a limit', () => {
+    const throttled = (share: number) =>
+      instance({
+        cpuLimitMillicores: 100,
+        throttling: {
+          throttledShare: share,
+          throttledSecondsPerSec: share,
+          periodsTotal: 1,
+          throttledPeriodsTotal: 1,
+          throttledSecondsTotal: 1,
+        },
+      });
+    const samples = [
+      quietSample(1_000, [throttled(0.25), instance({ id: 'api-2' })]),
+      quietSample(2_000, [throttled(0.75), instance({ id: 'api-2' })]),
+    ];
     const chart = reportCharts(samples, [], 0, 3_000).find((c) => c.id === 'throttling');
     expect(chart?.series.map((s) => [s.name, s.values])).toEqual([['api-1', [25, 75]]]);
     expect(reportCharts([quietSample(1_000, [instance({})])], [], 0, 2_000).map((c) => c.id)).not.toContain('throttling');

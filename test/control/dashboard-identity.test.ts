@@ -2,7 +2,12 @@ import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dashboardIdentityPath, newDashboardToken, readDashboardIdentity, writeDashboardIdentity } from '../../electron/control/dashboard-identity.js';
+import {
+  dashboardIdentityPath,
+  newDashboardToken,
+  readDashboardIdentity,
+  writeDashboardIdentity,
+} from '../../electron/control/dashboard-identity.js';
 import { removeTempHome } from '../support/temp-home.js';
 
 let home: string;
@@ -28,7 +33,13 @@ describe("the dashboard's port and token per SCALELAB_HOME", () => {
     await writeDashboardIdentity(home, { port: 4751, token: newDashboardToken() });
     await chmod(file, 0o644);
     expect(await readDashboardIdentity(home)).toBeUndefined();
-    for (const text of ['{"port": 4751, "tok', '[]', '{"port": 70000, "token": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}', '{"port": 4751, "token": "short"}', '{"port": 4751, "token": "has spaces and quotes \\" in it, long enough to pass"}']) {
+    for (const text of [
+      '{"port": 4751, "tok',
+      '[]',
+      '{"port": 70000, "token": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}',
+      '{"port": 4751, "token": "short"}',
+      '{"port": 4751, "token": "has spaces and quotes \\" in it, long enough to pass"}',
+    ]) {
       await writeFile(file, text, { mode: 0o600 });
       expect(await readDashboardIdentity(home), text).toBeUndefined();
     }

@@ -22,9 +22,19 @@ describe('the Electron window (issue 20)', () => {
     else console.log('skipped the built page: dist/renderer/index.html is missing (npm run build)');
   });
 
-  it('hands the system browser only the stack\'s own loopback http(s) URLs', () => {
-    for (const url of ['http://127.0.0.1:8080/users/1', 'http://localhost:4750/', 'https://127.0.0.1:3000/docs']) expect(isStackUrl(url), url).toBe(true);
-    for (const url of ['https://evil.example/', 'http://127.0.0.2/', 'http://user:pw@127.0.0.1/', 'file:///etc/passwd', 'javascript:alert(1)', 'smb://127.0.0.1/share', 'http://127.0.0.1.evil.example/', 'not a url']) {
+  it("hands the system browser only the stack's own loopback http(s) URLs", () => {
+    for (const url of ['http://127.0.0.1:8080/users/1', 'http://localhost:4750/', 'https://127.0.0.1:3000/docs'])
+      expect(isStackUrl(url), url).toBe(true);
+    for (const url of [
+      'https://evil.example/',
+      'http://127.0.0.2/',
+      'http://user:pw@127.0.0.1/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'smb://127.0.0.1/share',
+      'http://127.0.0.1.evil.example/',
+      'not a url',
+    ]) {
       expect(isStackUrl(url), url).toBe(false);
     }
     const pages = { fileBase: 'file:///opt/scalelab/dist/renderer/', origin: 'http://127.0.0.1:4750' };

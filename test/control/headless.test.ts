@@ -94,7 +94,10 @@ describe('headless server', () => {
     raw.close();
 
     await expect(client.call('nope:nope' as 'stack:status', {})).rejects.toThrow(/unknown command "nope:nope"/);
-    await expect(client.call('stack:up', { replicas: { api: 99 } })).rejects.toMatchObject({ name: 'ContractError', message: expect.stringContaining('replicas.api') });
+    await expect(client.call('stack:up', { replicas: { api: 99 } })).rejects.toMatchObject({
+      name: 'ContractError',
+      message: expect.stringContaining('replicas.api'),
+    });
     await expect(client.call('stack:up', { colour: 'red' } as object)).rejects.toBeInstanceOf(RemoteError);
     await expect(client.call('stack:scale', { service: 'api', replicas: 2 })).rejects.toMatchObject({ name: 'StackStateError' });
     await expect(client.call('logs:tail', { instance: '../../etc/passwd' })).rejects.toMatchObject({ name: 'ContractError' });

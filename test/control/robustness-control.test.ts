@@ -70,7 +70,13 @@ async function expectAnswering(): Promise<void> {
 describe('the control plane under hostile requests (issue 20)', () => {
   it('rows 1 and 2: a bad request line, URL or percent-encoding gets a 400, as HTTP and as a WebSocket upgrade, and the process lives', async () => {
     const host = `Host: 127.0.0.1:${port}`;
-    const upgrade = [host, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13'];
+    const upgrade = [
+      host,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version: 13',
+    ];
     // No token at all: the URL is parsed before any check, and used to throw there.
     expect((await rawRequest(port, raw('GET //[ HTTP/1.1', [host]))).status).toBe(400);
     expect((await rawRequest(port, raw('GET //[ HTTP/1.1'))).status).toBe(400);
@@ -80,14 +86,18 @@ describe('the control plane under hostile requests (issue 20)', () => {
     // With the token: a stray %, a %XX that is not UTF-8, a NUL.
     for (const target of ['/%', '/%E0%A4%A', '/%E0%A4', '/%C0', '/assets/%ZZ.js', '/%00']) {
       expect((await rawRequest(port, raw(`GET ${target}?token=${control.token} HTTP/1.1`, [host]))).status, target).toBe(400);
-      expect((await rawRequest(port, raw(`GET ${target} HTTP/1.1`, [host, `Authorization: Bearer ${control.token}`]))).status, target).toBe(400);
+      expect((await rawRequest(port, raw(`GET ${target} HTTP/1.1`, [host, `Authorization: Bearer ${control.token}`]))).status, target).toBe(
+        400,
+      );
     }
     expect((await rawRequest(port, raw(`GET /%?token=${control.token} HTTP/1.1`, upgrade))).status).toBe(400);
     // Node's own parser refusals (a broken request line, a bad header) are answered too.
     expect((await rawRequest(port, 'GET / HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n')).status).toBe(400);
     await expectAnswering();
     const log = readFileSync(path.join(home, 'control.log'), 'utf8');
-    expect(log).toContain('scalelab dashboard: refused a request (the request target is not a valid URL path (RFC 3986 characters, %XX escapes)) to "//["');
+    expect(log).toContain(
+      'scalelab dashboard: refused a request (the request target is not a valid URL path (RFC 3986 characters, %XX escapes)) to "//["',
+    );
     expect(log).toContain('scalelab dashboard: refused a request (the path has a bad percent-encoding) to "/%E0%A4"');
     expect(log).toContain('scalelab dashboard: refused a request (WebSocket upgrade: the request target is not a valid URL path');
   });
@@ -95,9 +105,33 @@ describe('the control plane under hostile requests (issue 20)', () => {
   it('row 6: the OTLP receiver refuses a forged trace without the token or under a foreign Host, and traces:get never returns it', async () => {
     const forgedId = 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0';
     const forged = JSON.stringify({
-      resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'scalelab-api' } }] }, scopeSpans: [{ spans: [{ traceId: forgedId, spanId: '0101010101010101', name: 'GET /users/:id', kind: 2, startTimeUnixNano: `${Date.now()}000000`, endTimeUnixNano: `${Date.now() + 5}000000`, attributes: [{ key: 'http.response.status_code', value: { intValue: 500 } }], status: { code: 2 } }] }] }],
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'scalelab-api' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: forgedId,
+                  spanId: '0101010101010101',
+                  name: 'GET /users/:id',
+                  kind: 2,
+                  startTimeUnixNano: `${Date.now()}000000`,
+                  endTimeUnixNano: `${Date.now() + 5}000000`,
+                  attributes: [{ key: 'http.response.status_code', value: { intValue: 500 } }],
+                  status: { code: 2 },
+                },
+              ],
+            },
+          ],
+        },
+      ],
     });
-    const post = (headers: string[]) => rawRequest(otlpPort, `POST /v1/traces HTTP/1.1\r\n${[...headers, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(forged)}`, 'Connection: close'].join('\r\n')}\r\n\r\n${forged}`);
+    const post = (headers: string[]) =>
+      rawRequest(
+        otlpPort,
+        `POST /v1/traces HTTP/1.1\r\n${[...headers, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(forged)}`, 'Connection: close'].join('\r\n')}\r\n\r\n${forged}`,
+      );
     expect((await post([`Host: 127.0.0.1:${otlpPort}`])).status).toBe(401);
     expect((await post([`Host: 127.0.0.1:${otlpPort}`, 'Authorization: Bearer forged'])).status).toBe(401);
     // DNS rebinding: the page's Host is its own name; the dashboard's token is not the receiver's either.
@@ -129,7 +163,10 @@ describe('the control plane under hostile requests (issue 20)', () => {
     const logFile = path.join(home, 'control.log');
     expect(statSync(logFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(logFile, 'utf8')).not.toContain(control.token);
-    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : []));
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : [],
+      );
     const holding = files(home).filter((file) => readFileSync(file).includes(control.token));
     expect(holding).toContain(path.join(home, 'control.json'));
     for (const file of holding) expect(statSync(file).mode & 0o077, `${file} holds the token`).toBe(0);
@@ -140,7 +177,8 @@ describe('the control plane under hostile requests (issue 20)', () => {
     const results = await Promise.allSettled(Array.from({ length: 300 }, () => client.call('telemetry:history', { seconds: 1800 })));
     const busy = results.filter((r) => r.status === 'rejected');
     expect(busy.length).toBeGreaterThan(0);
-    for (const r of busy) expect((r as PromiseRejectedResult).reason).toMatchObject({ name: 'BusyError', message: expect.stringContaining('retry') });
+    for (const r of busy)
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ name: 'BusyError', message: expect.stringContaining('retry') });
     expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(4);
     expect(Date.now() - started).toBeLessThan(5_000);
     await expect(client.call('telemetry:history', { seconds: 1800 })).resolves.toBeInstanceOf(Array);
@@ -160,12 +198,21 @@ describe('the control plane under hostile requests (issue 20)', () => {
     const results = await Promise.allSettled(Array.from({ length: 50 }, () => limit.run(work)));
     expect(peak).toBe(4);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
-    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof BusyError)).toBe(true);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof BusyError)).toBe(
+      true,
+    );
   });
 
-  it('row 13: scenarios past the schema\'s limits (500 steps, 100 assertions) are refused naming them, in the file and over the contract', async () => {
+  it("row 13: scenarios past the schema's limits (500 steps, 100 assertions) are refused naming them, in the file and over the contract", async () => {
     const scenario = (steps: number, assertions: number) =>
-      ['name: huge', 'durationS: 60', 'steps:', ...Array.from({ length: steps }, (_, i) => `  - { at: 1, note: n${i} }`), 'assertions:', ...Array.from({ length: assertions }, () => '  - p99_ms<250')].join('\n');
+      [
+        'name: huge',
+        'durationS: 60',
+        'steps:',
+        ...Array.from({ length: steps }, (_, i) => `  - { at: 1, note: n${i} }`),
+        'assertions:',
+        ...Array.from({ length: assertions }, () => '  - p99_ms<250'),
+      ].join('\n');
     const refusal = (source: string) => {
       try {
         parseScenario(source);
@@ -178,13 +225,15 @@ describe('the control plane under hostile requests (issue 20)', () => {
     const huge = refusal(scenario(20_000, 301));
     expect(huge).toBeInstanceOf(ScenarioFileError);
     expect(huge!.message).toMatch(/a scenario is at most 131072 \(at most 500 steps and 100 assertions fit in far less\)/);
-    const overContract = await client.call('scenario:load', { source: scenario(20_000, 301), fileName: 'huge.yaml' }).catch((err: unknown) => err);
+    const overContract = await client
+      .call('scenario:load', { source: scenario(20_000, 301), fileName: 'huge.yaml' })
+      .catch((err: unknown) => err);
     expect(overContract).toMatchObject({ name: 'ContractError', message: expect.stringContaining('131072') });
     // Small enough to parse, too many items: each list's limit and count named.
     const many = refusal(scenario(600, 101));
     expect(many).toBeInstanceOf(ScenarioFileError);
-    expect(many!.message).toContain('steps must have at most 500 items (the schema\'s limit); this file has 600');
-    expect(many!.message).toContain('assertions must have at most 100 items (the schema\'s limit); this file has 101');
+    expect(many!.message).toContain("steps must have at most 500 items (the schema's limit); this file has 600");
+    expect(many!.message).toContain("assertions must have at most 100 items (the schema's limit); this file has 101");
     const remote = await client.call('scenario:load', { source: scenario(600, 101), fileName: 'many.yaml' }).catch((err: unknown) => err);
     expect(remote).toBeInstanceOf(RemoteError);
     expect(remote).toMatchObject({ name: 'ScenarioFileError', message: expect.stringContaining('steps must have at most 500 items') });
@@ -208,15 +257,47 @@ describe('the control plane under hostile requests (issue 20)', () => {
         await sleep(25);
       }
     })();
-    const pathChar = fc.constantFrom('/', '%', '[', ']', '\\', '?', '#', '@', ':', '.', '..', 'a', 'ws', 'v1', 'traces', '%E0%A4%A', '%00', '%2F', 'é', '😀', '\u0000', ' ', '\t', '~', '*');
+    const pathChar = fc.constantFrom(
+      '/',
+      '%',
+      '[',
+      ']',
+      '\\',
+      '?',
+      '#',
+      '@',
+      ':',
+      '.',
+      '..',
+      'a',
+      'ws',
+      'v1',
+      'traces',
+      '%E0%A4%A',
+      '%00',
+      '%2F',
+      'é',
+      '😀',
+      '\u0000',
+      ' ',
+      '\t',
+      '~',
+      '*',
+    );
     const request = fc.record({
       method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE', 'G ET', 'BREW', ''),
-      target: fc.oneof(fc.array(pathChar, { maxLength: 12 }).map((p) => `/${p.join('')}`), fc.constantFrom('*', 'http://evil/', '//[', '//evil.example/x', '')),
+      target: fc.oneof(
+        fc.array(pathChar, { maxLength: 12 }).map((p) => `/${p.join('')}`),
+        fc.constantFrom('*', 'http://evil/', '//[', '//evil.example/x', ''),
+      ),
       version: fc.constantFrom('HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 extra', ''),
       host: fc.constantFrom('own', 'localhost', 'evil.com', 'none', '[::1]', ''),
       auth: fc.constantFrom('token', 'none', 'wrong', 'Basic x'),
       extra: fc.array(fc.tuple(fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{0,12}$/), fc.string({ maxLength: 20 })), { maxLength: 3 }),
-      body: fc.option(fc.oneof(fc.string({ maxLength: 200 }), fc.constant('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"x"}]}]}]}')), { nil: undefined }),
+      body: fc.option(
+        fc.oneof(fc.string({ maxLength: 200 }), fc.constant('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"x"}]}]}]}')),
+        { nil: undefined },
+      ),
       upgrade: fc.boolean(),
       otlp: fc.boolean(),
     });
@@ -262,7 +343,9 @@ describe('the crash guard of a control plane process (issue 20, row 1)', () => {
       (err: { code: number; stdout: string; stderr: string }) => err,
     );
     expect(result.stdout).toContain('still alive');
-    expect(result.stderr).toMatch(/scalelab serve \(test\): unhandled promise rejection \(logged; the control plane keeps running\):\nError: nobody awaited me\n\s+at /);
+    expect(result.stderr).toMatch(
+      /scalelab serve \(test\): unhandled promise rejection \(logged; the control plane keeps running\):\nError: nobody awaited me\n\s+at /,
+    );
     expect(result.stderr).toMatch(/scalelab serve \(test\): uncaught exception, exiting \(code 70\)[^\n]*\nError: boom\n\s+at /);
     expect(result.code).toBe(70);
   });
@@ -278,7 +361,9 @@ describe('the crash guard of a control plane process (issue 20, row 1)', () => {
       (err: { code: number; stdout: string; stderr: string }) => err,
     );
     expect(result.stdout).toContain('successor started');
-    expect(result.stderr).toMatch(/uncaught exception, exiting \(code 70\); a new control plane is starting and adopts the stack:\nError: boom/);
+    expect(result.stderr).toMatch(
+      /uncaught exception, exiting \(code 70\); a new control plane is starting and adopts the stack:\nError: boom/,
+    );
     expect(result.code).toBe(70);
   });
 });
@@ -290,7 +375,19 @@ describe('adoption says what happened (issue 20, row 14)', () => {
     await mkdir(dir, { recursive: true });
     // What a `down` that failed half-way leaves: state.json naming a control plane that is gone, and the note.
     const spec = { name: 'default', runtime: 'local', port: 18080, replicas: { api: 1, worker: 0 } };
-    await writeFile(path.join(dir, 'state.json'), JSON.stringify({ version: 1, spec, controlPid: 2 ** 22 + 7, balancerPort: 18080, postgres: { pid: undefined, port: 1 }, redis: { pid: undefined, port: 2 }, replicas: [], watchdogPid: undefined }));
+    await writeFile(
+      path.join(dir, 'state.json'),
+      JSON.stringify({
+        version: 1,
+        spec,
+        controlPid: 2 ** 22 + 7,
+        balancerPort: 18080,
+        postgres: { pid: undefined, port: 1 },
+        redis: { pid: undefined, port: 2 },
+        replicas: [],
+        watchdogPid: undefined,
+      }),
+    );
     await writeFile(path.join(dir, 'down-requested'), 'test\n');
     const plane = new ControlPlane({ home: otherHome });
     try {
@@ -307,7 +404,14 @@ describe('adoption says what happened (issue 20, row 14)', () => {
 
   it('"adopted" only when something of the stack outlived its control plane', () => {
     const since = Date.now();
-    const instance = (startedAt: number, pid?: number) => ({ id: 'api-1', service: 'api' as const, phase: 'ready' as const, restarts: 0, startedAt, pid });
+    const instance = (startedAt: number, pid?: number) => ({
+      id: 'api-1',
+      service: 'api' as const,
+      phase: 'ready' as const,
+      restarts: 0,
+      startedAt,
+      pid,
+    });
     const status = (instances: ReturnType<typeof instance>[]) => ({ instances }) as unknown as StackStatus;
     expect(isTakeover(status([instance(since + 500, 42)]), since, new Set())).toBe(false);
     expect(isTakeover(status([instance(since - 60_000, 42)]), since, new Set())).toBe(true);
@@ -327,8 +431,12 @@ describe('the OTLP receiver behind the real exporter (issue 20, row 6)', () => {
     try {
       // The SDK reads the variables exactly as a replica does (backend/telemetry/tracing.ts).
       const load = createRequire(import.meta.url);
-      const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
-      const { BasicTracerProvider, SimpleSpanProcessor } = load('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+      const { OTLPTraceExporter } = load(
+        '@opentelemetry/exporter-trace-otlp-http',
+      ) as typeof import('@opentelemetry/exporter-trace-otlp-http');
+      const { BasicTracerProvider, SimpleSpanProcessor } = load(
+        '@opentelemetry/sdk-trace-base',
+      ) as typeof import('@opentelemetry/sdk-trace-base');
       const saved = { endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT, headers: process.env.OTEL_EXPORTER_OTLP_HEADERS };
       process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
       process.env.OTEL_EXPORTER_OTLP_HEADERS = otlpHeaders(receiver.token);
@@ -357,9 +465,23 @@ describe('the OTLP receiver behind the real exporter (issue 20, row 6)', () => {
           const n = batch * 200 + i + 1;
           // A thousand spans a trace (the per-trace cap), so the trace count (500) is not what binds.
           const trace = Math.ceil(n / 1000);
-          return { traceId: trace.toString(16).padStart(32, '0'), spanId: n.toString(16).padStart(16, '0'), name: 'n'.repeat(300), kind: 2, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000005000000', attributes, links, status: { code: 2, message: big } };
+          return {
+            traceId: trace.toString(16).padStart(32, '0'),
+            spanId: n.toString(16).padStart(16, '0'),
+            name: 'n'.repeat(300),
+            kind: 2,
+            startTimeUnixNano: '1700000000000000000',
+            endTimeUnixNano: '1700000000005000000',
+            attributes,
+            links,
+            status: { code: 2, message: big },
+          };
         });
-        const res = await fetch(`${endpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${receiver.token}` }, body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] }) });
+        const res = await fetch(`${endpoint}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${receiver.token}` },
+          body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] }),
+        });
         expect(res.status).toBe(200);
         await res.arrayBuffer();
       }
@@ -368,7 +490,9 @@ describe('the OTLP receiver behind the real exporter (issue 20, row 6)', () => {
       expect(store.tracesEvicted).toBeGreaterThan(0);
       gc?.();
       const grown = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
-      console.log(`trace store: ${(store.bytes / 1024 / 1024).toFixed(1)} MiB estimated for ${store.size} traces kept; heap grew ${grown.toFixed(0)} MiB${gc ? '' : ' (no gc exposed: an upper bound)'}`);
+      console.log(
+        `trace store: ${(store.bytes / 1024 / 1024).toFixed(1)} MiB estimated for ${store.size} traces kept; heap grew ${grown.toFixed(0)} MiB${gc ? '' : ' (no gc exposed: an upper bound)'}`,
+      );
       expect(grown).toBeLessThan(160);
     } finally {
       await receiver.close();

@@ -45,22 +45,55 @@ describeDocker('scalelab CLI on the docker runtime', () => {
   it('up --runtime docker starts the stack, status shows it with container stats, down --purge removes it', async () => {
     const port = await freePort();
     const imageArgs = ['--image-service', images.service, '--image-postgres', images.postgres, '--image-redis', images.redis];
-    const up = await runScalelab(home, ['up', '--runtime', 'docker', '--network', 'host', '--name', STACK, '--port', String(port), '--api', '1', '--workers', '1', ...imageArgs], 300_000);
+    const up = await runScalelab(
+      home,
+      [
+        'up',
+        '--runtime',
+        'docker',
+        '--network',
+        'host',
+        '--name',
+        STACK,
+        '--port',
+        String(port),
+        '--api',
+        '1',
+        '--workers',
+        '1',
+        ...imageArgs,
+      ],
+      300_000,
+    );
     expect(up.stderr + up.stdout).toContain(`starting stack "${STACK}" on Docker`);
     expect(up.code).toBe(0);
     expect(up.stdout).toMatch(/is up in [\d.]+ s with 1 api replica ready/);
-    expect(await labelledContainers(STACK)).toEqual([`scalelab-${STACK}-api-1`, `scalelab-${STACK}-postgres`, `scalelab-${STACK}-redis`, `scalelab-${STACK}-worker-1`]);
+    expect(await labelledContainers(STACK)).toEqual([
+      `scalelab-${STACK}-api-1`,
+      `scalelab-${STACK}-postgres`,
+      `scalelab-${STACK}-redis`,
+      `scalelab-${STACK}-worker-1`,
+    ]);
 
     const status = JSON.parse((await runScalelab(home, ['status', '--json'])).stdout) as StatusJson;
     expect(status.runtime).toBe('docker');
-    expect(status.instances.map((i) => `${i.id} ${i.phase}`).sort()).toEqual(['api-1 ready', 'postgres ready', 'redis ready', 'worker-1 ready']);
+    expect(status.instances.map((i) => `${i.id} ${i.phase}`).sort()).toEqual([
+      'api-1 ready',
+      'postgres ready',
+      'redis ready',
+      'worker-1 ready',
+    ]);
     expect(status.endpoints?.balancer).toBe(`http://127.0.0.1:${port}`);
     // Telemetry's per-instance cpu and memory come from the engine's stats API.
-    await eventually('container stats in the sample', async () => {
-      const now = JSON.parse((await runScalelab(home, ['status', '--json'])).stdout) as StatusJson;
-      const api = now.sample?.instances.find((i) => i.id === 'api-1');
-      return api?.cpu !== null && api?.cpu !== undefined && (api.rssBytes ?? 0) > 10_000_000;
-    }, 20_000);
+    await eventually(
+      'container stats in the sample',
+      async () => {
+        const now = JSON.parse((await runScalelab(home, ['status', '--json'])).stdout) as StatusJson;
+        const api = now.sample?.instances.find((i) => i.id === 'api-1');
+        return api?.cpu !== null && api?.cpu !== undefined && (api.rssBytes ?? 0) > 10_000_000;
+      },
+      20_000,
+    );
 
     const mistake = await runScalelab(home, ['up', '--network', 'host']);
     expect(mistake.code).toBe(2);

@@ -23,7 +23,9 @@ const docker = new Docker();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function inspect(instance: string): Promise<Docker.ContainerInspectInfo> {
-  const [c] = await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.stack}=${STACK}`, `${LABELS.instance}=${instance}`] }) });
+  const [c] = await docker.listContainers({
+    filters: JSON.stringify({ label: [`${LABELS.stack}=${STACK}`, `${LABELS.instance}=${instance}`] }),
+  });
   return docker.getContainer(c!.Id).inspect();
 }
 
@@ -37,7 +39,16 @@ describe.skipIf(!engine.ok)('cpu limits on the docker runtime (real engine)', ()
     const images = await ensureTestImages((line) => console.log(`[test images] ${line}`));
     home = await makeTempHome('scalelab-docker-cpu-');
     runtime = new DockerRuntime({ home });
-    spec = withDefaults({ name: STACK, runtime: 'docker', port: await freePort(), images, docker: { network: 'host' }, replicas: { api: 1, worker: 1 }, data: { events: false }, resources: { api: { cpu: '100m' } } });
+    spec = withDefaults({
+      name: STACK,
+      runtime: 'docker',
+      port: await freePort(),
+      images,
+      docker: { network: 'host' },
+      replicas: { api: 1, worker: 1 },
+      data: { events: false },
+      resources: { api: { cpu: '100m' } },
+    });
     const endpoints = await runtime.up(spec, () => undefined);
     collector = new Collector({ stack: STACK, ...runtimeSource(runtime, endpoints) }, 800);
   }, 900_000);

@@ -32,7 +32,17 @@ describeDocker('docker Redis password (real engine, bridge network)', () => {
     const images = await ensureTestImages((line) => console.log(`[test images] ${line}`));
     home = await makeTempHome('scalelab-docker-redis-');
     runtime = new DockerRuntime({ home });
-    endpoints = await runtime.up(withDefaults({ name: STACK, runtime: 'docker', port: await freePort(), images, replicas: { api: 1, worker: 0 }, docker: { network: 'bridge' } }), () => undefined);
+    endpoints = await runtime.up(
+      withDefaults({
+        name: STACK,
+        runtime: 'docker',
+        port: await freePort(),
+        images,
+        replicas: { api: 1, worker: 0 },
+        docker: { network: 'bridge' },
+      }),
+      () => undefined,
+    );
   }, 900_000);
 
   afterAll(async () => {
@@ -42,7 +52,11 @@ describeDocker('docker Redis password (real engine, bridge network)', () => {
   }, 120_000);
 
   it('refuses an unauthenticated SET user:N (NOAUTH), and GET /users/N still serves the real row', async () => {
-    const created = await fetch(`${endpoints.balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Dora', email: 'dora@example.com' }) });
+    const created = await fetch(`${endpoints.balancer}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Dora', email: 'dora@example.com' }),
+    });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: number };
     written = id;
@@ -67,7 +81,9 @@ describeDocker('docker Redis password (real engine, bridge network)', () => {
     expect(password.length).toBeGreaterThanOrEqual(24);
     const { stdout } = await run('ps', ['-eo', 'args']);
     expect(stdout.includes(password)).toBe(false);
-    const [redis] = await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.stack}=${STACK}`, `${LABELS.instance}=redis`] }) });
+    const [redis] = await docker.listContainers({
+      filters: JSON.stringify({ label: [`${LABELS.stack}=${STACK}`, `${LABELS.instance}=redis`] }),
+    });
     const info = await docker.getContainer(redis!.Id).inspect();
     // The container's main process is redis-server itself (signals, chaos pause reach it), started with the config file.
     expect(readFileSync(`/proc/${info.State.Pid}/comm`, 'utf8').trim()).toBe('redis-server');
@@ -76,7 +92,10 @@ describeDocker('docker Redis password (real engine, bridge network)', () => {
   });
 
   it('a stack an older ScaleLab started without a Redis password gets one: its Redis and replicas start afresh, the data stays', async () => {
-    const id = async (instance: string) => (await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.stack}=${STACK}`, `${LABELS.instance}=${instance}`] }) }))[0]?.Id;
+    const id = async (instance: string) =>
+      (
+        await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.stack}=${STACK}`, `${LABELS.instance}=${instance}`] }) })
+      )[0]?.Id;
     const before = { redis: await id('redis'), postgres: await id('postgres') };
     await runtime.dispose();
     // As an older ScaleLab left it: secrets.json without the Redis password.
@@ -85,10 +104,23 @@ describeDocker('docker Redis password (real engine, bridge network)', () => {
     await writeFile(file, JSON.stringify(older));
     runtime = new DockerRuntime({ home });
     const progress: string[] = [];
-    const spec = withDefaults({ name: STACK, runtime: 'docker', port: Number(new URL(endpoints.balancer).port), images: (await ensureTestImages(() => undefined)), replicas: { api: 1, worker: 0 }, docker: { network: 'bridge' } });
+    const spec = withDefaults({
+      name: STACK,
+      runtime: 'docker',
+      port: Number(new URL(endpoints.balancer).port),
+      images: await ensureTestImages(() => undefined),
+      replicas: { api: 1, worker: 0 },
+      docker: { network: 'bridge' },
+    });
     endpoints = await runtime.up(spec, (m) => progress.push(m));
     const restarted = progress.find((m) => m.endsWith(': Redis ran without a password'));
-    expect(restarted?.replace(/^restarting /, '').split(':')[0]!.split(', ').sort()).toEqual(['api-1', 'redis']);
+    expect(
+      restarted
+        ?.replace(/^restarting /, '')
+        .split(':')[0]!
+        .split(', ')
+        .sort(),
+    ).toEqual(['api-1', 'redis']);
     expect(await id('postgres')).toBe(before.postgres);
     expect(await id('redis')).not.toBe(before.redis);
     expect(await rawRedisCommand(Number(new URL(endpoints.redisUrl).port), 'GET user:1')).toMatch(/^-NOAUTH/);

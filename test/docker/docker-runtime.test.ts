@@ -29,7 +29,9 @@ const events: string[] = [];
 /** Objects that must survive everything the runtime does: unlabelled, or another stack's, with names like ours. */
 async function createDecoys(image: string): Promise<void> {
   const sleeper = (name: string, labels: Record<string, string>) =>
-    docker.createContainer({ name, Image: image, Cmd: ['sleep', 'infinity'], Labels: labels, HostConfig: { NetworkMode: 'none', Init: true } }).then((c) => c.start());
+    docker
+      .createContainer({ name, Image: image, Cmd: ['sleep', 'infinity'], Labels: labels, HostConfig: { NetworkMode: 'none', Init: true } })
+      .then((c) => c.start());
   await sleeper(`scalelab-${STACK}-api-9`, DECOY);
   await sleeper(`scalelab-${STACK}other-postgres`, { ...DECOY, [LABELS.stack]: `${STACK}other` });
   await docker.createVolume({ Name: `scalelab-${STACK}-pgdata-decoy`, Labels: DECOY });
@@ -40,14 +42,25 @@ async function decoysAlive(): Promise<string[]> {
   const containers = await docker.listContainers({ filters: JSON.stringify({ label: ['scalelab.test=decoy'] }) });
   const volumes = (await docker.listVolumes({ filters: { label: ['scalelab.test=decoy'] } })).Volumes ?? [];
   const networks = await docker.listNetworks({ filters: { label: ['scalelab.test=decoy'] } });
-  return [...containers.map((c) => `${c.Names[0]?.slice(1)} ${c.State}`), ...volumes.map((v) => `volume ${v.Name}`), ...networks.map((n) => `network ${n.Name}`)].sort();
+  return [
+    ...containers.map((c) => `${c.Names[0]?.slice(1)} ${c.State}`),
+    ...volumes.map((v) => `volume ${v.Name}`),
+    ...networks.map((n) => `network ${n.Name}`),
+  ].sort();
 }
 
-const DECOYS_ALIVE = [`network scalelab-${STACK}-decoy`, `scalelab-${STACK}-api-9 running`, `scalelab-${STACK}other-postgres running`, `volume scalelab-${STACK}-pgdata-decoy`];
+const DECOYS_ALIVE = [
+  `network scalelab-${STACK}-decoy`,
+  `scalelab-${STACK}-api-9 running`,
+  `scalelab-${STACK}other-postgres running`,
+  `volume scalelab-${STACK}-pgdata-decoy`,
+];
 
 async function removeDecoys(): Promise<void> {
-  for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['scalelab.test=decoy'] }) })) await docker.getContainer(c.Id).remove({ force: true, v: true });
-  for (const v of (await docker.listVolumes({ filters: { label: ['scalelab.test=decoy'] } })).Volumes ?? []) await docker.getVolume(v.Name).remove();
+  for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['scalelab.test=decoy'] }) }))
+    await docker.getContainer(c.Id).remove({ force: true, v: true });
+  for (const v of (await docker.listVolumes({ filters: { label: ['scalelab.test=decoy'] } })).Volumes ?? [])
+    await docker.getVolume(v.Name).remove();
   for (const n of await docker.listNetworks({ filters: { label: ['scalelab.test=decoy'] } })) await docker.getNetwork(n.Id).remove();
 }
 
@@ -57,11 +70,18 @@ async function labelled(): Promise<string[]> {
   const containers = await docker.listContainers({ all: true, filters: JSON.stringify(filter) });
   const volumes = (await docker.listVolumes({ filters: filter })).Volumes ?? [];
   const networks = await docker.listNetworks({ filters: filter });
-  return [...containers.map((c) => c.Names[0]!.slice(1)), ...volumes.map((v) => `volume ${v.Name}`), ...networks.map((n) => `network ${n.Name}`)].sort();
+  return [
+    ...containers.map((c) => c.Names[0]!.slice(1)),
+    ...volumes.map((v) => `volume ${v.Name}`),
+    ...networks.map((n) => `network ${n.Name}`),
+  ].sort();
 }
 
 async function containerIdOf(instance: string): Promise<string | undefined> {
-  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.stack}=${STACK}`, `${LABELS.instance}=${instance}`] }) });
+  const list = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`${LABELS.stack}=${STACK}`, `${LABELS.instance}=${instance}`] }),
+  });
   return list[0]?.Id;
 }
 
@@ -86,21 +106,44 @@ describeDocker('docker runtime (real engine, host network)', () => {
 
   it('up brings PostgreSQL, Redis, 2 api and 1 worker containers to ready, each labelled', async () => {
     const instances = await runtime.instances();
-    expect(instances.map((i) => `${i.id} ${i.phase}`).sort()).toEqual(['api-1 ready', 'api-2 ready', 'postgres ready', 'redis ready', 'worker-1 ready']);
+    expect(instances.map((i) => `${i.id} ${i.phase}`).sort()).toEqual([
+      'api-1 ready',
+      'api-2 ready',
+      'postgres ready',
+      'redis ready',
+      'worker-1 ready',
+    ]);
     expect(progress).toContain('postgres is ready');
     expect(progress.some((m) => m.includes('api-2 is ready'))).toBe(true);
-    expect(await labelled()).toEqual([`scalelab-${STACK}-api-1`, `scalelab-${STACK}-api-2`, `scalelab-${STACK}-postgres`, `scalelab-${STACK}-redis`, `scalelab-${STACK}-worker-1`, `volume scalelab-${STACK}-pgdata`]);
-    const created = await fetch(`${balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }) });
+    expect(await labelled()).toEqual([
+      `scalelab-${STACK}-api-1`,
+      `scalelab-${STACK}-api-2`,
+      `scalelab-${STACK}-postgres`,
+      `scalelab-${STACK}-redis`,
+      `scalelab-${STACK}-worker-1`,
+      `volume scalelab-${STACK}-pgdata`,
+    ]);
+    const created = await fetch(`${balancer}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }),
+    });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: number };
     expect((await fetch(`${balancer}/users/${id}`)).status).toBe(200);
   });
 
   it('reads cpu and memory of each container from the stats API', async () => {
-    await eventually('stats for every container', async () => {
-      const stats = await runtime.stats();
-      return ['api-1', 'api-2', 'worker-1', 'postgres', 'redis'].every((id) => stats.some((s) => s.id === id && s.cpu !== null && (s.rssBytes ?? 0) > 1_000_000));
-    }, 20_000);
+    await eventually(
+      'stats for every container',
+      async () => {
+        const stats = await runtime.stats();
+        return ['api-1', 'api-2', 'worker-1', 'postgres', 'redis'].every((id) =>
+          stats.some((s) => s.id === id && s.cpu !== null && (s.rssBytes ?? 0) > 1_000_000),
+        );
+      },
+      20_000,
+    );
     expect(runtime.usage().get('api-1')?.rssBytes).toBeGreaterThan(10_000_000);
   });
 
@@ -133,20 +176,28 @@ describeDocker('docker runtime (real engine, host network)', () => {
     await runtime.scale('api', 2);
     const before = await containerIdOf('api-2');
     await runtime.kill('api-2', 'kill');
-    await eventually('api-2 back and ready', async () => {
-      const now = (await runtime.instances()).find((i) => i.id === 'api-2');
-      return now?.phase === 'ready' && now.restarts === 1;
-    }, 30_000);
+    await eventually(
+      'api-2 back and ready',
+      async () => {
+        const now = (await runtime.instances()).find((i) => i.id === 'api-2');
+        return now?.phase === 'ready' && now.restarts === 1;
+      },
+      30_000,
+    );
     expect(await containerIdOf('api-2')).not.toBe(before);
     expect(events.some((e) => e.startsWith('api-2 exited (SIGKILL)'))).toBe(true);
   });
 
   it('a gracefully stopped worker (SIGTERM through docker-init) exits 0 and comes back', async () => {
     await runtime.kill('worker-1', 'stop');
-    await eventually('worker-1 back and ready', async () => {
-      const now = (await runtime.instances()).find((i) => i.id === 'worker-1');
-      return now?.phase === 'ready' && now.restarts === 1;
-    }, 30_000);
+    await eventually(
+      'worker-1 back and ready',
+      async () => {
+        const now = (await runtime.instances()).find((i) => i.id === 'worker-1');
+        return now?.phase === 'ready' && now.restarts === 1;
+      },
+      30_000,
+    );
     // SIGTERM reached node (not just the init): it shut down cleanly rather than being killed.
     expect(events.some((e) => e.startsWith('worker-1 exited (code 0)'))).toBe(true);
   });
@@ -183,7 +234,11 @@ describeDocker('docker runtime (real engine, host network)', () => {
     expect(lines.filter((l) => l.startsWith('adopted')).length).toBe(5);
     expect(await Promise.all(['api-1', 'api-2', 'postgres', 'redis', 'worker-1'].map(containerIdOf))).toEqual(ids);
     expect((await runtime.instances()).find((i) => i.id === 'api-2')?.restarts).toBe(1);
-    const created = await fetch(`${balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Grace', email: 'grace@example.com' }) });
+    const created = await fetch(`${balancer}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Grace', email: 'grace@example.com' }),
+    });
     expect(created.status).toBe(201);
   });
 
@@ -219,14 +274,30 @@ describeDocker('docker runtime (real engine, bridge network)', () => {
 
   it('runs the stack on its own labelled network, reachable only through 127.0.0.1', async () => {
     const images = await ensureTestImages();
-    const endpoints = await bridge.up(withDefaults({ name: BRIDGE, runtime: 'docker', port: 18_181, images, replicas: { api: 1, worker: 1 } }), () => undefined);
+    const endpoints = await bridge.up(
+      withDefaults({ name: BRIDGE, runtime: 'docker', port: 18_181, images, replicas: { api: 1, worker: 1 } }),
+      () => undefined,
+    );
     const network = (await docker.listNetworks({ filters: { name: [`scalelab-${BRIDGE}`] } }))[0]!;
     expect(network.Labels?.[LABELS.stack]).toBe(BRIDGE);
-    const api = await docker.getContainer((await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.stack}=${BRIDGE}`, `${LABELS.instance}=api-1`] }) }))[0]!.Id).inspect();
+    const api = await docker
+      .getContainer(
+        (await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.stack}=${BRIDGE}`, `${LABELS.instance}=api-1`] }) }))[0]!
+          .Id,
+      )
+      .inspect();
     expect(Object.keys(api.NetworkSettings.Networks)).toEqual([`scalelab-${BRIDGE}`]);
     // Published on loopback only.
-    expect(Object.values(api.HostConfig.PortBindings ?? {}).flat().map((b) => (b as { HostIp: string }).HostIp)).toEqual(['127.0.0.1']);
-    const created = await fetch(`${endpoints.balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Lin', email: 'lin@example.com' }) });
+    expect(
+      Object.values(api.HostConfig.PortBindings ?? {})
+        .flat()
+        .map((b) => (b as { HostIp: string }).HostIp),
+    ).toEqual(['127.0.0.1']);
+    const created = await fetch(`${endpoints.balancer}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Lin', email: 'lin@example.com' }),
+    });
     expect(created.status).toBe(201);
     await bridge.down({ keepData: false });
     expect((await docker.listNetworks({ filters: { label: [`${LABELS.stack}=${BRIDGE}`] } })).length).toBe(0);

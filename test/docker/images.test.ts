@@ -87,17 +87,25 @@ describeDocker('test images', () => {
 
   it('postgres image honours -c port and listen_addresses and accepts only POSTGRES_PASSWORD', async () => {
     const port = await freePort();
-    const container = await start(images.postgres, ['postgres', '-c', `port=${port}`, '-c', 'listen_addresses=127.0.0.1'], ['POSTGRES_PASSWORD=images-test-secret']);
+    const container = await start(
+      images.postgres,
+      ['postgres', '-c', `port=${port}`, '-c', 'listen_addresses=127.0.0.1'],
+      ['POSTGRES_PASSWORD=images-test-secret'],
+    );
     const url = (password: string) => `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
-    await eventually('postgres accepts connections', async () => {
-      const client = new pg.Client({ connectionString: url('images-test-secret') });
-      try {
-        await client.connect();
-        return (await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one === 1;
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-    }, 60_000);
+    await eventually(
+      'postgres accepts connections',
+      async () => {
+        const client = new pg.Client({ connectionString: url('images-test-secret') });
+        try {
+          await client.connect();
+          return (await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one === 1;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
+      60_000,
+    );
     const wrong = new pg.Client({ connectionString: url('wrong') });
     await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
     await wrong.end().catch(() => undefined);
@@ -109,15 +117,19 @@ describeDocker('test images', () => {
   it('redis image passes --port and --bind to redis-server and answers PING', async () => {
     const port = await freePort();
     await start(images.redis, ['redis-server', '--port', String(port), '--bind', '127.0.0.1']);
-    await eventually('redis answers PING', async () => {
-      const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      redis.on('error', () => undefined); // a refused connection rejects connect() below
-      try {
-        await redis.connect();
-        return (await redis.ping()) === 'PONG';
-      } finally {
-        redis.disconnect();
-      }
-    }, 30_000);
+    await eventually(
+      'redis answers PING',
+      async () => {
+        const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        redis.on('error', () => undefined); // a refused connection rejects connect() below
+        try {
+          await redis.connect();
+          return (await redis.ping()) === 'PONG';
+        } finally {
+          redis.disconnect();
+        }
+      },
+      30_000,
+    );
   });
 });

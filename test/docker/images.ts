@@ -9,7 +9,23 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -87,13 +103,23 @@ export async function ensureTestImages(onProgress: ProgressListener = () => unde
     const redisTag = `scalelab-test/redis:${hashFiles(listFiles(folder('redis')), folder('redis'), stores)}`;
     const serviceTag = `scalelab-test/service:${sha(await serviceContextHash(REPO), base)}`;
 
-    for (const [tag, name] of [[postgresTag, 'postgres'], [redisTag, 'redis']] as const) {
-      await ensureImage(docker, tag, onProgress, () => build(docker, tag, tarStream(folder(name), listFiles(folder(name))), { buildargs: { BASE: stores } }, onProgress));
+    for (const [tag, name] of [
+      [postgresTag, 'postgres'],
+      [redisTag, 'redis'],
+    ] as const) {
+      await ensureImage(docker, tag, onProgress, () =>
+        build(docker, tag, tarStream(folder(name), listFiles(folder(name))), { buildargs: { BASE: stores } }, onProgress),
+      );
     }
     // Host networking: npm ci inside the build reaches the registry the way the host does.
     // Built the way the product builds scalelab/service (same context, same Dockerfile), on the offline base.
     await ensureImage(docker, serviceTag, onProgress, () =>
-      buildServiceImage(docker, serviceTag, (line) => onProgress(`[service] ${line}`), { buildargs: { NODE_IMAGE: base }, networkmode: 'host', labels: IMAGE_LABELS, root: REPO }),
+      buildServiceImage(docker, serviceTag, (line) => onProgress(`[service] ${line}`), {
+        buildargs: { NODE_IMAGE: base },
+        networkmode: 'host',
+        labels: IMAGE_LABELS,
+        root: REPO,
+      }),
     );
     onProgress(`[images] ready in ${seconds(started)}: ${serviceTag}, ${postgresTag}, ${redisTag}`);
     return { service: serviceTag, postgres: postgresTag, redis: redisTag };
@@ -185,7 +211,18 @@ async function bootstrapRootfs(rootfsHash: string, onProgress: ProgressListener)
   // The mirror's Release files may be past their Valid-Until for this machine's clock.
   const apt = ['-o', 'Acquire::Check-Valid-Until=false', '-o', 'Acquire::Check-Date=false', '-o', 'Acquire::Languages=none'];
   const install = (packages: string[]) =>
-    step(`apt-get install ${packages.join(' ')}`, 'chroot', [target, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...apt, 'install', '-y', '-qq', '--no-install-recommends', ...packages]);
+    step(`apt-get install ${packages.join(' ')}`, 'chroot', [
+      target,
+      'env',
+      'DEBIAN_FRONTEND=noninteractive',
+      'apt-get',
+      ...apt,
+      'install',
+      '-y',
+      '-qq',
+      '--no-install-recommends',
+      ...packages,
+    ]);
   const pack = async (flavour: Flavour) => {
     await run('chroot', [target, 'apt-get', 'clean'], onProgress);
     // Documentation, translations and locale sources are of no use here (images run as C.UTF-8).
@@ -195,13 +232,20 @@ async function bootstrapRootfs(rootfsHash: string, onProgress: ProgressListener)
     }
     const tarball = rootfsTarball(rootfsHash, flavour);
     const partial = `${tarball}.partial-${process.pid}`;
-    const exclude = ['./dev/*', './proc/*', './sys/*', './tmp/*', './var/lib/apt/lists/*', './var/cache/apt/*'].map((p) => `--exclude=${p}`);
+    const exclude = ['./dev/*', './proc/*', './sys/*', './tmp/*', './var/lib/apt/lists/*', './var/cache/apt/*'].map(
+      (p) => `--exclude=${p}`,
+    );
     await step(`tar ${tarball}`, 'tar', ['--numeric-owner', ...exclude, '-C', target, '-cf', partial, '.']);
     renameSync(partial, tarball);
   };
   let procMounted = false;
   try {
-    await step(`debootstrap --variant=${ROOTFS.variant} ${ROOTFS.suite}`, 'debootstrap', [`--variant=${ROOTFS.variant}`, ROOTFS.suite, target, ROOTFS.mirror]);
+    await step(`debootstrap --variant=${ROOTFS.variant} ${ROOTFS.suite}`, 'debootstrap', [
+      `--variant=${ROOTFS.variant}`,
+      ROOTFS.suite,
+      target,
+      ROOTFS.mirror,
+    ]);
     // No service starts inside the chroot; no default PostgreSQL cluster (the entrypoint makes one).
     writeFileSync(join(target, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
     mkdirSync(join(target, 'etc/postgresql-common/createcluster.d'), { recursive: true });
@@ -217,7 +261,11 @@ async function bootstrapRootfs(rootfsHash: string, onProgress: ProgressListener)
     await pack('base');
     await install(ROOTFS.storePackages);
     // PostgreSQL's JIT pulls in LLVM (130 MB); without its provider library PostgreSQL runs without JIT.
-    for (const file of ['usr/lib/postgresql/15/lib/llvmjit.so', 'usr/lib/postgresql/15/lib/llvmjit_types.bc', 'usr/lib/postgresql/15/lib/bitcode']) {
+    for (const file of [
+      'usr/lib/postgresql/15/lib/llvmjit.so',
+      'usr/lib/postgresql/15/lib/llvmjit_types.bc',
+      'usr/lib/postgresql/15/lib/bitcode',
+    ]) {
       rmSync(join(target, file), { recursive: true, force: true });
     }
     for (const multiarch of readdirSync(join(target, 'usr/lib')).filter((name) => name.endsWith('-linux-gnu'))) {
@@ -248,8 +296,20 @@ async function ensureImage(docker: Docker, tag: string, onProgress: ProgressList
 }
 
 /** The classic builder (API 1.41 needs no `version`), streaming the build's output lines. */
-async function build(docker: Docker, tag: string, context: Readable, options: { dockerfile?: string; buildargs: Record<string, string>; networkmode?: string }, onProgress: ProgressListener): Promise<void> {
-  const stream = (await docker.buildImage(context, { t: tag, rm: true, forcerm: true, labels: IMAGE_LABELS, ...options })) as unknown as Readable;
+async function build(
+  docker: Docker,
+  tag: string,
+  context: Readable,
+  options: { dockerfile?: string; buildargs: Record<string, string>; networkmode?: string },
+  onProgress: ProgressListener,
+): Promise<void> {
+  const stream = (await docker.buildImage(context, {
+    t: tag,
+    rm: true,
+    forcerm: true,
+    labels: IMAGE_LABELS,
+    ...options,
+  })) as unknown as Readable;
   const name = tag.split(':')[0]!.replace('scalelab-test/', '');
   await follow(docker, stream, (line) => onProgress(`[${name}] ${line}`));
 }
@@ -299,7 +359,11 @@ async function imageExists(docker: Docker, tag: string): Promise<boolean> {
 
 /** npm beside the running node (…/bin/node → …/lib/node_modules/npm), or Debian's place. */
 function findNpm(nodeBinary: string): string {
-  for (const dir of [join(dirname(nodeBinary), '../lib/node_modules/npm'), '/usr/local/lib/node_modules/npm', '/usr/lib/node_modules/npm']) {
+  for (const dir of [
+    join(dirname(nodeBinary), '../lib/node_modules/npm'),
+    '/usr/local/lib/node_modules/npm',
+    '/usr/lib/node_modules/npm',
+  ]) {
     if (existsSync(join(dir, 'bin/npm-cli.js'))) return realpathSync(dir);
   }
   throw new Error(`npm not found beside ${nodeBinary}; the base image copies the host's node and npm`);
@@ -350,8 +414,12 @@ function run(command: string, args: string[], onLine: ProgressListener): Promise
     };
     child.stdout.on('data', take);
     child.stderr.on('data', take);
-    child.on('error', (err) => reject(new Error(`${command}: ${err.message}${command === 'debootstrap' ? ' (install it: bash scripts/setup.sh test)' : ''}`)));
-    child.on('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${recent.join('\n')}`))));
+    child.on('error', (err) =>
+      reject(new Error(`${command}: ${err.message}${command === 'debootstrap' ? ' (install it: bash scripts/setup.sh test)' : ''}`)),
+    );
+    child.on('close', (code) =>
+      code === 0 ? resolvePromise() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${recent.join('\n')}`)),
+    );
   });
 }
 

@@ -39,7 +39,9 @@ async function shoot(page: Page, name: string): Promise<void> {
   await fullPageShot(page, path.join(artifacts, `${name}-full.png`));
 }
 
-test('a user turns on the api autoscaler, fires traffic above its rps target and watches it scale up, decision by decision', async ({ page }) => {
+test('a user turns on the api autoscaler, fires traffic above its rps target and watches it scale up, decision by decision', async ({
+  page,
+}) => {
   await page.goto(dashboard);
   const panel = autoscalerPanel(page);
   // Outside Kubernetes the HPA algorithm runs in ScaleLab: the panel says so before anything runs.
@@ -85,7 +87,9 @@ test('a user turns on the api autoscaler, fires traffic above its rps target and
   await expect(up.getByText('cap', { exact: true })).toBeVisible();
   // Decisions that scale are events, and marks on the charts.
   await expect(events.getByText(/^api \d+ → \d+: rps/).first()).toBeVisible();
-  await expect(page.getByRole('figure', { name: 'Replicas chart' }).locator('line.mark[stroke="var(--mark-autoscaler)"]').first()).toBeAttached();
+  await expect(
+    page.getByRole('figure', { name: 'Replicas chart' }).locator('line.mark[stroke="var(--mark-autoscaler)"]').first(),
+  ).toBeAttached();
   await expect.poll(() => apiReplicas(page), { timeout: 20_000, intervals: [500] }).toBe(4);
   await expect(page.getByTestId('as-desired-api')).toHaveText('4');
 

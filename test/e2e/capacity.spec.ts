@@ -33,7 +33,9 @@ test('a user finds the capacity at 1 and 2 replicas and reads the curve, the tab
   await expect(panel.getByTestId('capacity-state')).toHaveText('running', { timeout: 10_000 });
   await expect(panel.getByRole('button', { name: 'Stop search' })).toBeVisible();
   // Steps stream in as they end; the form shows the search's own settings, fixed while it runs.
-  await expect(panel.getByTestId('capacity-last-step')).toContainText(/last step: 1 replica at \d+ req\/s — (pass|fail|invalid)/, { timeout: 60_000 });
+  await expect(panel.getByTestId('capacity-last-step')).toContainText(/last step: 1 replica at \d+ req\/s — (pass|fail|invalid)/, {
+    timeout: 60_000,
+  });
   await expect(panel.getByLabel('step (s)')).toBeDisabled();
   const table = panel.getByTestId('capacity-table');
   await expect(table.getByRole('row').nth(1)).toContainText(/searching…|req\/s/);
@@ -47,7 +49,9 @@ test('a user finds the capacity at 1 and 2 replicas and reads the curve, the tab
   await expect(panel.getByTestId('capacity-point-1')).toBeVisible();
   await expect(panel.getByTestId('capacity-point-2')).toBeVisible();
   await expect(panel.getByTestId('capacity-ideal')).toHaveAttribute('d', /^M.+L/);
-  await expect(panel.getByTestId('capacity-fit')).toContainText(/λ [\d.]+ req\/s per replica · σ [\d.]+ \(contention\) · κ [\d.]+ \(coherency\) · R² [\d.]+/);
+  await expect(panel.getByTestId('capacity-fit')).toContainText(
+    /λ [\d.]+ req\/s per replica · σ [\d.]+ \(contention\) · κ [\d.]+ \(coherency\) · R² [\d.]+/,
+  );
   await expect(panel.getByTestId('capacity-fitted')).toHaveAttribute('d', /^M.+L/);
   // The stack is back at the replica count it had (two, the spec's default).
   await expect(page.locator('[data-testid^="tile-api-"]')).toHaveCount(2, { timeout: 30_000 });

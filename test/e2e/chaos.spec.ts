@@ -27,7 +27,9 @@ async function shoot(page: Page, name: string): Promise<void> {
   await fullPageShot(page, path.join(artifacts, `${name}-full.png`));
 }
 
-test('a user kills replicas and the cache under traffic, slows every api replica, clears it all, and finds every acknowledged write', async ({ page }) => {
+test('a user kills replicas and the cache under traffic, slows every api replica, clears it all, and finds every acknowledged write', async ({
+  page,
+}) => {
   await page.goto(dashboard);
   const chaos = chaosPanel(page);
   const events = page.getByRole('region', { name: 'Events' });
@@ -74,7 +76,10 @@ test('a user kills replicas and the cache under traffic, slows every api replica
   await expect(redis).toContainText(/up ·/, { timeout: 20_000 });
   await expect(events.getByText('redis is back')).toBeVisible();
   // Its recovery is marked in green beside the red of the kill.
-  await expect(page.getByRole('figure', { name: 'Latency chart' }).locator('text.mark-label[data-mark="redis back"]')).toHaveAttribute('fill', 'var(--ok)');
+  await expect(page.getByRole('figure', { name: 'Latency chart' }).locator('text.mark-label[data-mark="redis back"]')).toHaveAttribute(
+    'fill',
+    'var(--ok)',
+  );
 
   // 100 ms on every api replica's database calls: each replica lists it, until Clear all.
   await chaos.getByLabel('latency db ms').fill('100');

@@ -19,7 +19,10 @@ test('a user gives each api replica 100m, sees it throttled under a cpu fault, a
     // Checked as typed, by the contract's own parser: Start says which box and why.
     await api.fill('250x');
     await expect(page.getByRole('button', { name: 'Start' })).toBeDisabled();
-    await expect(page.getByRole('button', { name: 'Start' })).toHaveAttribute('title', 'api cpu "250x" is not a cpu quantity: write millicores such as "250m" or cores such as "0.5" or "1"');
+    await expect(page.getByRole('button', { name: 'Start' })).toHaveAttribute(
+      'title',
+      'api cpu "250x" is not a cpu quantity: write millicores such as "250m" or cores such as "0.5" or "1"',
+    );
     await api.fill('100m');
     await page.getByRole('button', { name: 'Start' }).click();
     await expect(page.getByTestId('phase-api-1')).toHaveText('ready', { timeout: 90_000 });
@@ -27,7 +30,11 @@ test('a user gives each api replica 100m, sees it throttled under a cpu fault, a
     await expect(page.getByTestId('cpu-not-enforced')).toHaveCount(0);
 
     // A cpu fault through the CLI, as a user would: the tile and the chart show the throttling.
-    await run(process.execPath, ['dist/electron/cli.js', 'chaos', 'cpu', 'api-1', '--threads', '2', '--seconds', '30'], { cwd: root, env: { ...process.env, SCALELAB_HOME: served.home }, timeout: 60_000 });
+    await run(process.execPath, ['dist/electron/cli.js', 'chaos', 'cpu', 'api-1', '--threads', '2', '--seconds', '30'], {
+      cwd: root,
+      env: { ...process.env, SCALELAB_HOME: served.home },
+      timeout: 60_000,
+    });
     await expect.poll(async () => Number(await page.getByTestId('throttled-api-1').textContent()), { timeout: 20_000 }).toBeGreaterThan(50);
     await lookAt(page.getByRole('region', { name: 'More metrics' }));
     await expect(page.getByRole('figure', { name: 'CPU throttling per replica chart' })).toBeVisible();
@@ -55,10 +62,18 @@ test('where the limit cannot be enforced, the stack bar says so and why', async 
     await page.getByLabel('api cpu per replica').fill('100m');
     await page.getByRole('button', { name: 'Start' }).click();
     await expect(page.getByTestId('phase-api-1')).toHaveText('ready', { timeout: 90_000 });
-    await expect(page.getByTestId('cpu-not-enforced')).toHaveText(`cpu limit not enforced here (SCALELAB_CGROUP_ROOT=${UNUSABLE_ROOT} is not a cgroup cpu directory)`);
+    await expect(page.getByTestId('cpu-not-enforced')).toHaveText(
+      `cpu limit not enforced here (SCALELAB_CGROUP_ROOT=${UNUSABLE_ROOT} is not a cgroup cpu directory)`,
+    );
     await page.screenshot({ path: path.join(artifacts, 'cpu-not-enforced.png') });
-    const { stdout } = await run(process.execPath, ['dist/electron/cli.js', 'status'], { cwd: root, env: { ...process.env, SCALELAB_HOME: served.home }, timeout: 60_000 });
-    expect(stdout).toContain(`CPU        api 100m per replica: cpu limit not enforced here (SCALELAB_CGROUP_ROOT=${UNUSABLE_ROOT} is not a cgroup cpu directory)`);
+    const { stdout } = await run(process.execPath, ['dist/electron/cli.js', 'status'], {
+      cwd: root,
+      env: { ...process.env, SCALELAB_HOME: served.home },
+      timeout: 60_000,
+    });
+    expect(stdout).toContain(
+      `CPU        api 100m per replica: cpu limit not enforced here (SCALELAB_CGROUP_ROOT=${UNUSABLE_ROOT} is not a cgroup cpu directory)`,
+    );
     await page.getByRole('button', { name: 'Stop' }).click();
     await expect(page.getByTestId('stack-state')).toHaveText('stopped', { timeout: 60_000 });
   } finally {

@@ -19,7 +19,13 @@ test.afterAll(async () => {
 /** The engine's version per the docker CLI, or undefined when no engine answers (or no CLI). */
 function dockerServerVersion(): string | undefined {
   try {
-    return execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+    return (
+      execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], {
+        encoding: 'utf8',
+        timeout: 10_000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || undefined
+    );
   } catch {
     return undefined;
   }
@@ -29,7 +35,10 @@ function dockerServerVersion(): string | undefined {
 async function expectAboveTheFold(page: Page): Promise<void> {
   await page.evaluate(() => window.scrollTo(0, 0));
   const viewport = page.viewportSize()!;
-  const parts = [page.getByRole('region', { name: 'Live figures' }), ...['Requests', 'Latency', 'Replicas'].map((name) => page.getByRole('figure', { name: `${name} chart` }))];
+  const parts = [
+    page.getByRole('region', { name: 'Live figures' }),
+    ...['Requests', 'Latency', 'Replicas'].map((name) => page.getByRole('figure', { name: `${name} chart` })),
+  ];
   for (const part of parts) {
     const box = (await part.boundingBox())!;
     expect(box, 'a key part of the dashboard is rendered').not.toBeNull();
@@ -116,7 +125,11 @@ test('a user starts the stack, scales it, kills a replica, sees traffic and stop
   await expect(drawer).toBeHidden();
 
   // 5. The requests/s chart moves while requests are sent through the balancer.
-  const created = await fetch(`${balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'E2E', email: 'e2e@example.com' }) });
+  const created = await fetch(`${balancer}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'E2E', email: 'e2e@example.com' }),
+  });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: number };
   const before = await requestsLine(page);
@@ -146,7 +159,8 @@ test('a user starts the stack, scales it, kills a replica, sees traffic and stop
   await lookAt(queue);
   const queueBox = (await queue.locator('svg').boundingBox())!;
   await page.mouse.move(queueBox.x + queueBox.width * 0.9, queueBox.y + queueBox.height / 2);
-  for (const name of ['Requests', 'Latency', 'Replicas', 'Queue']) await expect(page.getByRole('figure', { name: `${name} chart` }).getByTestId('crosshair')).toHaveCount(1);
+  for (const name of ['Requests', 'Latency', 'Replicas', 'Queue'])
+    await expect(page.getByRole('figure', { name: `${name} chart` }).getByTestId('crosshair')).toHaveCount(1);
   await page.mouse.move(0, 0);
   await expect(page.getByTestId('crosshair')).toHaveCount(0);
   await page.evaluate(() => window.scrollTo(0, 0));

@@ -27,7 +27,9 @@ async function shootPanel(page: Page, panel: Locator, name: string): Promise<voi
   await fullPageShot(page, path.join(artifacts, `${name}.png`), clip);
 }
 
-test('a user starts a stack with a read replica and partitions, sees reads, events and rows spread, kills the replica and keeps reading', async ({ page }) => {
+test('a user starts a stack with a read replica and partitions, sees reads, events and rows spread, kills the replica and keeps reading', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   await page.goto(served.dashboard);
   const data = page.getByRole('region', { name: 'Data layer' });
@@ -49,7 +51,9 @@ test('a user starts a stack with a read replica and partitions, sees reads, even
   await expect(data.getByRole('list', { name: 'Data-layer patterns' })).toContainText(/read replica on.*events on.*4 partitions/);
 
   // The replica beside PostgreSQL, and the event path under the queue.
-  const replicaNode = topology.getByRole('button', { name: /^Read replica, up/ }).or(topology.getByRole('group', { name: /^Read replica, up/ }));
+  const replicaNode = topology
+    .getByRole('button', { name: /^Read replica, up/ })
+    .or(topology.getByRole('group', { name: /^Read replica, up/ }));
   await expect(replicaNode).toBeVisible({ timeout: 30_000 });
   await expect(topology.getByRole('group', { name: 'Event path' })).toBeVisible();
 
@@ -68,7 +72,10 @@ test('a user starts a stack with a read replica and partitions, sees reads, even
   const bars = data.getByRole('list', { name: 'Rows per partition' }).getByRole('listitem');
   await expect(bars).toHaveCount(4);
   for (let i = 0; i < 4; i++) await expect(bars.nth(i)).toHaveAttribute('aria-label', /^users_p\d+: [1-9]\d* rows$/, { timeout: 30_000 });
-  await expect(data.getByRole('list', { name: 'Connection pools' }).getByRole('listitem').first()).toHaveAttribute('aria-label', /^api-1: primary \d+ of \d+.*; replica \d+ of \d+/);
+  await expect(data.getByRole('list', { name: 'Connection pools' }).getByRole('listitem').first()).toHaveAttribute(
+    'aria-label',
+    /^api-1: primary \d+ of \d+.*; replica \d+ of \d+/,
+  );
   await expect(data.getByTestId('read-model-freshness')).not.toHaveText('–', { timeout: 30_000 });
   await page.waitForTimeout(4_000); // a few seconds of lines on the charts
   await shootPanel(page, data, 'data-layer');
@@ -79,7 +86,9 @@ test('a user starts a stack with a read replica and partitions, sees reads, even
   await chaos.getByRole('button', { name: 'Kill replica' }).click();
   await lookAt(data);
   await expect(data.getByTestId('replica-state')).toHaveText('DOWN', { timeout: 15_000 });
-  await expect(topology.getByRole('button', { name: /^Read replica, down/ }).or(topology.getByRole('group', { name: /^Read replica, down/ }))).toBeVisible();
+  await expect(
+    topology.getByRole('button', { name: /^Read replica, down/ }).or(topology.getByRole('group', { name: /^Read replica, down/ })),
+  ).toBeVisible();
   await expect(data.getByTestId('reads-primary')).toHaveText(/^[1-9]/, { timeout: 15_000 });
   await shootPanel(page, data, 'data-layer-replica-down');
   await shootPanel(page, topology, 'data-layer-topology-replica-down');
@@ -125,7 +134,10 @@ test('a user starts a stack with a read replica and partitions, sees reads, even
   // Not one request failed for it: no timeouts, refusals or 5xx over the whole run.
   await traffic.getByRole('button', { name: 'Stop traffic' }).click();
   await expect(traffic.getByRole('region', { name: 'Last run summary' })).toBeVisible({ timeout: 30_000 });
-  await expect(traffic.getByLabel(/^errors by kind/)).toHaveAttribute('aria-label', /^errors by kind: 0 timeout, 0 refused, \d+ 4xx, 0 5xx$/);
+  await expect(traffic.getByLabel(/^errors by kind/)).toHaveAttribute(
+    'aria-label',
+    /^errors by kind: 0 timeout, 0 refused, \d+ 4xx, 0 5xx$/,
+  );
   await expect(traffic.getByTestId('traffic-summary-requests')).toHaveText(/^[1-9][\d,]*$/);
 
   await page.getByRole('button', { name: 'Stop', exact: true }).click();

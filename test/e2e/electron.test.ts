@@ -21,7 +21,8 @@ function whyNoElectron(): string | undefined {
     return `no Electron binary (require('electron') failed: ${(err as Error).message}; installed with ELECTRON_SKIP_BINARY_DOWNLOAD?)`;
   }
   if (typeof binary !== 'string' || !existsSync(binary)) return `no Electron binary (${String(binary)} does not exist)`;
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'no display for Electron (run the tests under xvfb-run)';
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
+    return 'no display for Electron (run the tests under xvfb-run)';
   return undefined;
 }
 

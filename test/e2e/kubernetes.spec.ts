@@ -18,7 +18,9 @@ let served: Served;
 
 test.beforeAll(async () => {
   console.log('kubernetes e2e: against a FAKE Kubernetes API server (no cluster can run here)');
-  standIn = createServer((req, res) => res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end(req.url === '/metrics' ? '' : '{}'));
+  standIn = createServer((req, res) =>
+    res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end(req.url === '/metrics' ? '' : '{}'),
+  );
   await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`;
   api = await FakeKubeApi.start({ podReadyAfterMs: 500, podBackend: () => url, hpaSyncMs: 1000 });
@@ -46,7 +48,15 @@ test('on Kubernetes, the dashboard shows the pods and the real HPA: its status, 
   await expect(page.getByRole('alert')).toContainText('--image-service');
 
   // With a registry image (here from the CLI, talking to the same control plane) the stack starts.
-  const up = await runScalelab(served.home, ['up', '--runtime', 'kubernetes', '--image-service', 'registry.example.com/scalelab/service:1.0', '--api', '2']);
+  const up = await runScalelab(served.home, [
+    'up',
+    '--runtime',
+    'kubernetes',
+    '--image-service',
+    'registry.example.com/scalelab/service:1.0',
+    '--api',
+    '2',
+  ]);
   expect(up.code, up.stderr).toBe(0);
   await expect(page.getByTestId('stack-state')).toHaveText('running');
   const pods = page.locator('[data-testid^="tile-scalelab-api-"]');
@@ -63,7 +73,9 @@ test('on Kubernetes, the dashboard shows the pods and the real HPA: its status, 
 
   // Busy pods (as metrics-server would report them): the HPA scales up and says why.
   const busy = setInterval(() => {
-    for (const pod of api.objects('Pod', 'scalelab-default')) if (pod.metadata?.name?.startsWith('scalelab-api-')) api.setPodMetrics('scalelab-default', pod.metadata.name, { cpu: '200m', memory: '80Mi' });
+    for (const pod of api.objects('Pod', 'scalelab-default'))
+      if (pod.metadata?.name?.startsWith('scalelab-api-'))
+        api.setPodMetrics('scalelab-default', pod.metadata.name, { cpu: '200m', memory: '80Mi' });
   }, 300);
   try {
     await expect(card.getByRole('list', { name: 'api HPA conditions' })).toContainText('ScalingActive True');

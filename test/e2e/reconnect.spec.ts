@@ -13,7 +13,11 @@ let home: string;
 
 /** The CLI as a user runs it, for this test's SCALELAB_HOME. */
 async function scalelab(...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, ['dist/electron/cli.js', ...args], { cwd: root, env: { ...process.env, SCALELAB_HOME: home }, timeout: 150_000 });
+  const { stdout } = await run(process.execPath, ['dist/electron/cli.js', ...args], {
+    cwd: root,
+    env: { ...process.env, SCALELAB_HOME: home },
+    timeout: 150_000,
+  });
   return stdout;
 }
 

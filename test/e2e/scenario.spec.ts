@@ -99,14 +99,20 @@ test('a user loads a scenario file, plays it to a pass, and exports its report',
   await expect(panel.getByTestId('scenario-name')).toHaveText('e2e smoke');
   await expect(state).toHaveText('idle');
   // toHaveText, so a failure prints what the description held.
-  await expect(panel.locator('#scenario-description')).toHaveText('Steady traffic on two api replicas, a third added at 4 s, a note at 8 s.');
+  await expect(panel.locator('#scenario-description')).toHaveText(
+    'Steady traffic on two api replicas, a third added at 4 s, a note at 8 s.',
+  );
   await expect(panel.getByLabel('Built-in')).toContainText('file: e2e-smoke.yaml');
   await expect(panel.getByTestId('scenario-clock')).toHaveText('0:00 / 0:12');
 
   // Its steps, each at its time, none run yet.
   const scale = steps.getByRole('listitem').filter({ hasText: 'scale api to 3' });
   // One assertion on all three rows, so a failure prints what the list held instead.
-  await expect(steps.getByRole('listitem')).toHaveText([/0:00.*traffic constant 30 req\/s/, /0:04.*scale api to 3/, /0:08.*three api replicas share the traffic now/]);
+  await expect(steps.getByRole('listitem')).toHaveText([
+    /0:00.*traffic constant 30 req\/s/,
+    /0:04.*scale api to 3/,
+    /0:08.*three api replicas share the traffic now/,
+  ]);
   await expect(steps.locator('[data-state="pending"]')).toHaveCount(3);
   // Its assertions, and the lost-write check every scenario gets.
   await expect(assertions.getByRole('listitem')).toHaveCount(3);
@@ -146,7 +152,10 @@ test('a user loads a scenario file, plays it to a pass, and exports its report',
   page.on('download', (d) => downloads.push(d));
   await panel.getByRole('button', { name: 'Export report' }).click();
   await expect.poll(() => downloads.length, { timeout: 30_000 }).toBe(2);
-  const [html, json] = [downloads.find((d) => d.suggestedFilename().endsWith('.html')), downloads.find((d) => d.suggestedFilename().endsWith('.json'))];
+  const [html, json] = [
+    downloads.find((d) => d.suggestedFilename().endsWith('.html')),
+    downloads.find((d) => d.suggestedFilename().endsWith('.json')),
+  ];
   expect(html, 'an .html download').toBeDefined();
   expect(json, 'a .json download').toBeDefined();
   expect(html!.suggestedFilename().replace(/\.html$/, '')).toBe(json!.suggestedFilename().replace(/\.json$/, ''));

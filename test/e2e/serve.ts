@@ -21,7 +21,10 @@ export interface Served {
 /** Starts `scalelab serve` (with `env` added to this process's) and reads the dashboard URL it prints. */
 export async function serveDashboard(prefix: string, env: Record<string, string> = {}): Promise<Served> {
   const home = await mkdtemp(path.join(os.tmpdir(), prefix));
-  const serve: ChildProcess = spawn(process.execPath, ['dist/electron/cli.js', 'serve', '--port', '0'], { cwd: root, env: { ...process.env, ...env, SCALELAB_HOME: home } });
+  const serve: ChildProcess = spawn(process.execPath, ['dist/electron/cli.js', 'serve', '--port', '0'], {
+    cwd: root,
+    env: { ...process.env, ...env, SCALELAB_HOME: home },
+  });
   const dashboard = await new Promise<string>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`scalelab serve printed no dashboard URL:\n${output}`)), 30_000);
@@ -58,13 +61,19 @@ export async function serveDashboard(prefix: string, env: Record<string, string>
  * skip rendering (content-visibility) and hold their last frame, so the viewport first grows to the
  * page's height, the held panels redraw, and then it goes back. `clip` is in page coordinates.
  */
-export async function fullPageShot(page: Page, file: string, clip?: { x: number; y: number; width: number; height: number }): Promise<void> {
+export async function fullPageShot(
+  page: Page,
+  file: string,
+  clip?: { x: number; y: number; width: number; height: number },
+): Promise<void> {
   const viewport = page.viewportSize()!;
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
   await page.setViewportSize({ width: viewport.width, height });
   await page.evaluate(() => window.scrollTo(0, 0));
   // Intersection observers report on the next frame, the panels render on the one after.
-  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve())))));
+  await page.evaluate(
+    () => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve())))),
+  );
   await page.waitForTimeout(150);
   await page.screenshot({ path: file, fullPage: true, clip });
   await page.setViewportSize(viewport);

@@ -63,7 +63,10 @@ test('a user slows the database, clicks the latency spike and finds the slow que
   const ms = durations.map((d) => (d.endsWith(' s') ? parseFloat(d) * 1000 : d.endsWith('µs') ? parseFloat(d) / 1000 : parseFloat(d)));
   expect(Math.max(...ms)).toBeGreaterThanOrEqual(200);
 
-  await page.getByRole('button', { name: 'Clear all' }).click().catch(() => undefined);
+  await page
+    .getByRole('button', { name: 'Clear all' })
+    .click()
+    .catch(() => undefined);
   await panel.scrollIntoViewIfNeeded();
   await page.mouse.move(0, 0);
   await page.waitForTimeout(500);

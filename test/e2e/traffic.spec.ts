@@ -50,7 +50,9 @@ test('a user shapes a ramp, fires it, steers the rate live, and reads the summar
   await expect(panel.getByTestId('traffic-state')).toHaveText(/firing · ramp/, { timeout: 60_000 });
   await expect(panel.getByTestId('traffic-live-achieved')).toHaveText(/^[1-9][\d,.]*\/s$/, { timeout: 20_000 });
   // Whose figures these are, and the generator's own cpu and lag (a slow ramp: it keeps up, so no warning).
-  await expect(panel.getByTestId('traffic-generator')).toHaveText(/^client-observed · generator: \d+\.\d\d cpu · lag p99 [\d.]+ ms · 1 thread$/);
+  await expect(panel.getByTestId('traffic-generator')).toHaveText(
+    /^client-observed · generator: \d+\.\d\d cpu · lag p99 [\d.]+ ms · 1 thread$/,
+  );
   await expect(panel.getByTestId('traffic-generator-limit')).toHaveCount(0);
   await expect(page.getByRole('figure', { name: 'Requests chart' })).toContainText('server-side');
   const requests = page.getByRole('figure', { name: 'Requests chart' });

@@ -26,11 +26,20 @@ type Obj = Record<string, any>;
 const CHART = fileURLToPath(new URL('../../charts/scalelab/', import.meta.url));
 const CHART_META = YAML.parse(readFileSync(path.join(CHART, 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string };
 const DEFAULT_VALUES = YAML.parse(readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as Obj;
-const validateValues = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as object);
-const SECRETS = { postgresPassword: 'pgSecret0123456789abcdXY', adminToken: 'adminToken0123456789abcd', redisPassword: 'redisSecret0123456789abc' };
+const validateValues = new Ajv({ allErrors: true, strict: true }).compile(
+  JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as object,
+);
+const SECRETS = {
+  postgresPassword: 'pgSecret0123456789abcdXY',
+  adminToken: 'adminToken0123456789abcd',
+  redisPassword: 'redisSecret0123456789abc',
+};
 
 function which(command: string): boolean {
-  return spawnSync(command, ['version', '--client'], { stdio: 'ignore' }).status === 0 || spawnSync(command, ['version'], { stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync(command, ['version', '--client'], { stdio: 'ignore' }).status === 0 ||
+    spawnSync(command, ['version'], { stdio: 'ignore' }).status === 0
+  );
 }
 const hasHelm = which('helm');
 const hasKubectl = which('kubectl');
@@ -91,8 +100,16 @@ function expectWellFormed(objects: Obj[], release: string): void {
     });
     if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') continue;
     const pod = o.spec.template as Obj;
-    expect(o.spec.selector.matchLabels, key(o)).toEqual({ 'app.kubernetes.io/name': 'scalelab', 'app.kubernetes.io/instance': release, 'app.kubernetes.io/component': o.metadata.labels['app.kubernetes.io/component'] });
-    expect(pod.metadata.labels).toEqual({ ...o.spec.selector.matchLabels, 'scalelab.stack': release, 'app.kubernetes.io/part-of': 'scalelab' });
+    expect(o.spec.selector.matchLabels, key(o)).toEqual({
+      'app.kubernetes.io/name': 'scalelab',
+      'app.kubernetes.io/instance': release,
+      'app.kubernetes.io/component': o.metadata.labels['app.kubernetes.io/component'],
+    });
+    expect(pod.metadata.labels).toEqual({
+      ...o.spec.selector.matchLabels,
+      'scalelab.stack': release,
+      'app.kubernetes.io/part-of': 'scalelab',
+    });
     // Probes refer to ports by name: each name must exist.
     const names = (container(o).ports as Obj[]).map((p) => p.name as string);
     for (const probe of [container(o).readinessProbe, container(o).livenessProbe] as Obj[]) {
@@ -101,13 +118,30 @@ function expectWellFormed(objects: Obj[], release: string): void {
     }
   }
   for (const svc of objects.filter((o) => o.kind === 'Service')) {
-    const pods = objects.filter((o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && Object.entries(svc.spec.selector as Dict).every(([k, v]) => o.spec.template.metadata.labels[k] === v));
+    const pods = objects.filter(
+      (o) =>
+        (o.kind === 'Deployment' || o.kind === 'StatefulSet') &&
+        Object.entries(svc.spec.selector as Dict).every(([k, v]) => o.spec.template.metadata.labels[k] === v),
+    );
     expect(pods.map(key), key(svc)).toHaveLength(1);
-    expect((container(pods[0]!).ports as Obj[]).map((p) => p.name), key(svc)).toContain(svc.spec.ports[0].targetPort);
+    expect(
+      (container(pods[0]!).ports as Obj[]).map((p) => p.name),
+      key(svc),
+    ).toContain(svc.spec.ports[0].targetPort);
   }
 }
 
-const ALL_DEFAULT = ['ConfigMap/scalelab-postgres-config', 'Deployment/scalelab-api', 'Deployment/scalelab-redis', 'Deployment/scalelab-worker', 'Secret/scalelab-secrets', 'Service/scalelab-api', 'Service/scalelab-postgres', 'Service/scalelab-redis', 'StatefulSet/scalelab-postgres'];
+const ALL_DEFAULT = [
+  'ConfigMap/scalelab-postgres-config',
+  'Deployment/scalelab-api',
+  'Deployment/scalelab-redis',
+  'Deployment/scalelab-worker',
+  'Secret/scalelab-secrets',
+  'Service/scalelab-api',
+  'Service/scalelab-postgres',
+  'Service/scalelab-redis',
+  'StatefulSet/scalelab-postgres',
+];
 
 describe('values.schema.json', () => {
   it('accepts values.yaml and the documented variations', () => {
@@ -118,12 +152,16 @@ describe('values.schema.json', () => {
       { adminToken: 'a-token-of-16-ch' },
       { redis: { password: 'a-redis-pass-16ch' } },
       { images: { service: 'registry.example.com/team/scalelab-service:1.2' } },
-      { redis: { enabled: false, url: 'redis://:pw@redis.example.com:6379' }, postgresql: { enabled: false, url: 'postgres://u:p@db:5432/scalelab' } },
+      {
+        redis: { enabled: false, url: 'redis://:pw@redis.example.com:6379' },
+        postgresql: { enabled: false, url: 'postgres://u:p@db:5432/scalelab' },
+      },
       { api: { resources: { requests: { cpu: 0.5, memory: '1Gi' } } } },
       { data: { readReplica: true, events: false, partitions: 64 } },
       { api: { cpu: '250m' }, worker: { cpu: 0.5 } },
       { api: { cpu: '1' }, worker: { cpu: '' } },
-    ]) expect(validateValues(mergeValues(DEFAULT_VALUES, values)), JSON.stringify(values)).toBe(true);
+    ])
+      expect(validateValues(mergeValues(DEFAULT_VALUES, values)), JSON.stringify(values)).toBe(true);
   });
 
   it.each([
@@ -184,7 +222,10 @@ describe('chart output', () => {
     expect(redis.command.join(' ')).toContain('user default on ">%s" ~* &* +@all -@admin -flushall -flushdb');
     expect(JSON.stringify([redis.command, redis.args])).not.toContain(secret.REDIS_PASSWORD);
     expect(stringData(render().get('Secret/scalelab-secrets')).ADMIN_TOKEN).not.toBe(secret.ADMIN_TOKEN);
-    expect(chart.get('StatefulSet/scalelab-postgres').spec.volumeClaimTemplates[0].spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });
+    expect(chart.get('StatefulSet/scalelab-postgres').spec.volumeClaimTemplates[0].spec).toEqual({
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+    });
   });
 
   it('with autoscaling on, adds two HPAs and leaves replicas out of the Deployments', () => {
@@ -201,19 +242,30 @@ describe('chart output', () => {
       behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
     });
     expect(chart.get('HorizontalPodAutoscaler/scalelab-worker').spec.metrics[0].resource.target.averageUtilization).toBe(70);
-    expect(() => render({ autoscaling: { enabled: true, api: { minReplicas: 5, maxReplicas: 3 } } })).toThrow(/minReplicas is above its maxReplicas/);
+    expect(() => render({ autoscaling: { enabled: true, api: { minReplicas: 5, maxReplicas: 3 } } })).toThrow(
+      /minReplicas is above its maxReplicas/,
+    );
   });
 
   it('with Redis and PostgreSQL off, renders no store objects and uses the external URLs', () => {
     const urls = { redis: 'redis://:pw@redis.example.com:6379', postgres: 'postgres://app:pw@db.example.com:5432/scalelab' };
     const chart = render({ redis: { enabled: false, url: urls.redis }, postgresql: { enabled: false, url: urls.postgres } });
-    expect(chart.keys).toEqual(['Deployment/scalelab-api', 'Deployment/scalelab-worker', 'Secret/scalelab-secrets', 'Service/scalelab-api']);
+    expect(chart.keys).toEqual([
+      'Deployment/scalelab-api',
+      'Deployment/scalelab-worker',
+      'Secret/scalelab-secrets',
+      'Service/scalelab-api',
+    ]);
     expectWellFormed(chart.objects, 'default');
     const secret = stringData(chart.get('Secret/scalelab-secrets'));
     expect(secret).toEqual({ DATABASE_URL: urls.postgres, REDIS_URL: urls.redis, ADMIN_TOKEN: expect.stringMatching(/^[A-Za-z0-9]{24}$/) });
-    expect(env(container(chart.get('Deployment/scalelab-api'))).DATABASE_URL!.valueFrom).toEqual({ secretKeyRef: { name: 'scalelab-secrets', key: 'DATABASE_URL' } });
+    expect(env(container(chart.get('Deployment/scalelab-api'))).DATABASE_URL!.valueFrom).toEqual({
+      secretKeyRef: { name: 'scalelab-secrets', key: 'DATABASE_URL' },
+    });
     expect(() => render({ redis: { enabled: false } })).toThrow(new TemplateError('redis.url is required when redis.enabled is false'));
-    expect(() => render({ postgresql: { enabled: false } })).toThrow(new TemplateError('postgresql.url is required when postgresql.enabled is false'));
+    expect(() => render({ postgresql: { enabled: false } })).toThrow(
+      new TemplateError('postgresql.url is required when postgresql.enabled is false'),
+    );
   });
 
   it('applies custom images, resources, replicas, ttl, storage class and name prefix', () => {
@@ -221,7 +273,12 @@ describe('chart output', () => {
     const chart = render(
       {
         fullnameOverride: 'demo',
-        images: { service: 'registry.example.com/team/scalelab-service:1.2', pullPolicy: 'Always', redis: 'redis:7.4-alpine', postgres: 'postgres:17' },
+        images: {
+          service: 'registry.example.com/team/scalelab-service:1.2',
+          pullPolicy: 'Always',
+          redis: 'redis:7.4-alpine',
+          postgres: 'postgres:17',
+        },
         api: { replicas: 5, resources },
         worker: { replicas: 0 },
         cache: { ttlSeconds: 300 },
@@ -243,22 +300,42 @@ describe('chart output', () => {
     const pg = chart.get('StatefulSet/demo-postgres');
     expect(container(pg).image).toBe('postgres:17');
     expect(pg.spec.serviceName).toBe('demo-postgres');
-    expect(pg.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'fast-ssd', resources: { requests: { storage: '20Gi' } } });
+    expect(pg.spec.volumeClaimTemplates[0].spec).toMatchObject({
+      storageClassName: 'fast-ssd',
+      resources: { requests: { storage: '20Gi' } },
+    });
     const secret = stringData(chart.get('Secret/demo-secrets'));
     const url = new URL(secret.DATABASE_URL!);
     expect([url.hostname, url.port, decodeURIComponent(url.password)]).toEqual(['demo-postgres', '5432', 'p@ss w/rd+!']);
-    expect(secret).toMatchObject({ POSTGRES_PASSWORD: 'p@ss w/rd+!', ADMIN_TOKEN: 'given-admin-token-0123', REDIS_PASSWORD: 'given-redis/pass+0123%' });
+    expect(secret).toMatchObject({
+      POSTGRES_PASSWORD: 'p@ss w/rd+!',
+      ADMIN_TOKEN: 'given-admin-token-0123',
+      REDIS_PASSWORD: 'given-redis/pass+0123%',
+    });
     const redisUrl = new URL(secret.REDIS_URL!);
-    expect([redisUrl.hostname, redisUrl.port, decodeURIComponent(redisUrl.password)]).toEqual(['demo-redis', '6379', 'given-redis/pass+0123%']);
+    expect([redisUrl.hostname, redisUrl.port, decodeURIComponent(redisUrl.password)]).toEqual([
+      'demo-redis',
+      '6379',
+      'given-redis/pass+0123%',
+    ]);
   });
 
   it("api.cpu and worker.cpu become each pod's cpu request and limit, the memory settings kept", () => {
     const chart = render({ api: { cpu: '100m' }, worker: { cpu: 0.5, resources: { requests: { memory: '1Gi' } } } });
     expectWellFormed(chart.objects, 'default');
-    expect(container(chart.get('Deployment/scalelab-api')).resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '100m', memory: '512Mi' } });
-    expect(container(chart.get('Deployment/scalelab-worker')).resources).toEqual({ requests: { cpu: '0.5', memory: '1Gi' }, limits: { cpu: '0.5', memory: '512Mi' } });
+    expect(container(chart.get('Deployment/scalelab-api')).resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '100m', memory: '512Mi' },
+    });
+    expect(container(chart.get('Deployment/scalelab-worker')).resources).toEqual({
+      requests: { cpu: '0.5', memory: '1Gi' },
+      limits: { cpu: '0.5', memory: '512Mi' },
+    });
     // No cpu set: no cpu limit, the default request kept for the HPA.
-    expect(container(render().get('Deployment/scalelab-api')).resources).toEqual({ requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+    expect(container(render().get('Deployment/scalelab-api')).resources).toEqual({
+      requests: { cpu: '250m', memory: '128Mi' },
+      limits: { memory: '512Mi' },
+    });
   });
 
   it('with data.readReplica, adds the replica StatefulSet and Service and points the api at it', () => {
@@ -277,7 +354,9 @@ describe('chart output', () => {
     expect(env(seed).PGHOST!.value).toBe('scalelab-postgres');
     expect(chart.get('ConfigMap/scalelab-postgres-config').data['pg_hba.conf']).toMatch(/^host +replication +all +all +scram-sha-256$/m);
     expect(render().get('Secret/scalelab-secrets').stringData).not.toHaveProperty('DATABASE_REPLICA_URL');
-    expect(() => render({ data: { readReplica: true }, postgresql: { enabled: false, url: 'postgres://u:p@db:5432/scalelab' } })).toThrow(new TemplateError('data.readReplica needs postgresql.enabled: the replica streams from the in-chart PostgreSQL'));
+    expect(() => render({ data: { readReplica: true }, postgresql: { enabled: false, url: 'postgres://u:p@db:5432/scalelab' } })).toThrow(
+      new TemplateError('data.readReplica needs postgresql.enabled: the replica streams from the in-chart PostgreSQL'),
+    );
   });
 
   it('NOTES tell how to reach the api, watch the HPA and start the same stack from the desktop app', () => {
@@ -285,7 +364,9 @@ describe('chart output', () => {
     expect(notes).toContain('kubectl -n scalelab-default port-forward svc/scalelab-api 8080:80');
     expect(notes).toContain('curl -s http://127.0.0.1:8080/users');
     expect(notes).toContain('get hpa scalelab-api scalelab-worker --watch');
-    expect(notes).toContain(`npx scalelab up --runtime kubernetes --context "$(kubectl config current-context)" --name demo \\\n      --image-service scalelab/service:${CHART_META.appVersion}`);
+    expect(notes).toContain(
+      `npx scalelab up --runtime kubernetes --context "$(kubectl config current-context)" --name demo \\\n      --image-service scalelab/service:${CHART_META.appVersion}`,
+    );
     expect(render().notes).not.toContain('get hpa');
   });
 
@@ -315,7 +396,10 @@ describe('independent checks of the output', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'scalelab-kustomize-'));
     try {
       writeFileSync(path.join(dir, 'rendered.yaml'), render().manifests);
-      writeFileSync(path.join(dir, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: scalelab-default\nresources:\n  - rendered.yaml\n');
+      writeFileSync(
+        path.join(dir, 'kustomization.yaml'),
+        'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: scalelab-default\nresources:\n  - rendered.yaml\n',
+      );
       const run = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 30_000 });
       expect(run.status, run.stderr).toBe(0);
       const objects = parseManifests(run.stdout);
@@ -327,12 +411,21 @@ describe('independent checks of the output', () => {
   });
 
   it.skipIf(!hasHelm)('helm template renders the same objects as the test renderer', () => {
-    for (const [set, values] of [[[], {}], [['--set', 'autoscaling.enabled=true'], { autoscaling: { enabled: true } }]] as const) {
+    for (const [set, values] of [
+      [[], {}],
+      [['--set', 'autoscaling.enabled=true'], { autoscaling: { enabled: true } }],
+    ] as const) {
       // --kube-version: older helm binaries assume Kubernetes 1.20, below the chart's kubeVersion.
-      const run = spawnSync('helm', ['template', 'default', CHART, '-n', 'scalelab-default', '--kube-version', '1.30.0', ...set], { encoding: 'utf8', timeout: 30_000 });
+      const run = spawnSync('helm', ['template', 'default', CHART, '-n', 'scalelab-default', '--kube-version', '1.30.0', ...set], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       expect(run.status, run.stderr).toBe(0);
       // The generated password and token differ on every render.
-      const withoutSecrets = (objects: Obj[]) => objects.map((o) => (o.kind === 'Secret' ? { ...o, stringData: Object.keys(o.stringData as Dict).sort() } : o)).sort((a, b) => key(a).localeCompare(key(b)));
+      const withoutSecrets = (objects: Obj[]) =>
+        objects
+          .map((o) => (o.kind === 'Secret' ? { ...o, stringData: Object.keys(o.stringData as Dict).sort() } : o))
+          .sort((a, b) => key(a).localeCompare(key(b)));
       expect(withoutSecrets(parseManifests(run.stdout))).toEqual(withoutSecrets(render(values).objects));
     }
   });
@@ -361,8 +454,16 @@ describe('one design: the chart and the Kubernetes runtime driver', () => {
   const cases: Array<[string, StackSpecInput, Dict]> = [
     ['defaults', {}, {}],
     ['autoscaling on', { autoscaler: { enabled: true } }, { autoscaling: { enabled: true } }],
-    ['a read replica, events off and 16 partitions', { data: { readReplica: true, events: false, partitions: 16 } }, { data: { readReplica: true, events: false, partitions: 16 } }],
-    ['cpu limits per replica', { resources: { api: { cpu: '100m' }, worker: { cpu: '1' } } }, { api: { cpu: '100m' }, worker: { cpu: '1' } }],
+    [
+      'a read replica, events off and 16 partitions',
+      { data: { readReplica: true, events: false, partitions: 16 } },
+      { data: { readReplica: true, events: false, partitions: 16 } },
+    ],
+    [
+      'cpu limits per replica',
+      { resources: { api: { cpu: '100m' }, worker: { cpu: '1' } } },
+      { api: { cpu: '100m' }, worker: { cpu: '1' } },
+    ],
   ];
 
   it.each(cases)('with %s, the chart renders the objects stackObjects makes', (_name, input, values) => {
@@ -376,14 +477,20 @@ describe('one design: the chart and the Kubernetes runtime driver', () => {
     const spec = withDefaults({ runtime: 'kubernetes', images: { service: `scalelab/service:${CHART_META.appVersion}` } });
     const driver = (stackObjects(spec, SECRETS, { otlpEndpoint }) as unknown as Obj[]).filter((o) => o.kind !== 'Namespace');
     const env = (o: Obj | undefined) => JSON.stringify(o).match(/OTEL_EXPORTER_OTLP_ENDPOINT","value":"([^"]+)"/)?.[1];
-    for (const workload of ['Deployment/scalelab-api', 'Deployment/scalelab-worker']) expect(env(driver.find((o) => key(o) === workload))).toBe(otlpEndpoint);
+    for (const workload of ['Deployment/scalelab-api', 'Deployment/scalelab-worker'])
+      expect(env(driver.find((o) => key(o) === workload))).toBe(otlpEndpoint);
     compareWithChart(driver, { tracing: { otlpEndpoint } });
     // Without one, no pod is told to trace (the control plane's receiver is out of a cluster's reach).
     expect(JSON.stringify(stackObjects(spec, SECRETS))).not.toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
   });
 
   function compareWithChart(driver: Obj[], values: Dict): void {
-    const chart = render({ ...values, adminToken: SECRETS.adminToken, postgresql: { password: SECRETS.postgresPassword }, redis: { password: SECRETS.redisPassword } });
+    const chart = render({
+      ...values,
+      adminToken: SECRETS.adminToken,
+      postgresql: { password: SECRETS.postgresPassword },
+      redis: { password: SECRETS.redisPassword },
+    });
     expect(chart.keys).toEqual(driver.map(key).sort());
     for (const o of driver) MODELS[o.kind as string]!(o).validate();
     for (const o of driver) expect.soft(comparable(chart.get(key(o))), key(o)).toEqual(comparable(o));
@@ -391,12 +498,26 @@ describe('one design: the chart and the Kubernetes runtime driver', () => {
 
   it("values.yaml's defaults are the driver's KUBE_DEFAULTS and withDefaults'", () => {
     const v = DEFAULT_VALUES;
-    expect({ api: v.api.resources, worker: v.worker.resources, redis: v.redis.resources, postgres: v.postgresql.resources }).toEqual(KUBE_DEFAULTS.resources);
-    expect({ api: v.autoscaling.api, worker: v.autoscaling.worker, scaleDownStabilizationSeconds: v.autoscaling.scaleDownStabilizationSeconds }).toEqual(KUBE_DEFAULTS.autoscaling);
+    expect({ api: v.api.resources, worker: v.worker.resources, redis: v.redis.resources, postgres: v.postgresql.resources }).toEqual(
+      KUBE_DEFAULTS.resources,
+    );
+    expect({
+      api: v.autoscaling.api,
+      worker: v.autoscaling.worker,
+      scaleDownStabilizationSeconds: v.autoscaling.scaleDownStabilizationSeconds,
+    }).toEqual(KUBE_DEFAULTS.autoscaling);
     expect(v.postgresql.storage).toBe(KUBE_DEFAULTS.postgresStorage);
     const spec = withDefaults({ runtime: 'kubernetes' });
-    expect({ api: v.api.replicas, worker: v.worker.replicas, ttl: v.cache.ttlSeconds, autoscaling: v.autoscaling.enabled }).toEqual({ api: spec.replicas.api, worker: spec.replicas.worker, ttl: spec.cache.ttlSeconds, autoscaling: spec.autoscaler.enabled });
-    expect({ redis: v.images.redis, postgres: v.images.postgres }).toEqual({ redis: DEFAULT_IMAGES.redis, postgres: DEFAULT_IMAGES.postgres });
+    expect({ api: v.api.replicas, worker: v.worker.replicas, ttl: v.cache.ttlSeconds, autoscaling: v.autoscaling.enabled }).toEqual({
+      api: spec.replicas.api,
+      worker: spec.replicas.worker,
+      ttl: spec.cache.ttlSeconds,
+      autoscaling: spec.autoscaler.enabled,
+    });
+    expect({ redis: v.images.redis, postgres: v.images.postgres }).toEqual({
+      redis: DEFAULT_IMAGES.redis,
+      postgres: DEFAULT_IMAGES.postgres,
+    });
     expect(v.data).toEqual(spec.data);
     // Fixed in the templates rather than values: the grace period and the drain delay.
     const api = render().get('Deployment/scalelab-api');

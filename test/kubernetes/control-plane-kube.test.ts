@@ -50,22 +50,40 @@ describe('control plane on Kubernetes (fake API server)', () => {
     const controlPlane = new ControlPlane({ home, kubeconfig });
     try {
       const probes = await ok<Probe[]>(controlPlane.handle('runtime:probe', {}));
-      expect(probes.find((p) => p.runtime === 'kubernetes')).toMatchObject({ available: true, kubernetes: { context: 'fake', contexts: ['fake'] } });
+      expect(probes.find((p) => p.runtime === 'kubernetes')).toMatchObject({
+        available: true,
+        kubernetes: { context: 'fake', contexts: ['fake'] },
+      });
 
-      const status = await ok<StackStatus>(controlPlane.handle('stack:up', { runtime: 'kubernetes', name: 'cp', port: await freePort(), images: { service: IMAGE }, replicas: { api: 2, worker: 1 } }));
+      const status = await ok<StackStatus>(
+        controlPlane.handle('stack:up', {
+          runtime: 'kubernetes',
+          name: 'cp',
+          port: await freePort(),
+          images: { service: IMAGE },
+          replicas: { api: 2, worker: 1 },
+        }),
+      );
       expect(status.runtime).toBe('kubernetes');
       expect(status.instances.filter((i) => i.service === 'api' && i.phase === 'ready')).toHaveLength(2);
 
-      const autoscaler = await ok<AutoscalerStatus>(controlPlane.handle('autoscaler:configure', { service: 'api', minReplicas: 2, maxReplicas: 6, metrics: { cpu: 60 } }));
+      const autoscaler = await ok<AutoscalerStatus>(
+        controlPlane.handle('autoscaler:configure', { service: 'api', minReplicas: 2, maxReplicas: 6, metrics: { cpu: 60 } }),
+      );
       expect(autoscaler.mode).toBe('hpa');
       expect(autoscaler.hpa?.api).toMatchObject({ name: 'scalelab-api', min: 2, max: 6, targetCpu: 60 });
       expect(api.objects('HorizontalPodAutoscaler').map((h) => h.metadata?.name)).toEqual(['scalelab-api']);
-      await expect.poll(async () => (await ok<StackStatus>(controlPlane.handle('stack:status', {}))).sample?.autoscaler?.mode, { timeout: 10_000 }).toBe('hpa');
+      await expect
+        .poll(async () => (await ok<StackStatus>(controlPlane.handle('stack:status', {}))).sample?.autoscaler?.mode, { timeout: 10_000 })
+        .toBe('hpa');
 
-      const pause = await controlPlane.handle('chaos:inject', { action: 'pause', target: status.instances.find((i) => i.service === 'api')!.id });
+      const pause = await controlPlane.handle('chaos:inject', {
+        action: 'pause',
+        target: status.instances.find((i) => i.service === 'api')!.id,
+      });
       expect(pause).toMatchObject({ ok: false, error: { message: expect.stringMatching(/cannot pause/) } });
       const latency = await ok<ChaosStatus>(controlPlane.handle('chaos:inject', { action: 'latency', target: 'all', dbMs: 50 }));
-      expect(latency.faults).toEqual([expect.objectContaining({ action: "latency", target: "all" })]);
+      expect(latency.faults).toEqual([expect.objectContaining({ action: 'latency', target: 'all' })]);
       await ok(controlPlane.handle('chaos:clear', {}));
       const verify = await controlPlane.handle('writes:verify', {});
       expect(verify).toMatchObject({ ok: false, error: { message: expect.stringMatching(/inside the cluster/) } });
@@ -84,7 +102,21 @@ describe('scalelab CLI on Kubernetes (fake API server)', () => {
     process.env.KUBECONFIG = kubeconfig;
     try {
       const port = String(await freePort());
-      const up = await runScalelab(cliHome, ['up', '--runtime', 'kubernetes', '--context', 'fake', '--name', 'cli', '--port', port, '--image-service', IMAGE, '--api', '1']);
+      const up = await runScalelab(cliHome, [
+        'up',
+        '--runtime',
+        'kubernetes',
+        '--context',
+        'fake',
+        '--name',
+        'cli',
+        '--port',
+        port,
+        '--image-service',
+        IMAGE,
+        '--api',
+        '1',
+      ]);
       expect(up.stderr).toBe('');
       expect(up.code).toBe(0);
       expect(up.stdout).toContain('starting stack "cli" on Kubernetes');

@@ -44,7 +44,9 @@ function podStandIn(): Promise<{ server: Server; url: string; seen: { method: st
   const server = createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end('# TYPE http_requests_total counter\nhttp_requests_total 7\n');
+      res
+        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+        .end('# TYPE http_requests_total counter\nhttp_requests_total 7\n');
     } else if (req.url?.startsWith('/admin/')) {
       const ok = req.headers['x-scalelab-authorization'] === `Bearer ${runtime.adminToken()}`;
       res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? '{"latencyMs":0}' : '{"message":"unauthorized"}');
@@ -52,7 +54,9 @@ function podStandIn(): Promise<{ server: Server; url: string; seen: { method: st
       res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end('{"id":"1"}');
     }
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen })),
+  );
 }
 
 let api: FakeKubeApi;
@@ -64,7 +68,8 @@ let standIn: Awaited<ReturnType<typeof podStandIn>>;
 const events: ReplicaEvent[] = [];
 const progress: string[] = [];
 
-const count = (instances: Instance[], service: string, phase = 'ready') => instances.filter((i) => i.service === service && i.phase === phase).length;
+const count = (instances: Instance[], service: string, phase = 'ready') =>
+  instances.filter((i) => i.service === service && i.phase === phase).length;
 const objectsOf = (kind: string) => api.objects(kind).filter((o) => o.metadata?.namespace === 'scalelab-kt');
 
 beforeAll(async () => {
@@ -87,7 +92,11 @@ afterAll(async () => {
 describe('Kubernetes runtime (against a fake API server)', () => {
   it('probe lists the contexts, reaches the cluster and reports metrics-server', async () => {
     const probe = await probeKubernetes({ kubeconfig });
-    expect(probe).toMatchObject({ runtime: 'kubernetes', available: true, kubernetes: { contexts: ['fake'], context: 'fake', reachable: true, minikube: false, metricsServer: true } });
+    expect(probe).toMatchObject({
+      runtime: 'kubernetes',
+      available: true,
+      kubernetes: { contexts: ['fake'], context: 'fake', reachable: true, minikube: false, metricsServer: true },
+    });
     expect(probe.version).toContain('v1.31.0-fake');
   });
 
@@ -101,13 +110,19 @@ describe('Kubernetes runtime (against a fake API server)', () => {
     const missing = await probeKubernetes({ kubeconfig: broken, context: 'nope' });
     expect(missing.reason).toMatch(/no context "nope"/);
     const none = await probeKubernetes({ kubeconfig: path.join(home, 'absent') });
-    expect(none).toMatchObject({ available: false, reason: expect.stringContaining('no kubeconfig was found'), fix: expect.stringContaining('minikube start') });
+    expect(none).toMatchObject({
+      available: false,
+      reason: expect.stringContaining('no kubeconfig was found'),
+      fix: expect.stringContaining('minikube start'),
+    });
   });
 
   it('up applies every object with server-side apply and waits for each pod', async () => {
     const endpoints = await runtime.up(spec(), (m) => progress.push(m));
     expect(endpoints.balancer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(progress).toEqual(expect.arrayContaining(['applied Namespace scalelab-kt', 'applied StatefulSet scalelab-postgres', 'applied Deployment scalelab-api']));
+    expect(progress).toEqual(
+      expect.arrayContaining(['applied Namespace scalelab-kt', 'applied StatefulSet scalelab-postgres', 'applied Deployment scalelab-api']),
+    );
     expect(progress.filter((p) => p.includes('is ready ('))).toHaveLength(5);
     const applies = api.requests.filter((r) => r.method === 'PATCH' && r.contentType?.startsWith('application/apply-patch'));
     expect(applies.length).toBeGreaterThanOrEqual(9);
@@ -121,22 +136,44 @@ describe('Kubernetes runtime (against a fake API server)', () => {
 
   it('running up again is idempotent: same objects, same pods', async () => {
     const before = api.objects().filter((o) => o.kind !== 'Event').length;
-    const pods = runtime.currentInstances().map((i) => i.id).sort();
+    const pods = runtime
+      .currentInstances()
+      .map((i) => i.id)
+      .sort();
     await runtime.up(spec(), () => undefined);
     expect(api.objects().filter((o) => o.kind !== 'Event').length).toBe(before);
-    expect(runtime.currentInstances().map((i) => i.id).sort()).toEqual(pods);
+    expect(
+      runtime
+        .currentInstances()
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(pods);
   });
 
   it('every object the driver applied, as the API server stored it, validates against the Kubernetes schemas', () => {
     const kinds = { Namespace, Secret, Service, Deployment, StatefulSet } as Record<string, new (data: never) => { validate(): void }>;
     const applied = api.objects().filter((o) => o.metadata?.labels?.['scalelab.stack'] === 'kt' && kinds[o.kind!]);
-    expect(applied.map((o) => o.kind).sort()).toEqual(['Deployment', 'Deployment', 'Deployment', 'Namespace', 'Secret', 'Service', 'Service', 'Service', 'StatefulSet']);
+    expect(applied.map((o) => o.kind).sort()).toEqual([
+      'Deployment',
+      'Deployment',
+      'Deployment',
+      'Namespace',
+      'Secret',
+      'Service',
+      'Service',
+      'Service',
+      'StatefulSet',
+    ]);
     for (const object of applied) new kinds[object.kind!]!(JSON.parse(JSON.stringify(object)) as never).validate();
   });
 
   it('traffic reaches the pods through the balancer and the api Service proxy', async () => {
     const url = runtime.currentSpec()!.port;
-    const res = await request(`http://127.0.0.1:${url}/users`, { method: 'POST', body: '{"name":"Ada","email":"ada@example.com"}', headers: { 'content-type': 'application/json' } });
+    const res = await request(`http://127.0.0.1:${url}/users`, {
+      method: 'POST',
+      body: '{"name":"Ada","email":"ada@example.com"}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(201);
     await res.body.text();
     expect(standIn.seen.some((s) => s.method === 'POST' && s.url === '/users')).toBe(true);
@@ -147,13 +184,15 @@ describe('Kubernetes runtime (against a fake API server)', () => {
     const pod = runtime.currentInstances().find((i) => i.service === 'api')!;
     const metrics = await request(runtime.metricsUrl(pod)!);
     expect(await metrics.body.text()).toContain('http_requests_total 7');
-    const admin = await request(`${runtime.instanceUrl(pod)}/admin/faults`, { headers: { authorization: `Bearer ${runtime.adminToken()}` } });
+    const admin = await request(`${runtime.instanceUrl(pod)}/admin/faults`, {
+      headers: { authorization: `Bearer ${runtime.adminToken()}` },
+    });
     expect(admin.statusCode).toBe(200);
     await admin.body.text();
     expect(api.requests.some((r) => r.path.startsWith(`/api/v1/namespaces/scalelab-kt/pods/${pod.id}:3000/proxy/admin/faults`))).toBe(true);
   });
 
-  it('logs shows a pod\'s tail and follow streams its new lines', async () => {
+  it("logs shows a pod's tail and follow streams its new lines", async () => {
     const pod = runtime.currentInstances().find((i) => i.service === 'api')!;
     api.appendPodLog('scalelab-kt', pod.id, 'first line');
     api.appendPodLog('scalelab-kt', pod.id, 'second line');
@@ -187,25 +226,42 @@ describe('Kubernetes runtime (against a fake API server)', () => {
   it('pod metrics from metrics.k8s.io become cpu and memory per instance', async () => {
     const pod = runtime.currentInstances().find((i) => i.service === 'api')!;
     api.setPodMetrics('scalelab-kt', pod.id, { cpu: '120m', memory: '100Mi' });
-    await expect.poll(() => runtime.usage().get(pod.id), { timeout: 5000 }).toEqual({ id: pod.id, cpu: expect.closeTo(12, 5), rssBytes: 100 * 1024 * 1024 });
+    await expect
+      .poll(() => runtime.usage().get(pod.id), { timeout: 5000 })
+      .toEqual({ id: pod.id, cpu: expect.closeTo(12, 5), rssBytes: 100 * 1024 * 1024 });
   });
 
   it('killing a pod deletes it and the watch sees its replacement', async () => {
     const victim = runtime.currentInstances().find((i) => i.service === 'api')!;
     await runtime.kill(victim.id, 'kill');
-    await expect.poll(() => runtime.currentInstances().filter((i) => i.service === 'api' && i.phase === 'ready' && i.id !== victim.id).length, { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(() => runtime.currentInstances().filter((i) => i.service === 'api' && i.phase === 'ready' && i.id !== victim.id).length, {
+        timeout: 10_000,
+      })
+      .toBe(1);
     expect(runtime.currentInstances().some((i) => i.id === victim.id && i.phase !== 'terminating')).toBe(false);
     await expect(runtime.kill(victim.id, 'pause')).rejects.toThrow(/cannot pause/);
   });
 
   it('refuses to delete a pod without the stack label', async () => {
-    await createObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'decoy', namespace: 'scalelab-kt', labels: { 'app.kubernetes.io/component': 'api' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } as KubernetesObject);
+    await createObject({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'decoy', namespace: 'scalelab-kt', labels: { 'app.kubernetes.io/component': 'api' } },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+    } as KubernetesObject);
     // The runtime never even sees it: its informer lists only labelled pods.
     await expect(runtime.kill('decoy', 'kill')).rejects.toThrow(/no pod "decoy"/);
     // And the delete path itself reads the object back and checks the label.
     const kc = new KubeConfig();
     kc.loadFromString(api.kubeConfig('fake'));
-    await expect(deleteOwned(KubernetesObjectApi.makeApiClient(kc), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'decoy', namespace: 'scalelab-kt' } }, 'kt')).rejects.toThrow(NotOwnedError);
+    await expect(
+      deleteOwned(
+        KubernetesObjectApi.makeApiClient(kc),
+        { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'decoy', namespace: 'scalelab-kt' } },
+        'kt',
+      ),
+    ).rejects.toThrow(NotOwnedError);
     expect(api.objects('Pod').some((p) => p.metadata?.name === 'decoy')).toBe(true);
   });
 
@@ -221,13 +277,18 @@ describe('Kubernetes runtime (against a fake API server)', () => {
   it('with data.readReplica, the replica pod is the instance postgres-replica, its outage scales it to 0 and back, and turning it off deletes it with its volume', async () => {
     const seen: string[] = [];
     await runtime.up(spec({ data: { readReplica: true } }), (m) => seen.push(m));
-    const names = (kind: string) => objectsOf(kind).map((o) => o.metadata?.name).sort();
+    const names = (kind: string) =>
+      objectsOf(kind)
+        .map((o) => o.metadata?.name)
+        .sort();
     expect(names('StatefulSet')).toEqual(['scalelab-postgres', 'scalelab-postgres-replica']);
     // Two postgres instances, Redis, 2 api and a worker.
     expect(seen.filter((m) => /^postgres-replica is ready \(\d\/6\)$/.test(m))).toHaveLength(1);
     expect(runtime.currentInstances().find((i) => i.id === 'postgres-replica')).toMatchObject({ service: 'postgres', phase: 'ready' });
     expect(names('PersistentVolumeClaim')).toEqual(['data-scalelab-postgres-0', 'data-scalelab-postgres-replica-0']);
-    const apiDeployment = objectsOf('Deployment').find((d) => d.metadata?.name === 'scalelab-api') as unknown as { spec: { template: { spec: { containers: { env: { name: string }[] }[] } } } };
+    const apiDeployment = objectsOf('Deployment').find((d) => d.metadata?.name === 'scalelab-api') as unknown as {
+      spec: { template: { spec: { containers: { env: { name: string }[] }[] } } };
+    };
     expect(apiDeployment.spec.template.spec.containers[0]!.env.map((e) => e.name)).toContain('DATABASE_REPLICA_URL');
 
     let back: (err?: Error) => void = () => undefined;
@@ -241,7 +302,13 @@ describe('Kubernetes runtime (against a fake API server)', () => {
 
     const off: string[] = [];
     await runtime.up(spec(), (m) => off.push(m));
-    expect(off).toEqual(expect.arrayContaining(['deleted StatefulSet scalelab-postgres-replica', 'deleted Service scalelab-postgres-replica', 'deleted PersistentVolumeClaim data-scalelab-postgres-replica-0']));
+    expect(off).toEqual(
+      expect.arrayContaining([
+        'deleted StatefulSet scalelab-postgres-replica',
+        'deleted Service scalelab-postgres-replica',
+        'deleted PersistentVolumeClaim data-scalelab-postgres-replica-0',
+      ]),
+    );
     expect(names('StatefulSet')).toEqual(['scalelab-postgres']);
     expect(names('PersistentVolumeClaim')).toEqual(['data-scalelab-postgres-0']);
     await expect.poll(() => runtime.currentInstances().some((i) => i.id === 'postgres-replica'), { timeout: 10_000 }).toBe(false);
@@ -250,13 +317,22 @@ describe('Kubernetes runtime (against a fake API server)', () => {
 
   it('with the autoscaler on, real HPAs are applied and their status and events are read', async () => {
     await runtime.up(spec({ autoscaler: { enabled: true } }), () => undefined);
-    expect(objectsOf('HorizontalPodAutoscaler').map((h) => h.metadata?.name).sort()).toEqual(['scalelab-api', 'scalelab-worker']);
-    for (const pod of runtime.currentInstances().filter((i) => i.service === 'api')) api.setPodMetrics('scalelab-kt', pod.id, { cpu: '500m', memory: '64Mi' });
+    expect(
+      objectsOf('HorizontalPodAutoscaler')
+        .map((h) => h.metadata?.name)
+        .sort(),
+    ).toEqual(['scalelab-api', 'scalelab-worker']);
+    for (const pod of runtime.currentInstances().filter((i) => i.service === 'api'))
+      api.setPodMetrics('scalelab-kt', pod.id, { cpu: '500m', memory: '64Mi' });
     await expect.poll(async () => (await runtime.autoscalerStatus()).hpa?.api?.desired ?? 0, { timeout: 10_000 }).toBeGreaterThan(1);
     const status = await runtime.autoscalerStatus();
     expect(status.mode).toBe('hpa');
     expect(status.hpa?.api?.conditions.map((c) => c.type)).toEqual(expect.arrayContaining(['AbleToScale', 'ScalingActive']));
-    await expect.poll(async () => (await runtime.autoscalerStatus()).hpa?.api?.events.some((e) => e.reason === 'SuccessfulRescale'), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(async () => (await runtime.autoscalerStatus()).hpa?.api?.events.some((e) => e.reason === 'SuccessfulRescale'), {
+        timeout: 10_000,
+      })
+      .toBe(true);
     expect(runtime.autoscalerGauges().find((g) => g.service === 'api')).toMatchObject({ metric: 'cpu', target: 50 });
     await expect(runtime.scale('api', 3)).rejects.toThrow(/HPA owns/);
     await runtime.configureAutoscaler({ service: 'api', enabled: false });
@@ -266,7 +342,11 @@ describe('Kubernetes runtime (against a fake API server)', () => {
   });
 
   it('down keeps the PVC and secret, a later up finds them, and a purge deletes the namespace', async () => {
-    await createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'scalelab-other', labels: { 'scalelab.stack': 'other' } } });
+    await createObject({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'scalelab-other', labels: { 'scalelab.stack': 'other' } },
+    });
     await runtime.down({ keepData: true });
     expect(objectsOf('Deployment')).toHaveLength(0);
     expect(objectsOf('StatefulSet')).toHaveLength(0);
@@ -283,8 +363,12 @@ describe('Kubernetes runtime (against a fake API server)', () => {
 
 describe('the service image on Kubernetes', () => {
   it('a locally built image is refused outside Minikube, with what to do', async () => {
-    await expect(provideServiceImage(withDefaults({ runtime: 'kubernetes' }), { minikube: false, context: 'prod' }, () => undefined)).rejects.toThrow(KubeImageError);
-    await expect(provideServiceImage(withDefaults({ runtime: 'kubernetes' }), { minikube: false, context: 'prod' }, () => undefined)).rejects.toThrow(/--image-service/);
+    await expect(
+      provideServiceImage(withDefaults({ runtime: 'kubernetes' }), { minikube: false, context: 'prod' }, () => undefined),
+    ).rejects.toThrow(KubeImageError);
+    await expect(
+      provideServiceImage(withDefaults({ runtime: 'kubernetes' }), { minikube: false, context: 'prod' }, () => undefined),
+    ).rejects.toThrow(/--image-service/);
   });
 
   it('minikube image load reports its output as progress, and a failure says so', async () => {

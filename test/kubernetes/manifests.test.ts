@@ -28,7 +28,7 @@ function validate(object: KubeObject): void {
   new Model!(JSON.parse(JSON.stringify(object)) as never).validate();
 }
 
-describe('the Kubernetes runtime\'s objects (validated offline with kubernetes-models)', () => {
+describe("the Kubernetes runtime's objects (validated offline with kubernetes-models)", () => {
   it('every object of the default stack validates against the Kubernetes schemas', () => {
     const objects = stackObjects(withDefaults({ runtime: 'kubernetes' }), secrets);
     expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
@@ -60,7 +60,11 @@ describe('the Kubernetes runtime\'s objects (validated offline with kubernetes-m
     for (const object of objects) {
       expect(object.metadata?.labels?.[KUBE_LABELS.stack], `${object.kind} ${object.metadata?.name}`).toBe('team-a');
       if (object.kind !== 'Namespace') expect(object.metadata?.namespace).toBe('scalelab-team-a');
-      const spec = (object as { spec?: { selector?: { matchLabels?: Record<string, string> }; template?: { metadata?: { labels?: Record<string, string> } } } }).spec;
+      const spec = (
+        object as {
+          spec?: { selector?: { matchLabels?: Record<string, string> }; template?: { metadata?: { labels?: Record<string, string> } } };
+        }
+      ).spec;
       if (spec?.selector?.matchLabels) {
         for (const [k, v] of Object.entries(spec.selector.matchLabels)) expect(spec.template?.metadata?.labels?.[k]).toBe(v);
         expect(spec.template?.metadata?.labels?.[KUBE_LABELS.stack]).toBe('team-a');
@@ -78,7 +82,7 @@ describe('the Kubernetes runtime\'s objects (validated offline with kubernetes-m
     expect(JSON.stringify(objects.filter((o) => o.kind !== 'Secret'))).not.toContain(secrets.adminToken);
   });
 
-  it('Redis requires the Secret\'s password (REDIS_PASSWORD, in REDIS_URL), through a file, never its command line', () => {
+  it("Redis requires the Secret's password (REDIS_PASSWORD, in REDIS_URL), through a file, never its command line", () => {
     const objects = stackObjects(withDefaults({ runtime: 'kubernetes' }), secrets);
     const secret = objects.find((o) => o.kind === 'Secret') as { stringData: Record<string, string> };
     expect(secret.stringData.REDIS_PASSWORD).toBe(secrets.redisPassword);
@@ -89,28 +93,50 @@ describe('the Kubernetes runtime\'s objects (validated offline with kubernetes-m
     expect(redis.command?.[2]).toContain(`user default on ">%s" ${REDIS_ACL_RULES}`);
     expect(redis.command?.[2]).toContain('exec docker-entrypoint.sh redis-server ./scalelab-auth.conf "$@"');
     expect(JSON.stringify(objects.filter((o) => o.kind !== 'Secret'))).not.toContain(secrets.redisPassword);
-    for (const service of ['api', 'worker']) expect(envOf(containerOf(objects, `Deployment/scalelab-${service}`)).REDIS_URL).toBe('secret:REDIS_URL');
+    for (const service of ['api', 'worker'])
+      expect(envOf(containerOf(objects, `Deployment/scalelab-${service}`)).REDIS_URL).toBe('secret:REDIS_URL');
   });
 
   it('kubernetes-models rejects a broken object, so the checks above can fail', () => {
     const [, , , , , , , deployment] = stackObjects(withDefaults({ runtime: 'kubernetes' }), secrets);
-    const broken = JSON.parse(JSON.stringify(deployment)) as { spec: { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } } };
+    const broken = JSON.parse(JSON.stringify(deployment)) as {
+      spec: { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } };
+    };
     broken.spec.template.spec.containers[0]!.ports[0]!.containerPort = 'http';
     expect(() => new Deployment(broken as never).validate()).toThrow(/containerPort/);
   });
 });
 
-type Container = { name: string; image?: string; command?: string[]; args?: string[]; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { key: string } } }[]; volumeMounts?: { name: string; mountPath: string }[] };
+type Container = {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { key: string } } }[];
+  volumeMounts?: { name: string; mountPath: string }[];
+};
 type PodSpec = { initContainers?: Container[]; containers: Container[]; volumes?: { name: string; configMap?: { name: string } }[] };
-const find = (objects: KubeObject[], key: string) => objects.find((o) => `${o.kind}/${o.metadata?.name}` === key) as unknown as { spec: { template: { spec: PodSpec }; selector: { matchLabels: Record<string, string> }; volumeClaimTemplates: { metadata: { labels: Record<string, string> } }[] } } | undefined;
-const envOf = (c: Container) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? `secret:${e.valueFrom?.secretKeyRef?.key}`]));
+const find = (objects: KubeObject[], key: string) =>
+  objects.find((o) => `${o.kind}/${o.metadata?.name}` === key) as unknown as
+    | {
+        spec: {
+          template: { spec: PodSpec };
+          selector: { matchLabels: Record<string, string> };
+          volumeClaimTemplates: { metadata: { labels: Record<string, string> } }[];
+        };
+      }
+    | undefined;
+const envOf = (c: Container) =>
+  Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? `secret:${e.valueFrom?.secretKeyRef?.key}`]));
 const containerOf = (objects: KubeObject[], key: string) => find(objects, key)!.spec.template.spec.containers[0]!;
 
 describe('the data-layer patterns on Kubernetes (spec data)', () => {
   it('without data.readReplica there is no replica object, URL or env', () => {
     const objects = stackObjects(withDefaults({ runtime: 'kubernetes' }), secrets);
     expect(objects.filter((o) => o.metadata?.name?.includes('replica'))).toEqual([]);
-    expect((objects.find((o) => o.kind === 'Secret') as { stringData: Record<string, string> }).stringData).not.toHaveProperty('DATABASE_REPLICA_URL');
+    expect((objects.find((o) => o.kind === 'Secret') as { stringData: Record<string, string> }).stringData).not.toHaveProperty(
+      'DATABASE_REPLICA_URL',
+    );
     expect(envOf(containerOf(objects, 'Deployment/scalelab-api'))).not.toHaveProperty('DATABASE_REPLICA_URL');
   });
 
@@ -133,22 +159,37 @@ describe('the data-layer patterns on Kubernetes (spec data)', () => {
     for (const object of objects) validate(object);
     const replica = find(objects, 'StatefulSet/scalelab-postgres-replica')!;
     expect(replica.spec.selector.matchLabels[KUBE_LABELS.component]).toBe('postgres-replica');
-    expect(replica.spec.volumeClaimTemplates[0]!.metadata.labels).toMatchObject({ [KUBE_LABELS.stack]: 'rr', [KUBE_LABELS.component]: 'postgres-replica' });
-    const service = objects.find((o) => o.kind === 'Service' && o.metadata?.name === 'scalelab-postgres-replica') as { spec: { selector: Record<string, string> } };
+    expect(replica.spec.volumeClaimTemplates[0]!.metadata.labels).toMatchObject({
+      [KUBE_LABELS.stack]: 'rr',
+      [KUBE_LABELS.component]: 'postgres-replica',
+    });
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata?.name === 'scalelab-postgres-replica') as {
+      spec: { selector: Record<string, string> };
+    };
     expect(service.spec.selector).toEqual(replica.spec.selector.matchLabels);
     // The init container copies the primary; the password comes from the Secret, never the spec.
     const seed = replica.spec.template.spec.initContainers![0]!;
     expect(seed.command).toEqual(['sh', '-c', REPLICA_SEED_SCRIPT]);
     expect(REPLICA_SEED_SCRIPT).toContain('pg_basebackup -D "$PGDATA.seed" -R -X stream');
-    expect(envOf(seed)).toEqual({ PGDATA: '/var/lib/postgresql/data/pgdata', PGHOST: 'scalelab-postgres', PGPORT: '5432', PGUSER: 'scalelab', PGPASSWORD: 'secret:POSTGRES_PASSWORD' });
+    expect(envOf(seed)).toEqual({
+      PGDATA: '/var/lib/postgresql/data/pgdata',
+      PGHOST: 'scalelab-postgres',
+      PGPORT: '5432',
+      PGUSER: 'scalelab',
+      PGPASSWORD: 'secret:POSTGRES_PASSWORD',
+    });
     expect(seed.volumeMounts).toEqual([{ name: 'data', mountPath: '/var/lib/postgresql/data' }]);
     expect(containerOf(objects, 'StatefulSet/scalelab-postgres-replica').args).toEqual(['-c', 'max_connections=300']);
     // The primary lets the replica stream: its pg_hba.conf comes from the ConfigMap.
     const primary = find(objects, 'StatefulSet/scalelab-postgres')!.spec.template.spec;
-    expect(primary.containers[0]!.args).toEqual(expect.arrayContaining(['hba_file=/etc/scalelab/postgres/pg_hba.conf', 'max_connections=300']));
+    expect(primary.containers[0]!.args).toEqual(
+      expect.arrayContaining(['hba_file=/etc/scalelab/postgres/pg_hba.conf', 'max_connections=300']),
+    );
     expect(primary.volumes).toEqual([{ name: 'config', configMap: { name: 'scalelab-postgres-config' } }]);
     const hba = (objects.find((o) => o.kind === 'ConfigMap') as { data: Record<string, string> }).data['pg_hba.conf']!;
-    expect(hba.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(expect.arrayContaining(['host replication all all scram-sha-256', 'host all all all scram-sha-256']));
+    expect(hba.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(
+      expect.arrayContaining(['host replication all all scram-sha-256', 'host all all all scram-sha-256']),
+    );
     const secret = objects.find((o) => o.kind === 'Secret') as { stringData: Record<string, string> };
     expect(secret.stringData.DATABASE_REPLICA_URL).toBe('postgres://scalelab:p%40ss%2Fword%2B1@scalelab-postgres-replica:5432/scalelab');
     expect(envOf(containerOf(objects, 'Deployment/scalelab-api')).DATABASE_REPLICA_URL).toBe('secret:DATABASE_REPLICA_URL');
@@ -158,9 +199,15 @@ describe('the data-layer patterns on Kubernetes (spec data)', () => {
 
   it('USERS_PARTITIONS and EVENTS reach the api and the worker; the worker gets the admin token for its stream hooks', () => {
     const defaults = stackObjects(withDefaults({ runtime: 'kubernetes' }), secrets);
-    for (const key of ['Deployment/scalelab-api', 'Deployment/scalelab-worker']) expect(envOf(containerOf(defaults, key)), key).toMatchObject({ USERS_PARTITIONS: '0', EVENTS: 'true' });
+    for (const key of ['Deployment/scalelab-api', 'Deployment/scalelab-worker'])
+      expect(envOf(containerOf(defaults, key)), key).toMatchObject({ USERS_PARTITIONS: '0', EVENTS: 'true' });
     const custom = stackObjects(withDefaults({ runtime: 'kubernetes', data: { events: false, partitions: 16 } }), secrets);
-    for (const key of ['Deployment/scalelab-api', 'Deployment/scalelab-worker']) expect(envOf(containerOf(custom, key)), key).toMatchObject({ USERS_PARTITIONS: '16', EVENTS: 'false', ADMIN_TOKEN: 'secret:ADMIN_TOKEN' });
+    for (const key of ['Deployment/scalelab-api', 'Deployment/scalelab-worker'])
+      expect(envOf(containerOf(custom, key)), key).toMatchObject({
+        USERS_PARTITIONS: '16',
+        EVENTS: 'false',
+        ADMIN_TOKEN: 'secret:ADMIN_TOKEN',
+      });
   });
 
   it('the seed script copies the primary into an empty volume once, waiting for it, and leaves a seeded one alone', () => {
@@ -204,18 +251,31 @@ describe('the data-layer patterns on Kubernetes (spec data)', () => {
 });
 
 describe('cpu limits on Kubernetes (spec resources)', () => {
-  const container = (objects: KubeObject[], name: string) => (objects.find((o) => o.kind === 'Deployment' && o.metadata?.name === name) as Deployment).spec!.template.spec!.containers[0]!;
+  const container = (objects: KubeObject[], name: string) =>
+    (objects.find((o) => o.kind === 'Deployment' && o.metadata?.name === name) as Deployment).spec!.template.spec!.containers[0]!;
 
-  it('resources.api.cpu becomes the api container\'s cpu request and limit; the worker keeps its default request and no limit', () => {
+  it("resources.api.cpu becomes the api container's cpu request and limit; the worker keeps its default request and no limit", () => {
     const objects = stackObjects(withDefaults({ runtime: 'kubernetes', resources: { api: { cpu: '0.1' } } }), secrets);
     for (const object of objects) validate(object);
-    expect(container(objects, 'scalelab-api').resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '100m', memory: '512Mi' } });
-    expect(container(objects, 'scalelab-worker').resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+    expect(container(objects, 'scalelab-api').resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '100m', memory: '512Mi' },
+    });
+    expect(container(objects, 'scalelab-worker').resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { memory: '512Mi' },
+    });
   });
 
   it('without a cpu setting nothing limits the cpu, and the HPA keeps a request to divide by', () => {
     const objects = stackObjects(withDefaults({ runtime: 'kubernetes', resources: { worker: { cpu: 2 } } }), secrets);
-    expect(container(objects, 'scalelab-api').resources).toEqual({ requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '512Mi' } });
-    expect(container(objects, 'scalelab-worker').resources).toEqual({ requests: { cpu: '2', memory: '128Mi' }, limits: { cpu: '2', memory: '512Mi' } });
+    expect(container(objects, 'scalelab-api').resources).toEqual({
+      requests: { cpu: '250m', memory: '128Mi' },
+      limits: { memory: '512Mi' },
+    });
+    expect(container(objects, 'scalelab-worker').resources).toEqual({
+      requests: { cpu: '2', memory: '128Mi' },
+      limits: { cpu: '2', memory: '512Mi' },
+    });
   });
 });

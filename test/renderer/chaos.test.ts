@@ -3,11 +3,30 @@ import os from 'node:os';
 import path from 'node:path';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChaosActionSchema, type ActiveFault, type ChaosStatus, type CommandName, type Sample, type WriteCheck } from '../../electron/contract.js';
+import {
+  ChaosActionSchema,
+  type ActiveFault,
+  type ChaosStatus,
+  type CommandName,
+  type Sample,
+  type WriteCheck,
+} from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
 import { faultPlace, faultWhen, lostIdsText, monkeySummary } from '../../renderer/features/chaos/chaos-data.js';
 import { createAppStore } from '../../renderer/store/app-store.js';
-import { ANSWER_GRACE_MS, chaosKey, DEFAULT_CHAOS_DRAFT, faultsOf, MONKEY_INTERVAL, MONKEY_MAX_DOWN, monkeyChanged, monkeyOn, PANEL_BUTTONS, panelActionOf, writesView } from '../../renderer/store/chaos-slice.js';
+import {
+  ANSWER_GRACE_MS,
+  chaosKey,
+  DEFAULT_CHAOS_DRAFT,
+  faultsOf,
+  MONKEY_INTERVAL,
+  MONKEY_MAX_DOWN,
+  monkeyChanged,
+  monkeyOn,
+  PANEL_BUTTONS,
+  panelActionOf,
+  writesView,
+} from '../../renderer/store/chaos-slice.js';
 import { percentToRate } from '../../electron/chaos/actions/errors.js';
 import { buttonAction, buttonsAt, CHAOS_BUTTONS } from '../../electron/chaos/buttons.js';
 import type { Bridge } from '../../renderer/store/types.js';
@@ -27,12 +46,21 @@ afterAll(async () => {
   await removeTempHome(home);
 });
 
-const realBridge = (): Bridge => ({ invoke: (command, payload) => controlPlane.handle(command, payload) as never, on: (event, listener) => controlPlane.on(event, listener) });
+const realBridge = (): Bridge => ({
+  invoke: (command, payload) => controlPlane.handle(command, payload) as never,
+  on: (event, listener) => controlPlane.on(event, listener),
+});
 
 function status(faults: ActiveFault[] = [], monkey: Partial<ChaosStatus['monkey']> = {}): ChaosStatus {
   return { faults, monkey: { enabled: false, intervalSeconds: 5, maxDown: 1, kills: 0, lastKillAt: null, ...monkey } };
 }
-const latency = (target: string, since = 1_000_000): ActiveFault => ({ action: 'latency', target, detail: 'db +100 ms, cache +0 ms', since, until: null });
+const latency = (target: string, since = 1_000_000): ActiveFault => ({
+  action: 'latency',
+  target,
+  detail: 'db +100 ms, cache +0 ms',
+  since,
+  until: null,
+});
 
 /** A bridge that answers each command from a script and records what it was sent; `hold` keeps the answers back until released. */
 function scripted(answers: Partial<Record<CommandName, unknown>>, hold = false) {
@@ -44,7 +72,9 @@ function scripted(answers: Partial<Record<CommandName, unknown>>, hold = false) 
       calls.push({ command, payload });
       await gate;
       const value = answers[command];
-      return value === undefined ? { ok: false, error: { name: 'ContractError', message: `unscripted ${command}` } } : ({ ok: true, value } as never);
+      return value === undefined
+        ? { ok: false, error: { name: 'ContractError', message: `unscripted ${command}` } }
+        : ({ ok: true, value } as never);
     },
     on: () => () => undefined,
   };
@@ -53,10 +83,29 @@ function scripted(answers: Partial<Record<CommandName, unknown>>, hold = false) 
 
 describe('chaos actions the panel sends', () => {
   it('builds a contract-valid chaos:inject payload for every button, with the form’s numbers', () => {
-    const draft = { ...DEFAULT_CHAOS_DRAFT, 'kill-cache.forSeconds': 3, 'latency.dbMs': 100, 'latency.cacheMs': 0, 'errors.percent': 7, [MONKEY_INTERVAL]: 3, [MONKEY_MAX_DOWN]: 2 };
+    const draft = {
+      ...DEFAULT_CHAOS_DRAFT,
+      'kill-cache.forSeconds': 3,
+      'latency.dbMs': 100,
+      'latency.cacheMs': 0,
+      'errors.percent': 7,
+      [MONKEY_INTERVAL]: 3,
+      [MONKEY_MAX_DOWN]: 2,
+    };
     // The panel's buttons, in the modules' order (a new module's buttons may sit between them).
     const ids = PANEL_BUTTONS.map((b) => b.id);
-    const known = ['kill-api', 'kill-worker', 'kill-cache', 'kill-db', 'kill-replica', 'replica-delay', 'kill-relay', 'kill-projector', 'latency', 'errors'];
+    const known = [
+      'kill-api',
+      'kill-worker',
+      'kill-cache',
+      'kill-db',
+      'kill-replica',
+      'replica-delay',
+      'kill-relay',
+      'kill-projector',
+      'latency',
+      'errors',
+    ];
     expect(ids.filter((id) => known.includes(id))).toEqual(known);
     for (const button of PANEL_BUTTONS) expect(Value.Check(ChaosActionSchema, panelActionOf(button.id, draft)), button.id).toBe(true);
     expect(panelActionOf('kill-api', draft)).toEqual({ action: 'kill', target: 'random-api' });
@@ -83,7 +132,12 @@ describe('chaos actions the panel sends', () => {
     }
     // A box's value wins over its default; the drawer's defaults are its own (200 ms, not the panel's 100).
     expect(buttonAction(drawer[0]!, {}, 'api-1')).toEqual({ action: 'latency', target: 'api-1', dbMs: 200, cacheMs: 0 });
-    expect(buttonAction(drawer[2]!, { 'replica-cpu.threads': 3 }, 'api-1')).toEqual({ action: 'cpu', target: 'api-1', seconds: 30, threads: 3 });
+    expect(buttonAction(drawer[2]!, { 'replica-cpu.threads': 3 }, 'api-1')).toEqual({
+      action: 'cpu',
+      target: 'api-1',
+      seconds: 30,
+      threads: 3,
+    });
   });
 
   it('keys an action by what and where, so only its own button shows it in flight', () => {
@@ -100,12 +154,20 @@ describe('chaos data shapes', () => {
     expect(faultPlace(latency('all'))).toBe('all api');
     expect(faultPlace(latency('api-2'))).toBe('api-2');
     expect(faultWhen({ ...latency('api-1'), since: t }, t + 5000)).toBe('since 12:00:00 · until cleared');
-    expect(faultWhen({ action: 'kill-cache', target: 'redis', detail: 'down for 10 s', since: t, until: t + 10_000 }, t + 2_500)).toBe('since 12:00:00 · until 12:00:10 (8 s left)');
-    expect(faultWhen({ action: 'kill-cache', target: 'redis', detail: 'down for 10 s', since: t, until: t + 10_000 }, t + 60_000)).toMatch(/\(0 s left\)$/);
+    expect(faultWhen({ action: 'kill-cache', target: 'redis', detail: 'down for 10 s', since: t, until: t + 10_000 }, t + 2_500)).toBe(
+      'since 12:00:00 · until 12:00:10 (8 s left)',
+    );
+    expect(faultWhen({ action: 'kill-cache', target: 'redis', detail: 'down for 10 s', since: t, until: t + 10_000 }, t + 60_000)).toMatch(
+      /\(0 s left\)$/,
+    );
   });
 
   it('lists the faults touching one replica: its own and, for an api replica, those on every api replica', () => {
-    const s = status([latency('api-1'), latency('all'), { action: 'kill-cache', target: 'redis', detail: 'down for 3 s', since: 1, until: 2 }]);
+    const s = status([
+      latency('api-1'),
+      latency('all'),
+      { action: 'kill-cache', target: 'redis', detail: 'down for 3 s', since: 1, until: 2 },
+    ]);
     expect(faultsOf(s, 'api-1').map((f) => f.target)).toEqual(['api-1', 'all']);
     expect(faultsOf(s, 'api-2').map((f) => f.target)).toEqual(['all']);
     expect(faultsOf(s, 'worker-1')).toEqual([]);
@@ -114,18 +176,43 @@ describe('chaos data shapes', () => {
 
   it('sums up the monkey, and lists lost ids up to a limit', () => {
     expect(monkeySummary(null)).toMatch(/never the last one/);
-    expect(monkeySummary(status([], { enabled: true, intervalSeconds: 3, maxDown: 2, kills: 1, lastKillAt: new Date(2024, 0, 1, 9, 5, 7).getTime() }).monkey)).toBe('every ~3 s, ≤ 2 down · 1 kill · last 09:05:07');
+    expect(
+      monkeySummary(
+        status([], { enabled: true, intervalSeconds: 3, maxDown: 2, kills: 1, lastKillAt: new Date(2024, 0, 1, 9, 5, 7).getTime() }).monkey,
+      ),
+    ).toBe('every ~3 s, ≤ 2 down · 1 kill · last 09:05:07');
     expect(monkeySummary(status([], { kills: 4 }).monkey)).toBe('off · 4 kills');
     expect(lostIdsText([3, 9])).toBe('3, 9');
-    expect(lostIdsText(Array.from({ length: 15 }, (_, i) => i + 1), 15, 12)).toBe('1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and 3 more');
+    expect(
+      lostIdsText(
+        Array.from({ length: 15 }, (_, i) => i + 1),
+        15,
+        12,
+      ),
+    ).toBe('1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and 3 more');
     // Fewer ids than lost writes (a capped list): the rest are counted.
     expect(lostIdsText([5, 6], 40)).toBe('5, 6 and 38 more');
   });
 });
 
 describe('writes badge', () => {
-  const live = (w: Partial<Sample['writes']>): Sample['writes'] => ({ acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null, ...w });
-  const check = (c: Partial<WriteCheck>): WriteCheck => ({ acknowledged: 40, verified: 40, lost: 0, duplicated: 0, lostIds: [], checkedAt: 5000, ...c });
+  const live = (w: Partial<Sample['writes']>): Sample['writes'] => ({
+    acknowledged: 0,
+    verified: null,
+    lost: null,
+    lostIds: [],
+    checkedAt: null,
+    ...w,
+  });
+  const check = (c: Partial<WriteCheck>): WriteCheck => ({
+    acknowledged: 40,
+    verified: 40,
+    lost: 0,
+    duplicated: 0,
+    lostIds: [],
+    checkedAt: 5000,
+    ...c,
+  });
 
   it('counts acknowledged writes live and waits for a check before saying verified or lost', () => {
     expect(writesView(undefined, null)).toMatchObject({ acknowledged: 0, verified: null, lost: null, state: 'unchecked', sinceCheck: 0 });
@@ -134,10 +221,27 @@ describe('writes badge', () => {
 
   it('shows the Verify answer at once, and the writes acknowledged after it', () => {
     // The answer arrives before any sample carries it.
-    expect(writesView(live({ acknowledged: 40 }), check({}))).toMatchObject({ acknowledged: 40, verified: 40, lost: 0, state: 'ok', sinceCheck: 0 });
-    expect(writesView(live({ acknowledged: 55, verified: 40, lost: 0, checkedAt: 5000 }), check({}))).toMatchObject({ verified: 40, sinceCheck: 15, state: 'ok' });
+    expect(writesView(live({ acknowledged: 40 }), check({}))).toMatchObject({
+      acknowledged: 40,
+      verified: 40,
+      lost: 0,
+      state: 'ok',
+      sinceCheck: 0,
+    });
+    expect(writesView(live({ acknowledged: 55, verified: 40, lost: 0, checkedAt: 5000 }), check({}))).toMatchObject({
+      verified: 40,
+      sinceCheck: 15,
+      state: 'ok',
+    });
     // A newer check made elsewhere (the CLI) wins over this page's older answer.
-    expect(writesView(live({ acknowledged: 60, verified: 57, lost: 3, lostIds: [4, 8, 9], checkedAt: 9000 }), check({}))).toMatchObject({ verified: 57, lost: 3, lostIds: [4, 8, 9], state: 'lost', duplicated: null, sinceCheck: 0 });
+    expect(writesView(live({ acknowledged: 60, verified: 57, lost: 3, lostIds: [4, 8, 9], checkedAt: 9000 }), check({}))).toMatchObject({
+      verified: 57,
+      lost: 3,
+      lostIds: [4, 8, 9],
+      state: 'lost',
+      duplicated: null,
+      sinceCheck: 0,
+    });
   });
 
   it('turns red with the lost ids when an acknowledged write is gone', () => {

@@ -6,7 +6,13 @@ import { instanceSample, quietSample as sample } from '../support/sample-fixture
 import { cpuResources, cpuUpdateSpec, DEFAULT_DATA_DRAFT, startSpec } from '../../renderer/store/data-slice.js';
 
 function instance(id: string, share: number | null): InstanceSample {
-  const throttling = { throttledShare: share ?? 0, throttledSecondsPerSec: share, periodsTotal: 10, throttledPeriodsTotal: 5, throttledSecondsTotal: 1 };
+  const throttling = {
+    throttledShare: share ?? 0,
+    throttledSecondsPerSec: share,
+    periodsTotal: 10,
+    throttledPeriodsTotal: 5,
+    throttledSecondsTotal: 1,
+  };
   return instanceSample({ id, cpuLimitMillicores: share === null ? null : 100, throttling: share === null ? null : throttling });
 }
 
@@ -32,7 +38,10 @@ describe('the stack bar asks for cpu per replica', () => {
 describe('the throttling chart', () => {
   it('has a series per limited replica, in % of periods, averaged per bucket; unlimited replicas have none', () => {
     const now = 1_000_000;
-    const samples = [sample(now - 1000, [instance('api-1', 0.5), instance('api-2', null)]), sample(now, [instance('api-1', 1), instance('api-2', null)])];
+    const samples = [
+      sample(now - 1000, [instance('api-1', 0.5), instance('api-2', null)]),
+      sample(now, [instance('api-1', 1), instance('api-2', null)]),
+    ];
     const { rows } = buildRows(samples, 60, now);
     expect(rows.map((r) => r.throttled['api-1'])).toEqual([50, 100]);
     expect(rows.every((r) => r.throttled['api-2'] === null)).toBe(true);

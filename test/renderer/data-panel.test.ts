@@ -1,6 +1,14 @@
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
-import { ChaosActionSchema, StackSpecSchema, withDefaults, type CommandName, type DataSample, type Sample, type StackSpec } from '../../electron/contract.js';
+import {
+  ChaosActionSchema,
+  StackSpecSchema,
+  withDefaults,
+  type CommandName,
+  type DataSample,
+  type Sample,
+  type StackSpec,
+} from '../../electron/contract.js';
 import { patternOff } from '../../renderer/features/chaos/chaos-data.js';
 import { buttonsAt } from '../../electron/chaos/buttons.js';
 import { buildDataRows } from '../../renderer/features/data/data-rows.js';
@@ -27,7 +35,16 @@ function sample(t: number, d: DataSample | undefined): Sample {
   return {
     t,
     stack: 'default',
-    traffic: { rps: 0, errorsPerSec: 0, proxyErrorsPerSec: 0, status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, inFlight: 0, p50: null, p95: null, p99: null },
+    traffic: {
+      rps: 0,
+      errorsPerSec: 0,
+      proxyErrorsPerSec: 0,
+      status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+      inFlight: 0,
+      p50: null,
+      p95: null,
+      p99: null,
+    },
     instances: [],
     replicas: { api: 2, apiReady: 2, worker: 1 },
     cache: { up: true, hitsPerSec: 0, missesPerSec: 0, hitRate: null, memoryBytes: null, keys: null, opsPerSec: null },
@@ -48,7 +65,13 @@ describe('data-layer chart rows', () => {
     const now = 50_000_000;
     const samples = Array.from({ length: 1800 }, (_, i) => {
       const spike = i === 1000;
-      return sample(now - (1799 - i) * 1000, data({ replica: { up: true, lagBytes: spike ? 10 * 1024 : 0, lagSeconds: spike ? 7 : 0, applyDelayMs: 0 }, reads: { primaryPerSec: i % 2 === 0 ? 10 : 20, replicaPerSec: 30, fallbacksPerSec: 0 } }));
+      return sample(
+        now - (1799 - i) * 1000,
+        data({
+          replica: { up: true, lagBytes: spike ? 10 * 1024 : 0, lagSeconds: spike ? 7 : 0, applyDelayMs: 0 },
+          reads: { primaryPerSec: i % 2 === 0 ? 10 : 20, replicaPerSec: 30, fallbacksPerSec: 0 },
+        }),
+      );
     });
     const rows = buildDataRows(samples, 1800, now);
     expect(rows.length).toBeLessThanOrEqual(201);
@@ -63,7 +86,11 @@ describe('data-layer chart rows', () => {
     // A second later: closed buckets come from the cache, and equal rows built afresh.
     const next = [...samples.slice(1), sample(now + 1000, data())];
     const incremental = buildDataRows(next, 1800, now + 1000);
-    const fresh = buildDataRows(next.map((s) => ({ ...s })), 1800, now + 1000);
+    const fresh = buildDataRows(
+      next.map((s) => ({ ...s })),
+      1800,
+      now + 1000,
+    );
     expect(incremental).toEqual(fresh);
   });
 
@@ -91,7 +118,11 @@ describe('data-layer figures', () => {
     expect(dataPatterns(spec({ readReplica: true, partitions: 4 }), undefined)).toEqual({ readReplica: true, events: true, partitions: 4 });
     expect(dataPatterns(spec({ events: false }), data())).toEqual({ readReplica: false, events: false, partitions: 0 });
     const old = { ...spec(), data: undefined } as unknown as StackSpec;
-    expect(dataPatterns(old, data({ replica: null, partitions: [{ name: 'users_p0', rows: 1 }] }))).toEqual({ readReplica: false, events: true, partitions: 1 });
+    expect(dataPatterns(old, data({ replica: null, partitions: [{ name: 'users_p0', rows: 1 }] }))).toEqual({
+      readReplica: false,
+      events: true,
+      partitions: 1,
+    });
     expect(dataPatterns(null, undefined)).toEqual({ readReplica: false, events: false, partitions: 0 });
   });
 
@@ -133,8 +164,18 @@ describe('data-layer figures', () => {
   });
 
   it('writes bytes, seconds, delays, rates and counts for the figures', () => {
-    expect([formatBytes(512), formatBytes(2048), formatBytes(3.5 * 1024 * 1024), formatBytes(null)]).toEqual(['512 B', '2.0 KiB', '3.5 MiB', '–']);
-    expect([formatSeconds(0.04), formatSeconds(12.4), formatSeconds(125), formatSeconds(null)]).toEqual(['0.0 s', '12 s', '2 min 5 s', '–']);
+    expect([formatBytes(512), formatBytes(2048), formatBytes(3.5 * 1024 * 1024), formatBytes(null)]).toEqual([
+      '512 B',
+      '2.0 KiB',
+      '3.5 MiB',
+      '–',
+    ]);
+    expect([formatSeconds(0.04), formatSeconds(12.4), formatSeconds(125), formatSeconds(null)]).toEqual([
+      '0.0 s',
+      '12 s',
+      '2 min 5 s',
+      '–',
+    ]);
     expect([formatDelay(0), formatDelay(250), formatDelay(2000), formatDelay(180_000)]).toEqual(['none', '250 ms', '2 s', '3 min']);
     expect([formatRate(0), formatRate(0.44), formatRate(12.6), formatRate(1530)]).toEqual(['0', '0.4', '13', '1.5k']);
     expect(formatCount(1234567)).toBe('1 234 567');
@@ -143,7 +184,14 @@ describe('data-layer figures', () => {
 
 describe('data-layer chaos buttons', () => {
   it('send contract-valid actions with the form’s numbers', () => {
-    const draft = { ...DEFAULT_CHAOS_DRAFT, 'kill-replica.forSeconds': 4, 'replica-delay.ms': 1500, 'replica-delay.forSeconds': 20, 'kill-relay.forSeconds': 6, 'kill-projector.forSeconds': 7 };
+    const draft = {
+      ...DEFAULT_CHAOS_DRAFT,
+      'kill-replica.forSeconds': 4,
+      'replica-delay.ms': 1500,
+      'replica-delay.forSeconds': 20,
+      'kill-relay.forSeconds': 6,
+      'kill-projector.forSeconds': 7,
+    };
     const data = buttonsAt('data');
     expect(data.map((b) => b.id)).toEqual(['kill-replica', 'replica-delay', 'kill-relay', 'kill-projector']);
     for (const button of data) expect(Value.Check(ChaosActionSchema, panelActionOf(button.id, draft)), button.id).toBe(true);
@@ -182,7 +230,19 @@ describe('start settings', () => {
     const bridge: Bridge = {
       invoke: async (command, payload) => {
         calls.push({ command, payload });
-        return command === 'stack:up' || command === 'stack:status' ? ({ ok: true, value: { state: 'running', spec: withDefaults(payload as object), runtime: 'local', instances: [], endpoints: null, sample: null } } as never) : ({ ok: false, error: { name: 'Error', message: 'unscripted' } } as never);
+        return command === 'stack:up' || command === 'stack:status'
+          ? ({
+              ok: true,
+              value: {
+                state: 'running',
+                spec: withDefaults(payload as object),
+                runtime: 'local',
+                instances: [],
+                endpoints: null,
+                sample: null,
+              },
+            } as never)
+          : ({ ok: false, error: { name: 'Error', message: 'unscripted' } } as never);
       },
       on: () => () => undefined,
     };
@@ -191,6 +251,9 @@ describe('start settings', () => {
     expect(store.getState().dataDraft).toEqual({ readReplica: true, events: true, partitions: 4 });
     const state = store.getState();
     await state.start(startSpec('local', null, state.dataDraft));
-    expect(calls.find((c) => c.command === 'stack:up')?.payload).toEqual({ runtime: 'local', data: { readReplica: true, events: true, partitions: 4 } });
+    expect(calls.find((c) => c.command === 'stack:up')?.payload).toEqual({
+      runtime: 'local',
+      data: { readReplica: true, events: true, partitions: 4 },
+    });
   });
 });

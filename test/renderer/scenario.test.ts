@@ -5,9 +5,25 @@ import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportExportSchema, type CommandName, type ScenarioState, type ScenarioStatus, type StepStatus } from '../../electron/contract.js';
 import { ControlPlane } from '../../electron/control/control-plane.js';
-import { clockText, formatAssertValue, formatClock, playerButtons, progressFraction, stateTone, stepView, targetText, untilText } from '../../renderer/features/scenario/scenario-data.js';
+import {
+  clockText,
+  formatAssertValue,
+  formatClock,
+  playerButtons,
+  progressFraction,
+  stateTone,
+  stepView,
+  targetText,
+  untilText,
+} from '../../renderer/features/scenario/scenario-data.js';
 import { createAppStore } from '../../renderer/store/app-store.js';
-import { createScenarioSlice, defaultReportWindow, MAX_SOURCE_CHARS, reportFileNames, reportRequest } from '../../renderer/store/scenario-slice.js';
+import {
+  createScenarioSlice,
+  defaultReportWindow,
+  MAX_SOURCE_CHARS,
+  reportFileNames,
+  reportRequest,
+} from '../../renderer/store/scenario-slice.js';
 import type { AppState, Bridge } from '../../renderer/store/types.js';
 import { removeTempHome } from '../support/temp-home.js';
 
@@ -16,7 +32,21 @@ function step(index: number, state: StepStatus['state'] = 'pending', at = index 
 }
 
 function status(patch: Partial<ScenarioStatus> = {}): ScenarioStatus {
-  return { state: 'idle', id: 'black-friday', name: 'Black Friday', description: null, durationS: 300, elapsedS: 0, steps: [step(0), step(1), step(2)], assertions: [], startedAt: null, endedAt: null, spec: null, error: null, ...patch };
+  return {
+    state: 'idle',
+    id: 'black-friday',
+    name: 'Black Friday',
+    description: null,
+    durationS: 300,
+    elapsedS: 0,
+    steps: [step(0), step(1), step(2)],
+    assertions: [],
+    startedAt: null,
+    endedAt: null,
+    spec: null,
+    error: null,
+    ...patch,
+  };
 }
 
 /** A bridge that answers each command from a script and records what it was sent. */
@@ -27,7 +57,9 @@ function scripted(answers: Partial<Record<CommandName, unknown>>) {
       calls.push({ command, payload });
       const value = answers[command];
       if (value instanceof Error) return { ok: false, error: { name: value.name, message: value.message } };
-      return value === undefined ? { ok: false, error: { name: 'ContractError', message: `unscripted ${command}` } } : ({ ok: true, value } as never);
+      return value === undefined
+        ? { ok: false, error: { name: 'ContractError', message: `unscripted ${command}` } }
+        : ({ ok: true, value } as never);
     },
     on: () => () => undefined,
   };
@@ -41,7 +73,10 @@ function sliceOn(bridge: Bridge) {
   const set = (partial: Partial<AppState> | ((s: AppState) => Partial<AppState>)) => {
     state = { ...state, ...(typeof partial === 'function' ? partial(state) : partial) };
   };
-  Object.assign(state, createScenarioSlice(bridge, (fileName, text, type) => saved.push({ fileName, text, type }))(set, () => state));
+  Object.assign(
+    state,
+    createScenarioSlice(bridge, (fileName, text, type) => saved.push({ fileName, text, type }))(set, () => state),
+  );
   return { get: () => state, saved };
 }
 
@@ -119,12 +154,30 @@ describe('step list', () => {
   const done = (n: number) => Array<StepStatus['state']>(n).fill('done');
 
   it('before the start shows the first eight steps as upcoming', () => {
-    expect(roles(stepView(steps(pending(12))))).toEqual(['0:upcoming', '1:upcoming', '2:upcoming', '3:upcoming', '4:upcoming', '5:upcoming', '6:upcoming', '7:upcoming']);
+    expect(roles(stepView(steps(pending(12))))).toEqual([
+      '0:upcoming',
+      '1:upcoming',
+      '2:upcoming',
+      '3:upcoming',
+      '4:upcoming',
+      '5:upcoming',
+      '6:upcoming',
+      '7:upcoming',
+    ]);
     expect(roles(stepView(steps(pending(3))))).toEqual(['0:upcoming', '1:upcoming', '2:upcoming']);
   });
 
   it('highlights the last step that ran, with two done before it and the next five', () => {
-    expect(roles(stepView(steps([...done(5), ...pending(7)])))).toEqual(['2:done', '3:done', '4:current', '5:upcoming', '6:upcoming', '7:upcoming', '8:upcoming', '9:upcoming']);
+    expect(roles(stepView(steps([...done(5), ...pending(7)])))).toEqual([
+      '2:done',
+      '3:done',
+      '4:current',
+      '5:upcoming',
+      '6:upcoming',
+      '7:upcoming',
+      '8:upcoming',
+      '9:upcoming',
+    ]);
   });
 
   it('keeps eight rows from start to end, so the list never changes height', () => {
@@ -195,17 +248,23 @@ describe('report export', () => {
     expect(reportRequest(15, ran, now)).toEqual({ from: now - 15 * 60_000, to: now });
     // No scenario ran: its window falls back to the last 5 minutes.
     expect(reportRequest('scenario', null, now)).toEqual({ from: now - 5 * 60_000, to: now });
-    for (const w of ['scenario', 5, 15, 30] as const) expect(Value.Check(ReportExportSchema, reportRequest(w, ran, now)), String(w)).toBe(true);
+    for (const w of ['scenario', 5, 15, 30] as const)
+      expect(Value.Check(ReportExportSchema, reportRequest(w, ran, now)), String(w)).toBe(true);
   });
 
   it('names both files after one base, whatever extension the suggestion carries', () => {
-    expect(reportFileNames('scalelab-report-2024-01-01')).toEqual({ html: 'scalelab-report-2024-01-01.html', json: 'scalelab-report-2024-01-01.json' });
+    expect(reportFileNames('scalelab-report-2024-01-01')).toEqual({
+      html: 'scalelab-report-2024-01-01.html',
+      json: 'scalelab-report-2024-01-01.json',
+    });
     expect(reportFileNames('e2e-smoke.html')).toEqual({ html: 'e2e-smoke.html', json: 'e2e-smoke.json' });
     expect(reportFileNames('')).toEqual({ html: 'scalelab-report.html', json: 'scalelab-report.json' });
   });
 
   it('downloads the HTML and the JSON with the same base name', async () => {
-    const { bridge, calls } = scripted({ 'report:export': { html: '<html>e2e</html>', json: '{"samples":[]}', fileName: 'report-x.html' } });
+    const { bridge, calls } = scripted({
+      'report:export': { html: '<html>e2e</html>', json: '{"samples":[]}', fileName: 'report-x.html' },
+    });
     const { get, saved } = sliceOn(bridge);
     expect(await get().exportReport(30)).toBe(true);
     expect(calls[0]).toMatchObject({ command: 'report:export', payload: { from: expect.any(Number), to: expect.any(Number) } });
@@ -241,7 +300,10 @@ describe('scenario slice', () => {
   });
 
   it('takes each command’s answer and each streamed status as the player’s', async () => {
-    const { bridge, calls } = scripted({ 'scenario:play': status({ state: 'starting' }), 'scenario:pause': status({ state: 'paused', elapsedS: 3 }) });
+    const { bridge, calls } = scripted({
+      'scenario:play': status({ state: 'starting' }),
+      'scenario:pause': status({ state: 'paused', elapsedS: 3 }),
+    });
     const { get } = sliceOn(bridge);
     await get().playScenario();
     expect(get().scenario?.state).toBe('starting');
@@ -264,14 +326,19 @@ describe('scenario slice, against a real control plane', () => {
     await controlPlane?.close();
     await removeTempHome(home);
   });
-  const realBridge = (): Bridge => ({ invoke: (command, payload) => controlPlane.handle(command, payload) as never, on: (event, listener) => controlPlane.on(event, listener) });
+  const realBridge = (): Bridge => ({
+    invoke: (command, payload) => controlPlane.handle(command, payload) as never,
+    on: (event, listener) => controlPlane.on(event, listener),
+  });
 
   it('lists the built-ins on connect and loads one, steps and assertions ready to play', async () => {
     const app = createAppStore(realBridge());
     await app.connect();
     try {
       const state = app.store.getState;
-      expect(state().scenarios?.map((s) => s.id)).toEqual(expect.arrayContaining(['black-friday', 'cache-outage', 'thundering-herd', 'rolling-chaos', 'queue-backlog']));
+      expect(state().scenarios?.map((s) => s.id)).toEqual(
+        expect.arrayContaining(['black-friday', 'cache-outage', 'thundering-herd', 'rolling-chaos', 'queue-backlog']),
+      );
       expect(state().scenario?.state).toBe('idle');
       expect(await state().loadScenario('black-friday')).toBe(true);
       const loaded = state().scenario!;
@@ -279,7 +346,11 @@ describe('scenario slice, against a real control plane', () => {
       expect(loaded.steps.length).toBeGreaterThan(0);
       expect(loaded.steps.every((s) => s.state === 'pending' && s.text.length > 0)).toBe(true);
       expect(loaded.assertions.length).toBeGreaterThan(0);
-      expect(playerButtons(loaded, null)).toMatchObject({ play: { enabled: true, label: 'Play' }, pause: { enabled: false }, reset: { enabled: false } });
+      expect(playerButtons(loaded, null)).toMatchObject({
+        play: { enabled: true, label: 'Play' },
+        pause: { enabled: false },
+        reset: { enabled: false },
+      });
     } finally {
       app.disconnect();
     }

@@ -19,7 +19,10 @@ let bridge: Bridge;
 beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-store-'));
   controlPlane = new ControlPlane({ home });
-  bridge = { invoke: (command, payload) => controlPlane.handle(command, payload) as never, on: (event, listener) => controlPlane.on(event, listener) };
+  bridge = {
+    invoke: (command, payload) => controlPlane.handle(command, payload) as never,
+    on: (event, listener) => controlPlane.on(event, listener),
+  };
 });
 afterAll(async () => {
   await controlPlane.close();
@@ -27,11 +30,35 @@ afterAll(async () => {
 });
 
 function sample(t: number, apiReplicas = 2): Sample {
-  const instances = Array.from({ length: apiReplicas }, (_, i) => ({ id: `api-${i + 1}`, service: 'api' as const, phase: 'ready' as const, ready: true, restarts: 0, cpu: 10 + i, rssBytes: 1e8, rps: 50, errorsPerSec: 0, inFlight: 0, eventLoopLagMs: 1, p50: 1, p95: 2, p99: 3 }));
+  const instances = Array.from({ length: apiReplicas }, (_, i) => ({
+    id: `api-${i + 1}`,
+    service: 'api' as const,
+    phase: 'ready' as const,
+    ready: true,
+    restarts: 0,
+    cpu: 10 + i,
+    rssBytes: 1e8,
+    rps: 50,
+    errorsPerSec: 0,
+    inFlight: 0,
+    eventLoopLagMs: 1,
+    p50: 1,
+    p95: 2,
+    p99: 3,
+  }));
   return {
     t,
     stack: 'default',
-    traffic: { rps: 100, errorsPerSec: 1, proxyErrorsPerSec: 0, status: { '2xx': 99, '3xx': 0, '4xx': 0, '5xx': 1 }, inFlight: 2, p50: 1, p95: t % 7, p99: 9 },
+    traffic: {
+      rps: 100,
+      errorsPerSec: 1,
+      proxyErrorsPerSec: 0,
+      status: { '2xx': 99, '3xx': 0, '4xx': 0, '5xx': 1 },
+      inFlight: 2,
+      p50: 1,
+      p95: t % 7,
+      p99: 9,
+    },
     instances,
     replicas: { api: apiReplicas, apiReady: apiReplicas, worker: 1 },
     cache: { up: true, hitsPerSec: 90, missesPerSec: 10, hitRate: 0.9, memoryBytes: 1, keys: 1, opsPerSec: 1 },
@@ -79,7 +106,11 @@ describe('chart rows', () => {
     const next = [...samples.slice(1), sample(now + 1000, 3)];
     const incremental = buildRows(next, 1800, now + 1000).rows;
     // Copies have new identities, so nothing comes from the cache.
-    const fresh = buildRows(next.map((s) => structuredClone(s)), 1800, now + 1000).rows;
+    const fresh = buildRows(
+      next.map((s) => structuredClone(s)),
+      1800,
+      now + 1000,
+    ).rows;
     expect(incremental).toEqual(fresh);
   });
 
@@ -91,7 +122,12 @@ describe('chart rows', () => {
 });
 
 describe('events slice', () => {
-  const event = (t: number, kind: TimelineEvent['kind'], level: TimelineEvent['level'] = 'info'): TimelineEvent => ({ t, kind, level, message: `${kind} at ${t}` });
+  const event = (t: number, kind: TimelineEvent['kind'], level: TimelineEvent['level'] = 'info'): TimelineEvent => ({
+    t,
+    kind,
+    level,
+    message: `${kind} at ${t}`,
+  });
 
   it('lists events newest first and hides filtered kinds', () => {
     const { store } = createAppStore(bridge);
@@ -124,7 +160,11 @@ describe('stack slice, against a real control plane', () => {
     expect(state.probes?.find((p) => p.runtime === 'local')?.available).toBe(true);
     expect(state.probes?.map((p) => p.runtime)).toEqual(['local', 'docker', 'kubernetes']);
     // No kubeconfig on this machine (the control plane was given none): the probe says so and how to fix it.
-    expect(state.probes?.find((p) => p.runtime === 'kubernetes')).toMatchObject({ available: false, reason: expect.stringContaining('no kubeconfig was found'), fix: expect.stringContaining('minikube start') });
+    expect(state.probes?.find((p) => p.runtime === 'kubernetes')).toMatchObject({
+      available: false,
+      reason: expect.stringContaining('no kubeconfig was found'),
+      fix: expect.stringContaining('minikube start'),
+    });
     app.disconnect();
   });
 

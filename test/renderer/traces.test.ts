@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandName, TraceDetail, TraceList, TraceSpan, TraceSummary, TracingStatus } from '../../electron/contract.js';
-import { emptyReason, formatMs, MIN_BAR_PCT, serviceColors, traceExtent, traceRowView, waterfallRows, waterfallTicks } from '../../renderer/features/traces/trace-view.js';
+import {
+  emptyReason,
+  formatMs,
+  MIN_BAR_PCT,
+  serviceColors,
+  traceExtent,
+  traceRowView,
+  waterfallRows,
+  waterfallTicks,
+} from '../../renderer/features/traces/trace-view.js';
 import { createAppStore } from '../../renderer/store/app-store.js';
 import { PICK_SPAN_MS, RECENT_MS, traceQueryWindow } from '../../renderer/store/traces-slice.js';
 import type { Bridge } from '../../renderer/store/types.js';
@@ -38,7 +47,12 @@ const spans: TraceSpan[] = [
   span('root', null, 0, 240, { name: 'GET /users/:id', kind: 'server', attributes: { 'http.route': '/users/:id' } }),
   span('pg', 'cache', 12, 205, { name: 'pg.query:SELECT', kind: 'client', attributes: { 'db.statement': 'SELECT 1' } }),
   span('cache', 'root', 5, 220, { name: 'redis-GET', kind: 'client' }),
-  span('job', 'root', 230, 70, { name: 'welcome-email', service: 'scalelab-worker', kind: 'consumer', status: { code: 'error', message: 'smtp down' } }),
+  span('job', 'root', 230, 70, {
+    name: 'welcome-email',
+    service: 'scalelab-worker',
+    kind: 'consumer',
+    status: { code: 'error', message: 'smtp down' },
+  }),
   span('orphan', 'never-arrived', 100, 0.01, { name: 'lost-parent' }),
 ];
 
@@ -78,7 +92,11 @@ describe('waterfall layout', () => {
 
   it('survives a parent cycle and an empty trace', () => {
     const cycle = [span('a', 'b', 0, 1), span('b', 'a', 0.5, 1)];
-    expect(waterfallRows(cycle).map((r) => r.span.spanId).sort()).toEqual(['a', 'b']);
+    expect(
+      waterfallRows(cycle)
+        .map((r) => r.span.spanId)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(waterfallRows([])).toEqual([]);
   });
 
@@ -95,14 +113,39 @@ describe('waterfall layout', () => {
 describe('trace list text', () => {
   // The root vitest config compiles no JSX, so the components' markup is checked in the e2e test; here, what they print.
   it('shows each trace as duration, route, status and spans, failed ones marked', () => {
-    expect(traceRowView(summary({ durationMs: 912.4 }))).toEqual({ traceId: 'a'.repeat(32), what: 'GET /users/:id', status: '200', duration: '912 ms', service: 'scalelab-api', spans: '4 spans', error: false });
-    expect(traceRowView(summary({ status: 503, error: true, durationMs: 15 }))).toMatchObject({ status: '503', duration: '15.0 ms', error: true });
-    expect(traceRowView(summary({ route: null, method: null, status: null, spanCount: 1 }))).toMatchObject({ what: 'GET /users/:id', status: '–', spans: '1 span' });
+    expect(traceRowView(summary({ durationMs: 912.4 }))).toEqual({
+      traceId: 'a'.repeat(32),
+      what: 'GET /users/:id',
+      status: '200',
+      duration: '912 ms',
+      service: 'scalelab-api',
+      spans: '4 spans',
+      error: false,
+    });
+    expect(traceRowView(summary({ status: 503, error: true, durationMs: 15 }))).toMatchObject({
+      status: '503',
+      duration: '15.0 ms',
+      error: true,
+    });
+    expect(traceRowView(summary({ route: null, method: null, status: null, spanCount: 1 }))).toMatchObject({
+      what: 'GET /users/:id',
+      status: '–',
+      spans: '1 span',
+    });
   });
 
   it('says why the list is empty', () => {
-    const tracing = (over: Partial<TracingStatus> = {}): TracingStatus => ({ receiver: 'http://127.0.0.1:1', external: null, disabled: false, spansReceived: 0, tracesKept: 0, ...over });
-    expect(emptyReason(tracing({ external: 'http://collector:4318' }), false, 'local', false)).toMatch(/your own collector \(http:\/\/collector:4318/);
+    const tracing = (over: Partial<TracingStatus> = {}): TracingStatus => ({
+      receiver: 'http://127.0.0.1:1',
+      external: null,
+      disabled: false,
+      spansReceived: 0,
+      tracesKept: 0,
+      ...over,
+    });
+    expect(emptyReason(tracing({ external: 'http://collector:4318' }), false, 'local', false)).toMatch(
+      /your own collector \(http:\/\/collector:4318/,
+    );
     expect(emptyReason(tracing(), false, 'local', false)).toMatch(/no traffic/);
     expect(emptyReason(tracing({ spansReceived: 10 }), true, 'local', false)).toMatch(/No trace started in this window/);
     expect(emptyReason(tracing(), false, 'docker', true)).toMatch(/bridge network/);
@@ -118,13 +161,18 @@ describe('the traces slice', () => {
       invoke: async (command, payload) => {
         calls.push({ command, payload });
         const value = answers[command];
-        return value === undefined ? { ok: false, error: { name: 'TraceNotFoundError', message: `no ${command}` } } : ({ ok: true, value } as never);
+        return value === undefined
+          ? { ok: false, error: { name: 'TraceNotFoundError', message: `no ${command}` } }
+          : ({ ok: true, value } as never);
       },
       on: () => () => undefined,
     };
     return { bridge, calls };
   }
-  const list: TraceList = { traces: [summary()], tracing: { receiver: 'http://127.0.0.1:1', external: null, disabled: false, spansReceived: 4, tracesKept: 1 } };
+  const list: TraceList = {
+    traces: [summary()],
+    tracing: { receiver: 'http://127.0.0.1:1', external: null, disabled: false, spansReceived: 4, tracesKept: 1 },
+  };
 
   it('lists a picked second ±1 s, and the recent ones without a pick', async () => {
     const { bridge, calls } = scripted({ 'traces:list': list });
@@ -137,9 +185,12 @@ describe('the traces slice', () => {
     expect(traceQueryWindow(null, t)).toEqual({ from: t - RECENT_MS, to: t });
   });
 
-  it('reads an open trace again when the list shows it has grown (the replicas\' spans came after the balancer\'s)', async () => {
+  it("reads an open trace again when the list shows it has grown (the replicas' spans came after the balancer's)", async () => {
     const first: TraceDetail = { summary: { ...summary(), spanCount: 1 }, spans: spans.slice(0, 1) };
-    const answers: Partial<Record<CommandName, unknown>> = { 'traces:get': first, 'traces:list': { ...list, traces: [{ ...summary(), spanCount: 1 }] } };
+    const answers: Partial<Record<CommandName, unknown>> = {
+      'traces:get': first,
+      'traces:list': { ...list, traces: [{ ...summary(), spanCount: 1 }] },
+    };
     const { bridge, calls } = scripted(answers);
     const { store } = createAppStore(bridge);
     await store.getState().showTrace(summary().traceId);

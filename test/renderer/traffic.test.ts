@@ -9,7 +9,18 @@ import { generatorNotice } from '../../renderer/features/traffic/generator-notic
 import { PREVIEW_SECONDS, profileRate, profileSeries } from '../../renderer/features/traffic/profile-shape.js';
 import { sliderPosition, sliderRate } from '../../renderer/features/traffic/rate-scale.js';
 import { createAppStore } from '../../renderer/store/app-store.js';
-import { DEFAULT_DRAFT, MAX_RPS, PROFILE_KINDS, UPDATE_DEBOUNCE_MS, draftProblem, mixNote, mixTotal, parseRates, specOf, type TrafficDraft } from '../../renderer/store/traffic-slice.js';
+import {
+  DEFAULT_DRAFT,
+  MAX_RPS,
+  PROFILE_KINDS,
+  UPDATE_DEBOUNCE_MS,
+  draftProblem,
+  mixNote,
+  mixTotal,
+  parseRates,
+  specOf,
+  type TrafficDraft,
+} from '../../renderer/store/traffic-slice.js';
 import type { Bridge } from '../../renderer/store/types.js';
 import { removeTempHome } from '../support/temp-home.js';
 
@@ -42,7 +53,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function second(running: boolean, targetRps = 100): TrafficSecond {
   const errorsPerSec = { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 };
-  return { running, profile: 'constant', targetRps, offeredRps: targetRps, achievedRps: targetRps, p50: 1, p95: 2, p99: 3, errorsPerSec, droppedPerSec: 0 };
+  return {
+    running,
+    profile: 'constant',
+    targetRps,
+    offeredRps: targetRps,
+    achievedRps: targetRps,
+    p50: 1,
+    p95: 2,
+    p99: 3,
+    errorsPerSec,
+    droppedPerSec: 0,
+  };
 }
 
 const rates = (profile: TrafficProfile, times: number[]) => times.map((t) => profileRate(profile, t));
@@ -226,7 +248,9 @@ describe('traffic slice, against a real control plane', () => {
     store.getState().editTraffic({ mix: { ...DEFAULT_DRAFT.mix, write: 40 } });
     store.getState().editTraffic({ keys: { distribution: 'uniform', s: 1.1 } });
     await store.getState().flushTrafficUpdate();
-    expect(calls).toEqual([{ command: 'traffic:update', payload: { mix: { ...DEFAULT_DRAFT.mix, write: 40 }, keys: { distribution: 'uniform' } } }]);
+    expect(calls).toEqual([
+      { command: 'traffic:update', payload: { mix: { ...DEFAULT_DRAFT.mix, write: 40 }, keys: { distribution: 'uniform' } } },
+    ]);
   });
 
   it('stopping drops a rate change still waiting for its debounce', async () => {

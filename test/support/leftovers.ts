@@ -14,7 +14,8 @@ import path from 'node:path';
 
 /** One thing that exists: its kind and a name a person can look up. */
 export interface Leftover {
-  kind: 'tracked file' | 'untracked file' | 'data folder' | 'temp folder' | 'process' | 'container' | 'volume' | 'network' | 'cgroup' | 'home';
+  kind:
+    'tracked file' | 'untracked file' | 'data folder' | 'temp folder' | 'process' | 'container' | 'volume' | 'network' | 'cgroup' | 'home';
   name: string;
 }
 
@@ -48,7 +49,8 @@ function folders(): Leftover[] {
   if (existsSync(data)) for (const name of readdirSync(data)) items.push({ kind: 'data folder', name: path.join(data, name) });
   if (existsSync(ROOT_DATA)) {
     for (const name of readdirSync(ROOT_DATA)) {
-      if (name !== 'data' && !/^postgres-\d+\.\d+\.\d+(-[\w.]+)?$/.test(name)) items.push({ kind: 'data folder', name: path.join(ROOT_DATA, name) });
+      if (name !== 'data' && !/^postgres-\d+\.\d+\.\d+(-[\w.]+)?$/.test(name))
+        items.push({ kind: 'data folder', name: path.join(ROOT_DATA, name) });
     }
   }
   for (const name of readdirSync(os.tmpdir())) {

@@ -30,7 +30,16 @@ export function quietSample(t: number, instances: InstanceSample[], over: Partia
   return {
     t,
     stack: 's',
-    traffic: { rps: 0, errorsPerSec: 0, proxyErrorsPerSec: 0, status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, inFlight: 0, p50: null, p95: null, p99: null },
+    traffic: {
+      rps: 0,
+      errorsPerSec: 0,
+      proxyErrorsPerSec: 0,
+      status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+      inFlight: 0,
+      p50: null,
+      p95: null,
+      p99: null,
+    },
     instances,
     replicas: { api: instances.length, apiReady: instances.length, worker: 0 },
     cache: { up: true, hitsPerSec: 0, missesPerSec: 0, hitRate: null, memoryBytes: null, keys: null, opsPerSec: null },

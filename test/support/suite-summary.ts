@@ -33,8 +33,12 @@ export function partOfSkip(reason: string, moduleId: string): string | undefined
 
 /** Of the reasons a file printed, the one a skipped test's name points at (its part's name in it). */
 export function reasonFor(testName: string, reasons: string[], moduleId: string): string | undefined {
-  return reasons.find((r) => {
-    const part = partOfSkip(r, moduleId);
-    return part !== undefined && testName.toLowerCase().includes(part);
-  }) ?? reasons.find((r) => partOfSkip(r, moduleId) !== undefined) ?? reasons[0];
+  return (
+    reasons.find((r) => {
+      const part = partOfSkip(r, moduleId);
+      return part !== undefined && testName.toLowerCase().includes(part);
+    }) ??
+    reasons.find((r) => partOfSkip(r, moduleId) !== undefined) ??
+    reasons[0]
+  );
 }

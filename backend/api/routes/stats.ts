@@ -8,11 +8,15 @@ import { UserStatsSchema } from '../schemas/stats.js';
  * the relay's and the projector's delay, which `freshness` shows.
  */
 export const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/stats/users', {
-    schema: {
-      tags: ['users'],
-      summary: 'Sign-ups per minute and users per e-mail domain, from the event-sourced read model',
-      response: { 200: UserStatsSchema },
+  app.get(
+    '/stats/users',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Sign-ups per minute and users per e-mail domain, from the event-sourced read model',
+        response: { 200: UserStatsSchema },
+      },
     },
-  }, async () => readUserStats(app.deps.pool));
+    async () => readUserStats(app.deps.pool),
+  );
 };

@@ -65,109 +65,139 @@ export const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   };
 
-  app.post('/users', {
-    schema: {
-      tags,
-      summary: 'Create a user',
-      body: CreateUserSchema,
-      response: { 201: UserSchema, 400: ErrorSchema, 409: ErrorSchema },
+  app.post(
+    '/users',
+    {
+      schema: {
+        tags,
+        summary: 'Create a user',
+        body: CreateUserSchema,
+        response: { 201: UserSchema, 400: ErrorSchema, 409: ErrorSchema },
+      },
+      preValidation: textGuard,
     },
-    preValidation: textGuard,
-  }, async (request, reply) => {
-    try {
-      const user = await users.create(request.body.name, request.body.email);
-      if (router.hasReplica) {
-        const lsn = await writePosition(request.log);
-        await cache.created(user.id, lsn);
-        if (lsn) reply.header(WRITE_LSN_HEADER, lsn);
+    async (request, reply) => {
+      try {
+        const user = await users.create(request.body.name, request.body.email);
+        if (router.hasReplica) {
+          const lsn = await writePosition(request.log);
+          await cache.created(user.id, lsn);
+          if (lsn) reply.header(WRITE_LSN_HEADER, lsn);
+        }
+        return reply.code(201).header('location', `/users/${user.id}`).send(user);
+      } catch (err) {
+        if (err instanceof EmailTakenError) return reply.conflict(err.message);
+        throw err;
       }
-      return reply.code(201).header('location', `/users/${user.id}`).send(user);
-    } catch (err) {
-      if (err instanceof EmailTakenError) return reply.conflict(err.message);
-      throw err;
-    }
-  });
-
-  app.get('/users', {
-    schema: {
-      tags,
-      summary: 'List users, oldest first, a page at a time (keyset pagination)',
-      querystring: ListUsersQuerySchema,
-      headers: ReadHeadersSchema,
-      response: { 200: UserPageSchema, 400: ErrorSchema },
     },
-  }, async (request, reply) => {
-    const afterId = request.query.cursor === undefined ? 0 : decodeCursor(request.query.cursor);
-    if (afterId === undefined) return reply.badRequest('querystring.cursor is not a cursor this API returned');
-    const page = await users.list(request.query.limit + 1, afterId, request.headers['x-min-lsn']);
-    const items = page.slice(0, request.query.limit);
-    const last = items.at(-1);
-    return { items, nextCursor: page.length > request.query.limit && last ? encodeCursor(last.id) : null };
-  });
+  );
 
-  app.get('/users/:id', {
-    schema: { tags, summary: 'Read a user (cached)', params: UserIdParamsSchema, headers: ReadHeadersSchema, response: { 200: UserSchema, 404: ErrorSchema } },
-  }, async (request, reply) => {
-    const json = await cache.read(Number(request.params.id), load, request.headers['x-min-lsn']);
-    // The cache holds the response body itself: sent as it is, not serialized again.
-    return json === null ? reply.notFound(`user ${request.params.id} not found`) : reply.type(JSON_TYPE).send(json as unknown as User);
-  });
-
-  app.patch('/users/:id', {
-    schema: {
-      tags,
-      summary: 'Change a user\'s name or e-mail',
-      params: UserIdParamsSchema,
-      body: UpdateUserSchema,
-      response: { 200: UserSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+  app.get(
+    '/users',
+    {
+      schema: {
+        tags,
+        summary: 'List users, oldest first, a page at a time (keyset pagination)',
+        querystring: ListUsersQuerySchema,
+        headers: ReadHeadersSchema,
+        response: { 200: UserPageSchema, 400: ErrorSchema },
+      },
     },
-    preValidation: textGuard,
-  }, async (request, reply) => {
-    try {
+    async (request, reply) => {
+      const afterId = request.query.cursor === undefined ? 0 : decodeCursor(request.query.cursor);
+      if (afterId === undefined) return reply.badRequest('querystring.cursor is not a cursor this API returned');
+      const page = await users.list(request.query.limit + 1, afterId, request.headers['x-min-lsn']);
+      const items = page.slice(0, request.query.limit);
+      const last = items.at(-1);
+      return { items, nextCursor: page.length > request.query.limit && last ? encodeCursor(last.id) : null };
+    },
+  );
+
+  app.get(
+    '/users/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Read a user (cached)',
+        params: UserIdParamsSchema,
+        headers: ReadHeadersSchema,
+        response: { 200: UserSchema, 404: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const json = await cache.read(Number(request.params.id), load, request.headers['x-min-lsn']);
+      // The cache holds the response body itself: sent as it is, not serialized again.
+      return json === null ? reply.notFound(`user ${request.params.id} not found`) : reply.type(JSON_TYPE).send(json as unknown as User);
+    },
+  );
+
+  app.patch(
+    '/users/:id',
+    {
+      schema: {
+        tags,
+        summary: "Change a user's name or e-mail",
+        params: UserIdParamsSchema,
+        body: UpdateUserSchema,
+        response: { 200: UserSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+      },
+      preValidation: textGuard,
+    },
+    async (request, reply) => {
+      try {
+        const id = Number(request.params.id);
+        const user = await users.update(id, request.body);
+        const lsn = router.hasReplica ? await writePosition(request.log) : undefined;
+        await cache.invalidate(id, lsn);
+        if (lsn) reply.header(WRITE_LSN_HEADER, lsn);
+        return user ?? reply.notFound(`user ${request.params.id} not found`);
+      } catch (err) {
+        if (err instanceof EmailTakenError) return reply.conflict(err.message);
+        throw err;
+      }
+    },
+  );
+
+  app.delete(
+    '/users/:id',
+    {
+      schema: { tags, summary: 'Delete a user', params: UserIdParamsSchema, response: { 204: Type.Null(), 404: ErrorSchema } },
+    },
+    async (request, reply) => {
       const id = Number(request.params.id);
-      const user = await users.update(id, request.body);
+      const deleted = await users.delete(id);
       const lsn = router.hasReplica ? await writePosition(request.log) : undefined;
       await cache.invalidate(id, lsn);
       if (lsn) reply.header(WRITE_LSN_HEADER, lsn);
-      return user ?? reply.notFound(`user ${request.params.id} not found`);
-    } catch (err) {
-      if (err instanceof EmailTakenError) return reply.conflict(err.message);
-      throw err;
-    }
-  });
-
-  app.delete('/users/:id', {
-    schema: { tags, summary: 'Delete a user', params: UserIdParamsSchema, response: { 204: Type.Null(), 404: ErrorSchema } },
-  }, async (request, reply) => {
-    const id = Number(request.params.id);
-    const deleted = await users.delete(id);
-    const lsn = router.hasReplica ? await writePosition(request.log) : undefined;
-    await cache.invalidate(id, lsn);
-    if (lsn) reply.header(WRITE_LSN_HEADER, lsn);
-    return deleted ? reply.code(204).send(null) : reply.notFound(`user ${request.params.id} not found`);
-  });
-
-  app.post('/users/:id/send-email', {
-    schema: {
-      tags,
-      summary: 'Queue a welcome e-mail; a worker sends it',
-      params: UserIdParamsSchema,
-      headers: SendEmailHeadersSchema,
-      response: { 202: EnqueuedSchema, 404: ErrorSchema, 503: ErrorSchema },
+      return deleted ? reply.code(204).send(null) : reply.notFound(`user ${request.params.id} not found`);
     },
-  }, async (request, reply) => {
-    const id = Number(request.params.id);
-    if ((await cache.read(id, load)) === null) return reply.notFound(`user ${id} not found`);
-    const key = request.headers['idempotency-key'];
-    const jobId = key ? `welcome-${id}-${key}` : randomUUID();
-    const data: SendEmailJobData = { userId: id, kind: WELCOME_EMAIL_JOB };
-    try {
-      await withTimeout(queue.add(WELCOME_EMAIL_JOB, data, { ...SEND_EMAIL_JOB_OPTIONS, jobId }), ENQUEUE_TIMEOUT_MS, 'enqueue');
-    } catch (err) {
-      request.log.warn({ err }, 'could not enqueue send-email job');
-      return reply.serviceUnavailable('the e-mail queue is unavailable (Redis unreachable); retry later');
-    }
-    metrics.jobsEnqueued.inc();
-    return reply.code(202).send({ jobId, queue: SEND_EMAIL_QUEUE });
-  });
+  );
+
+  app.post(
+    '/users/:id/send-email',
+    {
+      schema: {
+        tags,
+        summary: 'Queue a welcome e-mail; a worker sends it',
+        params: UserIdParamsSchema,
+        headers: SendEmailHeadersSchema,
+        response: { 202: EnqueuedSchema, 404: ErrorSchema, 503: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const id = Number(request.params.id);
+      if ((await cache.read(id, load)) === null) return reply.notFound(`user ${id} not found`);
+      const key = request.headers['idempotency-key'];
+      const jobId = key ? `welcome-${id}-${key}` : randomUUID();
+      const data: SendEmailJobData = { userId: id, kind: WELCOME_EMAIL_JOB };
+      try {
+        await withTimeout(queue.add(WELCOME_EMAIL_JOB, data, { ...SEND_EMAIL_JOB_OPTIONS, jobId }), ENQUEUE_TIMEOUT_MS, 'enqueue');
+      } catch (err) {
+        request.log.warn({ err }, 'could not enqueue send-email job');
+        return reply.serviceUnavailable('the e-mail queue is unavailable (Redis unreachable); retry later');
+      }
+      metrics.jobsEnqueued.inc();
+      return reply.code(202).send({ jobId, queue: SEND_EMAIL_QUEUE });
+    },
+  );
 };

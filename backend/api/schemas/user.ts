@@ -1,15 +1,13 @@
 import Type, { type Static } from 'typebox';
 
 /** A user as the API returns it. */
-export const UserSchema = Type.Object(
-  {
-    id: Type.Integer({ minimum: 1 }),
-    name: Type.String(),
-    email: Type.String({ format: 'email' }),
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
-  },
-);
+export const UserSchema = Type.Object({
+  id: Type.Integer({ minimum: 1 }),
+  name: Type.String(),
+  email: Type.String({ format: 'email' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
 export type User = Static<typeof UserSchema>;
 
 const NameSchema = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: '1 to 200 characters, not blank' });
@@ -56,7 +54,10 @@ export const UserPageSchema = Type.Object({
  */
 export const ReadHeadersSchema = Type.Object({
   'x-min-lsn': Type.Optional(
-    Type.String({ pattern: '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$', description: 'a PostgreSQL WAL position, e.g. 0/3000148, as x-write-lsn returned it' }),
+    Type.String({
+      pattern: '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$',
+      description: 'a PostgreSQL WAL position, e.g. 0/3000148, as x-write-lsn returned it',
+    }),
   ),
 });
 

@@ -15,7 +15,8 @@ export default chaosAction(actionObject('errors', { target: InstanceOrAll, rate:
   options: { rate: { type: 'string' } },
   parse(target, args) {
     const rate = Number(args.rate);
-    if (typeof args.rate !== 'string' || !Number.isFinite(rate) || rate < 0 || rate > 1) throw new ChaosUsageError(`chaos errors needs --rate between 0 and 1 (got "${String(args.rate ?? '')}")`);
+    if (typeof args.rate !== 'string' || !Number.isFinite(rate) || rate < 0 || rate > 1)
+      throw new ChaosUsageError(`chaos errors needs --rate between 0 and 1 (got "${String(args.rate ?? '')}")`);
     return { action: 'errors', target: needTarget(target, 'errors'), rate };
   },
   inject: (kit, { target, rate }) => standingFault(kit, 'errors', target, { rate }, `${Math.round(rate * 100)} % errors`),

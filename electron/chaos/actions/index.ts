@@ -19,4 +19,20 @@ import pause from './pause.js';
 import replicaDelay from './replica-delay.js';
 import resume from './resume.js';
 
-export const CHAOS_ACTIONS = [kill, pause, resume, killCache, killDb, killReplica, replicaDelay, killRelay, killProjector, latency, errors, cpu, leak, block, monkey] as const;
+export const CHAOS_ACTIONS = [
+  kill,
+  pause,
+  resume,
+  killCache,
+  killDb,
+  killReplica,
+  replicaDelay,
+  killRelay,
+  killProjector,
+  latency,
+  errors,
+  cpu,
+  leak,
+  block,
+  monkey,
+] as const;

@@ -8,7 +8,14 @@ export default chaosAction(actionObject('kill-replica', { forSeconds: ForSeconds
   parse: (_target, args) => ({ action: 'kill-replica', ...given('forSeconds', secondsOption('for', args.for)) }),
   inject(kit, { forSeconds = 10 }) {
     needReplica(kit);
-    return holdDown(kit, 'kill-replica', 'postgres-replica', 'the read replica', forSeconds, `down for ${forSeconds} s; reads go to the primary`);
+    return holdDown(
+      kit,
+      'kill-replica',
+      'postgres-replica',
+      'the read replica',
+      forSeconds,
+      `down for ${forSeconds} s; reads go to the primary`,
+    );
   },
   undo: async (kit) => kit.endOutage('postgres-replica'),
   inForce: untilItEnds,

@@ -18,7 +18,9 @@ export default chaosAction(actionObject('latency', { target: InstanceOrAll, dbMs
   },
   inject(kit, { target, dbMs, cacheMs }) {
     if (dbMs === undefined && cacheMs === undefined) throw kit.fail('latency needs --db or --cache (ms)');
-    const detail = [dbMs !== undefined ? `db +${dbMs} ms` : '', cacheMs !== undefined ? `cache +${cacheMs} ms` : ''].filter(Boolean).join(', ');
+    const detail = [dbMs !== undefined ? `db +${dbMs} ms` : '', cacheMs !== undefined ? `cache +${cacheMs} ms` : '']
+      .filter(Boolean)
+      .join(', ');
     return standingFault(kit, 'latency', target, { dbMs, cacheMs }, detail);
   },
   undo: (kit) => kit.clearApiFaults(),

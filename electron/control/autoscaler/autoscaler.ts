@@ -1,10 +1,29 @@
-import type { AutoscalerConfig, AutoscalerDecision, AutoscalerConfigureInput, AutoscalerGauge, AutoscalerPreset, AutoscalerStatus, Sample, ScalableService, ServiceAutoscalerStatus, TimelineEvent } from '../../contract.js';
-import { DEFAULT_BEHAVIOR, decide, recordScaleEvent, type Behavior, type Decision, type HpaState, type MetricKind, type PodReading } from './hpa.js';
+import type {
+  AutoscalerConfig,
+  AutoscalerDecision,
+  AutoscalerConfigureInput,
+  AutoscalerGauge,
+  AutoscalerPreset,
+  AutoscalerStatus,
+  Sample,
+  ScalableService,
+  ServiceAutoscalerStatus,
+  TimelineEvent,
+} from '../../contract.js';
+import {
+  DEFAULT_BEHAVIOR,
+  decide,
+  recordScaleEvent,
+  type Behavior,
+  type Decision,
+  type HpaState,
+  type MetricKind,
+  type PodReading,
+} from './hpa.js';
 import { NamedError } from '../../../backend/named-error.js';
 
 /** A configuration the autoscaler cannot run (min above max, no metric, a metric the service has not). */
 export class AutoscalerConfigError extends NamedError {}
-
 
 /** Options of {@link Autoscaler}. */
 export interface AutoscalerOptions {
@@ -31,7 +50,10 @@ const STALE_MS = 5_000;
 
 const PRESETS: Record<AutoscalerPreset, { syncPeriodSeconds: number; behavior: Behavior }> = {
   default: { syncPeriodSeconds: 15, behavior: DEFAULT_BEHAVIOR },
-  demo: { syncPeriodSeconds: 3, behavior: { ...DEFAULT_BEHAVIOR, scaleDown: { ...DEFAULT_BEHAVIOR.scaleDown, stabilizationWindowSeconds: 30 } } },
+  demo: {
+    syncPeriodSeconds: 3,
+    behavior: { ...DEFAULT_BEHAVIOR, scaleDown: { ...DEFAULT_BEHAVIOR.scaleDown, stabilizationWindowSeconds: 30 } },
+  },
 };
 
 function defaults(service: ScalableService): AutoscalerConfig {
@@ -75,9 +97,12 @@ export function applyConfig(config: AutoscalerConfig, input: AutoscalerConfigure
     };
   }
   if (next.metrics.length === 0) throw new AutoscalerConfigError('give at least one metric target (cpu, rps, p95Ms or queuePerWorker)');
-  if (next.service === 'api' && next.metrics.some((m) => m.kind === 'queue')) throw new AutoscalerConfigError('queuePerWorker scales the workers; for api use cpu, rps or p95Ms');
-  if (next.service === 'api' && next.minReplicas < 1) throw new AutoscalerConfigError('api needs at least 1 replica: minReplicas must be 1 or more');
-  if (next.minReplicas > next.maxReplicas) throw new AutoscalerConfigError(`minReplicas (${next.minReplicas}) is above maxReplicas (${next.maxReplicas})`);
+  if (next.service === 'api' && next.metrics.some((m) => m.kind === 'queue'))
+    throw new AutoscalerConfigError('queuePerWorker scales the workers; for api use cpu, rps or p95Ms');
+  if (next.service === 'api' && next.minReplicas < 1)
+    throw new AutoscalerConfigError('api needs at least 1 replica: minReplicas must be 1 or more');
+  if (next.minReplicas > next.maxReplicas)
+    throw new AutoscalerConfigError(`minReplicas (${next.minReplicas}) is above maxReplicas (${next.maxReplicas})`);
   return next;
 }
 
@@ -109,7 +134,16 @@ export class Autoscaler {
 
   constructor(private readonly options: AutoscalerOptions) {
     this.now = options.now ?? Date.now;
-    const loop = (service: ScalableService): ServiceLoop => ({ config: defaults(service), state: { recommendations: [], scaleEvents: [] }, decisions: [], lastSyncAt: null, timer: undefined, busy: false, lastTold: undefined, seeded: false });
+    const loop = (service: ScalableService): ServiceLoop => ({
+      config: defaults(service),
+      state: { recommendations: [], scaleEvents: [] },
+      decisions: [],
+      lastSyncAt: null,
+      timer: undefined,
+      busy: false,
+      lastTold: undefined,
+      seeded: false,
+    });
     this.loops = { api: loop('api'), worker: loop('worker') };
   }
 
@@ -143,7 +177,14 @@ export class Autoscaler {
       const last = loop.decisions.at(-1);
       const current = this.options.running() ? this.options.current(service) : 0;
       const request = effectiveCpuRequest(this.options.latest(), service, loop.config.cpuRequestMillicores);
-      return { config: loop.config, current, desired: last?.desired ?? current, lastSyncAt: loop.lastSyncAt, decisions: loop.decisions, cpuRequest: request };
+      return {
+        config: loop.config,
+        current,
+        desired: last?.desired ?? current,
+        lastSyncAt: loop.lastSyncAt,
+        decisions: loop.decisions,
+        cpuRequest: request,
+      };
     };
     return { mode: 'emulated', api: one('api'), worker: one('worker') };
   }
@@ -182,7 +223,8 @@ export class Autoscaler {
     const loop = this.loops[service];
     const sample = this.options.latest();
     const now = this.now();
-    if (loop.busy || !loop.config.enabled || this.closed || !this.options.running() || !sample || now - sample.t > STALE_MS) return undefined;
+    if (loop.busy || !loop.config.enabled || this.closed || !this.options.running() || !sample || now - sample.t > STALE_MS)
+      return undefined;
     loop.busy = true;
     try {
       const current = this.options.current(service);
@@ -196,7 +238,13 @@ export class Autoscaler {
         currentReplicas: current,
         pods: readings(sample, service, config.cpuRequestMillicores),
         queueDepth: sample.queue.up ? sample.queue.waiting : null,
-        spec: { minReplicas: config.minReplicas, maxReplicas: config.maxReplicas, metrics: config.metrics, behavior: config.behavior, tolerance: config.tolerance },
+        spec: {
+          minReplicas: config.minReplicas,
+          maxReplicas: config.maxReplicas,
+          metrics: config.metrics,
+          behavior: config.behavior,
+          tolerance: config.tolerance,
+        },
         state: loop.state,
       });
       loop.state = state;
@@ -205,7 +253,11 @@ export class Autoscaler {
       if (loop.decisions.length > HISTORY) loop.decisions.splice(0, loop.decisions.length - HISTORY);
       this.options.onDecision?.({ service, decision });
       if (decision.desired !== current) {
-        this.options.record({ kind: 'autoscaler', level: 'info', message: `${service} ${current} → ${decision.desired}: ${decision.explanation}` });
+        this.options.record({
+          kind: 'autoscaler',
+          level: 'info',
+          message: `${service} ${current} → ${decision.desired}: ${decision.explanation}`,
+        });
         loop.lastTold = undefined;
         await this.options.scale(service, decision.desired);
         loop.state = recordScaleEvent(loop.state, this.now(), current, decision.desired);
@@ -258,7 +310,11 @@ export function readings(sample: Sample, service: ScalableService, cpuRequestMil
 }
 
 /** The request the cpu utilization of `service` is relative to: the replicas' limit when the latest sample has one. */
-export function effectiveCpuRequest(sample: Sample | null, service: ScalableService, configured: number): { millicores: number; from: 'resources' | 'autoscaler' } {
+export function effectiveCpuRequest(
+  sample: Sample | null,
+  service: ScalableService,
+  configured: number,
+): { millicores: number; from: 'resources' | 'autoscaler' } {
   const limit = sample?.cpuLimits?.[service] ?? null;
   return limit === null ? { millicores: configured, from: 'autoscaler' } : { millicores: limit, from: 'resources' };
 }

@@ -35,7 +35,13 @@ export interface Limited {
  * recommendation of the scale-up window and fall only as far as the highest one of the scale-down
  * window, starting from `current`.
  */
-export function stabilize(now: number, current: number, desired: number, behavior: Behavior, recommendations: HpaState['recommendations']): Stabilized {
+export function stabilize(
+  now: number,
+  current: number,
+  desired: number,
+  behavior: Behavior,
+  recommendations: HpaState['recommendations'],
+): Stabilized {
   // Go's `timestamp.After(cutoff)`: a recommendation exactly one window old no longer counts.
   const upCutoff = now - behavior.scaleUp.stabilizationWindowSeconds * 1000;
   const downCutoff = now - behavior.scaleDown.stabilizationWindowSeconds * 1000;
@@ -68,7 +74,13 @@ interface PolicyPick {
  * proposal wins: for scale-up `Max` takes the largest count, for scale-down `Max` (the biggest
  * change) takes the smallest.
  */
-function policyLimit(now: number, current: number, rules: ScalingRules, events: HpaState['scaleEvents'], direction: 'up' | 'down'): PolicyPick {
+function policyLimit(
+  now: number,
+  current: number,
+  rules: ScalingRules,
+  events: HpaState['scaleEvents'],
+  direction: 'up' | 'down',
+): PolicyPick {
   if (rules.selectPolicy === 'Disabled') return { limit: current, policy: null, alreadyChanged: 0, disabled: true };
   const pickLarger = (rules.selectPolicy === 'Max') === (direction === 'up');
   let best: PolicyPick | null = null;
@@ -105,7 +117,13 @@ export function limitRate(now: number, current: number, desired: number, spec: H
     const allowed = capped ? upLimit : spec.maxReplicas;
     if (desired <= allowed) return unlimited;
     const reason: LimitReason = !capped ? 'TooManyReplicas' : pick.disabled ? 'ScalingDisabled' : 'ScaleUpLimit';
-    return { replicas: allowed, reason, limit: allowed, policy: capped ? pick.policy : null, alreadyChanged: capped ? pick.alreadyChanged : 0 };
+    return {
+      replicas: allowed,
+      reason,
+      limit: allowed,
+      policy: capped ? pick.policy : null,
+      alreadyChanged: capped ? pick.alreadyChanged : 0,
+    };
   }
   if (desired < current) {
     const pick = policyLimit(now, current, spec.behavior.scaleDown, events, 'down');
@@ -114,7 +132,13 @@ export function limitRate(now: number, current: number, desired: number, spec: H
     const allowed = capped ? downLimit : spec.minReplicas;
     if (desired >= allowed) return unlimited;
     const reason: LimitReason = !capped ? 'TooFewReplicas' : pick.disabled ? 'ScalingDisabled' : 'ScaleDownLimit';
-    return { replicas: allowed, reason, limit: allowed, policy: capped ? pick.policy : null, alreadyChanged: capped ? pick.alreadyChanged : 0 };
+    return {
+      replicas: allowed,
+      reason,
+      limit: allowed,
+      policy: capped ? pick.policy : null,
+      alreadyChanged: capped ? pick.alreadyChanged : 0,
+    };
   }
   return unlimited;
 }
@@ -150,7 +174,7 @@ export function describeLimit(limited: Limited, stabilized: number, current: num
     case 'ScaleUpLimit':
     case 'ScaleDownLimit': {
       const rule = limited.policy ? describePolicy(limited.policy) : 'no policies';
-      const verb = (limited.alreadyChanged > 0) === up ? 'added' : 'removed';
+      const verb = limited.alreadyChanged > 0 === up ? 'added' : 'removed';
       const already = limited.alreadyChanged !== 0 ? `, ${Math.abs(limited.alreadyChanged)} already ${verb} in it` : '';
       return `capped by scale-${up ? 'up' : 'down'} policy (${rule}${already}) → ${limited.replicas}`;
     }

@@ -5,10 +5,31 @@
  * stabilization and policies) so that what ScaleLab shows is what a cluster would do.
  */
 import { describeLimit, limitRate, pruneState, stabilize, type Limited } from './hpa-behavior.js';
-import type { Behavior, Decision, LimitReason, MetricKind, MetricProposal, MetricTarget, PodMetricKind, PodReading, ScalingPolicy, ScalingRules } from '../../hpa-types.js';
+import type {
+  Behavior,
+  Decision,
+  LimitReason,
+  MetricKind,
+  MetricProposal,
+  MetricTarget,
+  PodMetricKind,
+  PodReading,
+  ScalingPolicy,
+  ScalingRules,
+} from '../../hpa-types.js';
 import { NamedError } from '../../../backend/named-error.js';
 
-export type { Behavior, Decision, LimitReason, MetricKind, MetricProposal, MetricTarget, PodReading, ScalingPolicy, ScalingRules } from '../../hpa-types.js';
+export type {
+  Behavior,
+  Decision,
+  LimitReason,
+  MetricKind,
+  MetricProposal,
+  MetricTarget,
+  PodReading,
+  ScalingPolicy,
+  ScalingRules,
+} from '../../hpa-types.js';
 
 /** The tolerance Kubernetes uses when none is configured. */
 export const DEFAULT_TOLERANCE = 0.1;
@@ -74,12 +95,14 @@ const reps = (n: number) => `${n} ${n === 1 ? 'replica' : 'replicas'}`;
 function validate(spec: HpaSpec): void {
   const bad = (what: string) => new HpaSpecError(`invalid HPA spec: ${what}`);
   if (!Number.isInteger(spec.minReplicas) || spec.minReplicas < 0) throw bad(`minReplicas ${spec.minReplicas} must be a whole number ≥ 0`);
-  if (!Number.isInteger(spec.maxReplicas) || spec.maxReplicas < Math.max(1, spec.minReplicas)) throw bad(`maxReplicas ${spec.maxReplicas} must be ≥ 1 and ≥ minReplicas`);
+  if (!Number.isInteger(spec.maxReplicas) || spec.maxReplicas < Math.max(1, spec.minReplicas))
+    throw bad(`maxReplicas ${spec.maxReplicas} must be ≥ 1 and ≥ minReplicas`);
   if (!(spec.tolerance >= 0)) throw bad(`tolerance ${spec.tolerance} must be ≥ 0`);
   for (const m of spec.metrics) if (!(m.target > 0)) throw bad(`${m.kind} target ${m.target} must be > 0`);
   for (const rules of [spec.behavior.scaleUp, spec.behavior.scaleDown]) {
     if (!(rules.stabilizationWindowSeconds >= 0)) throw bad('stabilizationWindowSeconds must be ≥ 0');
-    for (const p of rules.policies) if (!(p.value > 0) || !(p.periodSeconds > 0)) throw bad(`policy ${p.type} ${p.value} / ${p.periodSeconds} s must be > 0`);
+    for (const p of rules.policies)
+      if (!(p.value > 0) || !(p.periodSeconds > 0)) throw bad(`policy ${p.type} ${p.value} / ${p.periodSeconds} s must be > 0`);
   }
 }
 
@@ -93,7 +116,13 @@ function mean(kind: PodMetricKind, values: number[]): number {
 }
 
 /** replica_calculator.go GetResourceReplicas / calcPlainMetricReplicas for one per-pod metric. */
-function podMetricProposal(kind: PodMetricKind, target: number, readings: PodReading[], current: number, tolerance: number): MetricProposal {
+function podMetricProposal(
+  kind: PodMetricKind,
+  target: number,
+  readings: PodReading[],
+  current: number,
+  tolerance: number,
+): MetricProposal {
   const unit = UNITS[kind];
   const unready: string[] = [];
   const missing: string[] = [];
@@ -150,7 +179,8 @@ function podMetricProposal(kind: PodMetricKind, target: number, readings: PodRea
   if (assumed.length > 0) summary += `; ${assumed.join(', ')} → ratio ${ratio2(ratio)}`;
   const out = { ...base, value, ratio, rawRatio, notes };
   if (within(ratio, tolerance)) return { ...out, replicas: hold(`within tolerance (±${num(tolerance * 100)} %)`), summary };
-  if ((rawRatio < 1 && ratio > 1) || (rawRatio > 1 && ratio < 1)) return { ...out, replicas: hold('recomputed ratio reverses direction'), summary };
+  if ((rawRatio < 1 && ratio > 1) || (rawRatio > 1 && ratio < 1))
+    return { ...out, replicas: hold('recomputed ratio reverses direction'), summary };
   const replicas = Math.ceil(ratio * filled.length);
   if ((ratio < 1 && replicas > current) || (ratio > 1 && replicas < current)) {
     return { ...out, replicas: hold(`${reps(replicas)} would move against the ratio`), summary };
@@ -159,23 +189,53 @@ function podMetricProposal(kind: PodMetricKind, target: number, readings: PodRea
 }
 
 /** replica_calculator.go GetExternalPerPodMetricReplicas: an external total averaged over the replicas. */
-function queueProposal(target: number, total: number | null | undefined, current: number, readyPods: number, tolerance: number): MetricProposal {
+function queueProposal(
+  target: number,
+  total: number | null | undefined,
+  current: number,
+  readyPods: number,
+  tolerance: number,
+): MetricProposal {
   const base = { kind: 'queue' as const, target, readyPods, setAside: { unready: [], missing: [] } };
   if (total === null || total === undefined || !Number.isFinite(total)) {
-    return { ...base, value: null, ratio: null, rawRatio: null, replicas: null, notes: ['queue depth unknown'], summary: 'queue: depth unknown' };
+    return {
+      ...base,
+      value: null,
+      ratio: null,
+      rawRatio: null,
+      replicas: null,
+      notes: ['queue depth unknown'],
+      summary: 'queue: depth unknown',
+    };
   }
   const head = `queue ${num(total)} jobs vs target ${num(target)} jobs/worker`;
   const needed = Math.ceil(total / target);
   if (current === 0) {
     // Kubernetes divides by zero here (ratio +Inf, or NaN for an empty queue) and lands on ceil(total / target).
     const note = needed > 0 ? 'activation from zero' : 'queue empty, stays at zero';
-    return { ...base, value: total, ratio: null, rawRatio: null, replicas: needed, notes: [note], summary: `${head}, no workers → ${note === 'activation from zero' ? `${reps(needed)} (${note})` : 'stays at 0'}` };
+    return {
+      ...base,
+      value: total,
+      ratio: null,
+      rawRatio: null,
+      replicas: needed,
+      notes: [note],
+      summary: `${head}, no workers → ${note === 'activation from zero' ? `${reps(needed)} (${note})` : 'stays at 0'}`,
+    };
   }
   const ratio = total / (target * current);
   const summary = `${head} × ${current} → ratio ${ratio2(ratio)}`;
   if (within(ratio, tolerance)) {
     const note = `within tolerance (±${num(tolerance * 100)} %)`;
-    return { ...base, value: total, ratio, rawRatio: ratio, replicas: current, notes: [note], summary: `${summary}, ${note} → stays at ${current}` };
+    return {
+      ...base,
+      value: total,
+      ratio,
+      rawRatio: ratio,
+      replicas: current,
+      notes: [note],
+      summary: `${summary}, ${note} → stays at ${current}`,
+    };
   }
   return { ...base, value: total, ratio, rawRatio: ratio, replicas: needed, notes: [], summary: `${summary} → ${reps(needed)}` };
 }
@@ -184,7 +244,9 @@ function proposalsFor(input: HpaInput): MetricProposal[] {
   const { spec, currentReplicas: current, pods: readings } = input;
   const ready = readings.filter((p) => p.ready).length;
   return spec.metrics.map((m) =>
-    m.kind === 'queue' ? queueProposal(m.target, input.queueDepth, current, ready, spec.tolerance) : podMetricProposal(m.kind, m.target, readings, current, spec.tolerance),
+    m.kind === 'queue'
+      ? queueProposal(m.target, input.queueDepth, current, ready, spec.tolerance)
+      : podMetricProposal(m.kind, m.target, readings, current, spec.tolerance),
   );
 }
 
@@ -192,7 +254,9 @@ function proposalsFor(input: HpaInput): MetricProposal[] {
 function describeMetrics(proposals: MetricProposal[], metricReplicas: number): string {
   const decider = proposals.find((p) => p.replicas === metricReplicas) ?? proposals[0];
   if (!decider) return 'no metrics configured';
-  const others = proposals.filter((p) => p !== decider).map((p) => (p.replicas === null ? `${p.kind} no data` : `${p.kind} → ${p.replicas}`));
+  const others = proposals
+    .filter((p) => p !== decider)
+    .map((p) => (p.replicas === null ? `${p.kind} no data` : `${p.kind} → ${p.replicas}`));
   return others.length > 0 ? `${decider.summary} (${others.join(', ')})` : decider.summary;
 }
 

@@ -72,7 +72,9 @@ const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 const LOG_EVERY_MS = 10_000;
 
 function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  return (
+    req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
+  );
 }
 
 /**
@@ -150,7 +152,13 @@ export class Balancer implements BalancerHandle {
     this.upstreams.set(id, {
       id,
       origin,
-      pool: new Pool(origin, { connections: this.options.connectionsPerUpstream ?? 128, pipelining: 1, keepAliveTimeout: 4_000, headersTimeout: this.options.upstreamTimeoutMs ?? 30_000, bodyTimeout: this.options.upstreamTimeoutMs ?? 30_000 }),
+      pool: new Pool(origin, {
+        connections: this.options.connectionsPerUpstream ?? 128,
+        pipelining: 1,
+        keepAliveTimeout: 4_000,
+        headersTimeout: this.options.upstreamTimeoutMs ?? 30_000,
+        bodyTimeout: this.options.upstreamTimeoutMs ?? 30_000,
+      }),
       ready: false,
       leaving: false,
       inFlight: 0,
@@ -282,7 +290,8 @@ export class Balancer implements BalancerHandle {
           // body yet), so any request may go elsewhere; one the replica may have half-read is
           // repeated only when repeating it is harmless. Alone, a replica whose kept-alive
           // connection was reset gets the retry itself.
-          const canRetry = attempt === 0 && (failure.stage === 'connect' || (retriable && failure.stage === 'request' && !TIMEOUTS.has(failure.code)));
+          const canRetry =
+            attempt === 0 && (failure.stage === 'connect' || (retriable && failure.stage === 'request' && !TIMEOUTS.has(failure.code)));
           const next = canRetry ? (this.pick(upstream) ?? (unreachable ? undefined : upstream)) : undefined;
           if (next) {
             upstream = next;
@@ -290,8 +299,15 @@ export class Balancer implements BalancerHandle {
           }
           proxyError = true;
           if (res.headersSent) res.destroy();
-          else if (TIMEOUTS.has(failure.code) && failure.code !== 'UND_ERR_CONNECT_TIMEOUT') this.fail(req, res, 504, `${upstream.id} did not answer in time`);
-          else if (withBody && failure.stage === 'request') this.fail(req, res, 502, `${upstream.id} closed the connection before reading the whole request (${failure.code || failure.message})`);
+          else if (TIMEOUTS.has(failure.code) && failure.code !== 'UND_ERR_CONNECT_TIMEOUT')
+            this.fail(req, res, 504, `${upstream.id} did not answer in time`);
+          else if (withBody && failure.stage === 'request')
+            this.fail(
+              req,
+              res,
+              502,
+              `${upstream.id} closed the connection before reading the whole request (${failure.code || failure.message})`,
+            );
           else this.fail(req, res, 502, `${upstream.id} is unreachable (${failure.code || failure.message})`);
           return;
         }
@@ -333,7 +349,10 @@ export class Balancer implements BalancerHandle {
   /** The balancer's own answer; a client body still coming is read and dropped, so the client hears it. */
   private fail(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
     const body = JSON.stringify({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message });
-    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    };
     if (status >= 500) headers['retry-after'] = '1';
     if (!req.complete) discardBody(req);
     res.writeHead(status, headers);

@@ -119,7 +119,8 @@ export async function startControlApi(options: ControlApiOptions): Promise<Serve
       if (!ID.test(id)) throw new ControlApiError(400, 'an upstream id is lower-case letters, digits and dashes');
       const body = await readJson(req);
       if (req.method === 'PUT' && !upstream[2]) {
-        if (!isOrigin(body.origin) || typeof body.ready !== 'boolean') throw new ControlApiError(400, 'PUT /upstreams/:id takes { origin: "http://host:port", ready: boolean }');
+        if (!isOrigin(body.origin) || typeof body.ready !== 'boolean')
+          throw new ControlApiError(400, 'PUT /upstreams/:id takes { origin: "http://host:port", ready: boolean }');
         balancer.add(id, body.origin);
         balancer.setReady(id, body.ready);
         return { ok: true };
@@ -132,7 +133,8 @@ export async function startControlApi(options: ControlApiOptions): Promise<Serve
     }
     if (req.method === 'POST' && url === '/retain') {
       const body = await readJson(req);
-      if (!Array.isArray(body.ids) || !body.ids.every((id) => typeof id === 'string')) throw new ControlApiError(400, 'POST /retain takes { ids: string[] }');
+      if (!Array.isArray(body.ids) || !body.ids.every((id) => typeof id === 'string'))
+        throw new ControlApiError(400, 'POST /retain takes { ids: string[] }');
       const keep = new Set(body.ids as string[]);
       const leaving = balancer.list().filter((u) => !keep.has(u.id));
       for (const u of leaving) void balancer.remove(u.id);

@@ -92,6 +92,9 @@ export function exchange(pool: Pool, request: ExchangeRequest, res: ServerRespon
         else settle(new ExchangeError(stage, err));
       },
     };
-    pool.dispatch({ path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body }, handler);
+    pool.dispatch(
+      { path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body },
+      handler,
+    );
   });
 }

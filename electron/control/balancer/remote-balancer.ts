@@ -158,14 +158,17 @@ export class RemoteBalancer implements BalancerHandle {
     this.chain = this.chain.then(async () => {
       const wanted = this.wanted.get(id);
       if (!wanted || this.detached) return;
-      await this.call('PUT', `/upstreams/${id}`, wanted).catch((err: Error) => console.warn(`balancer: could not update ${id}: ${err.message}`));
+      await this.call('PUT', `/upstreams/${id}`, wanted).catch((err: Error) =>
+        console.warn(`balancer: could not update ${id}: ${err.message}`),
+      );
     });
   }
 
   private pollSpans(): void {
     const tick = async () => {
       const sink = this.options.traceSink?.();
-      const taken = (await this.call('POST', '/spans', { tracing: sink !== undefined }).catch(() => undefined)) as { spans: StoredSpan[] } | undefined;
+      const taken = (await this.call('POST', '/spans', { tracing: sink !== undefined }).catch(() => undefined)) as
+        { spans: StoredSpan[] } | undefined;
       if (sink) for (const span of taken?.spans ?? []) sink(span);
     };
     const loop = () => {
@@ -185,7 +188,10 @@ export class RemoteBalancer implements BalancerHandle {
     while (Date.now() < deadline) {
       try {
         const state = (await this.call('GET', '/state')) as { pid: number; upstreams: UpstreamState[] };
-        if (state.pid !== this.current.pid) throw new BalancerUnreachableError(`port ${this.current.controlPort} is another balancer (pid ${state.pid}, not ${this.current.pid})`);
+        if (state.pid !== this.current.pid)
+          throw new BalancerUnreachableError(
+            `port ${this.current.controlPort} is another balancer (pid ${state.pid}, not ${this.current.pid})`,
+          );
         return state;
       } catch (err) {
         if (err instanceof BalancerUnreachableError) throw err;
@@ -194,7 +200,9 @@ export class RemoteBalancer implements BalancerHandle {
         await sleep(100);
       }
     }
-    throw new BalancerUnreachableError(`the balancer (pid ${this.current.pid}) does not answer on 127.0.0.1:${this.current.controlPort}: ${last?.message ?? 'timed out'}`);
+    throw new BalancerUnreachableError(
+      `the balancer (pid ${this.current.pid}) does not answer on 127.0.0.1:${this.current.controlPort}: ${last?.message ?? 'timed out'}`,
+    );
   }
 
   private async call(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> {

@@ -98,9 +98,15 @@ export class BalancerStats {
   take(inFlight: number, upstreamInFlight: Map<string, number>): BalancerSnapshot {
     const now = Date.now();
     const upstreams: Record<string, UpstreamSnapshot> = {};
-    for (const [id, count] of upstreamInFlight) upstreams[id] = { requests: 0, errors: 0, inFlight: count, latency: { p50: null, p95: null, p99: null } };
+    for (const [id, count] of upstreamInFlight)
+      upstreams[id] = { requests: 0, errors: 0, inFlight: count, latency: { p50: null, p95: null, p99: null } };
     for (const [id, interval] of this.perUpstream) {
-      upstreams[id] = { requests: interval.requests, errors: interval.errors, inFlight: upstreamInFlight.get(id) ?? 0, latency: percentiles(interval.latency) };
+      upstreams[id] = {
+        requests: interval.requests,
+        errors: interval.errors,
+        inFlight: upstreamInFlight.get(id) ?? 0,
+        latency: percentiles(interval.latency),
+      };
       interval.latency.destroy();
     }
     const snapshot: BalancerSnapshot = {

@@ -39,9 +39,14 @@ export interface HopSampling {
  * does not know falls back to that default: a balancer never refuses to start over tracing.
  */
 export function hopSamplingFromEnv(env: NodeJS.ProcessEnv = process.env): HopSampling {
-  const name = (env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase().replace(/^parentbased_/, '');
+  const name = (env.OTEL_TRACES_SAMPLER ?? '')
+    .trim()
+    .toLowerCase()
+    .replace(/^parentbased_/, '');
   const arg = Number(env.OTEL_TRACES_SAMPLER_ARG?.trim() || Number.NaN);
-  const budget = new PerSecondBudget(name === RATE_LIMITED_SAMPLER.replace(/^parentbased_/, '') && Number.isFinite(arg) && arg >= 0 ? arg : DEFAULT_TRACES_PER_SECOND);
+  const budget = new PerSecondBudget(
+    name === RATE_LIMITED_SAMPLER.replace(/^parentbased_/, '') && Number.isFinite(arg) && arg >= 0 ? arg : DEFAULT_TRACES_PER_SECOND,
+  );
   // A kept (failed or slow) hop widens the budget for a while, as in the replicas (keep-policy.ts).
   const keep = new KeepPolicy({ onKept: () => budget.widen() });
   if (name === 'always_on') return { sampleNew: () => true, keep };
@@ -87,15 +92,36 @@ export function traceparentOf(hop: Hop): string {
  * `sink`: every sampled one, and an unsampled one when it failed or was slow (marked timing
  * only, as the replica marks its own span of it).
  */
-export function recordHop(sink: (span: StoredSpan) => void, req: IncomingMessage, status: number, hop: Hop, durationMs: number, upstream: string | undefined, proxyError: boolean, sampling: HopSampling = defaultSampling()): void {
+export function recordHop(
+  sink: (span: StoredSpan) => void,
+  req: IncomingMessage,
+  status: number,
+  hop: Hop,
+  durationMs: number,
+  upstream: string | undefined,
+  proxyError: boolean,
+  sampling: HopSampling = defaultSampling(),
+): void {
   if (hop.sampled) return sink(hopSpan(req, status, hop, durationMs, upstream, proxyError));
   const kept = sampling.keep.decide(status, durationMs, proxyError);
   if (kept) sink(hopSpan(req, status, hop, durationMs, upstream, proxyError, kept));
 }
 
 /** The balancer's span of one request: from its arrival to the last byte of the answer; `kept` for an unsampled one recorded anyway. */
-export function hopSpan(req: IncomingMessage, status: number, hop: Hop, durationMs: number, upstream: string | undefined, proxyError: boolean, kept?: KeepReason): StoredSpan {
-  const attributes: Record<string, string> = { 'http.request.method': req.method ?? '', 'url.path': (req.url ?? '/').split('?')[0]!, 'http.response.status_code': String(status) };
+export function hopSpan(
+  req: IncomingMessage,
+  status: number,
+  hop: Hop,
+  durationMs: number,
+  upstream: string | undefined,
+  proxyError: boolean,
+  kept?: KeepReason,
+): StoredSpan {
+  const attributes: Record<string, string> = {
+    'http.request.method': req.method ?? '',
+    'url.path': (req.url ?? '/').split('?')[0]!,
+    'http.response.status_code': String(status),
+  };
   if (upstream) attributes['scalelab.upstream'] = upstream;
   if (kept) {
     attributes[SAMPLING_ATTRIBUTE] = TIMING_ONLY;

@@ -6,7 +6,13 @@
  */
 import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BASELINE_NAME_PATTERN, type CapacityBaseline, type CapacityBaselineInfo, type CapacityStatus, type CurvePoint } from '../../capacity-spec.js';
+import {
+  BASELINE_NAME_PATTERN,
+  type CapacityBaseline,
+  type CapacityBaselineInfo,
+  type CapacityStatus,
+  type CurvePoint,
+} from '../../capacity-spec.js';
 import { StackStateError } from '../errors.js';
 
 /** A baseline that is missing or unreadable. */
@@ -44,16 +50,25 @@ export function parseBaseline(text: string, expectedName: string): CapacityBasel
   if (!isNum(o.savedAt) || !isNum(o.stepS)) throw new Error('savedAt and stepS must be numbers');
   if (!isStrOrNull(o.stack) || !isStrOrNull(o.apiCpu)) throw new Error('stack and apiCpu must be strings or null');
   const slo = o.slo as Record<string, unknown> | null;
-  if (typeof slo !== 'object' || slo === null || !isNum(slo.p99Ms) || !isNum(slo.errorPercent)) throw new Error('slo must have p99Ms and errorPercent');
-  if (!Array.isArray(o.curve) || o.curve.length > 64 || !o.curve.every(isPoint)) throw new Error('curve must be a list of { replicas, capacityRps, efficiency }');
+  if (typeof slo !== 'object' || slo === null || !isNum(slo.p99Ms) || !isNum(slo.errorPercent))
+    throw new Error('slo must have p99Ms and errorPercent');
+  if (!Array.isArray(o.curve) || o.curve.length > 64 || !o.curve.every(isPoint))
+    throw new Error('curve must be a list of { replicas, capacityRps, efficiency }');
   if (!Array.isArray(o.results)) throw new Error('results must be a list');
   const fit = o.fit as Record<string, unknown> | null;
-  if (fit !== null && (typeof fit !== 'object' || !['lambda', 'sigma', 'kappa', 'r2'].every((k) => isNum(fit[k])))) throw new Error('fit must be null or { lambda, sigma, kappa, r2 }');
+  if (fit !== null && (typeof fit !== 'object' || !['lambda', 'sigma', 'kappa', 'r2'].every((k) => isNum(fit[k]))))
+    throw new Error('fit must be null or { lambda, sigma, kappa, r2 }');
   return value as CapacityBaseline;
 }
 
 function info(b: CapacityBaseline): CapacityBaselineInfo {
-  return { name: b.name, savedAt: b.savedAt, stack: b.stack, apiCpu: b.apiCpu, points: b.curve.map((p) => ({ replicas: p.replicas, capacityRps: p.capacityRps })) };
+  return {
+    name: b.name,
+    savedAt: b.savedAt,
+    stack: b.stack,
+    apiCpu: b.apiCpu,
+    points: b.curve.map((p) => ({ replicas: p.replicas, capacityRps: p.capacityRps })),
+  };
 }
 
 /** The baselines of one SCALELAB_HOME. */
@@ -66,11 +81,33 @@ export class BaselineStore {
   }
 
   /** Saves a finished search as `name`, replacing one of that name. */
-  async save(name: string, status: CapacityStatus, context: { stack: string | null; apiCpu: string | null }): Promise<CapacityBaselineInfo> {
-    if (!NAME.test(name)) throw new BaselineError(`a baseline name is letters, digits, ".", "_" and "-", up to 64, starting with a letter or digit (got "${name.slice(0, 80)}")`);
-    if (status.state !== 'done' && status.state !== 'stopped') throw new BaselineError(`there is no finished capacity search to save (the last one is ${status.state}); run one first (scalelab capacity)`);
-    if (status.results.length === 0) throw new BaselineError('the last capacity search measured no replica count; there is nothing to save');
-    const baseline: CapacityBaseline = { name, savedAt: Date.now(), ...context, slo: status.slo, stepS: status.stepS, curve: status.curve, fit: status.fit, results: status.results, startedAt: status.startedAt, endedAt: status.endedAt };
+  async save(
+    name: string,
+    status: CapacityStatus,
+    context: { stack: string | null; apiCpu: string | null },
+  ): Promise<CapacityBaselineInfo> {
+    if (!NAME.test(name))
+      throw new BaselineError(
+        `a baseline name is letters, digits, ".", "_" and "-", up to 64, starting with a letter or digit (got "${name.slice(0, 80)}")`,
+      );
+    if (status.state !== 'done' && status.state !== 'stopped')
+      throw new BaselineError(
+        `there is no finished capacity search to save (the last one is ${status.state}); run one first (scalelab capacity)`,
+      );
+    if (status.results.length === 0)
+      throw new BaselineError('the last capacity search measured no replica count; there is nothing to save');
+    const baseline: CapacityBaseline = {
+      name,
+      savedAt: Date.now(),
+      ...context,
+      slo: status.slo,
+      stepS: status.stepS,
+      curve: status.curve,
+      fit: status.fit,
+      results: status.results,
+      startedAt: status.startedAt,
+      endedAt: status.endedAt,
+    };
     const dir = baselineDir(this.home);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
@@ -88,12 +125,15 @@ export class BaselineStore {
     let text: string;
     try {
       const buffer = await readFile(file);
-      if (buffer.length > MAX_FILE_BYTES) throw new BaselineError(`baseline "${name}" (${file}) is ${buffer.length} bytes, more than a baseline can be; save it again`);
+      if (buffer.length > MAX_FILE_BYTES)
+        throw new BaselineError(`baseline "${name}" (${file}) is ${buffer.length} bytes, more than a baseline can be; save it again`);
       text = buffer.toString('utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       const known = (await this.list()).map((b) => b.name);
-      throw new BaselineError(`no baseline named "${name}"; ${known.length > 0 ? `saved: ${known.join(', ')}` : 'none is saved yet'} (save one with scalelab capacity --save NAME)`);
+      throw new BaselineError(
+        `no baseline named "${name}"; ${known.length > 0 ? `saved: ${known.join(', ')}` : 'none is saved yet'} (save one with scalelab capacity --save NAME)`,
+      );
     }
     try {
       return parseBaseline(text, name);

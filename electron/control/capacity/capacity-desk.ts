@@ -3,7 +3,13 @@
  * stack's own traffic generator, streamed as `capacity` events after every step; a stop ends it
  * with what was found so far. Afterwards the api is scaled back to where the search found it.
  */
-import { DEFAULT_SLO, type CapacityBaseline, type CapacityBaselineInfo, type CapacityRun, type CapacityStatus } from '../../capacity-spec.js';
+import {
+  DEFAULT_SLO,
+  type CapacityBaseline,
+  type CapacityBaselineInfo,
+  type CapacityRun,
+  type CapacityStatus,
+} from '../../capacity-spec.js';
 import type { CommandPayload, CommandResults, Sample, TimelineEvent, TrafficSecond, TrafficSpec, TrafficSummary } from '../../contract.js';
 import { StackStateError } from '../errors.js';
 import { loadKeys } from '../traffic/keyspace.js';
@@ -61,7 +67,11 @@ export class CapacityDesk {
   async save(name: string): Promise<CapacityBaselineInfo> {
     if (this.done) throw new StackStateError('a capacity search is running; save it once it has finished (or stop it first)');
     const info = await this.deps.baselines.save(name, this.current, this.ranOn);
-    this.deps.record({ kind: 'traffic', level: 'info', message: `capacity baseline "${name}" saved: ${info.points.map((p) => `api ${p.replicas} ${p.capacityRps ?? '–'} req/s`).join(', ')}` });
+    this.deps.record({
+      kind: 'traffic',
+      level: 'info',
+      message: `capacity baseline "${name}" saved: ${info.points.map((p) => `api ${p.replicas} ${p.capacityRps ?? '–'} req/s`).join(', ')}`,
+    });
     return info;
   }
 
@@ -73,11 +83,18 @@ export class CapacityDesk {
 
   /** Starts a search and returns its first status at once; `capacity` events follow. */
   run(request: CapacityRun, baseline: CapacityBaseline | null = null): CapacityStatus {
-    if (this.done) throw new StackStateError('a capacity search is already running; stop it first (capacity:stop, or Ctrl-C in `scalelab capacity`)');
+    if (this.done)
+      throw new StackStateError('a capacity search is already running; stop it first (capacity:stop, or Ctrl-C in `scalelab capacity`)');
     const running = this.deps.apiReplicas();
     if (running === undefined) throw new StackStateError('no stack is running; start one first (scalelab up)');
-    if (this.deps.traffic.running) throw new StackStateError('traffic is running; stop it first (traffic:stop, or Ctrl-C in `scalelab traffic`): the search needs the stack to itself');
-    if (this.deps.autoscalerOn()) throw new StackStateError('the api autoscaler is on and would change the replica count under the search; turn it off first (scalelab autoscale off api)');
+    if (this.deps.traffic.running)
+      throw new StackStateError(
+        'traffic is running; stop it first (traffic:stop, or Ctrl-C in `scalelab traffic`): the search needs the stack to itself',
+      );
+    if (this.deps.autoscalerOn())
+      throw new StackStateError(
+        'the api autoscaler is on and would change the replica count under the search; turn it off first (scalelab autoscale off api)',
+      );
     const slo = { ...DEFAULT_SLO, ...request.slo };
     const stepS = request.stepS ?? DEFAULT_STEP_S;
     const replicas = request.replicas ?? [running];
@@ -94,9 +111,20 @@ export class CapacityDesk {
         signal.removeEventListener('abort', stop);
       }
     };
-    const runStep = trafficStepRunner({ run, mix: request.mix, keys: request.keys, onSample: this.deps.onSample, settleS: this.deps.settleS, slo });
+    const runStep = trafficStepRunner({
+      run,
+      mix: request.mix,
+      keys: request.keys,
+      onSample: this.deps.onSample,
+      settleS: this.deps.settleS,
+      slo,
+    });
     const probe = trafficProbeRunner({ run, mix: request.mix, keys: request.keys, settleS: this.deps.settleS });
-    this.deps.record({ kind: 'traffic', level: 'info', message: `capacity search started at api ${replicas.join(', ')}: p99 < ${slo.p99Ms} ms, errors < ${slo.errorPercent} %, ${stepS} s steps` });
+    this.deps.record({
+      kind: 'traffic',
+      level: 'info',
+      message: `capacity search started at api ${replicas.join(', ')}: p99 < ${slo.p99Ms} ms, errors < ${slo.errorPercent} %, ${stepS} s steps`,
+    });
     this.current = { ...idleStatus(slo, stepS, replicas), state: 'running', message: 'starting', startedAt: Date.now(), baseline };
     let announced = 0;
     this.done = runCurve({
@@ -110,10 +138,17 @@ export class CapacityDesk {
       signal: abort.signal,
       onStatus: (status) => {
         // The search's end is announced once the api is back at its count (see ended).
-        this.current = status.state === 'running' ? { ...status, baseline } : { ...status, baseline, state: 'running', endedAt: null, message: `${status.message}; scaling the api back to ${running}` };
+        this.current =
+          status.state === 'running'
+            ? { ...status, baseline }
+            : { ...status, baseline, state: 'running', endedAt: null, message: `${status.message}; scaling the api back to ${running}` };
         // Each replica count's capacity on the shared timeline, as it is found.
         for (const result of status.results.slice(announced)) {
-          this.deps.record({ kind: 'traffic', level: 'info', message: `capacity at api ${result.replicas}: ${result.capacityRps ?? '–'} req/s (${result.outcome}${result.limit ? `; limit: ${limitLabel(result.limit)}` : ''})` });
+          this.deps.record({
+            kind: 'traffic',
+            level: 'info',
+            message: `capacity at api ${result.replicas}: ${result.capacityRps ?? '–'} req/s (${result.outcome}${result.limit ? `; limit: ${limitLabel(result.limit)}` : ''})`,
+          });
         }
         announced = status.results.length;
         this.deps.onStatus(this.status());
@@ -134,7 +169,10 @@ export class CapacityDesk {
   }
 
   /** One step's traffic: starts it, and resolves once it is sending (wrapped: an async function would wait for `finished`). */
-  private async startTraffic(spec: TrafficSpec, onSecond?: (second: TrafficSecond) => void): Promise<{ finished: Promise<TrafficSummary> }> {
+  private async startTraffic(
+    spec: TrafficSpec,
+    onSecond?: (second: TrafficSecond) => void,
+  ): Promise<{ finished: Promise<TrafficSummary> }> {
     const target = this.deps.balancer();
     if (!target) throw new StackStateError('the stack stopped during the capacity search');
     // The user ids are read once per search: through a throttled replica that takes most of a second.
@@ -144,7 +182,7 @@ export class CapacityDesk {
     if (finished) return { finished };
     // Already over (a very short step): its summary is the last one.
     const last = await this.deps.traffic.stop();
-    if (!last) throw new StackStateError('the step\'s traffic ended without a summary');
+    if (!last) throw new StackStateError("the step's traffic ended without a summary");
     return { finished: Promise.resolve(last) };
   }
 
@@ -155,7 +193,13 @@ export class CapacityDesk {
 
   private async restore(replicas: number): Promise<void> {
     if (this.deps.apiReplicas() === undefined || this.deps.apiReplicas() === replicas) return;
-    await this.deps.scale(replicas).catch((err: Error) => this.deps.record({ kind: 'scaling', level: 'warn', message: `capacity search: could not scale the api back to ${replicas}: ${err.message}` }));
+    await this.deps.scale(replicas).catch((err: Error) =>
+      this.deps.record({
+        kind: 'scaling',
+        level: 'warn',
+        message: `capacity search: could not scale the api back to ${replicas}: ${err.message}`,
+      }),
+    );
   }
 
   private ended(status: CapacityStatus): void {
@@ -163,13 +207,23 @@ export class CapacityDesk {
     this.keys = undefined;
     this.abort = undefined;
     const steps = status.results.reduce((n, r) => n + r.steps.length, 0);
-    const took = status.endedAt !== null && status.startedAt !== null ? ` in ${Math.round((status.endedAt - status.startedAt) / 1000)} s` : '';
+    const took =
+      status.endedAt !== null && status.startedAt !== null ? ` in ${Math.round((status.endedAt - status.startedAt) / 1000)} s` : '';
     const summary = `${status.state}${took}: ${status.results.length} of ${status.replicas.length} replica counts, ${steps} steps`;
-    this.current = status.state === 'failed' ? status : { ...status, message: status.state === 'stopped' ? `${summary}; these are the capacities found so far` : summary };
+    this.current =
+      status.state === 'failed'
+        ? status
+        : { ...status, message: status.state === 'stopped' ? `${summary}; these are the capacities found so far` : summary };
     status = this.current;
-    const fit = status.fit ? `; USL λ ${Math.round(status.fit.lambda)} req/s, σ ${status.fit.sigma.toFixed(3)}, κ ${status.fit.kappa.toFixed(4)}, R² ${status.fit.r2.toFixed(3)}` : '';
+    const fit = status.fit
+      ? `; USL λ ${Math.round(status.fit.lambda)} req/s, σ ${status.fit.sigma.toFixed(3)}, κ ${status.fit.kappa.toFixed(4)}, R² ${status.fit.r2.toFixed(3)}`
+      : '';
     const level = status.state === 'failed' ? 'error' : 'info';
-    this.deps.record({ kind: 'traffic', level, message: `capacity search ${status.state}${status.error ? `: ${status.error}` : ''}${fit}` });
+    this.deps.record({
+      kind: 'traffic',
+      level,
+      message: `capacity search ${status.state}${status.error ? `: ${status.error}` : ''}${fit}`,
+    });
     this.deps.onStatus(this.status());
   }
 }
@@ -177,7 +231,10 @@ export class CapacityDesk {
 type CapacityCommand = 'capacity:run' | 'capacity:stop' | 'capacity:status' | 'capacity:save' | 'capacity:baselines';
 
 /** The capacity commands over a desk, spread into the control plane's handlers. */
-export function capacityCommands(desk: CapacityDesk, baselines: BaselineStore): { [C in CapacityCommand]: (payload: CommandPayload<C>) => Promise<CommandResults[C]> } {
+export function capacityCommands(
+  desk: CapacityDesk,
+  baselines: BaselineStore,
+): { [C in CapacityCommand]: (payload: CommandPayload<C>) => Promise<CommandResults[C]> } {
   return {
     'capacity:run': (payload) => desk.runComparing(payload),
     'capacity:stop': () => desk.stop(),

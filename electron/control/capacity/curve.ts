@@ -29,13 +29,28 @@ export interface CurveOptions {
 
 /** A probe in words: "ramp from 10 req/s missed the SLO from 38 req/s (9 s)". */
 export function probeText(probe: CapacityProbe | null): string {
-  if (!probe) return 'the quick ramp found no miss it could trust (none up to the highest rate, or the generator was the limit); constant steps from its first rate';
+  if (!probe)
+    return 'the quick ramp found no miss it could trust (none up to the highest rate, or the generator was the limit); constant steps from its first rate';
   return `quick ramp from ${Math.round(probe.fromRps)} req/s missed the SLO from ${Math.round(probe.missRps)} req/s (${probe.seconds} s, not judged)`;
 }
 
 /** A status with nothing run yet. */
 export function idleStatus(slo: CapacitySlo, stepS: number, replicas: number[] = []): CapacityStatus {
-  return { state: 'idle', slo, stepS, replicas, results: [], current: null, curve: [], fit: null, fitError: null, message: 'no capacity search has run', error: null, startedAt: null, endedAt: null };
+  return {
+    state: 'idle',
+    slo,
+    stepS,
+    replicas,
+    results: [],
+    current: null,
+    curve: [],
+    fit: null,
+    fitError: null,
+    message: 'no capacity search has run',
+    error: null,
+    startedAt: null,
+    endedAt: null,
+  };
 }
 
 /** Curve points and the USL fit from results: one source for the CLI table, the panel and the report. */
@@ -44,7 +59,8 @@ export function curveOf(results: readonly CapacityResult[]): { curve: CurvePoint
   const curve = results.map((r) => ({
     replicas: r.replicas,
     capacityRps: r.capacityRps,
-    efficiency: one !== null && r.capacityRps !== null ? Math.round(efficiency({ n: r.replicas, capacity: r.capacityRps }, one) * 1000) / 1000 : null,
+    efficiency:
+      one !== null && r.capacityRps !== null ? Math.round(efficiency({ n: r.replicas, capacity: r.capacityRps }, one) * 1000) / 1000 : null,
     validSteps: r.steps.filter((s) => s.verdict !== 'invalid').length,
     limit: r.limit,
   }));
@@ -65,7 +81,12 @@ export function curveOf(results: readonly CapacityResult[]): { curve: CurvePoint
 export async function runCurve(options: CurveOptions): Promise<CapacityStatus> {
   const replicas = [...new Set(options.replicas)].sort((a, b) => a - b);
   const signal = options.signal ?? new AbortController().signal;
-  const status: CapacityStatus = { ...idleStatus(options.slo, options.stepS, replicas), state: 'running', message: 'starting', startedAt: Date.now() };
+  const status: CapacityStatus = {
+    ...idleStatus(options.slo, options.stepS, replicas),
+    state: 'running',
+    message: 'starting',
+    startedAt: Date.now(),
+  };
   const publish = (patch: Partial<CapacityStatus>) => {
     Object.assign(status, patch, curveOf(status.results));
     options.onStatus?.(structuredClone(status));
@@ -91,16 +112,35 @@ export async function runCurve(options: CurveOptions): Promise<CapacityStatus> {
         probe: options.probe,
         signal,
         onProbe: (probe) => publish({ message: `${where}: ${probeText(probe)}`, current: { replicas: n, steps: [], probe } }),
-        onStep: (step, steps) => publish({ message: `${where}: step ${steps.length} at ${step.targetRps} req/s ${step.verdict} (${step.reason})`, current: { replicas: n, steps: [...steps], probe: status.current?.probe ?? null } }),
+        onStep: (step, steps) =>
+          publish({
+            message: `${where}: step ${steps.length} at ${step.targetRps} req/s ${step.verdict} (${step.reason})`,
+            current: { replicas: n, steps: [...steps], probe: status.current?.probe ?? null },
+          }),
       });
       result.limit = kneeLimit(result);
       last = result.capacityRps !== null ? result : last;
-      publish({ results: [...status.results, result], current: null, message: `${where}: capacity ${result.capacityRps ?? '–'} req/s (${result.outcome})` });
+      publish({
+        results: [...status.results, result],
+        current: null,
+        message: `${where}: capacity ${result.capacityRps ?? '–'} req/s (${result.outcome})`,
+      });
       if (result.outcome === 'stopped') break;
     }
-    publish({ state: signal.aborted ? 'stopped' : 'done', current: null, endedAt: Date.now(), message: signal.aborted ? 'stopped; these are the capacities found so far' : 'done' });
+    publish({
+      state: signal.aborted ? 'stopped' : 'done',
+      current: null,
+      endedAt: Date.now(),
+      message: signal.aborted ? 'stopped; these are the capacities found so far' : 'done',
+    });
   } catch (err) {
-    publish({ state: 'failed', current: null, endedAt: Date.now(), error: (err as Error).message, message: `failed: ${(err as Error).message}` });
+    publish({
+      state: 'failed',
+      current: null,
+      endedAt: Date.now(),
+      error: (err as Error).message,
+      message: `failed: ${(err as Error).message}`,
+    });
   }
   return structuredClone(status);
 }

@@ -34,19 +34,38 @@ export function kneeLimit(result: Pick<CapacityResult, 'steps' | 'capacityRps'>)
   const at = `at ${step.targetRps} req/s`;
   if (step.verdict === 'invalid') return { resource: 'generator', evidence: `${step.reason} ${at}` };
   if (!t) return { resource: 'unknown', evidence: `no telemetry for the step ${at} (${step.reason})` };
-  if (t.generatorBusiestThread !== null && t.generatorBusiestThread > 0.95) return { resource: 'generator', evidence: `a generator thread ${Math.round(t.generatorBusiestThread * 100)} % busy ${at}` };
-  if (t.apiThrottledShare !== null && t.apiThrottledShare >= THROTTLED_SHARE) return { resource: 'api-cpu', evidence: `api cpu throttled in ${Math.round(t.apiThrottledShare * 100)} % of periods ${at}` };
-  if (t.dbPoolWaiting !== null && t.dbPoolWaiting >= 1) return { resource: 'postgres', evidence: `${t.dbPoolWaiting} clients waiting for a PostgreSQL connection ${at}` };
-  if (t.postgresCpuPercent !== null && t.postgresCpuPercent >= STORE_CPU_PERCENT) return { resource: 'postgres', evidence: `PostgreSQL cpu ${t.postgresCpuPercent} % ${at}` };
-  if (t.redisCpuPercent !== null && t.redisCpuPercent >= STORE_CPU_PERCENT) return { resource: 'redis', evidence: `Redis cpu ${t.redisCpuPercent} % of its one thread ${at}` };
-  if (t.proxyErrorsPerSec !== null && t.proxyErrorsPerSec > 0) return { resource: 'balancer', evidence: `${t.proxyErrorsPerSec} balancer errors/s ${at}` };
-  if (t.hostCpuPercent !== null && t.hostCpuPercent >= HOST_CPU_PERCENT) return { resource: 'host-cpu', evidence: `the machine's cores ${t.hostCpuPercent} % busy ${at}` };
-  if (t.apiCpuPercent !== null && t.apiCpuPercent >= API_CPU_PERCENT) return { resource: 'api-cpu', evidence: `api replicas at ${t.apiCpuPercent} % of a core each ${at}` };
-  return { resource: 'unknown', evidence: `no resource past its threshold ${at} (host ${t.hostCpuPercent ?? '–'} %, api ${t.apiCpuPercent ?? '–'} %)` };
+  if (t.generatorBusiestThread !== null && t.generatorBusiestThread > 0.95)
+    return { resource: 'generator', evidence: `a generator thread ${Math.round(t.generatorBusiestThread * 100)} % busy ${at}` };
+  if (t.apiThrottledShare !== null && t.apiThrottledShare >= THROTTLED_SHARE)
+    return { resource: 'api-cpu', evidence: `api cpu throttled in ${Math.round(t.apiThrottledShare * 100)} % of periods ${at}` };
+  if (t.dbPoolWaiting !== null && t.dbPoolWaiting >= 1)
+    return { resource: 'postgres', evidence: `${t.dbPoolWaiting} clients waiting for a PostgreSQL connection ${at}` };
+  if (t.postgresCpuPercent !== null && t.postgresCpuPercent >= STORE_CPU_PERCENT)
+    return { resource: 'postgres', evidence: `PostgreSQL cpu ${t.postgresCpuPercent} % ${at}` };
+  if (t.redisCpuPercent !== null && t.redisCpuPercent >= STORE_CPU_PERCENT)
+    return { resource: 'redis', evidence: `Redis cpu ${t.redisCpuPercent} % of its one thread ${at}` };
+  if (t.proxyErrorsPerSec !== null && t.proxyErrorsPerSec > 0)
+    return { resource: 'balancer', evidence: `${t.proxyErrorsPerSec} balancer errors/s ${at}` };
+  if (t.hostCpuPercent !== null && t.hostCpuPercent >= HOST_CPU_PERCENT)
+    return { resource: 'host-cpu', evidence: `the machine's cores ${t.hostCpuPercent} % busy ${at}` };
+  if (t.apiCpuPercent !== null && t.apiCpuPercent >= API_CPU_PERCENT)
+    return { resource: 'api-cpu', evidence: `api replicas at ${t.apiCpuPercent} % of a core each ${at}` };
+  return {
+    resource: 'unknown',
+    evidence: `no resource past its threshold ${at} (host ${t.hostCpuPercent ?? '–'} %, api ${t.apiCpuPercent ?? '–'} %)`,
+  };
 }
 
 /** A short label for tables: "api cpu", "host cores", … */
 export function limitLabel(limit: KneeLimit | null): string {
   if (!limit) return '–';
-  return { 'api-cpu': 'api cpu', 'host-cpu': 'host cores', postgres: 'PostgreSQL', redis: 'Redis', balancer: 'balancer', generator: 'generator', unknown: 'unclear' }[limit.resource];
+  return {
+    'api-cpu': 'api cpu',
+    'host-cpu': 'host cores',
+    postgres: 'PostgreSQL',
+    redis: 'Redis',
+    balancer: 'balancer',
+    generator: 'generator',
+    unknown: 'unclear',
+  }[limit.resource];
 }

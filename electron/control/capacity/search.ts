@@ -119,7 +119,8 @@ export function judgeStep(m: StepMeasurement, slo: CapacitySlo): Pick<CapacitySt
   const s = m.summary;
   const dropShare = s.requests + s.droppedByClient > 0 ? s.droppedByClient / (s.requests + s.droppedByClient) : 0;
   if (s.health?.limitedBy) return { verdict: 'invalid', reason: `generator: ${s.health.limitReason}` };
-  if (s.droppedByClient > 0) return { verdict: 'invalid', reason: `generator: dropped ${s.droppedByClient} (${round1(dropShare * 100)} %)` };
+  if (s.droppedByClient > 0)
+    return { verdict: 'invalid', reason: `generator: dropped ${s.droppedByClient} (${round1(dropShare * 100)} %)` };
   if (s.requests === 0 || s.p99Ms === null) return { verdict: 'fail', reason: 'no answers measured' };
   const errors = errorPercent(s);
   const misses: string[] = [];
@@ -134,7 +135,13 @@ export function judgeStep(m: StepMeasurement, slo: CapacitySlo): Pick<CapacitySt
  * missed, the generator was the limit for two seconds in a row, or it was stopped. Missed
  * seconds in a row end it ({@link PROBE_MISSED_SECONDS}): one second's stall (a GC, a throttled period) does not.
  */
-export async function runProbe(probe: ProbeRunner, fromRps: number, maxRps: number, slo: CapacitySlo, signal: AbortSignal): Promise<ProbeResult | null> {
+export async function runProbe(
+  probe: ProbeRunner,
+  fromRps: number,
+  maxRps: number,
+  slo: CapacitySlo,
+  signal: AbortSignal,
+): Promise<ProbeResult | null> {
   const rates: number[] = [];
   for (let r = fromRps; rates.length < 600; r *= PROBE_GROWTH_PER_S) {
     rates.push(Math.round(Math.min(r, maxRps) * 10) / 10);
@@ -163,7 +170,8 @@ export async function runProbe(probe: ProbeRunner, fromRps: number, maxRps: numb
       // Its first seconds are the replicas' and the generator's warm-up (new threads, cold
       // connections, replicas a scale just started): they are not judged.
       if (second.requests === 0 || seconds <= PROBE_UNJUDGED_S) return;
-      const missed = (second.p99Ms !== null && second.p99Ms >= slo.p99Ms) || (second.errorPercent > 0 && second.errorPercent >= slo.errorPercent);
+      const missed =
+        (second.p99Ms !== null && second.p99Ms >= slo.p99Ms) || (second.errorPercent > 0 && second.errorPercent >= slo.errorPercent);
       if (!missed) {
         lastPass = missedAt === null ? second.targetRps : lastPass;
         missedAt = null;
@@ -216,8 +224,11 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
   let probed: ProbeResult | null = null;
   if (options.probe) {
     probed = await runProbe(options.probe, start, maxRps, options.slo, signal);
-    if (signal.aborted) return { replicas: options.replicas, capacityRps: null, outcome: 'stopped', upperRps: null, steps, limit: null, probe: null };
-    options.onProbe?.(probed ? { fromRps: start, missRps: probed.missRps, lastPassRps: probed.lastPassRps, seconds: probed.seconds } : null);
+    if (signal.aborted)
+      return { replicas: options.replicas, capacityRps: null, outcome: 'stopped', upperRps: null, steps, limit: null, probe: null };
+    options.onProbe?.(
+      probed ? { fromRps: start, missRps: probed.missRps, lastPassRps: probed.lastPassRps, seconds: probed.seconds } : null,
+    );
     if (probed) {
       // Start below the miss, which stands as the upper end of the bracket until a constant step
       // misses: a pass at the start then goes straight to bisection.
@@ -280,8 +291,23 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
     return step;
   };
 
-  const probe = probed ? { fromRps: Math.min(maxRps, Math.max(minRps, options.startRps ?? minRps)), missRps: probed.missRps, lastPassRps: probed.lastPassRps, seconds: probed.seconds } : null;
-  const result = (outcome: CapacityResult['outcome']): CapacityResult => ({ replicas: options.replicas, capacityRps: lo, outcome, upperRps: hi, steps, limit: null, probe });
+  const probe = probed
+    ? {
+        fromRps: Math.min(maxRps, Math.max(minRps, options.startRps ?? minRps)),
+        missRps: probed.missRps,
+        lastPassRps: probed.lastPassRps,
+        seconds: probed.seconds,
+      }
+    : null;
+  const result = (outcome: CapacityResult['outcome']): CapacityResult => ({
+    replicas: options.replicas,
+    capacityRps: lo,
+    outcome,
+    upperRps: hi,
+    steps,
+    limit: null,
+    probe,
+  });
 
   // The coarse ramp: double until a step misses (or the generator cannot offer the rate).
   let rate = start;

@@ -48,10 +48,14 @@ function hostTimes(): { busy: number; total: number } {
 
 /** The means over a step's Samples of what may have run out; null where no Sample carried it. */
 export function summariseSamples(samples: readonly Sample[]): Omit<StepTelemetry, 'hostCpuPercent'> {
-  const per = (f: (s: Sample) => number | null | undefined) => round(mean(samples.map(f).filter((v): v is number => typeof v === 'number' && Number.isFinite(v))));
+  const per = (f: (s: Sample) => number | null | undefined) =>
+    round(mean(samples.map(f).filter((v): v is number => typeof v === 'number' && Number.isFinite(v))));
   const apiCpu = (s: Sample) => mean(s.instances.filter((i) => i.service === 'api' && i.cpu !== null).map((i) => i.cpu!));
   const throttled = (s: Sample) => {
-    const shares = s.instances.filter((i) => i.service === 'api').map((i) => i.throttling?.throttledShare).filter((v): v is number => typeof v === 'number');
+    const shares = s.instances
+      .filter((i) => i.service === 'api')
+      .map((i) => i.throttling?.throttledShare)
+      .filter((v): v is number => typeof v === 'number');
     return shares.length > 0 ? Math.max(...shares) : null;
   };
   const of = (service: 'redis' | 'postgres') => (s: Sample) => s.instances.find((i) => i.service === service)?.cpu ?? null;
@@ -63,8 +67,14 @@ export function summariseSamples(samples: readonly Sample[]): Omit<StepTelemetry
     postgresCpuPercent: per(of('postgres')),
     dbPoolWaiting: per(waiting),
     proxyErrorsPerSec: per((s) => s.traffic.proxyErrorsPerSec),
-    generatorBusyCores: round(mean(samples.map((s) => s.generator?.health?.busyCores).filter((v): v is number => typeof v === 'number')), 2),
-    generatorBusiestThread: round(mean(samples.map((s) => s.generator?.health?.busiestThread).filter((v): v is number => typeof v === 'number')), 2),
+    generatorBusyCores: round(
+      mean(samples.map((s) => s.generator?.health?.busyCores).filter((v): v is number => typeof v === 'number')),
+      2,
+    ),
+    generatorBusiestThread: round(
+      mean(samples.map((s) => s.generator?.health?.busiestThread).filter((v): v is number => typeof v === 'number')),
+      2,
+    ),
   };
 }
 
@@ -84,7 +94,8 @@ export const sleep = (ms: number, signal: AbortSignal) =>
 /** A step runner over `options.run`: settle, then one constant-rate run with the Samples it spans. */
 export function trafficStepRunner(options: TrafficStepRunnerOptions): StepRunner {
   let last: TrafficSummary | undefined;
-  const held = (s: TrafficSummary, slo: CapacitySlo) => s.p99Ms !== null && s.p99Ms < slo.p99Ms && errorPercent(s) < Math.max(slo.errorPercent, Number.MIN_VALUE);
+  const held = (s: TrafficSummary, slo: CapacitySlo) =>
+    s.p99Ms !== null && s.p99Ms < slo.p99Ms && errorPercent(s) < Math.max(slo.errorPercent, Number.MIN_VALUE);
   return async (rps, durationS, signal) => {
     const quiet = !options.slo || !last || !held(last, options.slo);
     if (quiet) await sleep((options.settleS ?? DEFAULT_SETTLE_S) * 1000, signal);
@@ -96,7 +107,13 @@ export function trafficStepRunner(options: TrafficStepRunnerOptions): StepRunner
     });
     const before = hostTimes();
     try {
-      const spec: TrafficSpec = { profile: { kind: 'constant', rps }, durationS, mix: options.mix, keys: options.keys ?? { distribution: 'zipf', s: 1.1 }, timeoutMs: options.timeoutMs };
+      const spec: TrafficSpec = {
+        profile: { kind: 'constant', rps },
+        durationS,
+        mix: options.mix,
+        keys: options.keys ?? { distribution: 'zipf', s: 1.1 },
+        timeoutMs: options.timeoutMs,
+      };
       const summary = await options.run(JSON.parse(JSON.stringify(spec)) as TrafficSpec, signal);
       last = summary;
       const after = hostTimes();
@@ -116,13 +133,25 @@ export function trafficProbeRunner(options: Omit<TrafficStepRunnerOptions, 'onSa
   return async (rates, signal, onSecond) => {
     await sleep((options.settleS ?? DEFAULT_SETTLE_S) * 1000, signal);
     if (signal.aborted) throw new SearchStoppedError();
-    const spec: TrafficSpec = { profile: { kind: 'replay', rates }, durationS: rates.length, mix: options.mix, keys: options.keys ?? { distribution: 'zipf', s: 1.1 }, timeoutMs: options.timeoutMs };
+    const spec: TrafficSpec = {
+      profile: { kind: 'replay', rates },
+      durationS: rates.length,
+      mix: options.mix,
+      keys: options.keys ?? { distribution: 'zipf', s: 1.1 },
+      timeoutMs: options.timeoutMs,
+    };
     await options.run(JSON.parse(JSON.stringify(spec)) as TrafficSpec, signal, (second) => {
       if (!second.running) return;
       const requests = Math.round(second.achievedRps);
       const e = second.errorsPerSec;
       const errors = e.timeout + e.refused + e.http4xx + e.http5xx;
-      onSecond({ targetRps: second.targetRps, requests, p99Ms: second.p99, errorPercent: requests > 0 ? (errors * 100) / requests : 0, generatorLimited: Boolean(second.health?.limitedBy) });
+      onSecond({
+        targetRps: second.targetRps,
+        requests,
+        p99Ms: second.p99,
+        errorPercent: requests > 0 ? (errors * 100) / requests : 0,
+        generatorLimited: Boolean(second.health?.limitedBy),
+      });
     });
   };
 }

@@ -73,7 +73,11 @@ export class Chaos {
     if (runtime) {
       const kit = this.kit(runtime);
       for (const module of [...MODULES.values()].reverse()) {
-        await module.undo?.(kit).catch((err: Error) => this.options.record({ kind: 'chaos', level: 'error', message: `could not undo ${actionName(module)}: ${err.message}` }));
+        await module
+          .undo?.(kit)
+          .catch((err: Error) =>
+            this.options.record({ kind: 'chaos', level: 'error', message: `could not undo ${actionName(module)}: ${err.message}` }),
+          );
       }
     }
     this.faults.clear();
@@ -94,7 +98,10 @@ export class Chaos {
       if (!inForce(fault, instance, now)) this.faults.delete(key);
     }
     const m = this.monkey;
-    return { faults: [...this.faults.values()], monkey: { enabled: m.enabled, intervalSeconds: m.intervalSeconds, maxDown: m.maxDown, kills: m.kills, lastKillAt: m.lastKillAt } };
+    return {
+      faults: [...this.faults.values()],
+      monkey: { enabled: m.enabled, intervalSeconds: m.intervalSeconds, maxDown: m.maxDown, kills: m.kills, lastKillAt: m.lastKillAt },
+    };
   }
 
   /** The stack stopped: the monkey stops and the faults are forgotten. Safe to call twice. */
@@ -121,7 +128,8 @@ export class Chaos {
       instance,
       apiReplica(id, what) {
         const found = instance(id);
-        if (found.service !== 'api') throw new ChaosError(`${what} acts on api replicas (their /admin fault hooks); ${found.id} is a ${found.service}`);
+        if (found.service !== 'api')
+          throw new ChaosError(`${what} acts on api replicas (their /admin fault hooks); ${found.id} is a ${found.service}`);
         return found;
       },
       apiTargets(target, what) {
@@ -137,23 +145,28 @@ export class Chaos {
       },
       workers(required) {
         const workers = ready('worker');
-        if (required && workers.length === 0) throw new ChaosError('no ready worker replica: the relay and the projector run in the workers; scale worker to 1 or more');
+        if (required && workers.length === 0)
+          throw new ChaosError('no ready worker replica: the relay and the projector run in the workers; scale worker to 1 or more');
         return workers;
       },
       signal: (id, how) => runtime.kill(id, how),
       outage: (store, forMs, key, name) =>
         runtime.outage(store, forMs, (err) => {
           this.faults.delete(key);
-          if (err) this.options.record({ kind: 'chaos', level: 'error', message: `${name} did not come back: ${err.message}`, instance: store });
+          if (err)
+            this.options.record({ kind: 'chaos', level: 'error', message: `${name} did not come back: ${err.message}`, instance: store });
           else this.options.record({ kind: 'chaos', level: 'info', message: `${name} is back`, instance: store });
         }),
       endOutage: (store) => runtime.endOutage(store),
       admin: (target, method, path, body) => this.admin(runtime, target, method, path, body),
       clearApiFaults: () =>
-        (apiFaultsCleared ??= Promise.all(ready('api').map((i) => this.admin(runtime, i, 'DELETE', '/admin/faults').catch(() => undefined))).then(() => undefined)),
+        (apiFaultsCleared ??= Promise.all(
+          ready('api').map((i) => this.admin(runtime, i, 'DELETE', '/admin/faults').catch(() => undefined)),
+        ).then(() => undefined)),
       faults: this.faults,
       everywhere: (key, fault) => {
-        if (fault) this.everywhere.set(key, { path: fault.path, body: fault.body, applied: new Map(fault.applied.map((i) => [i.id, i.startedAt])) });
+        if (fault)
+          this.everywhere.set(key, { path: fault.path, body: fault.body, applied: new Map(fault.applied.map((i) => [i.id, i.startedAt])) });
         else this.everywhere.delete(key);
       },
       later: (key, ms, work) => this.later(key, ms, work),
@@ -210,7 +223,9 @@ export class Chaos {
     await client.connect();
     try {
       // ALTER SYSTEM takes no parameters; ms is an integer checked by the contract's schema.
-      await client.query(ms > 0 ? `ALTER SYSTEM SET recovery_min_apply_delay = '${Math.trunc(ms)}ms'` : 'ALTER SYSTEM RESET recovery_min_apply_delay');
+      await client.query(
+        ms > 0 ? `ALTER SYSTEM SET recovery_min_apply_delay = '${Math.trunc(ms)}ms'` : 'ALTER SYSTEM RESET recovery_min_apply_delay',
+      );
       await client.query('SELECT pg_reload_conf()');
     } finally {
       await client.end().catch(() => undefined);
@@ -229,7 +244,8 @@ export class Chaos {
       bodyTimeout: 5_000,
     });
     const text = await response.body.text();
-    if (response.statusCode >= 300) throw new ChaosError(`${instance.id} refused ${method} ${path}: ${response.statusCode} ${text.slice(0, 200)}`);
+    if (response.statusCode >= 300)
+      throw new ChaosError(`${instance.id} refused ${method} ${path}: ${response.statusCode} ${text.slice(0, 200)}`);
   }
 }
 

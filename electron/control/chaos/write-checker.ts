@@ -65,7 +65,8 @@ async function withRetries<T>(attempts: number, attempt: () => Promise<T | { ret
   for (let n = 1; ; n += 1) {
     const outcome = await attempt();
     if (typeof outcome !== 'object' || outcome === null || !('retry' in outcome)) return outcome;
-    if (n >= attempts || stopped()) throw new WriteCheckUnavailableError(`${outcome.retry} (${n} tries); run the check again once the stack is healthy`);
+    if (n >= attempts || stopped())
+      throw new WriteCheckUnavailableError(`${outcome.retry} (${n} tries); run the check again once the stack is healthy`);
     await sleep(backoff(n));
   }
 }
@@ -82,22 +83,26 @@ async function countDuplicates(databaseUrl: string, emails: string[], attempts: 
   let duplicated = 0;
   for (let i = 0; i < lowered.length; i += DUPLICATE_CHUNK) {
     const chunk = lowered.slice(i, i + DUPLICATE_CHUNK);
-    duplicated += await withRetries(attempts, async () => {
-      const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        const { rows } = await client.query<{ email: string; n: number }>(
-          'SELECT lower(email) AS email, count(*)::int AS n FROM users WHERE lower(email) = ANY($1::text[]) GROUP BY lower(email) HAVING count(*) > 1',
-          [chunk],
-        );
-        return rows.length;
-      } catch (err) {
-        return { retry: `the duplicate query failed: ${(err as Error).message}` };
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-    }, () => false);
+    duplicated += await withRetries(
+      attempts,
+      async () => {
+        const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          const { rows } = await client.query<{ email: string; n: number }>(
+            'SELECT lower(email) AS email, count(*)::int AS n FROM users WHERE lower(email) = ANY($1::text[]) GROUP BY lower(email) HAVING count(*) > 1',
+            [chunk],
+          );
+          return rows.length;
+        } catch (err) {
+          return { retry: `the duplicate query failed: ${(err as Error).message}` };
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
+      () => false,
+    );
   }
   return duplicated;
 }
@@ -116,7 +121,12 @@ export async function verifyWrites(acks: readonly AcknowledgedWrite[], options: 
   const total = acks.length;
   const attempts = options.attempts ?? 8;
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 32, Math.max(1, total)));
-  const pool = new Pool(options.balancer, { connections: concurrency, pipelining: 1, headersTimeout: READ_TIMEOUT_MS, bodyTimeout: READ_TIMEOUT_MS });
+  const pool = new Pool(options.balancer, {
+    connections: concurrency,
+    pipelining: 1,
+    headersTimeout: READ_TIMEOUT_MS,
+    bodyTimeout: READ_TIMEOUT_MS,
+  });
   let next = 0;
   let done = 0;
   let verified = 0;
@@ -135,7 +145,11 @@ export async function verifyWrites(acks: readonly AcknowledgedWrite[], options: 
     while (!failed && next < total) {
       const ack = acks[next]!;
       next += 1;
-      const outcome = await withRetries(attempts, () => readBack(pool, ack), () => failed);
+      const outcome = await withRetries(
+        attempts,
+        () => readBack(pool, ack),
+        () => failed,
+      );
       if (outcome === 'verified') verified += 1;
       else {
         lost += 1;
@@ -157,7 +171,14 @@ export async function verifyWrites(acks: readonly AcknowledgedWrite[], options: 
         }),
       ),
     );
-    const duplicates = total === 0 ? Promise.resolve(0) : countDuplicates(options.databaseUrl, acks.map((a) => a.email), attempts);
+    const duplicates =
+      total === 0
+        ? Promise.resolve(0)
+        : countDuplicates(
+            options.databaseUrl,
+            acks.map((a) => a.email),
+            attempts,
+          );
     const [, duplicated] = await Promise.all([reads, duplicates]);
     progress(true);
     return { acknowledged: total, verified, lost, duplicated, lostIds: lostIds.sort((a, b) => a - b), checkedAt: Date.now() };

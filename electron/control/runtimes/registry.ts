@@ -38,8 +38,18 @@ const driver = <R extends Runtime>(d: RuntimeDriver<R>) => d as unknown as Runti
  * removes the stack folder the others read their state from.
  */
 export const RUNTIME_DRIVERS: readonly RuntimeDriver[] = [
-  driver<LocalRuntime>({ name: 'local', create: (o) => new LocalRuntime({ home: o.home, onEvent: o.onEvent }), owns: async () => true, purge: (r, _stack, dir, p) => r.purge(dir, p) }),
-  driver<DockerRuntime>({ name: 'docker', create: (o) => new DockerRuntime({ home: o.home, onEvent: o.onEvent }), owns: async (dir) => !!(await readDockerState(dir)), purge: (r, stack, _dir, p) => r.purge(stack, p) }),
+  driver<LocalRuntime>({
+    name: 'local',
+    create: (o) => new LocalRuntime({ home: o.home, onEvent: o.onEvent }),
+    owns: async () => true,
+    purge: (r, _stack, dir, p) => r.purge(dir, p),
+  }),
+  driver<DockerRuntime>({
+    name: 'docker',
+    create: (o) => new DockerRuntime({ home: o.home, onEvent: o.onEvent }),
+    owns: async (dir) => !!(await readDockerState(dir)),
+    purge: (r, stack, _dir, p) => r.purge(stack, p),
+  }),
   driver<KubernetesRuntime>({
     name: 'kubernetes',
     create: (o) => new KubernetesRuntime({ home: o.home, kubeconfig: o.kubeconfig, onEvent: o.onEvent }),
@@ -59,5 +69,7 @@ export interface ClusterAutoscaling {
 
 export function hasClusterAutoscaling(runtime: Runtime): runtime is Runtime & ClusterAutoscaling {
   const r = runtime as Partial<ClusterAutoscaling>;
-  return typeof r.configureAutoscaler === 'function' && typeof r.autoscalerStatus === 'function' && typeof r.autoscalerGauges === 'function';
+  return (
+    typeof r.configureAutoscaler === 'function' && typeof r.autoscalerStatus === 'function' && typeof r.autoscalerGauges === 'function'
+  );
 }

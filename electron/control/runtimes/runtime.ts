@@ -75,7 +75,8 @@ export interface Runtime {
   /** Follows an instance's output; returns stop. */
   follow(id: string, onLine: (line: string) => void): () => void;
   /** The balancer's counts, for telemetry (undefined when the platform balances, e.g. a Service); a balancer process answers asynchronously. */
-  takeBalancerSnapshot(): import('../balancer/stats.js').BalancerSnapshot | undefined | Promise<import('../balancer/stats.js').BalancerSnapshot | undefined>;
+  takeBalancerSnapshot():
+    import('../balancer/stats.js').BalancerSnapshot | undefined | Promise<import('../balancer/stats.js').BalancerSnapshot | undefined>;
   /**
    * Base URL of an api or worker instance's HTTP port (its /admin fault hooks); undefined means
    * `http://127.0.0.1:<instance.port>`.

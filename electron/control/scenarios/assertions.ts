@@ -96,13 +96,29 @@ export function evaluateAssertion(assertion: Assertion, points: ScenarioPoint[],
   const text = assertionText(assertion, options.durationS);
   const to = Math.min(assertion.to ?? options.durationS, options.durationS);
   const closed = options.final || options.elapsedS >= to;
-  const result = (state: AssertionResult['state'], value: number | null, detail?: string): AssertionResult => ({ text, assertion, state, value: value === null ? null : round(value), ...(detail ? { detail } : {}) });
+  const result = (state: AssertionResult['state'], value: number | null, detail?: string): AssertionResult => ({
+    text,
+    assertion,
+    state,
+    value: value === null ? null : round(value),
+    ...(detail ? { detail } : {}),
+  });
 
   if (assertion.metric === 'lost_writes') {
     const lost = options.lostWrites;
-    if (lost === undefined) return result(options.final ? 'failed' : 'pending', null, options.final ? 'the writes were not checked' : 'checked when the scenario ends');
-    if (typeof lost === 'object') return result(options.final ? 'failed' : 'pending', null, `could not check the writes: ${lost.unavailable}`);
-    return result(holds(lost, assertion.op, assertion.value) ? 'held' : 'failed', lost, `${lost} acknowledged write${lost === 1 ? '' : 's'} lost`);
+    if (lost === undefined)
+      return result(
+        options.final ? 'failed' : 'pending',
+        null,
+        options.final ? 'the writes were not checked' : 'checked when the scenario ends',
+      );
+    if (typeof lost === 'object')
+      return result(options.final ? 'failed' : 'pending', null, `could not check the writes: ${lost.unavailable}`);
+    return result(
+      holds(lost, assertion.op, assertion.value) ? 'held' : 'failed',
+      lost,
+      `${lost} acknowledged write${lost === 1 ? '' : 's'} lost`,
+    );
   }
 
   const window = points.filter((p) => p.at >= assertion.from && p.at <= to);
@@ -110,7 +126,8 @@ export function evaluateAssertion(assertion: Assertion, points: ScenarioPoint[],
     const r = reading(assertion.metric, p.sample);
     return r ? [{ at: p.at, ...r }] : [];
   });
-  if (readings.length === 0) return result(closed ? 'failed' : 'pending', null, closed ? `no data between ${assertion.from} and ${to} s` : undefined);
+  if (readings.length === 0)
+    return result(closed ? 'failed' : 'pending', null, closed ? `no data between ${assertion.from} and ${to} s` : undefined);
 
   const verdict = (ok: boolean) => (closed ? (ok ? 'held' : 'failed') : ok ? 'passing' : 'failing');
   switch (assertion.over) {
@@ -133,7 +150,11 @@ export function evaluateAssertion(assertion: Assertion, points: ScenarioPoint[],
             ? Math.min(...values)
             : assertion.over === 'last'
               ? values.at(-1)!
-              : readings.reduce((sum, r) => sum + r.value * r.weight, 0) / Math.max(1e-9, readings.reduce((sum, r) => sum + r.weight, 0));
+              : readings.reduce((sum, r) => sum + r.value * r.weight, 0) /
+                Math.max(
+                  1e-9,
+                  readings.reduce((sum, r) => sum + r.weight, 0),
+                );
       return result(verdict(holds(value, assertion.op, assertion.value)), value, `${assertion.over} of ${readings.length} s`);
     }
   }

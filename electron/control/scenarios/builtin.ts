@@ -6,7 +6,14 @@ import { parseScenario } from './scenario-file.js';
 import { NamedError } from '../../../backend/named-error.js';
 
 /** The built-in scenarios, in the order the player lists them. */
-export const BUILTIN_IDS = ['black-friday', 'cache-outage', 'thundering-herd', 'rolling-chaos', 'queue-backlog', 'replica-and-stream'] as const;
+export const BUILTIN_IDS = [
+  'black-friday',
+  'cache-outage',
+  'thundering-herd',
+  'rolling-chaos',
+  'queue-backlog',
+  'replica-and-stream',
+] as const;
 
 /** No built-in scenario has that id. */
 export class UnknownScenarioError extends NamedError {

@@ -103,7 +103,13 @@ const isValue = (v: number | null | undefined): v is number => typeof v === 'num
  * stretch of seconds, so a gap in the data shows as a gap in the line. A lone point between two
  * gaps becomes a zero-length segment, which the round line cap draws as a dot.
  */
-export function seriesPath(xs: number[], values: (number | null)[], sx: (s: number) => number, sy: (v: number) => number, gapS: number): string {
+export function seriesPath(
+  xs: number[],
+  values: (number | null)[],
+  sx: (s: number) => number,
+  sy: (v: number) => number,
+  gapS: number,
+): string {
   const parts: string[] = [];
   let run = 0;
   let prevX = Number.NaN;
@@ -141,7 +147,8 @@ function ariaSummary(o: LineChartOptions, empty: string | null): string {
 
 function legend(series: ChartSeries[]): string {
   const items = series.map(
-    (s) => `<li><span class="swatch${s.dashed ? ' dashed' : ''}" style="border-top-color:${escapeHtml(s.color)}"></span>${escapeHtml(s.name)}</li>`,
+    (s) =>
+      `<li><span class="swatch${s.dashed ? ' dashed' : ''}" style="border-top-color:${escapeHtml(s.color)}"></span>${escapeHtml(s.name)}</li>`,
   );
   return `<ul class="legend">${items.join('')}</ul>`;
 }

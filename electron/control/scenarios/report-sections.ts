@@ -4,7 +4,17 @@
  */
 import type { AssertMetric, AssertionResult, ScenarioStatus, StackSpec, StepStatus, TimelineEvent } from '../../contract.js';
 import { MARKER_COLORS } from './report-charts.js';
-import { escapeHtml, formatClock, formatDate, formatDuration, formatNumber, formatPercent, formatSeconds, formatUtcOffset, formatWindow } from './report-format.js';
+import {
+  escapeHtml,
+  formatClock,
+  formatDate,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  formatSeconds,
+  formatUtcOffset,
+  formatWindow,
+} from './report-format.js';
 
 /** Most rows of the events table (and markers on each chart); past this the report notes the cut. */
 export const MAX_EVENT_ROWS = 2000;

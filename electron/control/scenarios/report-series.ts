@@ -121,6 +121,16 @@ export function reportCharts(samples: Sample[], events: TimelineEvent[], from: n
       ],
     },
     { ...base, id: 'cpu', caption: 'CPU per api replica (% of one core)', ...cpu },
-    ...(throttling.series.length > 0 ? [{ ...base, id: 'throttling', caption: 'CPU throttling per api replica (% of 100 ms periods held back by its cpu limit)', yMax: 100, ...throttling }] : []),
+    ...(throttling.series.length > 0
+      ? [
+          {
+            ...base,
+            id: 'throttling',
+            caption: 'CPU throttling per api replica (% of 100 ms periods held back by its cpu limit)',
+            yMax: 100,
+            ...throttling,
+          },
+        ]
+      : []),
   ];
 }

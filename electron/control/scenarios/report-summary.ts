@@ -74,6 +74,9 @@ export function renderSummary(summary: ReportSummary): string {
     ['cache hit rate', summary.cacheHitRate === null ? '—' : formatPercent(summary.cacheHitRate)],
     ['max api replicas', summary.maxApiReplicas === null ? '—' : formatNumber(summary.maxApiReplicas, 0)],
   ];
-  const items = cards.map(([label, value]) => `<div class="stat"><div class="value">${escapeHtml(value)}</div><div class="label">${escapeHtml(label)}</div></div>`);
+  const items = cards.map(
+    ([label, value]) =>
+      `<div class="stat"><div class="value">${escapeHtml(value)}</div><div class="label">${escapeHtml(label)}</div></div>`,
+  );
   return `<section class="summary" aria-label="Summary"><div class="stats">${items.join('')}</div></section>`;
 }

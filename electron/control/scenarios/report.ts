@@ -11,7 +11,17 @@ import { renderCapacity } from './report-capacity.js';
 import { renderLineChart } from './report-charts.js';
 import { escapeHtml, fileStamp, formatClock, formatDate } from './report-format.js';
 import { reportCharts } from './report-series.js';
-import { MAX_EVENT_ROWS, renderAssertions, renderBanner, renderEvents, renderHeader, renderMarkerKey, renderSpec, renderSteps, renderVersions } from './report-sections.js';
+import {
+  MAX_EVENT_ROWS,
+  renderAssertions,
+  renderBanner,
+  renderEvents,
+  renderHeader,
+  renderMarkerKey,
+  renderSpec,
+  renderSteps,
+  renderVersions,
+} from './report-sections.js';
 import { REPORT_CSS } from './report-style.js';
 import { renderSummary, summarize } from './report-summary.js';
 import { NamedError } from '../../../backend/named-error.js';
@@ -46,9 +56,11 @@ export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-sr
 
 function checkInput(input: ReportInput): void {
   for (const key of ['generatedAt', 'from', 'to'] as const) {
-    if (!Number.isFinite(input[key])) throw new ReportInputError(`report ${key} must be a time in ms since epoch, got ${String(input[key])}`);
+    if (!Number.isFinite(input[key]))
+      throw new ReportInputError(`report ${key} must be a time in ms since epoch, got ${String(input[key])}`);
   }
-  if (input.to < input.from) throw new ReportInputError(`the report window ends (${input.to}) before it starts (${input.from}); swap from and to`);
+  if (input.to < input.from)
+    throw new ReportInputError(`the report window ends (${input.to}) before it starts (${input.from}); swap from and to`);
 }
 
 /** The window's samples and events, oldest first. */
@@ -74,7 +86,15 @@ export function renderReport(input: ReportInput): string {
   const charts = reportCharts(samples, events.slice(0, MAX_EVENT_ROWS), input.from, input.to).map(renderLineChart);
   const scenario = input.scenario;
   const body = [
-    renderHeader({ title, generatedAt: input.generatedAt, from: input.from, to: input.to, samples: samples.length, events: events.length, spec: input.spec }),
+    renderHeader({
+      title,
+      generatedAt: input.generatedAt,
+      from: input.from,
+      to: input.to,
+      samples: samples.length,
+      events: events.length,
+      spec: input.spec,
+    }),
     scenario ? renderBanner(scenario) : '',
     renderSummary(summarize(samples)),
     `<section class="charts"><h2>Charts</h2>${renderMarkerKey()}${charts.join('\n')}</section>`,

@@ -9,7 +9,15 @@ import { renderReport, reportFileName, reportJson } from './report.js';
 import { parseScenario, ScenarioFileError } from './scenario-file.js';
 import type { ScenarioPlayer } from './scenario-player.js';
 
-type ScenarioCommand = 'scenario:list' | 'scenario:load' | 'scenario:play' | 'scenario:pause' | 'scenario:step' | 'scenario:reset' | 'scenario:status' | 'report:export';
+type ScenarioCommand =
+  | 'scenario:list'
+  | 'scenario:load'
+  | 'scenario:play'
+  | 'scenario:pause'
+  | 'scenario:step'
+  | 'scenario:reset'
+  | 'scenario:status'
+  | 'report:export';
 
 /** What the scenario and report commands need from the control plane. */
 export interface ScenarioCommandDeps {
@@ -46,13 +54,19 @@ export function versions(spec: StackSpec | undefined): Record<string, string> {
 }
 
 /** The scenario player's commands and `report:export`, for the control plane's dispatch table. */
-export function scenarioCommands(deps: ScenarioCommandDeps): { [C in ScenarioCommand]: (payload: CommandPayload<C>) => Promise<CommandResults[C]> } {
+export function scenarioCommands(deps: ScenarioCommandDeps): {
+  [C in ScenarioCommand]: (payload: CommandPayload<C>) => Promise<CommandResults[C]>;
+} {
   const { player, telemetry } = deps;
   return {
     'scenario:list': () => listBuiltins(),
     'scenario:load': async (payload) => {
-      if ((payload.builtin === undefined) === (payload.source === undefined)) throw new ScenarioFileError('scenario:load takes a built-in (builtin) or a file\'s text (source), one of the two', []);
-      const { source, fileName } = payload.builtin !== undefined ? await readBuiltin(payload.builtin) : { source: payload.source!, fileName: payload.fileName ?? 'scenario.yaml' };
+      if ((payload.builtin === undefined) === (payload.source === undefined))
+        throw new ScenarioFileError("scenario:load takes a built-in (builtin) or a file's text (source), one of the two", []);
+      const { source, fileName } =
+        payload.builtin !== undefined
+          ? await readBuiltin(payload.builtin)
+          : { source: payload.source!, fileName: payload.fileName ?? 'scenario.yaml' };
       const scenario: Scenario = parseScenario(source, fileName);
       return player.load(payload.builtin ?? fileName, scenario, payload.assert ?? []);
     },
@@ -75,8 +89,22 @@ export function scenarioCommands(deps: ScenarioCommandDeps): { [C in ScenarioCom
       const spec = deps.spec() ?? status.spec ?? null;
       const search = deps.capacity?.();
       // A search that overlapped the window, with at least one replica count measured.
-      const capacity = search && search.startedAt !== null && search.startedAt <= to && (search.endedAt ?? now) >= from && search.results.length > 0 ? search : null;
-      const input = { title, generatedAt: now, from, to, samples, events, scenario: inWindow ? status : null, spec, versions: versions(spec ?? undefined), capacity };
+      const capacity =
+        search && search.startedAt !== null && search.startedAt <= to && (search.endedAt ?? now) >= from && search.results.length > 0
+          ? search
+          : null;
+      const input = {
+        title,
+        generatedAt: now,
+        from,
+        to,
+        samples,
+        events,
+        scenario: inWindow ? status : null,
+        spec,
+        versions: versions(spec ?? undefined),
+        capacity,
+      };
       return { html: renderReport(input), json: reportJson(input), fileName: reportFileName(title, now) };
     },
   };

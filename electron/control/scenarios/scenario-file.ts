@@ -1,7 +1,16 @@
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { AssertionObjectSchema, AssertionSyntaxError, parseAssertion, SCENARIO_SOURCE_MAX_CHARS, ScenarioSchema, STEP_KINDS, STEP_SCHEMAS, type Scenario } from '../../contract.js';
+import {
+  AssertionObjectSchema,
+  AssertionSyntaxError,
+  parseAssertion,
+  SCENARIO_SOURCE_MAX_CHARS,
+  ScenarioSchema,
+  STEP_KINDS,
+  STEP_SCHEMAS,
+  type Scenario,
+} from '../../contract.js';
 import { NamedError } from '../../../backend/named-error.js';
 
 /** A scenario file that does not parse or does not fit the schema; the message names line and field. */
@@ -19,7 +28,10 @@ export class ScenarioFileError extends NamedError {
 const MAX_PROBLEMS = 8;
 
 /** The list limits the schema states (steps ≤ 500, assertions ≤ 100), read from it so they cannot drift. */
-const LIST_LIMITS = (['steps', 'assertions'] as const).map((key) => ({ key, max: (ScenarioSchema.properties[key] as { maxItems?: number }).maxItems ?? Infinity }));
+const LIST_LIMITS = (['steps', 'assertions'] as const).map((key) => ({
+  key,
+  max: (ScenarioSchema.properties[key] as { maxItems?: number }).maxItems ?? Infinity,
+}));
 
 type Path = (string | number)[];
 
@@ -32,7 +44,9 @@ function pathOf(instancePath: string): Path {
 }
 
 function fieldName(path: Path): string {
-  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${part}` : part), '') || '(the file)';
+  return (
+    path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${part}` : part), '') || '(the file)'
+  );
 }
 
 /** Where a field is in the source: the deepest node of `path` that exists. */
@@ -47,7 +61,9 @@ function where(doc: Document, lines: LineCounter, path: Path): { line: number; c
 /** For a union whose members each fix one property to a constant (`action: kill`), that property. */
 function discriminator(variants: TSchema[]): string | undefined {
   const first = variants[0] as { properties?: Record<string, { const?: unknown }> } | undefined;
-  return Object.keys(first?.properties ?? {}).find((key) => variants.every((v) => (v as { properties?: Record<string, { const?: unknown }> }).properties?.[key]?.const !== undefined));
+  return Object.keys(first?.properties ?? {}).find((key) =>
+    variants.every((v) => (v as { properties?: Record<string, { const?: unknown }> }).properties?.[key]?.const !== undefined),
+  );
 }
 
 /**
@@ -63,17 +79,23 @@ function schemaProblems(schema: TSchema, value: unknown, base: Path): { path: Pa
       const member = s.anyOf.find((v) => (v as { properties: Record<string, { const?: unknown }> }).properties[key]!.const === tag);
       if (!member) {
         const tags = s.anyOf.map((v) => (v as { properties: Record<string, { const?: unknown }> }).properties[key]!.const);
-        return [{ path: [...base, key], message: `must be one of ${tags.join(', ')}${tag === undefined ? '' : ` (not ${JSON.stringify(tag)})`}` }];
+        return [
+          { path: [...base, key], message: `must be one of ${tags.join(', ')}${tag === undefined ? '' : ` (not ${JSON.stringify(tag)})`}` },
+        ];
       }
       return schemaProblems(member, value, base);
     }
   }
   if (s.properties && typeof value === 'object' && value !== null && !Array.isArray(value)) {
     // Nested tagged unions (a chaos step's action) get the same treatment; the rest of the object is judged as usual.
-    const unions = Object.entries(s.properties).filter(([key, child]) => (child as { anyOf?: unknown }).anyOf && key in value).map(([key]) => key);
+    const unions = Object.entries(s.properties)
+      .filter(([key, child]) => (child as { anyOf?: unknown }).anyOf && key in value)
+      .map(([key]) => key);
     if (unions.length > 0) {
       const nested = unions.flatMap((key) => schemaProblems(s.properties![key]!, (value as Record<string, unknown>)[key], [...base, key]));
-      const rest = [...Value.Errors(schema, value)].filter((e) => !unions.some((key) => e.instancePath === `/${key}` || e.instancePath.startsWith(`/${key}/`)));
+      const rest = [...Value.Errors(schema, value)].filter(
+        (e) => !unions.some((key) => e.instancePath === `/${key}` || e.instancePath.startsWith(`/${key}/`)),
+      );
       return [...dedupe(rest.map((e) => ({ path: [...base, ...pathOf(e.instancePath)], message: e.message }))), ...nested];
     }
   }
@@ -126,16 +148,30 @@ export function parseScenario(source: string, fileName = 'scenario.yaml'): Scena
         tooLong.add(key);
       }
     }
-    const items = (key: string): unknown[] | undefined => (Array.isArray(record[key]) ? (tooLong.has(key) ? [] : (record[key] as unknown[])) : undefined);
+    const items = (key: string): unknown[] | undefined =>
+      Array.isArray(record[key]) ? (tooLong.has(key) ? [] : (record[key] as unknown[])) : undefined;
     const steps = items('steps');
     const assertions = items('assertions');
     // The whole file without its list items, then each step and assertion against its own kind.
-    found.push(...schemaProblems(ScenarioSchema, { ...record, steps: Array.isArray(record.steps) ? [] : record.steps, assertions: Array.isArray(record.assertions) ? [] : record.assertions }, []));
+    found.push(
+      ...schemaProblems(
+        ScenarioSchema,
+        {
+          ...record,
+          steps: Array.isArray(record.steps) ? [] : record.steps,
+          assertions: Array.isArray(record.assertions) ? [] : record.assertions,
+        },
+        [],
+      ),
+    );
     if (steps) {
       steps.forEach((step: unknown, i) => {
         const kinds = typeof step === 'object' && step !== null ? STEP_KINDS.filter((k: string) => k in step) : [];
         if (kinds.length !== 1) {
-          found.push({ path: ['steps', i], message: `a step has "at" and exactly one of ${STEP_KINDS.join(', ')}${kinds.length > 1 ? ` (this one has ${kinds.join(' and ')})` : ''}` });
+          found.push({
+            path: ['steps', i],
+            message: `a step has "at" and exactly one of ${STEP_KINDS.join(', ')}${kinds.length > 1 ? ` (this one has ${kinds.join(' and ')})` : ''}`,
+          });
           return;
         }
         found.push(...schemaProblems(STEP_SCHEMAS[kinds[0]!], step, ['steps', i]));
@@ -150,7 +186,7 @@ export function parseScenario(source: string, fileName = 'scenario.yaml'): Scena
         try {
           parseAssertion(assertion);
         } catch (err) {
-          if (err instanceof AssertionSyntaxError) found.push({ path: ["assertions", i], message: (err as Error).message });
+          if (err instanceof AssertionSyntaxError) found.push({ path: ['assertions', i], message: (err as Error).message });
           else throw err;
         }
       });
@@ -159,7 +195,8 @@ export function parseScenario(source: string, fileName = 'scenario.yaml'): Scena
     if (duration !== undefined && steps) {
       steps.forEach((step: unknown, i) => {
         const at = (step as { at?: unknown } | null)?.at;
-        if (typeof at === 'number' && at > duration) found.push({ path: ['steps', i, 'at'], message: `is after the scenario's end (durationS ${duration})` });
+        if (typeof at === 'number' && at > duration)
+          found.push({ path: ['steps', i, 'at'], message: `is after the scenario's end (durationS ${duration})` });
       });
     }
   }

@@ -1,4 +1,19 @@
-import { resolveAssertion, scenarioActive, stepKind, type Assertion, type CommandName, type CommandPayload, type CommandResults, type Sample, type Scenario, type ScenarioStatus, type ScenarioStep, type StackSpec, type StepStatus, type TimelineEvent } from '../../contract.js';
+import {
+  resolveAssertion,
+  scenarioActive,
+  stepKind,
+  type Assertion,
+  type CommandName,
+  type CommandPayload,
+  type CommandResults,
+  type Sample,
+  type Scenario,
+  type ScenarioStatus,
+  type ScenarioStep,
+  type StackSpec,
+  type StepStatus,
+  type TimelineEvent,
+} from '../../contract.js';
 import { evaluateAssertion, type ScenarioPoint } from './assertions.js';
 import { NamedError } from '../../../backend/named-error.js';
 
@@ -26,7 +41,14 @@ type Loaded = { id: string; scenario: Scenario; assertions: Assertion[] };
 export function describeStep(step: ScenarioStep): string {
   if ('traffic' in step) {
     const p = step.traffic.profile as { kind: string; rps?: number; from?: number; to?: number; base?: number; peak?: number };
-    const rate = p.rps !== undefined ? ` ${p.rps} req/s` : p.peak !== undefined ? ` ${p.base} → ${p.peak} req/s` : p.from !== undefined ? ` ${p.from} → ${p.to} req/s` : '';
+    const rate =
+      p.rps !== undefined
+        ? ` ${p.rps} req/s`
+        : p.peak !== undefined
+          ? ` ${p.base} → ${p.peak} req/s`
+          : p.from !== undefined
+            ? ` ${p.from} → ${p.to} req/s`
+            : '';
     return `traffic ${p.kind}${rate}${step.traffic.durationS ? ` for ${step.traffic.durationS} s` : ''}`;
   }
   if ('trafficUpdate' in step) return `traffic → ${step.trafficUpdate.rps !== undefined ? `${step.trafficUpdate.rps} req/s` : 'new mix'}`;
@@ -65,7 +87,20 @@ export class ScenarioPlayer {
   constructor(private readonly options: ScenarioPlayerOptions) {}
 
   private static empty(): ScenarioStatus {
-    return { state: 'idle', id: null, name: null, description: null, durationS: 0, elapsedS: 0, steps: [], assertions: [], startedAt: null, endedAt: null, spec: null, error: null };
+    return {
+      state: 'idle',
+      id: null,
+      name: null,
+      description: null,
+      durationS: 0,
+      elapsedS: 0,
+      steps: [],
+      assertions: [],
+      startedAt: null,
+      endedAt: null,
+      spec: null,
+      error: null,
+    };
   }
 
   current(): ScenarioStatus {
@@ -76,7 +111,8 @@ export class ScenarioPlayer {
   async load(id: string, scenario: Scenario, extra: string[] = []): Promise<ScenarioStatus> {
     if (this.active()) await this.reset();
     const assertions = [...(scenario.assertions ?? []), ...extra].map(resolveAssertion);
-    if (scenario.checkWrites !== false && !assertions.some((a) => a.metric === 'lost_writes')) assertions.push(resolveAssertion('lost_writes==0'));
+    if (scenario.checkWrites !== false && !assertions.some((a) => a.metric === 'lost_writes'))
+      assertions.push(resolveAssertion('lost_writes==0'));
     this.loaded = { id, scenario, assertions };
     this.rewind();
     return this.status;
@@ -94,8 +130,22 @@ export class ScenarioPlayer {
     this.next = 0;
     this.elapsedBefore = 0;
     this.lostWrites = undefined;
-    const steps: StepStatus[] = scenario.steps.map((step, index) => ({ index, at: step.at, kind: stepKind(step), text: step.label ?? describeStep(step), state: 'pending' }));
-    this.status = { ...ScenarioPlayer.empty(), id, name: scenario.name, description: scenario.description ?? null, durationS: scenario.durationS, steps, assertions: [] };
+    const steps: StepStatus[] = scenario.steps.map((step, index) => ({
+      index,
+      at: step.at,
+      kind: stepKind(step),
+      text: step.label ?? describeStep(step),
+      state: 'pending',
+    }));
+    this.status = {
+      ...ScenarioPlayer.empty(),
+      id,
+      name: scenario.name,
+      description: scenario.description ?? null,
+      durationS: scenario.durationS,
+      steps,
+      assertions: [],
+    };
     this.status.assertions = this.judge(false);
     this.emit(true);
   }
@@ -118,7 +168,15 @@ export class ScenarioPlayer {
       if (scenario.stack && running) {
         // The running stack stays where and what it is; the scenario sets its replicas and cache.
         const { name, runtime, port, images, docker, kubernetes } = running;
-        await this.options.run('stack:up', { ...scenario.stack, name, runtime, port, images, docker, kubernetes: { context: kubernetes.context } });
+        await this.options.run('stack:up', {
+          ...scenario.stack,
+          name,
+          runtime,
+          port,
+          images,
+          docker,
+          kubernetes: { context: kubernetes.context },
+        });
       } else if (scenario.stack || !running) await this.options.run('stack:up', scenario.stack ?? {});
     } catch (err) {
       if (generation === this.generation) this.finish('aborted', `the stack did not start: ${(err as Error).message}`);
@@ -130,7 +188,11 @@ export class ScenarioPlayer {
     this.unsubscribe = this.options.onSample((sample) => {
       if (this.status.state === 'running' || this.status.state === 'paused') this.points.push({ at: this.elapsed(), sample });
     });
-    this.options.record({ kind: 'scenario', level: 'info', message: `scenario "${scenario.name}" started (${scenario.durationS} s, ${scenario.steps.length} steps)` });
+    this.options.record({
+      kind: 'scenario',
+      level: 'info',
+      message: `scenario "${scenario.name}" started (${scenario.durationS} s, ${scenario.steps.length} steps)`,
+    });
     this.startClock();
     this.setState('running');
     return this.status;
@@ -149,7 +211,12 @@ export class ScenarioPlayer {
   /** Runs the next step now; a scenario not yet started starts paused first. */
   async step(): Promise<ScenarioStatus> {
     if (!this.loaded) throw new ScenarioStateError('no scenario is loaded');
-    if (this.status.state === 'idle' || this.status.state === 'passed' || this.status.state === 'failed' || this.status.state === 'aborted') {
+    if (
+      this.status.state === 'idle' ||
+      this.status.state === 'passed' ||
+      this.status.state === 'failed' ||
+      this.status.state === 'aborted'
+    ) {
       await this.play();
       if ((this.status.state as ScenarioStatus['state']) === 'running') this.pause();
     }
@@ -295,13 +362,19 @@ export class ScenarioPlayer {
     this.status.error = error;
     const held = this.status.assertions.filter((a) => a.state === 'held').length;
     const name = this.loaded?.scenario.name ?? 'scenario';
-    this.options.record({ kind: 'scenario', level: state === 'passed' ? 'info' : 'error', message: `scenario "${name}" ${state}: ${held} of ${this.status.assertions.length} assertions held${error ? `; ${error}` : ''}` });
+    this.options.record({
+      kind: 'scenario',
+      level: state === 'passed' ? 'info' : 'error',
+      message: `scenario "${name}" ${state}: ${held} of ${this.status.assertions.length} assertions held${error ? `; ${error}` : ''}`,
+    });
     this.setState(state);
   }
 
   private judge(final: boolean): ReturnType<typeof evaluateAssertion>[] {
     const { durationS } = this.status;
-    return (this.loaded?.assertions ?? []).map((a) => evaluateAssertion(a, this.points, { durationS, elapsedS: this.elapsed(), final, lostWrites: this.lostWrites }));
+    return (this.loaded?.assertions ?? []).map((a) =>
+      evaluateAssertion(a, this.points, { durationS, elapsedS: this.elapsed(), final, lostWrites: this.lostWrites }),
+    );
   }
 
   private setState(state: ScenarioStatus['state']): void {

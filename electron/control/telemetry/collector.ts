@@ -133,7 +133,22 @@ export class Collector {
     const cpuLimits = attempt(() => this.source.cpuLimits?.(), undefined);
     const snapshot = await snapshotRead;
     const generatorCounts = snapshot ? midpoint(generatorBefore, generatorAfter) : generatorBefore;
-    return { t, instances, snapshot, usage, runtimeUsage, throttling: throttled, cpuLimits, scrapes, redis: redisFigures, queue, db: dbFigures, dbReadyFromInstance: db ? undefined : ready(instances, 'postgres'), data, generatorCounts };
+    return {
+      t,
+      instances,
+      snapshot,
+      usage,
+      runtimeUsage,
+      throttling: throttled,
+      cpuLimits,
+      scrapes,
+      redis: redisFigures,
+      queue,
+      db: dbFigures,
+      dbReadyFromInstance: db ? undefined : ready(instances, 'postgres'),
+      data,
+      generatorCounts,
+    };
   }
 
   private async scrapeAll(instances: Instance[]): Promise<Map<string, ReplicaFigures>> {
@@ -184,7 +199,14 @@ export class Collector {
     const rate = (n: number) => n / seconds;
 
     const live = new Set(r.instances.map((i) => i.id));
-    this.deltas.retain((key) => key.startsWith('queue:') || key.startsWith('db:') || key.startsWith('generator:') || key.startsWith(STREAM_KEY_PREFIX) || live.has(key.slice(0, key.indexOf(':'))));
+    this.deltas.retain(
+      (key) =>
+        key.startsWith('queue:') ||
+        key.startsWith('db:') ||
+        key.startsWith('generator:') ||
+        key.startsWith(STREAM_KEY_PREFIX) ||
+        live.has(key.slice(0, key.indexOf(':'))),
+    );
     let hits = 0;
     let misses = 0;
     let hitsPerSec = 0;
@@ -224,7 +246,9 @@ export class Collector {
 
     const instances = r.instances.map((instance) => this.instanceSample(instance, r, rate));
     const routes = this.routes.sample(
-      r.instances.flatMap((i) => (i.service === 'api' && r.scrapes.has(i.id) ? [{ id: i.id, startedAt: i.startedAt, routes: r.scrapes.get(i.id)!.routes }] : [])),
+      r.instances.flatMap((i) =>
+        i.service === 'api' && r.scrapes.has(i.id) ? [{ id: i.id, startedAt: i.startedAt, routes: r.scrapes.get(i.id)!.routes }] : [],
+      ),
       this.deltas,
       r.t,
       seconds,
@@ -247,7 +271,11 @@ export class Collector {
         ...(snapshot?.latency ?? NO_PERCENTILES),
       },
       instances,
-      replicas: { api: api.length, apiReady: api.filter((i) => i.phase === 'ready').length, worker: r.instances.filter((i) => i.service === 'worker').length },
+      replicas: {
+        api: api.length,
+        apiReady: api.filter((i) => i.phase === 'ready').length,
+        worker: r.instances.filter((i) => i.service === 'worker').length,
+      },
       cache: {
         ...r.redis,
         hitsPerSec: round(hitsPerSec),
@@ -314,7 +342,12 @@ export class Collector {
       offeredRps: per(deltas.scheduled, second.offeredRps),
       achievedRps: per(deltas.completed, second.achievedRps),
       droppedPerSec: per(deltas.dropped, second.droppedPerSec),
-      errorsPerSec: { timeout: per(deltas.timeout, errors.timeout), refused: per(deltas.refused, errors.refused), http4xx: per(deltas.http4xx, errors.http4xx), http5xx: per(deltas.http5xx, errors.http5xx) },
+      errorsPerSec: {
+        timeout: per(deltas.timeout, errors.timeout),
+        refused: per(deltas.refused, errors.refused),
+        http4xx: per(deltas.http4xx, errors.http4xx),
+        http5xx: per(deltas.http5xx, errors.http5xx),
+      },
     };
   }
 
@@ -322,7 +355,10 @@ export class Collector {
     const usage = r.runtimeUsage?.get(instance.id) ?? (instance.pid === undefined ? undefined : r.usage.get(instance.pid));
     const scraped = r.scrapes.get(instance.id);
     // Only api replicas sit behind the balancer; with no balancer their traffic is unknown.
-    const upstream = instance.service === 'api' && r.snapshot ? (r.snapshot.upstreams[instance.id] ?? { requests: 0, errors: 0, inFlight: 0, latency: NO_PERCENTILES }) : undefined;
+    const upstream =
+      instance.service === 'api' && r.snapshot
+        ? (r.snapshot.upstreams[instance.id] ?? { requests: 0, errors: 0, inFlight: 0, latency: NO_PERCENTILES })
+        : undefined;
     return {
       id: instance.id,
       service: instance.service,
@@ -362,7 +398,12 @@ function midpoint(before: Readings['generatorCounts'], after: Readings['generato
       scheduled: mid(a.scheduled, b.scheduled),
       completed: mid(a.completed, b.completed),
       dropped: mid(a.dropped, b.dropped),
-      errors: { timeout: mid(a.errors.timeout, b.errors.timeout), refused: mid(a.errors.refused, b.errors.refused), http4xx: mid(a.errors.http4xx, b.errors.http4xx), http5xx: mid(a.errors.http5xx, b.errors.http5xx) },
+      errors: {
+        timeout: mid(a.errors.timeout, b.errors.timeout),
+        refused: mid(a.errors.refused, b.errors.refused),
+        http4xx: mid(a.errors.http4xx, b.errors.http4xx),
+        http5xx: mid(a.errors.http5xx, b.errors.http5xx),
+      },
       // Buckets are not halved: the reading after the balancer's, a few ms off its instant.
       latency: b.latency,
     },

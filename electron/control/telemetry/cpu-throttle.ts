@@ -7,7 +7,13 @@ import type { DeltaTracker } from './deltas.js';
  * was made; a restart makes a new group, so its start time is the counters' epoch). Null when it
  * has no counters: no cpu limit, or a platform that does not expose them.
  */
-export function throttlingOf(deltas: DeltaTracker, id: string, counters: CpuCounters | undefined, t: number, epoch: number): CpuThrottling | null {
+export function throttlingOf(
+  deltas: DeltaTracker,
+  id: string,
+  counters: CpuCounters | undefined,
+  t: number,
+  epoch: number,
+): CpuThrottling | null {
   if (!counters) return null;
   const periods = deltas.observe(`${id}:cfs_periods`, counters.periods, t, epoch);
   const throttled = deltas.observe(`${id}:cfs_throttled`, counters.throttledPeriods, t, epoch);

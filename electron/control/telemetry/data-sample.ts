@@ -57,7 +57,8 @@ const round = (n: number) => Math.round(n * 1000) / 1000;
 export function replicaLagSeconds(lagBytes: number | null, replayLag: number | null, standby: StandbyFigures | undefined): number | null {
   if (lagBytes === 0) return 0;
   if (replayLag !== null) return replayLag;
-  if (standby && standby.applyDelayMs > 0 && standby.sinceReplayS !== null) return Math.max(0, Math.min(standby.sinceReplayS, standby.applyDelayMs / 1000));
+  if (standby && standby.applyDelayMs > 0 && standby.sinceReplayS !== null)
+    return Math.max(0, Math.min(standby.sinceReplayS, standby.applyDelayMs / 1000));
   return null;
 }
 
@@ -81,7 +82,13 @@ export class DataSampler {
   private standby: StandbyProbe | undefined;
   private closed = false;
   /** Last figures of sources that may miss a tick: shown again rather than dropping to 0. */
-  private last: { length: number; pending: number; backlog: number; freshnessS: number | null; applyDelayMs: number } = { length: 0, pending: 0, backlog: 0, freshnessS: null, applyDelayMs: 0 };
+  private last: { length: number; pending: number; backlog: number; freshnessS: number | null; applyDelayMs: number } = {
+    length: 0,
+    pending: 0,
+    backlog: 0,
+    freshnessS: null,
+    applyDelayMs: 0,
+  };
 
   constructor(
     private readonly source: TelemetrySource,
@@ -93,12 +100,18 @@ export class DataSampler {
   /** Reads every data-layer source of one tick; never throws. */
   async read(redis: RedisProbe | undefined, databaseUrl: string | undefined, instances: Instance[]): Promise<DataReadings> {
     const replicaUrl = this.closed ? undefined : attempt(() => this.source.replicaUrl?.(), undefined);
-    const patterns = patternsOf(attempt(() => this.source.dataSpec?.(), undefined), replicaUrl, instances);
+    const patterns = patternsOf(
+      attempt(() => this.source.dataSpec?.(), undefined),
+      replicaUrl,
+      instances,
+    );
     const primary = this.primaryProbe(this.closed ? undefined : databaseUrl);
     const standby = this.standbyProbe(patterns.readReplica ? replicaUrl : undefined);
     const countPartitions = primary && patterns.partitions !== 0;
     const [primaryFigures, standbyFigures, stream, partitions] = await Promise.all([
-      primary && (patterns.readReplica || patterns.events) ? within(() => primary.read({ replication: patterns.readReplica, events: patterns.events }), this.budgetMs, undefined) : undefined,
+      primary && (patterns.readReplica || patterns.events)
+        ? within(() => primary.read({ replication: patterns.readReplica, events: patterns.events }), this.budgetMs, undefined)
+        : undefined,
       standby ? within(() => standby.read(), this.budgetMs, undefined) : undefined,
       redis && patterns.events ? within(() => redis.stream(), this.budgetMs, undefined) : undefined,
       countPartitions ? within(() => primary.partitions(), this.budgetMs, undefined) : undefined,
@@ -109,7 +122,9 @@ export class DataSampler {
   private primaryProbe(url: string | undefined): DataProbe | undefined {
     if (this.primary?.url !== url) {
       void this.primary?.close();
-      this.primary = url ? new DataProbe(url, { timeoutMs: this.storeTimeoutMs, partitionsEveryMs: this.options.partitionsEveryMs }) : undefined;
+      this.primary = url
+        ? new DataProbe(url, { timeoutMs: this.storeTimeoutMs, partitionsEveryMs: this.options.partitionsEveryMs })
+        : undefined;
     }
     return this.primary;
   }
@@ -134,11 +149,20 @@ export class DataSampler {
     for (const instance of [...instances].sort((a, b) => byInstance(a.id, b.id))) {
       const scrape = scrapes.get(instance.id);
       if (instance.service !== 'api' || !scrape) continue;
-      const rate = (name: string, value: number | undefined) => (value === undefined ? 0 : perSecond(deltas.observe(`${instance.id}:${name}`, value, t, instance.startedAt)));
+      const rate = (name: string, value: number | undefined) =>
+        value === undefined ? 0 : perSecond(deltas.observe(`${instance.id}:${name}`, value, t, instance.startedAt));
       primaryPerSec += rate('reads-primary', scrape.readsPrimary);
       replicaPerSec += rate('reads-replica', scrape.readsReplica);
       fallbacksPerSec += rate('replica-fallbacks', scrape.replicaFallbacks);
-      for (const p of scrape.pools) pools.push({ instance: instance.id, pool: p.pool, used: Math.max(0, p.total - p.idle), idle: p.idle, waiting: p.waiting, max: p.max });
+      for (const p of scrape.pools)
+        pools.push({
+          instance: instance.id,
+          pool: p.pool,
+          used: Math.max(0, p.total - p.idle),
+          idle: p.idle,
+          waiting: p.waiting,
+          max: p.max,
+        });
     }
     return {
       reads: { primaryPerSec: round(primaryPerSec), replicaPerSec: round(replicaPerSec), fallbacksPerSec: round(fallbacksPerSec) },
@@ -163,7 +187,10 @@ export class DataSampler {
     let eventsPerSec = 0;
     if (s) {
       // Before Redis 7 there is no entries-added: the length's growth is the next best (trimming hides some).
-      eventsPerSec = s.entriesAdded !== undefined ? perSecond(deltas.observe(`${STREAM_KEY_PREFIX}added`, s.entriesAdded, t)) : perSecond(deltas.observe(`${STREAM_KEY_PREFIX}length`, s.length, t, undefined, true));
+      eventsPerSec =
+        s.entriesAdded !== undefined
+          ? perSecond(deltas.observe(`${STREAM_KEY_PREFIX}added`, s.entriesAdded, t))
+          : perSecond(deltas.observe(`${STREAM_KEY_PREFIX}length`, s.length, t, undefined, true));
       this.last.length = s.length;
       this.last.pending = s.group?.pending ?? 0;
     }

@@ -45,7 +45,10 @@ function statFields(text: string): string[] | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
   // fields[0] is field 3 of proc(5), `state`.
-  return text.slice(close + 2).trim().split(/\s+/);
+  return text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
 }
 
 /**
@@ -76,14 +79,18 @@ export class ProcessStats {
   }
 
   private async readProc(pids: number[]): Promise<Map<number, ProcessUsage> | undefined> {
-    this.constants ??= Promise.all([getconf('CLK_TCK', 100, this.timeoutMs), getconf('PAGESIZE', 4096, this.timeoutMs)]).then(([clockTicks, pageSize]) => ({ clockTicks, pageSize }));
+    this.constants ??= Promise.all([getconf('CLK_TCK', 100, this.timeoutMs), getconf('PAGESIZE', 4096, this.timeoutMs)]).then(
+      ([clockTicks, pageSize]) => ({ clockTicks, pageSize }),
+    );
     const { clockTicks, pageSize } = await this.constants;
     // Throws where /proc is missing, which sends the caller to `ps`.
     const uptimeSeconds = Number.parseFloat(await readFile('/proc/uptime', 'utf8'));
     const out = new Map<number, ProcessUsage>();
     await Promise.all(
       pids.map(async (pid) => {
-        const [stat, statm] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/statm`, 'utf8')]).catch(() => [undefined, undefined]);
+        const [stat, statm] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/statm`, 'utf8')]).catch(
+          () => [undefined, undefined],
+        );
         const fields = stat === undefined ? undefined : statFields(stat);
         if (!fields || statm === undefined) {
           this.previous.delete(pid);
@@ -119,7 +126,10 @@ export class ProcessStats {
     for (const line of stdout.split('\n')) {
       const [pid, cpu, rssKib] = line.trim().split(/\s+/).map(Number);
       if (pid === undefined || !pids.includes(pid)) continue;
-      out.set(pid, { cpu: Number.isFinite(cpu) ? (cpu as number) : null, rssBytes: Number.isFinite(rssKib) ? (rssKib as number) * 1024 : null });
+      out.set(pid, {
+        cpu: Number.isFinite(cpu) ? (cpu as number) : null,
+        rssBytes: Number.isFinite(rssKib) ? (rssKib as number) * 1024 : null,
+      });
     }
     return out;
   }

@@ -122,7 +122,8 @@ function parseSample(line: string, lineNo: number): MetricSample {
     rest = rest.slice(parsed.end);
   }
   const fields = rest.trim().split(/[ \t]+/);
-  if (fields.length < 1 || fields.length > 2 || fields[0] === '') throw new PrometheusParseError(lineNo, 'expected a value and an optional timestamp');
+  if (fields.length < 1 || fields.length > 2 || fields[0] === '')
+    throw new PrometheusParseError(lineNo, 'expected a value and an optional timestamp');
   let value: number;
   try {
     value = parseValue(fields[0]!);

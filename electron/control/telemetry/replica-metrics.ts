@@ -55,7 +55,12 @@ export function poolsOf(families: Map<string, MetricFamily>): ScrapedPool[] {
   const byPool = new Map<ScrapedPool['pool'], ScrapedPool>();
   for (const sample of family.samples) {
     if (sample.name !== 'db_pool_connections' || !Number.isFinite(sample.value)) continue;
-    const pool = sample.labels.pool === 'replica' ? 'replica' : sample.labels.pool === undefined || sample.labels.pool === 'primary' ? 'primary' : undefined;
+    const pool =
+      sample.labels.pool === 'replica'
+        ? 'replica'
+        : sample.labels.pool === undefined || sample.labels.pool === 'primary'
+          ? 'primary'
+          : undefined;
     const state = POOL_STATES.find((s) => s === sample.labels.state);
     if (!pool || !state) continue;
     let entry = byPool.get(pool);

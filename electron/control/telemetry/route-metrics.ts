@@ -56,7 +56,10 @@ export function routesOf(families: Map<string, MetricFamily>): ScrapedRoute[] {
     if (!e) continue;
     e.bucketMap.set(le, (e.bucketMap.get(le) ?? 0) + sample.value);
   }
-  return [...byKey.values()].map(({ bucketMap, ...route }) => ({ ...route, buckets: [...bucketMap.entries()].sort((a, b) => a[0] - b[0]) }));
+  return [...byKey.values()].map(({ bucketMap, ...route }) => ({
+    ...route,
+    buckets: [...bucketMap.entries()].sort((a, b) => a[0] - b[0]),
+  }));
 }
 
 /** The q-quantile of a histogram's bucket counts (per bucket, not cumulative), interpolated inside its bucket; null when empty. */
@@ -86,7 +89,12 @@ export class RouteStats {
   /** The routes each replica has shown, and when it was last scraped. */
   private readonly known = new Map<string, { routes: Set<string>; t: number }>();
 
-  sample(scrapes: { id: string; startedAt?: number; routes: ScrapedRoute[] }[], deltas: DeltaTracker, t: number, seconds: number): RouteSample[] {
+  sample(
+    scrapes: { id: string; startedAt?: number; routes: ScrapedRoute[] }[],
+    deltas: DeltaTracker,
+    t: number,
+    seconds: number,
+  ): RouteSample[] {
     const sum = new Map<string, { method: string; route: string; requests: number; failures: number; buckets: Map<number, number> }>();
     for (const { id, startedAt, routes } of scrapes) {
       const known = this.known.get(id);

@@ -2,7 +2,19 @@ import type { Runtime, StackEndpoints } from '../runtimes/runtime.js';
 import type { TelemetrySource } from './telemetry.js';
 
 /** The part of a stack's telemetry source its runtime answers: instances, scrapes, stores, data spec. */
-export type RuntimeSource = Pick<TelemetrySource, 'instances' | 'metricsUrl' | 'takeBalancerSnapshot' | 'usage' | 'cpuLimits' | 'throttling' | 'redisUrl' | 'databaseUrl' | 'replicaUrl' | 'dataSpec'>;
+export type RuntimeSource = Pick<
+  TelemetrySource,
+  | 'instances'
+  | 'metricsUrl'
+  | 'takeBalancerSnapshot'
+  | 'usage'
+  | 'cpuLimits'
+  | 'throttling'
+  | 'redisUrl'
+  | 'databaseUrl'
+  | 'replicaUrl'
+  | 'dataSpec'
+>;
 
 /** What telemetry reads from a running stack's runtime and the endpoints its `up` returned. */
 export function runtimeSource(runtime: Runtime, endpoints: StackEndpoints): RuntimeSource {

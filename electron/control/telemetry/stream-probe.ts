@@ -47,7 +47,11 @@ const isNoSuchKey = (err: unknown) => err instanceof Error && /no such key/i.tes
 export async function readStream(client: Redis, stream = USER_EVENTS_STREAM, group = PROJECTOR_GROUP): Promise<StreamFigures> {
   const results = await client.pipeline().xlen(stream).xinfo('STREAM', stream).xinfo('GROUPS', stream).exec();
   if (!results) throw new Error('the stream pipeline was discarded');
-  const [[lengthError, length], [infoError, info], [groupsError, groups]] = results as [[Error | null, unknown], [Error | null, unknown], [Error | null, unknown]];
+  const [[lengthError, length], [infoError, info], [groupsError, groups]] = results as [
+    [Error | null, unknown],
+    [Error | null, unknown],
+    [Error | null, unknown],
+  ];
   if (lengthError) throw lengthError;
   if (infoError && !isNoSuchKey(infoError)) throw infoError;
   if (groupsError && !isNoSuchKey(groupsError)) throw groupsError;

@@ -179,7 +179,8 @@ export class Telemetry {
    * @throws TelemetryStateError when no source is attached
    */
   sampleNow(): Promise<Sample> {
-    if (!this.collector) return Promise.reject(new TelemetryStateError(this.closed ? 'telemetry is closed' : 'telemetry is not attached to a stack'));
+    if (!this.collector)
+      return Promise.reject(new TelemetryStateError(this.closed ? 'telemetry is closed' : 'telemetry is not attached to a stack'));
     return this.collectInTurn(this.collector);
   }
 
@@ -200,15 +201,17 @@ export class Telemetry {
   }
 
   private collectInTurn(collector: Collector): Promise<Sample> {
-    const turn = this.running.catch(() => undefined).then(async () => {
-      const sample = await collector.collect();
-      // A collection that finished after its source was detached is history no one asked for.
-      if (this.collector !== collector) return sample;
-      this.totals = collector.balancerTotals ?? this.totals;
-      this.samples.push(sample);
-      notify(this.sampleListeners, sample);
-      return sample;
-    });
+    const turn = this.running
+      .catch(() => undefined)
+      .then(async () => {
+        const sample = await collector.collect();
+        // A collection that finished after its source was detached is history no one asked for.
+        if (this.collector !== collector) return sample;
+        this.totals = collector.balancerTotals ?? this.totals;
+        this.samples.push(sample);
+        notify(this.sampleListeners, sample);
+        return sample;
+      });
     this.running = turn;
     return turn;
   }

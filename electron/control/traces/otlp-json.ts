@@ -41,7 +41,12 @@ const SpanSchema = Type.Object({
   startTimeUnixNano: Nanos,
   endTimeUnixNano: Nanos,
   attributes: Attributes,
-  status: Type.Optional(Type.Object({ code: Type.Optional(Type.Union([Type.Integer(), Type.String({ maxLength: 64 })])), message: Type.Optional(Type.String()) })),
+  status: Type.Optional(
+    Type.Object({
+      code: Type.Optional(Type.Union([Type.Integer(), Type.String({ maxLength: 64 })])),
+      message: Type.Optional(Type.String()),
+    }),
+  ),
   links: Type.Optional(Type.Array(Type.Object({ traceId: Id, spanId: Id }))),
 });
 const ExportRequestSchema = Type.Object({
@@ -69,8 +74,12 @@ export function anyValueText(value: unknown): string {
   if (v.intValue !== undefined) return String(v.intValue);
   if (v.doubleValue !== undefined) return String(v.doubleValue);
   if (v.boolValue !== undefined) return String(v.boolValue);
-  if (v.arrayValue && typeof v.arrayValue === 'object') return JSON.stringify(((v.arrayValue as { values?: unknown[] }).values ?? []).map(anyValueText));
-  if (v.kvlistValue && typeof v.kvlistValue === 'object') return JSON.stringify(Object.fromEntries(((v.kvlistValue as { values?: KeyValueJson[] }).values ?? []).map((kv) => [kv.key, anyValueText(kv.value)])));
+  if (v.arrayValue && typeof v.arrayValue === 'object')
+    return JSON.stringify(((v.arrayValue as { values?: unknown[] }).values ?? []).map(anyValueText));
+  if (v.kvlistValue && typeof v.kvlistValue === 'object')
+    return JSON.stringify(
+      Object.fromEntries(((v.kvlistValue as { values?: KeyValueJson[] }).values ?? []).map((kv) => [kv.key, anyValueText(kv.value)])),
+    );
   if (typeof v.bytesValue === 'string') return v.bytesValue;
   return '';
 }

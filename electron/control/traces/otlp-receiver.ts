@@ -101,7 +101,9 @@ export class OtlpReceiver {
       socket.on('close', () => this.sockets.delete(socket));
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new OtlpReceiverError(`the trace receiver could not listen on 127.0.0.1:${this.options.port ?? 0}: ${err.message}`)));
+      server.once('error', (err) =>
+        reject(new OtlpReceiverError(`the trace receiver could not listen on 127.0.0.1:${this.options.port ?? 0}: ${err.message}`)),
+      );
       server.listen(this.options.port ?? 0, '127.0.0.1', resolve);
     });
     this.server = server;
@@ -129,11 +131,17 @@ export class OtlpReceiver {
       fail(res, status, message);
       return true;
     };
-    if (!isOwnHost(req.headers.host, this.port)) return refuse(403, 'foreign Host header', 'Host not allowed: this receiver answers only as 127.0.0.1 or localhost');
+    if (!isOwnHost(req.headers.host, this.port))
+      return refuse(403, 'foreign Host header', 'Host not allowed: this receiver answers only as 127.0.0.1 or localhost');
     const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const x = Buffer.from(given ?? '');
     const y = Buffer.from(this.token);
-    if (x.length !== y.length || !timingSafeEqual(x, y)) return refuse(401, 'missing or wrong token', 'missing or wrong token: ScaleLab gives its replicas the token as OTEL_EXPORTER_OTLP_HEADERS; send your own services to your own collector');
+    if (x.length !== y.length || !timingSafeEqual(x, y))
+      return refuse(
+        401,
+        'missing or wrong token',
+        'missing or wrong token: ScaleLab gives its replicas the token as OTEL_EXPORTER_OTLP_HEADERS; send your own services to your own collector',
+      );
     return false;
   }
 
@@ -151,7 +159,11 @@ export class OtlpReceiver {
         req.resume();
         this.rejected += 1;
         const protobuf = type === 'application/x-protobuf' || type === 'application/protobuf';
-        return fail(res, 415, `${protobuf ? 'protobuf is not accepted here' : `content-type "${type || 'none'}" is not accepted`}: send OTLP/HTTP with the JSON encoding (content-type: application/json), e.g. @opentelemetry/exporter-trace-otlp-http, or OTEL_EXPORTER_OTLP_PROTOCOL=http/json`);
+        return fail(
+          res,
+          415,
+          `${protobuf ? 'protobuf is not accepted here' : `content-type "${type || 'none'}" is not accepted`}: send OTLP/HTTP with the JSON encoding (content-type: application/json), e.g. @opentelemetry/exporter-trace-otlp-http, or OTEL_EXPORTER_OTLP_PROTOCOL=http/json`,
+        );
       }
       let body: Buffer;
       try {
@@ -160,7 +172,11 @@ export class OtlpReceiver {
         this.rejected += 1;
         if (err instanceof BodyTooLargeError) {
           res.setHeader('connection', 'close');
-          return fail(res, 413, `the body is larger than ${this.maxBodyBytes} bytes: export smaller batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE)`);
+          return fail(
+            res,
+            413,
+            `the body is larger than ${this.maxBodyBytes} bytes: export smaller batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE)`,
+          );
         }
         return fail(res, 400, `could not read the body: ${(err as Error).message}`);
       }

@@ -25,7 +25,10 @@ export const SAMPLER_ARG_VAR = 'OTEL_TRACES_SAMPLER_ARG';
  * one without starts a sampled trace only for the first 10 of each second; the failed and slow
  * ones of the rest still arrive as timing-only spans (backend/telemetry/kept-requests.ts).
  */
-export const DEFAULT_SAMPLING: Readonly<Record<string, string>> = { [SAMPLER_VAR]: RATE_LIMITED_SAMPLER, [SAMPLER_ARG_VAR]: String(DEFAULT_TRACES_PER_SECOND) };
+export const DEFAULT_SAMPLING: Readonly<Record<string, string>> = {
+  [SAMPLER_VAR]: RATE_LIMITED_SAMPLER,
+  [SAMPLER_ARG_VAR]: String(DEFAULT_TRACES_PER_SECOND),
+};
 
 /** How a replica reaches the control plane: on the host's loopback (local processes, host-network containers) or not at all. */
 export type TraceReach = 'loopback' | 'elsewhere';
@@ -73,7 +76,13 @@ export function readTracingDisabled(env: NodeJS.ProcessEnv = process.env): boole
  * turns tracing off in every replica and the balancer; `sampling` is what replicas sample with
  * (default: {@link readSampling} of this process's environment).
  */
-export function setTraceTargets(targets: { receiver?: string; headers?: string; external?: string; disabled?: boolean; sampling?: Record<string, string> }): void {
+export function setTraceTargets(targets: {
+  receiver?: string;
+  headers?: string;
+  external?: string;
+  disabled?: boolean;
+  sampling?: Record<string, string>;
+}): void {
   sampling = { ...(targets.sampling ?? readSampling()) };
   receiver = targets.receiver;
   receiverHeaders = targets.receiver ? targets.headers : undefined;
@@ -114,6 +123,7 @@ export function balancerSpanSink(): ((span: StoredSpan) => void) | undefined {
 export function replicaTraceEnv(reach: TraceReach): Record<string, string> {
   if (disabled) return { OTEL_SDK_DISABLED: 'true' };
   if (external) return { [OTLP_ENDPOINT_VAR]: external, ...sampling };
-  if (receiver && reach === 'loopback') return { [OTLP_ENDPOINT_VAR]: receiver, ...(receiverHeaders ? { [OTLP_HEADERS_VAR]: receiverHeaders } : {}), ...sampling };
+  if (receiver && reach === 'loopback')
+    return { [OTLP_ENDPOINT_VAR]: receiver, ...(receiverHeaders ? { [OTLP_HEADERS_VAR]: receiverHeaders } : {}), ...sampling };
   return {};
 }

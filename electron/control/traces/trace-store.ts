@@ -44,7 +44,13 @@ const LINK_BYTES = 200;
 
 /** A span's estimated size in memory, bytes (see the file's comment). */
 export function spanBytes(span: StoredSpan): number {
-  let chars = span.traceId.length + span.spanId.length + (span.parentSpanId?.length ?? 0) + span.name.length + span.service.length + (span.status.message?.length ?? 0);
+  let chars =
+    span.traceId.length +
+    span.spanId.length +
+    (span.parentSpanId?.length ?? 0) +
+    span.name.length +
+    span.service.length +
+    (span.status.message?.length ?? 0);
   let properties = 0;
   for (const key in span.attributes) {
     chars += key.length + span.attributes[key]!.length;
@@ -63,8 +69,11 @@ const round = (ms: number) => Math.round(ms * 1000) / 1000;
 /** The root: the span without a parent, else the earliest whose parent is not in the trace, else the earliest. */
 export function rootOf(spans: readonly StoredSpan[]): StoredSpan | undefined {
   const ids = new Set(spans.map((s) => s.spanId));
-  const earliest = (list: readonly StoredSpan[]) => list.reduce<StoredSpan | undefined>((best, s) => (!best || s.startMs < best.startMs ? s : best), undefined);
-  return earliest(spans.filter((s) => s.parentSpanId === null)) ?? earliest(spans.filter((s) => !ids.has(s.parentSpanId!))) ?? earliest(spans);
+  const earliest = (list: readonly StoredSpan[]) =>
+    list.reduce<StoredSpan | undefined>((best, s) => (!best || s.startMs < best.startMs ? s : best), undefined);
+  return (
+    earliest(spans.filter((s) => s.parentSpanId === null)) ?? earliest(spans.filter((s) => !ids.has(s.parentSpanId!))) ?? earliest(spans)
+  );
 }
 
 function numberOr(text: string | undefined): number | null {

@@ -38,7 +38,12 @@ export class Tracing {
     this.external = options.external ?? readExternalEndpoint();
     this.ready = this.receiver.start().then(
       (endpoint) => {
-        setTraceTargets({ receiver: endpoint, headers: otlpHeaders(this.receiver.token), external: this.external, disabled: this.disabled });
+        setTraceTargets({
+          receiver: endpoint,
+          headers: otlpHeaders(this.receiver.token),
+          external: this.external,
+          disabled: this.disabled,
+        });
         setLocalSpanSink((span) => this.store.add([span]));
       },
       (err: Error) => {
@@ -54,7 +59,13 @@ export class Tracing {
   }
 
   status(): TracingStatus {
-    return { receiver: this.receiver.endpoint ?? null, external: this.external ?? null, disabled: this.disabled, spansReceived: this.store.spansReceived, tracesKept: this.store.size };
+    return {
+      receiver: this.receiver.endpoint ?? null,
+      external: this.external ?? null,
+      disabled: this.disabled,
+      spansReceived: this.store.spansReceived,
+      tracesKept: this.store.size,
+    };
   }
 
   /** The commands, for the control plane's dispatch table. */
@@ -63,7 +74,10 @@ export class Tracing {
       'traces:list': async (payload) => ({ traces: this.store.list(payload), tracing: this.status() }),
       'traces:get': async (payload) => {
         const detail = this.store.get(payload.traceId);
-        if (!detail) throw new TraceNotFoundError(`trace ${payload.traceId} is not held: the most recent traces and the slow or failed ones are kept; pick one from traces:list`);
+        if (!detail)
+          throw new TraceNotFoundError(
+            `trace ${payload.traceId} is not held: the most recent traces and the slow or failed ones are kept; pick one from traces:list`,
+          );
         return detail;
       },
     };

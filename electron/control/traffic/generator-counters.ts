@@ -43,7 +43,10 @@ export function bucketTop(index: number): number {
  * p50/p95/p99 (ms) of the requests completed between two readings of the same run's buckets;
  * null when none completed in between.
  */
-export function percentilesBetween(before: readonly number[] | undefined, after: readonly number[]): { p50: number | null; p95: number | null; p99: number | null } {
+export function percentilesBetween(
+  before: readonly number[] | undefined,
+  after: readonly number[],
+): { p50: number | null; p95: number | null; p99: number | null } {
   const counts = after.map((n, i) => n - (before?.[i] ?? 0));
   const total = counts.reduce((a, n) => a + n, 0);
   if (total <= 0) return { p50: null, p95: null, p99: null };
@@ -69,7 +72,11 @@ export class SharedCounts {
   private readonly cells: BigInt64Array;
   private readonly latency: Int32Array;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(FIELDS.length * BigInt64Array.BYTES_PER_ELEMENT + LATENCY_BUCKETS * Int32Array.BYTES_PER_ELEMENT)) {
+  constructor(
+    readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(
+      FIELDS.length * BigInt64Array.BYTES_PER_ELEMENT + LATENCY_BUCKETS * Int32Array.BYTES_PER_ELEMENT,
+    ),
+  ) {
     this.cells = new BigInt64Array(buffer, 0, FIELDS.length);
     this.latency = new Int32Array(buffer, FIELDS.length * BigInt64Array.BYTES_PER_ELEMENT, LATENCY_BUCKETS);
   }
@@ -86,6 +93,12 @@ export class SharedCounts {
   read(): GeneratorCounts {
     const at = (field: CountedField) => Number(Atomics.load(this.cells, FIELDS.indexOf(field)));
     const latency = Array.from({ length: LATENCY_BUCKETS }, (_, i) => Atomics.load(this.latency, i));
-    return { scheduled: at('scheduled'), completed: at('completed'), dropped: at('dropped'), errors: { timeout: at('timeout'), refused: at('refused'), http4xx: at('http4xx'), http5xx: at('http5xx') }, latency };
+    return {
+      scheduled: at('scheduled'),
+      completed: at('completed'),
+      dropped: at('dropped'),
+      errors: { timeout: at('timeout'), refused: at('refused'), http4xx: at('http4xx'), http5xx: at('http5xx') },
+      latency,
+    };
   }
 }

@@ -64,11 +64,13 @@ export interface GeneratorTotals {
  * acknowledged, or with `done` when the run ends in a fragment of a second that is not reported;
  * the thread keeps none of them, so a long run costs it no memory.
  */
-export type FromGenerator = { type: 'ready' } | { type: 'second'; data: GeneratorSecond } | { type: 'done'; data: GeneratorTotals; acks: AcknowledgedWrite[] };
+export type FromGenerator =
+  { type: 'ready' } | { type: 'second'; data: GeneratorSecond } | { type: 'done'; data: GeneratorTotals; acks: AcknowledgedWrite[] };
 
 const init = workerData as GeneratorInit;
 const port = parentPort!;
-const histogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+const histogram = () =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
 const noErrors = (): TrafficErrors => ({ timeout: 0, refused: 0, http4xx: 0, http5xx: 0 });
 
 let profile = init.spec.profile;
@@ -80,7 +82,13 @@ const peak = peakRate(profile);
 const connections = Math.min(512, Math.max(32, Math.ceil(peak / 40)));
 // Beyond this many outstanding requests the generator itself is the bottleneck: drop and count.
 const maxInFlight = Math.min(50_000, Math.max(2_000, Math.ceil(peak * (timeoutMs / 1000) * 1.5)));
-const pool = new Pool(init.target, { connections, pipelining: 1, keepAliveTimeout: 10_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+const pool = new Pool(init.target, {
+  connections,
+  pipelining: 1,
+  keepAliveTimeout: 10_000,
+  headersTimeout: timeoutMs,
+  bodyTimeout: timeoutMs,
+});
 
 let started = performance.now();
 let stopped = false;
@@ -88,7 +96,17 @@ let inFlight = 0;
 let due = 0;
 let lastTick = started;
 const total = { scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), lag: histogram() };
-let second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), lag: histogram(), acks: [] as AcknowledgedWrite[], since: started };
+let second = {
+  expected: 0,
+  scheduled: 0,
+  completed: 0,
+  dropped: 0,
+  errors: noErrors(),
+  latency: histogram(),
+  lag: histogram(),
+  acks: [] as AcknowledgedWrite[],
+  since: started,
+};
 // In a worker thread this measures the thread's own loop (process.cpuUsage() would count the whole process).
 let loopSince = performance.eventLoopUtilization();
 const shared = new SharedCounts(init.counts);
@@ -107,7 +125,9 @@ function count(field: CountedField): void {
 
 function classify(err: unknown): keyof TrafficErrors {
   const code = (err as { code?: string }).code ?? '';
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'refused';
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
+    ? 'timeout'
+    : 'refused';
 }
 
 async function send(scheduledAt: number): Promise<void> {
@@ -124,8 +144,7 @@ async function send(scheduledAt: number): Promise<void> {
     if (planned.kind === 'write' && response.statusCode === 201) {
       const { id } = (await response.body.json()) as { id?: number };
       if (typeof id === 'number') ack = { id, email: (JSON.parse(planned.body!) as { email: string }).email };
-    }
-    else await response.body.dump();
+    } else await response.body.dump();
     if (stopped) return;
     const elapsed = performance.now() - scheduledAt;
     // undici's timeouts start on the wire; time spent queued counts too, from the scheduled time.
@@ -187,12 +206,34 @@ function report(final = false): void {
   // A last fragment of a second, scaled to a rate, would show as a spike or dip: leave it to the summary.
   if (final && now - second.since < 500) return;
   const s = second;
-  second = { expected: 0, scheduled: 0, completed: 0, dropped: 0, errors: noErrors(), latency: histogram(), lag: histogram(), acks: [], since: now };
+  second = {
+    expected: 0,
+    scheduled: 0,
+    completed: 0,
+    dropped: 0,
+    errors: noErrors(),
+    latency: histogram(),
+    lag: histogram(),
+    acks: [],
+    since: now,
+  };
   const loop = performance.eventLoopUtilization(loopSince);
   loopSince = performance.eventLoopUtilization();
   const message: FromGenerator = {
     type: 'second',
-    data: { t: Date.now(), targetRps: (s.expected * 1000) / Math.max(1, now - s.since), scheduled: s.scheduled, completed: s.completed, dropped: s.dropped, errors: s.errors, latency: hdr.encodeIntoCompressedBase64(s.latency), acks: s.acks, intervalMs: now - s.since, lag: hdr.encodeIntoCompressedBase64(s.lag), busy: loop.utilization },
+    data: {
+      t: Date.now(),
+      targetRps: (s.expected * 1000) / Math.max(1, now - s.since),
+      scheduled: s.scheduled,
+      completed: s.completed,
+      dropped: s.dropped,
+      errors: s.errors,
+      latency: hdr.encodeIntoCompressedBase64(s.latency),
+      acks: s.acks,
+      intervalMs: now - s.since,
+      lag: hdr.encodeIntoCompressedBase64(s.lag),
+      busy: loop.utilization,
+    },
   };
   s.latency.destroy();
   s.lag.destroy();
@@ -228,7 +269,19 @@ async function finish(drain = false): Promise<void> {
   clearInterval(reporter);
   report(true);
   // Writes of a last fragment that report() left to the summary (none when it sent the fragment).
-  const message: FromGenerator = { type: 'done', data: { elapsedMs, scheduled: total.scheduled, completed: total.completed, dropped: total.dropped, errors: total.errors, latency: hdr.encodeIntoCompressedBase64(total.latency), lag: hdr.encodeIntoCompressedBase64(total.lag) }, acks: second.acks };
+  const message: FromGenerator = {
+    type: 'done',
+    data: {
+      elapsedMs,
+      scheduled: total.scheduled,
+      completed: total.completed,
+      dropped: total.dropped,
+      errors: total.errors,
+      latency: hdr.encodeIntoCompressedBase64(total.latency),
+      lag: hdr.encodeIntoCompressedBase64(total.lag),
+    },
+    acks: second.acks,
+  };
   port.postMessage(message);
   await pool.destroy().catch(() => undefined);
   process.exit(0);

@@ -34,7 +34,11 @@ export async function loadKeys(target: string, onProgress: (message: string) => 
     for (let i = ids.length; i < MIN_USERS; i += 20) {
       await Promise.all(
         Array.from({ length: Math.min(20, MIN_USERS - i) }, async (_, j) => {
-          const { body } = await request(`${target}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Seed ${i + j}`, email: `seed-${tag}-${i + j}@example.com` }) });
+          const { body } = await request(`${target}/users`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ name: `Seed ${i + j}`, email: `seed-${tag}-${i + j}@example.com` }),
+          });
           await body.dump();
         }),
       );

@@ -6,7 +6,6 @@ import type { GeneratorCounts } from './generator-counters.js';
 import { loadKeys } from './keyspace.js';
 import { TrafficRun, type AcknowledgedWrite } from './traffic-run.js';
 
-
 /** Acknowledged writes kept across a stack's traffic runs for `writes:verify` (about 100 MB at most). */
 const MAX_ACKS = 1_000_000;
 
@@ -38,7 +37,12 @@ export class TrafficDesk {
    * Starts a run against the balancer at `target`; resolves once it fires. `onSecond` gets each of
    * its seconds as it ends; `keys` are user ids already read (else they are read from the stack).
    */
-  async start(spec: TrafficSpec, target: string, onProgress: OnProgress, own: { onSecond?: (second: TrafficSecond) => void; keys?: number[] } = {}): Promise<TrafficSummary> {
+  async start(
+    spec: TrafficSpec,
+    target: string,
+    onProgress: OnProgress,
+    own: { onSecond?: (second: TrafficSecond) => void; keys?: number[] } = {},
+  ): Promise<TrafficSummary> {
     if (this.run) throw new StackStateError('traffic is already running; change it with traffic:update or stop it first');
     onProgress('reading the user ids that the traffic will read');
     const keys = own.keys ?? (await loadKeys(target, onProgress));
@@ -46,7 +50,11 @@ export class TrafficDesk {
     this.run = run;
     await run.start();
     const rate = spec.profile.kind === 'constant' ? `${spec.profile.rps} rps` : spec.profile.kind;
-    this.record({ kind: 'traffic', level: 'info', message: `traffic started: ${rate}${spec.durationS ? ` for ${spec.durationS} s` : ''}, ${spec.keys?.distribution ?? 'zipf'} keys over ${keys.length} users` });
+    this.record({
+      kind: 'traffic',
+      level: 'info',
+      message: `traffic started: ${rate}${spec.durationS ? ` for ${spec.durationS} s` : ''}, ${spec.keys?.distribution ?? 'zipf'} keys over ${keys.length} users`,
+    });
     void run.done.then(
       (summary) => this.ended(run, summary),
       (err: Error) => this.ended(run, undefined, err),
@@ -59,7 +67,11 @@ export class TrafficDesk {
     const run = this.run;
     if (!run) throw new StackStateError('no traffic is running; start it with traffic:start');
     run.update(change);
-    this.record({ kind: 'traffic', level: 'info', message: `traffic updated: ${[change.rps !== undefined ? `${change.rps} rps` : '', change.mix ? 'new mix' : '', change.keys ? `${change.keys.distribution} keys` : ''].filter(Boolean).join(', ')}` });
+    this.record({
+      kind: 'traffic',
+      level: 'info',
+      message: `traffic updated: ${[change.rps !== undefined ? `${change.rps} rps` : '', change.mix ? 'new mix' : '', change.keys ? `${change.keys.distribution} keys` : ''].filter(Boolean).join(', ')}`,
+    });
     return run.summary();
   }
 
@@ -111,7 +123,10 @@ export class TrafficDesk {
   async verify(stack: { balancer: string; databaseUrl: string }, onProgress: OnProgress): Promise<WriteCheck> {
     const acks = [...this.acks, ...(this.run?.acknowledgedWrites() ?? [])];
     onProgress(`reading back ${acks.length} acknowledged writes`);
-    const check = await verifyWrites(acks, { ...stack, onProgress: (done, total) => onProgress(`read back ${done} of ${total}`, total === 0 ? 1 : done / total) });
+    const check = await verifyWrites(acks, {
+      ...stack,
+      onProgress: (done, total) => onProgress(`read back ${done} of ${total}`, total === 0 ? 1 : done / total),
+    });
     this.lastCheck = check;
     this.record({
       kind: 'chaos',
@@ -131,8 +146,14 @@ export class TrafficDesk {
     for (const ack of run.acknowledgedWrites()) if (this.acks.length < MAX_ACKS) this.acks.push(ack);
     if (summary) {
       const errors = summary.errors.timeout + summary.errors.refused + summary.errors.http4xx + summary.errors.http5xx;
-      const limited = summary.health?.limitedBy ? `; the load generator was the bottleneck (${summary.health.limitReason}), so these client-observed figures understate the stack` : '';
-      this.record({ kind: 'traffic', level: errors > 0 || limited ? 'warn' : 'info', message: `traffic stopped: ${summary.requests} requests, ${summary.achievedRps}/${summary.offeredRps} rps achieved/offered, p99 ${summary.p99Ms?.toFixed(1) ?? '–'} ms, ${errors} errors, ${summary.droppedByClient} dropped by client${limited}` });
+      const limited = summary.health?.limitedBy
+        ? `; the load generator was the bottleneck (${summary.health.limitReason}), so these client-observed figures understate the stack`
+        : '';
+      this.record({
+        kind: 'traffic',
+        level: errors > 0 || limited ? 'warn' : 'info',
+        message: `traffic stopped: ${summary.requests} requests, ${summary.achievedRps}/${summary.offeredRps} rps achieved/offered, p99 ${summary.p99Ms?.toFixed(1) ?? '–'} ms, ${errors} errors, ${summary.droppedByClient} dropped by client${limited}`,
+      });
     } else {
       this.record({ kind: 'traffic', level: 'error', message: `traffic generator failed: ${err?.message}` });
     }

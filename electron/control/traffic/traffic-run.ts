@@ -64,7 +64,12 @@ function lagOf(h: hdr.Histogram): Pick<GeneratorHealth, 'lagP99Ms' | 'lagMaxMs'>
 }
 
 function merged(encoded: string[]): hdr.Histogram {
-  const into = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+  const into = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+  });
   for (const e of encoded) {
     const h = hdr.decodeFromCompressedBase64(e);
     into.add(h);
@@ -92,7 +97,12 @@ export class TrafficRun {
   /** When the run started (ms since the epoch). */
   readonly startedAt = Date.now();
   private readonly shared = new SharedCounts();
-  private readonly live = { scheduled: 0, completed: 0, dropped: 0, errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 } as TrafficErrors };
+  private readonly live = {
+    scheduled: 0,
+    completed: 0,
+    dropped: 0,
+    errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 } as TrafficErrors,
+  };
   private readonly seconds = new Map<number, GeneratorSecond[]>();
   private readonly received: number[];
   /** The run's health so far: seconds the generator was the limit, its busiest second. */
@@ -100,14 +110,24 @@ export class TrafficRun {
 
   constructor(private readonly options: TrafficRunOptions) {
     const host = new URL(options.target).hostname;
-    if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new TrafficTargetError(`traffic goes only to this machine (127.0.0.1), not ${host}`);
-    const threads = options.threads ?? Math.max(1, Math.min(availableParallelism(), Math.ceil(peakRate(options.spec.profile) / RPS_PER_THREAD)));
+    if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]')
+      throw new TrafficTargetError(`traffic goes only to this machine (127.0.0.1), not ${host}`);
+    const threads =
+      options.threads ?? Math.max(1, Math.min(availableParallelism(), Math.ceil(peakRate(options.spec.profile) / RPS_PER_THREAD)));
     this.received = Array.from({ length: threads }, () => 0);
     const runId = randomBytes(4).toString('hex');
     this.workers = Array.from({ length: threads }, (_, i) =>
-      startWorker({ target: options.target, spec: { ...options.spec, profile: scaleProfile(options.spec.profile, 1 / threads) }, keys: options.keys, runId: `${runId}${i}`, counts: this.shared.buffer }),
+      startWorker({
+        target: options.target,
+        spec: { ...options.spec, profile: scaleProfile(options.spec.profile, 1 / threads) },
+        keys: options.keys,
+        runId: `${runId}${i}`,
+        counts: this.shared.buffer,
+      }),
     );
-    const ready = this.workers.map((worker) => new Promise<void>((resolve) => worker.on('message', (m: FromGenerator) => m.type === 'ready' && resolve())));
+    const ready = this.workers.map(
+      (worker) => new Promise<void>((resolve) => worker.on('message', (m: FromGenerator) => m.type === 'ready' && resolve())),
+    );
     this.readyPromise = Promise.all(ready).then(() => undefined);
     const finals = this.workers.map(
       (worker, index) =>
@@ -129,10 +149,26 @@ export class TrafficRun {
     );
     this.done = Promise.all(finals).then((totals) => {
       const sum = (f: (t: GeneratorTotals) => number) => totals.reduce((a, t) => a + f(t), 0);
-      const errors = { timeout: sum((t) => t.errors.timeout), refused: sum((t) => t.errors.refused), http4xx: sum((t) => t.errors.http4xx), http5xx: sum((t) => t.errors.http5xx) };
+      const errors = {
+        timeout: sum((t) => t.errors.timeout),
+        refused: sum((t) => t.errors.refused),
+        http4xx: sum((t) => t.errors.http4xx),
+        http5xx: sum((t) => t.errors.http5xx),
+      };
       const latency = merged(totals.map((t) => t.latency));
       const lag = merged(totals.map((t) => t.lag));
-      this.summaryValue = this.summarise({ elapsedMs: Math.max(...totals.map((t) => t.elapsedMs)), scheduled: sum((t) => t.scheduled), completed: sum((t) => t.completed), dropped: sum((t) => t.dropped), errors, ...percentiles(latency), lag: lagOf(lag) }, false);
+      this.summaryValue = this.summarise(
+        {
+          elapsedMs: Math.max(...totals.map((t) => t.elapsedMs)),
+          scheduled: sum((t) => t.scheduled),
+          completed: sum((t) => t.completed),
+          dropped: sum((t) => t.dropped),
+          errors,
+          ...percentiles(latency),
+          lag: lagOf(lag),
+        },
+        false,
+      );
       latency.destroy();
       lag.destroy();
       if (this.last) this.last = { ...this.last, running: false };
@@ -149,7 +185,12 @@ export class TrafficRun {
   /** A new rate (the profile becomes constant at it), mix or key distribution, live. */
   update(update: TrafficUpdate): void {
     const share = 1 / this.workers.length;
-    const message: ToGenerator = { type: 'update', profile: update.rps === undefined ? undefined : { kind: 'constant', rps: update.rps * share }, mix: update.mix, keys: update.keys };
+    const message: ToGenerator = {
+      type: 'update',
+      profile: update.rps === undefined ? undefined : { kind: 'constant', rps: update.rps * share },
+      mix: update.mix,
+      keys: update.keys,
+    };
     for (const worker of this.workers) worker.postMessage(message);
   }
 
@@ -163,7 +204,17 @@ export class TrafficRun {
   summary(): TrafficSummary {
     if (this.summaryValue) return this.summaryValue;
     const lag = { lagP99Ms: this.last?.health?.lagP99Ms ?? null, lagMaxMs: this.last?.health?.lagMaxMs ?? null };
-    return this.summarise({ elapsedMs: Date.now() - this.startedAt, ...this.live, p50: this.last?.p50 ?? null, p95: this.last?.p95 ?? null, p99: this.last?.p99 ?? null, lag }, true);
+    return this.summarise(
+      {
+        elapsedMs: Date.now() - this.startedAt,
+        ...this.live,
+        p50: this.last?.p50 ?? null,
+        p95: this.last?.p95 ?? null,
+        p99: this.last?.p99 ?? null,
+        lag,
+      },
+      true,
+    );
   }
 
   /**
@@ -206,7 +257,12 @@ export class TrafficRun {
     this.seconds.delete(k);
     const sum = (f: (s: GeneratorSecond) => number) => bucket.reduce((a, s) => a + f(s), 0);
     const intervalMs = Math.max(...bucket.map((s) => s.intervalMs));
-    const errors = { timeout: sum((s) => s.errors.timeout), refused: sum((s) => s.errors.refused), http4xx: sum((s) => s.errors.http4xx), http5xx: sum((s) => s.errors.http5xx) };
+    const errors = {
+      timeout: sum((s) => s.errors.timeout),
+      refused: sum((s) => s.errors.refused),
+      http4xx: sum((s) => s.errors.http4xx),
+      http5xx: sum((s) => s.errors.http5xx),
+    };
     const latency = merged(bucket.map((s) => s.latency));
     const figures = percentiles(latency);
     latency.destroy();
@@ -237,7 +293,12 @@ export class TrafficRun {
       offeredRps: rate(sum((s) => s.scheduled)),
       achievedRps: rate(sum((s) => s.completed)),
       ...figures,
-      errorsPerSec: { timeout: rate(errors.timeout), refused: rate(errors.refused), http4xx: rate(errors.http4xx), http5xx: rate(errors.http5xx) },
+      errorsPerSec: {
+        timeout: rate(errors.timeout),
+        refused: rate(errors.refused),
+        http4xx: rate(errors.http4xx),
+        http5xx: rate(errors.http5xx),
+      },
       droppedPerSec: rate(sum((s) => s.dropped)),
       health,
     };
@@ -245,15 +306,34 @@ export class TrafficRun {
   }
 
   private summarise(
-    t: { elapsedMs: number; scheduled: number; completed: number; dropped: number; errors: TrafficErrors; p50: number | null; p95: number | null; p99: number | null; lag: Pick<GeneratorHealth, 'lagP99Ms' | 'lagMaxMs'> },
+    t: {
+      elapsedMs: number;
+      scheduled: number;
+      completed: number;
+      dropped: number;
+      errors: TrafficErrors;
+      p50: number | null;
+      p95: number | null;
+      p99: number | null;
+      lag: Pick<GeneratorHealth, 'lagP99Ms' | 'lagMaxMs'>;
+    },
     running: boolean,
   ): TrafficSummary {
     // The run was limited by the generator when it was overall (late or dropping over the whole
     // run), or for a tenth of its seconds: one late second on a shared machine is not the run's limit.
     const verdict = generatorVerdict({ scheduled: t.scheduled, dropped: t.dropped, lagP99Ms: t.lag.lagP99Ms, busiestThread: 0 });
     const { seconds, limitedSeconds } = this.health;
-    const limitReason = verdict.limitReason ?? (limitedSeconds >= Math.max(2, seconds / 10) ? `the limit for ${limitedSeconds} of ${seconds} s` : null);
-    const health = { threads: this.workers.length, busyCores: this.health.busyCores, busiestThread: this.health.busiestThread, ...t.lag, limitedBy: limitReason ? ('generator' as const) : null, limitReason, limitedSeconds };
+    const limitReason =
+      verdict.limitReason ?? (limitedSeconds >= Math.max(2, seconds / 10) ? `the limit for ${limitedSeconds} of ${seconds} s` : null);
+    const health = {
+      threads: this.workers.length,
+      busyCores: this.health.busyCores,
+      busiestThread: this.health.busiestThread,
+      ...t.lag,
+      limitedBy: limitReason ? ('generator' as const) : null,
+      limitReason,
+      limitedSeconds,
+    };
     return {
       running,
       profile: this.options.spec.profile.kind,

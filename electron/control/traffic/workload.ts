@@ -13,7 +13,10 @@ export interface PlannedRequest {
 export class KeyPicker {
   private readonly cdf: Float64Array | undefined;
 
-  constructor(private readonly keys: number[], spec: Keys = { distribution: 'zipf', s: 1.1 }) {
+  constructor(
+    private readonly keys: number[],
+    spec: Keys = { distribution: 'zipf', s: 1.1 },
+  ) {
     if (spec.distribution === 'zipf' && keys.length > 1) {
       const s = spec.s ?? 1.1;
       this.cdf = new Float64Array(keys.length);
@@ -47,7 +50,11 @@ export class Workload {
   private readonly cumulative: number[] = [];
   private seq = 0;
 
-  constructor(mix: Partial<Mix> | undefined, private readonly keys: KeyPicker, private readonly runId: string) {
+  constructor(
+    mix: Partial<Mix> | undefined,
+    private readonly keys: KeyPicker,
+    private readonly runId: string,
+  ) {
     const full = { ...DEFAULT_MIX, ...(mix ? { read: 0, write: 0, list: 0, missing: 0, sendEmail: 0, ...mix } : {}) };
     const total = Object.values(full).reduce((a, b) => a + b, 0);
     let acc = 0;
@@ -80,7 +87,12 @@ export class Workload {
         return { kind, method: 'POST', path: `/users/${this.keys.pick()}/send-email` };
       case 'write': {
         this.seq += 1;
-        return { kind, method: 'POST', path: '/users', body: JSON.stringify({ name: `Load ${this.seq}`, email: `load-${this.runId}-${this.seq}@example.com` }) };
+        return {
+          kind,
+          method: 'POST',
+          path: '/users',
+          body: JSON.stringify({ name: `Load ${this.seq}`, email: `load-${this.runId}-${this.seq}@example.com` }),
+        };
       }
     }
   }

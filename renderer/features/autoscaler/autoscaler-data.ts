@@ -1,8 +1,21 @@
-import type { AutoscalerGauge, AutoscalerStatus, Decision, MetricKind, MetricProposal, ScalableService, ServiceAutoscalerStatus } from '../../../electron/contract.js';
+import type {
+  AutoscalerGauge,
+  AutoscalerStatus,
+  Decision,
+  MetricKind,
+  MetricProposal,
+  ScalableService,
+  ServiceAutoscalerStatus,
+} from '../../../electron/contract.js';
 import { formatValue, targetText } from '../../ui/format.js';
 
 /** How a metric is named next to its number. */
-export const METRIC_LABEL: Record<MetricKind, string> = { cpu: 'cpu', rps: 'rps per replica', p95: 'p95 latency', queue: 'jobs per worker' };
+export const METRIC_LABEL: Record<MetricKind, string> = {
+  cpu: 'cpu',
+  rps: 'rps per replica',
+  p95: 'p95 latency',
+  queue: 'jobs per worker',
+};
 /** The unit after a metric's value or target. */
 export const METRIC_UNIT: Record<MetricKind, string> = { cpu: '%', rps: 'rps', p95: 'ms', queue: 'jobs' };
 /** The target box's label in the form. */
@@ -52,7 +65,12 @@ export interface ServiceView extends Omit<AutoscalerGauge, 'service'> {
  * The view of a service from its status (settings, last decision) and the replica count of this
  * second (the latest sample's gauge, else the running stack's spec). Null when its autoscaler never ran.
  */
-export function serviceView(service: ScalableService, one: ServiceAutoscalerStatus | null | undefined, liveCurrent: number | undefined, replicas: number | undefined): ServiceView | null {
+export function serviceView(
+  service: ScalableService,
+  one: ServiceAutoscalerStatus | null | undefined,
+  liveCurrent: number | undefined,
+  replicas: number | undefined,
+): ServiceView | null {
   if (!one) return null;
   const { config } = one;
   const last = one.decisions.at(-1);
@@ -112,7 +130,15 @@ export function gaugeShape(value: number | null, target: number, tolerance: numb
   const axisMax = niceCeil(Math.min(Math.max(target * 2, bandHigh * 1.1, value ?? 0), target * 4));
   let zone: GaugeZone = 'none';
   if (value !== null) zone = value > bandHigh ? 'above' : value < bandLow ? 'below' : 'within';
-  return { axisMax, bandLow, bandHigh, target, marker: value === null ? null : Math.min(Math.max(value, 0), axisMax), offScale: value !== null && value > axisMax, zone };
+  return {
+    axisMax,
+    bandLow,
+    bandHigh,
+    target,
+    marker: value === null ? null : Math.min(Math.max(value, 0), axisMax),
+    offScale: value !== null && value > axisMax,
+    zone,
+  };
 }
 
 /** What a decision did, in a few words: "2 → 4", "holds 3", "stays at 3". */
@@ -149,8 +175,16 @@ export interface ProposalRow {
 
 export function proposalRows(d: Decision): ProposalRow[] {
   return d.proposals.map((p) => {
-    const aside = [p.setAside.unready.length > 0 ? `unready: ${p.setAside.unready.join(', ')}` : '', p.setAside.missing.length > 0 ? `no metric: ${p.setAside.missing.join(', ')}` : ''].filter(Boolean);
-    const ratio = p.ratio === null ? '–' : p.rawRatio !== null && Math.abs(p.rawRatio - p.ratio) > 0.005 ? `${p.rawRatio.toFixed(2)} → ${p.ratio.toFixed(2)}` : p.ratio.toFixed(2);
+    const aside = [
+      p.setAside.unready.length > 0 ? `unready: ${p.setAside.unready.join(', ')}` : '',
+      p.setAside.missing.length > 0 ? `no metric: ${p.setAside.missing.join(', ')}` : '',
+    ].filter(Boolean);
+    const ratio =
+      p.ratio === null
+        ? '–'
+        : p.rawRatio !== null && Math.abs(p.rawRatio - p.ratio) > 0.005
+          ? `${p.rawRatio.toFixed(2)} → ${p.ratio.toFixed(2)}`
+          : p.ratio.toFixed(2);
     return {
       metric: p.kind,
       // The queue's value is the total waiting; its target is per worker.
@@ -192,7 +226,10 @@ export function decisionSteps(d: Decision): DecisionSteps {
     upWindow: list(d.stabilized.upWindow),
     downWindow: list(d.stabilized.downWindow),
     limited: d.limited.replicas,
-    cap: d.limited.reason === null ? 'none' : `${LIMIT_TEXT[d.limited.reason]}${d.limited.limit === null ? '' : ` (limit ${d.limited.limit})`}`,
+    cap:
+      d.limited.reason === null
+        ? 'none'
+        : `${LIMIT_TEXT[d.limited.reason]}${d.limited.limit === null ? '' : ` (limit ${d.limited.limit})`}`,
     desired: d.desired,
   };
 }

@@ -34,7 +34,9 @@ export const AutoscalerGauge = memo(function AutoscalerGauge({ metric, value, ta
     const measure = () =>
       setSize((old) => {
         const font = parseFloat(getComputedStyle(el).fontSize) || 12;
-        return old.width === el.clientWidth && old.height === el.clientHeight && old.font === font ? old : { width: el.clientWidth, height: el.clientHeight, font };
+        return old.width === el.clientWidth && old.height === el.clientHeight && old.font === font
+          ? old
+          : { width: el.clientWidth, height: el.clientHeight, font };
       });
     measure();
     const observer = new ResizeObserver(measure);
@@ -70,8 +72,23 @@ export const AutoscalerGauge = memo(function AutoscalerGauge({ metric, value, ta
       {width > 0 && (
         <svg width={width} height={height} aria-hidden="true">
           <rect className="gauge-track" x={padX} y={barTop} width={plotW} height={barH} rx={barH / 2} />
-          <rect className="gauge-band" x={x(shape.bandLow)} y={barTop} width={Math.max(2, x(shape.bandHigh) - x(shape.bandLow))} height={barH} />
-          {shape.marker !== null && <rect className="gauge-fill" x={padX} y={barTop + barH * 0.3} width={Math.max(0, x(shape.marker) - padX)} height={barH * 0.4} rx={barH * 0.2} />}
+          <rect
+            className="gauge-band"
+            x={x(shape.bandLow)}
+            y={barTop}
+            width={Math.max(2, x(shape.bandHigh) - x(shape.bandLow))}
+            height={barH}
+          />
+          {shape.marker !== null && (
+            <rect
+              className="gauge-fill"
+              x={padX}
+              y={barTop + barH * 0.3}
+              width={Math.max(0, x(shape.marker) - padX)}
+              height={barH * 0.4}
+              rx={barH * 0.2}
+            />
+          )}
           <line className="gauge-target" x1={x(target)} x2={x(target)} y1={barTop - 4} y2={barTop + barH + 4} />
           {shape.marker !== null && (
             <g className="gauge-marker">

@@ -5,13 +5,12 @@ import { useAppStore } from '../../store/use-app-store.js';
 export function AutoscalerNote() {
   const on = useAppStore(
     useShallow((s) =>
-      (['api', 'worker'] as const)
-        .flatMap((service) => {
-          const hpa = s.autoscaler?.hpa?.[service];
-          if (hpa) return [`${service} ${hpa.min}–${hpa.max}`];
-          const c = s.autoscaler?.[service]?.config;
-          return c?.enabled ? [`${service} ${c.minReplicas}–${c.maxReplicas}`] : [];
-        }),
+      (['api', 'worker'] as const).flatMap((service) => {
+        const hpa = s.autoscaler?.hpa?.[service];
+        if (hpa) return [`${service} ${hpa.min}–${hpa.max}`];
+        const c = s.autoscaler?.[service]?.config;
+        return c?.enabled ? [`${service} ${c.minReplicas}–${c.maxReplicas}`] : [];
+      }),
     ),
   );
   const kube = useAppStore((s) => s.autoscaler?.mode === 'hpa');

@@ -26,7 +26,15 @@ export function AutoscalerPanel() {
     <section className="panel autoscaler" aria-labelledby="autoscaler-title">
       <header className="panel-header">
         <h2 id="autoscaler-title">Autoscaler</h2>
-        <span className="mode-badge" data-testid="autoscaler-mode" title={mode === 'hpa' ? 'The cluster’s HorizontalPodAutoscaler scales the stack' : 'ScaleLab runs the Kubernetes HPA v2 algorithm itself, against the same metrics, outside Kubernetes'}>
+        <span
+          className="mode-badge"
+          data-testid="autoscaler-mode"
+          title={
+            mode === 'hpa'
+              ? 'The cluster’s HorizontalPodAutoscaler scales the stack'
+              : 'ScaleLab runs the Kubernetes HPA v2 algorithm itself, against the same metrics, outside Kubernetes'
+          }
+        >
           {modeLabel(mode)}
         </span>
         <p className="as-intro muted">a metric held against its target; inside the ±tolerance band nothing moves</p>

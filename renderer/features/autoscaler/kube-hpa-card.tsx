@@ -29,11 +29,21 @@ export function KubeHpaCard({ service, view }: { service: ScalableService; view:
       <header className="as-head">
         <h3 id={titleId}>{TITLE[service]}</h3>
         <AutoscaleSwitch service={service} on={on} disabled={busy !== null} onToggle={() => void configure({ service, enabled: !on })} />
-        {view && <span className="as-targets muted">HorizontalPodAutoscaler {view.name} · cpu {view.targetCpu ?? '–'} %</span>}
+        {view && (
+          <span className="as-targets muted">
+            HorizontalPodAutoscaler {view.name} · cpu {view.targetCpu ?? '–'} %
+          </span>
+        )}
       </header>
       <div className="as-state">
         <AutoscalerFigures service={service} current={view?.current} desired={view?.desired} min={view?.min} max={view?.max} />
-        <AutoscalerGauge metric="cpu" value={view?.cpu ?? null} target={view?.targetCpu ?? DEFAULT_CPU[service]} tolerance={0.1} off={!on} />
+        <AutoscalerGauge
+          metric="cpu"
+          value={view?.cpu ?? null}
+          target={view?.targetCpu ?? DEFAULT_CPU[service]}
+          tolerance={0.1}
+          off={!on}
+        />
       </div>
       {view ? (
         <>
@@ -60,7 +70,10 @@ export function KubeHpaCard({ service, view }: { service: ScalableService; view:
           </ol>
         </>
       ) : (
-        <p className="muted as-note">No HPA: switch it on to create a HorizontalPodAutoscaler on cpu ({DEFAULT_CPU[service]} % of the pods' request), or run scalelab autoscale {service} --cpu {DEFAULT_CPU[service]}.</p>
+        <p className="muted as-note">
+          No HPA: switch it on to create a HorizontalPodAutoscaler on cpu ({DEFAULT_CPU[service]} % of the pods' request), or run scalelab
+          autoscale {service} --cpu {DEFAULT_CPU[service]}.
+        </p>
       )}
     </section>
   );

@@ -49,26 +49,65 @@ export function ServiceAutoscaler({ service }: { service: ScalableService }) {
   const mine = busy === service;
 
   // What "cpu %" is of: the replicas' own limit when they have one, as Kubernetes divides by each pod's request.
-  const request = one?.cpuRequest && config?.metrics.some((m) => m.kind === 'cpu') ? ` · cpu % of ${formatCpu(one.cpuRequest.millicores)} per replica (${one.cpuRequest.from === 'resources' ? 'its cpu limit' : 'no cpu limit: the autoscaler’s request'})` : '';
-  const note = problem ?? (mine ? 'applying…' : on ? (changed ? 'changes apply at the next sync' : `${view!.preset} preset · sync ${view!.syncPeriodSeconds} s · scale-down window ${view!.scaleDownWindowSeconds} s${request}`) : PRESET_HINT[draft.preset]);
-  const empty = on ? 'No decision yet: the first comes within one sync period, once the stack runs.' : `Off: switch it on to let the HPA set ${TITLE[service]} from ${service === 'api' ? 'a metric' : 'the queue'}.`;
+  const request =
+    one?.cpuRequest && config?.metrics.some((m) => m.kind === 'cpu')
+      ? ` · cpu % of ${formatCpu(one.cpuRequest.millicores)} per replica (${one.cpuRequest.from === 'resources' ? 'its cpu limit' : 'no cpu limit: the autoscaler’s request'})`
+      : '';
+  const note =
+    problem ??
+    (mine
+      ? 'applying…'
+      : on
+        ? changed
+          ? 'changes apply at the next sync'
+          : `${view!.preset} preset · sync ${view!.syncPeriodSeconds} s · scale-down window ${view!.scaleDownWindowSeconds} s${request}`
+        : PRESET_HINT[draft.preset]);
+  const empty = on
+    ? 'No decision yet: the first comes within one sync period, once the stack runs.'
+    : `Off: switch it on to let the HPA set ${TITLE[service]} from ${service === 'api' ? 'a metric' : 'the queue'}.`;
 
   return (
     <section className={`as-service ${on ? 'on' : 'off'}`} aria-labelledby={titleId}>
       <header className="as-head">
         <h3 id={titleId}>{TITLE[service]}</h3>
-        <AutoscaleSwitch service={service} on={on} disabled={busy !== null || (!on && problem !== null)} onToggle={() => void setEnabled(service, !on)} />
-        {view && <span className="as-targets muted" title={`targets: ${view.targets}`}>{view.targets}</span>}
+        <AutoscaleSwitch
+          service={service}
+          on={on}
+          disabled={busy !== null || (!on && problem !== null)}
+          onToggle={() => void setEnabled(service, !on)}
+        />
+        {view && (
+          <span className="as-targets muted" title={`targets: ${view.targets}`}>
+            {view.targets}
+          </span>
+        )}
       </header>
       <div className="as-state">
-        <AutoscalerFigures service={service} current={view?.current} desired={view?.desired} min={view?.min ?? draft.min} max={view?.max ?? draft.max} />
-        <AutoscalerGauge metric={view?.metric ?? draft.metric} value={view?.value ?? null} target={view?.target ?? draft.targets[draft.metric]} tolerance={view?.tolerance ?? 0.1} off={!on} />
+        <AutoscalerFigures
+          service={service}
+          current={view?.current}
+          desired={view?.desired}
+          min={view?.min ?? draft.min}
+          max={view?.max ?? draft.max}
+        />
+        <AutoscalerGauge
+          metric={view?.metric ?? draft.metric}
+          value={view?.value ?? null}
+          target={view?.target ?? draft.targets[draft.metric]}
+          tolerance={view?.tolerance ?? 0.1}
+          off={!on}
+        />
       </div>
       <FieldProblems.Provider value={report}>
         <div className="as-form" role="group" aria-label={`${service} autoscaler settings`}>
           <div className="as-field">
             <label htmlFor={presetId}>preset</label>
-            <select id={presetId} value={draft.preset} onChange={(e) => edit(service, { preset: e.target.value as AutoscalerPreset })} title={PRESET_HINT[draft.preset]}>
+            <select
+              id={presetId}
+              value={draft.preset}
+              onChange={(e) => edit(service, { preset: e.target.value as AutoscalerPreset })}
+              title={PRESET_HINT[draft.preset]}
+            >
               <option value="default">default</option>
               <option value="demo">demo</option>
             </select>
@@ -97,10 +136,29 @@ export function ServiceAutoscaler({ service }: { service: ScalableService }) {
             max={draft.metric === 'p95' ? 600_000 : draft.metric === 'cpu' ? 1000 : 1_000_000}
             exclusiveMin={false}
           />
-          <NumberField label="min" value={draft.min} onChange={(v) => v !== null && edit(service, { min: v })} min={service === 'api' ? 1 : 0} max={MAX_AUTOSCALE_REPLICAS} integer />
-          <NumberField label="max" value={draft.max} onChange={(v) => v !== null && edit(service, { max: v })} min={1} max={MAX_AUTOSCALE_REPLICAS} integer />
+          <NumberField
+            label="min"
+            value={draft.min}
+            onChange={(v) => v !== null && edit(service, { min: v })}
+            min={service === 'api' ? 1 : 0}
+            max={MAX_AUTOSCALE_REPLICAS}
+            integer
+          />
+          <NumberField
+            label="max"
+            value={draft.max}
+            onChange={(v) => v !== null && edit(service, { max: v })}
+            min={1}
+            max={MAX_AUTOSCALE_REPLICAS}
+            integer
+          />
           {on ? (
-            <button className="primary as-apply" onClick={() => void apply(service)} disabled={busy !== null || !changed || problem !== null} aria-describedby={noteId}>
+            <button
+              className="primary as-apply"
+              onClick={() => void apply(service)}
+              disabled={busy !== null || !changed || problem !== null}
+              aria-describedby={noteId}
+            >
               {mine ? 'Applying…' : 'Apply'}
             </button>
           ) : (

@@ -15,14 +15,33 @@ export interface ProvisionalPoint {
  * Measured capacity against replicas, with the fitted law and ideal linear scaling; the count
  * being searched shows its best passing rate so far as a hollow point.
  */
-export function CapacityChart({ curve, fit, replicas, provisional, baseline }: { curve: readonly CurvePoint[]; fit: CapacityFit | null; replicas: readonly number[]; provisional: ProvisionalPoint | null; baseline?: CapacityBaseline | null }) {
+export function CapacityChart({
+  curve,
+  fit,
+  replicas,
+  provisional,
+  baseline,
+}: {
+  curve: readonly CurvePoint[];
+  fit: CapacityFit | null;
+  replicas: readonly number[];
+  provisional: ProvisionalPoint | null;
+  baseline?: CapacityBaseline | null;
+}) {
   const { measured, ideal, fitted, maxN, maxY, baseline: then } = overlayLines({ curve, fit, replicas }, baseline, provisional?.rps ?? 0);
   const x = (n: number) => PAD.left + (n / maxN) * (W - PAD.left - PAD.right);
   const y = (rps: number) => H - PAD.bottom - (rps / maxY) * (H - PAD.top - PAD.bottom);
-  const path = (points: [number, number][]) => points.map(([n, r], i) => `${i === 0 ? 'M' : 'L'}${x(n).toFixed(1)},${y(r).toFixed(1)}`).join(' ');
+  const path = (points: [number, number][]) =>
+    points.map(([n, r], i) => `${i === 0 ? 'M' : 'L'}${x(n).toFixed(1)},${y(r).toFixed(1)}`).join(' ');
   const xTicks = niceTicks(maxN, Math.min(maxN, 8)).filter((n) => Number.isInteger(n));
   return (
-    <svg className="capacity-chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label="Capacity against api replicas: measured points, the fitted Universal Scalability Law and ideal linear scaling" data-testid="capacity-chart">
+    <svg
+      className="capacity-chart"
+      viewBox={`0 0 ${W} ${H}`}
+      role="img"
+      aria-label="Capacity against api replicas: measured points, the fitted Universal Scalability Law and ideal linear scaling"
+      data-testid="capacity-chart"
+    >
       {niceTicks(maxY, 4).map((v) => (
         <g key={`y${v}`}>
           <line className="grid" x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} />
@@ -39,7 +58,13 @@ export function CapacityChart({ curve, fit, replicas, provisional, baseline }: {
       <text className="axis-title" x={(PAD.left + W - PAD.right) / 2} y={H - 6} textAnchor="middle">
         api replicas
       </text>
-      <text className="axis-title" x={14} y={(PAD.top + H - PAD.bottom) / 2} textAnchor="middle" transform={`rotate(-90 14 ${(PAD.top + H - PAD.bottom) / 2})`}>
+      <text
+        className="axis-title"
+        x={14}
+        y={(PAD.top + H - PAD.bottom) / 2}
+        textAnchor="middle"
+        transform={`rotate(-90 14 ${(PAD.top + H - PAD.bottom) / 2})`}
+      >
         req/s within the SLO
       </text>
       {ideal.length > 0 && <path className="ideal" d={path(ideal)} data-testid="capacity-ideal" />}

@@ -6,7 +6,15 @@ import { MAX_AUTOSCALE_REPLICAS } from '../../store/autoscaler-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { CapacityChart } from './capacity-chart.js';
 
-const LIMIT_LABELS: Record<string, string> = { 'api-cpu': 'api cpu', 'host-cpu': 'host cores', postgres: 'PostgreSQL', redis: 'Redis', balancer: 'balancer', generator: 'generator', unknown: 'unclear' };
+const LIMIT_LABELS: Record<string, string> = {
+  'api-cpu': 'api cpu',
+  'host-cpu': 'host cores',
+  postgres: 'PostgreSQL',
+  redis: 'Redis',
+  balancer: 'balancer',
+  generator: 'generator',
+  unknown: 'unclear',
+};
 
 function fitLine(status: CapacityStatus): string {
   const f = status.fit;
@@ -14,7 +22,8 @@ function fitLine(status: CapacityStatus): string {
   return `λ ${f.lambda.toFixed(1)} req/s per replica · σ ${f.sigma.toFixed(3)} (contention) · κ ${f.kappa.toFixed(4)} (coherency) · R² ${f.r2.toFixed(3)}${f.peakN === null ? '' : ` · peak at ${f.peakN.toFixed(1)} replicas`}`;
 }
 
-const deltaFor = (deltas: CapacityDelta[], n: number): CapacityDelta => deltas.find((d) => d.replicas === n) ?? { replicas: n, capacityRps: null, baselineRps: null, deltaPercent: null };
+const deltaFor = (deltas: CapacityDelta[], n: number): CapacityDelta =>
+  deltas.find((d) => d.replicas === n) ?? { replicas: n, capacityRps: null, baselineRps: null, deltaPercent: null };
 /** Lower capacity than the baseline reads as a loss; within 5 % as unchanged (run-to-run noise). */
 const toneOf = (delta: number | null) => (delta === null || Math.abs(delta) < 5 ? 'same' : delta < 0 ? 'worse' : 'better');
 
@@ -25,7 +34,19 @@ const toneOf = (delta: number | null) => (delta === null || Math.abs(delta) < 5 
  */
 export function CapacityPanel() {
   const { status, draft, busy, error, stackState, edit, run, stop, baselines, saved, save } = useAppStore(
-    useShallow((s) => ({ status: s.capacity, draft: s.capacityDraft, busy: s.capacityBusy, error: s.capacityError, stackState: s.status?.state ?? 'stopped', edit: s.editCapacity, run: s.runCapacity, stop: s.stopCapacity, baselines: s.capacityBaselines, saved: s.capacitySaved, save: s.saveCapacity })),
+    useShallow((s) => ({
+      status: s.capacity,
+      draft: s.capacityDraft,
+      busy: s.capacityBusy,
+      error: s.capacityError,
+      stackState: s.status?.state ?? 'stopped',
+      edit: s.editCapacity,
+      run: s.runCapacity,
+      stop: s.stopCapacity,
+      baselines: s.capacityBaselines,
+      saved: s.capacitySaved,
+      save: s.saveCapacity,
+    })),
   );
   const baseline = status?.baseline ?? null;
   const deltas = status && baseline ? capacityDeltas(status.curve, baseline.curve) : [];
@@ -33,21 +54,30 @@ export function CapacityPanel() {
   const nameProblem = draft.saveAs === '' ? null : baselineNameProblem(draft.saveAs);
   const running = status?.state === 'running';
   const parsed = capacityRequestOf(draft, MAX_AUTOSCALE_REPLICAS);
-  const reason = stackState !== 'running' ? 'Start the stack first: the search drives its balancer.' : 'problem' in parsed ? parsed.problem : null;
+  const reason =
+    stackState !== 'running' ? 'Start the stack first: the search drives its balancer.' : 'problem' in parsed ? parsed.problem : null;
   const steps = status ? [...status.results.flatMap((r) => r.steps), ...(status.current?.steps ?? [])] : [];
   const last = steps.at(-1);
   // While it runs, the form shows the search's own settings (it may have come from the CLI).
-  const shown = running && status ? { replicas: status.replicas.join(', '), p99Ms: status.slo.p99Ms, errorPercent: status.slo.errorPercent, stepS: status.stepS } : draft;
+  const shown =
+    running && status
+      ? { replicas: status.replicas.join(', '), p99Ms: status.slo.p99Ms, errorPercent: status.slo.errorPercent, stepS: status.stepS }
+      : draft;
   const passes = status?.current?.steps.filter((s) => s.verdict === 'pass').map((s) => s.targetRps) ?? [];
   const provisional = status?.current && passes.length > 0 ? { replicas: status.current.replicas, rps: Math.max(...passes) } : null;
   // The counts searched, and those only the baseline measured (so its loss there is not hidden).
-  const counts = status ? [...new Set([...status.replicas, ...(status.baseline?.curve.map((p) => p.replicas) ?? [])])].sort((a, b) => a - b) : [];
+  const counts = status
+    ? [...new Set([...status.replicas, ...(status.baseline?.curve.map((p) => p.replicas) ?? [])])].sort((a, b) => a - b)
+    : [];
   const rows = status ? counts.map((n) => ({ n, index: status.results.findIndex((r) => r.replicas === n) })) : [];
   return (
     <section className="panel capacity" aria-labelledby="capacity-title">
       <header className="panel-header">
         <h2 id="capacity-title">Capacity</h2>
-        <span className={`scenario-badge tone-${running ? 'live' : status?.state === 'done' ? 'ok' : status?.state === 'failed' ? 'bad' : 'idle'}`} data-testid="capacity-state">
+        <span
+          className={`scenario-badge tone-${running ? 'live' : status?.state === 'done' ? 'ok' : status?.state === 'failed' ? 'bad' : 'idle'}`}
+          data-testid="capacity-state"
+        >
           {status?.state ?? 'idle'}
         </span>
         <p className={`capacity-message ${reason && !running ? 'warn' : 'muted'}`} role="status" data-testid="capacity-message">
@@ -58,7 +88,11 @@ export function CapacityPanel() {
             {busy === 'capacity:stop' ? 'Stopping…' : 'Stop search'}
           </button>
         ) : (
-          <button className="primary" onClick={() => 'request' in parsed && void run(parsed.request)} disabled={busy !== null || reason !== null}>
+          <button
+            className="primary"
+            onClick={() => 'request' in parsed && void run(parsed.request)}
+            disabled={busy !== null || reason !== null}
+          >
             {busy === 'capacity:run' ? 'Starting…' : 'Find capacity'}
           </button>
         )}
@@ -72,7 +106,12 @@ export function CapacityPanel() {
         <div className="capacity-form">
           <label>
             api replicas
-            <input value={shown.replicas} disabled={running} onChange={(e) => edit({ replicas: e.target.value })} aria-label="Replica counts to measure" />
+            <input
+              value={shown.replicas}
+              disabled={running}
+              onChange={(e) => edit({ replicas: e.target.value })}
+              aria-label="Replica counts to measure"
+            />
           </label>
           <label>
             p99 below (ms)
@@ -80,15 +119,34 @@ export function CapacityPanel() {
           </label>
           <label>
             errors below (%)
-            <input type="number" min={0} step={0.1} value={shown.errorPercent} disabled={running} onChange={(e) => edit({ errorPercent: Number(e.target.value) })} />
+            <input
+              type="number"
+              min={0}
+              step={0.1}
+              value={shown.errorPercent}
+              disabled={running}
+              onChange={(e) => edit({ errorPercent: Number(e.target.value) })}
+            />
           </label>
           <label>
             step (s)
-            <input type="number" min={1} max={300} value={shown.stepS} disabled={running} onChange={(e) => edit({ stepS: Number(e.target.value) })} />
+            <input
+              type="number"
+              min={1}
+              max={300}
+              value={shown.stepS}
+              disabled={running}
+              onChange={(e) => edit({ stepS: Number(e.target.value) })}
+            />
           </label>
           <label>
             compare with
-            <select value={running ? (baseline?.name ?? '') : draft.compare} disabled={running} onChange={(e) => edit({ compare: e.target.value })} aria-label="Baseline to compare with">
+            <select
+              value={running ? (baseline?.name ?? '') : draft.compare}
+              disabled={running}
+              onChange={(e) => edit({ compare: e.target.value })}
+              aria-label="Baseline to compare with"
+            >
               <option value="">no baseline</option>
               {baselines.map((b) => (
                 <option key={b.name} value={b.name}>
@@ -101,9 +159,18 @@ export function CapacityPanel() {
             <div className="capacity-save">
               <label>
                 save result as
-                <input value={draft.saveAs} placeholder="e.g. before-pool-change" onChange={(e) => edit({ saveAs: e.target.value.trim() })} aria-label="Baseline name" />
+                <input
+                  value={draft.saveAs}
+                  placeholder="e.g. before-pool-change"
+                  onChange={(e) => edit({ saveAs: e.target.value.trim() })}
+                  aria-label="Baseline name"
+                />
               </label>
-              <button onClick={() => void save(draft.saveAs)} disabled={busy !== null || draft.saveAs === '' || nameProblem !== null} title={nameProblem ?? undefined}>
+              <button
+                onClick={() => void save(draft.saveAs)}
+                disabled={busy !== null || draft.saveAs === '' || nameProblem !== null}
+                title={nameProblem ?? undefined}
+              >
                 {busy === 'capacity:save' ? 'Saving…' : 'Save baseline'}
               </button>
               {nameProblem && <p className="warn">{nameProblem}</p>}
@@ -116,11 +183,18 @@ export function CapacityPanel() {
           )}
           {last && (
             <p className="capacity-step" data-testid="capacity-last-step">
-              last step: {last.replicas} {last.replicas === 1 ? 'replica' : 'replicas'} at {last.targetRps} req/s — <strong className={`verdict-${last.verdict}`}>{last.verdict}</strong> ({last.reason})
+              last step: {last.replicas} {last.replicas === 1 ? 'replica' : 'replicas'} at {last.targetRps} req/s —{' '}
+              <strong className={`verdict-${last.verdict}`}>{last.verdict}</strong> ({last.reason})
             </p>
           )}
         </div>
-        <CapacityChart curve={status?.curve ?? []} fit={status?.fit ?? null} replicas={status?.replicas ?? []} provisional={provisional} baseline={baseline} />
+        <CapacityChart
+          curve={status?.curve ?? []}
+          fit={status?.fit ?? null}
+          replicas={status?.replicas ?? []}
+          provisional={provisional}
+          baseline={baseline}
+        />
         <div className="capacity-results">
           <table data-testid="capacity-table">
             <thead>
@@ -136,13 +210,24 @@ export function CapacityPanel() {
             <tbody>
               {rows.map(({ n, index }) => {
                 const p = index >= 0 ? status!.curve[index] : undefined;
-                const outcome = index >= 0 ? status!.results[index]!.outcome : status!.current?.replicas === n ? 'searching…' : running ? 'queued' : 'not measured';
+                const outcome =
+                  index >= 0
+                    ? status!.results[index]!.outcome
+                    : status!.current?.replicas === n
+                      ? 'searching…'
+                      : running
+                        ? 'queued'
+                        : 'not measured';
                 return (
                   <tr key={n}>
                     <td>{n}</td>
                     <td>{p && p.capacityRps !== null ? `${p.capacityRps} req/s` : outcome}</td>
                     {baseline && <td>{deltaFor(deltas, n).baselineRps ?? '–'}</td>}
-                    {baseline && <td className={`delta ${toneOf(deltaFor(deltas, n).deltaPercent)}`} data-testid={`capacity-delta-${n}`}>{deltaText(deltaFor(deltas, n))}</td>}
+                    {baseline && (
+                      <td className={`delta ${toneOf(deltaFor(deltas, n).deltaPercent)}`} data-testid={`capacity-delta-${n}`}>
+                        {deltaText(deltaFor(deltas, n))}
+                      </td>
+                    )}
                     <td>{p && p.efficiency !== null ? `${Math.round(p.efficiency * 100)} %` : '–'}</td>
                     <td title={p?.limit?.evidence}>{p?.limit ? LIMIT_LABELS[p.limit.resource] : '–'}</td>
                   </tr>
@@ -156,7 +241,8 @@ export function CapacityPanel() {
             </p>
           )}
           <p className="muted capacity-legend">
-            <span className="swatch measured" /> measured <span className="swatch fitted" /> fitted law <span className="swatch ideal" /> linear from 1 replica
+            <span className="swatch measured" /> measured <span className="swatch fitted" /> fitted law <span className="swatch ideal" />{' '}
+            linear from 1 replica
             {baseline && (
               <span className="legend-item">
                 <span className="swatch baseline" /> baseline “{baseline.name}”

@@ -20,7 +20,13 @@ export function ActionRow({ label, title, onRun, busy, disabled, children }: Act
   return (
     <FieldProblems.Provider value={report}>
       <div className="chaos-row">
-        <button className={`chaos-button ${busy ? 'busy' : ''}`} aria-busy={busy} disabled={disabled || first !== undefined} title={first ?? title} onClick={onRun}>
+        <button
+          className={`chaos-button ${busy ? 'busy' : ''}`}
+          aria-busy={busy}
+          disabled={disabled || first !== undefined}
+          title={first ?? title}
+          onClick={onRun}
+        >
           {label}
         </button>
         {children && <span className="chaos-params">{children}</span>}

@@ -24,7 +24,19 @@ export function ButtonRow({ button, values, onEdit, onRun, busy, disabled, off }
       ) : (
         button.fields?.map((f) => {
           const key = fieldKey(button, f.key);
-          return <InlineNumber key={key} label={f.label} before={f.before} unit={f.unit} value={values[key] ?? f.default} onChange={(v) => onEdit({ [key]: v })} min={f.min} max={f.max} integer={f.integer} />;
+          return (
+            <InlineNumber
+              key={key}
+              label={f.label}
+              before={f.before}
+              unit={f.unit}
+              value={values[key] ?? f.default}
+              onChange={(v) => onEdit({ [key]: v })}
+              min={f.min}
+              max={f.max}
+              integer={f.integer}
+            />
+          );
         })
       )}
     </ActionRow>

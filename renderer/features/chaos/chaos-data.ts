@@ -34,7 +34,10 @@ export function lostIdsText(ids: readonly number[], total = ids.length, max = 12
  * Why a chaos button cannot run (the data-layer pattern it needs is off in the running stack), or
  * null when it can: the replica's buttons need `data.readReplica`, the relay's and projector's `data.events`.
  */
-export function patternOff(needs: 'readReplica' | 'events' | undefined, patterns: { readReplica: boolean; events: boolean }): string | null {
+export function patternOff(
+  needs: 'readReplica' | 'events' | undefined,
+  patterns: { readReplica: boolean; events: boolean },
+): string | null {
   if (needs === 'readReplica') return patterns.readReplica ? null : 'replica off: start with data.readReplica';
   if (needs === 'events') return patterns.events ? null : 'events off: start with data.events';
   return null;

@@ -57,8 +57,16 @@ export function ChaosPanel() {
     <section className="panel chaos" aria-labelledby="chaos-title">
       <header className="panel-header">
         <h2 id="chaos-title">Chaos</h2>
-        <p className="chaos-intro muted">{running ? 'break something and watch it heal; every action lands on the timeline' : 'start the stack to break it'}</p>
-        <button className={anything ? 'danger' : ''} onClick={() => void clearChaos()} disabled={busy !== null || (!running && !anything)} aria-busy={busy === 'clear'} title="Undo every reversible fault (latency, errors, cpu, leak, a store held down) and stop the monkey">
+        <p className="chaos-intro muted">
+          {running ? 'break something and watch it heal; every action lands on the timeline' : 'start the stack to break it'}
+        </p>
+        <button
+          className={anything ? 'danger' : ''}
+          onClick={() => void clearChaos()}
+          disabled={busy !== null || (!running && !anything)}
+          aria-busy={busy === 'clear'}
+          title="Undo every reversible fault (latency, errors, cpu, leak, a store held down) and stop the monkey"
+        >
           Clear all
         </button>
       </header>

@@ -16,7 +16,15 @@ export function DataChaos() {
   const { running, busy, draft, edit, injectPanel, readReplica, events } = useAppStore(
     useShallow((s) => {
       const p = dataPatterns(s.status?.spec, s.samples.at(-1)?.data);
-      return { running: s.status?.state === 'running', busy: s.chaosBusy, draft: s.chaosDraft, edit: s.editChaos, injectPanel: s.injectPanel, readReplica: p.readReplica, events: p.events };
+      return {
+        running: s.status?.state === 'running',
+        busy: s.chaosBusy,
+        draft: s.chaosDraft,
+        edit: s.editChaos,
+        injectPanel: s.injectPanel,
+        readReplica: p.readReplica,
+        events: p.events,
+      };
     }),
   );
   return (

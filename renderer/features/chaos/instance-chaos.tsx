@@ -18,10 +18,24 @@ export function InstanceChaosButtons({ instance }: { instance: Instance }) {
   const pause: ChaosAction = { action: paused ? 'resume' : 'pause', target: instance.id };
   return (
     <>
-      <button onClick={() => void inject(stop)} disabled={!replica || busy !== null} aria-busy={busy === chaosKey(stop)} title={replica ? 'SIGTERM: it drains and exits, then the runtime brings it back' : 'for replicas; the Chaos panel takes the cache and the database down'}>
+      <button
+        onClick={() => void inject(stop)}
+        disabled={!replica || busy !== null}
+        aria-busy={busy === chaosKey(stop)}
+        title={
+          replica
+            ? 'SIGTERM: it drains and exits, then the runtime brings it back'
+            : 'for replicas; the Chaos panel takes the cache and the database down'
+        }
+      >
         Stop gracefully
       </button>
-      <button onClick={() => void inject(pause)} disabled={!replica || busy !== null} aria-busy={busy === chaosKey(pause)} title={paused ? 'SIGCONT: it carries on' : replica ? 'SIGSTOP: frozen until resumed' : 'pause is for replicas'}>
+      <button
+        onClick={() => void inject(pause)}
+        disabled={!replica || busy !== null}
+        aria-busy={busy === chaosKey(pause)}
+        title={paused ? 'SIGCONT: it carries on' : replica ? 'SIGSTOP: frozen until resumed' : 'pause is for replicas'}
+      >
         {paused ? 'Resume' : 'Pause'}
       </button>
     </>

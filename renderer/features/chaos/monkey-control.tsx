@@ -10,7 +10,14 @@ import { InlineNumber } from '../../ui/inline-number.js';
 /** The Chaos Monkey: its switch, its pace and how many it may hold down, and what it has done. */
 export function MonkeyControl() {
   const { monkey, running, busy, draft, edit, inject } = useAppStore(
-    useShallow((s) => ({ monkey: s.chaos?.monkey ?? null, running: s.status?.state === 'running', busy: s.chaosBusy, draft: s.chaosDraft, edit: s.editChaos, inject: s.inject })),
+    useShallow((s) => ({
+      monkey: s.chaos?.monkey ?? null,
+      running: s.status?.state === 'running',
+      busy: s.chaosBusy,
+      draft: s.chaosDraft,
+      edit: s.editChaos,
+      inject: s.inject,
+    })),
   );
   const { report, first } = useFieldProblems();
   const on = !!monkey?.enabled;
@@ -34,10 +41,31 @@ export function MonkeyControl() {
           </span>
         </div>
         <div className="chaos-params">
-          <InlineNumber label="monkey interval, seconds" before="every" unit="s" value={draft[MONKEY_INTERVAL]!} onChange={(v) => edit({ [MONKEY_INTERVAL]: v })} min={1} max={3600} />
-          <InlineNumber label="monkey max down" before="max down" value={draft[MONKEY_MAX_DOWN]!} onChange={(v) => edit({ [MONKEY_MAX_DOWN]: v })} min={1} max={10} integer />
+          <InlineNumber
+            label="monkey interval, seconds"
+            before="every"
+            unit="s"
+            value={draft[MONKEY_INTERVAL]!}
+            onChange={(v) => edit({ [MONKEY_INTERVAL]: v })}
+            min={1}
+            max={3600}
+          />
+          <InlineNumber
+            label="monkey max down"
+            before="max down"
+            value={draft[MONKEY_MAX_DOWN]!}
+            onChange={(v) => edit({ [MONKEY_MAX_DOWN]: v })}
+            min={1}
+            max={10}
+            integer
+          />
           {on && changed && (
-            <button className="primary chaos-apply" onClick={() => void inject(monkeyOn(draft))} disabled={busy !== null || first !== undefined} title={first}>
+            <button
+              className="primary chaos-apply"
+              onClick={() => void inject(monkeyOn(draft))}
+              disabled={busy !== null || first !== undefined}
+              title={first}
+            >
               Apply
             </button>
           )}

@@ -10,7 +10,13 @@ import { lostIdsText } from './chaos-data.js';
  */
 export function WritesBadge() {
   const { live, check, busy, running, verify } = useAppStore(
-    useShallow((s) => ({ live: s.samples.at(-1)?.writes, check: s.lastWriteCheck, busy: s.chaosBusy, running: s.status?.state === 'running', verify: s.verifyWrites })),
+    useShallow((s) => ({
+      live: s.samples.at(-1)?.writes,
+      check: s.lastWriteCheck,
+      busy: s.chaosBusy,
+      running: s.status?.state === 'running',
+      verify: s.verifyWrites,
+    })),
   );
   const view = writesView(live, check);
   const note =
@@ -46,7 +52,12 @@ export function WritesBadge() {
             <dd data-testid="writes-lost">{view.lost ?? '–'}</dd>
           </div>
         </dl>
-        <button onClick={() => void verify()} disabled={busy !== null || !running} aria-busy={busy === 'verify'} title="Read every write the stack acknowledged back from the service">
+        <button
+          onClick={() => void verify()}
+          disabled={busy !== null || !running}
+          aria-busy={busy === 'verify'}
+          title="Read every write the stack acknowledged back from the service"
+        >
           Verify
         </button>
       </div>

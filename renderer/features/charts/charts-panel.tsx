@@ -13,10 +13,31 @@ export function ChartsPanel() {
   // Scrolled out of view, the charts keep their last frame: six charts redrawn unseen every second cost the visible ones.
   const [ref, onScreen] = useOnScreen<HTMLElement>();
   const { rows, instances, marks, from, to } = useHeld(useChartFrame(), !onScreen);
-  const cpu = useMemo<Series[]>(() => instances.map((id, i) => ({ name: id, color: PALETTE[i % PALETTE.length]!, value: (r) => r.cpu[id] ?? null, faint: id.startsWith('worker') })), [instances]);
+  const cpu = useMemo<Series[]>(
+    () =>
+      instances.map((id, i) => ({
+        name: id,
+        color: PALETTE[i % PALETTE.length]!,
+        value: (r) => r.cpu[id] ?? null,
+        faint: id.startsWith('worker'),
+      })),
+    [instances],
+  );
   // Only replicas held to a cpu limit have throttling; the chart shows when any has.
   const throttled = useMemo<Series[]>(
-    () => instances.flatMap((id, i) => (rows.some((r) => r.throttled[id] != null) ? [{ name: id, color: PALETTE[i % PALETTE.length]!, value: (r: (typeof rows)[number]) => r.throttled[id] ?? null, faint: id.startsWith('worker') }] : [])),
+    () =>
+      instances.flatMap((id, i) =>
+        rows.some((r) => r.throttled[id] != null)
+          ? [
+              {
+                name: id,
+                color: PALETTE[i % PALETTE.length]!,
+                value: (r: (typeof rows)[number]) => r.throttled[id] ?? null,
+                faint: id.startsWith('worker'),
+              },
+            ]
+          : [],
+      ),
     [instances, rows],
   );
 
@@ -30,7 +51,18 @@ export function ChartsPanel() {
         <TimeChart title="Cache hit rate" unit="%" rows={rows} series={cacheSeries} marks={marks} from={from} to={to} yMax={100} />
         <TimeChart title="Queue" unit="jobs" rows={rows} series={queueSeries} marks={marks} from={from} to={to} />
         <TimeChart title="CPU per replica" unit="% of a core" rows={rows} series={cpu} marks={marks} from={from} to={to} />
-        {throttled.length > 0 && <TimeChart title="CPU throttling per replica" unit="% of 100 ms periods throttled by the cpu limit" rows={rows} series={throttled} marks={marks} from={from} to={to} yMax={100} />}
+        {throttled.length > 0 && (
+          <TimeChart
+            title="CPU throttling per replica"
+            unit="% of 100 ms periods throttled by the cpu limit"
+            rows={rows}
+            series={throttled}
+            marks={marks}
+            from={from}
+            to={to}
+            yMax={100}
+          />
+        )}
       </div>
     </section>
   );

@@ -13,7 +13,13 @@ export function WindowPicker() {
   return (
     <div className="segmented" role="radiogroup" aria-label="Chart window">
       {WINDOWS.map((w) => (
-        <button key={w} role="radio" aria-checked={w === windowSeconds} className={w === windowSeconds ? 'active' : ''} onClick={() => setWindow(w)}>
+        <button
+          key={w}
+          role="radio"
+          aria-checked={w === windowSeconds}
+          className={w === windowSeconds ? 'active' : ''}
+          onClick={() => setWindow(w)}
+        >
           {WINDOW_LABEL[w]}
         </button>
       ))}
@@ -24,12 +30,32 @@ export function WindowPicker() {
 /** Requests, latency and replicas side by side under the stat row: the story of a demo on one screen. */
 export function KeyCharts() {
   const { rows, marks, from, to } = useChartFrame();
-  const { pickTraceSecond, picked } = useAppStore(useShallow((s) => ({ pickTraceSecond: s.pickTraceSecond, picked: s.traceWindow?.at ?? null })));
+  const { pickTraceSecond, picked } = useAppStore(
+    useShallow((s) => ({ pickTraceSecond: s.pickTraceSecond, picked: s.traceWindow?.at ?? null })),
+  );
   return (
     <section className="panel key-charts" aria-label="Key charts">
       <div className="key-grid">
-        <TimeChart title="Requests" unit="/s · served server-side, offered/achieved client" rows={rows} series={requestsSeries} marks={marks} from={from} to={to} />
-        <TimeChart title="Latency" unit="ms · server-side · click for traces" rows={rows} series={latencySeries} marks={marks} from={from} to={to} onPick={pickTraceSecond} picked={picked} />
+        <TimeChart
+          title="Requests"
+          unit="/s · served server-side, offered/achieved client"
+          rows={rows}
+          series={requestsSeries}
+          marks={marks}
+          from={from}
+          to={to}
+        />
+        <TimeChart
+          title="Latency"
+          unit="ms · server-side · click for traces"
+          rows={rows}
+          series={latencySeries}
+          marks={marks}
+          from={from}
+          to={to}
+          onPick={pickTraceSecond}
+          picked={picked}
+        />
         <TimeChart title="Replicas" unit="count" rows={rows} series={replicasSeries} marks={marks} from={from} to={to} integer />
       </div>
       <div className="key-window">

@@ -3,8 +3,17 @@ import { useShallow } from 'zustand/react/shallow';
 import { MAX_REPLICAS, MIN_REPLICAS, type ScalableService } from '../../../electron/contract.js';
 import { useAppStore } from '../../store/use-app-store.js';
 
-
-function Stepper({ service, count, disabled, onScale }: { service: ScalableService; count: number; disabled: boolean; onScale: (n: number) => void }) {
+function Stepper({
+  service,
+  count,
+  disabled,
+  onScale,
+}: {
+  service: ScalableService;
+  count: number;
+  disabled: boolean;
+  onScale: (n: number) => void;
+}) {
   const [min, max] = [MIN_REPLICAS[service], MAX_REPLICAS];
   return (
     <div className="stepper" role="group" aria-label={`${service} replicas`}>

@@ -24,7 +24,15 @@ export function DataPanel() {
   const live = useAppStore(
     useShallow((s) => {
       const p = dataPatterns(s.status?.spec, s.samples.at(-1)?.data);
-      return { samples: s.samples, events: s.events, windowSeconds: s.windowSeconds, running: s.status?.state === 'running', readReplica: p.readReplica, streamOn: p.events, partitions: p.partitions };
+      return {
+        samples: s.samples,
+        events: s.events,
+        windowSeconds: s.windowSeconds,
+        running: s.status?.state === 'running',
+        readReplica: p.readReplica,
+        streamOn: p.events,
+        partitions: p.partitions,
+      };
     }),
   );
   const { samples, events, windowSeconds, running, readReplica, streamOn, partitions } = useHeld(live, !onScreen);
@@ -49,7 +57,9 @@ export function DataPanel() {
         <p className="data-intro muted">reads routed to a replica, writes published through an outbox, users split by hash</p>
       </header>
       {!running ? (
-        <p className="data-empty muted">Start the stack to see its data layer; the patterns are picked beside Start (replica, events, partitions).</p>
+        <p className="data-empty muted">
+          Start the stack to see its data layer; the patterns are picked beside Start (replica, events, partitions).
+        </p>
       ) : !hasData ? (
         <p className="data-empty muted">This control plane’s samples carry no data-layer figures: update ScaleLab and restart it.</p>
       ) : (

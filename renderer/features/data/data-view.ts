@@ -4,7 +4,8 @@ import { byReplica } from '../../ui/format.js';
 
 /** One muted line per pattern that is off: what it would show, and how to turn it on. */
 export const OFF_HINTS = {
-  readReplica: 'Read replica off: reads all go to the primary. Turn it on with the “replica” box by Start (stack spec data.readReplica: true).',
+  readReplica:
+    'Read replica off: reads all go to the primary. Turn it on with the “replica” box by Start (stack spec data.readReplica: true).',
   events: 'Events off: no outbox, stream or projector. Turn them on with the “events” box by Start (stack spec data.events: true).',
   partitions: 'Partitions off: users is one table. Set “partitions” by Start to 2 or more (stack spec data.partitions).',
 } as const satisfies Record<keyof DataPatterns, string>;
@@ -26,10 +27,20 @@ export function poolViews(pools: PoolSample[]): { instance: string; pools: PoolV
   const byInstance = new Map<string, PoolView[]>();
   for (const p of pools) {
     const list = byInstance.get(p.instance) ?? [];
-    list.push({ pool: p.pool, used: p.used, max: p.max, waiting: p.waiting, fraction: p.max > 0 ? Math.min(1, p.used / p.max) : 0, starved: p.waiting > 0 });
+    list.push({
+      pool: p.pool,
+      used: p.used,
+      max: p.max,
+      waiting: p.waiting,
+      fraction: p.max > 0 ? Math.min(1, p.used / p.max) : 0,
+      starved: p.waiting > 0,
+    });
     byInstance.set(p.instance, list);
   }
-  return [...byInstance.keys()].sort(byReplica).map((instance) => ({ instance, pools: byInstance.get(instance)!.sort((a, b) => (a.pool === b.pool ? 0 : a.pool === 'primary' ? -1 : 1)) }));
+  return [...byInstance.keys()].sort(byReplica).map((instance) => ({
+    instance,
+    pools: byInstance.get(instance)!.sort((a, b) => (a.pool === b.pool ? 0 : a.pool === 'primary' ? -1 : 1)),
+  }));
 }
 
 /** One partition's bar. */

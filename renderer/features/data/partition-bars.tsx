@@ -34,7 +34,8 @@ export const PartitionBars = memo(function PartitionBars({ on, data }: { on: boo
       )}
       {on && view && view.bars.length > 0 && (
         <p className="partition-summary muted" data-testid="partition-total">
-          {formatCount(view.total)} rows in {view.bars.length} partitions{view.skew !== null && ` · the fullest holds ${view.skew.toFixed(2)}× the mean`}
+          {formatCount(view.total)} rows in {view.bars.length} partitions
+          {view.skew !== null && ` · the fullest holds ${view.skew.toFixed(2)}× the mean`}
         </p>
       )}
     </div>

@@ -6,7 +6,14 @@ function PoolBar({ view }: { view: PoolView }) {
   return (
     <div className={`pool ${view.starved ? 'starved' : ''}`}>
       <span className="pool-name">{view.pool}</span>
-      <span className="pool-track" role="meter" aria-label={`${view.pool} pool in use`} aria-valuemin={0} aria-valuemax={view.max} aria-valuenow={view.used}>
+      <span
+        className="pool-track"
+        role="meter"
+        aria-label={`${view.pool} pool in use`}
+        aria-valuemin={0}
+        aria-valuemax={view.max}
+        aria-valuenow={view.used}
+      >
         <span className="pool-fill" style={{ width: `${view.fraction * 100}%` }} />
       </span>
       <span className="pool-count">
@@ -34,7 +41,11 @@ export const PoolList = memo(function PoolList({ data }: { data: DataSample | un
       ) : (
         <ul className="pool-list" aria-label="Connection pools">
           {views.map((v) => (
-            <li key={v.instance} className="pool-card" aria-label={`${v.instance}: ${v.pools.map((p) => `${p.pool} ${p.used} of ${p.max}${p.waiting > 0 ? `, ${p.waiting} waiting` : ''}`).join('; ')}`}>
+            <li
+              key={v.instance}
+              className="pool-card"
+              aria-label={`${v.instance}: ${v.pools.map((p) => `${p.pool} ${p.used} of ${p.max}${p.waiting > 0 ? `, ${p.waiting} waiting` : ''}`).join('; ')}`}
+            >
               <span className="pool-instance">{v.instance}</span>
               {v.pools.map((p) => (
                 <PoolBar key={p.pool} view={p} />

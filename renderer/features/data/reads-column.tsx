@@ -16,9 +16,24 @@ export const ReadsColumn = memo(function ReadsColumn({ chart, data }: { chart: D
         label="Read figures"
         items={[
           { label: 'primary', value: formatRate(reads?.primaryPerSec), testId: 'reads-primary' },
-          { label: 'replica', value: formatRate(reads?.replicaPerSec), testId: 'reads-replica', tone: (reads?.replicaPerSec ?? 0) > 0 ? 'ok' : undefined },
-          { label: 'fallbacks', value: formatRate(reads?.fallbacksPerSec), testId: 'reads-fallbacks', tone: (reads?.fallbacksPerSec ?? 0) > 0 ? 'warn' : undefined, title: 'Replica reads retried on the primary (counted in primary too)' },
-          { label: 'replica share', value: total > 0 ? `${Math.round((reads!.replicaPerSec / total) * 100)} %` : '–', title: 'Of the reads that reached a database' },
+          {
+            label: 'replica',
+            value: formatRate(reads?.replicaPerSec),
+            testId: 'reads-replica',
+            tone: (reads?.replicaPerSec ?? 0) > 0 ? 'ok' : undefined,
+          },
+          {
+            label: 'fallbacks',
+            value: formatRate(reads?.fallbacksPerSec),
+            testId: 'reads-fallbacks',
+            tone: (reads?.fallbacksPerSec ?? 0) > 0 ? 'warn' : undefined,
+            title: 'Replica reads retried on the primary (counted in primary too)',
+          },
+          {
+            label: 'replica share',
+            value: total > 0 ? `${Math.round((reads!.replicaPerSec / total) * 100)} %` : '–',
+            title: 'Of the reads that reached a database',
+          },
         ]}
       />
       <ReadsChart {...chart} />

@@ -6,12 +6,17 @@ import { useHeld, useOnScreen } from '../../ui/on-screen.js';
 export function EndpointsPanel() {
   // Scrolled out of view, the table keeps its last rows.
   const [ref, onScreen] = useOnScreen<HTMLElement>();
-  const routes = useHeld(useAppStore((s) => s.samples.at(-1)?.routes), !onScreen);
+  const routes = useHeld(
+    useAppStore((s) => s.samples.at(-1)?.routes),
+    !onScreen,
+  );
   return (
     <section ref={ref} className="panel endpoints" aria-labelledby="endpoints-title">
       <header className="panel-header">
         <h2 id="endpoints-title">Endpoints</h2>
-        <span className="muted endpoints-note">server-side, from the api replicas' metrics · totals since the control plane started watching</span>
+        <span className="muted endpoints-note">
+          server-side, from the api replicas' metrics · totals since the control plane started watching
+        </span>
       </header>
       {!routes || routes.length === 0 ? (
         <p className="muted endpoints-empty">No requests yet: fire traffic, or call the balancer, and each route shows here.</p>
@@ -31,7 +36,11 @@ export function EndpointsPanel() {
           </thead>
           <tbody>
             {routes.map((r) => (
-              <tr key={`${r.method} ${r.route}`} data-testid={`endpoint-${r.method} ${r.route}`} className={r.failuresPerSec > 0 ? 'failing' : undefined}>
+              <tr
+                key={`${r.method} ${r.route}`}
+                data-testid={`endpoint-${r.method} ${r.route}`}
+                className={r.failuresPerSec > 0 ? 'failing' : undefined}
+              >
                 <td>{r.method}</td>
                 <td className="endpoint-route">{r.route}</td>
                 <td>{statNumber(r.requests)}</td>

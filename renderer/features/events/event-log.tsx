@@ -6,7 +6,9 @@ import { formatTime } from '../../ui/format.js';
 
 /** Every event, newest first, filterable by kind. */
 export function EventLog() {
-  const { events, hiddenKinds, toggleKind } = useAppStore(useShallow((s) => ({ events: s.events, hiddenKinds: s.hiddenKinds, toggleKind: s.toggleKind })));
+  const { events, hiddenKinds, toggleKind } = useAppStore(
+    useShallow((s) => ({ events: s.events, hiddenKinds: s.hiddenKinds, toggleKind: s.toggleKind })),
+  );
   const shown = useMemo(() => visibleEvents(events, hiddenKinds).slice(0, 300), [events, hiddenKinds]);
   return (
     <section className="panel events" aria-labelledby="events-title">
@@ -14,7 +16,12 @@ export function EventLog() {
         <h2 id="events-title">Events</h2>
         <div className="chips" role="group" aria-label="Show event kinds">
           {KINDS.map((kind) => (
-            <button key={kind} className={`chip kind-${kind} ${hiddenKinds.includes(kind) ? 'off' : ''}`} aria-pressed={!hiddenKinds.includes(kind)} onClick={() => toggleKind(kind)}>
+            <button
+              key={kind}
+              className={`chip kind-${kind} ${hiddenKinds.includes(kind) ? 'off' : ''}`}
+              aria-pressed={!hiddenKinds.includes(kind)}
+              onClick={() => toggleKind(kind)}
+            >
               {kind}
             </button>
           ))}

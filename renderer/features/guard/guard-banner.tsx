@@ -4,7 +4,9 @@ import { useAppStore } from '../../store/use-app-store.js';
 
 /** Says, above everything, that the safety guard stopped a run and why, until dismissed. */
 export function GuardBanner() {
-  const { tripped, dismissed, dismiss } = useAppStore(useShallow((s) => ({ tripped: s.guard?.tripped ?? null, dismissed: s.guardDismissed, dismiss: s.dismissGuardTrip })));
+  const { tripped, dismissed, dismiss } = useAppStore(
+    useShallow((s) => ({ tripped: s.guard?.tripped ?? null, dismissed: s.guardDismissed, dismiss: s.dismissGuardTrip })),
+  );
   if (!tripped || tripped.at === dismissed) return null;
   return (
     <div className="banner error guard-banner" role="alert" aria-label="Safety guard tripped">

@@ -6,7 +6,16 @@ import { InlineNumber } from '../../ui/inline-number.js';
 
 /** The safety guard in the Scale panel: a switch and its limit, "errors ≥ [5] % for [5] s", and where it stands. */
 export function GuardControl() {
-  const { guard, draft, busy, error, edit, setGuard } = useAppStore(useShallow((s) => ({ guard: s.guard, draft: s.guardDraft, busy: s.guardBusy, error: s.guardError, edit: s.editGuard, setGuard: s.setGuard })));
+  const { guard, draft, busy, error, edit, setGuard } = useAppStore(
+    useShallow((s) => ({
+      guard: s.guard,
+      draft: s.guardDraft,
+      busy: s.guardBusy,
+      error: s.guardError,
+      edit: s.editGuard,
+      setGuard: s.setGuard,
+    })),
+  );
   const on = !!guard?.enabled;
   const problem = guardDraftProblem(draft);
   const changed = on && (draft.errorPercent !== guard.errorPercent || draft.seconds !== guard.seconds);
@@ -25,8 +34,25 @@ export function GuardControl() {
         <span className="guard-title">Safety guard</span>
       </div>
       <div className="chaos-params">
-        <InlineNumber label="guard error limit, percent" before="errors ≥" unit="%" value={draft.errorPercent} onChange={(v) => edit({ errorPercent: v })} min={0.1} max={100} />
-        <InlineNumber label="guard seconds" before="for" unit="s" value={draft.seconds} onChange={(v) => edit({ seconds: v })} min={1} max={600} integer />
+        <InlineNumber
+          label="guard error limit, percent"
+          before="errors ≥"
+          unit="%"
+          value={draft.errorPercent}
+          onChange={(v) => edit({ errorPercent: v })}
+          min={0.1}
+          max={100}
+        />
+        <InlineNumber
+          label="guard seconds"
+          before="for"
+          unit="s"
+          value={draft.seconds}
+          onChange={(v) => edit({ seconds: v })}
+          min={1}
+          max={600}
+          integer
+        />
         {changed && (
           <button className="primary chaos-apply" onClick={() => void setGuard(true)} disabled={busy || problem !== null}>
             Apply

@@ -33,7 +33,12 @@ function autoscalerStat(sample: Sample | null, autoscaler: AutoscalerStatus | nu
     const hpa = autoscaler?.hpa?.[service];
     if (hpa) {
       const why = hpa.conditions.find((c) => c.type === 'ScalingActive')?.message ?? 'Kubernetes HPA';
-      return { ...base, values: [{ text: hpa.current === hpa.desired ? `${service} ${hpa.current}` : `${service} ${hpa.current}→${hpa.desired}` }], detail: hpa.targetCpu === null ? why : `target cpu ${hpa.targetCpu} %: ${why}`, tone: hpa.current === hpa.desired ? 'ok' : 'warn' };
+      return {
+        ...base,
+        values: [{ text: hpa.current === hpa.desired ? `${service} ${hpa.current}` : `${service} ${hpa.current}→${hpa.desired}` }],
+        detail: hpa.targetCpu === null ? why : `target cpu ${hpa.targetCpu} %: ${why}`,
+        tone: hpa.current === hpa.desired ? 'ok' : 'warn',
+      };
     }
     if (!one?.config.enabled) continue;
     const gauge = sample?.autoscaler?.services.find((g) => g.service === service);
@@ -59,8 +64,23 @@ function autoscalerStat(sample: Sample | null, autoscaler: AutoscalerStatus | nu
  */
 export function statRow(sample: Sample | null, spec: StackSpec | null, autoscaler: AutoscalerStatus | null): Stat[] {
   if (!sample) {
-    const none = (key: Stat['key'], label: string, unit: string): Stat => ({ key, label, values: [{ text: '–' }], unit, detail: 'no sample yet', tone: 'idle' });
-    return [none('requests', 'Served', 'req/s'), none('latency', 'Latency', 'ms'), none('errors', 'Errors', '%'), none('replicas', 'Replicas', 'ready'), none('cache', 'Cache hits', '%'), none('queue', 'Queue', 'waiting'), autoscalerStat(null, autoscaler)];
+    const none = (key: Stat['key'], label: string, unit: string): Stat => ({
+      key,
+      label,
+      values: [{ text: '–' }],
+      unit,
+      detail: 'no sample yet',
+      tone: 'idle',
+    });
+    return [
+      none('requests', 'Served', 'req/s'),
+      none('latency', 'Latency', 'ms'),
+      none('errors', 'Errors', '%'),
+      none('replicas', 'Replicas', 'ready'),
+      none('cache', 'Cache hits', '%'),
+      none('queue', 'Queue', 'waiting'),
+      autoscalerStat(null, autoscaler),
+    ];
   }
   const { traffic } = sample;
   const generator = sample.generator?.running ? sample.generator : null;
@@ -76,7 +96,9 @@ export function statRow(sample: Sample | null, spec: StackSpec | null, autoscale
       label: 'Served',
       values: [{ text: statNumber(traffic.rps) }],
       unit: 'req/s',
-      detail: generator ? `offered ${statNumber(generator.offeredRps)} · achieved ${statNumber(generator.achievedRps)} (client)` : 'server-side',
+      detail: generator
+        ? `offered ${statNumber(generator.offeredRps)} · achieved ${statNumber(generator.achievedRps)} (client)`
+        : 'server-side',
       tone: generator && generator.offeredRps > 0 && traffic.rps < generator.offeredRps * 0.9 ? 'warn' : 'ok',
     },
     {
@@ -115,7 +137,11 @@ export function statRow(sample: Sample | null, spec: StackSpec | null, autoscale
       label: 'Cache hits',
       values: [{ text: sample.cache.up ? statNumber(hit === null ? null : hit * 100) : 'down' }],
       unit: sample.cache.up && hit !== null ? '%' : '',
-      detail: !sample.cache.up ? 'Redis down: reads go to PostgreSQL' : hit === null ? 'no lookups' : `${statNumber(sample.cache.hitsPerSec + sample.cache.missesPerSec)} lookups/s`,
+      detail: !sample.cache.up
+        ? 'Redis down: reads go to PostgreSQL'
+        : hit === null
+          ? 'no lookups'
+          : `${statNumber(sample.cache.hitsPerSec + sample.cache.missesPerSec)} lookups/s`,
       tone: sample.cache.up ? (hit === null ? 'idle' : 'ok') : 'bad',
     },
     {
@@ -123,7 +149,9 @@ export function statRow(sample: Sample | null, spec: StackSpec | null, autoscale
       label: 'Queue',
       values: [{ text: sample.queue.up ? statNumber(sample.queue.waiting) : 'down' }],
       unit: sample.queue.up ? 'waiting' : '',
-      detail: sample.queue.up ? `${statNumber(sample.queue.active)} active · ${statNumber(sample.queue.completedPerSec)} done/s` : 'Redis down: no jobs move',
+      detail: sample.queue.up
+        ? `${statNumber(sample.queue.active)} active · ${statNumber(sample.queue.completedPerSec)} done/s`
+        : 'Redis down: no jobs move',
       tone: sample.queue.up ? 'ok' : 'bad',
     },
     autoscalerStat(sample, autoscaler),

@@ -4,7 +4,9 @@ import { statRow } from './stat-data.js';
 
 /** The figures a room reads first, one row under the stack bar; the same numbers as the charts below. */
 export function StatRow() {
-  const { sample, spec, autoscaler } = useAppStore(useShallow((s) => ({ sample: s.samples.at(-1) ?? null, spec: s.status?.spec ?? null, autoscaler: s.autoscaler })));
+  const { sample, spec, autoscaler } = useAppStore(
+    useShallow((s) => ({ sample: s.samples.at(-1) ?? null, spec: s.status?.spec ?? null, autoscaler: s.autoscaler })),
+  );
   const stats = statRow(sample, spec, autoscaler);
   return (
     <section className="stat-row" aria-label="Live figures">

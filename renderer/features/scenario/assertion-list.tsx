@@ -38,10 +38,17 @@ export function AssertionList() {
   return (
     <div className="scenario-col scenario-assertions-box">
       <h3 className="scenario-caption" id="scenario-assertions-title">
-        assertions {list.length > 0 && <span className="muted">· {held}/{list.length} good</span>}
+        assertions{' '}
+        {list.length > 0 && (
+          <span className="muted">
+            · {held}/{list.length} good
+          </span>
+        )}
       </h3>
       {list.length === 0 ? (
-        <p className="scenario-empty muted">{loaded ? 'No assertions: the scenario passes when its steps run.' : 'Load a scenario to see what it asserts.'}</p>
+        <p className="scenario-empty muted">
+          {loaded ? 'No assertions: the scenario passes when its steps run.' : 'Load a scenario to see what it asserts.'}
+        </p>
       ) : (
         <ul className="scenario-assertions" aria-labelledby="scenario-assertions-title">
           {list.map((result, i) => (

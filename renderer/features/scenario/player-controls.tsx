@@ -5,13 +5,31 @@ import { clockText, playerButtons, progressFraction, type PlayerButton } from '.
 /** Elapsed over duration as a bar with `m:ss / m:ss`, then Play (Resume), Pause, Step, Reset. */
 export function PlayerControls() {
   const { status, busy, play, pause, step, reset } = useAppStore(
-    useShallow((s) => ({ status: s.scenario, busy: s.scenarioBusy, play: s.playScenario, pause: s.pauseScenario, step: s.stepScenario, reset: s.resetScenario })),
+    useShallow((s) => ({
+      status: s.scenario,
+      busy: s.scenarioBusy,
+      play: s.playScenario,
+      pause: s.pauseScenario,
+      step: s.stepScenario,
+      reset: s.resetScenario,
+    })),
   );
   const buttons = playerButtons(status, busy);
   const fraction = progressFraction(status);
   const clock = clockText(status);
-  const button = (b: PlayerButton, command: 'scenario:play' | 'scenario:pause' | 'scenario:step' | 'scenario:reset', run: () => Promise<boolean>, primary = false) => (
-    <button className={primary && b.enabled ? 'primary' : ''} disabled={!b.enabled} aria-busy={busy === command} title={b.title} onClick={() => void run()}>
+  const button = (
+    b: PlayerButton,
+    command: 'scenario:play' | 'scenario:pause' | 'scenario:step' | 'scenario:reset',
+    run: () => Promise<boolean>,
+    primary = false,
+  ) => (
+    <button
+      className={primary && b.enabled ? 'primary' : ''}
+      disabled={!b.enabled}
+      aria-busy={busy === command}
+      title={b.title}
+      onClick={() => void run()}
+    >
       {b.label}
     </button>
   );

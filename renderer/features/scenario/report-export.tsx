@@ -10,13 +10,22 @@ import { formatTime } from '../../ui/format.js';
  */
 export function ReportExport() {
   const { name, startedAt, endedAt, busy, exportReport } = useAppStore(
-    useShallow((s) => ({ name: s.scenario?.name ?? null, startedAt: s.scenario?.startedAt ?? null, endedAt: s.scenario?.endedAt ?? null, busy: s.scenarioBusy, exportReport: s.exportReport })),
+    useShallow((s) => ({
+      name: s.scenario?.name ?? null,
+      startedAt: s.scenario?.startedAt ?? null,
+      endedAt: s.scenario?.endedAt ?? null,
+      busy: s.scenarioBusy,
+      exportReport: s.exportReport,
+    })),
   );
   // null follows the default: the scenario's window as soon as one ran.
   const [chosen, choose] = useState<ReportWindow | null>(null);
   const ran = startedAt !== null;
   const window: ReportWindow = chosen === null || (chosen === 'scenario' && !ran) ? defaultReportWindow({ startedAt }) : chosen;
-  const span = window === 'scenario' && ran ? `${formatTime(startedAt)} → ${endedAt === null ? 'now' : formatTime(endedAt)}` : `the ${window} minutes before the export`;
+  const span =
+    window === 'scenario' && ran
+      ? `${formatTime(startedAt)} → ${endedAt === null ? 'now' : formatTime(endedAt)}`
+      : `the ${window} minutes before the export`;
 
   return (
     <div className="scenario-report" role="group" aria-label="Report">
@@ -38,7 +47,12 @@ export function ReportExport() {
             </option>
           ))}
         </select>
-        <button onClick={() => void exportReport(window)} disabled={busy !== null} aria-busy={busy === 'report:export'} title="An HTML report (charts, timeline, assertions, spec) and the raw samples as JSON">
+        <button
+          onClick={() => void exportReport(window)}
+          disabled={busy !== null}
+          aria-busy={busy === 'report:export'}
+          title="An HTML report (charts, timeline, assertions, spec) and the raw samples as JSON"
+        >
           {busy === 'report:export' ? 'Exporting…' : 'Export report'}
         </button>
       </div>

@@ -56,15 +56,31 @@ export function playerButtons(status: ScenarioStatus | null, busy: ScenarioComma
     play: {
       enabled: free && (state === 'idle' || state === 'paused' || finished),
       label: state === 'paused' ? 'Resume' : finished ? 'Replay' : 'Play',
-      title: !loaded ? none : state === 'paused' ? 'Start the clock again' : finished ? 'Play it again from the start' : 'Start the stack if needed, then run the steps on the clock',
+      title: !loaded
+        ? none
+        : state === 'paused'
+          ? 'Start the clock again'
+          : finished
+            ? 'Play it again from the start'
+            : 'Start the stack if needed, then run the steps on the clock',
     },
     pause: { enabled: free && state === 'running', label: 'Pause', title: 'Stop the clock; the stack and its traffic keep running' },
     step: {
       enabled: free && stepReady,
       label: 'Step',
-      title: !loaded ? none : !stepReady ? 'No step left to run now' : state === 'running' ? 'Run the next step now' : 'Run the next step now, and stay paused',
+      title: !loaded
+        ? none
+        : !stepReady
+          ? 'No step left to run now'
+          : state === 'running'
+            ? 'Run the next step now'
+            : 'Run the next step now, and stay paused',
     },
-    reset: { enabled: free && moved, label: 'Reset', title: !loaded ? none : 'Stop the traffic, clear chaos, and put the scenario back at its start' },
+    reset: {
+      enabled: free && moved,
+      label: 'Reset',
+      title: !loaded ? none : 'Stop the traffic, clear chaos, and put the scenario back at its start',
+    },
   };
 }
 
@@ -166,7 +182,13 @@ export function targetText(metric: AssertMetric, op: string, value: number): str
 }
 
 /** The words beside an assertion for its state. */
-export const ASSERTION_LABEL: Record<AssertionState, string> = { pending: 'waiting', passing: 'passing', failing: 'failing', held: 'held', failed: 'failed' };
+export const ASSERTION_LABEL: Record<AssertionState, string> = {
+  pending: 'waiting',
+  passing: 'passing',
+  failing: 'failing',
+  held: 'held',
+  failed: 'failed',
+};
 
 /** Whether the scenario as a whole is good, bad, in motion or at rest: the badge's colour. */
 export function stateTone(state: ScenarioState): 'ok' | 'bad' | 'live' | 'paused' | 'busy' | 'idle' {

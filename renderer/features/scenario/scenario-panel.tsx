@@ -13,7 +13,9 @@ import { StepList } from './step-list.js';
  * and the report of any time window.
  */
 export function ScenarioPanel() {
-  const { state, name, error } = useAppStore(useShallow((s) => ({ state: s.scenario?.state ?? 'idle', name: s.scenario?.name ?? null, error: s.scenario?.error ?? null })));
+  const { state, name, error } = useAppStore(
+    useShallow((s) => ({ state: s.scenario?.state ?? 'idle', name: s.scenario?.name ?? null, error: s.scenario?.error ?? null })),
+  );
   return (
     <section className="panel scenario" aria-labelledby="scenario-title">
       <header className="panel-header">

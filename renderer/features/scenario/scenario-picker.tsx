@@ -43,7 +43,15 @@ export function ScenarioPicker() {
         built-in
       </label>
       <div className="scenario-load">
-        <select id="scenario-builtin" aria-label="Built-in" value={builtin ? builtin.id : ''} onChange={(e) => void load(e.target.value)} disabled={locked || !scenarios?.length} aria-describedby="scenario-description" title={why}>
+        <select
+          id="scenario-builtin"
+          aria-label="Built-in"
+          value={builtin ? builtin.id : ''}
+          onChange={(e) => void load(e.target.value)}
+          disabled={locked || !scenarios?.length}
+          aria-describedby="scenario-description"
+          title={why}
+        >
           <option value="" disabled>
             {id && !builtin ? `file: ${id}` : 'Pick a scenario…'}
           </option>
@@ -53,13 +61,20 @@ export function ScenarioPicker() {
             </option>
           ))}
         </select>
-        <button onClick={() => input.current?.click()} disabled={locked} aria-busy={busy === 'scenario:load'} title={why ?? 'A scenario of your own: YAML or JSON (docs/scenario.schema.json)'}>
+        <button
+          onClick={() => input.current?.click()}
+          disabled={locked}
+          aria-busy={busy === 'scenario:load'}
+          title={why ?? 'A scenario of your own: YAML or JSON (docs/scenario.schema.json)'}
+        >
           Load file…
         </button>
         <input ref={input} type="file" accept=".yaml,.yml,.json" hidden aria-label="Scenario file" onChange={(e) => void pick(e)} />
       </div>
       <p id="scenario-description" className="scenario-description muted">
-        {description ?? builtin?.description ?? 'Pick a built-in, or load a YAML/JSON file: timed traffic, chaos and scaling steps, and assertions judged at the end.'}
+        {description ??
+          builtin?.description ??
+          'Pick a built-in, or load a YAML/JSON file: timed traffic, chaos and scaling steps, and assertions judged at the end.'}
       </p>
       {problem && (
         <p className="scenario-problem" role="status" data-testid="scenario-problem">

@@ -24,14 +24,25 @@ const StepItem = memo(function StepItem({ step, role, until }: { step: StepStatu
  * with their times; eight rows at most, so the list keeps its height while the scenario runs.
  */
 export function StepList() {
-  const { steps, elapsedS, running } = useAppStore(useShallow((s) => ({ steps: s.scenario?.steps, elapsedS: Math.floor(s.scenario?.elapsedS ?? 0), running: s.scenario?.state === 'running' })));
+  const { steps, elapsedS, running } = useAppStore(
+    useShallow((s) => ({
+      steps: s.scenario?.steps,
+      elapsedS: Math.floor(s.scenario?.elapsedS ?? 0),
+      running: s.scenario?.state === 'running',
+    })),
+  );
   const rows = stepView(steps ?? []);
   const next = rows.find((r) => r.role === 'upcoming');
   const failed = steps?.filter((s) => s.state === 'failed').length ?? 0;
   return (
     <div className="scenario-col scenario-steps-box">
       <h3 className="scenario-caption" id="scenario-steps-title">
-        steps {steps && steps.length > 0 && <span>· {steps.filter((s) => s.state !== 'pending').length}/{steps.length} run</span>}
+        steps{' '}
+        {steps && steps.length > 0 && (
+          <span>
+            · {steps.filter((s) => s.state !== 'pending').length}/{steps.length} run
+          </span>
+        )}
         {failed > 0 && <span className="step-failed-count"> · {failed} failed</span>}
       </h3>
       {!steps || steps.length === 0 ? (
@@ -39,7 +50,12 @@ export function StepList() {
       ) : (
         <ol className="scenario-steps" aria-labelledby="scenario-steps-title">
           {rows.map(({ step, role }) => (
-            <StepItem key={step.index} step={step} role={role} until={running && step === next?.step ? untilText(step.at, elapsedS) : null} />
+            <StepItem
+              key={step.index}
+              step={step}
+              role={role}
+              until={running && step === next?.step ? untilText(step.at, elapsedS) : null}
+            />
           ))}
         </ol>
       )}

@@ -22,7 +22,17 @@ function canonical(text: string): string {
 }
 
 /** One cpu box; a problem is reported through {@link FieldProblems}, so Start says which box and why. */
-function CpuBox({ service, value, onChange, disabled }: { service: 'api' | 'worker'; value: string; onChange: (text: string) => void; disabled: boolean }) {
+function CpuBox({
+  service,
+  value,
+  onChange,
+  disabled,
+}: {
+  service: 'api' | 'worker';
+  value: string;
+  onChange: (text: string) => void;
+  disabled: boolean;
+}) {
   const id = useId();
   const report = useContext(FieldProblems);
   const problem = problemOf(value);
@@ -32,9 +42,22 @@ function CpuBox({ service, value, onChange, disabled }: { service: 'api' | 'work
     return () => report(id, null);
   }, [shown]);
   return (
-    <span className="inline-number cpu-box" title={`cpu per ${service} replica, like a pod's cpu request and limit (stack spec resources.${service}.cpu): 250m, 0.5, 1; empty for no limit`}>
+    <span
+      className="inline-number cpu-box"
+      title={`cpu per ${service} replica, like a pod's cpu request and limit (stack spec resources.${service}.cpu): 250m, 0.5, 1; empty for no limit`}
+    >
       <span aria-hidden="true">{service}</span>
-      <input type="text" inputMode="decimal" aria-label={`${service} cpu per replica`} placeholder="none" value={value} disabled={disabled} aria-invalid={problem !== null} title={problem ?? undefined} onChange={(e) => onChange(e.target.value)} />
+      <input
+        type="text"
+        inputMode="decimal"
+        aria-label={`${service} cpu per replica`}
+        placeholder="none"
+        value={value}
+        disabled={disabled}
+        aria-invalid={problem !== null}
+        title={problem ?? undefined}
+        onChange={(e) => onChange(e.target.value)}
+      />
     </span>
   );
 }
@@ -45,8 +68,11 @@ function CpuBox({ service, value, onChange, disabled }: { service: 'api' | 'work
  * Kubernetes rolls the pods). Where the runtime cannot enforce them, the stack bar says so.
  */
 export function CpuFields({ locked }: { locked: boolean }) {
-  const { draft, edit, spec, state, start } = useAppStore(useShallow((s) => ({ draft: s.cpuDraft, edit: s.editCpuDraft, spec: s.status?.spec, state: s.status?.state, start: s.start })));
-  const running: CpuDraft | null = state === 'running' && spec ? { api: spec.resources?.api?.cpu ?? '', worker: spec.resources?.worker?.cpu ?? '' } : null;
+  const { draft, edit, spec, state, start } = useAppStore(
+    useShallow((s) => ({ draft: s.cpuDraft, edit: s.editCpuDraft, spec: s.status?.spec, state: s.status?.state, start: s.start })),
+  );
+  const running: CpuDraft | null =
+    state === 'running' && spec ? { api: spec.resources?.api?.cpu ?? '', worker: spec.resources?.worker?.cpu ?? '' } : null;
   // While a stack runs the boxes follow its limits until someone edits them.
   const [editing, setEditing] = useState(false);
   useEffect(() => {
@@ -60,7 +86,10 @@ export function CpuFields({ locked }: { locked: boolean }) {
     } else edit(patch);
   };
   const valid = problemOf(shown.api) === null && problemOf(shown.worker) === null;
-  const changed = running !== null && editing && (canonical(draft.api) !== canonical(running.api) || canonical(draft.worker) !== canonical(running.worker));
+  const changed =
+    running !== null &&
+    editing &&
+    (canonical(draft.api) !== canonical(running.api) || canonical(draft.worker) !== canonical(running.worker));
   return (
     <fieldset className="data-fields cpu-fields" aria-label="cpu per replica">
       <span aria-hidden="true">cpu</span>

@@ -7,10 +7,16 @@ import { InlineNumber } from '../../ui/inline-number.js';
  * of users. While a stack runs they show what it runs with, locked (a pattern changes with a restart).
  */
 export function DataFields({ locked }: { locked: boolean }) {
-  const { draft, edit, running } = useAppStore(useShallow((s) => ({ draft: s.dataDraft, edit: s.editDataDraft, running: s.status?.spec?.data })));
+  const { draft, edit, running } = useAppStore(
+    useShallow((s) => ({ draft: s.dataDraft, edit: s.editDataDraft, running: s.status?.spec?.data })),
+  );
   const shown = locked && running ? running : draft;
   return (
-    <fieldset className="data-fields" aria-label="Data layer patterns" title={locked ? 'The running stack’s data-layer patterns; stop it to change them' : 'Data-layer patterns of the next Start'}>
+    <fieldset
+      className="data-fields"
+      aria-label="Data layer patterns"
+      title={locked ? 'The running stack’s data-layer patterns; stop it to change them' : 'Data-layer patterns of the next Start'}
+    >
       <label className="check" title="A PostgreSQL streaming replica serves cache misses and lists (stack spec data.readReplica)">
         <input type="checkbox" checked={shown.readReplica} disabled={locked} onChange={(e) => edit({ readReplica: e.target.checked })} />
         replica
@@ -20,7 +26,16 @@ export function DataFields({ locked }: { locked: boolean }) {
         events
       </label>
       <span title="Hash partitions of the users table; 0 keeps one table (stack spec data.partitions)">
-        <InlineNumber label="partitions" before="partitions" value={shown.partitions} onChange={(v) => edit({ partitions: v })} min={0} max={64} integer disabled={locked} />
+        <InlineNumber
+          label="partitions"
+          before="partitions"
+          value={shown.partitions}
+          onChange={(v) => edit({ partitions: v })}
+          min={0}
+          max={64}
+          integer
+          disabled={locked}
+        />
       </span>
     </fieldset>
   );

@@ -12,7 +12,8 @@ function present(line: string): string {
   if (!line.startsWith('{')) return line;
   try {
     const entry = JSON.parse(line) as { time?: number; level?: number; msg?: string };
-    const level = ({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<number, string>)[entry.level ?? 30] ?? '';
+    const level =
+      ({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<number, string>)[entry.level ?? 30] ?? '';
     return `${entry.time ? formatTime(entry.time) : ''} ${level} ${entry.msg ?? line}`;
   } catch {
     return line;
@@ -23,8 +24,16 @@ function present(line: string): string {
  * Details of the selected instance, its live log and kill; `actions` (beside Kill) and `faults`
  * (below) are the chaos feature's, composed in by the app.
  */
-export function InstanceDrawer({ actions, faults }: { actions?: (instance: Instance) => ReactNode; faults?: (instance: Instance) => ReactNode }) {
-  const { selected, select, status, signal } = useAppStore(useShallow((s) => ({ selected: s.selected, select: s.select, status: s.status, signal: s.signal })));
+export function InstanceDrawer({
+  actions,
+  faults,
+}: {
+  actions?: (instance: Instance) => ReactNode;
+  faults?: (instance: Instance) => ReactNode;
+}) {
+  const { selected, select, status, signal } = useAppStore(
+    useShallow((s) => ({ selected: s.selected, select: s.select, status: s.status, signal: s.signal })),
+  );
   const instance = status?.instances.find((i) => i.id === selected);
   const [lines, setLines] = useState<string[]>([]);
   const [logError, setLogError] = useState<string | null>(null);

@@ -28,7 +28,11 @@ export function ReplicaNode({ onOpen }: { onOpen: (id: string) => void }) {
     </>
   );
   return instance ? (
-    <button className={className} onClick={() => onOpen(instance.id)} aria-label={`Read replica, ${replica.up ? 'up' : 'down'}; open details`}>
+    <button
+      className={className}
+      onClick={() => onOpen(instance.id)}
+      aria-label={`Read replica, ${replica.up ? 'up' : 'down'}; open details`}
+    >
       {content}
     </button>
   ) : (

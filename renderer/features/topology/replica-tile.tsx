@@ -22,10 +22,25 @@ export function shortName(id: string): string {
  * it was throttled), rps and memory, with the last minute of cpu, rps and memory as sparklines.
  * Phase changes animate through CSS transitions.
  */
-export const ReplicaTile = memo(function ReplicaTile({ instance, sample, history, onOpen }: { instance: Instance; sample: InstanceSample | undefined; history?: TileHistory; onOpen: (id: string) => void }) {
+export const ReplicaTile = memo(function ReplicaTile({
+  instance,
+  sample,
+  history,
+  onOpen,
+}: {
+  instance: Instance;
+  sample: InstanceSample | undefined;
+  history?: TileHistory;
+  onOpen: (id: string) => void;
+}) {
   const rssMiB = sample?.rssBytes == null ? null : sample.rssBytes / 2 ** 20;
   return (
-    <button className={`tile phase-${instance.phase}`} onClick={() => onOpen(instance.id)} aria-label={`${instance.id}, ${instance.phase}, ${instance.restarts} restarts; open details`} data-testid={`tile-${instance.id}`}>
+    <button
+      className={`tile phase-${instance.phase}`}
+      onClick={() => onOpen(instance.id)}
+      aria-label={`${instance.id}, ${instance.phase}, ${instance.restarts} restarts; open details`}
+      data-testid={`tile-${instance.id}`}
+    >
       <span className="tile-head">
         <span className="tile-id" title={instance.id}>
           {shortName(instance.id)}
@@ -40,11 +55,24 @@ export const ReplicaTile = memo(function ReplicaTile({ instance, sample, history
         </span>
         <span>
           <b>{fmt(sample?.cpu)}</b> % cpu
-          {sample?.cpuLimitMillicores != null && <span title={`its cpu limit: ${formatCpu(sample.cpuLimitMillicores)} per replica (${sample.cpuLimitMillicores / 10} % of a core)`}> / {formatCpu(sample.cpuLimitMillicores)}</span>}
+          {sample?.cpuLimitMillicores != null && (
+            <span
+              title={`its cpu limit: ${formatCpu(sample.cpuLimitMillicores)} per replica (${sample.cpuLimitMillicores / 10} % of a core)`}
+            >
+              {' '}
+              / {formatCpu(sample.cpuLimitMillicores)}
+            </span>
+          )}
         </span>
         {sample?.throttling && (
-          <span className={(sample.throttling.throttledShare ?? 0) >= 0.25 ? 'warn' : undefined} title={`throttled in ${fmt((sample.throttling.throttledShare ?? 0) * 100)} % of the last second's 100 ms periods, waiting ${fmt(sample.throttling.throttledSecondsPerSec, 2)} s/s for its quota (${sample.throttling.throttledPeriodsTotal} periods so far)`}>
-            <b data-testid={`throttled-${instance.id}`}>{sample.throttling.throttledShare === null ? '–' : fmt(sample.throttling.throttledShare * 100)}</b> % throttled
+          <span
+            className={(sample.throttling.throttledShare ?? 0) >= 0.25 ? 'warn' : undefined}
+            title={`throttled in ${fmt((sample.throttling.throttledShare ?? 0) * 100)} % of the last second's 100 ms periods, waiting ${fmt(sample.throttling.throttledSecondsPerSec, 2)} s/s for its quota (${sample.throttling.throttledPeriodsTotal} periods so far)`}
+          >
+            <b data-testid={`throttled-${instance.id}`}>
+              {sample.throttling.throttledShare === null ? '–' : fmt(sample.throttling.throttledShare * 100)}
+            </b>{' '}
+            % throttled
           </span>
         )}
         {instance.service === 'api' && (
@@ -60,7 +88,11 @@ export const ReplicaTile = memo(function ReplicaTile({ instance, sample, history
         <Sparklines
           label={`${instance.id}: cpu${instance.service === 'api' ? ', rps' : ''} and memory, last minute`}
           lines={[
-            { values: history.cpu, max: sample?.cpuLimitMillicores != null ? sample.cpuLimitMillicores / 10 : undefined, className: 'spark-cpu' },
+            {
+              values: history.cpu,
+              max: sample?.cpuLimitMillicores != null ? sample.cpuLimitMillicores / 10 : undefined,
+              className: 'spark-cpu',
+            },
             ...(instance.service === 'api' ? [{ values: history.rps, className: 'spark-rps' }] : []),
             { values: history.rssMiB, className: 'spark-mem' },
           ]}

@@ -19,7 +19,11 @@ export function tileHistories(samples: Sample[]): Map<string, TileHistory> {
       if (i.service !== 'api' && i.service !== 'worker') continue;
       let h = out.get(i.id);
       if (!h) {
-        h = { cpu: Array<number | null>(n).fill(null), rps: Array<number | null>(n).fill(null), rssMiB: Array<number | null>(n).fill(null) };
+        h = {
+          cpu: Array<number | null>(n).fill(null),
+          rps: Array<number | null>(n).fill(null),
+          rssMiB: Array<number | null>(n).fill(null),
+        };
         out.set(i.id, h);
       }
       h.cpu.push(i.cpu);
@@ -31,4 +35,3 @@ export function tileHistories(samples: Sample[]): Map<string, TileHistory> {
   });
   return out;
 }
-

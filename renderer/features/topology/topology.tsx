@@ -7,10 +7,24 @@ import { EventsFlow } from './events-flow.js';
 import { ReplicaNode } from './replica-node.js';
 import { ReplicaTile } from './replica-tile.js';
 
-function Store({ instance, label, detail, onOpen }: { instance: Instance | undefined; label: string; detail: string; onOpen: (id: string) => void }) {
+function Store({
+  instance,
+  label,
+  detail,
+  onOpen,
+}: {
+  instance: Instance | undefined;
+  label: string;
+  detail: string;
+  onOpen: (id: string) => void;
+}) {
   if (!instance) return null;
   return (
-    <button className={`node store phase-${instance.phase}`} onClick={() => onOpen(instance.id)} aria-label={`${label}, ${instance.phase}; open details`}>
+    <button
+      className={`node store phase-${instance.phase}`}
+      onClick={() => onOpen(instance.id)}
+      aria-label={`${label}, ${instance.phase}; open details`}
+    >
       <span className="node-title">{label}</span>
       <span className="node-detail">{detail}</span>
     </button>
@@ -45,13 +59,22 @@ export function Topology() {
         <div className="column">
           <div className="node balancer-node">
             <span className="node-title">Balancer</span>
-            <span className="node-detail" title="server-side: as the balancer measured them">{traffic ? `${traffic.rps.toFixed(0)} req/s · p95 ${traffic.p95 === null ? '–' : traffic.p95.toFixed(1)} ms` : 'least outstanding requests'}</span>
+            <span className="node-detail" title="server-side: as the balancer measured them">
+              {traffic
+                ? `${traffic.rps.toFixed(0)} req/s · p95 ${traffic.p95 === null ? '–' : traffic.p95.toFixed(1)} ms`
+                : 'least outstanding requests'}
+            </span>
           </div>
         </div>
-        <div className="arrow" aria-hidden="true">→</div>
+        <div className="arrow" aria-hidden="true">
+          →
+        </div>
         <div className="column grow">
           <div className="group-title">
-            api <span className="muted">{api.filter((i) => i.phase === 'ready').length}/{api.length} ready</span>
+            api{' '}
+            <span className="muted">
+              {api.filter((i) => i.phase === 'ready').length}/{api.length} ready
+            </span>
           </div>
           <div className="tiles">
             {api.map((i) => (
@@ -59,10 +82,26 @@ export function Topology() {
             ))}
           </div>
         </div>
-        <div className="arrow" aria-hidden="true">→</div>
+        <div className="arrow" aria-hidden="true">
+          →
+        </div>
         <div className="column stores">
-          <Store instance={redis} label="Redis cache" detail={latest ? `${latest.cache.up ? 'up' : 'DOWN'} · hit ${latest.cache.hitRate === null ? '–' : `${(latest.cache.hitRate * 100).toFixed(0)} %`}` : ''} onOpen={select} />
-          <Store instance={postgres} label="PostgreSQL" detail={latest ? `${latest.db.up ? 'up' : 'DOWN'} · ${latest.db.connections ?? '–'} connections` : ''} onOpen={select} />
+          <Store
+            instance={redis}
+            label="Redis cache"
+            detail={
+              latest
+                ? `${latest.cache.up ? 'up' : 'DOWN'} · hit ${latest.cache.hitRate === null ? '–' : `${(latest.cache.hitRate * 100).toFixed(0)} %`}`
+                : ''
+            }
+            onOpen={select}
+          />
+          <Store
+            instance={postgres}
+            label="PostgreSQL"
+            detail={latest ? `${latest.db.up ? 'up' : 'DOWN'} · ${latest.db.connections ?? '–'} connections` : ''}
+            onOpen={select}
+          />
           <ReplicaNode onOpen={select} />
         </div>
       </div>
@@ -73,13 +112,24 @@ export function Topology() {
             <span className="node-detail">{latest ? `${latest.queue.waiting} waiting · ${latest.queue.active} active` : ''}</span>
           </div>
         </div>
-        <div className="arrow" aria-hidden="true">→</div>
+        <div className="arrow" aria-hidden="true">
+          →
+        </div>
         <div className="column grow">
           <div className="group-title">
-            workers <span className="muted">{workers.filter((i) => i.phase === 'ready').length}/{workers.length} ready</span>
+            workers{' '}
+            <span className="muted">
+              {workers.filter((i) => i.phase === 'ready').length}/{workers.length} ready
+            </span>
           </div>
           <div className="tiles">
-            {workers.length === 0 ? <span className="muted">no workers: jobs wait in the queue</span> : workers.map((i) => <ReplicaTile key={i.id} instance={i} sample={bySample.get(i.id)} history={histories.get(i.id)} onOpen={select} />)}
+            {workers.length === 0 ? (
+              <span className="muted">no workers: jobs wait in the queue</span>
+            ) : (
+              workers.map((i) => (
+                <ReplicaTile key={i.id} instance={i} sample={bySample.get(i.id)} history={histories.get(i.id)} onOpen={select} />
+              ))
+            )}
           </div>
         </div>
       </div>

@@ -44,21 +44,34 @@ export function SpanWaterfall({ trace, onClose }: SpanWaterfallProps) {
           </span>
           <span className="span-track" role="columnheader">
             {waterfallTicks(total).map((t, i, all) => (
-              <span key={t.pct} className={`tick-label${i === 0 ? ' first' : i === all.length - 1 ? ' last' : ''}`} style={{ left: `${t.pct}%` }}>
+              <span
+                key={t.pct}
+                className={`tick-label${i === 0 ? ' first' : i === all.length - 1 ? ' last' : ''}`}
+                style={{ left: `${t.pct}%` }}
+              >
                 {t.label}
               </span>
             ))}
           </span>
         </div>
         {rows.map((r) => (
-          <div key={r.span.spanId} className={`waterfall-row${r.span.status.code === 'error' ? ' failed' : ''}`} role="row" title={r.title} data-span={r.span.name}>
+          <div
+            key={r.span.spanId}
+            className={`waterfall-row${r.span.status.code === 'error' ? ' failed' : ''}`}
+            role="row"
+            title={r.title}
+            data-span={r.span.name}
+          >
             <span className="span-label" role="cell" style={{ paddingLeft: r.depth * INDENT_PX }}>
               <span className="swatch" style={{ background: r.color }} />
               <span className="span-name">{r.span.name}</span>
             </span>
             <span className="span-track" role="cell">
               <span className="span-bar" style={{ left: `${r.leftPct}%`, width: `${r.widthPct}%`, background: r.color }} />
-              <span className={`span-time${r.leftPct + r.widthPct > 82 ? ' inside' : ''}`} style={r.leftPct + r.widthPct > 82 ? { right: `${100 - r.leftPct - r.widthPct}%` } : { left: `${r.leftPct + r.widthPct}%` }}>
+              <span
+                className={`span-time${r.leftPct + r.widthPct > 82 ? ' inside' : ''}`}
+                style={r.leftPct + r.widthPct > 82 ? { right: `${100 - r.leftPct - r.widthPct}%` } : { left: `${r.leftPct + r.widthPct}%` }}
+              >
                 {formatMs(r.span.durationMs)}
               </span>
             </span>

@@ -39,7 +39,10 @@ export function traceExtent(spans: readonly TraceSpan[]): number {
 }
 
 function titleOf(span: TraceSpan): string {
-  const lines = [`${span.name}`, `${span.service} · ${span.kind} · starts +${formatMs(span.startOffsetMs)} · takes ${formatMs(span.durationMs)}`];
+  const lines = [
+    `${span.name}`,
+    `${span.service} · ${span.kind} · starts +${formatMs(span.startOffsetMs)} · takes ${formatMs(span.durationMs)}`,
+  ];
   if (span.status.code !== 'unset') lines.push(`status ${span.status.code}${span.status.message ? `: ${span.status.message}` : ''}`);
   for (const [k, v] of Object.entries(span.attributes)) lines.push(`${k} = ${v}`);
   if (span.links.length > 0) lines.push(`links to ${span.links.map((l) => `${l.traceId.slice(0, 8)}…/${l.spanId}`).join(', ')}`);
@@ -97,17 +100,30 @@ export interface TraceRowView {
 
 export function traceRowView(t: TraceSummary): TraceRowView {
   const what = t.route ? `${t.method ?? ''} ${t.route}`.trim() : t.name;
-  return { traceId: t.traceId, what, status: t.status === null ? '–' : String(t.status), duration: formatMs(t.durationMs), service: t.service, spans: `${t.spanCount} span${t.spanCount === 1 ? '' : 's'}`, error: t.error };
+  return {
+    traceId: t.traceId,
+    what,
+    status: t.status === null ? '–' : String(t.status),
+    duration: formatMs(t.durationMs),
+    service: t.service,
+    spans: `${t.spanCount} span${t.spanCount === 1 ? '' : 's'}`,
+    error: t.error,
+  };
 }
 
 /** Why the list is empty, phrased for the person looking at it. */
 export function emptyReason(tracing: TracingStatus | null, picked: boolean, runtime: RuntimeName | null, dockerBridge: boolean): string {
   if (tracing?.disabled) return 'Tracing is off: ScaleLab was started with OTEL_SDK_DISABLED=true, which every replica gets too.';
-  if (tracing?.external) return `Traces go to your own collector (${tracing.external}, from OTEL_EXPORTER_OTLP_ENDPOINT when ScaleLab started), so none arrive here.`;
+  if (tracing?.external)
+    return `Traces go to your own collector (${tracing.external}, from OTEL_EXPORTER_OTLP_ENDPOINT when ScaleLab started), so none arrive here.`;
   if (tracing && tracing.receiver === null) return 'The trace receiver could not start, so tracing is off; the timeline says why.';
-  if (runtime === 'kubernetes') return 'Pods in the cluster cannot reach the trace receiver on this machine’s 127.0.0.1: set OTEL_EXPORTER_OTLP_ENDPOINT to a collector before starting ScaleLab.';
-  if (runtime === 'docker' && dockerBridge) return 'Containers on the Docker bridge network cannot reach the trace receiver on 127.0.0.1: start the stack with Docker host networking, or set OTEL_EXPORTER_OTLP_ENDPOINT to your collector.';
-  if (!tracing || tracing.spansReceived === 0) return 'No traces yet: no traffic has reached the replicas. Fire traffic; spans arrive about 5 s after their requests.';
-  if (picked) return 'No trace started in this window. The latest 500 traces are kept, plus the slow and failed ones; spans arrive about 5 s after their requests.';
+  if (runtime === 'kubernetes')
+    return 'Pods in the cluster cannot reach the trace receiver on this machine’s 127.0.0.1: set OTEL_EXPORTER_OTLP_ENDPOINT to a collector before starting ScaleLab.';
+  if (runtime === 'docker' && dockerBridge)
+    return 'Containers on the Docker bridge network cannot reach the trace receiver on 127.0.0.1: start the stack with Docker host networking, or set OTEL_EXPORTER_OTLP_ENDPOINT to your collector.';
+  if (!tracing || tracing.spansReceived === 0)
+    return 'No traces yet: no traffic has reached the replicas. Fire traffic; spans arrive about 5 s after their requests.';
+  if (picked)
+    return 'No trace started in this window. The latest 500 traces are kept, plus the slow and failed ones; spans arrive about 5 s after their requests.';
   return 'No trace in the last 5 minutes.';
 }

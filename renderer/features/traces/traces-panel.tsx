@@ -42,7 +42,8 @@ export function TracesPanel() {
           {s.window ? (
             <>
               <span>
-                Traces started {formatTime(s.window.from)}–{formatTime(s.window.to)} <span className="muted">(picked on the latency chart)</span>
+                Traces started {formatTime(s.window.from)}–{formatTime(s.window.to)}{' '}
+                <span className="muted">(picked on the latency chart)</span>
               </span>
               <button className="ghost" onClick={() => s.pick(null)}>
                 Show recent
@@ -60,7 +61,11 @@ export function TracesPanel() {
       )}
       <div className="traces-body">
         <div className="traces-list-column">
-          {traces.length === 0 ? <p className="traces-empty muted">{emptyReason(s.list?.tracing ?? null, s.window !== null, s.runtime, s.dockerBridge)}</p> : <TraceList traces={traces} openTraceId={s.openTraceId} onOpen={(id) => void s.show(id)} />}
+          {traces.length === 0 ? (
+            <p className="traces-empty muted">{emptyReason(s.list?.tracing ?? null, s.window !== null, s.runtime, s.dockerBridge)}</p>
+          ) : (
+            <TraceList traces={traces} openTraceId={s.openTraceId} onOpen={(id) => void s.show(id)} />
+          )}
         </div>
         <div className="traces-waterfall-column">
           {s.openTrace ? (

@@ -45,7 +45,15 @@ function Parameters({ draft, disabled, edit }: Props) {
         <>
           <NumberField label="from rps" value={p.from} onChange={(v) => edit({ step: { ...p, from: v ?? 0 } })} {...rate} />
           <NumberField label="to rps" value={p.to} onChange={(v) => edit({ step: { ...p, to: v ?? 0 } })} {...rate} />
-          <NumberField label="steps" value={p.steps} onChange={(v) => edit({ step: { ...p, steps: v ?? 1 } })} min={1} max={1000} integer disabled={disabled} />
+          <NumberField
+            label="steps"
+            value={p.steps}
+            onChange={(v) => edit({ step: { ...p, steps: v ?? 1 } })}
+            min={1}
+            max={1000}
+            integer
+            disabled={disabled}
+          />
           <NumberField label="every s" value={p.everyS} onChange={(v) => edit({ step: { ...p, everyS: v ?? 1 } })} {...seconds} />
         </>
       );
@@ -56,7 +64,14 @@ function Parameters({ draft, disabled, edit }: Props) {
         <>
           <NumberField label="base rps" value={p.base} onChange={(v) => edit({ spike: { ...p, base: v ?? 0 } })} {...rate} />
           <NumberField label="peak rps" value={p.peak} onChange={(v) => edit({ spike: { ...p, peak: v ?? 0 } })} {...rate} />
-          <NumberField label="at s" value={p.atS} onChange={(v) => edit({ spike: { ...p, atS: v ?? 0 } })} min={0} max={DAY} disabled={disabled} />
+          <NumberField
+            label="at s"
+            value={p.atS}
+            onChange={(v) => edit({ spike: { ...p, atS: v ?? 0 } })}
+            min={0}
+            max={DAY}
+            disabled={disabled}
+          />
           <NumberField label="for s" value={p.forS} onChange={(v) => edit({ spike: { ...p, forS: v ?? 1 } })} {...seconds} />
         </>
       );
@@ -76,9 +91,22 @@ function Parameters({ draft, disabled, edit }: Props) {
       return (
         <div className="replay-field">
           <label htmlFor={replayId}>rates/s, comma-separated</label>
-          <textarea id={replayId} rows={2} value={p.rates} disabled={disabled} spellCheck={false} onChange={(e) => edit({ replay: { ...p, rates: e.target.value } })} />
+          <textarea
+            id={replayId}
+            rows={2}
+            value={p.rates}
+            disabled={disabled}
+            spellCheck={false}
+            onChange={(e) => edit({ replay: { ...p, rates: e.target.value } })}
+          />
           <label className="check">
-            <input type="checkbox" checked={p.loop} disabled={disabled} onChange={(e) => edit({ replay: { ...p, loop: e.target.checked } })} /> loop
+            <input
+              type="checkbox"
+              checked={p.loop}
+              disabled={disabled}
+              onChange={(e) => edit({ replay: { ...p, loop: e.target.checked } })}
+            />{' '}
+            loop
           </label>
         </div>
       );

@@ -22,7 +22,11 @@ export function RateSlider() {
   );
   const sliderId = useId();
   const value = running ? (rate ?? Math.round(target ?? 0)) : constantRps;
-  const note = running ? 'live: the run turns constant at this rate' : kind === 'constant' ? 'the constant rate' : `moving it switches ${kind} to constant`;
+  const note = running
+    ? 'live: the run turns constant at this rate'
+    : kind === 'constant'
+      ? 'the constant rate'
+      : `moving it switches ${kind} to constant`;
   return (
     <div className="rate-slider">
       <label htmlFor={sliderId}>Rate</label>

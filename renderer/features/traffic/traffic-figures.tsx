@@ -19,7 +19,11 @@ function GeneratorLine({ health, when }: { health: GeneratorHealth | undefined; 
   const notice = generatorNotice(health, when);
   return (
     <>
-      <p className="traffic-caption muted" data-testid="traffic-generator" title="as the load generator saw them; the Metrics charts' requests/s and latency are server-side (the balancer's)">
+      <p
+        className="traffic-caption muted"
+        data-testid="traffic-generator"
+        title="as the load generator saw them; the Metrics charts' requests/s and latency are server-side (the balancer's)"
+      >
         client-observed{notice ? ` · ${notice.figures}` : ''}
       </p>
       {notice?.limit && (
@@ -71,8 +75,18 @@ function Summary({ summary }: { summary: TrafficSummary }) {
     ['p95', ms(summary.p95Ms)],
     ['p99', ms(summary.p99Ms)],
     ['errors', errors.toLocaleString('en-US'), errors > 0 ? 'bad' : undefined],
-    ['dropped', summary.droppedByClient.toLocaleString('en-US'), summary.droppedByClient > 0 ? 'warn' : undefined, 'dropped by the client: requests the generator could not send on time (it was the bottleneck, not the stack)'],
-    ['acked writes', summary.acknowledgedWrites.toLocaleString('en-US'), undefined, 'acknowledged writes: 201s with their ids, for the lost-write checker'],
+    [
+      'dropped',
+      summary.droppedByClient.toLocaleString('en-US'),
+      summary.droppedByClient > 0 ? 'warn' : undefined,
+      'dropped by the client: requests the generator could not send on time (it was the bottleneck, not the stack)',
+    ],
+    [
+      'acked writes',
+      summary.acknowledgedWrites.toLocaleString('en-US'),
+      undefined,
+      'acknowledged writes: 201s with their ids, for the lost-write checker',
+    ],
   ];
   return (
     <section className="traffic-summary" aria-label="Last run summary">
@@ -87,7 +101,10 @@ function Summary({ summary }: { summary: TrafficSummary }) {
           </div>
         ))}
       </dl>
-      <p className="error-kinds muted" aria-label={`errors by kind: ${e.timeout} timeout, ${e.refused} refused, ${e.http4xx} 4xx, ${e.http5xx} 5xx`}>
+      <p
+        className="error-kinds muted"
+        aria-label={`errors by kind: ${e.timeout} timeout, ${e.refused} refused, ${e.http4xx} 4xx, ${e.http5xx} 5xx`}
+      >
         timeout {e.timeout} · refused {e.refused} · 4xx {e.http4xx} · 5xx {e.http5xx}
       </p>
     </section>
@@ -102,5 +119,9 @@ export function TrafficFigures() {
   const generator = useAppStore((s) => (running ? (s.samples.at(-1)?.generator ?? null) : null));
   if (running) return <Live generator={generator} />;
   if (summary) return <Summary summary={summary} />;
-  return <p className="traffic-empty muted">Live figures (target, offered, achieved, p99, errors, drops) show here while traffic runs; the run's summary after Stop.</p>;
+  return (
+    <p className="traffic-empty muted">
+      Live figures (target, offered, achieved, p99, errors, drops) show here while traffic runs; the run's summary after Stop.
+    </p>
+  );
 }

@@ -47,7 +47,12 @@ export function TrafficPanel() {
             {busy === 'traffic:stop' ? 'Stopping…' : 'Stop traffic'}
           </button>
         ) : (
-          <button className="primary" onClick={() => void start()} disabled={busy !== null || reason !== null} aria-describedby="traffic-reason">
+          <button
+            className="primary"
+            onClick={() => void start()}
+            disabled={busy !== null || reason !== null}
+            aria-describedby="traffic-reason"
+          >
             {busy === 'traffic:start' ? 'Firing…' : 'Fire traffic'}
           </button>
         )}

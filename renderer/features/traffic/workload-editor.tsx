@@ -26,18 +26,38 @@ export function WorkloadEditor({ draft, running, edit }: Props) {
           </span>
         </legend>
         {MIX_KINDS.map((kind) => (
-          <NumberField key={kind} label={MIX_LABEL[kind]} value={draft.mix[kind]} onChange={(v) => edit({ mix: { ...draft.mix, [kind]: v ?? 0 } })} min={0} max={100} />
+          <NumberField
+            key={kind}
+            label={MIX_LABEL[kind]}
+            value={draft.mix[kind]}
+            onChange={(v) => edit({ mix: { ...draft.mix, [kind]: v ?? 0 } })}
+            min={0}
+            max={100}
+          />
         ))}
       </fieldset>
       <div className="workload-row">
         <div className="keys-field">
           <label htmlFor={keysId}>Keys</label>
-          <select id={keysId} value={draft.keys.distribution} onChange={(e) => edit({ keys: { ...draft.keys, distribution: e.target.value as 'uniform' | 'zipf' } })}>
+          <select
+            id={keysId}
+            value={draft.keys.distribution}
+            onChange={(e) => edit({ keys: { ...draft.keys, distribution: e.target.value as 'uniform' | 'zipf' } })}
+          >
             <option value="zipf">Zipf</option>
             <option value="uniform">uniform</option>
           </select>
         </div>
-        <NumberField label="skew s" layout="inline" value={draft.keys.s} onChange={(v) => edit({ keys: { ...draft.keys, s: v ?? 1.1 } })} min={0} max={5} step={0.1} disabled={draft.keys.distribution !== 'zipf'} />
+        <NumberField
+          label="skew s"
+          layout="inline"
+          value={draft.keys.s}
+          onChange={(v) => edit({ keys: { ...draft.keys, s: v ?? 1.1 } })}
+          min={0}
+          max={5}
+          step={0.1}
+          disabled={draft.keys.distribution !== 'zipf'}
+        />
       </div>
     </div>
   );
@@ -47,8 +67,26 @@ export function WorkloadEditor({ draft, running, edit }: Props) {
 export function RunOptions({ draft, running, edit }: Props) {
   return (
     <div className="run-options">
-      <NumberField label="duration s" value={draft.durationS} onChange={(v) => edit({ durationS: v })} min={0} max={86_400} exclusiveMin optional placeholder="until stopped" disabled={running} />
-      <NumberField label="timeout ms" value={draft.timeoutMs} onChange={(v) => edit({ timeoutMs: v ?? 2000 })} min={10} max={60_000} integer disabled={running} />
+      <NumberField
+        label="duration s"
+        value={draft.durationS}
+        onChange={(v) => edit({ durationS: v })}
+        min={0}
+        max={86_400}
+        exclusiveMin
+        optional
+        placeholder="until stopped"
+        disabled={running}
+      />
+      <NumberField
+        label="timeout ms"
+        value={draft.timeoutMs}
+        onChange={(v) => edit({ timeoutMs: v ?? 2000 })}
+        min={10}
+        max={60_000}
+        integer
+        disabled={running}
+      />
     </div>
   );
 }

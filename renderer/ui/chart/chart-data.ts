@@ -107,7 +107,12 @@ function rowOf(bucket: Sample[], ids: Set<string>): ChartRow {
  * averaged into at most {@link MAX_POINTS} buckets (latency takes the bucket's maximum, so a
  * spike is never averaged away). Keeps 30 minutes × 20 replicas cheap to draw every second.
  */
-export function buildRows(samples: Sample[], windowSeconds: number, now: number, maxPoints = MAX_POINTS): { rows: ChartRow[]; instances: string[] } {
+export function buildRows(
+  samples: Sample[],
+  windowSeconds: number,
+  now: number,
+  maxPoints = MAX_POINTS,
+): { rows: ChartRow[]; instances: string[] } {
   const from = now - windowSeconds * 1000;
   let start = samples.length;
   while (start > 0 && samples[start - 1]!.t >= from) start -= 1;
@@ -126,7 +131,13 @@ export function buildRows(samples: Sample[], windowSeconds: number, now: number,
   for (const [key, bucket] of buckets) {
     // A closed bucket never changes: only the newest one is rebuilt each second.
     const cached = rowCache.get(key);
-    if (cached && cached.count === bucket.length && cached.bucketMs === bucketMs && cached.ids === ids.size && cached.last === bucket.at(-1)) {
+    if (
+      cached &&
+      cached.count === bucket.length &&
+      cached.bucketMs === bucketMs &&
+      cached.ids === ids.size &&
+      cached.last === bucket.at(-1)
+    ) {
       rows.push(cached.row);
       continue;
     }
@@ -186,4 +197,3 @@ export function markTone(event: TimelineEvent): TimelineEvent['kind'] | 'recover
   if (event.kind === 'chaos' && event.level === 'info' && /\b(back|ended|runs again|cleared)\b/.test(event.message)) return 'recovered';
   return event.kind;
 }
-

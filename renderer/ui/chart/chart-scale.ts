@@ -37,4 +37,3 @@ export function placeLabels(xs: { x: number; width: number }[], rows = LABEL_ROW
 export function wholeMax(value: number): number {
   return Math.max(4, Math.ceil(value / 4) * 4);
 }
-

@@ -103,7 +103,20 @@ function linePath<R extends TimedRow>(rows: R[], s: Series<R>, x: (t: number) =>
  * a whole update of six charts costs a few milliseconds (bench/results/renderer.md), where a
  * general charting library spent 100–600 ms on the same data.
  */
-export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, unit, unitRight, rows, series, marks, from, to, yMax, onPick, picked, integer }: TimeChartProps<R>) {
+export const TimeChart = memo(function TimeChart<R extends TimedRow>({
+  title,
+  unit,
+  unitRight,
+  rows,
+  series,
+  marks,
+  from,
+  to,
+  yMax,
+  onPick,
+  picked,
+  integer,
+}: TimeChartProps<R>) {
   const box = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState({ width: 0, height: 0, font: 12 });
   const [hover, setHover] = useState<number | null>(null);
@@ -118,7 +131,9 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
       setSize((old) => {
         // Projector mode changes the chart font with the chart height, so a resize is the moment to read it.
         const font = parseFloat(getComputedStyle(el).getPropertyValue('--chart-font')) || 12;
-        return old.width === el.clientWidth && old.height === el.clientHeight && old.font === font ? old : { width: el.clientWidth, height: el.clientHeight, font };
+        return old.width === el.clientWidth && old.height === el.clientHeight && old.font === font
+          ? old
+          : { width: el.clientWidth, height: el.clientHeight, font };
       });
     measure();
     const observer = new ResizeObserver(measure);
@@ -216,32 +231,76 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
             ))}
             {unitRight !== undefined &&
               fractions.map((f, i) => (
-                <text key={`r${f}`} x={PAD.left + plotW + 6} y={y(top * f)} className="tick right" textAnchor="start" dominantBaseline="middle">
+                <text
+                  key={`r${f}`}
+                  x={PAD.left + plotW + 6}
+                  y={y(top * f)}
+                  className="tick right"
+                  textAnchor="start"
+                  dominantBaseline="middle"
+                >
                   {rightLabels[i]}
                 </text>
               ))}
             {xTicks.map((t, i) => (
-              <text key={i} x={x(t)} y={PAD.top + plotH + 15} className="tick" textAnchor={i === 0 ? 'start' : i === tickCount - 1 ? 'end' : 'middle'}>
+              <text
+                key={i}
+                x={x(t)}
+                y={PAD.top + plotH + 15}
+                className="tick"
+                textAnchor={i === 0 ? 'start' : i === tickCount - 1 ? 'end' : 'middle'}
+              >
                 {formatTime(t)}
               </text>
             ))}
             {labelled.map(({ m, tone }) => (
-              <line key={`${m.t}-${m.message}`} x1={x(m.t)} x2={x(m.t)} y1={PAD.top} y2={PAD.top + plotH} stroke={MARK_COLORS[tone]} strokeDasharray="4 3" className="mark">
+              <line
+                key={`${m.t}-${m.message}`}
+                x1={x(m.t)}
+                x2={x(m.t)}
+                y1={PAD.top}
+                y2={PAD.top + plotH}
+                stroke={MARK_COLORS[tone]}
+                strokeDasharray="4 3"
+                className="mark"
+              >
                 <title>{`${formatTime(m.t)} ${m.message}`}</title>
               </line>
             ))}
             {paths.map(({ s, d }) => (
-              <path key={s.name} data-series={s.name} d={d} fill="none" stroke={s.color} className="series" strokeOpacity={s.faint ? 0.55 : 1} strokeDasharray={s.dashed || (s.right && unitRight !== undefined) ? '5 3' : undefined} strokeLinejoin="round" />
+              <path
+                key={s.name}
+                data-series={s.name}
+                d={d}
+                fill="none"
+                stroke={s.color}
+                className="series"
+                strokeOpacity={s.faint ? 0.55 : 1}
+                strokeDasharray={s.dashed || (s.right && unitRight !== undefined) ? '5 3' : undefined}
+                strokeLinejoin="round"
+              />
             ))}
             {labelled.map(({ m, text, row, tone, x: mx }) =>
               row === null ? null : (
-                <text key={`l${m.t}-${m.message}`} x={mx - 3} y={PAD.top + font * (row + 0.85)} textAnchor="end" className="mark-label" fill={MARK_COLORS[tone]} data-mark={text}>
+                <text
+                  key={`l${m.t}-${m.message}`}
+                  x={mx - 3}
+                  y={PAD.top + font * (row + 0.85)}
+                  textAnchor="end"
+                  className="mark-label"
+                  fill={MARK_COLORS[tone]}
+                  data-mark={text}
+                >
                   {text}
                 </text>
               ),
             )}
-            {picked != null && picked >= from && picked <= to && <line x1={x(picked)} x2={x(picked)} y1={PAD.top} y2={PAD.top + plotH} className="picked-line" />}
-            {sharedT !== null && sharedT >= from && sharedT <= to && <line x1={x(sharedT)} x2={x(sharedT)} y1={PAD.top} y2={PAD.top + plotH} className="crosshair" data-testid="crosshair" />}
+            {picked != null && picked >= from && picked <= to && (
+              <line x1={x(picked)} x2={x(picked)} y1={PAD.top} y2={PAD.top + plotH} className="picked-line" />
+            )}
+            {sharedT !== null && sharedT >= from && sharedT <= to && (
+              <line x1={x(sharedT)} x2={x(sharedT)} y1={PAD.top} y2={PAD.top + plotH} className="crosshair" data-testid="crosshair" />
+            )}
           </svg>
         )}
         {hovered && (
@@ -258,7 +317,10 @@ export const TimeChart = memo(function TimeChart<R extends TimedRow>({ title, un
       <ul className="legend">
         {(series.length > LEGEND_MAX ? series.slice(0, LEGEND_MAX - 1) : series).map((s) => (
           <li key={s.name}>
-            <span className={`swatch ${s.dashed || (s.right && unitRight !== undefined) ? 'dashed' : ''}`} style={{ background: s.color, opacity: s.faint ? 0.55 : 1 }} />
+            <span
+              className={`swatch ${s.dashed || (s.right && unitRight !== undefined) ? 'dashed' : ''}`}
+              style={{ background: s.color, opacity: s.faint ? 0.55 : 1 }}
+            />
             {s.name}
           </li>
         ))}

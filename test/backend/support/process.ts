@@ -16,7 +16,9 @@ export interface BackendChild {
 export function startBackend(program: BackendProgram, dir: string, env: Record<string, string>): BackendChild {
   const logFile = path.join(dir, `${program}-${Date.now()}-${Math.random().toString(36).slice(2, 7)}.log`);
   const child = spawnBackend(program, { env: { LOG_LEVEL: 'info', ...env }, logFile });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, logFile, exited, log: () => readFile(logFile, 'utf8').catch(() => '') };
 }
 

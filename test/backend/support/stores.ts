@@ -22,7 +22,12 @@ export interface Stores {
 export async function startStores(): Promise<Stores> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'scalelab-test-'));
   const dataDir = postgresDataDir(path.join(dir, 'pgdata'));
-  const postgres = new LocalPostgres({ dataDir, port: await freePort(), password: 'test-password', logFile: path.join(dir, 'postgres.log') });
+  const postgres = new LocalPostgres({
+    dataDir,
+    port: await freePort(),
+    password: 'test-password',
+    logFile: path.join(dir, 'postgres.log'),
+  });
   const redis = new LocalRedis({ port: await freePort(), dir: path.join(dir, 'redis'), logFile: path.join(dir, 'redis.log') });
   const extras: LocalRedis[] = [];
   await Promise.all([postgres.start(), redis.start()]);
@@ -34,7 +39,11 @@ export async function startStores(): Promise<Stores> {
     redisUrl: redis.url,
     dir,
     async extraRedis() {
-      const extra = new LocalRedis({ port: await freePort(), dir: path.join(dir, `redis-${extras.length + 1}`), logFile: path.join(dir, `redis-${extras.length + 1}.log`) });
+      const extra = new LocalRedis({
+        port: await freePort(),
+        dir: path.join(dir, `redis-${extras.length + 1}`),
+        logFile: path.join(dir, `redis-${extras.length + 1}.log`),
+      });
       extras.push(extra);
       await extra.start();
       return extra;

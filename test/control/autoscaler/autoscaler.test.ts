@@ -31,7 +31,9 @@ beforeAll(async () => {
   controlPlane = new ControlPlane({ home });
   controlPlane.on('decision', (d) => decisions.push({ ...d, at: Date.now() }));
   controlPlane.on('event', (e) => events.push(e));
-  const status = await ok<StackStatus>(controlPlane.handle('stack:up', { name: 'autoscale', port: await freePort(), replicas: { api: 1, worker: 1 } }));
+  const status = await ok<StackStatus>(
+    controlPlane.handle('stack:up', { name: 'autoscale', port: await freePort(), replicas: { api: 1, worker: 1 } }),
+  );
   balancer = status.endpoints!.balancer;
 }, 120_000);
 
@@ -50,15 +52,26 @@ describe('autoscaler on the local runtime (demo preset: 3 s sync, 30 s scale-dow
   });
 
   it('load above the target raises api replicas within two sync periods; they fall only after the window', async () => {
-    await ok(controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 120 }, mix: { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 } }));
+    await ok(
+      controlPlane.handle('traffic:start', {
+        profile: { kind: 'constant', rps: 120 },
+        mix: { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 },
+      }),
+    );
     // Telemetry needs a couple of samples of the load before the first sync sees it.
     await sleep(2_500);
     const loadSeenAt = Date.now();
-    const status = await ok<AutoscalerStatus>(controlPlane.handle('autoscaler:configure', { service: 'api', preset: 'demo', minReplicas: 1, maxReplicas: 4, metrics: { rps: 30 } }));
+    const status = await ok<AutoscalerStatus>(
+      controlPlane.handle('autoscaler:configure', { service: 'api', preset: 'demo', minReplicas: 1, maxReplicas: 4, metrics: { rps: 30 } }),
+    );
     expect(status).toMatchObject({ mode: 'emulated', api: { config: { syncPeriodSeconds: 3, minReplicas: 1, maxReplicas: 4 } } });
     expect(status.api!.config.behavior.scaleDown.stabilizationWindowSeconds).toBe(30);
 
-    await eventually('a decision to scale api up', async () => decisions.some((d) => d.service === 'api' && d.decision.desired > d.decision.currentReplicas), 15_000);
+    await eventually(
+      'a decision to scale api up',
+      async () => decisions.some((d) => d.service === 'api' && d.decision.desired > d.decision.currentReplicas),
+      15_000,
+    );
     const up = decisions.find((d) => d.service === 'api' && d.decision.desired > d.decision.currentReplicas)!;
     // Two sync periods (6 s) from the moment the load was visible, with a second of slack for the sample cadence.
     expect(up.at - loadSeenAt).toBeLessThan(7_000);
@@ -83,16 +96,34 @@ describe('autoscaler on the local runtime (demo preset: 3 s sync, 30 s scale-dow
   }, 120_000);
 
   it('a queue burst scales the workers up, and back down once it is drained', async () => {
-    const created = await fetch(`${balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Burst', email: 'burst@example.com' }) });
+    const created = await fetch(`${balancer}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Burst', email: 'burst@example.com' }),
+    });
     const { id } = (await created.json()) as { id: number };
     const status = await ok<StackStatus>(controlPlane.handle('stack:status', {}));
     const redisPort = status.instances.find((i) => i.id === 'redis')!.port!;
-    await ok(controlPlane.handle('autoscaler:configure', { service: 'worker', preset: 'demo', minReplicas: 1, maxReplicas: 4, metrics: { queuePerWorker: 20 } }));
+    await ok(
+      controlPlane.handle('autoscaler:configure', {
+        service: 'worker',
+        preset: 'demo',
+        minReplicas: 1,
+        maxReplicas: 4,
+        metrics: { queuePerWorker: 20 },
+      }),
+    );
     // The stack's Redis wants its password (kept in the stack's 0600 secrets file).
     const { redisPassword } = await loadSecrets(path.join(home, 'stacks', 'autoscale'));
     const queue = new Queue(SEND_EMAIL_QUEUE, { connection: { host: '127.0.0.1', port: redisPort, password: redisPassword } });
     try {
-      await queue.addBulk(Array.from({ length: 600 }, (_, n) => ({ name: WELCOME_EMAIL_JOB, data: { userId: id, kind: WELCOME_EMAIL_JOB }, opts: { jobId: `burst-${n}` } })));
+      await queue.addBulk(
+        Array.from({ length: 600 }, (_, n) => ({
+          name: WELCOME_EMAIL_JOB,
+          data: { userId: id, kind: WELCOME_EMAIL_JOB },
+          opts: { jobId: `burst-${n}` },
+        })),
+      );
       await eventually('workers scaled up', async () => (await replicas('worker')) >= 3, 20_000);
       const up = decisions.find((d) => d.service === 'worker' && d.decision.desired > d.decision.currentReplicas)!;
       expect(up.decision.explanation).toMatch(/queue \d+ jobs? .*target 20/);

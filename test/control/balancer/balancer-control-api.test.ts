@@ -23,7 +23,10 @@ const seen: { upstream: string; url: string; headers: IncomingHttpHeaders }[] = 
 async function upstream(name: string, delayMs = 0): Promise<string> {
   const server = createServer((req, res) => {
     seen.push({ upstream: name, url: req.url ?? '', headers: req.headers });
-    setTimeout(() => res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ name })), req.url === '/slow' ? 1_500 : delayMs);
+    setTimeout(
+      () => res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ name })),
+      req.url === '/slow' ? 1_500 : delayMs,
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   upstreams.push(server);
@@ -34,7 +37,10 @@ const url = (path: string) => `http://127.0.0.1:${balancer.port}${path}`;
 
 beforeAll(async () => {
   dir = await makeTempHome('scalelab-balancer-api-');
-  balancer = await launchBalancer({ port: await freePort(), logFile: `${dir}/balancer.log` }, { traceSink: () => (tracing ? (span) => spans.push(span) : undefined), spanPollMs: 200 });
+  balancer = await launchBalancer(
+    { port: await freePort(), logFile: `${dir}/balancer.log` },
+    { traceSink: () => (tracing ? (span) => spans.push(span) : undefined), spanPollMs: 200 },
+  );
   balancer.add('api-1', await upstream('api-1'));
   balancer.add('api-2', await upstream('api-2'));
   balancer.setReady('api-1', true);
@@ -53,8 +59,14 @@ describe('the balancer process and its control API', () => {
     const { controlPort, token } = balancer.record;
     expect((await fetch(`http://127.0.0.1:${controlPort}/state`)).status).toBe(401);
     expect((await fetch(`http://127.0.0.1:${controlPort}/state`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-    expect((await rawRequest(controlPort, `GET /state HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer ${token}\r\n\r\n`)).status).toBe(421);
-    const bad = await fetch(`http://127.0.0.1:${controlPort}/upstreams/api-9`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ origin: 'file:///etc/passwd', ready: true }) });
+    expect(
+      (await rawRequest(controlPort, `GET /state HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer ${token}\r\n\r\n`)).status,
+    ).toBe(421);
+    const bad = await fetch(`http://127.0.0.1:${controlPort}/upstreams/api-9`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ origin: 'file:///etc/passwd', ready: true }),
+    });
     expect(bad.status).toBe(400);
     expect((await balancer.list()).map((u) => u.id).sort()).toEqual(['api-1', 'api-2']);
   });
@@ -93,7 +105,11 @@ describe('the balancer process and its control API', () => {
     for (let i = 0; i < 6; i += 1) await (await fetch(url('/users/1'))).arrayBuffer();
     expect(seen.every((s) => s.upstream === 'api-1')).toBe(true);
     const slow = fetch(url('/slow'));
-    await eventually('the slow request is in flight', async () => (await balancer.list()).some((u) => u.id === 'api-1' && u.inFlight === 1), 2_000);
+    await eventually(
+      'the slow request is in flight',
+      async () => (await balancer.list()).some((u) => u.id === 'api-1' && u.inFlight === 1),
+      2_000,
+    );
     const started = Date.now();
     balancer.setReady('api-2', true);
     await balancer.remove('api-1', 10_000);

@@ -16,7 +16,13 @@ describe('the balancer in a trace', () => {
 
   beforeAll(async () => {
     upstream = createServer((req, res) => {
-      setTimeout(() => res.writeHead(req.url === '/missing' ? 404 : req.url === '/fail' ? 500 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ traceparent: req.headers.traceparent ?? null })), 20);
+      setTimeout(
+        () =>
+          res
+            .writeHead(req.url === '/missing' ? 404 : req.url === '/fail' ? 500 : 200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ traceparent: req.headers.traceparent ?? null })),
+        20,
+      );
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     balancer = new Balancer({ port: 0, traceSink: () => sink });
@@ -41,7 +47,9 @@ describe('the balancer in a trace', () => {
   it('passes headers through untouched when traces do not come to this control plane', async () => {
     sink = undefined;
     expect((await get('/users/1')).forwarded).toBeNull();
-    expect((await get('/users/1', { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` })).forwarded).toBe(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`);
+    expect((await get('/users/1', { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` })).forwarded).toBe(
+      `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+    );
   });
 
   it("continues a client's trace: its span is the hop's parent, the hop the replica's parent", async () => {
@@ -50,7 +58,13 @@ describe('the balancer in a trace', () => {
     const { forwarded } = await get('/users/1', { traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` });
     expect(spans).toHaveLength(1);
     const [hop] = spans;
-    expect(hop).toMatchObject({ traceId: '1'.repeat(32), parentSpanId: '2'.repeat(16), service: 'scalelab-balancer', kind: 'server', name: 'balancer GET' });
+    expect(hop).toMatchObject({
+      traceId: '1'.repeat(32),
+      parentSpanId: '2'.repeat(16),
+      service: 'scalelab-balancer',
+      kind: 'server',
+      name: 'balancer GET',
+    });
     expect(hop!.attributes).toMatchObject({ 'url.path': '/users/1', 'http.response.status_code': '200', 'scalelab.upstream': 'api-1' });
     expect(forwarded).toBe(`00-${'1'.repeat(32)}-${hop!.spanId}-01`);
     expect(hop!.endMs - hop!.startMs).toBeGreaterThanOrEqual(15);
@@ -74,7 +88,19 @@ describe('the balancer in a trace', () => {
     const hop = spans[0]!;
     store.add([
       hop,
-      { traceId: hop.traceId, spanId: 'c'.repeat(16), parentSpanId: hop.spanId, name: 'GET /users/:id', service: 'scalelab-api', kind: 'server', startMs: hop.startMs + 1, endMs: hop.endMs - 1, attributes: { 'http.route': '/users/:id', 'http.request.method': 'GET', 'http.response.status_code': '200' }, status: { code: 'unset' }, links: [] },
+      {
+        traceId: hop.traceId,
+        spanId: 'c'.repeat(16),
+        parentSpanId: hop.spanId,
+        name: 'GET /users/:id',
+        service: 'scalelab-api',
+        kind: 'server',
+        startMs: hop.startMs + 1,
+        endMs: hop.endMs - 1,
+        attributes: { 'http.route': '/users/:id', 'http.request.method': 'GET', 'http.response.status_code': '200' },
+        status: { code: 'unset' },
+        links: [],
+      },
     ]);
     const [summary] = store.list({ from: 0, to: Number.MAX_SAFE_INTEGER });
     expect(summary).toMatchObject({ name: 'GET /users/:id', route: '/users/:id', status: 200, service: 'scalelab-api', spanCount: 2 });
@@ -90,14 +116,18 @@ describe('the balancer in a trace', () => {
     expect(failed.status).toBe(500);
     expect(spans).toHaveLength(1);
     expect(spans[0]).toMatchObject({ traceId: '7'.repeat(32), parentSpanId: '8'.repeat(16), status: { code: 'error' } });
-    expect(spans[0]!.attributes).toMatchObject({ 'scalelab.sampling': 'unsampled: timing only', 'scalelab.kept': 'error', 'http.response.status_code': '500' });
+    expect(spans[0]!.attributes).toMatchObject({
+      'scalelab.sampling': 'unsampled: timing only',
+      'scalelab.kept': 'error',
+      'http.response.status_code': '500',
+    });
     // The replica is told the trace is not sampled, so it records its own span of it the same way.
     expect(failed.forwarded).toMatch(new RegExp(`^00-${'7'.repeat(32)}-${spans[0]!.spanId}-00$`));
   });
 });
 
 describe('the balancer samples the traces it starts', () => {
-  it('starts at most OTEL_TRACES_SAMPLER_ARG sampled traces a second, and follows a client\'s flag whatever the budget', () => {
+  it("starts at most OTEL_TRACES_SAMPLER_ARG sampled traces a second, and follows a client's flag whatever the budget", () => {
     const sampling = hopSamplingFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_ratelimited', OTEL_TRACES_SAMPLER_ARG: '5' });
     const started = Date.now();
     const hops = Array.from({ length: 200 }, () => hopOf(undefined, sampling));

@@ -26,7 +26,14 @@ if (skip) console.log(`haproxy-balancer: ${skip}`);
 
 let dir: string;
 let balancer: HaproxyBalancer;
-const upstreams: { name: string; server: Server; origin: string; hits: number; delayMs: number; headers?: Record<string, string | string[] | undefined> }[] = [];
+const upstreams: {
+  name: string;
+  server: Server;
+  origin: string;
+  hits: number;
+  delayMs: number;
+  headers?: Record<string, string | string[] | undefined>;
+}[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function upstream(name: string): Promise<(typeof upstreams)[number]> {
@@ -104,7 +111,12 @@ describe.skipIf(skip !== '')('the HAProxy balancer', () => {
       const { body } = await get('/users/1', { headers });
       return upstreams.find((u) => u.name === body)!.headers!;
     };
-    const spoofed = await headersFor({ 'x-forwarded-for': '203.0.113.9', forwarded: 'for=203.0.113.9', 'x-real-ip': '203.0.113.9', cookie: 'a=1; scalelab_token=secret; b=2' });
+    const spoofed = await headersFor({
+      'x-forwarded-for': '203.0.113.9',
+      forwarded: 'for=203.0.113.9',
+      'x-real-ip': '203.0.113.9',
+      cookie: 'a=1; scalelab_token=secret; b=2',
+    });
     expect(spoofed['x-forwarded-for']).toBe('127.0.0.1');
     expect(spoofed.forwarded).toBeUndefined();
     expect(spoofed['x-real-ip']).toBeUndefined();
@@ -116,7 +128,7 @@ describe.skipIf(skip !== '')('the HAProxy balancer', () => {
     expect((await headersFor({ cookie: 'my_scalelab_token=1' })).cookie).toBe('my_scalelab_token=1');
   });
 
-  it("counts every request exactly, by upstream and status, with latency from the sampled log lines", async () => {
+  it('counts every request exactly, by upstream and status, with latency from the sampled log lines', async () => {
     await balancer.takeSnapshot();
     const results = await Promise.all(Array.from({ length: 60 }, () => get()));
     await get('/admin');
@@ -162,7 +174,11 @@ describe.skipIf(skip !== '')('the HAProxy balancer', () => {
       broken = 0;
       const served = () => upstreams.reduce((sum, u) => sum + u.hits, 0);
       const before = served();
-      const post = () => get('/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' }).then((r) => r.status, () => 0);
+      const post = () =>
+        get('/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' }).then(
+          (r) => r.status,
+          () => 0,
+        );
       const posts = await Promise.all(Array.from({ length: 20 }, post));
       // Each POST reached exactly one upstream: the breaker's were not sent again. Their clients got
       // a 502, or a closed connection where HAProxy's server connection was a reused one (0 here).
@@ -204,7 +220,9 @@ describe.skipIf(skip !== '')('the HAProxy balancer', () => {
     balancer.add('api-2', b.origin);
     expect((await get()).body).toBe('b');
     const messages: string[] = [];
-    const stop = superviseBalancer(balancer, { port: balancer.port, logFile: path.join(dir, 'balancer.log'), dir }, (m) => messages.push(m));
+    const stop = superviseBalancer(balancer, { port: balancer.port, logFile: path.join(dir, 'balancer.log'), dir }, (m) =>
+      messages.push(m),
+    );
     try {
       process.kill(record.pid, 'SIGKILL');
       await eventually('HAProxy was started again', async () => messages.length > 0 && isAlive(balancer.record.pid), 15_000);

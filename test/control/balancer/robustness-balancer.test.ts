@@ -54,7 +54,11 @@ beforeAll(async () => {
   frontPort = front.port;
   echoFront = await startFront('echo-front', 'echo-1', `http://127.0.0.1:${(echo.address() as AddressInfo).port}`);
   echoPort = echoFront.port;
-  const created = await fetch(`http://127.0.0.1:${frontPort}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: `ada-${Date.now()}@example.com` }) });
+  const created = await fetch(`http://127.0.0.1:${frontPort}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Ada', email: `ada-${Date.now()}@example.com` }),
+  });
   expect(created.status).toBe(201);
 }, 120_000);
 
@@ -101,7 +105,12 @@ describe('the balancer under hostile requests (issue 20)', () => {
     const postLoop = async () => {
       for (let i = 0; i < 10; i += 1) {
         try {
-          const res = await request(`http://127.0.0.1:${frontPort}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, dispatcher });
+          const res = await request(`http://127.0.0.1:${frontPort}/users`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+            dispatcher,
+          });
           await res.body.arrayBuffer();
           statuses.push(res.statusCode);
         } catch (err) {
@@ -117,7 +126,10 @@ describe('the balancer under hostile requests (issue 20)', () => {
     // The replica's answer when it arrived (this api says 400 "body must be at most 16 KiB"), 502
     // when the replica closed before its answer could be read; never a dropped client connection.
     const replicaAnswer = (s: number | string) => typeof s === 'number' && s >= 400 && s < 500;
-    expect(statuses.every((s) => replicaAnswer(s) || s === 502), statuses.join(', ')).toBe(true);
+    expect(
+      statuses.every((s) => replicaAnswer(s) || s === 502),
+      statuses.join(', '),
+    ).toBe(true);
     expect(statuses.filter(replicaAnswer).length).toBeGreaterThan(0);
     expect(gets.failures).toEqual([]);
     expect(gets.ok()).toBeGreaterThan(20);
@@ -146,15 +158,45 @@ describe('the balancer under hostile requests (issue 20)', () => {
     const gets = clientLoop(frontPort);
     const payload = JSON.stringify({ name: 'Curl', email: `curl-${Date.now()}@example.com`, pad: undefined });
     // curl sends Expect: 100-continue for bodies over 1 KiB; -H forces it for a small one too.
-    const { stdout } = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Expect: 100-continue', '-H', 'content-type: application/json', '--data-binary', payload, `http://127.0.0.1:${frontPort}/users`]);
+    const { stdout } = await run('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      'Expect: 100-continue',
+      '-H',
+      'content-type: application/json',
+      '--data-binary',
+      payload,
+      `http://127.0.0.1:${frontPort}/users`,
+    ]);
     expect(stdout).toBe('201');
-    const big = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'content-type: application/json', '--data-binary', `{"name":"${'x'.repeat(4_000)}","email":"e@example.com"}`, `http://127.0.0.1:${frontPort}/users`]);
+    const big = await run('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      'content-type: application/json',
+      '--data-binary',
+      `{"name":"${'x'.repeat(4_000)}","email":"e@example.com"}`,
+      `http://127.0.0.1:${frontPort}/users`,
+    ]);
     expect(Number(big.stdout)).toBeGreaterThanOrEqual(400);
     expect(Number(big.stdout)).toBeLessThan(500);
-    const refused = await rawRequest(frontPort, `POST /admin/faults/errors HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n`);
+    const refused = await rawRequest(
+      frontPort,
+      `POST /admin/faults/errors HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n`,
+    );
     expect(refused.status).toBe(404);
     expect(refused.text).not.toContain('100 Continue');
-    const other = await rawRequest(frontPort, `POST /users HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: something-else\r\ncontent-length: 0\r\n\r\n`);
+    const other = await rawRequest(
+      frontPort,
+      `POST /users HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: something-else\r\ncontent-length: 0\r\n\r\n`,
+    );
     expect(other.status).toBe(417);
     await gets.stop();
     expect(gets.failures).toEqual([]);
@@ -164,11 +206,23 @@ describe('the balancer under hostile requests (issue 20)', () => {
   it('row 12: /admin is not reachable through the balancer in any spelling, and a foreign Host is refused', async () => {
     const gets = clientLoop(frontPort);
     const auth = `Authorization: Bearer ${ADMIN_TOKEN}\r\n`;
-    for (const target of ['/admin/faults', '//admin/faults', '/ADMIN/faults', '/%61dmin/faults', '/users/../admin/faults', '/./admin/faults', '/admin;x/faults', '/admin']) {
+    for (const target of [
+      '/admin/faults',
+      '//admin/faults',
+      '/ADMIN/faults',
+      '/%61dmin/faults',
+      '/users/../admin/faults',
+      '/./admin/faults',
+      '/admin;x/faults',
+      '/admin',
+    ]) {
       const answer = await rawRequest(frontPort, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${frontPort}\r\n${auth}\r\n`);
       expect(answer.status, target).toBe(404);
     }
-    const put = await rawRequest(frontPort, `PUT /admin/faults/errors HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}content-type: application/json\r\ncontent-length: 10\r\n\r\n{"rate":1}`);
+    const put = await rawRequest(
+      frontPort,
+      `PUT /admin/faults/errors HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}content-type: application/json\r\ncontent-length: 10\r\n\r\n{"rate":1}`,
+    );
     expect(put.status).toBe(404);
     // The hook is there on the replica's own port (where chaos calls it), and nothing was injected.
     const direct = await fetch(`${api.url}/admin/faults`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -188,7 +242,14 @@ describe('the balancer under hostile requests (issue 20)', () => {
 
   it("row 16 and row 8: X-Forwarded-For is the client's socket address, and the dashboard cookie never reaches a replica", async () => {
     seen.length = 0;
-    await fetch(`http://127.0.0.1:${echoPort}/who`, { headers: { 'x-forwarded-for': '203.0.113.9', forwarded: 'for=203.0.113.9', 'x-real-ip': '203.0.113.9', cookie: 'theme=dark; scalelab_token=secret-dashboard-token; lang=en' } });
+    await fetch(`http://127.0.0.1:${echoPort}/who`, {
+      headers: {
+        'x-forwarded-for': '203.0.113.9',
+        forwarded: 'for=203.0.113.9',
+        'x-real-ip': '203.0.113.9',
+        cookie: 'theme=dark; scalelab_token=secret-dashboard-token; lang=en',
+      },
+    });
     await fetch(`http://127.0.0.1:${echoPort}/only-token`, { headers: { cookie: 'scalelab_token=secret-dashboard-token' } });
     const [who, only] = seen;
     expect(who!.headers['x-forwarded-for']).toBe('127.0.0.1');
@@ -215,8 +276,14 @@ describe('the balancer under hostile requests (issue 20)', () => {
       ['huge header', `GET /users/1 HTTP/1.1\r\n${host}x-big: ${'a'.repeat(20_000)}\r\n\r\n`],
       ['CL and TE', `POST /users HTTP/1.1\r\n${host}content-length: 4\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n`],
       ['two lengths', `POST /users HTTP/1.1\r\n${host}content-length: 4\r\ncontent-length: 5\r\n\r\nabcde`],
-      ['bad chunk', `POST /users HTTP/1.1\r\n${host}transfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`],
-      ['websocket upgrade to a bad target', `GET //[ HTTP/1.1\r\n${host}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`],
+      [
+        'bad chunk',
+        `POST /users HTTP/1.1\r\n${host}transfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`,
+      ],
+      [
+        'websocket upgrade to a bad target',
+        `GET //[ HTTP/1.1\r\n${host}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      ],
       ['raw non-ASCII target', `GET /us\xe9rs HTTP/1.1\r\n${host}\r\n`],
     ];
     for (const [name, bytes] of cases) {
@@ -232,15 +299,63 @@ describe('the balancer under hostile requests (issue 20)', () => {
   it('a seeded fuzz of request lines, headers and bodies never gets a 5xx from the balancer nor ends it', async () => {
     const gets = clientLoop(echoPort);
     const token = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/);
-    const targetChar = fc.constantFrom(...'abcAZ09/-._~!$&\'()*+,;=:@%?#[]{}<>\\^`|"'.split(''), '%41', '%2F', '%2e', '%00', '%ZZ', '%', ' ', '\t', '\xe9', '\x7f', 'admin');
-    const target = fc.oneof(fc.array(targetChar, { maxLength: 24 }).map((parts) => `/${parts.join('')}`), fc.constantFrom('*', 'http://127.0.0.1/x', '//[', '', '/admin/faults'));
-    const headerValue = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('100-continue', 'chunked', '0', '-1', '99999999999999999999', 'scalelab_token=x; a=b', '127.0.0.1', 'evil.example'));
-    const header = fc.tuple(fc.oneof({ weight: 3, arbitrary: token }, { weight: 1, arbitrary: fc.constantFrom('host', 'expect', 'content-length', 'transfer-encoding', 'connection', 'cookie', 'x-forwarded-for', 'upgrade', 'te', 'trailer') }), headerValue);
+    const targetChar = fc.constantFrom(
+      ...'abcAZ09/-._~!$&\'()*+,;=:@%?#[]{}<>\\^`|"'.split(''),
+      '%41',
+      '%2F',
+      '%2e',
+      '%00',
+      '%ZZ',
+      '%',
+      ' ',
+      '\t',
+      '\xe9',
+      '\x7f',
+      'admin',
+    );
+    const target = fc.oneof(
+      fc.array(targetChar, { maxLength: 24 }).map((parts) => `/${parts.join('')}`),
+      fc.constantFrom('*', 'http://127.0.0.1/x', '//[', '', '/admin/faults'),
+    );
+    const headerValue = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('100-continue', 'chunked', '0', '-1', '99999999999999999999', 'scalelab_token=x; a=b', '127.0.0.1', 'evil.example'),
+    );
+    const header = fc.tuple(
+      fc.oneof(
+        { weight: 3, arbitrary: token },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            'host',
+            'expect',
+            'content-length',
+            'transfer-encoding',
+            'connection',
+            'cookie',
+            'x-forwarded-for',
+            'upgrade',
+            'te',
+            'trailer',
+          ),
+        },
+      ),
+      headerValue,
+    );
     const requestCase = fc.record({
-      method: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT') }, { weight: 1, arbitrary: token }),
+      method: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT') },
+        { weight: 1, arbitrary: token },
+      ),
       target,
-      version: fc.oneof({ weight: 4, arbitrary: fc.constant('HTTP/1.1') }, { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 x', '') }),
-      hostHeader: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('127.0.0.1', 'localhost') }, { weight: 1, arbitrary: fc.constantFrom('evil.example', null) }),
+      version: fc.oneof(
+        { weight: 4, arbitrary: fc.constant('HTTP/1.1') },
+        { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 x', '') },
+      ),
+      hostHeader: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom('127.0.0.1', 'localhost') },
+        { weight: 1, arbitrary: fc.constantFrom('evil.example', null) },
+      ),
       headers: fc.array(header, { maxLength: 4 }),
       body: fc.uint8Array({ maxLength: 2_048 }),
       framing: fc.constantFrom('length', 'chunked', 'none'),
@@ -255,7 +370,12 @@ describe('the balancer under hostile requests (issue 20)', () => {
         if (c.framing === 'length') lines.push(`Content-Length: ${body.length}`);
         if (c.framing === 'chunked') lines.push('Transfer-Encoding: chunked');
         lines.push('Connection: close');
-        const framed = c.framing === 'chunked' ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]) : c.framing === 'length' ? body : Buffer.alloc(0);
+        const framed =
+          c.framing === 'chunked'
+            ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])
+            : c.framing === 'length'
+              ? body
+              : Buffer.alloc(0);
         const bytes = Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), framed]);
         const answer = await rawRequest(echoPort, bytes, { timeoutMs: 3_000 });
         answers.push({ ...answer, sent: bytes.subarray(0, 200).toString('latin1') });

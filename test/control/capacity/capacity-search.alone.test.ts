@@ -7,7 +7,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CapacityStep } from '../../../electron/capacity-spec.js';
 import { runCurve } from '../../../electron/control/capacity/curve.js';
-import { judgeStep, runProbe, searchCapacity, type ProbeRunner, type ProbeSecond, type StepMeasurement } from '../../../electron/control/capacity/search.js';
+import {
+  judgeStep,
+  runProbe,
+  searchCapacity,
+  type ProbeRunner,
+  type ProbeSecond,
+  type StepMeasurement,
+} from '../../../electron/control/capacity/search.js';
 import { directRun, trafficProbeRunner, trafficStepRunner } from '../../../electron/control/capacity/step-runner.js';
 import type { TrafficSummary } from '../../../electron/traffic-spec.js';
 import { startSyntheticServer, syntheticCapacity, type SyntheticServer } from '../support/synthetic-capacity-server.js';
@@ -39,12 +46,30 @@ function stepRunnerAtCurrent() {
 
 /** A probe runner that ramps at whatever server is current. */
 function probeAtCurrent(): ProbeRunner {
-  return trafficProbeRunner({ settleS: 0.4, timeoutMs: 1_000, run: (spec, signal, onSecond) => directRun(server!.url, [1, 2, 3, 4, 5])(spec, signal, onSecond) });
+  return trafficProbeRunner({
+    settleS: 0.4,
+    timeoutMs: 1_000,
+    run: (spec, signal, onSecond) => directRun(server!.url, [1, 2, 3, 4, 5])(spec, signal, onSecond),
+  });
 }
 
 function summary(patch: Partial<TrafficSummary>): TrafficSummary {
   const errors = { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 };
-  return { running: false, profile: 'constant', durationS: 2, offeredRps: 100, achievedRps: 100, requests: 200, p50Ms: 5, p95Ms: 9, p99Ms: 12, errors, droppedByClient: 0, acknowledgedWrites: 0, ...patch };
+  return {
+    running: false,
+    profile: 'constant',
+    durationS: 2,
+    offeredRps: 100,
+    achievedRps: 100,
+    requests: 200,
+    p50Ms: 5,
+    p95Ms: 9,
+    p99Ms: 12,
+    errors,
+    droppedByClient: 0,
+    acknowledgedWrites: 0,
+    ...patch,
+  };
 }
 
 describe('the capacity search against a server of known capacity', () => {
@@ -79,7 +104,9 @@ describe('the capacity search against a server of known capacity', () => {
     // over 1, 2, 4 alone it strays up to 0.06, as three points fix three parameters exactly. 0.04
     // leaves room for timer jitter and still tells σ = 0.1 from no contention or from twice as much.
     expect(status.fit, status.fitError ?? '').not.toBeNull();
-    console.log(`fit: λ ${status.fit!.lambda.toFixed(1)}, σ ${status.fit!.sigma.toFixed(3)}, κ ${status.fit!.kappa.toFixed(5)}, R² ${status.fit!.r2.toFixed(4)}`);
+    console.log(
+      `fit: λ ${status.fit!.lambda.toFixed(1)}, σ ${status.fit!.sigma.toFixed(3)}, κ ${status.fit!.kappa.toFixed(5)}, R² ${status.fit!.r2.toFixed(4)}`,
+    );
     expect(Math.abs(status.fit!.sigma - SIGMA)).toBeLessThan(0.04);
     expect(Math.abs(status.fit!.lambda - 100) / 100).toBeLessThan(0.05);
     expect(status.fit!.r2).toBeGreaterThan(0.9);
@@ -108,7 +135,9 @@ describe('the capacity search against a server of known capacity', () => {
     for (const result of status.results) {
       const known = syntheticCapacity({ slots: result.replicas, parallelMs: PARALLEL_MS, serialMs: SERIAL_MS });
       const steps = result.steps.map((s) => `${s.targetRps}:${s.verdict}`).join(' ');
-      console.log(`probe slots ${result.replicas}: ${JSON.stringify(result.probe)}; found ${result.capacityRps} req/s, known ${known.toFixed(1)}; steps ${steps}`);
+      console.log(
+        `probe slots ${result.replicas}: ${JSON.stringify(result.probe)}; found ${result.capacityRps} req/s, known ${known.toFixed(1)}; steps ${steps}`,
+      );
       // The probe missed above the knee (a ramp reaches a rate before its queue does), not far above it.
       expect(result.probe, steps).not.toBeNull();
       expect(result.probe!.missRps).toBeGreaterThan(known * 0.9);
@@ -159,11 +188,37 @@ describe('a step the generator could not offer', () => {
     const dropped = judgeStep({ summary: summary({ droppedByClient: 12, requests: 188 }), telemetry: null }, SLO);
     expect(dropped.verdict).toBe('invalid');
     expect(dropped.reason).toMatch(/^generator: dropped 12/);
-    const lagging = judgeStep({ summary: summary({ health: { threads: 1, busyCores: 1, busiestThread: 1, lagP99Ms: 120, lagMaxMs: 300, limitedBy: 'generator', limitReason: 'lag p99 120 ms', limitedSeconds: 2 } }), telemetry: null }, SLO);
+    const lagging = judgeStep(
+      {
+        summary: summary({
+          health: {
+            threads: 1,
+            busyCores: 1,
+            busiestThread: 1,
+            lagP99Ms: 120,
+            lagMaxMs: 300,
+            limitedBy: 'generator',
+            limitReason: 'lag p99 120 ms',
+            limitedSeconds: 2,
+          },
+        }),
+        telemetry: null,
+      },
+      SLO,
+    );
     expect(lagging).toEqual({ verdict: 'invalid', reason: 'generator: lag p99 120 ms' });
 
     // A step runner whose generator drops above 300 req/s, while the stack (p99 10 ms) would hold more.
-    const runStep = async (rps: number): Promise<StepMeasurement> => ({ summary: summary({ offeredRps: rps, achievedRps: Math.min(rps, 300), requests: 2 * Math.min(rps, 300), droppedByClient: rps > 300 ? 2 * (rps - 300) : 0, p99Ms: 10 }), telemetry: null });
+    const runStep = async (rps: number): Promise<StepMeasurement> => ({
+      summary: summary({
+        offeredRps: rps,
+        achievedRps: Math.min(rps, 300),
+        requests: 2 * Math.min(rps, 300),
+        droppedByClient: rps > 300 ? 2 * (rps - 300) : 0,
+        p99Ms: 10,
+      }),
+      telemetry: null,
+    });
     const result = await searchCapacity(runStep, { replicas: 1, slo: SLO, stepS: 2, minRps: 100, maxRps: 5_000 });
     expect(result.outcome).toBe('generator-limited');
     expect(result.capacityRps).toBeLessThanOrEqual(300);
@@ -176,7 +231,10 @@ describe('a step the generator could not offer', () => {
     const runStep = async (rps: number): Promise<StepMeasurement> => {
       calls += 1;
       const hiccup = rps === 200 && calls === 2;
-      return { summary: summary({ offeredRps: rps, requests: 2 * rps, droppedByClient: hiccup ? 30 : 0, p99Ms: rps <= 400 ? 10 : 90 }), telemetry: null };
+      return {
+        summary: summary({ offeredRps: rps, requests: 2 * rps, droppedByClient: hiccup ? 30 : 0, p99Ms: rps <= 400 ? 10 : 90 }),
+        telemetry: null,
+      };
     };
     const result = await searchCapacity(runStep, { replicas: 1, slo: SLO, stepS: 2, minRps: 100, maxRps: 5_000, precision: 0.05 });
     expect(result.steps.slice(0, 3).map((s) => `${s.targetRps}:${s.verdict}`)).toEqual(['100:pass', '200:invalid', '200:pass']);
@@ -237,18 +295,41 @@ describe('the quick ramp before the constant steps', () => {
   });
 
   it('counts errors as misses, and gives up when the generator was the limit two seconds in a row', async () => {
-    const errors = await runProbe(scriptedProbe((rps) => ({ errorPercent: rps > 200 ? 5 : 0 })), 50, 5_000, slo, never);
+    const errors = await runProbe(
+      scriptedProbe((rps) => ({ errorPercent: rps > 200 ? 5 : 0 })),
+      50,
+      5_000,
+      slo,
+      never,
+    );
     expect(errors!.missRps).toBeGreaterThan(200);
-    const limited = await runProbe(scriptedProbe((rps) => ({ generatorLimited: rps > 200 })), 50, 5_000, slo, never);
+    const limited = await runProbe(
+      scriptedProbe((rps) => ({ generatorLimited: rps > 200 })),
+      50,
+      5_000,
+      slo,
+      never,
+    );
     expect(limited).toBeNull();
     // Never missing up to the highest rate: no estimate.
-    expect(await runProbe(scriptedProbe(() => ({})), 50, 400, slo, never)).toBeNull();
+    expect(
+      await runProbe(
+        scriptedProbe(() => ({})),
+        50,
+        400,
+        slo,
+        never,
+      ),
+    ).toBeNull();
   });
 
   it('seeds the constant steps below its miss, and a probe that missed early is tried and passed', async () => {
     // The stack holds 400 req/s; the probe stalled from ~150 for three seconds (149, 179, 215 req/s).
     const probe = scriptedProbe((rps) => ({ p99Ms: rps > 140 && rps < 260 ? 300 : rps > 400 ? 300 : 10 }));
-    const runStep = async (rps: number): Promise<StepMeasurement> => ({ summary: summary({ offeredRps: rps, requests: 2 * rps, p99Ms: rps <= 400 ? 10 : 90 }), telemetry: null });
+    const runStep = async (rps: number): Promise<StepMeasurement> => ({
+      summary: summary({ offeredRps: rps, requests: 2 * rps, p99Ms: rps <= 400 ? 10 : 90 }),
+      telemetry: null,
+    });
     const result = await searchCapacity(runStep, { replicas: 1, slo, stepS: 2, minRps: 50, maxRps: 5_000, precision: 0.05, probe });
     const steps = result.steps.map((s) => `${s.targetRps}:${s.verdict}`);
     expect(result.probe?.missRps).toBeLessThan(200);

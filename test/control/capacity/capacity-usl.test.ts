@@ -40,6 +40,11 @@ describe('USL fit', () => {
   });
 
   it('refuses a fit from one replica count', () => {
-    expect(() => fitUsl([{ n: 1, capacity: 10 }, { n: 1, capacity: 11 }])).toThrow(UslFitError);
+    expect(() =>
+      fitUsl([
+        { n: 1, capacity: 10 },
+        { n: 1, capacity: 11 },
+      ]),
+    ).toThrow(UslFitError);
   });
 });

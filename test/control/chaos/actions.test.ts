@@ -42,7 +42,11 @@ describe('chaos action modules', () => {
     const names = modules.map(actionName);
     expect(new Set(names).size).toBe(names.length);
     // The union has one member per module, in the list's order.
-    expect((ChaosActionSchema as unknown as { anyOf: { properties: { action: { const: string } } }[] }).anyOf.map((s) => s.properties.action.const)).toEqual(names);
+    expect(
+      (ChaosActionSchema as unknown as { anyOf: { properties: { action: { const: string } } }[] }).anyOf.map(
+        (s) => s.properties.action.const,
+      ),
+    ).toEqual(names);
     for (const module of modules) {
       expect(module.usage.split(' ')[0]).toBe(actionName(module));
       expect(CHAOS_USAGE_LINES).toContain(`scalelab chaos ${module.usage}`);
@@ -58,7 +62,8 @@ describe('chaos action modules', () => {
     for (const button of CHAOS_BUTTONS) {
       const action = buttonAction(button, {}, 'api-1');
       expect(Value.Check(ChaosActionSchema, action), button.id).toBe(true);
-      for (const field of button.fields ?? []) expect(field.default >= field.min && field.default <= field.max, `${button.id}.${field.key}`).toBe(true);
+      for (const field of button.fields ?? [])
+        expect(field.default >= field.min && field.default <= field.max, `${button.id}.${field.key}`).toBe(true);
     }
   });
 

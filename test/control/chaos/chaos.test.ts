@@ -21,7 +21,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const instance = async (id: string) => (await ok<StackStatus>(controlPlane.handle('stack:status', {}))).instances.find((i) => i.id === id);
 
 async function createUser(n: number): Promise<number> {
-  const response = await fetch(`${balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Chaos ${n}`, email: `chaos-${n}-${Date.now()}@example.com` }) });
+  const response = await fetch(`${balancer}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `Chaos ${n}`, email: `chaos-${n}-${Date.now()}@example.com` }),
+  });
   expect(response.status).toBe(201);
   return ((await response.json()) as { id: number }).id;
 }
@@ -38,7 +42,9 @@ beforeAll(async () => {
   controlPlane = new ControlPlane({ home });
   controlPlane.on('sample', (s) => samples.push(s));
   controlPlane.on('event', (e) => events.push(e));
-  const status = await ok<StackStatus>(controlPlane.handle('stack:up', { name: 'chaos', port: await freePort(), replicas: { api: 2, worker: 1 } }));
+  const status = await ok<StackStatus>(
+    controlPlane.handle('stack:up', { name: 'chaos', port: await freePort(), replicas: { api: 2, worker: 1 } }),
+  );
   balancer = status.endpoints!.balancer;
 }, 120_000);
 
@@ -49,11 +55,19 @@ afterAll(async () => {
 });
 
 describe('Chaos Monkey victim choice', () => {
-  const replica = (id: string, phase: 'ready' | 'starting' = 'ready') => ({ id, service: id.split('-')[0] as 'api', phase, restarts: 0, startedAt: 0 });
+  const replica = (id: string, phase: 'ready' | 'starting' = 'ready') => ({
+    id,
+    service: id.split('-')[0] as 'api',
+    phase,
+    restarts: 0,
+    startedAt: 0,
+  });
   it('never takes the last ready replica of a service, and respects the outage guard', () => {
     expect(pickVictim([replica('api-1'), replica('worker-1')], 1)).toEqual({ skip: 'every service is down to its last ready replica' });
     expect(pickVictim([replica('api-1'), replica('api-2'), replica('worker-1')], 1, () => 0.99)).toEqual({ id: 'api-2' });
-    expect(pickVictim([replica('api-1'), replica('api-2', 'starting'), replica('api-3')], 1)).toEqual({ skip: '1 replica is already down (max 1)' });
+    expect(pickVictim([replica('api-1'), replica('api-2', 'starting'), replica('api-3')], 1)).toEqual({
+      skip: '1 replica is already down (max 1)',
+    });
     expect(pickVictim([replica('api-1'), replica('api-2', 'starting'), replica('api-3')], 2, () => 0)).toEqual({ id: 'api-1' });
   });
 });
@@ -64,7 +78,10 @@ describe('chaos on the local runtime', () => {
     const idle = new ControlPlane({ home: idleHome });
     try {
       const refused = await idle.handle('chaos:inject', { action: 'kill', target: 'random-api' });
-      expect(refused).toMatchObject({ ok: false, error: { name: 'StackStateError', message: expect.stringContaining('no stack is running') } });
+      expect(refused).toMatchObject({
+        ok: false,
+        error: { name: 'StackStateError', message: expect.stringContaining('no stack is running') },
+      });
     } finally {
       await idle.close();
       await removeTempHome(idleHome);
@@ -79,10 +96,14 @@ describe('chaos on the local runtime', () => {
     const before = (await instance('api-2'))!;
     const status = await ok<ChaosStatus>(controlPlane.handle('chaos:inject', { action: 'kill', target: 'api-2' }));
     expect(status.message).toBe('kill api-2');
-    await eventually('api-2 back', async () => {
-      const now = await instance('api-2');
-      return now?.phase === 'ready' && now.restarts === before.restarts + 1;
-    }, 20_000);
+    await eventually(
+      'api-2 back',
+      async () => {
+        const now = await instance('api-2');
+        return now?.phase === 'ready' && now.restarts === before.restarts + 1;
+      },
+      20_000,
+    );
     expect(events.some((e) => e.kind === 'chaos' && e.message === 'kill api-2' && e.instance === 'api-2')).toBe(true);
   });
 
@@ -102,10 +123,14 @@ describe('chaos on the local runtime', () => {
     expect(during.length).toBeGreaterThan(0);
     expect(during.every((s) => !s.cache.up && s.cache.hitsPerSec === 0 && (s.cache.hitRate ?? 0) === 0)).toBe(true);
     await eventually('redis back', async () => (await instance('redis'))?.phase === 'ready', 15_000);
-    await eventually('a cache hit again', async () => {
-      await timedGet(`${balancer}/users/${id}`);
-      return (samples.at(-1)?.cache.hitsPerSec ?? 0) > 0;
-    }, 15_000);
+    await eventually(
+      'a cache hit again',
+      async () => {
+        await timedGet(`${balancer}/users/${id}`);
+        return (samples.at(-1)?.cache.hitsPerSec ?? 0) > 0;
+      },
+      15_000,
+    );
     expect(events.some((e) => e.message === 'redis is back')).toBe(true);
   });
 
@@ -123,7 +148,13 @@ describe('chaos on the local runtime', () => {
   });
 
   it('latency on every api replica slows database calls, and clear all restores them', async () => {
-    await eventually('both api replicas ready', async () => (await ok<StackStatus>(controlPlane.handle('stack:status', {}))).instances.filter((i) => i.service === 'api' && i.phase === 'ready').length === 2, 15_000);
+    await eventually(
+      'both api replicas ready',
+      async () =>
+        (await ok<StackStatus>(controlPlane.handle('stack:status', {}))).instances.filter((i) => i.service === 'api' && i.phase === 'ready')
+          .length === 2,
+      15_000,
+    );
     const status = await ok<ChaosStatus>(controlPlane.handle('chaos:inject', { action: 'latency', target: 'all', dbMs: 300 }));
     expect(status.faults.map((f) => `${f.action} ${f.target} ${f.detail}`)).toEqual(['latency all db +300 ms']);
     const slow = await timedGet(`${balancer}/users?limit=5`);
@@ -131,9 +162,19 @@ describe('chaos on the local runtime', () => {
     expect(slow.ms).toBeGreaterThanOrEqual(290);
     // A replica that restarts gets the every-replica fault again.
     await ok(controlPlane.handle('chaos:inject', { action: 'kill', target: 'api-2' }));
-    await eventually('api-2 back', async () => (await instance('api-2'))?.phase === 'ready' && (await instance('api-2'))!.restarts >= 2, 20_000);
+    await eventually(
+      'api-2 back',
+      async () => (await instance('api-2'))?.phase === 'ready' && (await instance('api-2'))!.restarts >= 2,
+      20_000,
+    );
     const port = (await instance('api-2'))!.port!;
-    await eventually('api-2 slow again', async () => (await ok<ChaosStatus>(controlPlane.handle('chaos:status', {}))) !== undefined && (await timedGet(`http://127.0.0.1:${port}/users?limit=5`)).ms >= 290, 10_000);
+    await eventually(
+      'api-2 slow again',
+      async () =>
+        (await ok<ChaosStatus>(controlPlane.handle('chaos:status', {}))) !== undefined &&
+        (await timedGet(`http://127.0.0.1:${port}/users?limit=5`)).ms >= 290,
+      10_000,
+    );
     const cleared = await ok<ChaosStatus>(controlPlane.handle('chaos:clear', {}));
     expect(cleared.faults).toEqual([]);
     const fast = await timedGet(`${balancer}/users?limit=5`);
@@ -141,7 +182,13 @@ describe('chaos on the local runtime', () => {
   });
 
   it('60 s of mixed traffic with the monkey on, a cache kill and a database restart lose no acknowledged write', async () => {
-    await ok(controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 150 }, durationS: 60, mix: { read: 60, write: 30, list: 5, missing: 5, sendEmail: 0 } }));
+    await ok(
+      controlPlane.handle('traffic:start', {
+        profile: { kind: 'constant', rps: 150 },
+        durationS: 60,
+        mix: { read: 60, write: 30, list: 5, missing: 5, sendEmail: 0 },
+      }),
+    );
     await ok(controlPlane.handle('chaos:inject', { action: 'monkey', enabled: true, intervalSeconds: 6, maxDown: 1 }));
     await sleep(15_000);
     await ok(controlPlane.handle('chaos:inject', { action: 'kill-cache', forSeconds: 5 }));
@@ -154,12 +201,20 @@ describe('chaos on the local runtime', () => {
     expect(status.monkey.enabled).toBe(false);
     const monkeyKills = events.filter((e) => e.message.startsWith('monkey killed')).length;
     expect(monkeyKills).toBeGreaterThanOrEqual(3);
-    await eventually('every replica ready again', async () => (await ok<StackStatus>(controlPlane.handle('stack:status', {}))).instances.every((i) => i.phase === 'ready'), 30_000);
+    await eventually(
+      'every replica ready again',
+      async () => (await ok<StackStatus>(controlPlane.handle('stack:status', {}))).instances.every((i) => i.phase === 'ready'),
+      30_000,
+    );
     const check = await ok<WriteCheck>(controlPlane.handle('writes:verify', {}));
     expect(check.acknowledged).toBeGreaterThan(1_000);
     expect(check.acknowledged).toBeGreaterThanOrEqual(summary.acknowledgedWrites);
     expect(check).toMatchObject({ lost: 0, duplicated: 0, lostIds: [] });
     expect(check.verified).toBe(check.acknowledged);
-    await eventually('the check in the Sample', async () => samples.at(-1)?.writes.verified === check.verified && samples.at(-1)?.writes.lost === 0, 5_000);
+    await eventually(
+      'the check in the Sample',
+      async () => samples.at(-1)?.writes.verified === check.verified && samples.at(-1)?.writes.lost === 0,
+      5_000,
+    );
   }, 150_000);
 });

@@ -41,7 +41,11 @@ const options = () => ({ balancer: endpoints.balancer, databaseUrl: endpoints.da
 describe('lost-write checker on the real stack', () => {
   it('reads every acknowledged write back with its e-mail, none stored twice', async () => {
     const keys = await loadKeys(endpoints.balancer);
-    const run = new TrafficRun({ target: endpoints.balancer, spec: { profile: { kind: 'constant', rps: 200 }, durationS: 3, mix: { read: 20, write: 80, list: 0, missing: 0, sendEmail: 0 } }, keys });
+    const run = new TrafficRun({
+      target: endpoints.balancer,
+      spec: { profile: { kind: 'constant', rps: 200 }, durationS: 3, mix: { read: 20, write: 80, list: 0, missing: 0, sendEmail: 0 } },
+      keys,
+    });
     await run.start();
     const summary = await run.done;
     acks = run.acknowledgedWrites();
@@ -53,7 +57,7 @@ describe('lost-write checker on the real stack', () => {
     expect(progress.at(-1)).toBe(acks.length);
   });
 
-  it('reports a write deleted behind the service\'s back as lost, with its id', async () => {
+  it("reports a write deleted behind the service's back as lost, with its id", async () => {
     const victim = acks[Math.floor(acks.length / 2)]!;
     await db.query('DELETE FROM users WHERE id = $1', [victim.id]);
     // The first check cached every user it read (GET /users/:id is cache-aside, key user:<id>).
@@ -85,7 +89,9 @@ describe('lost-write checker on the real stack', () => {
 
   it('gives up with WriteCheckUnavailableError when the service never answers, instead of guessing', async () => {
     const nowhere = `http://127.0.0.1:${await freePort()}`;
-    await expect(verifyWrites(acks.slice(0, 5), { ...options(), balancer: nowhere, attempts: 2 })).rejects.toThrow(WriteCheckUnavailableError);
+    await expect(verifyWrites(acks.slice(0, 5), { ...options(), balancer: nowhere, attempts: 2 })).rejects.toThrow(
+      WriteCheckUnavailableError,
+    );
   });
 
   it('PostgreSQL commits synchronously and flushes, so an acknowledged write survives a database kill', async () => {

@@ -25,7 +25,13 @@ class StubRuntime implements Runtime {
   async up(spec: StackSpec) {
     this.calls.push(`up ${spec.name}`);
     this.spec = spec;
-    this.replicas = Array.from({ length: spec.replicas.api }, (_, i) => ({ id: `api-${i + 1}`, service: 'api' as const, phase: 'ready' as const, restarts: 0, startedAt: Date.now() }));
+    this.replicas = Array.from({ length: spec.replicas.api }, (_, i) => ({
+      id: `api-${i + 1}`,
+      service: 'api' as const,
+      phase: 'ready' as const,
+      restarts: 0,
+      startedAt: Date.now(),
+    }));
     return { balancer: `http://127.0.0.1:${spec.port}` };
   }
   async down(opts: { keepData: boolean }) {
@@ -110,7 +116,10 @@ let controlPlane: ControlPlane;
 beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'scalelab-registry-'));
   // Two stubs under the names the contract lets a spec ask for; the second can scale by itself.
-  controlPlane = new ControlPlane({ home, drivers: [stubDriver('local', (n) => new StubRuntime(n)), stubDriver('kubernetes', (n) => new ScalingStub(n), { purgesOnDown: true })] });
+  controlPlane = new ControlPlane({
+    home,
+    drivers: [stubDriver('local', (n) => new StubRuntime(n)), stubDriver('kubernetes', (n) => new ScalingStub(n), { purgesOnDown: true })],
+  });
 });
 afterAll(async () => {
   await controlPlane?.close();
@@ -128,7 +137,9 @@ describe('runtime registry', () => {
     const probes = await ok<Probe[]>(controlPlane.handle('runtime:probe', {}));
     expect(probes.map((p) => `${p.runtime} ${p.version}`)).toEqual(['local stub', 'kubernetes stub']);
 
-    const up = await ok<StackStatus>(controlPlane.handle('stack:up', { name: 'stubbed', runtime: 'kubernetes', port: 47_999, replicas: { api: 2, worker: 0 } }));
+    const up = await ok<StackStatus>(
+      controlPlane.handle('stack:up', { name: 'stubbed', runtime: 'kubernetes', port: 47_999, replicas: { api: 2, worker: 0 } }),
+    );
     expect(up.state).toBe('running');
     expect(up.instances.map((i) => i.id)).toEqual(['api-1', 'api-2']);
     const cluster = made.get('kubernetes')!;

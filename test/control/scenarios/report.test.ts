@@ -15,7 +15,13 @@ import {
   type ScenarioStatus,
   type TimelineEvent,
 } from '../../../electron/contract.js';
-import { renderReport, reportFileName, reportJson, ReportInputError, type ReportInput } from '../../../electron/control/scenarios/report.js';
+import {
+  renderReport,
+  reportFileName,
+  reportJson,
+  ReportInputError,
+  type ReportInput,
+} from '../../../electron/control/scenarios/report.js';
 import { curveLines } from '../../../electron/capacity-law.js';
 import { curveOf, idleStatus } from '../../../electron/control/capacity/curve.js';
 
@@ -45,7 +51,13 @@ interface SampleOptions {
   apiReplicas?: [number, number];
 }
 
-function instanceSample(id: string, service: InstanceSample['service'], cpu: number | null, rps: number | null, p99: number | null): InstanceSample {
+function instanceSample(
+  id: string,
+  service: InstanceSample['service'],
+  cpu: number | null,
+  rps: number | null,
+  p99: number | null,
+): InstanceSample {
   return {
     id,
     service,
@@ -85,7 +97,11 @@ function makeSamples(o: SampleOptions): Sample[] {
       const cpu = r === after && i === spikeEnd ? null : (spiking ? 85 : 30) + rand() * 10;
       instances.push(instanceSample(`api-${r}`, 'api', cpu, rps / api, p99));
     }
-    instances.push(instanceSample('worker-1', 'worker', 12, null, null), instanceSample('redis', 'redis', 3, null, null), instanceSample('postgres', 'postgres', 9, null, null));
+    instances.push(
+      instanceSample('worker-1', 'worker', 12, null, null),
+      instanceSample('redis', 'redis', 3, null, null),
+      instanceSample('postgres', 'postgres', 9, null, null),
+    );
     samples.push({
       t: FROM + i * 1000,
       stack: 'cache-outage',
@@ -114,7 +130,19 @@ function makeSamples(o: SampleOptions): Sample[] {
       db: { up: true, connections: 10, commitsPerSec: 30, rollbacksPerSec: 0 },
       autoscaler: {
         mode: 'emulated',
-        services: [{ service: 'api', current: api, desired: api, min: 2, max: 6, metric: 'cpu', value: spiking ? 85 : 30, target: 60, tolerance: 0.1 }],
+        services: [
+          {
+            service: 'api',
+            current: api,
+            desired: api,
+            min: 2,
+            max: 6,
+            metric: 'cpu',
+            value: spiking ? 85 : 30,
+            target: 60,
+            tolerance: 0.1,
+          },
+        ],
       },
       generator: {
         running: true,
@@ -131,7 +159,15 @@ function makeSamples(o: SampleOptions): Sample[] {
       writes: { acknowledged: i * 10, verified: null, lost: null, lostIds: [], checkedAt: null },
       chaos: spiking
         ? {
-            faults: [{ action: 'kill-cache', target: 'redis', detail: 'down for 30 s', since: FROM + spikeStart * 1000, until: FROM + spikeEnd * 1000 }],
+            faults: [
+              {
+                action: 'kill-cache',
+                target: 'redis',
+                detail: 'down for 30 s',
+                since: FROM + spikeStart * 1000,
+                until: FROM + spikeEnd * 1000,
+              },
+            ],
             monkey: { enabled: false, intervalSeconds: 30, maxDown: 1, kills: 0, lastKillAt: null },
           }
         : null,
@@ -140,7 +176,12 @@ function makeSamples(o: SampleOptions): Sample[] {
   return samples;
 }
 
-const event = (s: number, kind: TimelineEvent['kind'], message: string, level: TimelineEvent['level'] = 'info'): TimelineEvent => ({ t: FROM + s * 1000, kind, level, message });
+const event = (s: number, kind: TimelineEvent['kind'], message: string, level: TimelineEvent['level'] = 'info'): TimelineEvent => ({
+  t: FROM + s * 1000,
+  kind,
+  level,
+  message,
+});
 
 function assertion(text: string, state: AssertionResult['state'], value: number | null, detail?: string): AssertionResult {
   const a = resolveAssertion(text);
@@ -215,7 +256,8 @@ function section(html: string, heading: string): string {
 /** What the report must turn `<`, `>` and `&` of data into. */
 const escaped = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-const count = (text: string, needle: string | RegExp) => (typeof needle === 'string' ? text.split(needle).length - 1 : (text.match(needle) ?? []).length);
+const count = (text: string, needle: string | RegExp) =>
+  typeof needle === 'string' ? text.split(needle).length - 1 : (text.match(needle) ?? []).length;
 
 describe('scenario report', () => {
   const input = scenarioInput();
@@ -253,7 +295,9 @@ describe('scenario report', () => {
   it('has a strict CSP and loads nothing: no script, no src, no external URL', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).toContain('<meta charset="utf-8">');
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    );
     expect(html).toContain('<title>Cache outage</title>');
     expect(html.toLowerCase()).not.toContain('<script');
     expect(html).not.toMatch(/\bsrc=/i);
@@ -266,7 +310,13 @@ describe('scenario report', () => {
     expect(html).toContain('&lt;/title&gt;&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;');
     expect(html).not.toContain('<b>bold</b>');
     expect(count(html, '<title>')).toBe(1 + 6 * 5); // the page's, and one tooltip per marker
-    const nasty = renderReport(scenarioInput({ title: HOSTILE, versions: { [HOSTILE]: HOSTILE }, scenario: { ...scenario('aborted', []), name: HOSTILE, error: HOSTILE } }));
+    const nasty = renderReport(
+      scenarioInput({
+        title: HOSTILE,
+        versions: { [HOSTILE]: HOSTILE },
+        scenario: { ...scenario('aborted', []), name: HOSTILE, error: HOSTILE },
+      }),
+    );
     expect(nasty.toLowerCase()).not.toContain('<script');
     expect(nasty).not.toContain('<b>bold</b>');
   });
@@ -287,7 +337,9 @@ describe('scenario report', () => {
   it('shows the steps with their time, state and error', () => {
     const steps = section(html, 'Steps');
     expect(steps).toContain('kill the cache for 30 s');
-    expect(steps).toMatch(/60 s<\/td><td>scale api to 3<\/td><td><span class="state state-failed">failed<\/span><\/td><td>timed out waiting for api-3/);
+    expect(steps).toMatch(
+      /60 s<\/td><td>scale api to 3<\/td><td><span class="state state-failed">failed<\/span><\/td><td>timed out waiting for api-3/,
+    );
   });
 
   it('says FAILED in red when an assertion failed', () => {
@@ -314,7 +366,8 @@ describe('scenario report', () => {
   it('marks every event of the window on every chart, and none outside it', () => {
     const inWindow = input.events.filter((e) => e.t >= input.from && e.t <= input.to);
     expect(inWindow).toHaveLength(5);
-    for (const id of ['rps', 'latency', 'cache', 'replicas', 'queue', 'cpu']) expect(count(figure(html, id), '<g class="marker ')).toBe(inWindow.length);
+    for (const id of ['rps', 'latency', 'cache', 'replicas', 'queue', 'cpu'])
+      expect(count(figure(html, id), '<g class="marker ')).toBe(inWindow.length);
     expect(count(figure(html, 'rps'), '<g class="marker marker-chaos">')).toBe(1);
     expect(html).not.toContain('before the window');
     expect(html).not.toContain('after the window');
@@ -329,7 +382,14 @@ describe('scenario report', () => {
   });
 
   it('writes the raw window as JSON that parses back with every sample', () => {
-    const doc = JSON.parse(reportJson(input)) as { title: string; window: { from: number; to: number }; samples: Sample[]; events: TimelineEvent[]; scenario: ScenarioStatus; versions: Record<string, string> };
+    const doc = JSON.parse(reportJson(input)) as {
+      title: string;
+      window: { from: number; to: number };
+      samples: Sample[];
+      events: TimelineEvent[];
+      scenario: ScenarioStatus;
+      versions: Record<string, string>;
+    };
     expect(doc.title).toBe('Cache outage');
     expect(doc.window).toEqual({ from: input.from, to: input.to });
     expect(doc.samples).toHaveLength(input.samples.length);
@@ -348,7 +408,17 @@ describe('scenario report', () => {
 
 describe('report edge cases', () => {
   it('renders an empty window without throwing, saying so on every chart', () => {
-    const empty: ReportInput = { title: 'Nothing', generatedAt: FROM, from: FROM, to: FROM, samples: [], events: [], scenario: null, spec: null, versions: {} };
+    const empty: ReportInput = {
+      title: 'Nothing',
+      generatedAt: FROM,
+      from: FROM,
+      to: FROM,
+      samples: [],
+      events: [],
+      scenario: null,
+      spec: null,
+      versions: {},
+    };
     const html = renderReport(empty);
     expect(count(html, '<figure class="chart"')).toBe(6);
     expect(count(html, '>no samples in this window</text>')).toBe(6);
@@ -393,11 +463,40 @@ describe('report edge cases', () => {
 });
 
 describe('capacity in the report', () => {
-  const step = (replicas: number, targetRps: number, verdict: CapacityStep['verdict']): CapacityStep => ({ replicas, phase: 'ramp', targetRps, offeredRps: targetRps, achievedRps: targetRps, requests: targetRps * 10, p99Ms: 12, errorPercent: 0, dropped: 0, verdict, reason: verdict, durationS: 10, telemetry: null, t: 0 });
-  const result = (replicas: number, capacityRps: number): CapacityResult => ({ replicas, capacityRps, outcome: 'found', upperRps: capacityRps + 10, steps: [step(replicas, capacityRps, 'pass'), step(replicas, capacityRps + 10, 'fail')], limit: { resource: 'api-cpu', evidence: `api cpu throttled in 60 % of periods at ${capacityRps + 10} req/s` } });
+  const step = (replicas: number, targetRps: number, verdict: CapacityStep['verdict']): CapacityStep => ({
+    replicas,
+    phase: 'ramp',
+    targetRps,
+    offeredRps: targetRps,
+    achievedRps: targetRps,
+    requests: targetRps * 10,
+    p99Ms: 12,
+    errorPercent: 0,
+    dropped: 0,
+    verdict,
+    reason: verdict,
+    durationS: 10,
+    telemetry: null,
+    t: 0,
+  });
+  const result = (replicas: number, capacityRps: number): CapacityResult => ({
+    replicas,
+    capacityRps,
+    outcome: 'found',
+    upperRps: capacityRps + 10,
+    steps: [step(replicas, capacityRps, 'pass'), step(replicas, capacityRps + 10, 'fail')],
+    limit: { resource: 'api-cpu', evidence: `api cpu throttled in 60 % of periods at ${capacityRps + 10} req/s` },
+  });
   const results = [result(1, 100), result(2, 190), result(4, 340)];
   const base = scenarioInput();
-  const status: CapacityStatus = { ...idleStatus({ p99Ms: 50, errorPercent: 0.1 }, 10, [1, 2, 4]), state: 'done', startedAt: base.from, endedAt: base.to, results, ...curveOf(results) };
+  const status: CapacityStatus = {
+    ...idleStatus({ p99Ms: 50, errorPercent: 0.1 }, 10, [1, 2, 4]),
+    state: 'done',
+    startedAt: base.from,
+    endedAt: base.to,
+    results,
+    ...curveOf(results),
+  };
 
   it('draws the curve from the lines the panel draws, with the table, the law, and keeps it in the JSON', () => {
     const input = { ...base, capacity: status };
@@ -405,7 +504,9 @@ describe('capacity in the report', () => {
     const sec = /<section class="capacity"><h2>Capacity<\/h2>[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
     expect(sec).toContain('λ 100 req/s per replica, σ 0.0464 (contention)');
     expect(sec).toMatch(/R² 1\.000/);
-    expect(sec).toContain('<tr><td>4</td><td>340 req/s</td><td>85 %</td><td>found</td><td>api cpu: api cpu throttled in 60 % of periods at 350 req/s</td><td>2</td></tr>');
+    expect(sec).toContain(
+      '<tr><td>4</td><td>340 req/s</td><td>85 %</td><td>found</td><td>api cpu: api cpu throttled in 60 % of periods at 350 req/s</td><td>2</td></tr>',
+    );
     const lines = curveLines(status.curve, status.fit, status.replicas);
     expect(count(sec, '<circle')).toBe(lines.measured.length);
     expect(sec).toMatch(/<path class="fitted" d="M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){40}"/);
@@ -420,14 +521,28 @@ describe('capacity in the report', () => {
   it('overlays a baseline: its points and law on the same axes, and the change at each count', () => {
     const before = [result(1, 100), result(2, 200), result(4, 400)];
     const then = curveOf(before);
-    const baseline = { name: 'before-pool', savedAt: Date.UTC(2026, 11, 7, 1, 30), stack: 'default', apiCpu: '100m', slo: status.slo, stepS: 10, curve: then.curve, fit: then.fit, results: before, startedAt: 0, endedAt: 1 };
-    const sec = /<section class="capacity">[\s\S]*?<\/section>/.exec(renderReport({ ...base, capacity: { ...status, baseline } }))?.[0] ?? '';
+    const baseline = {
+      name: 'before-pool',
+      savedAt: Date.UTC(2026, 11, 7, 1, 30),
+      stack: 'default',
+      apiCpu: '100m',
+      slo: status.slo,
+      stepS: 10,
+      curve: then.curve,
+      fit: then.fit,
+      results: before,
+      startedAt: 0,
+      endedAt: 1,
+    };
+    const sec =
+      /<section class="capacity">[\s\S]*?<\/section>/.exec(renderReport({ ...base, capacity: { ...status, baseline } }))?.[0] ?? '';
     expect(sec).toContain('Compared with baseline <strong>before-pool</strong>, saved 2026-12-07 01:30 UTC at api 100m');
     expect(sec).toContain('<tr><td>4</td><td>340 req/s</td><td>400 req/s</td><td>−15 %</td><td>85 %</td>');
     expect(count(sec, 'class="baseline-point"')).toBe(3);
     expect(sec).toMatch(/<path class="baseline-fitted" d="M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){40}"/);
     // Both on one scale: the baseline's 400 at 4 replicas sits above the run's 340.
-    const cy = (cls: string, i: number) => Number([...sec.matchAll(new RegExp(`<circle class="${cls}" cx="[\\d.]+" cy="([\\d.]+)"`, 'g'))][i]?.[1]);
+    const cy = (cls: string, i: number) =>
+      Number([...sec.matchAll(new RegExp(`<circle class="${cls}" cx="[\\d.]+" cy="([\\d.]+)"`, 'g'))][i]?.[1]);
     const measuredY = [...sec.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)" r="6" fill="#16a34a"/g)].map((m) => Number(m[1]));
     expect(cy('baseline-point', 2)).toBeLessThan(measuredY[2]!);
   });

@@ -13,7 +13,7 @@ import { CHAOS_ACTIONS } from '../../../electron/chaos/actions/index.js';
 const published = JSON.parse(readFileSync(path.join(root, 'docs', 'scenario.schema.json'), 'utf8')) as Record<string, unknown>;
 
 describe('scenario files', () => {
-  it('the published JSON Schema is the contract\'s (npm run schema:scenario rewrites it)', () => {
+  it("the published JSON Schema is the contract's (npm run schema:scenario rewrites it)", () => {
     const { $schema, ...rest } = published;
     expect($schema).toBe('http://json-schema.org/draft-07/schema#');
     expect(rest).toEqual(JSON.parse(JSON.stringify(ScenarioSchema)));
@@ -30,12 +30,35 @@ describe('scenario files', () => {
 
   it('lists the six built-ins with their names and lengths', async () => {
     const list = await listBuiltins();
-    expect(list.map((s) => s.name)).toEqual(['Black Friday spike', 'Cache outage', 'Thundering herd', 'Rolling chaos', 'Queue backlog', 'Replica and stream']);
+    expect(list.map((s) => s.name)).toEqual([
+      'Black Friday spike',
+      'Cache outage',
+      'Thundering herd',
+      'Rolling chaos',
+      'Queue backlog',
+      'Replica and stream',
+    ]);
     for (const s of list) expect(s.durationS).toBeGreaterThan(0);
   });
 
   it('a bad file gets errors with its line, column and field', () => {
-    const source = ['name: broken', 'durationS: 30', 'steps:', '  - at: 0', '    traffic: { profile: { kind: constant, rps: 20 } }', '  - at: 5', '    chaos: { action: kill-cache, forSeconds: 9000 }', '  - at: 6', '    chaos: { action: explode }', '  - at: 40', '    note: too late', 'assertions:', '  - p99_ms<250', '  - latency<3', ''].join('\n');
+    const source = [
+      'name: broken',
+      'durationS: 30',
+      'steps:',
+      '  - at: 0',
+      '    traffic: { profile: { kind: constant, rps: 20 } }',
+      '  - at: 5',
+      '    chaos: { action: kill-cache, forSeconds: 9000 }',
+      '  - at: 6',
+      '    chaos: { action: explode }',
+      '  - at: 40',
+      '    note: too late',
+      'assertions:',
+      '  - p99_ms<250',
+      '  - latency<3',
+      '',
+    ].join('\n');
     let error: ScenarioFileError | undefined;
     try {
       parseScenario(source, 'broken.yaml');
@@ -54,14 +77,25 @@ describe('scenario files', () => {
 
   it('YAML that does not parse, a step of no kind, and an unknown key are each named', () => {
     expect(() => parseScenario('name: [', 'a.yaml')).toThrow(/a\.yaml is not valid YAML or JSON:\n\s+a\.yaml:1:\d+: /);
-    expect(() => parseScenario('name: x\ndurationS: 5\nsteps:\n  - at: 1\n    dance: true\n', 'b.yaml')).toThrow(/b\.yaml:4:\d+: steps\[0\] a step has "at" and exactly one of traffic/);
-    expect(() => parseScenario('name: x\ndurationS: 5\nsteps: []\ncolour: red\n', 'c.yaml')).toThrow(/c\.yaml:\d+:\d+: \(the file\) must not have additional properties/);
+    expect(() => parseScenario('name: x\ndurationS: 5\nsteps:\n  - at: 1\n    dance: true\n', 'b.yaml')).toThrow(
+      /b\.yaml:4:\d+: steps\[0\] a step has "at" and exactly one of traffic/,
+    );
+    expect(() => parseScenario('name: x\ndurationS: 5\nsteps: []\ncolour: red\n', 'c.yaml')).toThrow(
+      /c\.yaml:\d+:\d+: \(the file\) must not have additional properties/,
+    );
     expect(() => parseScenario('{"name": "json", "durationS": 5, "steps": [{"at": 1, "note": "JSON is YAML"}]}', 'd.json')).not.toThrow();
   });
 
   it('text assertions parse with their window and reduction, and a typo says what is expected', () => {
     expect(parseAssertion('p99_ms<250')).toEqual({ metric: 'p99_ms', op: '<', value: 250 });
-    expect(parseAssertion('api_replicas>=4 eventually from 10 to 60s')).toEqual({ metric: 'api_replicas', op: '>=', value: 4, over: 'eventually', from: 10, to: 60 });
+    expect(parseAssertion('api_replicas>=4 eventually from 10 to 60s')).toEqual({
+      metric: 'api_replicas',
+      op: '>=',
+      value: 4,
+      over: 'eventually',
+      from: 10,
+      to: 60,
+    });
     expect(resolveAssertion('lost_writes==0')).toMatchObject({ over: 'last', from: 0, to: null });
     expect(() => parseAssertion('p99<250')).toThrow(/"p99" is not a metric/);
     expect(() => parseAssertion('p99_ms<250 sometimes')).toThrow(/"sometimes" .* not understood/);
@@ -70,15 +104,35 @@ describe('scenario files', () => {
 });
 
 /** A second of telemetry with the figures assertions read; everything else neutral. */
-function sample(at: number, figures: { rps?: number; errors?: number; p99?: number | null; apiReady?: number; hitRate?: number | null; lookups?: number }): ScenarioPoint {
+function sample(
+  at: number,
+  figures: { rps?: number; errors?: number; p99?: number | null; apiReady?: number; hitRate?: number | null; lookups?: number },
+): ScenarioPoint {
   const rps = figures.rps ?? 10;
   const s = {
     t: at * 1000,
     stack: 't',
-    traffic: { rps, errorsPerSec: figures.errors ?? 0, p50: 1, p95: 2, p99: figures.p99 === undefined ? 5 : figures.p99, status: { '2xx': rps, '3xx': 0, '4xx': 0, '5xx': 0 }, proxyErrorsPerSec: 0, inFlight: 0 },
+    traffic: {
+      rps,
+      errorsPerSec: figures.errors ?? 0,
+      p50: 1,
+      p95: 2,
+      p99: figures.p99 === undefined ? 5 : figures.p99,
+      status: { '2xx': rps, '3xx': 0, '4xx': 0, '5xx': 0 },
+      proxyErrorsPerSec: 0,
+      inFlight: 0,
+    },
     instances: [],
     replicas: { api: figures.apiReady ?? 2, apiReady: figures.apiReady ?? 2, worker: 1 },
-    cache: { up: true, hitsPerSec: (figures.lookups ?? 10) * (figures.hitRate ?? 0.5), missesPerSec: (figures.lookups ?? 10) * (1 - (figures.hitRate ?? 0.5)), hitRate: figures.hitRate === undefined ? 0.5 : figures.hitRate, memoryBytes: null, keys: null, opsPerSec: null },
+    cache: {
+      up: true,
+      hitsPerSec: (figures.lookups ?? 10) * (figures.hitRate ?? 0.5),
+      missesPerSec: (figures.lookups ?? 10) * (1 - (figures.hitRate ?? 0.5)),
+      hitRate: figures.hitRate === undefined ? 0.5 : figures.hitRate,
+      memoryBytes: null,
+      keys: null,
+      opsPerSec: null,
+    },
     queue: { up: true, waiting: 0, active: 0, delayed: 0, failed: 0, completedPerSec: 0, failedPerSec: 0 },
     db: { up: true, connections: 1, commitsPerSec: 1, rollbacksPerSec: 0 },
     autoscaler: null,
@@ -109,16 +163,27 @@ describe('assertions judged over a window', () => {
 
   it('eventually and always, live and final', () => {
     const points = [sample(0, { apiReady: 1 }), sample(3, { apiReady: 2 }), sample(6, { apiReady: 4 })];
-    expect(evaluateAssertion(resolveAssertion('api_replicas>=4 eventually'), points.slice(0, 2), { durationS: 10, elapsedS: 4, final: false }).state).toBe('pending');
-    expect(evaluateAssertion(resolveAssertion('api_replicas>=4 eventually'), points, { durationS: 10, elapsedS: 7, final: false })).toMatchObject({ state: 'passing', detail: 'first held at 6 s' });
+    expect(
+      evaluateAssertion(resolveAssertion('api_replicas>=4 eventually'), points.slice(0, 2), { durationS: 10, elapsedS: 4, final: false })
+        .state,
+    ).toBe('pending');
+    expect(
+      evaluateAssertion(resolveAssertion('api_replicas>=4 eventually'), points, { durationS: 10, elapsedS: 7, final: false }),
+    ).toMatchObject({ state: 'passing', detail: 'first held at 6 s' });
     expect(evaluateAssertion(resolveAssertion('api_replicas>=4 eventually to 5'), points, options).state).toBe('failed');
-    expect(evaluateAssertion(resolveAssertion('api_replicas>=2 always'), points, options)).toMatchObject({ state: 'failed', detail: 'broken at 0 s' });
+    expect(evaluateAssertion(resolveAssertion('api_replicas>=2 always'), points, options)).toMatchObject({
+      state: 'failed',
+      detail: 'broken at 0 s',
+    });
     expect(evaluateAssertion(resolveAssertion('api_replicas>=2 always from 2'), points, options).state).toBe('held');
   });
 
   it('a window without data fails at the end rather than passing silently', () => {
     const points = [sample(0, { hitRate: null, lookups: 0 })];
-    expect(evaluateAssertion(resolveAssertion('cache_hit_rate>0.5'), points, options)).toMatchObject({ state: 'failed', detail: 'no data between 0 and 10 s' });
+    expect(evaluateAssertion(resolveAssertion('cache_hit_rate>0.5'), points, options)).toMatchObject({
+      state: 'failed',
+      detail: 'no data between 0 and 10 s',
+    });
   });
 
   it('lost writes come from the end-of-run check, and an impossible check fails', () => {
@@ -126,6 +191,9 @@ describe('assertions judged over a window', () => {
     expect(evaluateAssertion(lost, [], { ...options, final: false }).state).toBe('pending');
     expect(evaluateAssertion(lost, [], { ...options, lostWrites: 0 }).state).toBe('held');
     expect(evaluateAssertion(lost, [], { ...options, lostWrites: 2 })).toMatchObject({ state: 'failed', value: 2 });
-    expect(evaluateAssertion(lost, [], { ...options, lostWrites: { unavailable: 'no database' } })).toMatchObject({ state: 'failed', detail: 'could not check the writes: no database' });
+    expect(evaluateAssertion(lost, [], { ...options, lostWrites: { unavailable: 'no database' } })).toMatchObject({
+      state: 'failed',
+      detail: 'could not check the writes: no database',
+    });
   });
 });

@@ -62,7 +62,9 @@ describe('scenario player on the local runtime', () => {
   it('plays a short scenario to the end: steps in order, a pause that stops its clock, assertions held, a report with charts and results', async () => {
     const seen: ScenarioStatus[] = [];
     const off = controlPlane.on('scenario', (s) => seen.push(s));
-    const loaded = await ok<ScenarioStatus>(controlPlane.handle('scenario:load', { source: SHORT(await freePort()), fileName: 'short.yaml' }));
+    const loaded = await ok<ScenarioStatus>(
+      controlPlane.handle('scenario:load', { source: SHORT(await freePort()), fileName: 'short.yaml' }),
+    );
     expect(loaded).toMatchObject({ state: 'idle', name: 'short run', durationS: 12 });
     expect(loaded.steps.map((s) => s.text)).toEqual(['40 req/s', 'scale api to 3', 'nearly there']);
     // lost_writes==0 is added: every scenario ends with the lost-write check.
@@ -90,11 +92,19 @@ describe('scenario player on the local runtime', () => {
     expect(seen.some((s) => s.assertions.some((a) => a.state === 'passing' || a.state === 'pending'))).toBe(true);
     const events = await ok<{ message: string; kind: string }[]>(controlPlane.handle('events:list', {}));
     const scenarioEvents = events.filter((e) => e.kind === 'scenario').map((e) => e.message);
-    expect(scenarioEvents).toEqual(expect.arrayContaining(['scenario "short run" started (12 s, 3 steps)', 'step 2 at 3 s: scale api to 3', 'note: nearly there', 'scenario "short run" passed: 4 of 4 assertions held']));
+    expect(scenarioEvents).toEqual(
+      expect.arrayContaining([
+        'scenario "short run" started (12 s, 3 steps)',
+        'step 2 at 3 s: scale api to 3',
+        'note: nearly there',
+        'scenario "short run" passed: 4 of 4 assertions held',
+      ]),
+    );
 
     const report = await ok<ExportedReport>(controlPlane.handle('report:export', {}));
     expect(report.fileName).toMatch(/^scalelab-scenario-short-run-.*\.html$/);
-    for (const caption of ['Requests per second', 'Latency', 'Cache hit rate', 'Replicas', 'Queue', 'CPU per api replica']) expect(report.html).toContain(caption);
+    for (const caption of ['Requests per second', 'Latency', 'Cache hit rate', 'Replicas', 'Queue', 'CPU per api replica'])
+      expect(report.html).toContain(caption);
     expect(report.html).toContain('PASSED');
     expect(report.html).toContain('api_replicas &gt;= 3 (eventually, 0–12 s)');
     expect(report.html).not.toContain('<script');
@@ -104,7 +114,9 @@ describe('scenario player on the local runtime', () => {
   });
 
   it('step runs the next step at once and stays paused; reset puts the scenario back at its start', async () => {
-    await ok(controlPlane.handle('scenario:load', { source: SHORT(await freePort()).replace('name: scen', 'name: scen'), fileName: 'short.yaml' }));
+    await ok(
+      controlPlane.handle('scenario:load', { source: SHORT(await freePort()).replace('name: scen', 'name: scen'), fileName: 'short.yaml' }),
+    );
     const stepped = await ok<ScenarioStatus>(controlPlane.handle('scenario:step', {}));
     expect(stepped.state).toBe('paused');
     expect(stepped.steps.map((s) => s.state)).toEqual(['done', 'pending', 'pending']);
@@ -119,9 +131,15 @@ describe('scenario player on the local runtime', () => {
   });
 
   it('a bad scenario is refused with its line and field', async () => {
-    const bad = await controlPlane.handle('scenario:load', { source: 'name: x\ndurationS: 10\nsteps:\n  - at: 1\n    scale: { service: db, replicas: 2 }\n', fileName: 'bad.yaml' });
+    const bad = await controlPlane.handle('scenario:load', {
+      source: 'name: x\ndurationS: 10\nsteps:\n  - at: 1\n    scale: { service: db, replicas: 2 }\n',
+      fileName: 'bad.yaml',
+    });
     expect(bad).toMatchObject({ ok: false, error: { name: 'ScenarioFileError', message: expect.stringContaining('bad.yaml:5:') } });
-    expect(await controlPlane.handle('scenario:load', { builtin: 'nope' })).toMatchObject({ ok: false, error: { name: 'UnknownScenarioError' } });
+    expect(await controlPlane.handle('scenario:load', { builtin: 'nope' })).toMatchObject({
+      ok: false,
+      error: { name: 'UnknownScenarioError' },
+    });
   });
 });
 
@@ -151,7 +169,12 @@ describe('scalelab scenario (CLI)', () => {
 
   it('an assertion that cannot hold makes run exit non-zero, and the report says which', async () => {
     const file = path.join(cliHome, 'short.yaml');
-    await writeFile(file, SHORT(await freePort()).replace('durationS: 12', 'durationS: 6').replace(/  - at: 8\n    note: nearly there\n/, ''));
+    await writeFile(
+      file,
+      SHORT(await freePort())
+        .replace('durationS: 12', 'durationS: 6')
+        .replace(/  - at: 8\n    note: nearly there\n/, ''),
+    );
     const report = path.join(cliHome, 'out.html');
     const result = await runScalelab(cliHome, ['scenario', 'run', file, '--assert', 'p99_ms<0.001', '--report', report], 180_000);
     expect(result.code, result.stderr).toBe(1);
@@ -165,7 +188,9 @@ describe('scalelab scenario (CLI)', () => {
   it('"Cache outage" passes on the local runtime', async () => {
     const result = await runScalelab(cliHome, ['scenario', 'run', 'cache-outage', '--json'], 240_000);
     const outcome = JSON.parse(result.stdout) as { passed: boolean; assertions: { text: string; state: string; value: number | null }[] };
-    expect(outcome.assertions.map((a) => `${a.text}: ${a.state} (${a.value})`)).toEqual(outcome.assertions.map((a) => `${a.text}: held (${a.value})`));
+    expect(outcome.assertions.map((a) => `${a.text}: ${a.state} (${a.value})`)).toEqual(
+      outcome.assertions.map((a) => `${a.text}: held (${a.value})`),
+    );
     expect(outcome.passed).toBe(true);
     expect(result.code).toBe(0);
   });

@@ -8,7 +8,11 @@ import { root } from './scalelab-cli.js';
 
 /** `scalelab serve` for `home` as a child of the test, resolved once its control.json names it. */
 export async function startServe(home: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
-  const serve = spawn(process.execPath, ['electron/scalelab.mjs', 'serve', '--port', '0'], { cwd: root, env: { ...process.env, ...env, SCALELAB_HOME: home }, stdio: 'ignore' });
+  const serve = spawn(process.execPath, ['electron/scalelab.mjs', 'serve', '--port', '0'], {
+    cwd: root,
+    env: { ...process.env, ...env, SCALELAB_HOME: home },
+    stdio: 'ignore',
+  });
   await eventually('control.json names the new control plane', async () => (await readControlFile(home))?.pid === serve.pid, 60_000);
   return serve;
 }
@@ -29,7 +33,12 @@ export function commandLines(): Map<number, string> {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      lines.set(Number(entry), readFileSync(path.join('/proc', entry, 'cmdline'), 'utf8').split('\0').join(' '));
+      lines.set(
+        Number(entry),
+        readFileSync(path.join('/proc', entry, 'cmdline'), 'utf8')
+          .split('\0')
+          .join(' '),
+      );
     } catch {
       // exited meanwhile
     }
@@ -39,5 +48,7 @@ export function commandLines(): Map<number, string> {
 
 /** Pids of the watchdogs watching the stack folder `stateDir`. */
 export function watchdogsOf(stateDir: string): number[] {
-  return [...commandLines()].filter(([, line]) => line.includes('runtimes/local/watchdog') && line.trimEnd().endsWith(stateDir)).map(([pid]) => pid);
+  return [...commandLines()]
+    .filter(([, line]) => line.includes('runtimes/local/watchdog') && line.trimEnd().endsWith(stateDir))
+    .map(([pid]) => pid);
 }

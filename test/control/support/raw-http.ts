@@ -11,7 +11,11 @@ export interface RawAnswer {
  * collects the answer until the server closes, `idleMs` pass without data after a complete
  * answer, or `timeoutMs` pass.
  */
-export function rawRequest(port: number, bytes: string | Buffer, options: { timeoutMs?: number; idleMs?: number } = {}): Promise<RawAnswer> {
+export function rawRequest(
+  port: number,
+  bytes: string | Buffer,
+  options: { timeoutMs?: number; idleMs?: number } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let idle: NodeJS.Timeout | undefined;

@@ -8,9 +8,17 @@ const run = promisify(execFile);
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Runs `scalelab …` through the package's bin, as `npx scalelab` does, with SCALELAB_HOME=`home`. */
-export async function runScalelab(home: string, args: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runScalelab(
+  home: string,
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['electron/scalelab.mjs', ...args], { cwd: root, env: { ...process.env, SCALELAB_HOME: home }, timeout: timeoutMs });
+    const { stdout, stderr } = await run(process.execPath, ['electron/scalelab.mjs', ...args], {
+      cwd: root,
+      env: { ...process.env, SCALELAB_HOME: home },
+      timeout: timeoutMs,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

@@ -26,16 +26,112 @@ type Obj = Record<string, any>;
 /** PromQL functions, aggregations and keywords: identifiers that are not metric names. */
 const PROMQL_WORDS = new Set([
   // aggregation operators and their modifiers
-  'sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile', 'limitk', 'limit_ratio',
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'atan2', 'inf', 'nan',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+  'limitk',
+  'limit_ratio',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'atan2',
+  'inf',
+  'nan',
   // functions
-  'abs', 'absent', 'absent_over_time', 'ceil', 'changes', 'clamp', 'clamp_max', 'clamp_min', 'day_of_month', 'day_of_week', 'day_of_year', 'days_in_month',
-  'delta', 'deriv', 'exp', 'floor', 'histogram_avg', 'histogram_count', 'histogram_sum', 'histogram_fraction', 'histogram_quantile', 'histogram_stddev',
-  'histogram_stdvar', 'holt_winters', 'double_exponential_smoothing', 'hour', 'idelta', 'increase', 'irate', 'label_join', 'label_replace', 'ln', 'log2',
-  'log10', 'minute', 'month', 'predict_linear', 'rate', 'resets', 'round', 'scalar', 'sgn', 'sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc',
-  'sqrt', 'time', 'timestamp', 'vector', 'year', 'avg_over_time', 'min_over_time', 'max_over_time', 'sum_over_time', 'count_over_time',
-  'quantile_over_time', 'stddev_over_time', 'stdvar_over_time', 'last_over_time', 'present_over_time', 'mad_over_time',
-  'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'cos', 'cosh', 'sin', 'sinh', 'tan', 'tanh', 'deg', 'rad', 'pi',
+  'abs',
+  'absent',
+  'absent_over_time',
+  'ceil',
+  'changes',
+  'clamp',
+  'clamp_max',
+  'clamp_min',
+  'day_of_month',
+  'day_of_week',
+  'day_of_year',
+  'days_in_month',
+  'delta',
+  'deriv',
+  'exp',
+  'floor',
+  'histogram_avg',
+  'histogram_count',
+  'histogram_sum',
+  'histogram_fraction',
+  'histogram_quantile',
+  'histogram_stddev',
+  'histogram_stdvar',
+  'holt_winters',
+  'double_exponential_smoothing',
+  'hour',
+  'idelta',
+  'increase',
+  'irate',
+  'label_join',
+  'label_replace',
+  'ln',
+  'log2',
+  'log10',
+  'minute',
+  'month',
+  'predict_linear',
+  'rate',
+  'resets',
+  'round',
+  'scalar',
+  'sgn',
+  'sort',
+  'sort_desc',
+  'sort_by_label',
+  'sort_by_label_desc',
+  'sqrt',
+  'time',
+  'timestamp',
+  'vector',
+  'year',
+  'avg_over_time',
+  'min_over_time',
+  'max_over_time',
+  'sum_over_time',
+  'count_over_time',
+  'quantile_over_time',
+  'stddev_over_time',
+  'stdvar_over_time',
+  'last_over_time',
+  'present_over_time',
+  'mad_over_time',
+  'acos',
+  'acosh',
+  'asin',
+  'asinh',
+  'atan',
+  'atanh',
+  'cos',
+  'cosh',
+  'sin',
+  'sinh',
+  'tan',
+  'tanh',
+  'deg',
+  'rad',
+  'pi',
   // Grafana's label_values() in variable queries
   'label_values',
 ]);
@@ -66,8 +162,10 @@ export function metricNames(expr: string): string[] {
 /** Every PromQL expression of the dashboard, with where it is: panel targets, variables, annotations. */
 export function expressions(dashboard: Obj): Array<{ where: string; expr: string }> {
   const out: Array<{ where: string; expr: string }> = [];
-  for (const panel of dashboard.panels as Obj[]) for (const t of panel.targets ?? []) out.push({ where: `panel ${panel.id} "${panel.title}" ${t.refId}`, expr: t.expr });
-  for (const v of dashboard.templating.list as Obj[]) if (v.type === 'query') out.push({ where: `variable $${v.name}`, expr: typeof v.query === 'string' ? v.query : v.query.query });
+  for (const panel of dashboard.panels as Obj[])
+    for (const t of panel.targets ?? []) out.push({ where: `panel ${panel.id} "${panel.title}" ${t.refId}`, expr: t.expr });
+  for (const v of dashboard.templating.list as Obj[])
+    if (v.type === 'query') out.push({ where: `variable $${v.name}`, expr: typeof v.query === 'string' ? v.query : v.query.query });
   for (const a of dashboard.annotations.list as Obj[]) if (a.expr) out.push({ where: `annotation "${a.name}"`, expr: a.expr });
   return out;
 }
@@ -75,7 +173,8 @@ export function expressions(dashboard: Obj): Array<{ where: string; expr: string
 /** Names the dashboard uses that no scrape serves. */
 function missing(dashboard: Obj, served: Set<string>): string[] {
   const gaps: string[] = [];
-  for (const { where, expr } of expressions(dashboard)) for (const name of metricNames(expr)) if (!served.has(name)) gaps.push(`${name} (${where})`);
+  for (const { where, expr } of expressions(dashboard))
+    for (const name of metricNames(expr)) if (!served.has(name)) gaps.push(`${name} (${where})`);
   return gaps;
 }
 
@@ -96,7 +195,12 @@ describe('the dashboard JSON', () => {
     const charts = panels.filter((p) => p.type !== 'row');
     expect(charts.length).toBeGreaterThanOrEqual(20);
     for (const p of panels) {
-      expect(p.gridPos, `panel ${p.id}`).toMatchObject({ x: expect.any(Number), y: expect.any(Number), w: expect.any(Number), h: expect.any(Number) });
+      expect(p.gridPos, `panel ${p.id}`).toMatchObject({
+        x: expect.any(Number),
+        y: expect.any(Number),
+        w: expect.any(Number),
+        h: expect.any(Number),
+      });
       expect(p.gridPos.x + p.gridPos.w, `panel ${p.id} fits 24 columns`).toBeLessThanOrEqual(24);
     }
     for (const p of charts) {
@@ -108,7 +212,12 @@ describe('the dashboard JSON', () => {
         expect(t.datasource, `panel ${p.id} ${t.refId}`).toEqual({ type: 'prometheus', uid: '${datasource}' });
         expect(t.expr, `panel ${p.id} ${t.refId}`).toMatch(/\S/);
         // Balanced brackets: a cheap check that the expression parses at all.
-        for (const [open, close] of [['(', ')'], ['{', '}'], ['[', ']']]) expect(t.expr.split(open).length, `${t.expr} ${open}${close}`).toBe(t.expr.split(close).length);
+        for (const [open, close] of [
+          ['(', ')'],
+          ['{', '}'],
+          ['[', ']'],
+        ])
+          expect(t.expr.split(open).length, `${t.expr} ${open}${close}`).toBe(t.expr.split(close).length);
       }
     }
     const annotations = (dashboard.annotations.list as Obj[]).filter((a) => a.expr);
@@ -117,11 +226,25 @@ describe('the dashboard JSON', () => {
   });
 
   it('finds metric names in PromQL and misses nothing a misspelling would hide', () => {
-    expect(metricNames('histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job=~"$api_job",route="/users"}[$__rate_interval])))')).toEqual(['http_request_duration_seconds_bucket']);
-    expect(metricNames('sum(rate(cache_hits_total{a="b"}[5m])) / clamp_min(sum(rate(cache_misses_total[1m])) + up, 1e-9)').sort()).toEqual(['cache_hits_total', 'cache_misses_total', 'up']);
-    expect(metricNames('label_values(scalelab_sample_timestamp_seconds{job=~"$job"}, stack)')).toEqual(['scalelab_sample_timestamp_seconds']);
+    expect(
+      metricNames(
+        'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job=~"$api_job",route="/users"}[$__rate_interval])))',
+      ),
+    ).toEqual(['http_request_duration_seconds_bucket']);
+    expect(metricNames('sum(rate(cache_hits_total{a="b"}[5m])) / clamp_min(sum(rate(cache_misses_total[1m])) + up, 1e-9)').sort()).toEqual([
+      'cache_hits_total',
+      'cache_misses_total',
+      'up',
+    ]);
+    expect(metricNames('label_values(scalelab_sample_timestamp_seconds{job=~"$job"}, stack)')).toEqual([
+      'scalelab_sample_timestamp_seconds',
+    ]);
     expect(metricNames('label_values({__name__=~"a_total|b_count", job=~"$x"}, instance)').sort()).toEqual(['a_total', 'b_count']);
-    const misspelt = { panels: [{ id: 1, title: 't', targets: [{ refId: 'A', expr: 'sum(rate(http_request_totals[1m]))' }] }], templating: { list: [] }, annotations: { list: [] } };
+    const misspelt = {
+      panels: [{ id: 1, title: 't', targets: [{ refId: 'A', expr: 'sum(rate(http_request_totals[1m]))' }] }],
+      templating: { list: [] },
+      annotations: { list: [] },
+    };
     expect(missing(misspelt, new Set(['http_requests_total']))).toEqual(['http_request_totals (panel 1 "t" A)']);
   });
 });
@@ -139,16 +262,41 @@ describe('the dashboard against a running local stack', () => {
     controlPlane = new ControlPlane({ home });
     headless = await startHeadless({ controlPlane, port: 0 });
     // Every data-layer pattern on, so the replica and stream series exist.
-    status = await ok<StackStatus>(controlPlane.handle('stack:up', { name: STACK, port: await freePort(), replicas: { api: 2, worker: 1 }, data: { readReplica: true, events: true, partitions: 2 } }));
-    await ok(controlPlane.handle('autoscaler:configure', { service: 'api', preset: 'demo', minReplicas: 2, maxReplicas: 3, metrics: { rps: 10_000 } }));
+    status = await ok<StackStatus>(
+      controlPlane.handle('stack:up', {
+        name: STACK,
+        port: await freePort(),
+        replicas: { api: 2, worker: 1 },
+        data: { readReplica: true, events: true, partitions: 2 },
+      }),
+    );
+    await ok(
+      controlPlane.handle('autoscaler:configure', {
+        service: 'api',
+        preset: 'demo',
+        minReplicas: 2,
+        maxReplicas: 3,
+        metrics: { rps: 10_000 },
+      }),
+    );
     await ok(controlPlane.handle('chaos:inject', { action: 'latency', target: 'all', dbMs: 1 }));
     const balancer = status.endpoints!.balancer;
     // Steady requests (writes, reads, a send-email job each), so every per-interval figure has a value.
     traffic = (async () => {
       for (let n = 0; firing; n++) {
-        const created = await fetch(`${balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `Grafana ${n}`, email: `grafana-${n}-${Date.now()}@example.com` }) }).catch(() => undefined);
+        const created = await fetch(`${balancer}/users`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: `Grafana ${n}`, email: `grafana-${n}-${Date.now()}@example.com` }),
+        }).catch(() => undefined);
         const id = created?.ok ? ((await created.json()) as { id: number }).id : 1;
-        await Promise.all([fetch(`${balancer}/users/${id}`), fetch(`${balancer}/users/${id}`), fetch(`${balancer}/users/${id}/send-email`, { method: 'POST' })].map((p) => p.then((r) => r.arrayBuffer()).catch(() => undefined)));
+        await Promise.all(
+          [
+            fetch(`${balancer}/users/${id}`),
+            fetch(`${balancer}/users/${id}`),
+            fetch(`${balancer}/users/${id}/send-email`, { method: 'POST' }),
+          ].map((p) => p.then((r) => r.arrayBuffer()).catch(() => undefined)),
+        );
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
@@ -195,10 +343,18 @@ describe('the dashboard against a running local stack', () => {
       },
       30_000,
     ).catch(() => undefined);
-    expect(gaps, `served: ${[...served].filter((n) => !n.startsWith('nodejs_') && !n.startsWith('process_')).sort().join(' ')}`).toEqual([]);
+    expect(
+      gaps,
+      `served: ${[...served]
+        .filter((n) => !n.startsWith('nodejs_') && !n.startsWith('process_'))
+        .sort()
+        .join(' ')}`,
+    ).toEqual([]);
     const used = new Set(expressions(dashboard).flatMap((e) => metricNames(e.expr)));
     expect(used.size).toBeGreaterThan(40);
-    console.log(`grafana dashboard: ${used.size} metric names, all served by the control plane and ${replicas.length} replicas (${Date.now() - started} ms)`);
+    console.log(
+      `grafana dashboard: ${used.size} metric names, all served by the control plane and ${replicas.length} replicas (${Date.now() - started} ms)`,
+    );
   }, 60_000);
 
   it('the control plane guards /metrics with its token', async () => {

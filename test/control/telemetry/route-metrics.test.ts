@@ -7,8 +7,19 @@ import { bucketQuantile, RouteStats, routesOf } from '../../../electron/control/
 /** A replica's metrics as the api declares them (backend/api/metrics.ts), in a registry of its own. */
 function replica() {
   const registry = new Registry();
-  const requests = new Counter({ name: 'http_requests_total', help: 'h', labelNames: ['method', 'route', 'status'], registers: [registry] });
-  const duration = new Histogram({ name: 'http_request_duration_seconds', help: 'h', labelNames: ['method', 'route', 'status'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1], registers: [registry] });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'h',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'h',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [registry],
+  });
   const serve = (method: string, route: string, status: number, seconds: number, n = 1) => {
     for (let i = 0; i < n; i += 1) {
       requests.inc({ method, route, status: String(status) });
@@ -39,13 +50,23 @@ describe('per-endpoint figures from the replicas', () => {
 
   it('interpolate quantiles inside a bucket, as histogram_quantile does', () => {
     // 10 requests between 1 and 2.5 ms, 10 between 2.5 and 5 ms.
-    const buckets: [number, number][] = [[1, 0], [2.5, 10], [5, 10], [Infinity, 0]];
+    const buckets: [number, number][] = [
+      [1, 0],
+      [2.5, 10],
+      [5, 10],
+      [Infinity, 0],
+    ];
     expect(bucketQuantile(0.5, buckets)).toBeCloseTo(2.5);
     expect(bucketQuantile(0.25, buckets)).toBeCloseTo(1.75);
     expect(bucketQuantile(0.95, buckets)).toBeCloseTo(4.75);
     expect(bucketQuantile(0.5, [[1, 0]])).toBeNull();
     // Past the last finite bound the answer is that bound.
-    expect(bucketQuantile(0.99, [[100, 1], [Infinity, 99]])).toBe(100);
+    expect(
+      bucketQuantile(0.99, [
+        [100, 1],
+        [Infinity, 99],
+      ]),
+    ).toBe(100);
   });
 
   it('rate each route over the interval across replicas, with totals that keep growing', async () => {

@@ -170,7 +170,13 @@ describe('data-layer telemetry of real stores', () => {
   it('reports no stream when events are off and no replica when none runs, and quietly reads tables that do not exist yet', async () => {
     const off = await sampler(stack({ readReplica: false, events: false, partitions: 0 }));
     const s = await off.sampleNow();
-    expect(s.data).toEqual({ reads: { primaryPerSec: 0, replicaPerSec: 0, fallbacksPerSec: 0 }, replica: null, pools: [], stream: null, partitions: null });
+    expect(s.data).toEqual({
+      reads: { primaryPerSec: 0, replicaPerSec: 0, fallbacksPerSec: 0 },
+      replica: null,
+      pools: [],
+      stream: null,
+      partitions: null,
+    });
 
     // Events on, before the worker created the outbox or anyone wrote an event.
     const on = await sampler(stack({ readReplica: false, events: true, partitions: 0 }));
@@ -196,7 +202,10 @@ describe('data-layer telemetry of real stores', () => {
     expect(grouped.pending).toBe(0);
     expect(grouped.eventsPerSec).toBe(0);
 
-    const read = (await redis.xreadgroup('GROUP', PROJECTOR_GROUP, 'c1', 'COUNT', 4, 'STREAMS', USER_EVENTS_STREAM, '>')) as [string, [string, string[]][]][];
+    const read = (await redis.xreadgroup('GROUP', PROJECTOR_GROUP, 'c1', 'COUNT', 4, 'STREAMS', USER_EVENTS_STREAM, '>')) as [
+      string,
+      [string, string[]][],
+    ][];
     const ids = read[0]![1].map(([id]) => id);
     await redis.xack(USER_EVENTS_STREAM, PROJECTOR_GROUP, ids[0]!, ids[1]!);
     const consumed = (await telemetry.sampleNow()).data!.stream!;
@@ -212,16 +221,24 @@ describe('data-layer telemetry of real stores', () => {
       user_id bigint NOT NULL, payload jsonb NOT NULL DEFAULT '{}', occurred_at timestamptz NOT NULL DEFAULT now(), sent_at timestamptz)`);
     await db.query('CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL');
     // Five events, 10 s to 6 s ago.
-    for (let i = 0; i < 5; i++) await db.query(`INSERT INTO outbox (type, user_id, occurred_at) VALUES ('user.created', $1, now() - make_interval(secs => $2))`, [i, 10 - i]);
+    for (let i = 0; i < 5; i++)
+      await db.query(`INSERT INTO outbox (type, user_id, occurred_at) VALUES ('user.created', $1, now() - make_interval(secs => $2))`, [
+        i,
+        10 - i,
+      ]);
     const noModel = (await telemetry.sampleNow()).data!.stream!;
     expect(noModel.outboxBacklog).toBe(5);
     // No read model table yet: it trails by the age of the oldest event.
     expect(noModel.freshnessS).toBeGreaterThanOrEqual(10);
     expect(noModel.freshnessS).toBeLessThan(15);
 
-    await db.query('CREATE TABLE read_model_state (id int PRIMARY KEY, events bigint NOT NULL DEFAULT 0, last_event_id bigint, last_occurred_at timestamptz, updated_at timestamptz NOT NULL DEFAULT now())');
+    await db.query(
+      'CREATE TABLE read_model_state (id int PRIMARY KEY, events bigint NOT NULL DEFAULT 0, last_event_id bigint, last_occurred_at timestamptz, updated_at timestamptz NOT NULL DEFAULT now())',
+    );
     // The projector applied the first two (the second 9 s ago): it trails the newest (6 s ago) by 3 s.
-    await db.query(`INSERT INTO read_model_state (id, events, last_event_id, last_occurred_at) SELECT 1, 2, id, occurred_at FROM outbox ORDER BY id LIMIT 1 OFFSET 1`);
+    await db.query(
+      `INSERT INTO read_model_state (id, events, last_event_id, last_occurred_at) SELECT 1, 2, id, occurred_at FROM outbox ORDER BY id LIMIT 1 OFFSET 1`,
+    );
     await db.query('UPDATE outbox SET sent_at = now() WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT 3)');
     const behind = (await telemetry.sampleNow()).data!.stream!;
     expect(behind.outboxBacklog).toBe(2);
@@ -240,7 +257,9 @@ describe('data-layer telemetry of real stores', () => {
     await db.query(`INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 300) g`);
     const telemetry = await sampler(stack(ALL_ON), { partitionsEveryMs: 300 });
     const exact = async () => {
-      const { rows } = await db.query<{ name: string; rows: number }>(`SELECT tableoid::regclass::text AS name, count(*)::int AS rows FROM users GROUP BY 1 ORDER BY 1`);
+      const { rows } = await db.query<{ name: string; rows: number }>(
+        `SELECT tableoid::regclass::text AS name, count(*)::int AS rows FROM users GROUP BY 1 ORDER BY 1`,
+      );
       return rows;
     };
     const first = (await telemetry.sampleNow()).data!.partitions;
@@ -270,7 +289,9 @@ describe('data-layer telemetry of real stores', () => {
     const startedAt = Date.now() - 60_000;
     const api: Instance = { id: 'api-1', service: 'api', phase: 'ready', restarts: 0, startedAt };
     metrics.body = routerMetrics({ primary: 100, replica: 500, fallbacks: 3 });
-    const telemetry = await sampler(stack({ readReplica: false, events: false, partitions: 0 }, { instances: () => [api], metricsUrl: () => metrics.url }));
+    const telemetry = await sampler(
+      stack({ readReplica: false, events: false, partitions: 0 }, { instances: () => [api], metricsUrl: () => metrics.url }),
+    );
     const base = telemetry.latest()!;
     metrics.body = routerMetrics({ primary: 110, replica: 560, fallbacks: 5 }, 2);
     const s = await telemetry.sampleNow();
@@ -324,7 +345,9 @@ describe('data-layer telemetry of real stores', () => {
 
   it('without a data spec from its source, finds the replica among the instances and the partitions in the database', async () => {
     const replicaInstance: Instance = { id: 'postgres-replica', service: 'postgres', phase: 'crashed', restarts: 1, startedAt: Date.now() };
-    const bare = await sampler(source({ redisUrl: () => stores.redisUrl, databaseUrl: () => stores.databaseUrl, instances: () => [replicaInstance] }));
+    const bare = await sampler(
+      source({ redisUrl: () => stores.redisUrl, databaseUrl: () => stores.databaseUrl, instances: () => [replicaInstance] }),
+    );
     const s = await bare.sampleNow();
     expect(s.data!.replica).toMatchObject({ up: false, applyDelayMs: 0 });
     expect(s.data!.stream!.length).toBe(10);
@@ -336,7 +359,11 @@ describe('data-layer telemetry of real stores', () => {
   it('reads a real streaming replica: caught up, then behind in bytes and seconds under an apply delay, then caught up again', async () => {
     let replica: LocalPostgres | undefined;
     try {
-      replica = await seedReplica(stores.postgres, { dataDir: postgresDataDir(path.join(stores.dir, 'replica')), port: await freePort(), logFile: path.join(stores.dir, 'replica.log') });
+      replica = await seedReplica(stores.postgres, {
+        dataDir: postgresDataDir(path.join(stores.dir, 'replica')),
+        port: await freePort(),
+        logFile: path.join(stores.dir, 'replica.log'),
+      });
       const replicaUrl = replica.url('scalelab');
       const telemetry = await sampler(stack(ALL_ON, { replicaUrl: () => replicaUrl }));
       await eventually('the replica caught up', async () => {
@@ -365,10 +392,14 @@ describe('data-layer telemetry of real stores', () => {
 
         await admin.query('ALTER SYSTEM RESET recovery_min_apply_delay');
         await admin.query('SELECT pg_reload_conf()');
-        await eventually('caught up again, no delay', async () => {
-          const r = (await telemetry.sampleNow()).data!.replica!;
-          return r.applyDelayMs === 0 && r.lagBytes === 0 && r.lagSeconds === 0;
-        }, 30_000);
+        await eventually(
+          'caught up again, no delay',
+          async () => {
+            const r = (await telemetry.sampleNow()).data!.replica!;
+            return r.applyDelayMs === 0 && r.lagBytes === 0 && r.lagSeconds === 0;
+          },
+          30_000,
+        );
         const families = parsePrometheusText(telemetry.prometheus());
         expect(sumSeries(families, 'scalelab_db_replica_lag_bytes')).toBe(0);
         expect(sumSeries(families, 'scalelab_db_replica_apply_delay_seconds')).toBe(0);

@@ -80,7 +80,12 @@ describe('Prometheus text parser', () => {
     const histogram = families.get('req_seconds')!;
     expect(histogram.type).toBe('histogram');
     expect(histogram.help).toBe('Latency\nof \\ requests');
-    expect(histogram.samples.map((s) => s.name)).toEqual(['req_seconds_bucket', 'req_seconds_bucket', 'req_seconds_sum', 'req_seconds_count']);
+    expect(histogram.samples.map((s) => s.name)).toEqual([
+      'req_seconds_bucket',
+      'req_seconds_bucket',
+      'req_seconds_sum',
+      'req_seconds_count',
+    ]);
     expect(histogram.samples[0]!.labels.path).toBe('/a"b\\c\nd');
     expect(histogram.samples[1]!.labels.le).toBe('+Inf');
     expect(histogram.samples[2]!.value).toBeCloseTo(0.15);
@@ -192,7 +197,13 @@ describe('telemetry bookkeeping', () => {
     const stats = new BalancerStats();
     const telemetry = new Telemetry({ intervalMs: 60_000 });
     const before = Date.now();
-    await attachSettled(telemetry, source({ instances: () => [instance('api-1', 'api', process.pid, 0)], takeBalancerSnapshot: () => stats.take(0, new Map([['api-1', 0]])) }));
+    await attachSettled(
+      telemetry,
+      source({
+        instances: () => [instance('api-1', 'api', process.pid, 0)],
+        takeBalancerSnapshot: () => stats.take(0, new Map([['api-1', 0]])),
+      }),
+    );
     const started = Date.now();
     for (let i = 0; i < 40; i++) stats.record(i < 30 ? 200 : 503, 2_000, i < 36 ? 'api-1' : undefined, i >= 36);
     await sleep(300);
@@ -212,22 +223,49 @@ describe('telemetry bookkeeping', () => {
     const families = parsePrometheusText(telemetry.prometheus());
     expect(sumSeries(families, 'scalelab_balancer_requests_total', { status: '2xx' })).toBe(30);
     expect(sumSeries(families, 'scalelab_balancer_proxy_errors_total')).toBe(4);
-    expect(sumSeries(families, 'scalelab_instance_requests_per_second', { instance: 'api-1', service: 'api', stack: STACK })).toBe(s.instances[0]!.rps);
+    expect(sumSeries(families, 'scalelab_instance_requests_per_second', { instance: 'api-1', service: 'api', stack: STACK })).toBe(
+      s.instances[0]!.rps,
+    );
   });
 
   it("computes the generator's rates from its running totals over the balancer's interval", async () => {
     const stats = new BalancerStats();
     const telemetry = new Telemetry({ intervalMs: 60_000 });
-    const counts: GeneratorCounts = { scheduled: 0, completed: 0, dropped: 0, errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 }, latency: new Array<number>(LATENCY_BUCKETS).fill(0) };
+    const counts: GeneratorCounts = {
+      scheduled: 0,
+      completed: 0,
+      dropped: 0,
+      errors: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 },
+      latency: new Array<number>(LATENCY_BUCKETS).fill(0),
+    };
     const answered = (micros: number, n: number) => {
       const latency = [...counts.latency];
       latency[latencyBucket(micros)]! += n;
       counts.latency = latency;
     };
     // The generator's own last second says 5 req/s: what its thread saw in a window of its own.
-    const own: TrafficSecond = { running: true, profile: 'constant', targetRps: 5, offeredRps: 5, achievedRps: 5, p50: 1, p95: 1, p99: 1, errorsPerSec: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 }, droppedPerSec: 0 };
+    const own: TrafficSecond = {
+      running: true,
+      profile: 'constant',
+      targetRps: 5,
+      offeredRps: 5,
+      achievedRps: 5,
+      p50: 1,
+      p95: 1,
+      p99: 1,
+      errorsPerSec: { timeout: 0, refused: 0, http4xx: 0, http5xx: 0 },
+      droppedPerSec: 0,
+    };
     const since = Date.now();
-    await attachSettled(telemetry, source({ instances: () => [], takeBalancerSnapshot: () => stats.take(0, new Map()), generator: () => own, generatorCounts: () => ({ since, counts }) }));
+    await attachSettled(
+      telemetry,
+      source({
+        instances: () => [],
+        takeBalancerSnapshot: () => stats.take(0, new Map()),
+        generator: () => own,
+        generatorCounts: () => ({ since, counts }),
+      }),
+    );
     // Between two samples both sides count the same 50 answered requests, 3 of them 503s; 2 timed out.
     for (let i = 0; i < 50; i++) stats.record(i < 47 ? 200 : 503, 1_000, undefined, false);
     Object.assign(counts, { scheduled: 53, completed: 50, errors: { timeout: 2, refused: 0, http4xx: 0, http5xx: 3 } });
@@ -281,7 +319,16 @@ function emptySample(): Sample {
   return {
     t: Date.now(),
     stack: STACK,
-    traffic: { rps: 0, errorsPerSec: 0, status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, proxyErrorsPerSec: 0, inFlight: 0, p50: null, p95: null, p99: null },
+    traffic: {
+      rps: 0,
+      errorsPerSec: 0,
+      status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+      proxyErrorsPerSec: 0,
+      inFlight: 0,
+      p50: null,
+      p95: null,
+      p99: null,
+    },
     instances: [],
     replicas: { api: 0, apiReady: 0, worker: 0 },
     cache: { up: false, hitsPerSec: 0, missesPerSec: 0, hitRate: null, memoryBytes: null, keys: null, opsPerSec: null },
@@ -314,7 +361,10 @@ describe('telemetry of a real stack', () => {
       instance('postgres', 'postgres', stores.postgres.pid, apiStartedAt),
     ];
     metrics = { 'api-1': `${api.url}/metrics` };
-    await attachSettled(telemetry, source({ instances: () => instances, metrics, redisUrl: () => stores.redisUrl, databaseUrl: () => stores.databaseUrl }));
+    await attachSettled(
+      telemetry,
+      source({ instances: () => instances, metrics, redisUrl: () => stores.redisUrl, databaseUrl: () => stores.databaseUrl }),
+    );
   });
 
   afterAll(async () => {
@@ -358,7 +408,7 @@ describe('telemetry of a real stack', () => {
     expect(s.stack).toBe(STACK);
   });
 
-  it('counts queued jobs, then the worker\'s completions from its /metrics', async () => {
+  it("counts queued jobs, then the worker's completions from its /metrics", async () => {
     const { body: user } = await call(`${api.url}/users`, 'POST', { name: 'Mail', email: 'mail@example.com' });
     for (let i = 0; i < 3; i++) expect((await fetch(`${api.url}/users/${user.id}/send-email`, { method: 'POST' })).status).toBe(202);
     const queued = await telemetry.sampleNow();
@@ -368,11 +418,24 @@ describe('telemetry of a real stack', () => {
 
     // A second telemetry that does not know the worker: it falls back to the queue's own counts.
     const blind = new Telemetry({ intervalMs: 60_000 });
-    await attachSettled(blind, source({ instances: () => instances.filter((i) => i.service !== 'worker'), metrics, redisUrl: () => stores.redisUrl, databaseUrl: () => stores.databaseUrl }));
+    await attachSettled(
+      blind,
+      source({
+        instances: () => instances.filter((i) => i.service !== 'worker'),
+        metrics,
+        redisUrl: () => stores.redisUrl,
+        databaseUrl: () => stores.databaseUrl,
+      }),
+    );
 
     const metricsPort = await freePort();
     const startedAt = Date.now();
-    const worker = startBackend('worker', stores.dir, { DATABASE_URL: stores.databaseUrl, REDIS_URL: stores.redisUrl, METRICS_PORT: String(metricsPort), EMAIL_WORK_MS: '50' });
+    const worker = startBackend('worker', stores.dir, {
+      DATABASE_URL: stores.databaseUrl,
+      REDIS_URL: stores.redisUrl,
+      METRICS_PORT: String(metricsPort),
+      EMAIL_WORK_MS: '50',
+    });
     workers.push(worker);
     instances = [...instances, instance('worker-1', 'worker', worker.child.pid, startedAt)];
     metrics['worker-1'] = `http://127.0.0.1:${metricsPort}/metrics`;
@@ -407,7 +470,9 @@ describe('telemetry of a real stack', () => {
   it('exports the live sample in Prometheus format that parses back', () => {
     const families = parsePrometheusText(telemetry.prometheus());
     const latest = telemetry.latest()!;
-    expect(sumSeries(families, 'scalelab_instance_rss_bytes', { instance: 'api-1', service: 'api', stack: STACK })).toBe(latest.instances[0]!.rssBytes);
+    expect(sumSeries(families, 'scalelab_instance_rss_bytes', { instance: 'api-1', service: 'api', stack: STACK })).toBe(
+      latest.instances[0]!.rssBytes,
+    );
     expect(sumSeries(families, 'scalelab_instance_ready', { instance: 'worker-1' })).toBe(1);
     expect(sumSeries(families, 'scalelab_replicas', { service: 'api' })).toBe(1);
     expect(sumSeries(families, 'scalelab_queue_jobs', { state: 'waiting' })).toBe(0);

@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceDetail, TraceList } from '../../../electron/contract.js';
 import { ControlPlane } from '../../../electron/control/control-plane.js';
 import { OtlpReceiver } from '../../../electron/control/traces/otlp-receiver.js';
-import { balancerSpanSink, DEFAULT_SAMPLING, readSampling, readTracingDisabled, replicaTraceEnv, samplingEnv, setLocalSpanSink, setTraceTargets } from '../../../electron/control/traces/trace-env.js';
+import {
+  balancerSpanSink,
+  DEFAULT_SAMPLING,
+  readSampling,
+  readTracingDisabled,
+  replicaTraceEnv,
+  samplingEnv,
+  setLocalSpanSink,
+  setTraceTargets,
+} from '../../../electron/control/traces/trace-env.js';
 import { TraceStore } from '../../../electron/control/traces/trace-store.js';
 import { removeTempHome } from '../../support/temp-home.js';
 
@@ -34,7 +43,17 @@ interface SpanInput {
 }
 
 function attr(key: string, v: string | number | boolean) {
-  return { key, value: typeof v === 'string' ? { stringValue: v } : typeof v === 'boolean' ? { boolValue: v } : Number.isInteger(v) ? { intValue: v } : { doubleValue: v } };
+  return {
+    key,
+    value:
+      typeof v === 'string'
+        ? { stringValue: v }
+        : typeof v === 'boolean'
+          ? { boolValue: v }
+          : Number.isInteger(v)
+            ? { intValue: v }
+            : { doubleValue: v },
+  };
 }
 
 /** One ExportTraceServiceRequest from one process. */
@@ -77,10 +96,19 @@ const request = (trace: number, start: number, ms: number, status = 200): SpanIn
 
 /** Each receiver's token by endpoint: what its replicas get in OTEL_EXPORTER_OTLP_HEADERS. */
 const tokens = new Map<string, string>();
-const tokenFromEnv = (env: Record<string, string>) => decodeURIComponent(/^authorization=Bearer%20(.+)$/.exec(env.OTEL_EXPORTER_OTLP_HEADERS ?? '')?.[1] ?? '');
+const tokenFromEnv = (env: Record<string, string>) =>
+  decodeURIComponent(/^authorization=Bearer%20(.+)$/.exec(env.OTEL_EXPORTER_OTLP_HEADERS ?? '')?.[1] ?? '');
 
-async function post(endpoint: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<{ status: number; body: { message?: string } }> {
-  const res = await fetch(`${endpoint}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${tokens.get(endpoint)}`, ...headers }, body: typeof body === 'string' ? body : body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body) });
+async function post(
+  endpoint: string,
+  body: unknown,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<{ status: number; body: { message?: string } }> {
+  const res = await fetch(`${endpoint}/v1/traces`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tokens.get(endpoint)}`, ...headers },
+    body: typeof body === 'string' ? body : body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as { message?: string } };
 }
 
@@ -103,7 +131,11 @@ describe('the OTLP receiver and the trace store', () => {
 
   it('listens on 127.0.0.1 and gives loopback replicas its endpoint', () => {
     expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_HEADERS: expect.stringMatching(/^authorization=Bearer%20[\w-]{32}$/), ...SAMPLING });
+    expect(replicaTraceEnv('loopback')).toEqual({
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_HEADERS: expect.stringMatching(/^authorization=Bearer%20[\w-]{32}$/),
+      ...SAMPLING,
+    });
     expect(replicaTraceEnv('elsewhere')).toEqual({});
   });
 
@@ -112,21 +144,45 @@ describe('the OTLP receiver and the trace store', () => {
     expect((await post(endpoint, forged, { 'content-type': 'application/json', authorization: '' })).status).toBe(401);
     expect((await post(endpoint, forged, { 'content-type': 'application/json', authorization: 'Bearer wrong' })).status).toBe(401);
     const rebound = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${endpoint}/v1/traces`, { method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json', authorization: `Bearer ${tokens.get(endpoint)}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        `${endpoint}/v1/traces`,
+        {
+          method: 'POST',
+          headers: { host: 'evil.example', 'content-type': 'application/json', authorization: `Bearer ${tokens.get(endpoint)}` },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify(forged));
     });
     expect(rebound).toBe(403);
-    expect(await controlPlane.handle('traces:get', { traceId: traceId(77) })).toMatchObject({ ok: false, error: { name: 'TraceNotFoundError' } });
+    expect(await controlPlane.handle('traces:get', { traceId: traceId(77) })).toMatchObject({
+      ok: false,
+      error: { name: 'TraceNotFoundError' },
+    });
   });
 
   it('assembles one trace from batches of several processes, split across posts', async () => {
-    const api = batch('scalelab-api', [request(1, T0, 240), { trace: 1, span: 103, parent: 102, name: 'pg.query:SELECT scalelab', start: T0 + 12, ms: 205, kind: 3, attrs: { 'db.system': 'postgresql', 'db.statement': 'SELECT * FROM users WHERE id = $1' } }]);
+    const api = batch('scalelab-api', [
+      request(1, T0, 240),
+      {
+        trace: 1,
+        span: 103,
+        parent: 102,
+        name: 'pg.query:SELECT scalelab',
+        start: T0 + 12,
+        ms: 205,
+        kind: 3,
+        attrs: { 'db.system': 'postgresql', 'db.statement': 'SELECT * FROM users WHERE id = $1' },
+      },
+    ]);
     const cache = batch('scalelab-api', [{ trace: 1, span: 102, parent: 101, name: 'redis-GET', start: T0 + 5, ms: 220, kind: 3 }]);
-    const worker = batch('scalelab-worker', [{ trace: 1, span: 104, parent: 101, name: 'welcome-email process', start: T0 + 230, ms: 5, kind: 5 }]);
+    const worker = batch('scalelab-worker', [
+      { trace: 1, span: 104, parent: 101, name: 'welcome-email process', start: T0 + 230, ms: 5, kind: 5 },
+    ]);
     // Children first, the root last, each in its own post: the store groups them by trace id.
     expect(await post(endpoint, worker)).toEqual({ status: 200, body: {} });
     expect((await post(endpoint, cache)).status).toBe(200);
@@ -139,7 +195,18 @@ describe('the OTLP receiver and the trace store', () => {
     const { traces, tracing } = (list as { value: TraceList }).value;
     expect(tracing).toMatchObject({ receiver: endpoint, spansReceived: 4 });
     expect(traces).toEqual([
-      { traceId: traceId(1), name: 'GET /users/:id', route: '/users/:id', method: 'GET', status: 200, service: 'scalelab-api', start: T0, durationMs: 240, spanCount: 4, error: false },
+      {
+        traceId: traceId(1),
+        name: 'GET /users/:id',
+        route: '/users/:id',
+        method: 'GET',
+        status: 200,
+        service: 'scalelab-api',
+        start: T0,
+        durationMs: 240,
+        spanCount: 4,
+        error: false,
+      },
     ]);
 
     const got = await controlPlane.handle('traces:get', { traceId: traceId(1) });
@@ -169,7 +236,11 @@ describe('the OTLP receiver and the trace store', () => {
     const wrongShape = await post(endpoint, { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'x', name: 1 }] }] }] });
     expect(wrongShape.status).toBe(400);
     expect(wrongShape.body.message).toMatch(/resourceSpans\.0\.scopeSpans\.0\.spans\.0/);
-    const badId = await post(endpoint, { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'zz', spanId: 'yy', name: 'a', startTimeUnixNano: '1', endTimeUnixNano: '2' }] }] }] });
+    const badId = await post(endpoint, {
+      resourceSpans: [
+        { scopeSpans: [{ spans: [{ traceId: 'zz', spanId: 'yy', name: 'a', startTimeUnixNano: '1', endTimeUnixNano: '2' }] }] },
+      ],
+    });
     expect(badId.status).toBe(400);
     expect(badId.body.message).toMatch(/32 hex digits/);
     expect((await post(endpoint, 'null')).status).toBe(400);
@@ -226,7 +297,8 @@ describe('retention and filters', () => {
     const store = new TraceStore({ recent: 50, notable: 5 });
     const list: SpanInput[] = [];
     // 200 fast requests (10 ms), with a slow one (900 ms) at 20 and a failed one at 30.
-    for (let i = 1; i <= 200; i += 1) list.push(i === 20 ? request(i, T0 + i * 10, 900) : i === 30 ? request(i, T0 + i * 10, 12, 503) : request(i, T0 + i * 10, 10));
+    for (let i = 1; i <= 200; i += 1)
+      list.push(i === 20 ? request(i, T0 + i * 10, 900) : i === 30 ? request(i, T0 + i * 10, 12, 503) : request(i, T0 + i * 10, 10));
     await fed(store, list);
     expect(store.size).toBe(52);
     const all = store.list({ from: 0, to: Number.MAX_SAFE_INTEGER, limit: 500 });
@@ -252,14 +324,26 @@ describe('retention and filters', () => {
     expect(failed.sort()).toEqual([30, 40, 50, 60].map(traceId));
   });
 
-  it('counts a 4xx answer as the client\'s mistake even where a span is marked an error, a failed query as a failure', async () => {
+  it("counts a 4xx answer as the client's mistake even where a span is marked an error, a failed query as a failure", async () => {
     const store = new TraceStore();
     // Fastify's request span carries the 404 and an error status; a pg span failing is a real failure.
     const notFound = (trace: number, start: number) => [
       request(trace, start, 5, 404),
-      { trace, span: trace * 100 + 2, parent: trace * 100 + 1, name: 'request', start, ms: 4, attrs: { 'http.response.status_code': 404 }, error: true },
+      {
+        trace,
+        span: trace * 100 + 2,
+        parent: trace * 100 + 1,
+        name: 'request',
+        start,
+        ms: 4,
+        attrs: { 'http.response.status_code': 404 },
+        error: true,
+      },
     ];
-    const failedQuery = [request(2, T0 + 100, 5), { trace: 2, span: 202, parent: 201, name: 'pg.query:users-by-id', start: T0 + 101, ms: 2, error: true }];
+    const failedQuery = [
+      request(2, T0 + 100, 5),
+      { trace: 2, span: 202, parent: 201, name: 'pg.query:users-by-id', start: T0 + 101, ms: 2, error: true },
+    ];
     await fed(store, [...notFound(1, T0), ...failedQuery]);
     const errors = store.list({ from: 0, to: Number.MAX_SAFE_INTEGER, errorsOnly: true }).map((t) => t.traceId);
     expect(errors).toEqual([traceId(2)]);
@@ -300,7 +384,10 @@ describe('retention and filters', () => {
 
   it('gives replicas bounded sampling by default, or the sampler set where the control plane starts', () => {
     expect(readSampling({})).toEqual({ OTEL_TRACES_SAMPLER: 'parentbased_ratelimited', OTEL_TRACES_SAMPLER_ARG: '10' });
-    expect(readSampling({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' })).toEqual({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' });
+    expect(readSampling({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' })).toEqual({
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.01',
+    });
     setTraceTargets({ receiver: 'http://127.0.0.1:1', sampling: readSampling({ OTEL_TRACES_SAMPLER: 'always_on' }) });
     expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_TRACES_SAMPLER: 'always_on' });
     // The balancer process gets the same settings for the traces it starts.
@@ -317,7 +404,11 @@ describe('retention and filters', () => {
     expect(replicaTraceEnv('loopback')).toEqual({ OTEL_SDK_DISABLED: 'true' });
     expect(balancerSpanSink()).toBeUndefined();
     setTraceTargets({ receiver: 'http://127.0.0.1:1', headers: 'authorization=Bearer%20t' });
-    expect(replicaTraceEnv('loopback')).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t', ...SAMPLING });
+    expect(replicaTraceEnv('loopback')).toEqual({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t',
+      ...SAMPLING,
+    });
     expect(balancerSpanSink()).toBeTypeOf('function');
     setTraceTargets({});
     setLocalSpanSink(undefined);

@@ -1,6 +1,12 @@
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import { LATENCY_BUCKETS, SharedCounts, bucketTop, latencyBucket, percentilesBetween } from '../../../electron/control/traffic/generator-counters.js';
+import {
+  LATENCY_BUCKETS,
+  SharedCounts,
+  bucketTop,
+  latencyBucket,
+  percentilesBetween,
+} from '../../../electron/control/traffic/generator-counters.js';
 
 describe("the generator's shared latency buckets", () => {
   it('put every latency in the one bucket whose range holds it, at most 1/64 of its value wide', () => {
@@ -20,14 +26,18 @@ describe("the generator's shared latency buckets", () => {
     for (let i = 0; i < 1_000; i += 1) counts.record(500_000);
     const before = counts.read().latency;
     let seed = 7;
-    const random = () => ((seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647);
+    const random = () => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647;
     for (let i = 0; i < 20_000; i += 1) {
       const micros = Math.round(200 + 30_000 * random() ** 4);
       counts.record(micros);
       reference.recordValue(micros);
     }
     const got = percentilesBetween(before, counts.read().latency);
-    for (const [key, q] of [['p50', 50], ['p95', 95], ['p99', 99]] as const) {
+    for (const [key, q] of [
+      ['p50', 50],
+      ['p95', 95],
+      ['p99', 99],
+    ] as const) {
       const want = reference.getValueAtPercentile(q) / 1000;
       expect(Math.abs(got[key]! - want) / want, key).toBeLessThan(0.016);
     }

@@ -32,7 +32,12 @@ const reads = { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 };
 describe('the generator at a low rate', () => {
   it('reports its own health at a low rate: threads, busy share, a small lag, and not the limit', async () => {
     const seconds: TrafficSecond[] = [];
-    const run = new TrafficRun({ target, spec: { profile: { kind: 'constant', rps: 300 }, durationS: 4, mix: reads }, keys: [1], onSecond: (s) => seconds.push(s) });
+    const run = new TrafficRun({
+      target,
+      spec: { profile: { kind: 'constant', rps: 300 }, durationS: 4, mix: reads },
+      keys: [1],
+      onSecond: (s) => seconds.push(s),
+    });
     await run.start();
     const summary = await run.done;
     expect(seconds.length).toBeGreaterThanOrEqual(3);

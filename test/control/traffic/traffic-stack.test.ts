@@ -4,7 +4,18 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capacityDeltas } from '../../../electron/capacity-law.js';
-import type { AutoscalerStatus, CapacityBaselineInfo, CapacityStatus, ChaosStatus, GuardStatus, LabReset, Sample, StackStatus, TrafficSpec, TrafficSummary } from '../../../electron/contract.js';
+import type {
+  AutoscalerStatus,
+  CapacityBaselineInfo,
+  CapacityStatus,
+  ChaosStatus,
+  GuardStatus,
+  LabReset,
+  Sample,
+  StackStatus,
+  TrafficSpec,
+  TrafficSummary,
+} from '../../../electron/contract.js';
 import { ControlPlane } from '../../../electron/control/control-plane.js';
 import { freePort } from '../../../electron/control/runtimes/local/ports.js';
 import { postgresDataDir } from '../../../electron/control/runtimes/local/postgres.js';
@@ -46,7 +57,12 @@ describe('traffic on the real stack', () => {
     const reads = { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 };
     // Short runs over the 200-user keyspace: in 600 reads a uniform pick misses about 200 times
     // (hit rate ~0.67) and a Zipf one about 100 (~0.83); longer runs warm both caches alike.
-    const zipf = await hitRateDuring({ profile: { kind: 'constant', rps: 300 }, durationS: 2, mix: reads, keys: { distribution: 'zipf', s: 1.3 } });
+    const zipf = await hitRateDuring({
+      profile: { kind: 'constant', rps: 300 },
+      durationS: 2,
+      mix: reads,
+      keys: { distribution: 'zipf', s: 1.3 },
+    });
     // Same cold start for both: empty the cache between the runs.
     // The stack's Redis wants its password (kept in the stack's 0600 secrets file).
     const { redisPassword } = await loadSecrets(path.join(home, 'stacks', 'traffic'));
@@ -55,7 +71,12 @@ describe('traffic on the real stack', () => {
     const cached = await redis.keys('user:*');
     if (cached.length > 0) await redis.del(...cached);
     await redis.quit();
-    const uniform = await hitRateDuring({ profile: { kind: 'constant', rps: 300 }, durationS: 2, mix: reads, keys: { distribution: 'uniform' } });
+    const uniform = await hitRateDuring({
+      profile: { kind: 'constant', rps: 300 },
+      durationS: 2,
+      mix: reads,
+      keys: { distribution: 'uniform' },
+    });
     expect(zipf.hitRate, `zipf ${zipf.hitRate}, uniform ${uniform.hitRate}`).toBeGreaterThan(uniform.hitRate + 0.05);
     for (const run of [zipf, uniform]) {
       expect(run.summary.requests).toBeGreaterThan(500);
@@ -74,12 +95,14 @@ describe('traffic on the real stack', () => {
     const stopped = await ok<TrafficSummary>(controlPlane.handle('traffic:stop', {}));
     expect(stopped.running).toBe(false);
     const events = await ok<{ kind: string; message: string }[]>(controlPlane.handle('events:list', {}));
-    expect(events.filter((e) => e.kind === 'traffic').map((e) => e.message.split(':')[0])).toEqual(expect.arrayContaining(['traffic started', 'traffic updated', 'traffic stopped']));
+    expect(events.filter((e) => e.kind === 'traffic').map((e) => e.message.split(':')[0])).toEqual(
+      expect.arrayContaining(['traffic started', 'traffic updated', 'traffic stopped']),
+    );
     const bad = await controlPlane.handle('traffic:start', { profile: { kind: 'warp', rps: 10 } });
     expect(bad).toMatchObject({ ok: false, error: { name: 'ContractError' } });
   });
 
-  it('a new run never shows its predecessor\'s last second', async () => {
+  it("a new run never shows its predecessor's last second", async () => {
     const reads = { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 };
     await hitRateDuring({ profile: { kind: 'constant', rps: 200 }, durationS: 2, mix: reads });
     const ended = await ok<StackStatus>(controlPlane.handle('stack:status', {}));
@@ -115,7 +138,10 @@ describe('capacity search on the real stack', () => {
   it('refuses to start while traffic runs, and traffic while it runs', async () => {
     await ok(controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 20 }, mix: reads }));
     const refused = await controlPlane.handle('capacity:run', { replicas: [1], stepS: 1 });
-    expect(refused).toMatchObject({ ok: false, error: { name: 'StackStateError', message: expect.stringContaining('traffic is running') } });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { name: 'StackStateError', message: expect.stringContaining('traffic is running') },
+    });
     await ok(controlPlane.handle('traffic:stop', {}));
     const ended = endOf();
     await ok(controlPlane.handle('capacity:run', { replicas: [1], stepS: 1, minRps: 20, maxRps: 40, mix: reads }));
@@ -130,7 +156,9 @@ describe('capacity search on the real stack', () => {
     const statuses: CapacityStatus[] = [];
     const off = controlPlane.on('capacity', (s) => statuses.push(s));
     const ended = endOf();
-    const first = await ok<CapacityStatus>(controlPlane.handle('capacity:run', { replicas: [1, 2], stepS: 1, minRps: 40, maxRps: 80, mix: reads }));
+    const first = await ok<CapacityStatus>(
+      controlPlane.handle('capacity:run', { replicas: [1, 2], stepS: 1, minRps: 40, maxRps: 80, mix: reads }),
+    );
     expect(first.state).toBe('running');
     const status = await ended;
     off();
@@ -153,35 +181,65 @@ describe('capacity search on the real stack', () => {
     const after = await ok<StackStatus>(controlPlane.handle('stack:status', {}));
     expect(after.instances.filter((i) => i.service === 'api')).toHaveLength(1);
     const events = await ok<{ message: string }[]>(controlPlane.handle('events:list', {}));
-    expect(events.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^capacity at api 2: 80 req\/s \(ceiling/), expect.stringMatching(/^capacity search done/)]));
+    expect(events.map((e) => e.message)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^capacity at api 2: 80 req\/s \(ceiling/),
+        expect.stringMatching(/^capacity search done/),
+      ]),
+    );
   }, 90_000);
 
   it('saves the last search as a baseline, and a later run carries it to compare with', async () => {
     const saved = await ok<CapacityBaselineInfo>(controlPlane.handle('capacity:save', { name: 'ci-two-counts' }));
-    expect(saved).toMatchObject({ name: 'ci-two-counts', stack: expect.any(String), points: [{ replicas: 1, capacityRps: 80 }, { replicas: 2, capacityRps: 80 }] });
+    expect(saved).toMatchObject({
+      name: 'ci-two-counts',
+      stack: expect.any(String),
+      points: [
+        { replicas: 1, capacityRps: 80 },
+        { replicas: 2, capacityRps: 80 },
+      ],
+    });
     expect((await ok<CapacityBaselineInfo[]>(controlPlane.handle('capacity:baselines', {}))).map((b) => b.name)).toContain('ci-two-counts');
     const missing = await controlPlane.handle('capacity:run', { replicas: [1], compare: 'never-saved' });
-    expect(missing).toMatchObject({ ok: false, error: { name: 'BaselineError', message: expect.stringContaining('no baseline named "never-saved"; saved: ci-two-counts') } });
+    expect(missing).toMatchObject({
+      ok: false,
+      error: { name: 'BaselineError', message: expect.stringContaining('no baseline named "never-saved"; saved: ci-two-counts') },
+    });
     const bad = await controlPlane.handle('capacity:run', { replicas: [1], compare: '../../etc/passwd' });
     expect(bad).toMatchObject({ ok: false, error: { name: 'ContractError' } });
     const ended = endOf();
-    const first = await ok<CapacityStatus>(controlPlane.handle('capacity:run', { replicas: [1], stepS: 1, minRps: 40, maxRps: 40, mix: reads, compare: 'ci-two-counts' }));
+    const first = await ok<CapacityStatus>(
+      controlPlane.handle('capacity:run', { replicas: [1], stepS: 1, minRps: 40, maxRps: 40, mix: reads, compare: 'ci-two-counts' }),
+    );
     expect(first.baseline?.name).toBe('ci-two-counts');
     const status = await ended;
     expect(status.baseline?.curve.map((p) => p.capacityRps)).toEqual([80, 80]);
-    expect(capacityDeltas(status.curve, status.baseline!.curve).map((d) => [d.replicas, d.deltaPercent])).toEqual([[1, -50], [2, null]]);
+    expect(capacityDeltas(status.curve, status.baseline!.curve).map((d) => [d.replicas, d.deltaPercent])).toEqual([
+      [1, -50],
+      [2, null],
+    ]);
   }, 60_000);
 });
 
 describe('reset lab', () => {
   it('stops traffic, clears faults and the monkey, turns the autoscaler off and scales back to the counts the stack started with', async () => {
     await ok(controlPlane.handle('stack:scale', { service: 'api', replicas: 2 }));
-    await ok(controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 20 }, mix: { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 } }));
+    await ok(
+      controlPlane.handle('traffic:start', {
+        profile: { kind: 'constant', rps: 20 },
+        mix: { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 },
+      }),
+    );
     await ok(controlPlane.handle('chaos:inject', { action: 'latency', target: 'all', dbMs: 30 }));
     await ok(controlPlane.handle('chaos:inject', { action: 'monkey', enabled: true, intervalSeconds: 600 }));
     await ok(controlPlane.handle('autoscaler:configure', { service: 'api', minReplicas: 2, maxReplicas: 3, metrics: { rps: 1_000 } }));
     const reset = await ok<LabReset>(controlPlane.handle('lab:reset', {}));
-    expect(reset.done).toEqual(['stopped the traffic', 'cleared chaos (1 fault, the monkey)', 'turned the api autoscaler off', 'scaled api 2 → 1']);
+    expect(reset.done).toEqual([
+      'stopped the traffic',
+      'cleared chaos (1 fault, the monkey)',
+      'turned the api autoscaler off',
+      'scaled api 2 → 1',
+    ]);
     const chaos = await ok<ChaosStatus>(controlPlane.handle('chaos:status', {}));
     expect(chaos.faults).toEqual([]);
     expect(chaos.monkey.enabled).toBe(false);
@@ -194,7 +252,10 @@ describe('reset lab', () => {
     // Once reset, a reset says there was nothing to do; the timeline has both.
     expect((await ok<LabReset>(controlPlane.handle('lab:reset', {}))).done).toEqual([expect.stringMatching(/^nothing to reset/)]);
     const events = await ok<{ message: string }[]>(controlPlane.handle('events:list', {}));
-    expect(events.filter((e) => e.message.startsWith('lab reset: ')).map((e) => e.message)).toEqual([`lab reset: ${reset.done.join('; ')}`, expect.stringMatching(/^lab reset: nothing to reset/)]);
+    expect(events.filter((e) => e.message.startsWith('lab reset: ')).map((e) => e.message)).toEqual([
+      `lab reset: ${reset.done.join('; ')}`,
+      expect.stringMatching(/^lab reset: nothing to reset/),
+    ]);
   }, 90_000);
 });
 
@@ -204,7 +265,12 @@ describe('the safety guard', () => {
     const off = controlPlane.on('guard', (s) => statuses.push(s));
     const armed = await ok<GuardStatus>(controlPlane.handle('guard:set', { enabled: true, errorPercent: 20, seconds: 2 }));
     expect(armed).toMatchObject({ enabled: true, errorPercent: 20, seconds: 2, badSeconds: 0, tripped: null });
-    await ok(controlPlane.handle('traffic:start', { profile: { kind: 'constant', rps: 40 }, mix: { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 } }));
+    await ok(
+      controlPlane.handle('traffic:start', {
+        profile: { kind: 'constant', rps: 40 },
+        mix: { read: 100, write: 0, list: 0, missing: 0, sendEmail: 0 },
+      }),
+    );
     // A clean second first: errors under the limit count nothing.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(statuses.every((s) => s.tripped === null)).toBe(true);
@@ -230,6 +296,9 @@ describe('the safety guard', () => {
   it('refuses a limit outside 0–100 % and seconds outside 1–600, naming the field', async () => {
     const bad = await controlPlane.handle('guard:set', { enabled: true, errorPercent: 0 });
     expect(bad).toMatchObject({ ok: false, error: { name: 'ContractError', message: expect.stringContaining('errorPercent') } });
-    expect(await controlPlane.handle('guard:set', { enabled: true, seconds: 0.5 })).toMatchObject({ ok: false, error: { name: 'ContractError' } });
+    expect(await controlPlane.handle('guard:set', { enabled: true, seconds: 0.5 })).toMatchObject({
+      ok: false,
+      error: { name: 'ContractError' },
+    });
   });
 });

@@ -45,7 +45,9 @@ describe('profiles', () => {
   it('constant, ramp, step, spike, sine and replay follow their shapes', () => {
     expect(at({ kind: 'constant', rps: 300 }, [0, 5, 100])).toEqual([300, 300, 300]);
     expect(at({ kind: 'ramp', from: 100, to: 500, overS: 10 }, [0, 5, 10, 20])).toEqual([100, 300, 500, 500]);
-    expect(at({ kind: 'step', from: 100, to: 400, steps: 3, everyS: 10 }, [0, 9.9, 10, 25, 30, 99])).toEqual([100, 100, 200, 300, 400, 400]);
+    expect(at({ kind: 'step', from: 100, to: 400, steps: 3, everyS: 10 }, [0, 9.9, 10, 25, 30, 99])).toEqual([
+      100, 100, 200, 300, 400, 400,
+    ]);
     expect(at({ kind: 'spike', base: 100, peak: 1000, atS: 10, forS: 5 }, [9.9, 10, 14.9, 15])).toEqual([100, 1000, 1000, 100]);
     expect(at({ kind: 'sine', min: 100, max: 300, periodS: 20 }, [0, 5, 10, 20])).toEqual([100, 200, 300, 100]);
     expect(at({ kind: 'replay', rates: [10, 20, 30] }, [0, 1.5, 2, 3])).toEqual([10, 20, 30, 0]);
@@ -66,12 +68,18 @@ describe('profiles', () => {
 
 describe('generator', () => {
   it('refuses targets that are not on this machine', () => {
-    expect(() => new TrafficRun({ target: 'http://10.0.0.1:80', spec: { profile: { kind: 'constant', rps: 1 } }, keys: [1] })).toThrow(TrafficTargetError);
+    expect(() => new TrafficRun({ target: 'http://10.0.0.1:80', spec: { profile: { kind: 'constant', rps: 1 } }, keys: [1] })).toThrow(
+      TrafficTargetError,
+    );
   });
 
   for (const rps of [200, 1000, 3000]) {
     it(`achieves ${rps} requests/s within 2 %`, async () => {
-      const run = new TrafficRun({ target, spec: { profile: { kind: 'constant', rps }, durationS: 4, mix: reads, keys: { distribution: 'uniform' } }, keys: [1] });
+      const run = new TrafficRun({
+        target,
+        spec: { profile: { kind: 'constant', rps }, durationS: 4, mix: reads, keys: { distribution: 'uniform' } },
+        keys: [1],
+      });
       await run.start();
       const summary = await run.done;
       expect(Math.abs(summary.offeredRps - rps) / rps, JSON.stringify(summary)).toBeLessThan(0.02);
@@ -84,7 +92,12 @@ describe('generator', () => {
 
   it('follows a spike second by second', async () => {
     const seconds: TrafficSecond[] = [];
-    const run = new TrafficRun({ target, spec: { profile: { kind: 'spike', base: 100, peak: 600, atS: 2, forS: 2 }, durationS: 6, mix: reads }, keys: [1], onSecond: (s) => seconds.push(s) });
+    const run = new TrafficRun({
+      target,
+      spec: { profile: { kind: 'spike', base: 100, peak: 600, atS: 2, forS: 2 }, durationS: 6, mix: reads },
+      keys: [1],
+      onSecond: (s) => seconds.push(s),
+    });
     await run.start();
     await run.done;
     const offered = seconds.map((s) => Math.round(s.offeredRps));
@@ -114,7 +127,11 @@ describe('generator', () => {
   });
 
   it('shows a 1 s server stall in p99 while the offered rate stays on target', async () => {
-    const run = new TrafficRun({ target, spec: { profile: { kind: 'constant', rps: 400 }, durationS: 5, mix: reads, timeoutMs: 5_000 }, keys: [1] });
+    const run = new TrafficRun({
+      target,
+      spec: { profile: { kind: 'constant', rps: 400 }, durationS: 5, mix: reads, timeoutMs: 5_000 },
+      keys: [1],
+    });
     await run.start();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     stallUntil = Date.now() + 1_000;
@@ -127,7 +144,11 @@ describe('generator', () => {
   });
 
   it('records acknowledged writes with their ids and e-mails', async () => {
-    const run = new TrafficRun({ target, spec: { profile: { kind: 'constant', rps: 200 }, durationS: 2, mix: { read: 0, write: 100, list: 0, missing: 0, sendEmail: 0 } }, keys: [1] });
+    const run = new TrafficRun({
+      target,
+      spec: { profile: { kind: 'constant', rps: 200 }, durationS: 2, mix: { read: 0, write: 100, list: 0, missing: 0, sendEmail: 0 } },
+      keys: [1],
+    });
     await run.start();
     const summary = await run.done;
     expect(summary.acknowledgedWrites).toBeGreaterThan(350);
@@ -138,11 +159,20 @@ describe('generator', () => {
 
   it('says it is the limit when one thread is asked for far more than it can send', async () => {
     const seconds: TrafficSecond[] = [];
-    const run = new TrafficRun({ target, threads: 1, spec: { profile: { kind: 'constant', rps: 40_000 }, durationS: 3, mix: reads, timeoutMs: 1_000 }, keys: [1], onSecond: (s) => seconds.push(s) });
+    const run = new TrafficRun({
+      target,
+      threads: 1,
+      spec: { profile: { kind: 'constant', rps: 40_000 }, durationS: 3, mix: reads, timeoutMs: 1_000 },
+      keys: [1],
+      onSecond: (s) => seconds.push(s),
+    });
     await run.start();
     const summary = await run.done;
     const limited = seconds.filter((s) => s.health!.limitedBy === 'generator');
-    expect(limited.length, JSON.stringify(seconds.map((s) => [s.offeredRps, s.achievedRps, s.droppedPerSec, s.health]))).toBeGreaterThanOrEqual(Math.max(1, seconds.length - 1));
+    expect(
+      limited.length,
+      JSON.stringify(seconds.map((s) => [s.offeredRps, s.achievedRps, s.droppedPerSec, s.health])),
+    ).toBeGreaterThanOrEqual(Math.max(1, seconds.length - 1));
     // Each such second says why: late, dropping, or out of headroom.
     for (const s of limited) expect(s.health!.limitReason).toMatch(/lag p99 \d+ ms|\d+ % dropped|thread \d+ % busy/);
     expect(summary.health!.limitedBy).toBe('generator');
@@ -152,7 +182,12 @@ describe('generator', () => {
   });
 
   it('keeps running totals, summed over its threads, that match what the server received at any instant', async () => {
-    const run = new TrafficRun({ target, threads: 2, spec: { profile: { kind: 'constant', rps: 1000 }, durationS: 3, mix: reads }, keys: [1] });
+    const run = new TrafficRun({
+      target,
+      threads: 2,
+      spec: { profile: { kind: 'constant', rps: 1000 }, durationS: 3, mix: reads },
+      keys: [1],
+    });
     await run.start();
     // After its warm-up (HEAD /healthz, not counted); on a busy machine its first requests may
     // already be out, so both sides are counted from this instant.
@@ -180,8 +215,17 @@ describe('generator', () => {
 
 describe('the generator verdict', () => {
   it('names each reason the generator was the limit, and none when it kept up', () => {
-    expect(generatorVerdict({ scheduled: 1000, dropped: 10, lagP99Ms: 3, busiestThread: 0.5 })).toEqual({ limitedBy: null, limitReason: null });
-    expect(generatorVerdict({ scheduled: 1000, dropped: 30, lagP99Ms: 120, busiestThread: 0.5 })).toEqual({ limitedBy: 'generator', limitReason: 'lag p99 120 ms, 3 % dropped' });
-    expect(generatorVerdict({ scheduled: 0, dropped: 0, lagP99Ms: null, busiestThread: 0.99 })).toEqual({ limitedBy: 'generator', limitReason: 'a thread 99 % busy' });
+    expect(generatorVerdict({ scheduled: 1000, dropped: 10, lagP99Ms: 3, busiestThread: 0.5 })).toEqual({
+      limitedBy: null,
+      limitReason: null,
+    });
+    expect(generatorVerdict({ scheduled: 1000, dropped: 30, lagP99Ms: 120, busiestThread: 0.5 })).toEqual({
+      limitedBy: 'generator',
+      limitReason: 'lag p99 120 ms, 3 % dropped',
+    });
+    expect(generatorVerdict({ scheduled: 0, dropped: 0, lagP99Ms: null, busiestThread: 0.99 })).toEqual({
+      limitedBy: 'generator',
+      limitReason: 'a thread 99 % busy',
+    });
   });
 });

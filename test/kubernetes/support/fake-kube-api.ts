@@ -163,7 +163,12 @@ export class FakeKubeApi {
 
   private handle(context: DispatchContext, req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.url);
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), contentType: req.headers['content-type'] ?? '' };
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      contentType: req.headers['content-type'] ?? '',
+    };
     // A getter, so a watch stream that is still open already shows its 200.
     Object.defineProperty(record, 'status', { enumerable: true, get: () => (res.headersSent ? res.statusCode : undefined) });
     this.requests.push(record);
@@ -180,11 +185,19 @@ export class FakeKubeApi {
     if (failure) {
       req.resume();
       if (failure.status === 429) res.setHeader('retry-after', '1');
-      sendError(res, new KubeStatusError(failure.status, reasonOf(failure.status), failure.message ?? `${FAKE_BANNER}: injected ${failure.status} for ${record.method} ${url.pathname}`));
+      sendError(
+        res,
+        new KubeStatusError(
+          failure.status,
+          reasonOf(failure.status),
+          failure.message ?? `${FAKE_BANNER}: injected ${failure.status} for ${record.method} ${url.pathname}`,
+        ),
+      );
       return;
     }
     dispatch(context, req, res, url).catch((err: unknown) => {
-      if (!(err instanceof KubeStatusError)) this.cluster.log(`${record.method} ${url.pathname} failed: ${(err as Error).stack ?? String(err)}`);
+      if (!(err instanceof KubeStatusError))
+        this.cluster.log(`${record.method} ${url.pathname} failed: ${(err as Error).stack ?? String(err)}`);
       req.resume();
       sendError(res, err);
     });

@@ -29,12 +29,15 @@ type Operand =
   | { t: 'lit'; value: unknown }
   | { t: 'fn'; name: string }
   | { t: 'sub'; pipe: Pipe; path: string[] };
-interface Pipe { decl?: { names: string[]; assign: boolean }; cmds: Operand[][] }
-type Node =
-  | { k: 'text'; text: string }
-  | { k: 'out'; pipe: Pipe }
-  | { k: 'if' | 'with' | 'range'; pipe: Pipe; body: Node[]; else: Node[] };
-interface Scope { dot: unknown; vars: Array<Map<string, unknown>> }
+interface Pipe {
+  decl?: { names: string[]; assign: boolean };
+  cmds: Operand[][];
+}
+type Node = { k: 'text'; text: string } | { k: 'out'; pipe: Pipe } | { k: 'if' | 'with' | 'range'; pipe: Pipe; body: Node[]; else: Node[] };
+interface Scope {
+  dot: unknown;
+  vars: Array<Map<string, unknown>>;
+}
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -53,7 +56,9 @@ function str(v: unknown): string {
 
 /** Go's url.QueryEscape. */
 function queryEscape(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
 }
 
 function printf(format: string, ...args: unknown[]): string {
@@ -70,14 +75,19 @@ function printf(format: string, ...args: unknown[]): string {
 const indent = (n: number, s: unknown): string => ' '.repeat(n) + str(s).replace(/\n/g, `\n${' '.repeat(n)}`);
 
 /** Go refuses to compare values of different kinds. */
-const compare = (name: string, a: unknown, b: unknown): unknown => typeof a !== typeof b && a != null && b != null && raise(`${name}: incompatible types ${typeof a} and ${typeof b}`);
+const compare = (name: string, a: unknown, b: unknown): unknown =>
+  typeof a !== typeof b && a != null && b != null && raise(`${name}: incompatible types ${typeof a} and ${typeof b}`);
 
 const toInt = (v: unknown): number => Math.trunc(Number(typeof v === 'string' ? Number.parseInt(v, 10) : (v ?? 0))) || 0;
 
 /** The functions templates may call (`include` is handled by the renderer). */
 export const FUNCTIONS: Record<string, (...args: unknown[]) => unknown> = {
   toYaml: (v) => YAML.stringify(v, { sortMapEntries: true, lineWidth: 0 }).replace(/\n$/, ''),
-  quote: (...args) => args.filter((a) => a != null).map((a) => JSON.stringify(str(a))).join(' '),
+  quote: (...args) =>
+    args
+      .filter((a) => a != null)
+      .map((a) => JSON.stringify(str(a)))
+      .join(' '),
   default: (...args) => (args.length > 1 && truthy(args[1]) ? args[1] : args[0]),
   required: (msg, v) => (v === null || v === undefined || v === '' ? raise(str(msg)) : v),
   fail: (msg) => raise(str(msg)),
@@ -107,7 +117,8 @@ export const FUNCTIONS: Record<string, (...args: unknown[]) => unknown> = {
   list: (...args) => args,
   index: (coll, ...keys) =>
     keys.reduce((c, key) => {
-      if (c === null || c === undefined || typeof c !== 'object') throw new TemplateError(`index of ${JSON.stringify(key)} in a non-collection`);
+      if (c === null || c === undefined || typeof c !== 'object')
+        throw new TemplateError(`index of ${JSON.stringify(key)} in a non-collection`);
       return (c as Dict)[str(key)] ?? null;
     }, coll),
 };
@@ -115,9 +126,15 @@ export const FUNCTIONS: Record<string, (...args: unknown[]) => unknown> = {
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-const TOKEN = /\s+|(:=|[()|,=])|("(?:\\.|[^"\\])*"|`[^`]*`)|(-?\d+(?:\.\d+)?)(?![\w.])|((?:\.[A-Za-z_]\w*)+|\.)|(\$\w*(?:\.[A-Za-z_]\w*)*)|([A-Za-z_]\w*)/y;
+const TOKEN =
+  /\s+|(:=|[()|,=])|("(?:\\.|[^"\\])*"|`[^`]*`)|(-?\d+(?:\.\d+)?)(?![\w.])|((?:\.[A-Za-z_]\w*)+|\.)|(\$\w*(?:\.[A-Za-z_]\w*)*)|([A-Za-z_]\w*)/y;
 const KINDS = ['punct', 'str', 'num', 'field', 'var', 'ident'] as const;
-interface Token { kind: (typeof KINDS)[number]; text: string; start: number; end: number }
+interface Token {
+  kind: (typeof KINDS)[number];
+  text: string;
+  start: number;
+  end: number;
+}
 
 function tokenize(src: string, where: string): Token[] {
   const tokens: Token[] = [];
@@ -171,8 +188,10 @@ function parsePipe(tokens: Token[], where: string): Pipe {
       else if (tok.kind === 'var') {
         const [name, ...path] = tok.text.split('.');
         cmd.push({ t: 'var', name: name!, path });
-      } else if (tok.kind === 'ident' && ['true', 'false', 'nil'].includes(tok.text)) cmd.push({ t: 'lit', value: tok.text === 'nil' ? null : tok.text === 'true' });
-      else if (tok.kind === 'ident' && (tok.text in FUNCTIONS || tok.text === 'include' || tok.text === 'and' || tok.text === 'or')) cmd.push({ t: 'fn', name: tok.text });
+      } else if (tok.kind === 'ident' && ['true', 'false', 'nil'].includes(tok.text))
+        cmd.push({ t: 'lit', value: tok.text === 'nil' ? null : tok.text === 'true' });
+      else if (tok.kind === 'ident' && (tok.text in FUNCTIONS || tok.text === 'include' || tok.text === 'and' || tok.text === 'or'))
+        cmd.push({ t: 'fn', name: tok.text });
       else throw new TemplateError(`${where}: unsupported "${tok.text}"`);
     }
     if (!cmd.length) throw new TemplateError(`${where}: empty command`);
@@ -182,7 +201,11 @@ function parsePipe(tokens: Token[], where: string): Pipe {
   return pipe('\u0000');
 }
 
-interface Item { text?: string; action?: string; where: string }
+interface Item {
+  text?: string;
+  action?: string;
+  where: string;
+}
 
 /** Splits a template into text and actions, applying the trim markers and dropping comments. */
 function scan(src: string, file: string): Item[] {
@@ -214,7 +237,12 @@ function scan(src: string, file: string): Item[] {
 }
 
 /** Parses items into nodes up to `end`/`else`; stores `define` blocks in `defines`. */
-function parseNodes(items: Item[], state: { i: number }, defines: Map<string, Node[]>, inBlock: boolean): { nodes: Node[]; stop: string; rest?: Token[]; where: string } {
+function parseNodes(
+  items: Item[],
+  state: { i: number },
+  defines: Map<string, Node[]>,
+  inBlock: boolean,
+): { nodes: Node[]; stop: string; rest?: Token[]; where: string } {
   const nodes: Node[] = [];
   while (state.i < items.length) {
     const item = items[state.i++]!;
@@ -234,15 +262,24 @@ function parseNodes(items: Item[], state: { i: number }, defines: Map<string, No
       const body = parseNodes(items, state, defines, true);
       if (body.stop !== 'end') throw new TemplateError(`${item.where}: define "${name}" has an else`);
       defines.set(name, body.nodes);
-    } else if (head === 'if' || head === 'with' || head === 'range') nodes.push(parseBlock(head, tokens.slice(1), items, state, defines, item.where));
-    else if (['template', 'block', 'break', 'continue', 'tpl'].includes(head)) throw new TemplateError(`${item.where}: "${head}" is not supported by this renderer`);
+    } else if (head === 'if' || head === 'with' || head === 'range')
+      nodes.push(parseBlock(head, tokens.slice(1), items, state, defines, item.where));
+    else if (['template', 'block', 'break', 'continue', 'tpl'].includes(head))
+      throw new TemplateError(`${item.where}: "${head}" is not supported by this renderer`);
     else nodes.push({ k: 'out', pipe: parsePipe(tokens, item.where) });
   }
   if (inBlock) throw new TemplateError('missing {{ end }}');
   return { nodes, stop: 'eof', where: '' };
 }
 
-function parseBlock(k: 'if' | 'with' | 'range', tokens: Token[], items: Item[], state: { i: number }, defines: Map<string, Node[]>, where: string): Node {
+function parseBlock(
+  k: 'if' | 'with' | 'range',
+  tokens: Token[],
+  items: Item[],
+  state: { i: number },
+  defines: Map<string, Node[]>,
+  where: string,
+): Node {
   const node: Node = { k, pipe: parsePipe(tokens, where), body: [], else: [] };
   const body = parseNodes(items, state, defines, true);
   node.body = body.nodes;
@@ -288,10 +325,23 @@ class Renderer {
     if (node.k === 'if') return this.run(node.body, scope);
     if (node.k === 'with') return this.run(node.body, { ...scope, dot: value });
     if (typeof value !== 'object') throw new TemplateError(`range over ${typeof value} is not supported`);
-    const entries: Array<[unknown, unknown]> = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.keys(value as Dict).sort().map((key) => [key, (value as Dict)[key]]);
+    const entries: Array<[unknown, unknown]> = Array.isArray(value)
+      ? value.map((v, i) => [i, v])
+      : Object.keys(value as Dict)
+          .sort()
+          .map((key) => [key, (value as Dict)[key]]);
     return entries
       .map(([key, v]) => {
-        const vars = new Map<string, unknown>(names.length === 2 ? [[names[0]!, key], [names[1]!, v]] : names.length === 1 ? [[names[0]!, v]] : []);
+        const vars = new Map<string, unknown>(
+          names.length === 2
+            ? [
+                [names[0]!, key],
+                [names[1]!, v],
+              ]
+            : names.length === 1
+              ? [[names[0]!, v]]
+              : [],
+        );
         return this.run(node.body, { dot: v, vars: [...scope.vars, vars] });
       })
       .join('');
@@ -406,12 +456,22 @@ export function renderChart(chartDir: string, options: RenderOptions = {}): Rend
   const releaseName = options.releaseName ?? 'default';
   const root = {
     Values: values,
-    Release: { Name: releaseName, Namespace: options.namespace ?? 'default', Service: 'Helm', IsInstall: true, IsUpgrade: false, Revision: 1 },
+    Release: {
+      Name: releaseName,
+      Namespace: options.namespace ?? 'default',
+      Service: 'Helm',
+      IsInstall: true,
+      IsUpgrade: false,
+      Revision: 1,
+    },
     Chart: Object.fromEntries(Object.entries(chart).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), v])),
   };
   const defines = new Map<string, Node[]>();
   // Every file is parsed first, so each sees every define (as Helm does).
-  const parsed = templateFiles(chartDir).map((file) => ({ file, nodes: parseNodes(scan(readFileSync(path.join(chartDir, file), 'utf8'), file), { i: 0 }, defines, false).nodes }));
+  const parsed = templateFiles(chartDir).map((file) => ({
+    file,
+    nodes: parseNodes(scan(readFileSync(path.join(chartDir, file), 'utf8'), file), { i: 0 }, defines, false).nodes,
+  }));
   const renderer = new Renderer(defines);
   const files: Record<string, string> = {};
   let notes = '';
@@ -423,7 +483,12 @@ export function renderChart(chartDir: string, options: RenderOptions = {}): Rend
     else if (out.trim()) files[file] = out;
   }
   const manifests = Object.entries(files)
-    .flatMap(([file, out]) => out.split(/^---[ \t]*$/m).filter((doc) => doc.trim()).map((doc) => `---\n# Source: ${String(chart.name)}/${file}\n${doc.replace(/^\n+/, '')}\n`))
+    .flatMap(([file, out]) =>
+      out
+        .split(/^---[ \t]*$/m)
+        .filter((doc) => doc.trim())
+        .map((doc) => `---\n# Source: ${String(chart.name)}/${file}\n${doc.replace(/^\n+/, '')}\n`),
+    )
     .join('');
   return { files, manifests, notes, values };
 }

@@ -36,7 +36,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function addressOf(origin: string): { host: string; port: number } {
   const url = new URL(origin);
   const port = Number(url.port);
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname) || !Number.isInteger(port) || port < 1 || port > 65_535) throw new RuntimeApiError(`not an IPv4 origin with a port: ${origin}`);
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname) || !Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new RuntimeApiError(`not an IPv4 origin with a port: ${origin}`);
   return { host: url.hostname, port };
 }
 
@@ -65,13 +66,18 @@ export class HaproxyBalancer implements BalancerHandle {
    * Attaches to the HAProxy `record` names, waiting up to `timeoutMs` for its runtime API; slots
    * that already route somewhere are kept as they are until the runtime says otherwise.
    */
-  static async connect(record: HaproxyRecord, onWarn: (message: string) => void = console.warn, timeoutMs = 15_000): Promise<HaproxyBalancer> {
+  static async connect(
+    record: HaproxyRecord,
+    onWarn: (message: string) => void = console.warn,
+    timeoutMs = 15_000,
+  ): Promise<HaproxyBalancer> {
     const balancer = new HaproxyBalancer(record, onWarn);
     await balancer.waitRuntimeApi(timeoutMs);
     await balancer.listenLog();
     for (const state of parseServersState(await runtimeCommand(record.socket, `show servers state ${BACKEND}`))) {
       const index = Number(state.name.slice(1)) - 1;
-      if (index >= 0 && index < HAPROXY_SLOTS && !state.maint) balancer.slots[index] = { id: undefined, host: state.addr, port: state.port, ready: !state.drain, leaving: false };
+      if (index >= 0 && index < HAPROXY_SLOTS && !state.maint)
+        balancer.slots[index] = { id: undefined, host: state.addr, port: state.port, ready: !state.drain, leaving: false };
     }
     return balancer;
   }
@@ -102,7 +108,10 @@ export class HaproxyBalancer implements BalancerHandle {
       return;
     }
     this.slots[free] = { id, host, port, ready: false, leaving: false };
-    this.send([`set server ${BACKEND}/${slotName(free + 1)} state maint`, `set server ${BACKEND}/${slotName(free + 1)} addr ${host} port ${port}`]);
+    this.send([
+      `set server ${BACKEND}/${slotName(free + 1)} state maint`,
+      `set server ${BACKEND}/${slotName(free + 1)} addr ${host} port ${port}`,
+    ]);
   }
 
   /** Resolves once every change sent so far reached the balancer. */
@@ -143,7 +152,15 @@ export class HaproxyBalancer implements BalancerHandle {
       const live = states.find((st) => st.name === name);
       if (!s || !live) return [];
       const routable = !live.maint && !live.drain;
-      return [{ id: s.id ?? `(slot ${name})`, origin: `http://${live.addr}:${live.port}`, ready: routable, leaving: live.drain, inFlight: reading?.slots.get(name)?.cur ?? 0 }];
+      return [
+        {
+          id: s.id ?? `(slot ${name})`,
+          origin: `http://${live.addr}:${live.port}`,
+          ready: routable,
+          leaving: live.drain,
+          inFlight: reading?.slots.get(name)?.cur ?? 0,
+        },
+      ];
     });
   }
 
@@ -170,7 +187,10 @@ export class HaproxyBalancer implements BalancerHandle {
     this.slots.forEach((s, i) => {
       if (!s) return;
       const name = `${BACKEND}/${slotName(i + 1)}`;
-      this.send([`set server ${name} addr ${s.host} port ${s.port}`, `set server ${name} state ${s.leaving ? 'drain' : s.ready ? 'ready' : 'maint'}`]);
+      this.send([
+        `set server ${name} addr ${s.host} port ${s.port}`,
+        `set server ${name} state ${s.leaving ? 'drain' : s.ready ? 'ready' : 'maint'}`,
+      ]);
     });
     await this.chain;
   }
@@ -203,7 +223,10 @@ export class HaproxyBalancer implements BalancerHandle {
     await this.chain;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && !this.detached) {
-      const reading = await runtimeCommand(this.current.socket, 'show stat').then((t) => readingOf(parseStatCsv(t)), () => undefined);
+      const reading = await runtimeCommand(this.current.socket, 'show stat').then(
+        (t) => readingOf(parseStatCsv(t)),
+        () => undefined,
+      );
       if (!reading || (reading.slots.get(name)?.cur ?? 0) === 0) break;
       await sleep(50);
     }
@@ -229,7 +252,9 @@ export class HaproxyBalancer implements BalancerHandle {
       await this.receiver.listen(this.current.logPort);
     } catch (err) {
       // Counts still come from `show stat`; only latency percentiles are missing.
-      this.onWarn(`balancer: cannot receive HAProxy's latency lines on 127.0.0.1:${this.current.logPort} (${(err as Error).message}); latency is not measured until the stack restarts`);
+      this.onWarn(
+        `balancer: cannot receive HAProxy's latency lines on 127.0.0.1:${this.current.logPort} (${(err as Error).message}); latency is not measured until the stack restarts`,
+      );
     }
   }
 
@@ -240,7 +265,8 @@ export class HaproxyBalancer implements BalancerHandle {
       try {
         const info = await runtimeCommand(this.current.socket, 'show info');
         const pid = Number(/^Pid: (\d+)$/m.exec(info)?.[1]);
-        if (pid !== this.current.pid) throw new RuntimeApiError(`${this.current.socket} is another HAProxy (pid ${pid}, not ${this.current.pid})`);
+        if (pid !== this.current.pid)
+          throw new RuntimeApiError(`${this.current.socket} is another HAProxy (pid ${pid}, not ${this.current.pid})`);
         return;
       } catch (err) {
         last = err as Error;
@@ -248,7 +274,9 @@ export class HaproxyBalancer implements BalancerHandle {
         await sleep(100);
       }
     }
-    throw new RuntimeApiError(`HAProxy (pid ${this.current.pid}) does not answer on ${this.current.socket}: ${last?.message ?? 'timed out'}`);
+    throw new RuntimeApiError(
+      `HAProxy (pid ${this.current.pid}) does not answer on ${this.current.socket}: ${last?.message ?? 'timed out'}`,
+    );
   }
 }
 

@@ -25,7 +25,12 @@ const n = (row: Record<string, string>, field: string) => {
 
 function countersOf(row: Record<string, string>): Counters {
   return {
-    status: { '2xx': n(row, 'hrsp_1xx') + n(row, 'hrsp_2xx'), '3xx': n(row, 'hrsp_3xx'), '4xx': n(row, 'hrsp_4xx'), '5xx': n(row, 'hrsp_5xx') + n(row, 'hrsp_other') },
+    status: {
+      '2xx': n(row, 'hrsp_1xx') + n(row, 'hrsp_2xx'),
+      '3xx': n(row, 'hrsp_3xx'),
+      '4xx': n(row, 'hrsp_4xx'),
+      '5xx': n(row, 'hrsp_5xx') + n(row, 'hrsp_other'),
+    },
     requests: n(row, 'req_tot'),
     failed: n(row, 'econ') + n(row, 'eresp'),
     cur: n(row, 'scur') + n(row, 'qcur'),
@@ -45,7 +50,12 @@ export function readingOf(rows: Record<string, string>[]): StatReading | undefin
 }
 
 const sumStatus = (s: StatusCounts) => s['2xx'] + s['3xx'] + s['4xx'] + s['5xx'];
-const minus = (a: StatusCounts, b: StatusCounts): StatusCounts => ({ '2xx': a['2xx'] - b['2xx'], '3xx': a['3xx'] - b['3xx'], '4xx': a['4xx'] - b['4xx'], '5xx': a['5xx'] - b['5xx'] });
+const minus = (a: StatusCounts, b: StatusCounts): StatusCounts => ({
+  '2xx': a['2xx'] - b['2xx'],
+  '3xx': a['3xx'] - b['3xx'],
+  '4xx': a['4xx'] - b['4xx'],
+  '5xx': a['5xx'] - b['5xx'],
+});
 const ZERO: Counters = { status: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, requests: 0, failed: 0, cur: 0 };
 
 /**
@@ -67,7 +77,11 @@ export class HaproxyStats {
   take(reading: StatReading, latency: LatencyInterval, owners: Map<string, string>): BalancerSnapshot {
     const now = Date.now();
     let before = this.previous;
-    if (before && (reading.frontend.requests < before.frontend.requests || sumStatus(reading.frontend.status) < sumStatus(before.frontend.status))) before = undefined;
+    if (
+      before &&
+      (reading.frontend.requests < before.frontend.requests || sumStatus(reading.frontend.status) < sumStatus(before.frontend.status))
+    )
+      before = undefined;
     const fe = minus(reading.frontend.status, before?.frontend.status ?? ZERO.status);
     const requests = sumStatus(fe);
     let server5xx = 0;
@@ -92,7 +106,11 @@ export class HaproxyStats {
     const proxyErrors = Math.max(0, fe['5xx'] - server5xx);
     // Totals since HAProxy started, as the Node balancer's are since it started.
     const allServer5xx = [...reading.slots.values()].reduce((sum, c) => sum + c.status['5xx'], 0);
-    const totals = { requests: sumStatus(reading.frontend.status), status: { ...reading.frontend.status }, proxyErrors: Math.max(0, reading.frontend.status['5xx'] - allServer5xx) };
+    const totals = {
+      requests: sumStatus(reading.frontend.status),
+      status: { ...reading.frontend.status },
+      proxyErrors: Math.max(0, reading.frontend.status['5xx'] - allServer5xx),
+    };
     const snapshot: BalancerSnapshot = {
       intervalMs: now - this.since,
       requests,

@@ -27,13 +27,22 @@ export const REPLICA_DATA = { mount: '/var/lib/postgresql/data', folder: 'pgdata
 export const REPLICA_SLOT = 'scalelab_replica';
 
 /** Where the api and worker containers find PostgreSQL (and its read replica, when it runs) and Redis, passwords included. */
-export function serviceUrls(layout: StackLayout, ports: { postgres: number; redis: number; replica?: number }, password: string, redisPassword: string): { databaseUrl: string; redisUrl: string; replicaUrl?: string } {
+export function serviceUrls(
+  layout: StackLayout,
+  ports: { postgres: number; redis: number; replica?: number },
+  password: string,
+  redisPassword: string,
+): { databaseUrl: string; redisUrl: string; replicaUrl?: string } {
   const bridge = layout.mode === 'bridge';
   const pg = bridge ? `postgres:${INNER.postgres}` : `127.0.0.1:${ports.postgres}`;
   const replica = bridge ? `postgres-replica:${INNER.postgres}` : `127.0.0.1:${ports.replica}`;
   const redis = bridge ? `redis:${INNER.redis}` : `127.0.0.1:${ports.redis}`;
   const url = (hostPort: string) => `postgres://${DATABASE_USER}:${encodeURIComponent(password)}@${hostPort}/${DATABASE}`;
-  return { databaseUrl: url(pg), redisUrl: `redis://:${encodeURIComponent(redisPassword)}@${redis}`, ...(ports.replica ? { replicaUrl: url(replica) } : {}) };
+  return {
+    databaseUrl: url(pg),
+    redisUrl: `redis://:${encodeURIComponent(redisPassword)}@${redis}`,
+    ...(ports.replica ? { replicaUrl: url(replica) } : {}),
+  };
 }
 
 /** Where the replica (and its seed) reach the primary: its alias on the stack network, or its port on loopback. */
@@ -42,7 +51,12 @@ export function primaryAddress(layout: StackLayout, primaryPort: number): { host
 }
 
 /** Networking of a container: joined to the stack network with an alias, or the host's. */
-function networking(layout: StackLayout, alias: string, inner: number, port: number): Pick<Docker.ContainerCreateOptions, 'ExposedPorts' | 'NetworkingConfig'> & { HostConfig: Docker.HostConfig } {
+function networking(
+  layout: StackLayout,
+  alias: string,
+  inner: number,
+  port: number,
+): Pick<Docker.ContainerCreateOptions, 'ExposedPorts' | 'NetworkingConfig'> & { HostConfig: Docker.HostConfig } {
   if (layout.mode === 'host') return { HostConfig: { NetworkMode: 'host' } };
   const network = names.network(layout.stack);
   return {
@@ -84,7 +98,12 @@ export function postgresContainer(layout: StackLayout, port: number, password: s
  * rather than kept in the volume, so a primary that moved to another port is still found; the
  * password stays out of the command line (which `ps` shows), in PGPASSWORD, which libpq reads.
  */
-export function postgresReplicaContainer(layout: StackLayout, port: number, primaryPort: number, password: string): Docker.ContainerCreateOptions {
+export function postgresReplicaContainer(
+  layout: StackLayout,
+  port: number,
+  primaryPort: number,
+  password: string,
+): Docker.ContainerCreateOptions {
   const net = networking(layout, 'postgres-replica', INNER.postgres, port);
   const primary = primaryAddress(layout, primaryPort);
   const hostArgs = layout.mode === 'host' ? ['-c', `port=${port}`, '-c', 'listen_addresses=127.0.0.1'] : [];
@@ -120,7 +139,10 @@ export function postgresReplicaContainer(layout: StackLayout, port: number, prim
  * from the primary) when given one, or is only created, never started, as the target of the
  * archive API. Labelled like the rest, so a seed cut short is swept with the stack.
  */
-export function replicaSeedContainer(layout: StackLayout, command?: { entrypoint: string[]; args: string[]; env: string[] }): Docker.ContainerCreateOptions {
+export function replicaSeedContainer(
+  layout: StackLayout,
+  command?: { entrypoint: string[]; args: string[]; env: string[] },
+): Docker.ContainerCreateOptions {
   return {
     name: names.container(layout.stack, 'postgres-replica-seed'),
     Image: layout.images.postgres,
@@ -145,7 +167,8 @@ export function replicaSeedContainer(layout: StackLayout, command?: { entrypoint
  */
 export function redisContainer(layout: StackLayout, port: number, password: string): Docker.ContainerCreateOptions {
   const net = networking(layout, 'redis', INNER.redis, port);
-  const listen = layout.mode === 'host' ? ['--port', String(port), '--bind', '127.0.0.1'] : ['--port', String(INNER.redis), '--protected-mode', 'no'];
+  const listen =
+    layout.mode === 'host' ? ['--port', String(port), '--bind', '127.0.0.1'] : ['--port', String(INNER.redis), '--protected-mode', 'no'];
   return {
     name: names.container(layout.stack, 'redis'),
     Image: layout.images.redis,
@@ -171,11 +194,21 @@ export function nanoCpus(millicores: number | null): number {
  * fixed inner port and Docker publishes it on 127.0.0.1:port. `cpuMillicores` (spec
  * `resources.<service>.cpu`) becomes the container's CFS quota; null leaves it unlimited.
  */
-export function replicaContainer(layout: StackLayout, id: string, service: ScalableService, port: number, env: Record<string, string>, cpuMillicores: number | null = null): Docker.ContainerCreateOptions {
+export function replicaContainer(
+  layout: StackLayout,
+  id: string,
+  service: ScalableService,
+  port: number,
+  env: Record<string, string>,
+  cpuMillicores: number | null = null,
+): Docker.ContainerCreateOptions {
   const inner = INNER[service];
   const net = networking(layout, service, inner, port);
   const bridge = layout.mode === 'bridge';
-  const listen = service === 'api' ? { PORT: String(bridge ? inner : port), HOST: bridge ? '0.0.0.0' : '127.0.0.1' } : { METRICS_PORT: String(bridge ? inner : port) };
+  const listen =
+    service === 'api'
+      ? { PORT: String(bridge ? inner : port), HOST: bridge ? '0.0.0.0' : '127.0.0.1' }
+      : { METRICS_PORT: String(bridge ? inner : port) };
   // The trace receiver listens on the host's 127.0.0.1, which only host-network containers reach
   // (a bridge container's 127.0.0.1 is its own): on the bridge, traces go only to the user's collector.
   const merged = { NODE_ENV: 'production', ...replicaTraceEnv(bridge ? 'elsewhere' : 'loopback'), ...env, ...listen, INSTANCE_ID: id };

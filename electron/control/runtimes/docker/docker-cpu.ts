@@ -16,7 +16,12 @@ export function dockerCpuLimits(spec: StackSpec): CpuLimitStatus {
  * `docker update --cpus` does): after the limit changed, and for containers a previous control
  * plane started with another. Only containers labelled as this stack's are touched.
  */
-export async function applyCpuLimits(docker: Docker, spec: StackSpec, replicas: { id: string; service: ScalableService }[], onProgress: OnProgress): Promise<void> {
+export async function applyCpuLimits(
+  docker: Docker,
+  spec: StackSpec,
+  replicas: { id: string; service: ScalableService }[],
+  onProgress: OnProgress,
+): Promise<void> {
   for (const replica of replicas) {
     const container = docker.getContainer(names.container(spec.name, replica.id));
     const info = await container.inspect().catch(() => undefined);

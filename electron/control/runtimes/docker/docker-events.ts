@@ -71,7 +71,9 @@ export class DockerEvents {
   }
 
   private async connect(reconnecting: boolean): Promise<void> {
-    const stream = await this.options.docker.getEvents({ filters: JSON.parse(stackFilter(this.options.stack)) as Record<string, string[]> });
+    const stream = await this.options.docker.getEvents({
+      filters: JSON.parse(stackFilter(this.options.stack)) as Record<string, string[]>,
+    });
     if (this.closed) {
       (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       return;
@@ -103,7 +105,13 @@ export class DockerEvents {
   }
 
   private dispatch(line: string): void {
-    let raw: { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; timeNano?: number; time?: number };
+    let raw: {
+      Type?: string;
+      Action?: string;
+      Actor?: { ID?: string; Attributes?: Record<string, string> };
+      timeNano?: number;
+      time?: number;
+    };
     try {
       raw = JSON.parse(line) as typeof raw;
     } catch {

@@ -13,7 +13,16 @@ import { loadSecrets } from '../local/state.js';
 import type { CpuCounters, InstanceStats, OnProgress, Runtime, SignalHow, DirectEndpoints, StoreId } from '../runtime.js';
 import { applyCpuLimits, dockerCpuLimits } from './docker-cpu.js';
 import { ContainerProcess, removeOwned } from './container-process.js';
-import { DATABASE, DATABASE_USER, postgresContainer, postgresReplicaContainer, redisContainer, replicaContainer, serviceUrls, type StackLayout } from './container-specs.js';
+import {
+  DATABASE,
+  DATABASE_USER,
+  postgresContainer,
+  postgresReplicaContainer,
+  redisContainer,
+  replicaContainer,
+  serviceUrls,
+  type StackLayout,
+} from './container-specs.js';
 import { DockerEvents } from './docker-events.js';
 import { ensureNetwork, ensureVolume, sweep } from './docker-objects.js';
 import { readDockerState, removeDockerState, writeDockerState, type DockerState } from './docker-state.js';
@@ -77,9 +86,11 @@ export class DockerRuntime implements Runtime {
 
   async up(input: StackSpec, onProgress: OnProgress): Promise<DirectEndpoints> {
     const current = this.running;
-    if (current && current.spec.name !== input.name) throw new StackOwnedError(`stack "${current.spec.name}" is running here; stop it before starting "${input.name}"`);
+    if (current && current.spec.name !== input.name)
+      throw new StackOwnedError(`stack "${current.spec.name}" is running here; stop it before starting "${input.name}"`);
     if (current) {
-      if (JSON.stringify(current.spec.data) !== JSON.stringify(input.data)) onProgress('the data settings (read replica, events, partitions) take effect at the next start: `scalelab down`, then `up`');
+      if (JSON.stringify(current.spec.data) !== JSON.stringify(input.data))
+        onProgress('the data settings (read replica, events, partitions) take effect at the next start: `scalelab down`, then `up`');
       await this.scale('api', input.replicas.api, onProgress);
       await this.scale('worker', input.replicas.worker, onProgress);
       current.spec = { ...current.spec, resources: input.resources };
@@ -94,7 +105,8 @@ export class DockerRuntime implements Runtime {
     const dir = stackDir(this.options.home, input.name);
     await mkdir(path.join(dir, 'logs'), { recursive: true });
     const previous = await this.previousState(dir);
-    const spec: StackSpec = previous && previous.spec.docker.network !== input.docker.network ? { ...input, docker: previous.spec.docker } : input;
+    const spec: StackSpec =
+      previous && previous.spec.docker.network !== input.docker.network ? { ...input, docker: previous.spec.docker } : input;
     if (spec !== input) onProgress(`the stack's containers use the ${spec.docker.network} network; keeping it (down --purge to change it)`);
     const secrets = await loadSecrets(dir);
     const { docker } = engine;
@@ -110,7 +122,13 @@ export class DockerRuntime implements Runtime {
     await ensureVolume(docker, spec.name, names.volume(spec.name), "PostgreSQL's data", onProgress);
     if (spec.data.readReplica) await ensureVolume(docker, spec.name, names.replicaVolume(spec.name), "the read replica's data", onProgress);
 
-    const existing = await withoutUnsecured(docker, spec.name, await docker.listContainers({ all: true, filters: stackFilter(spec.name) }), secrets.added === true, onProgress);
+    const existing = await withoutUnsecured(
+      docker,
+      spec.name,
+      await docker.listContainers({ all: true, filters: stackFilter(spec.name) }),
+      secrets.added === true,
+      onProgress,
+    );
     const find = (instance: string) => existing.find((c) => c.Labels[LABELS.instance] === instance && isOwned(c.Labels, spec.name));
     const portOf = async (instance: string, recorded: number | undefined) => {
       const label = Number(find(instance)?.Labels[LABELS.port]);
@@ -122,13 +140,34 @@ export class DockerRuntime implements Runtime {
       redis: await portOf('redis', previous?.ports.redis),
       ...(spec.data.readReplica ? { replica: await portOf('postgres-replica', previous?.ports.replica) } : {}),
     };
-    const pgUrl = (port: number) => `postgres://${DATABASE_USER}:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${port}/${DATABASE}`;
-    const urls = { database: pgUrl(ports.postgres), redis: `redis://:${encodeURIComponent(secrets.redisPassword)}@127.0.0.1:${ports.redis}`, ...(ports.replica ? { replica: pgUrl(ports.replica) } : {}) };
+    const pgUrl = (port: number) =>
+      `postgres://${DATABASE_USER}:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${port}/${DATABASE}`;
+    const urls = {
+      database: pgUrl(ports.postgres),
+      redis: `redis://:${encodeURIComponent(secrets.redisPassword)}@127.0.0.1:${ports.redis}`,
+      ...(ports.replica ? { replica: pgUrl(ports.replica) } : {}),
+    };
     const base = { docker, events, stack: spec.name };
     const notify = () => this.notify();
     const stores = [
-      new StoreContainer({ ...base, id: 'postgres', port: ports.postgres, logFile: path.join(dir, 'logs', 'postgres.log'), create: postgresContainer(layout, ports.postgres, secrets.postgresPassword), ready: () => postgresAnswers(urls.database), onChange: notify }),
-      new StoreContainer({ ...base, id: 'redis', port: ports.redis, logFile: path.join(dir, 'logs', 'redis.log'), create: redisContainer(layout, ports.redis, secrets.redisPassword), ready: () => redisAnswers(ports.redis, secrets.redisPassword), onChange: notify }),
+      new StoreContainer({
+        ...base,
+        id: 'postgres',
+        port: ports.postgres,
+        logFile: path.join(dir, 'logs', 'postgres.log'),
+        create: postgresContainer(layout, ports.postgres, secrets.postgresPassword),
+        ready: () => postgresAnswers(urls.database),
+        onChange: notify,
+      }),
+      new StoreContainer({
+        ...base,
+        id: 'redis',
+        port: ports.redis,
+        logFile: path.join(dir, 'logs', 'redis.log'),
+        create: redisContainer(layout, ports.redis, secrets.redisPassword),
+        ready: () => redisAnswers(ports.redis, secrets.redisPassword),
+        onChange: notify,
+      }),
     ];
     const replica =
       ports.replica && urls.replica
@@ -142,7 +181,12 @@ export class DockerRuntime implements Runtime {
             onChange: notify,
           })
         : undefined;
-    const balancerPort = previous?.balancerPort && !(await isPortOpen(previous.balancerPort)) ? previous.balancerPort : (await isPortOpen(spec.port)) ? await freePort() : spec.port;
+    const balancerPort =
+      previous?.balancerPort && !(await isPortOpen(previous.balancerPort))
+        ? previous.balancerPort
+        : (await isPortOpen(spec.port))
+          ? await freePort()
+          : spec.port;
     if (balancerPort !== spec.port && !previous) onProgress(`port ${spec.port} is taken; the balancer uses ${balancerPort}`);
     const balancer = new Balancer({ port: balancerPort, traceSink: balancerSpanSink });
     const inner = serviceUrls(layout, ports, secrets.postgresPassword, secrets.redisPassword);
@@ -170,18 +214,46 @@ export class DockerRuntime implements Runtime {
       onEvent: (event) => this.options.onEvent?.(event),
       // Pulling is done; a cold container on 2 cores takes a few seconds more than a process.
       readyTimeoutMs: 90_000,
-      launch: (replica, env) => ContainerProcess.launch({ ...base, logFile: replica.logFile }, replicaContainer(layout, replica.id, replica.service, replica.port, env, cpuMillicores(this.running?.spec ?? spec, replica.service))),
+      launch: (replica, env) =>
+        ContainerProcess.launch(
+          { ...base, logFile: replica.logFile },
+          replicaContainer(
+            layout,
+            replica.id,
+            replica.service,
+            replica.port,
+            env,
+            cpuMillicores(this.running?.spec ?? spec, replica.service),
+          ),
+        ),
       onRetired: (replica) => removeOwned(docker, names.container(spec.name, replica.id), spec.name),
     });
     const stats = new DockerStats(docker);
     const statsTimer = setInterval(() => void this.trackStats(), 2_000);
     statsTimer.unref();
-    this.running = { engine, spec: { ...spec, port: balancerPort }, layout, dir, events, stats, balancer, stores, replicas, statsTimer, urls, adminToken: secrets.adminToken };
+    this.running = {
+      engine,
+      spec: { ...spec, port: balancerPort },
+      layout,
+      dir,
+      events,
+      stats,
+      balancer,
+      stores,
+      replicas,
+      statsTimer,
+      urls,
+      adminToken: secrets.adminToken,
+    };
 
     for (const store of stores) {
       const found = find(store.id);
       const adopt = found?.State === 'running' ? docker.getContainer(found.Id) : undefined;
-      onProgress(adopt ? `adopted ${found!.Names[0]?.slice(1)}` : `starting ${store.id} (${store.id === 'postgres' ? images.postgres : images.redis}) on 127.0.0.1:${store.port}`);
+      onProgress(
+        adopt
+          ? `adopted ${found!.Names[0]?.slice(1)}`
+          : `starting ${store.id} (${store.id === 'postgres' ? images.postgres : images.redis}) on 127.0.0.1:${store.port}`,
+      );
       store.start(adopt);
     }
     await Promise.all(stores.map((s) => s.waitReady(this.options.storeTimeoutMs ?? 90_000).then(() => onProgress(`${s.id} is ready`))));
@@ -189,8 +261,19 @@ export class DockerRuntime implements Runtime {
       stores.push(replica);
       const found = find(replica.id);
       const primary = { container: docker.getContainer(names.container(spec.name, 'postgres')), url: urls.database, port: ports.postgres };
-      if (found?.State !== 'running') await seedReplica({ docker, layout, primary, password: secrets.postgresPassword, workDir: dir, onProgress, method: this.options.replicaSeed });
-      onProgress(found?.State === 'running' ? `adopted ${found.Names[0]?.slice(1)}` : `starting the read replica on 127.0.0.1:${replica.port}`);
+      if (found?.State !== 'running')
+        await seedReplica({
+          docker,
+          layout,
+          primary,
+          password: secrets.postgresPassword,
+          workDir: dir,
+          onProgress,
+          method: this.options.replicaSeed,
+        });
+      onProgress(
+        found?.State === 'running' ? `adopted ${found.Names[0]?.slice(1)}` : `starting the read replica on 127.0.0.1:${replica.port}`,
+      );
       replica.start(found?.State === 'running' ? docker.getContainer(found.Id) : undefined);
       await replica.waitReady(this.options.storeTimeoutMs ?? 90_000);
       onProgress('postgres-replica is ready');
@@ -210,10 +293,17 @@ export class DockerRuntime implements Runtime {
         continue;
       }
       const port = Number(c.Labels[LABELS.port]);
-      replicas.adopt({ id, service, port, restarts: previous?.restarts[id] ?? 0, startedAt: c.Created * 1000 }, ContainerProcess.adopt({ ...base, logFile: path.join(dir, 'logs', `${id}.log`) }, docker.getContainer(c.Id)));
+      replicas.adopt(
+        { id, service, port, restarts: previous?.restarts[id] ?? 0, startedAt: c.Created * 1000 },
+        ContainerProcess.adopt({ ...base, logFile: path.join(dir, 'logs', `${id}.log`) }, docker.getContainer(c.Id)),
+      );
       onProgress(`adopted ${id}`);
     }
-    onProgress(replicas.list().length > 0 ? 'checking the adopted replicas' : 'starting the api and worker containers (migrations run on first start)');
+    onProgress(
+      replicas.list().length > 0
+        ? 'checking the adopted replicas'
+        : 'starting the api and worker containers (migrations run on first start)',
+    );
     await Promise.all([replicas.scale('api', spec.replicas.api, onProgress), replicas.scale('worker', spec.replicas.worker, onProgress)]);
     // Adopted containers were started with the limit of their day.
     await applyCpuLimits(docker, spec, replicas.list(), onProgress);
@@ -305,7 +395,12 @@ export class DockerRuntime implements Runtime {
   async throttling(): Promise<Map<string, CpuCounters>> {
     const running = this.running;
     if (!running) return new Map();
-    const limited = new Set(running.replicas.list().filter((r) => cpuMillicores(running.spec, r.service) !== null).map((r) => r.id));
+    const limited = new Set(
+      running.replicas
+        .list()
+        .filter((r) => cpuMillicores(running.spec, r.service) !== null)
+        .map((r) => r.id),
+    );
     return new Map([...running.stats.throttling()].filter(([id]) => limited.has(id)));
   }
 
@@ -321,7 +416,8 @@ export class DockerRuntime implements Runtime {
   async outage(id: StoreId, forMs: number, onBack: (err?: Error) => void): Promise<void> {
     if (!this.running) throw new Error('no stack is running');
     const store = this.running.stores.find((s) => s.id === id);
-    if (!store) throw new RangeError(`this stack runs no ${id === 'postgres-replica' ? 'read replica; start it with data.readReplica on' : id}`);
+    if (!store)
+      throw new RangeError(`this stack runs no ${id === 'postgres-replica' ? 'read replica; start it with data.readReplica on' : id}`);
     await store.outage(forMs, onBack);
   }
 
@@ -346,14 +442,21 @@ export class DockerRuntime implements Runtime {
   }
 
   metricsUrl(instance: Instance): string | undefined {
-    return (instance.service === 'api' || instance.service === 'worker') && instance.port ? `http://127.0.0.1:${instance.port}/metrics` : undefined;
+    return (instance.service === 'api' || instance.service === 'worker') && instance.port
+      ? `http://127.0.0.1:${instance.port}/metrics`
+      : undefined;
   }
 
   /** Where telemetry reads the stores from the host. */
   endpoints(): DirectEndpoints {
     const running = this.running;
     if (!running) throw new Error('the stack is not running');
-    return { balancer: `http://127.0.0.1:${running.spec.port}`, redisUrl: running.urls.redis, databaseUrl: running.urls.database, replicaUrl: running.urls.replica };
+    return {
+      balancer: `http://127.0.0.1:${running.spec.port}`,
+      redisUrl: running.urls.redis,
+      databaseUrl: running.urls.database,
+      replicaUrl: running.urls.replica,
+    };
   }
 
   /** Stops supervising (the containers keep running, for a control plane that restarts). Safe twice. */
@@ -374,7 +477,8 @@ export class DockerRuntime implements Runtime {
 
   private logFile(id: string): string {
     const running = this.running;
-    if (!running || !/^[a-z0-9-]+$/.test(id) || !this.currentInstances().some((i) => i.id === id)) throw new RangeError(`no instance "${id}"; \`scalelab status\` lists them`);
+    if (!running || !/^[a-z0-9-]+$/.test(id) || !this.currentInstances().some((i) => i.id === id))
+      throw new RangeError(`no instance "${id}"; \`scalelab status\` lists them`);
     return path.join(running.dir, 'logs', `${id}.log`);
   }
 
@@ -382,7 +486,9 @@ export class DockerRuntime implements Runtime {
   private async previousState(dir: string): Promise<DockerState | undefined> {
     const state = await readDockerState(dir);
     if (state && state.controlPid > 0 && state.controlPid !== process.pid && (await isOurs('control', state.controlPid))) {
-      throw new StackOwnedError(`stack "${state.spec.name}" is supervised by another control plane (pid ${state.controlPid}); use \`scalelab status\` or stop it first`);
+      throw new StackOwnedError(
+        `stack "${state.spec.name}" is supervised by another control plane (pid ${state.controlPid}); use \`scalelab status\` or stop it first`,
+      );
     }
     return state;
   }
@@ -402,9 +508,20 @@ export class DockerRuntime implements Runtime {
       const running = this.running;
       if (!running) return;
       const port = (id: StoreId) => running.stores.find((s) => s.id === id)?.port;
-      const ports = { postgres: port('postgres')!, redis: port('redis')!, ...(port('postgres-replica') ? { replica: port('postgres-replica') } : {}) };
+      const ports = {
+        postgres: port('postgres')!,
+        redis: port('redis')!,
+        ...(port('postgres-replica') ? { replica: port('postgres-replica') } : {}),
+      };
       const restarts = Object.fromEntries(running.replicas.records().map((r) => [r.id, r.restarts]));
-      await writeDockerState(running.dir, { version: 1, spec: running.spec, controlPid: process.pid, balancerPort: running.spec.port, ports, restarts }).catch(() => undefined);
+      await writeDockerState(running.dir, {
+        version: 1,
+        spec: running.spec,
+        controlPid: process.pid,
+        balancerPort: running.spec.port,
+        ports,
+        restarts,
+      }).catch(() => undefined);
     });
     return this.recordPending;
   }
@@ -415,8 +532,16 @@ export class DockerRuntime implements Runtime {
  * one (`unsecured`: its secrets.json had none): those containers are removed, to start afresh with the
  * password. PostgreSQL and its data stay; the cache refills.
  */
-async function withoutUnsecured(docker: Docker, stack: string, containers: Docker.ContainerInfo[], unsecured: boolean, onProgress: OnProgress): Promise<Docker.ContainerInfo[]> {
-  const stale = unsecured ? containers.filter((c) => ['redis', 'api', 'worker'].includes(c.Labels[LABELS.service] ?? '') && isOwned(c.Labels, stack)) : [];
+async function withoutUnsecured(
+  docker: Docker,
+  stack: string,
+  containers: Docker.ContainerInfo[],
+  unsecured: boolean,
+  onProgress: OnProgress,
+): Promise<Docker.ContainerInfo[]> {
+  const stale = unsecured
+    ? containers.filter((c) => ['redis', 'api', 'worker'].includes(c.Labels[LABELS.service] ?? '') && isOwned(c.Labels, stack))
+    : [];
   if (stale.length === 0) return containers;
   onProgress(`restarting ${stale.map((c) => c.Labels[LABELS.instance]).join(', ')}: Redis ran without a password`);
   for (const c of stale) await removeOwned(docker, names.container(stack, c.Labels[LABELS.instance]!), stack);

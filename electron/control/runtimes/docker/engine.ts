@@ -56,12 +56,21 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
 /** Why a socket that exists did not answer, phrased with its fix. */
 function explain(endpoint: string, err: NodeJS.ErrnoException): DockerUnavailableError {
   if (err.code === 'EACCES') {
-    return new DockerUnavailableError(`permission denied on ${endpoint}`, 'Add your user to the docker group (sudo usermod -aG docker $USER) and log in again, or set DOCKER_HOST');
+    return new DockerUnavailableError(
+      `permission denied on ${endpoint}`,
+      'Add your user to the docker group (sudo usermod -aG docker $USER) and log in again, or set DOCKER_HOST',
+    );
   }
   if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') {
-    return new DockerUnavailableError(`${endpoint} exists but no engine answers on it`, 'Start Docker Desktop or the engine (sudo systemctl start docker, or dockerd), then try again');
+    return new DockerUnavailableError(
+      `${endpoint} exists but no engine answers on it`,
+      'Start Docker Desktop or the engine (sudo systemctl start docker, or dockerd), then try again',
+    );
   }
-  return new DockerUnavailableError(`the engine at ${endpoint} did not answer: ${err.message}`, 'Check that Docker is running (docker info), then try again');
+  return new DockerUnavailableError(
+    `the engine at ${endpoint} did not answer: ${err.message}`,
+    'Check that Docker is running (docker info), then try again',
+  );
 }
 
 async function versionOf(docker: Docker): Promise<string> {

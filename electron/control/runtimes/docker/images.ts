@@ -19,7 +19,13 @@ export function projectRoot(): string {
 }
 
 /** What the service image is built from, relative to the project root (the build context). */
-export const SERVICE_CONTEXT = ['package.json', 'package-lock.json', 'backend', 'scripts/bundle-service.mjs', 'scripts/bundle-externals.mjs'];
+export const SERVICE_CONTEXT = [
+  'package.json',
+  'package-lock.json',
+  'backend',
+  'scripts/bundle-service.mjs',
+  'scripts/bundle-externals.mjs',
+];
 
 async function filesUnder(root: string, entry: string): Promise<string[]> {
   const full = path.join(root, entry);
@@ -79,17 +85,32 @@ export interface BuildServiceImageOptions {
 }
 
 /** Builds the service image from backend/Dockerfile as `tag`, reporting each build step. */
-export async function buildServiceImage(docker: Docker, tag: string, onProgress: OnProgress, options: BuildServiceImageOptions = {}): Promise<void> {
+export async function buildServiceImage(
+  docker: Docker,
+  tag: string,
+  onProgress: OnProgress,
+  options: BuildServiceImageOptions = {},
+): Promise<void> {
   const root = options.root ?? projectRoot();
   if (!existsSync(path.join(root, 'backend', 'Dockerfile'))) {
-    throw new ImageUnavailableError(`cannot build ${tag}: backend/Dockerfile is not in ${root}; name a service image in the spec (--image-service)`);
+    throw new ImageUnavailableError(
+      `cannot build ${tag}: backend/Dockerfile is not in ${root}; name a service image in the spec (--image-service)`,
+    );
   }
   // The context is exactly the Dockerfile's inputs: small, and the same files the tag hashes.
   const tar = spawn('tar', ['-c', '-C', root, ...SERVICE_CONTEXT], { stdio: ['ignore', 'pipe', 'pipe'] });
   let tarError = '';
   tar.stderr.on('data', (chunk: Buffer) => (tarError += chunk.toString()));
   onProgress(`building ${tag} from backend/Dockerfile (first use only; later starts reuse it)`);
-  const stream = await docker.buildImage(tar.stdout, { t: tag, dockerfile: 'backend/Dockerfile', buildargs: options.buildargs, networkmode: options.networkmode, labels: options.labels, rm: true, forcerm: true });
+  const stream = await docker.buildImage(tar.stdout, {
+    t: tag,
+    dockerfile: 'backend/Dockerfile',
+    buildargs: options.buildargs,
+    networkmode: options.networkmode,
+    labels: options.labels,
+    rm: true,
+    forcerm: true,
+  });
   const steps = /^Step (\d+)\/(\d+)/;
   await follow(docker, stream, (line) => {
     const step = steps.exec(line);
@@ -112,7 +133,9 @@ async function pull(docker: Docker, ref: string, role: string, onProgress: OnPro
     });
   } catch (err) {
     const why = (err as Error).message.replace(/\s+/g, ' ').trim();
-    throw new ImageUnavailableError(`the ${role} image ${ref} is not here and pulling it failed (${why}). Connect to its registry, or name an image this engine has (\`docker images\`) with --image-${role} (spec images.${role})`);
+    throw new ImageUnavailableError(
+      `the ${role} image ${ref} is not here and pulling it failed (${why}). Connect to its registry, or name an image this engine has (\`docker images\`) with --image-${role} (spec images.${role})`,
+    );
   }
 }
 
@@ -120,7 +143,12 @@ async function pull(docker: Docker, ref: string, role: string, onProgress: OnPro
  * Makes sure `ref` is present: nothing to do when it is, else it is built (the ScaleLab service
  * image) or pulled. Resolves to the reference to run.
  */
-export async function ensureImage(docker: Docker, ref: string, role: 'service' | 'postgres' | 'redis', onProgress: OnProgress): Promise<string> {
+export async function ensureImage(
+  docker: Docker,
+  ref: string,
+  role: 'service' | 'postgres' | 'redis',
+  onProgress: OnProgress,
+): Promise<string> {
   const resolved = await serviceImageRef(ref);
   const present = await docker
     .getImage(resolved)

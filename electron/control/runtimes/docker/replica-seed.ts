@@ -40,9 +40,32 @@ const REPLICATION_HBA = 'host replication all all scram-sha-256';
  * Folders whose contents a base backup leaves out, as pg_basebackup does (the folders themselves
  * stay: the server expects them). pg_wal: the replica streams what it needs through its slot.
  */
-const EMPTIED_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_stat_tmp', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_subtrans', 'log']);
+const EMPTIED_DIRS = new Set([
+  'pg_wal',
+  'pg_replslot',
+  'pg_stat_tmp',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_subtrans',
+  'log',
+]);
 /** Files a base backup leaves out: the running server's own, and leftovers of another backup. */
-const SKIPPED_FILES = new Set(['postmaster.pid', 'postmaster.opts', 'postgresql.auto.conf.tmp', 'current_logfiles', 'current_logfiles.tmp', 'pg_internal.init', 'backup_label', 'backup_label.old', 'tablespace_map', 'backup_manifest', 'standby.signal', 'recovery.signal']);
+const SKIPPED_FILES = new Set([
+  'postmaster.pid',
+  'postmaster.opts',
+  'postgresql.auto.conf.tmp',
+  'current_logfiles',
+  'current_logfiles.tmp',
+  'pg_internal.init',
+  'backup_label',
+  'backup_label.old',
+  'tablespace_map',
+  'backup_manifest',
+  'standby.signal',
+  'recovery.signal',
+]);
 
 /**
  * Whether an entry of the primary's data folder belongs in a base backup. Of an emptied folder's
@@ -70,14 +93,16 @@ export async function seedReplica(options: ReplicaSeedOptions): Promise<void> {
     if (layout.mode === 'bridge') await allowReplication(options, sql);
     const slot = await sql.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [REPLICA_SLOT]);
     if (slot.rowCount && (await isSeeded(options))) {
-      onProgress('the read replica\'s volume follows the primary already');
+      onProgress("the read replica's volume follows the primary already");
       return;
     }
     await resetVolume(docker, layout.stack, onProgress);
     await dropSlot(sql);
     if (options.method !== 'copy') {
       if (await pgBasebackup(options)) return;
-      onProgress(`${layout.images.postgres} has no pg_basebackup: copying the primary's data folder through the engine's archive API instead`);
+      onProgress(
+        `${layout.images.postgres} has no pg_basebackup: copying the primary's data folder through the engine's archive API instead`,
+      );
       await resetVolume(docker, layout.stack, onProgress);
       await dropSlot(sql);
     }
@@ -122,7 +147,10 @@ async function dropSlot(sql: pg.Client): Promise<boolean> {
 async function resetVolume(docker: Docker, stack: string, onProgress: OnProgress, opts = { recreate: true }): Promise<void> {
   for (const instance of ['postgres-replica', 'postgres-replica-seed']) await removeOwned(docker, names.container(stack, instance), stack);
   const name = names.replicaVolume(stack);
-  const found = await docker.getVolume(name).inspect().catch(() => undefined);
+  const found = await docker
+    .getVolume(name)
+    .inspect()
+    .catch(() => undefined);
   if (found) {
     assertOwned(found.Labels, stack, `volume ${name}`);
     onProgress(`removing volume ${name}`);
@@ -134,7 +162,13 @@ async function resetVolume(docker: Docker, stack: string, onProgress: OnProgress
 /** Seeded: the copy finished (standby.signal is written last) on a volume that still exists. */
 async function isSeeded(options: ReplicaSeedOptions): Promise<boolean> {
   const { docker, layout } = options;
-  if (!(await docker.getVolume(names.replicaVolume(layout.stack)).inspect().catch(() => undefined))) return false;
+  if (
+    !(await docker
+      .getVolume(names.replicaVolume(layout.stack))
+      .inspect()
+      .catch(() => undefined))
+  )
+    return false;
   const probe = await createSeed(options);
   return probe
     .infoArchive({ path: `${REPLICA_DATA.pgdata}/standby.signal` })
@@ -156,7 +190,13 @@ async function createSeed(options: ReplicaSeedOptions, command?: Parameters<type
 async function allowReplication(options: ReplicaSeedOptions, sql: pg.Client): Promise<void> {
   const { rows } = await sql.query<{ hba_file: string }>('SHOW hba_file');
   const script = 'grep -qxF "$1" "$2" || printf "%s\\n" "$1" >> "$2"';
-  const exec = await options.primary.container.exec({ Cmd: ['sh', '-c', script, 'sh', REPLICATION_HBA, rows[0]!.hba_file], User: 'postgres', AttachStdout: true, AttachStderr: true, Tty: true });
+  const exec = await options.primary.container.exec({
+    Cmd: ['sh', '-c', script, 'sh', REPLICATION_HBA, rows[0]!.hba_file],
+    User: 'postgres',
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: true,
+  });
   const stream = await exec.start({ Detach: false, Tty: true });
   let output = '';
   stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -165,7 +205,8 @@ async function allowReplication(options: ReplicaSeedOptions, sql: pg.Client): Pr
     stream.on('error', () => resolve());
   });
   const { ExitCode } = await exec.inspect();
-  if (ExitCode !== 0) throw new ReplicaSeedError(`could not allow replication in the primary's ${rows[0]!.hba_file} (exit ${ExitCode}): ${output.trim()}`);
+  if (ExitCode !== 0)
+    throw new ReplicaSeedError(`could not allow replication in the primary's ${rows[0]!.hba_file} (exit ${ExitCode}): ${output.trim()}`);
   await sql.query('SELECT pg_reload_conf()');
 }
 
@@ -177,8 +218,30 @@ async function allowReplication(options: ReplicaSeedOptions, sql: pg.Client): Pr
 async function pgBasebackup(options: ReplicaSeedOptions): Promise<boolean> {
   const { layout, onProgress } = options;
   const primary = primaryAddress(layout, options.primary.port);
-  const args = ['-D', REPLICA_DATA.pgdata, '-h', primary.host, '-p', String(primary.port), '-U', DATABASE_USER, '-X', 'stream', '-C', '-S', REPLICA_SLOT, '-R', '-c', 'fast', '--no-password'];
-  const seed = await createSeed(options, { entrypoint: ['pg_basebackup'], args, env: [`PGPASSWORD=${options.password}`, 'PGCONNECT_TIMEOUT=10'] });
+  const args = [
+    '-D',
+    REPLICA_DATA.pgdata,
+    '-h',
+    primary.host,
+    '-p',
+    String(primary.port),
+    '-U',
+    DATABASE_USER,
+    '-X',
+    'stream',
+    '-C',
+    '-S',
+    REPLICA_SLOT,
+    '-R',
+    '-c',
+    'fast',
+    '--no-password',
+  ];
+  const seed = await createSeed(options, {
+    entrypoint: ['pg_basebackup'],
+    args,
+    env: [`PGPASSWORD=${options.password}`, 'PGCONNECT_TIMEOUT=10'],
+  });
   onProgress(`seeding the read replica: pg_basebackup from the primary at ${primary.host}:${primary.port}`);
   const started = Date.now();
   try {
@@ -216,9 +279,13 @@ async function pgBasebackup(options: ReplicaSeedOptions): Promise<boolean> {
  */
 async function copyDataFolder(options: ReplicaSeedOptions, sql: pg.Client): Promise<void> {
   const { layout, onProgress } = options;
-  const { rows } = await sql.query<{ dir: string; version: string }>(`SELECT current_setting('data_directory') AS dir, current_setting('server_version_num') AS version`);
+  const { rows } = await sql.query<{ dir: string; version: string }>(
+    `SELECT current_setting('data_directory') AS dir, current_setting('server_version_num') AS version`,
+  );
   const modern = Number(rows[0]!.version) >= 150_000;
-  const [start, stop] = modern ? ['pg_backup_start($1, true)', 'pg_backup_stop(false)'] : ['pg_start_backup($1, true, false)', 'pg_stop_backup(false)'];
+  const [start, stop] = modern
+    ? ['pg_backup_start($1, true)', 'pg_backup_stop(false)']
+    : ['pg_start_backup($1, true, false)', 'pg_stop_backup(false)'];
   // Made before the backup starts, so the slot holds every WAL record the replica will replay.
   await sql.query('SELECT pg_create_physical_replication_slot($1, true)', [REPLICA_SLOT]);
   const work = await mkdtemp(path.join(options.workDir, 'replica-seed-'));
@@ -227,16 +294,22 @@ async function copyDataFolder(options: ReplicaSeedOptions, sql: pg.Client): Prom
     let owner: TarEntry | undefined;
     let label: { labelfile: string; spcmapfile: string | null } | undefined;
     for (let attempt = 1; !label; attempt++) {
-      onProgress(`seeding the read replica: copying the primary's data folder (${rows[0]!.dir})${attempt > 1 ? `, attempt ${attempt}` : ''}`);
+      onProgress(
+        `seeding the read replica: copying the primary's data folder (${rows[0]!.dir})${attempt > 1 ? `, attempt ${attempt}` : ''}`,
+      );
       await sql.query(`SELECT ${start}`, ['scalelab read replica']);
       let copied = false;
       try {
         const source = await options.primary.container.getArchive({ path: rows[0]!.dir });
-        await pipeline(rebaseTar(source, { to: REPLICA_DATA.folder, keep: inBaseBackup, onEntry: (e) => (owner = e.path === 'PG_VERSION' ? e : owner) }), createWriteStream(archive));
+        await pipeline(
+          rebaseTar(source, { to: REPLICA_DATA.folder, keep: inBaseBackup, onEntry: (e) => (owner = e.path === 'PG_VERSION' ? e : owner) }),
+          createWriteStream(archive),
+        );
         copied = true;
       } catch (err) {
         // The engine ends an archive early when a file changes size while it reads it: take it again.
-        if (attempt >= 3) throw new ReplicaSeedError(`copying the primary's data folder failed ${attempt} times; the last time: ${(err as Error).message}`);
+        if (attempt >= 3)
+          throw new ReplicaSeedError(`copying the primary's data folder failed ${attempt} times; the last time: ${(err as Error).message}`);
         onProgress(`the copy was cut short (${(err as Error).message}); trying again`);
       } finally {
         // Ended either way: a backup left open keeps the primary in backup mode until this session ends.
@@ -254,7 +327,9 @@ async function copyDataFolder(options: ReplicaSeedOptions, sql: pg.Client): Prom
       ...(label.spcmapfile ? [{ name: `${REPLICA_DATA.folder}/tablespace_map`, content: label.spcmapfile }] : []),
     ];
     for (const batch of [files, [{ name: `${REPLICA_DATA.folder}/standby.signal`, content: '' }]]) {
-      await target.putArchive(tarOfFiles(batch.map((f) => ({ ...f, mode: 0o600, uid: owner!.uid, gid: owner!.gid }))), { path: REPLICA_DATA.mount });
+      await target.putArchive(tarOfFiles(batch.map((f) => ({ ...f, mode: 0o600, uid: owner!.uid, gid: owner!.gid }))), {
+        path: REPLICA_DATA.mount,
+      });
     }
     onProgress('the read replica is seeded (archive copy)');
   } finally {

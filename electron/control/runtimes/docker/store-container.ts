@@ -50,7 +50,14 @@ export class StoreContainer {
   }
 
   toInstance(): Instance {
-    return { id: this.id, service: this.id === 'redis' ? 'redis' : 'postgres', phase: this.phase, restarts: this.restarts, port: this.port, startedAt: this.startedAt };
+    return {
+      id: this.id,
+      service: this.id === 'redis' ? 'redis' : 'postgres',
+      phase: this.phase,
+      restarts: this.restarts,
+      port: this.port,
+      startedAt: this.startedAt,
+    };
   }
 
   /** Creates and starts its container, or supervises `existing` when it already runs. */
@@ -67,8 +74,14 @@ export class StoreContainer {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     const log = (await tailFile(this.options.logFile, 12)).join('\n');
-    const why = this.phase === 'ready' ? '' : this.phase === 'crashed' ? `its container exited (${this.exitReason})` : `it did not answer within ${timeoutMs / 1000} s`;
-    if (this.phase !== 'ready') throw new StoreStartError(`${this.id} did not start: ${why}. Its log (${this.options.logFile}) ends with:\n${log}`);
+    const why =
+      this.phase === 'ready'
+        ? ''
+        : this.phase === 'crashed'
+          ? `its container exited (${this.exitReason})`
+          : `it did not answer within ${timeoutMs / 1000} s`;
+    if (this.phase !== 'ready')
+      throw new StoreStartError(`${this.id} did not start: ${why}. Its log (${this.options.logFile}) ends with:\n${log}`);
   }
 
   /** Chaos: kill and stop are followed by a restart; pause freezes it, resume thaws it. */
@@ -132,11 +145,14 @@ export class StoreContainer {
       this.exitReason = signal ?? `code ${code}`;
       this.setPhase('crashed');
       const held = this.hold ? Math.max(0, this.hold.until - Date.now()) : 0;
-      this.restartTimer = setTimeout(() => {
-        if (this.stopping) return;
-        this.startedAt = Date.now();
-        this.start();
-      }, Math.max(held, restartDelay(Math.min(this.restarts, 5))));
+      this.restartTimer = setTimeout(
+        () => {
+          if (this.stopping) return;
+          this.startedAt = Date.now();
+          this.start();
+        },
+        Math.max(held, restartDelay(Math.min(this.restarts, 5))),
+      );
     });
     this.probe();
   }

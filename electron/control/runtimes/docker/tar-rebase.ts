@@ -83,7 +83,12 @@ function paxRecord(key: string, value: string): string {
 
 /** A PAX extended header (type x) carrying `records` for the entry that follows it. */
 function paxHeader(records: Record<string, string>): Buffer[] {
-  const body = Buffer.from(Object.entries(records).map(([k, v]) => paxRecord(k, v)).join(''), 'utf8');
+  const body = Buffer.from(
+    Object.entries(records)
+      .map(([k, v]) => paxRecord(k, v))
+      .join(''),
+    'utf8',
+  );
   const header = Buffer.alloc(BLOCK);
   header.write('PaxHeader', 0, 100, 'utf8');
   writeOctal(header, 100, 8, 0o644);
@@ -190,7 +195,9 @@ class ByteReader {
   }
 
   private fail(n: number): never {
-    throw new TarFormatError(`the archive ended early (${n} more bytes expected); the engine stops an archive when a file changes size while it is read`);
+    throw new TarFormatError(
+      `the archive ended early (${n} more bytes expected); the engine stops an archive when a file changes size while it is read`,
+    );
   }
 }
 
@@ -239,9 +246,15 @@ async function* entries(reader: ByteReader, options: RebaseOptions): AsyncGenera
     }
     // A hard link names another entry of the archive, which moved too; a symlink's target stays as it is.
     const inside = linkpath === top || linkpath.startsWith(`${top}/`);
-    const link = entry.type === 'link' && inside ? `${options.to}${linkpath.slice(top.length)}` : entry.type === 'link' || entry.type === 'symlink' ? linkpath : undefined;
+    const link =
+      entry.type === 'link' && inside
+        ? `${options.to}${linkpath.slice(top.length)}`
+        : entry.type === 'link' || entry.type === 'symlink'
+          ? linkpath
+          : undefined;
     options.onEntry?.(entry);
-    for (const block of named(Buffer.from(header), `${options.to}${rel ? `/${rel}` : ''}${entry.type === 'directory' ? '/' : ''}`, link)) yield block;
+    for (const block of named(Buffer.from(header), `${options.to}${rel ? `/${rel}` : ''}${entry.type === 'directory' ? '/' : ''}`, link))
+      yield block;
     yield* reader.take(padded);
   }
 }

@@ -4,7 +4,17 @@ import { Agent as HttpAgent } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'authorization']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+  'authorization',
+]);
 
 /** Options of {@link ApiServerProxy}. */
 export interface ApiServerProxyOptions {
@@ -38,10 +48,25 @@ export class ApiServerProxy {
     const cluster = this.options.kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     const target = new URL(cluster.server);
-    const base: RequestOptions = { hostname: target.hostname, port: target.port || (target.protocol === 'https:' ? 443 : 80), protocol: target.protocol, headers: {} };
+    const base: RequestOptions = {
+      hostname: target.hostname,
+      port: target.port || (target.protocol === 'https:' ? 443 : 80),
+      protocol: target.protocol,
+      headers: {},
+    };
     // Credentials (bearer token, client certificate, CA) exactly as the client library sends them.
     await this.options.kc.applyToHTTPSOptions(base);
-    this.agent = target.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 64, ca: base.ca, cert: base.cert, key: base.key, rejectUnauthorized: base.rejectUnauthorized }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    this.agent =
+      target.protocol === 'https:'
+        ? new HttpsAgent({
+            keepAlive: true,
+            maxSockets: 64,
+            ca: base.ca,
+            cert: base.cert,
+            key: base.key,
+            rejectUnauthorized: base.rejectUnauthorized,
+          })
+        : new HttpAgent({ keepAlive: true, maxSockets: 64 });
     this.base = { ...base, agent: this.agent, pathPrefix: target.pathname.replace(/\/$/, '') } as RequestOptions;
     const server = createServer((req, res) => this.forward(req, res));
     server.on('connection', (socket) => {
@@ -74,12 +99,15 @@ export class ApiServerProxy {
     if (req.headers.authorization) headers['x-scalelab-authorization'] = req.headers.authorization;
     const { pathPrefix, ...base } = this.base as RequestOptions & { pathPrefix: string };
     const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
-    const upstream = send({ ...base, method: req.method, path: pathPrefix + path, headers, timeout: this.options.timeoutMs ?? 30_000 }, (answer) => {
-      const out: OutgoingHttpHeaders = {};
-      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-      res.writeHead(answer.statusCode ?? 502, out);
-      answer.pipe(res);
-    });
+    const upstream = send(
+      { ...base, method: req.method, path: pathPrefix + path, headers, timeout: this.options.timeoutMs ?? 30_000 },
+      (answer) => {
+        const out: OutgoingHttpHeaders = {};
+        for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+        res.writeHead(answer.statusCode ?? 502, out);
+        answer.pipe(res);
+      },
+    );
     upstream.on('timeout', () => upstream.destroy(new Error('the API server did not answer in time')));
     upstream.on('error', (err) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });

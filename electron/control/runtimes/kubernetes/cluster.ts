@@ -39,7 +39,7 @@ export interface KubeCluster {
 }
 
 const MINIKUBE_FIX = 'start a cluster (`minikube start`) or pick another context with --context';
-const METRICS_FIX = 'minikube addons enable metrics-server (or install metrics-server: the HPA and the pods\' cpu need it)';
+const METRICS_FIX = "minikube addons enable metrics-server (or install metrics-server: the HPA and the pods' cpu need it)";
 
 /** The kubeconfig files client-node would read: the given one, $KUBECONFIG's, or ~/.kube/config. */
 function configFiles(options: KubeConnectOptions): string[] {
@@ -53,18 +53,31 @@ function loadConfig(options: KubeConnectOptions): KubeConfig {
   const files = configFiles(options);
   // client-node would otherwise invent a context for http://localhost:8080 and report that it does not answer.
   if (!files.some((f) => existsSync(f)) && !process.env.KUBERNETES_SERVICE_HOST) {
-    throw new KubeConnectError(`no kubeconfig was found (looked at ${files.join(', ')})`, 'install Minikube and run `minikube start`, or set KUBECONFIG to a cluster\'s kubeconfig');
+    throw new KubeConnectError(
+      `no kubeconfig was found (looked at ${files.join(', ')})`,
+      "install Minikube and run `minikube start`, or set KUBECONFIG to a cluster's kubeconfig",
+    );
   }
   try {
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new KubeConnectError(`the kubeconfig could not be read (${(err as Error).message})`, 'fix it, or point KUBECONFIG at a valid one');
+    throw new KubeConnectError(
+      `the kubeconfig could not be read (${(err as Error).message})`,
+      'fix it, or point KUBECONFIG at a valid one',
+    );
   }
-  if (kc.getContexts().length === 0) throw new KubeConnectError('no kubeconfig with a context was found', `install Minikube and run \`minikube start\`, or set KUBECONFIG`);
+  if (kc.getContexts().length === 0)
+    throw new KubeConnectError('no kubeconfig with a context was found', `install Minikube and run \`minikube start\`, or set KUBECONFIG`);
   const context = options.context ?? kc.getCurrentContext();
   if (!kc.getContextObject(context)) {
-    throw new KubeConnectError(`the kubeconfig has no context "${context}" (it has ${kc.getContexts().map((c) => c.name).join(', ')})`, 'pick one of those with --context');
+    throw new KubeConnectError(
+      `the kubeconfig has no context "${context}" (it has ${kc
+        .getContexts()
+        .map((c) => c.name)
+        .join(', ')})`,
+      'pick one of those with --context',
+    );
   }
   kc.setCurrentContext(context);
   return kc;
@@ -82,7 +95,11 @@ function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
 async function hasMetricsServer(kc: KubeConfig, timeoutMs: number): Promise<boolean> {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   try {
-    const service = await within(objects.read({ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1beta1.metrics.k8s.io' } }), timeoutMs, 'the API server');
+    const service = await within(
+      objects.read({ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1beta1.metrics.k8s.io' } }),
+      timeoutMs,
+      'the API server',
+    );
     const conditions = (service as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? [];
     return conditions.some((c) => c.type === 'Available' && c.status === 'True');
   } catch {
@@ -113,7 +130,12 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
     version = info.gitVersion;
   } catch (err) {
     const status = err instanceof ApiException ? ` (HTTP ${err.code})` : '';
-    const fix = status.includes('401') || status.includes('403') ? 'refresh the context\'s credentials' : context === 'minikube' ? MINIKUBE_FIX : 'check that the cluster runs and the context is right';
+    const fix =
+      status.includes('401') || status.includes('403')
+        ? "refresh the context's credentials"
+        : context === 'minikube'
+          ? MINIKUBE_FIX
+          : 'check that the cluster runs and the context is right';
     throw new KubeConnectError(`the cluster of context "${context}" does not answer${status}: ${(err as Error).message}`, fix);
   }
   const core = kc.makeApiClient(CoreV1Api);
@@ -133,13 +155,31 @@ export async function probeKubernetes(options: KubeConnectOptions = {}): Promise
     contexts = kc.getContexts().map((c) => c.name);
     current = kc.getCurrentContext();
     const cluster = await connectKube(options);
-    const kubernetes: KubeProbe = { contexts, context: cluster.context, server: cluster.server, reachable: true, minikube: cluster.minikube, metricsServer: cluster.metricsServer };
-    const probe: Probe = { runtime: 'kubernetes', available: true, version: `${cluster.minikube ? 'Minikube' : 'Kubernetes'} ${cluster.version} (context ${cluster.context})`, kubernetes };
+    const kubernetes: KubeProbe = {
+      contexts,
+      context: cluster.context,
+      server: cluster.server,
+      reachable: true,
+      minikube: cluster.minikube,
+      metricsServer: cluster.metricsServer,
+    };
+    const probe: Probe = {
+      runtime: 'kubernetes',
+      available: true,
+      version: `${cluster.minikube ? 'Minikube' : 'Kubernetes'} ${cluster.version} (context ${cluster.context})`,
+      kubernetes,
+    };
     if (!cluster.metricsServer) return { ...probe, reason: 'metrics-server is not installed: the HPA cannot read cpu', fix: METRICS_FIX };
     return probe;
   } catch (err) {
     const fix = err instanceof KubeConnectError ? err.fix : MINIKUBE_FIX;
     const message = err instanceof KubeConnectError ? err.message.slice(0, err.message.length - fix.length - 2) : (err as Error).message;
-    return { runtime: 'kubernetes', available: false, reason: message, fix, kubernetes: { contexts, context: current, server: '', reachable: false, minikube: current === 'minikube', metricsServer: false } };
+    return {
+      runtime: 'kubernetes',
+      available: false,
+      reason: message,
+      fix,
+      kubernetes: { contexts, context: current, server: '', reachable: false, minikube: current === 'minikube', metricsServer: false },
+    };
   }
 }

@@ -1,5 +1,12 @@
 import { CoreV1Api, type KubeConfig, type KubernetesObjectApi, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import type { AutoscalerConfigureInput, AutoscalerGauge, AutoscalerStatus, HpaEvent, KubeHpaView, ScalableService } from '../../../contract.js';
+import type {
+  AutoscalerConfigureInput,
+  AutoscalerGauge,
+  AutoscalerStatus,
+  HpaEvent,
+  KubeHpaView,
+  ScalableService,
+} from '../../../contract.js';
 import { apply, deleteOwned, readIfExists } from './kube-apply.js';
 import { hpaObjects, KUBE_NAMES } from './manifests.js';
 import { NamedError } from '../../../../backend/named-error.js';
@@ -12,8 +19,10 @@ const time = (t: Date | string | undefined) => (t ? new Date(t).getTime() : null
 
 /** One HPA object and its events as the panel shows them. */
 export function hpaView(service: ScalableService, hpa: V2HorizontalPodAutoscaler, events: HpaEvent[]): KubeHpaView {
-  const cpuTarget = hpa.spec?.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource?.target.averageUtilization;
-  const cpuNow = hpa.status?.currentMetrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource?.current.averageUtilization;
+  const cpuTarget = hpa.spec?.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource?.target
+    .averageUtilization;
+  const cpuNow = hpa.status?.currentMetrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource?.current
+    .averageUtilization;
   return {
     name: hpa.metadata?.name ?? KUBE_NAMES.workload(service),
     service,
@@ -24,14 +33,29 @@ export function hpaView(service: ScalableService, hpa: V2HorizontalPodAutoscaler
     targetCpu: cpuTarget ?? null,
     cpu: cpuNow ?? null,
     lastScaleTime: time(hpa.status?.lastScaleTime),
-    conditions: (hpa.status?.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason ?? '', message: c.message ?? '' })),
+    conditions: (hpa.status?.conditions ?? []).map((c) => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason ?? '',
+      message: c.message ?? '',
+    })),
     events,
   };
 }
 
 /** The HPA view as a Sample's gauge (cpu against its target, with the HPA's 10 % tolerance). */
 export function hpaGauge(view: KubeHpaView): AutoscalerGauge {
-  return { service: view.service, current: view.current, desired: view.desired, min: view.min, max: view.max, metric: 'cpu', value: view.cpu, target: view.targetCpu ?? 0, tolerance: 0.1 };
+  return {
+    service: view.service,
+    current: view.current,
+    desired: view.desired,
+    min: view.min,
+    max: view.max,
+    metric: 'cpu',
+    value: view.cpu,
+    target: view.targetCpu ?? 0,
+    tolerance: 0.1,
+  };
 }
 
 /** Reads the stack's HPAs and their latest events; a service without one is null. */
@@ -40,11 +64,23 @@ export async function readHpas(kc: KubeConfig, objects: KubernetesObjectApi, nam
   const views = await Promise.all(
     SERVICES.map(async (service) => {
       const name = KUBE_NAMES.workload(service);
-      const hpa = await readIfExists<V2HorizontalPodAutoscaler>(objects, { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name, namespace } });
+      const hpa = await readIfExists<V2HorizontalPodAutoscaler>(objects, {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name, namespace },
+      });
       if (!hpa) return null;
-      const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=${name}` }).catch(() => ({ items: [] }));
+      const list = await core
+        .listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=${name}` })
+        .catch(() => ({ items: [] }));
       const events: HpaEvent[] = list.items
-        .map((e) => ({ at: time(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp) ?? 0, type: e.type ?? 'Normal', reason: e.reason ?? '', message: e.message ?? '', count: e.count ?? 1 }))
+        .map((e) => ({
+          at: time(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp) ?? 0,
+          type: e.type ?? 'Normal',
+          reason: e.reason ?? '',
+          message: e.message ?? '',
+          count: e.count ?? 1,
+        }))
         .sort((a, b) => a.at - b.at)
         .slice(-20);
       return hpaView(service, hpa, events);
@@ -65,12 +101,16 @@ export async function configureHpa(objects: KubernetesObjectApi, stack: string, 
     return;
   }
   const other = Object.keys(input.metrics ?? {}).filter((k) => k !== 'cpu');
-  if (other.length > 0) throw new HpaConfigError(`the Kubernetes HPA scales on cpu here; ${other.join(', ')} would need a custom-metrics adapter in the cluster (give --cpu only)`);
+  if (other.length > 0)
+    throw new HpaConfigError(
+      `the Kubernetes HPA scales on cpu here; ${other.join(', ')} would need a custom-metrics adapter in the cluster (give --cpu only)`,
+    );
   const hpa = hpaObjects(stack).find((h) => h.metadata?.name === name)!;
   const spec = hpa.spec!;
   if (input.minReplicas !== undefined) spec.minReplicas = Math.max(1, input.minReplicas);
   if (input.maxReplicas !== undefined) spec.maxReplicas = input.maxReplicas;
-  if ((spec.minReplicas ?? 1) > spec.maxReplicas) throw new HpaConfigError(`minReplicas ${spec.minReplicas} is above maxReplicas ${spec.maxReplicas}`);
+  if ((spec.minReplicas ?? 1) > spec.maxReplicas)
+    throw new HpaConfigError(`minReplicas ${spec.minReplicas} is above maxReplicas ${spec.maxReplicas}`);
   if (input.metrics?.cpu !== undefined) spec.metrics![0]!.resource!.target.averageUtilization = Math.round(input.metrics.cpu);
   const down = input.behavior?.scaleDown?.stabilizationWindowSeconds ?? (input.preset === 'demo' ? 30 : undefined);
   if (down !== undefined) spec.behavior = { scaleDown: { stabilizationWindowSeconds: down } };

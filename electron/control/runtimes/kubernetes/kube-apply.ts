@@ -1,4 +1,11 @@
-import { ApiException, AppsV1Api, PatchStrategy, type KubeConfig, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AppsV1Api,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+  type KubernetesObjectApi,
+} from '@kubernetes/client-node';
 import { FIELD_MANAGER, KUBE_LABELS } from './manifests.js';
 import { NamedError } from '../../../../backend/named-error.js';
 
@@ -51,14 +58,17 @@ export async function apply(objects: KubernetesObjectApi, object: KubernetesObje
       code === 403 && /being terminated|terminating/i.test(apiMessage(err))
         ? '; the namespace is still being deleted from the last `down --purge`, try again in a moment'
         : code === 403
-          ? '; the context\'s user may not create it (check its RBAC)'
+          ? "; the context's user may not create it (check its RBAC)"
           : '';
     throw new KubeApiError(`applying ${describe(object)} failed: ${apiMessage(err)}${hint}`, code);
   }
 }
 
 /** Reads an object; undefined when it does not exist. */
-export async function readIfExists<T extends KubernetesObject>(objects: KubernetesObjectApi, ref: KubernetesObject): Promise<T | undefined> {
+export async function readIfExists<T extends KubernetesObject>(
+  objects: KubernetesObjectApi,
+  ref: KubernetesObject,
+): Promise<T | undefined> {
   try {
     return (await objects.read(ref as KubernetesObject & { metadata: { name: string } })) as T;
   } catch (err) {
@@ -70,7 +80,9 @@ export async function readIfExists<T extends KubernetesObject>(objects: Kubernet
 /** Throws unless `object` carries `scalelab.stack=<stack>`: the last check before a delete. */
 export function assertOwned(object: KubernetesObject | undefined, stack: string): void {
   if (object?.metadata?.labels?.[KUBE_LABELS.stack] !== stack) {
-    throw new NotOwnedError(`refusing to touch ${object ? describe(object) : 'an object'}: it is not labelled ${KUBE_LABELS.stack}=${stack}`);
+    throw new NotOwnedError(
+      `refusing to touch ${object ? describe(object) : 'an object'}: it is not labelled ${KUBE_LABELS.stack}=${stack}`,
+    );
   }
 }
 
@@ -78,7 +90,12 @@ export function assertOwned(object: KubernetesObject | undefined, stack: string)
  * Deletes one object of the stack after reading it back and checking its label; a missing one
  * is already gone. Resolves `false` when there was nothing to delete.
  */
-export async function deleteOwned(objects: KubernetesObjectApi, ref: KubernetesObject, stack: string, gracePeriodSeconds?: number): Promise<boolean> {
+export async function deleteOwned(
+  objects: KubernetesObjectApi,
+  ref: KubernetesObject,
+  stack: string,
+  gracePeriodSeconds?: number,
+): Promise<boolean> {
   const found = await readIfExists(objects, ref);
   if (!found) return false;
   assertOwned(found, stack);
@@ -92,7 +109,13 @@ export async function deleteOwned(objects: KubernetesObjectApi, ref: KubernetesO
 }
 
 /** Sets a Deployment's or StatefulSet's replicas through its scale subresource. */
-export async function setScale(kc: KubeConfig, kind: 'Deployment' | 'StatefulSet', namespace: string, name: string, replicas: number): Promise<void> {
+export async function setScale(
+  kc: KubeConfig,
+  kind: 'Deployment' | 'StatefulSet',
+  namespace: string,
+  name: string,
+  replicas: number,
+): Promise<void> {
   const apps = kc.makeApiClient(AppsV1Api);
   const body = { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name, namespace }, spec: { replicas } };
   try {
@@ -107,7 +130,10 @@ export async function setScale(kc: KubeConfig, kind: 'Deployment' | 'StatefulSet
 export async function waitNamespaceGone(objects: KubernetesObjectApi, namespace: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (await readIfExists(objects, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })) {
-    if (Date.now() > deadline) throw new KubeApiError(`namespace ${namespace} is still terminating after ${timeoutMs / 1000} s; see kubectl get namespace ${namespace} -o yaml`);
+    if (Date.now() > deadline)
+      throw new KubeApiError(
+        `namespace ${namespace} is still terminating after ${timeoutMs / 1000} s; see kubectl get namespace ${namespace} -o yaml`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -23,7 +23,11 @@ export function loadIntoMinikube(bin: string, profile: string, ref: string, onPr
     const child = spawn(bin, ['image', 'load', ref, '--profile', profile, '--overwrite=false'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
     const report = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').map((l) => l.trim()).filter(Boolean)) {
+      for (const line of chunk
+        .toString()
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)) {
         tail = line;
         onProgress(`minikube image load: ${line}`);
       }
@@ -31,10 +35,18 @@ export function loadIntoMinikube(bin: string, profile: string, ref: string, onPr
     child.stdout.on('data', report);
     child.stderr.on('data', report);
     child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new KubeImageError(err.code === 'ENOENT' ? `the minikube command is not on PATH, so ${ref} cannot be loaded into the cluster; install Minikube, or push the image to a registry and name it with --image-service` : err.message)),
+      reject(
+        new KubeImageError(
+          err.code === 'ENOENT'
+            ? `the minikube command is not on PATH, so ${ref} cannot be loaded into the cluster; install Minikube, or push the image to a registry and name it with --image-service`
+            : err.message,
+        ),
+      ),
     );
     // 'close', not 'exit': the last output lines are read by then.
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new KubeImageError(`minikube image load ${ref} failed (exit ${code}): ${tail}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve() : reject(new KubeImageError(`minikube image load ${ref} failed (exit ${code}): ${tail}`)),
+    );
   });
 }
 

@@ -64,7 +64,13 @@ export const KUBE_NAMES = {
 export const KUBE_PORTS = { api: 3000, worker: 9100, postgres: 5432, redis: 6379, apiService: 80 } as const;
 
 /** The port name of each service's container. */
-export const PORT_NAMES: Record<KubeComponent, string> = { api: 'http', worker: 'metrics', postgres: 'postgres', redis: 'redis', 'postgres-replica': 'postgres' };
+export const PORT_NAMES: Record<KubeComponent, string> = {
+  api: 'http',
+  worker: 'metrics',
+  postgres: 'postgres',
+  redis: 'redis',
+  'postgres-replica': 'postgres',
+};
 
 export const DATABASE = 'scalelab';
 export const DATABASE_USER = 'scalelab';

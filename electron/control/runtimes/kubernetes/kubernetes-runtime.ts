@@ -1,7 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { cpuMillicores, type AutoscalerConfigureInput, type AutoscalerGauge, type AutoscalerStatus, type CpuLimitStatus, type Instance, type Probe, type ScalableService, type StackSpec } from '../../../contract.js';
+import {
+  cpuMillicores,
+  type AutoscalerConfigureInput,
+  type AutoscalerGauge,
+  type AutoscalerStatus,
+  type CpuLimitStatus,
+  type Instance,
+  type Probe,
+  type ScalableService,
+  type StackSpec,
+} from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import { StackOwnedError, stackDir } from '../local/stack-dir.js';
@@ -77,12 +87,18 @@ export class KubernetesRuntime implements Runtime {
 
   async up(spec: StackSpec, onProgress: OnProgress): Promise<StackEndpoints> {
     const current = this.running;
-    if (current && current.spec.name !== spec.name) throw new StackOwnedError(`stack "${current.spec.name}" is running here; stop it before starting "${spec.name}"`);
+    if (current && current.spec.name !== spec.name)
+      throw new StackOwnedError(`stack "${current.spec.name}" is running here; stop it before starting "${spec.name}"`);
     onProgress('connecting to the cluster');
     const cluster = current?.cluster ?? (await connectKube({ context: spec.kubernetes.context, kubeconfig: this.options.kubeconfig }));
     onProgress(`connected to context ${cluster.context} (${cluster.minikube ? 'Minikube ' : ''}${cluster.version}) at ${cluster.server}`);
-    if (!cluster.metricsServer) onProgress('metrics-server is not installed: pods show no cpu and the HPA cannot scale (minikube addons enable metrics-server)');
-    const image = await provideServiceImage(spec, { minikube: cluster.minikube, context: cluster.context, minikubeBin: this.options.minikubeBin }, onProgress);
+    if (!cluster.metricsServer)
+      onProgress('metrics-server is not installed: pods show no cpu and the HPA cannot scale (minikube addons enable metrics-server)');
+    const image = await provideServiceImage(
+      spec,
+      { minikube: cluster.minikube, context: cluster.context, minikubeBin: this.options.minikubeBin },
+      onProgress,
+    );
     const dir = stackDir(this.options.home, spec.name);
     await mkdir(dir, { recursive: true });
     const secrets = await loadSecrets(dir);
@@ -105,7 +121,10 @@ export class KubernetesRuntime implements Runtime {
     const namespace = KUBE_NAMES.namespace(spec.name);
     const pods = new PodWatch({ kc: cluster.kc, namespace, stack: spec.name, onChange: () => this.notify() });
     await pods.start();
-    const serviceProxy = new ApiServerProxy({ kc: cluster.kc, route: (p) => `/api/v1/namespaces/${namespace}/services/${KUBE_NAMES.workload('api')}:http/proxy${p}` });
+    const serviceProxy = new ApiServerProxy({
+      kc: cluster.kc,
+      route: (p) => `/api/v1/namespaces/${namespace}/services/${KUBE_NAMES.workload('api')}:http/proxy${p}`,
+    });
     const podProxy = new ApiServerProxy({
       kc: cluster.kc,
       // /<pod>:<port>/<path> → that pod's proxy; only this namespace's pods are reachable.
@@ -145,7 +164,12 @@ export class KubernetesRuntime implements Runtime {
 
   private async waitReady(spec: StackSpec, onProgress: OnProgress): Promise<void> {
     // The read replica is a second `postgres` instance.
-    const want = { postgres: spec.data.readReplica ? 2 : 1, redis: 1, api: spec.autoscaler.enabled ? 1 : spec.replicas.api, worker: spec.autoscaler.enabled ? Math.min(1, spec.replicas.worker) : spec.replicas.worker };
+    const want = {
+      postgres: spec.data.readReplica ? 2 : 1,
+      redis: 1,
+      api: spec.autoscaler.enabled ? 1 : spec.replicas.api,
+      worker: spec.autoscaler.enabled ? Math.min(1, spec.replicas.worker) : spec.replicas.worker,
+    };
     const total = Object.values(want).reduce((a, b) => a + b, 0);
     const seen = new Set<string>();
     await waitForInstances(this, {
@@ -156,13 +180,20 @@ export class KubernetesRuntime implements Runtime {
         for (const i of ready) {
           if (seen.has(i.id)) continue;
           seen.add(i.id);
-          onProgress(`${i.service === 'api' || i.service === 'worker' ? `pod ${i.id}` : i.id} is ready (${Math.min(seen.size, total)}/${total})`, 0.4 + (0.6 * Math.min(seen.size, total)) / total);
+          onProgress(
+            `${i.service === 'api' || i.service === 'worker' ? `pod ${i.id}` : i.id} is ready (${Math.min(seen.size, total)}/${total})`,
+            0.4 + (0.6 * Math.min(seen.size, total)) / total,
+          );
         }
         return (Object.keys(want) as (keyof typeof want)[]).every((s) => ready.filter((i) => i.service === s).length >= want[s]);
       },
       hint: () => {
-        const crashed = this.currentInstances().filter((i) => i.phase === 'crashed').map((i) => i.id);
-        return crashed.length ? `; crashing: ${crashed.join(', ')} (scalelab logs <pod>, or kubectl -n ${KUBE_NAMES.namespace(spec.name)} describe pod)` : '';
+        const crashed = this.currentInstances()
+          .filter((i) => i.phase === 'crashed')
+          .map((i) => i.id);
+        return crashed.length
+          ? `; crashing: ${crashed.join(', ')} (scalelab logs <pod>, or kubectl -n ${KUBE_NAMES.namespace(spec.name)} describe pod)`
+          : '';
       },
     });
   }
@@ -180,10 +211,13 @@ export class KubernetesRuntime implements Runtime {
       // Everything but the PVC and the Secret (its password opens the data), so `up` finds both.
       const workloads = stackObjects(spec, running.secrets).filter((o) => o.kind !== 'Namespace' && o.kind !== 'Secret');
       for (const object of [...workloads, ...hpaObjects(spec.name)].reverse()) {
-        if (await deleteOwned(cluster.objects, object as KubernetesObject, spec.name)) onProgress(`deleted ${object.kind} ${object.metadata?.name}`);
+        if (await deleteOwned(cluster.objects, object as KubernetesObject, spec.name))
+          onProgress(`deleted ${object.kind} ${object.metadata?.name}`);
       }
       await waitForInstances(this, { timeoutMs: 120_000, what: 'the pods to stop', done: (instances) => instances.length === 0 });
-      const claims = spec.data.readReplica ? `PVCs ${KUBE_NAMES.postgresClaim} and ${KUBE_NAMES.replicaClaim}` : `PVC ${KUBE_NAMES.postgresClaim}`;
+      const claims = spec.data.readReplica
+        ? `PVCs ${KUBE_NAMES.postgresClaim} and ${KUBE_NAMES.replicaClaim}`
+        : `PVC ${KUBE_NAMES.postgresClaim}`;
       onProgress(`namespace ${namespace} keeps the data (${claims}) and the secrets`);
     } else {
       await deleteOwned(cluster.objects, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, spec.name);
@@ -199,7 +233,8 @@ export class KubernetesRuntime implements Runtime {
 
   async scale(service: ScalableService, replicas: number, onProgress: OnProgress = () => undefined): Promise<void> {
     const running = this.requireRunning();
-    if (running.hpa?.hpa?.[service]) throw new KubeApiError(`the Kubernetes HPA owns ${service}'s replica count; turn it off first (scalelab autoscale off ${service})`);
+    if (running.hpa?.hpa?.[service])
+      throw new KubeApiError(`the Kubernetes HPA owns ${service}'s replica count; turn it off first (scalelab autoscale off ${service})`);
     const name = KUBE_NAMES.workload(service);
     onProgress(`scaling Deployment ${name} to ${replicas}`);
     await setScale(running.cluster.kc, 'Deployment', running.namespace, name, replicas);
@@ -209,7 +244,9 @@ export class KubernetesRuntime implements Runtime {
       what: `${replicas} ready ${service} pods`,
       done: (instances) => {
         const mine = instances.filter((i) => i.service === service);
-        return mine.filter((i) => i.phase === 'ready').length === replicas && mine.filter((i) => i.phase !== 'terminating').length === replicas;
+        return (
+          mine.filter((i) => i.phase === 'ready').length === replicas && mine.filter((i) => i.phase !== 'terminating').length === replicas
+        );
       },
     });
     onProgress(`${service}: ${replicas} ready`, 1);
@@ -229,7 +266,10 @@ export class KubernetesRuntime implements Runtime {
     // Where an HPA owns a count, the spec shows what it last set.
     const hpa = running.hpa?.hpa;
     if (!hpa?.api && !hpa?.worker) return running.spec;
-    return { ...running.spec, replicas: { api: hpa.api?.current ?? running.spec.replicas.api, worker: hpa.worker?.current ?? running.spec.replicas.worker } };
+    return {
+      ...running.spec,
+      replicas: { api: hpa.api?.current ?? running.spec.replicas.api, worker: hpa.worker?.current ?? running.spec.replicas.worker },
+    };
   }
 
   watch(onChange: (instances: Instance[]) => void): () => void {
@@ -261,7 +301,12 @@ export class KubernetesRuntime implements Runtime {
     const pod = running.pods.podOf(id);
     if (!pod) throw new KubeApiError(`no pod "${id}" in namespace ${running.namespace}`);
     assertOwned(pod as KubernetesObject, running.spec.name);
-    await deleteOwned(running.cluster.objects, { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.metadata!.name!, namespace: running.namespace } }, running.spec.name, how === 'kill' ? 0 : undefined);
+    await deleteOwned(
+      running.cluster.objects,
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.metadata!.name!, namespace: running.namespace } },
+      running.spec.name,
+      how === 'kill' ? 0 : undefined,
+    );
   }
 
   outage(id: StoreId, forMs: number, onBack: (err?: Error) => void): Promise<void> {
@@ -334,7 +379,8 @@ export class KubernetesRuntime implements Runtime {
     if (!state) return;
     const cluster = await connectKube({ context: state.context, kubeconfig: this.options.kubeconfig });
     const namespace = KUBE_NAMES.namespace(stack);
-    if (await deleteOwned(cluster.objects, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, stack)) onProgress(`deleting namespace ${namespace} and its data`);
+    if (await deleteOwned(cluster.objects, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, stack))
+      onProgress(`deleting namespace ${namespace} and its data`);
     await waitNamespaceGone(cluster.objects, namespace);
     await removeKubeState(dir);
     onProgress(`namespace ${namespace} is gone`);
@@ -345,7 +391,9 @@ export class KubernetesRuntime implements Runtime {
     if (!running) return;
     if (running.cluster.metricsServer) {
       // metrics-server lags behind new pods; the next poll tries again.
-      running.usage = await readPodUsage(running.cluster.kc, running.namespace, (pod) => podInstance(pod)?.id, running.pods.pods()).catch(() => running.usage);
+      running.usage = await readPodUsage(running.cluster.kc, running.namespace, (pod) => podInstance(pod)?.id, running.pods.pods()).catch(
+        () => running.usage,
+      );
     }
     const before = running.hpa?.hpa;
     running.hpa = await readHpas(running.cluster.kc, running.cluster.objects, running.namespace).catch(() => running.hpa);
@@ -353,7 +401,11 @@ export class KubernetesRuntime implements Runtime {
       const old = view && before?.[view.service];
       const last = old?.events.at(-1)?.at ?? 0;
       for (const event of view?.events.filter((e) => e.at > last && old) ?? []) {
-        this.options.onEvent?.({ kind: 'scaling', level: event.type === 'Warning' ? 'warn' : 'info', message: `Kubernetes HPA ${view!.name}: ${event.reason}: ${event.message}` });
+        this.options.onEvent?.({
+          kind: 'scaling',
+          level: event.type === 'Warning' ? 'warn' : 'info',
+          message: `Kubernetes HPA ${view!.name}: ${event.reason}: ${event.message}`,
+        });
       }
     }
   }
@@ -363,9 +415,16 @@ export class KubernetesRuntime implements Runtime {
     const phases = new Map(instances.map((i) => [i.id, i.phase]));
     for (const [id, phase] of phases) {
       const was = this.lastPhases.get(id);
-      if (was !== phase && (was || phase === 'ready')) this.options.onEvent?.({ kind: 'lifecycle', level: phase === 'crashed' ? 'error' : 'info', message: `pod ${id} ${was ? `${was} → ${phase}` : 'is ready'}`, instance: id });
+      if (was !== phase && (was || phase === 'ready'))
+        this.options.onEvent?.({
+          kind: 'lifecycle',
+          level: phase === 'crashed' ? 'error' : 'info',
+          message: `pod ${id} ${was ? `${was} → ${phase}` : 'is ready'}`,
+          instance: id,
+        });
     }
-    for (const id of this.lastPhases.keys()) if (!phases.has(id)) this.options.onEvent?.({ kind: 'lifecycle', level: 'info', message: `pod ${id} is gone`, instance: id });
+    for (const id of this.lastPhases.keys())
+      if (!phases.has(id)) this.options.onEvent?.({ kind: 'lifecycle', level: 'info', message: `pod ${id} is gone`, instance: id });
     this.lastPhases = phases as Map<string, string>;
     for (const watcher of this.watchers) watcher(instances);
   }

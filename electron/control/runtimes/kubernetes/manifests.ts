@@ -1,6 +1,31 @@
-import type { V1ConfigMap, V1Container, V1Deployment, V1EnvVar, V1Namespace, V1Probe, V1Secret, V1Service, V1StatefulSet, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap,
+  V1Container,
+  V1Deployment,
+  V1EnvVar,
+  V1Namespace,
+  V1Probe,
+  V1Secret,
+  V1Service,
+  V1StatefulSet,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
 import type { ScalableService, ServiceName, StackSpec } from '../../../contract.js';
-import { DATABASE, DATABASE_USER, fromSecret, KUBE_DEFAULTS, KUBE_NAMES, KUBE_PORTS, meta, podLabels, PORT_NAMES, selectorLabels, stackLabels, type KubeComponent, type KubeResources } from './kube-names.js';
+import {
+  DATABASE,
+  DATABASE_USER,
+  fromSecret,
+  KUBE_DEFAULTS,
+  KUBE_NAMES,
+  KUBE_PORTS,
+  meta,
+  podLabels,
+  PORT_NAMES,
+  selectorLabels,
+  stackLabels,
+  type KubeComponent,
+  type KubeResources,
+} from './kube-names.js';
 import { postgresConfigMap, postgresStatefulSets } from './postgres-objects.js';
 import { REDIS_AUTH_COMMAND } from '../redis-auth.js';
 
@@ -33,7 +58,11 @@ function service(stack: string, component: KubeComponent, port: number): V1Servi
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta(stack, KUBE_NAMES.workload(component), component),
-    spec: { type: 'ClusterIP', selector: selectorLabels(stack, component), ports: [{ name: PORT_NAMES[component], port, targetPort: PORT_NAMES[component], protocol: 'TCP' }] },
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(stack, component),
+      ports: [{ name: PORT_NAMES[component], port, targetPort: PORT_NAMES[component], protocol: 'TCP' }],
+    },
   };
 }
 
@@ -50,7 +79,10 @@ function deployment(stack: string, component: ServiceName, replicas: number | un
       ...(scalable ? { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } } : {}),
       template: {
         metadata: { labels: podLabels(stack, component) },
-        spec: { ...(scalable ? { terminationGracePeriodSeconds: KUBE_DEFAULTS.terminationGracePeriodSeconds } : {}), containers: [container] },
+        spec: {
+          ...(scalable ? { terminationGracePeriodSeconds: KUBE_DEFAULTS.terminationGracePeriodSeconds } : {}),
+          containers: [container],
+        },
       },
     },
   };
@@ -134,7 +166,12 @@ function hpa(stack: string, service: ScalableService): V2HorizontalPodAutoscaler
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
       minReplicas: config.minReplicas,
       maxReplicas: config.maxReplicas,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: config.targetCPUUtilizationPercentage } } }],
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: config.targetCPUUtilizationPercentage } },
+        },
+      ],
       behavior: { scaleDown: { stabilizationWindowSeconds: KUBE_DEFAULTS.autoscaling.scaleDownStabilizationSeconds } },
     },
   };
@@ -160,7 +197,8 @@ export interface StackSecrets {
 
 /** The Secret: store passwords and the URLs the replicas connect with. */
 export function secretObject(stack: string, secrets: StackSecrets, options: SecretObjectOptions = {}): V1Secret {
-  const url = (host: KubeComponent) => `postgres://${DATABASE_USER}:${encodeURIComponent(secrets.postgresPassword)}@${KUBE_NAMES.workload(host)}:${KUBE_PORTS.postgres}/${DATABASE}`;
+  const url = (host: KubeComponent) =>
+    `postgres://${DATABASE_USER}:${encodeURIComponent(secrets.postgresPassword)}@${KUBE_NAMES.workload(host)}:${KUBE_PORTS.postgres}/${DATABASE}`;
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -186,7 +224,11 @@ export function stackObjects(spec: StackSpec, secrets: StackSecrets, options: St
   const stack = spec.name;
   const pull = options.imagePullPolicy ?? 'IfNotPresent';
   const hpaOn = spec.autoscaler.enabled;
-  const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUBE_NAMES.namespace(stack), labels: stackLabels(stack) } };
+  const namespace: V1Namespace = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: KUBE_NAMES.namespace(stack), labels: stackLabels(stack) },
+  };
   const redis = deployment(stack, 'redis', 1, {
     name: 'redis',
     image: spec.images.redis,

@@ -18,7 +18,12 @@ export function memoryBytes(quantity: string): number | null {
 }
 
 /** cpu and memory of the namespace's pods from metrics.k8s.io, keyed by instance id. */
-export async function readPodUsage(kc: KubeConfig, namespace: string, idOf: (pod: V1Pod) => string | undefined, pods: V1Pod[]): Promise<Map<string, InstanceStats>> {
+export async function readPodUsage(
+  kc: KubeConfig,
+  namespace: string,
+  idOf: (pod: V1Pod) => string | undefined,
+  pods: V1Pod[],
+): Promise<Map<string, InstanceStats>> {
   const list = await new Metrics(kc).getPodMetrics(namespace);
   const usage = new Map<string, InstanceStats>();
   for (const item of list.items) {

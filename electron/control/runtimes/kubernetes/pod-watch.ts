@@ -59,7 +59,12 @@ export class PodWatch {
     const { kc, namespace, stack } = this.options;
     const core = kc.makeApiClient(CoreV1Api);
     const selector = stackSelector(stack);
-    const informer = makeInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => core.listNamespacedPod({ namespace, labelSelector: selector }), selector);
+    const informer = makeInformer(
+      kc,
+      `/api/v1/namespaces/${namespace}/pods`,
+      () => core.listNamespacedPod({ namespace, labelSelector: selector }),
+      selector,
+    );
     const changed = () => this.options.onChange();
     informer.on('add', changed);
     informer.on('update', changed);
@@ -91,15 +96,25 @@ export class PodWatch {
       const instance = podInstance(pod);
       if (!instance) continue;
       const seen = byId.get(instance.id);
-      if (!seen || (seen.phase === 'terminating' && instance.phase !== 'terminating') || (seen.phase === instance.phase && instance.startedAt > seen.startedAt)) byId.set(instance.id, instance);
+      if (
+        !seen ||
+        (seen.phase === 'terminating' && instance.phase !== 'terminating') ||
+        (seen.phase === instance.phase && instance.startedAt > seen.startedAt)
+      )
+        byId.set(instance.id, instance);
     }
-    return [...byId.values()].sort((a, b) => SERVICES.indexOf(a.service) - SERVICES.indexOf(b.service) || a.startedAt - b.startedAt || a.id.localeCompare(b.id));
+    return [...byId.values()].sort(
+      (a, b) => SERVICES.indexOf(a.service) - SERVICES.indexOf(b.service) || a.startedAt - b.startedAt || a.id.localeCompare(b.id),
+    );
   }
 
   /** The pod behind an instance id (a pod name, or `redis` / `postgres` / `postgres-replica`). */
   podOf(id: string): V1Pod | undefined {
     const pods = this.pods();
-    return pods.find((p) => p.metadata?.name === id) ?? pods.find((p) => p.metadata?.labels?.[KUBE_LABELS.component] === id && !p.metadata?.deletionTimestamp);
+    return (
+      pods.find((p) => p.metadata?.name === id) ??
+      pods.find((p) => p.metadata?.labels?.[KUBE_LABELS.component] === id && !p.metadata?.deletionTimestamp)
+    );
   }
 
   /** Stops watching. Safe to call twice. */

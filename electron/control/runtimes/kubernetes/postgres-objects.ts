@@ -1,6 +1,18 @@
 import type { V1ConfigMap, V1Container, V1StatefulSet } from '@kubernetes/client-node';
 import type { StackSpec } from '../../../contract.js';
-import { DATABASE, DATABASE_USER, fromSecret, KUBE_DEFAULTS, KUBE_NAMES, KUBE_PORTS, meta, podLabels, selectorLabels, stackLabels, type KubeComponent } from './kube-names.js';
+import {
+  DATABASE,
+  DATABASE_USER,
+  fromSecret,
+  KUBE_DEFAULTS,
+  KUBE_NAMES,
+  KUBE_PORTS,
+  meta,
+  podLabels,
+  selectorLabels,
+  stackLabels,
+  type KubeComponent,
+} from './kube-names.js';
 
 /**
  * PostgreSQL on Kubernetes: the primary StatefulSet, its pg_hba.conf, and (spec
@@ -62,7 +74,12 @@ export const REPLICA_SEED_SCRIPT = [
 
 /** The ConfigMap holding the primary's pg_hba.conf. */
 export function postgresConfigMap(stack: string): V1ConfigMap {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(stack, KUBE_NAMES.postgresConfig, 'postgres'), data: { 'pg_hba.conf': PRIMARY_HBA } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(stack, KUBE_NAMES.postgresConfig, 'postgres'),
+    data: { 'pg_hba.conf': PRIMARY_HBA },
+  };
 }
 
 function postgresContainer(spec: StackSpec, component: KubeComponent): V1Container {
@@ -82,7 +99,10 @@ function postgresContainer(spec: StackSpec, component: KubeComponent): V1Contain
     readinessProbe: { exec: { command: ['pg_isready', '-U', DATABASE_USER, '-d', DATABASE, '-h', '127.0.0.1'] }, periodSeconds: 5 },
     livenessProbe: { tcpSocket: { port: 'postgres' }, initialDelaySeconds: 30, periodSeconds: 10 },
     resources: KUBE_DEFAULTS.resources.postgres,
-    volumeMounts: [{ name: 'data', mountPath: DATA_MOUNT }, ...(primary ? [{ name: 'config', mountPath: CONFIG_MOUNT, readOnly: true }] : [])],
+    volumeMounts: [
+      { name: 'data', mountPath: DATA_MOUNT },
+      ...(primary ? [{ name: 'config', mountPath: CONFIG_MOUNT, readOnly: true }] : []),
+    ],
   };
 }
 

@@ -40,8 +40,17 @@ export class StoreOutages {
     const outage: Outage = { timer: undefined, onBack, restoring: false };
     this.active.set(id, outage);
     await setScale(this.options.kc, KIND[id], this.options.namespace, name, 0);
-    this.options.onEvent({ kind: 'lifecycle', level: 'warn', message: `${KIND[id]} ${name} scaled to 0 for ${Math.round(forMs / 1000)} s`, instance: id });
-    await waitForInstances(this.options.source, { timeoutMs: this.options.timeoutMs ?? 180_000, what: `${id}'s pod to stop`, done: (i) => !i.some((x) => x.id === id && x.phase !== 'terminating') });
+    this.options.onEvent({
+      kind: 'lifecycle',
+      level: 'warn',
+      message: `${KIND[id]} ${name} scaled to 0 for ${Math.round(forMs / 1000)} s`,
+      instance: id,
+    });
+    await waitForInstances(this.options.source, {
+      timeoutMs: this.options.timeoutMs ?? 180_000,
+      what: `${id}'s pod to stop`,
+      done: (i) => !i.some((x) => x.id === id && x.phase !== 'terminating'),
+    });
     if (this.active.get(id) === outage) outage.timer = setTimeout(() => this.end(id), forMs);
   }
 
@@ -53,7 +62,13 @@ export class StoreOutages {
     clearTimeout(outage.timer);
     const name = KUBE_NAMES.workload(id);
     void setScale(this.options.kc, KIND[id], this.options.namespace, name, 1)
-      .then(() => waitForInstances(this.options.source, { timeoutMs: this.options.timeoutMs ?? 180_000, what: `${id}'s pod to be ready`, done: (i) => i.some((x) => x.id === id && x.phase === 'ready') }))
+      .then(() =>
+        waitForInstances(this.options.source, {
+          timeoutMs: this.options.timeoutMs ?? 180_000,
+          what: `${id}'s pod to be ready`,
+          done: (i) => i.some((x) => x.id === id && x.phase === 'ready'),
+        }),
+      )
       .then(
         () => {
           this.options.onEvent({ kind: 'lifecycle', level: 'info', message: `${KIND[id]} ${name} is back`, instance: id });

@@ -16,7 +16,10 @@ export interface WaitOptions {
 }
 
 /** Resolves once `done` holds for the runtime's instances, checking on every change. */
-export function waitForInstances(source: { watch(onChange: (i: Instance[]) => void): () => void; currentInstances(): Instance[] }, options: WaitOptions): Promise<void> {
+export function waitForInstances(
+  source: { watch(onChange: (i: Instance[]) => void): () => void; currentInstances(): Instance[] },
+  options: WaitOptions,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let finished = false;
     const finish = (err?: Error) => {
@@ -32,7 +35,10 @@ export function waitForInstances(source: { watch(onChange: (i: Instance[]) => vo
       if (options.done(instances)) finish();
     };
     const unwatch = source.watch(check);
-    const timer = setTimeout(() => finish(new KubeTimeoutError(`waited ${Math.round(options.timeoutMs / 1000)} s for ${options.what}${options.hint?.() ?? ''}`)), options.timeoutMs);
+    const timer = setTimeout(
+      () => finish(new KubeTimeoutError(`waited ${Math.round(options.timeoutMs / 1000)} s for ${options.what}${options.hint?.() ?? ''}`)),
+      options.timeoutMs,
+    );
     // A change can land between two watch callbacks; look again now and then.
     const tick = setInterval(() => check(source.currentInstances()), 1000);
     check(source.currentInstances());

@@ -28,7 +28,10 @@ export class AdoptedProcess extends EventEmitter implements ProcessLike {
   signalCode: NodeJS.Signals | null = null;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly pid: number, pollMs = 200) {
+  constructor(
+    readonly pid: number,
+    pollMs = 200,
+  ) {
     super();
     this.timer = setInterval(() => {
       if (isAlive(this.pid)) return;

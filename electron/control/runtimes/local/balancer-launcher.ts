@@ -37,12 +37,17 @@ export async function chooseBalancerEngine(onProgress: (line: string) => void = 
   if (asked === 'node') return 'node';
   const haproxy = await findHaproxy();
   if (asked === 'haproxy') {
-    if ('missing' in haproxy) throw new BalancerEngineError(`SCALELAB_BALANCER=haproxy, but ${haproxy.missing}: install it (apt-get install haproxy, brew install haproxy) or unset SCALELAB_BALANCER`);
+    if ('missing' in haproxy)
+      throw new BalancerEngineError(
+        `SCALELAB_BALANCER=haproxy, but ${haproxy.missing}: install it (apt-get install haproxy, brew install haproxy) or unset SCALELAB_BALANCER`,
+      );
     return 'haproxy';
   }
   if (asked !== undefined && asked !== '') throw new BalancerEngineError(`SCALELAB_BALANCER must be "haproxy" or "node", not "${asked}"`);
   if ('missing' in haproxy) {
-    onProgress(`${haproxy.missing}: the stack's balancer is ScaleLab's Node process (about 0.6× HAProxy's throughput; install haproxy for the full speed)`);
+    onProgress(
+      `${haproxy.missing}: the stack's balancer is ScaleLab's Node process (about 0.6× HAProxy's throughput; install haproxy for the full speed)`,
+    );
     return 'node';
   }
   return 'haproxy';
@@ -72,17 +77,31 @@ export class BalancerStartError extends NamedError {}
  * it outlives this control plane and a Ctrl-C meant for it; resolves once its control API answers.
  * The token goes in its environment (readable only by this user), never on its command line.
  */
-export async function launchBalancer(options: LaunchBalancerOptions & { engine: 'haproxy' }, remote: RemoteBalancerOptions): Promise<HaproxyBalancer>;
-export async function launchBalancer(options: LaunchBalancerOptions & { engine?: 'node' }, remote: RemoteBalancerOptions): Promise<RemoteBalancer>;
+export async function launchBalancer(
+  options: LaunchBalancerOptions & { engine: 'haproxy' },
+  remote: RemoteBalancerOptions,
+): Promise<HaproxyBalancer>;
+export async function launchBalancer(
+  options: LaunchBalancerOptions & { engine?: 'node' },
+  remote: RemoteBalancerOptions,
+): Promise<RemoteBalancer>;
 export async function launchBalancer(options: LaunchBalancerOptions, remote: RemoteBalancerOptions): Promise<StackBalancer>;
 export async function launchBalancer(options: LaunchBalancerOptions, remote: RemoteBalancerOptions): Promise<StackBalancer> {
-  if (options.engine === 'haproxy') return launchHaproxy({ port: options.port, logFile: options.logFile, dir: options.dir ?? path.dirname(options.logFile), onWarn: options.onWarn });
+  if (options.engine === 'haproxy')
+    return launchHaproxy({
+      port: options.port,
+      logFile: options.logFile,
+      dir: options.dir ?? path.dirname(options.logFile),
+      onWarn: options.onWarn,
+    });
   const record = await spawnBalancer(options);
   try {
     return await RemoteBalancer.connect(record, remote);
   } catch (err) {
     const tail = (await tailFile(options.logFile, 5).catch(() => [])).join('\n');
-    throw new BalancerStartError(`the balancer did not start on 127.0.0.1:${options.port}: ${(err as Error).message}${tail ? `\n${tail}` : ''}`);
+    throw new BalancerStartError(
+      `the balancer did not start on 127.0.0.1:${options.port}: ${(err as Error).message}${tail ? `\n${tail}` : ''}`,
+    );
   }
 }
 
@@ -90,7 +109,11 @@ export async function launchBalancer(options: LaunchBalancerOptions, remote: Rem
  * Attaches to the balancer a previous control plane started, when it is still alive and ours.
  * One that is alive but does not answer its control API is stopped, so a new one can take the port.
  */
-export async function attachBalancer(record: StackBalancerRecord | undefined, remote: RemoteBalancerOptions, onWarn?: (message: string) => void): Promise<StackBalancer | undefined> {
+export async function attachBalancer(
+  record: StackBalancerRecord | undefined,
+  remote: RemoteBalancerOptions,
+  onWarn?: (message: string) => void,
+): Promise<StackBalancer | undefined> {
   if (record && isHaproxyRecord(record)) {
     if (!(await isOurs('haproxy', record.pid))) return undefined;
     try {
@@ -114,7 +137,15 @@ async function spawnBalancer(options: LaunchBalancerOptions): Promise<BalancerRe
   const token = options.previous?.token ?? randomBytes(24).toString('base64url');
   const { command, args, cwd } = nodeEntryCommand('electron/control/balancer/balancer-process', NODE_FLAGS);
   const log = openSync(options.logFile, 'a');
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...asNode(), BALANCER_PORT: String(options.port), BALANCER_CONTROL_PORT: String(controlPort), BALANCER_TOKEN: token, ...samplingEnv() };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    ...asNode(),
+    BALANCER_PORT: String(options.port),
+    BALANCER_CONTROL_PORT: String(controlPort),
+    BALANCER_TOKEN: token,
+    ...samplingEnv(),
+  };
   try {
     const child = spawn(command, args, { cwd, stdio: ['ignore', log, log], env, detached: true });
     child.unref();
@@ -129,11 +160,17 @@ async function spawnBalancer(options: LaunchBalancerOptions): Promise<BalancerRe
  * Starts the balancer again, on the same ports, when its process dies under a running stack,
  * and sends it the wanted upstreams. Returns a function that stops watching.
  */
-export function superviseBalancer(balancer: StackBalancer, options: Omit<LaunchBalancerOptions, 'previous' | 'engine'>, onRestart: (message: string) => void): () => void {
+export function superviseBalancer(
+  balancer: StackBalancer,
+  options: Omit<LaunchBalancerOptions, 'previous' | 'engine'>,
+  onRestart: (message: string) => void,
+): () => void {
   let busy = false;
   const respawn = () => {
     if (balancer instanceof HaproxyBalancer) {
-      return spawnHaproxy({ ...options, dir: options.dir ?? path.dirname(options.logFile), previous: balancer.record }).then((record) => balancer.replace(record));
+      return spawnHaproxy({ ...options, dir: options.dir ?? path.dirname(options.logFile), previous: balancer.record }).then((record) =>
+        balancer.replace(record),
+      );
     }
     return spawnBalancer({ ...options, previous: balancer.record }).then((record) => balancer.replace(record));
   };

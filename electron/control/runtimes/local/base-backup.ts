@@ -18,10 +18,33 @@ export class BaseBackupError extends NamedError {}
  * does; the folders themselves are kept because the server expects them. pg_wal: the replica
  * streams the WAL it needs from its slot, so none is copied.
  */
-const EMPTIED_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_stat_tmp', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_subtrans', 'log']);
+const EMPTIED_DIRS = new Set([
+  'pg_wal',
+  'pg_replslot',
+  'pg_stat_tmp',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_subtrans',
+  'log',
+]);
 
 /** Files a base backup leaves out: the running server's own, and leftovers of another backup. */
-const SKIPPED_FILES = new Set(['postmaster.pid', 'postmaster.opts', 'postgresql.auto.conf.tmp', 'current_logfiles', 'current_logfiles.tmp', 'pg_internal.init', 'backup_label', 'backup_label.old', 'tablespace_map', 'backup_manifest', 'standby.signal', 'recovery.signal']);
+const SKIPPED_FILES = new Set([
+  'postmaster.pid',
+  'postmaster.opts',
+  'postgresql.auto.conf.tmp',
+  'current_logfiles',
+  'current_logfiles.tmp',
+  'pg_internal.init',
+  'backup_label',
+  'backup_label.old',
+  'tablespace_map',
+  'backup_manifest',
+  'standby.signal',
+  'recovery.signal',
+]);
 
 /** Options of {@link takeBaseBackup}. */
 export interface BaseBackupOptions {
@@ -45,7 +68,9 @@ export async function takeBaseBackup(options: BaseBackupOptions): Promise<void> 
   client.on('error', () => undefined);
   await client.connect();
   try {
-    const { rows } = await client.query<{ dir: string; version: string }>(`SELECT current_setting('data_directory') AS dir, current_setting('server_version_num') AS version`);
+    const { rows } = await client.query<{ dir: string; version: string }>(
+      `SELECT current_setting('data_directory') AS dir, current_setting('server_version_num') AS version`,
+    );
     const { dir, version } = rows[0]!;
     const major = Math.floor(Number(version) / 10_000);
     if (await pgBasebackupFits(major)) {
@@ -76,7 +101,9 @@ async function lowLevelBackup(client: pg.Client, source: string, options: BaseBa
   try {
     options.onProgress?.(`copying the primary's data folder (${source})`);
     const copied = await copyTree(source, options.target, '', options.owner);
-    const { rows } = await client.query<{ labelfile: string; spcmapfile: string | null }>('SELECT labelfile, spcmapfile FROM pg_backup_stop(false)');
+    const { rows } = await client.query<{ labelfile: string; spcmapfile: string | null }>(
+      'SELECT labelfile, spcmapfile FROM pg_backup_stop(false)',
+    );
     stopped = true;
     const { labelfile, spcmapfile } = rows[0]!;
     await writeOwned(path.join(options.target, 'backup_label'), labelfile, options.owner);
@@ -153,7 +180,23 @@ async function pgBasebackupFits(serverMajor: number): Promise<boolean> {
 /** pg_basebackup with WAL streamed through the slot; run as the server's user so the copy is its own. */
 async function pgBasebackup(options: BaseBackupOptions): Promise<void> {
   const url = new URL(options.primaryUrl);
-  const args = ['-D', options.target, '-h', url.hostname, '-p', url.port, '-U', decodeURIComponent(url.username), '-X', 'stream', '-S', options.slot, '-c', 'fast', '--no-password'];
+  const args = [
+    '-D',
+    options.target,
+    '-h',
+    url.hostname,
+    '-p',
+    url.port,
+    '-U',
+    decodeURIComponent(url.username),
+    '-X',
+    'stream',
+    '-S',
+    options.slot,
+    '-c',
+    'fast',
+    '--no-password',
+  ];
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const child = spawn('pg_basebackup', args, {
@@ -164,6 +207,8 @@ async function pgBasebackup(options: BaseBackupOptions): Promise<void> {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new BaseBackupError(`pg_basebackup exited with ${code}: ${output.trim()}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new BaseBackupError(`pg_basebackup exited with ${code}: ${output.trim()}`)),
+    );
   });
 }

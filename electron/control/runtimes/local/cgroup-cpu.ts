@@ -10,7 +10,6 @@ import type { CpuCounters } from '../runtime.js';
  * (`cpu.cfs_quota_us`). Nothing outside ScaleLab's folder is created, changed or removed.
  */
 
-
 /** Where ScaleLab's groups go: the hierarchy's version and the folder `scalelab/` is made in. */
 export interface CgroupBase {
   version: 1 | 2;
@@ -26,8 +25,16 @@ export const CFS_PERIOD_US = 100_000;
 /** The environment variable that names the cgroup directory to use (tests point it somewhere unusable). */
 export const CGROUP_ROOT_ENV = 'SCALELAB_CGROUP_ROOT';
 
-const exists = (p: string) => access(p).then(() => true, () => false);
-const writable = (p: string) => access(p, constants.W_OK).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+const writable = (p: string) =>
+  access(p, constants.W_OK).then(
+    () => true,
+    () => false,
+  );
 const readText = (p: string) => readFile(p, 'utf8').catch(() => '');
 
 /** The kind of cgroup directory `dir` is, by the files in it; undefined when it is none. */
@@ -43,7 +50,8 @@ async function checkGiven(dir: string): Promise<CgroupProbe> {
   const version = await versionOf(dir);
   if (!version) return { ok: false, why: `${named} is not a cgroup cpu directory` };
   if (!(await writable(dir))) return { ok: false, why: `${named} is not writable` };
-  if (version === 2 && !(await readText(path.join(dir, 'cgroup.controllers'))).split(/\s+/).includes('cpu')) return { ok: false, why: `${named} has no cpu controller` };
+  if (version === 2 && !(await readText(path.join(dir, 'cgroup.controllers'))).split(/\s+/).includes('cpu'))
+    return { ok: false, why: `${named} has no cpu controller` };
   return { ok: true, base: { version, base: dir }, enforcedBy: enforcedBy(version) };
 }
 
@@ -107,7 +115,10 @@ export async function findCgroupBase(options: { root?: string; platform?: NodeJS
         continue;
       }
       // A group with processes of its own cannot hand the controller to children (v2's rule).
-      const delegated = await delegateCpu(dir).then(() => undefined, (err: NodeJS.ErrnoException) => err.code ?? err.message);
+      const delegated = await delegateCpu(dir).then(
+        () => undefined,
+        (err: NodeJS.ErrnoException) => err.code ?? err.message,
+      );
       if (delegated) {
         reasons.push(`cgroup v2 at ${dir} cannot give its children the cpu controller: ${delegated}`);
         continue;

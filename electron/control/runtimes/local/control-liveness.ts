@@ -17,7 +17,10 @@ export type ControlLiveness = 'running' | 'paused' | 'gone';
 export async function procState(pid: number): Promise<string | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 1).trim().split(' ')[0];
+    return stat
+      .slice(stat.lastIndexOf(')') + 1)
+      .trim()
+      .split(' ')[0];
   } catch {
     return undefined;
   }

@@ -33,7 +33,10 @@ export function findHaproxy(): Promise<HaproxyFound> {
     let older: string | undefined;
     for (const binary of CANDIDATES) {
       if (binary.startsWith('/') && !existsSync(binary)) continue;
-      const out = await run(binary, ['-v'], { timeout: 5_000 }).then((r) => r.stdout, () => undefined);
+      const out = await run(binary, ['-v'], { timeout: 5_000 }).then(
+        (r) => r.stdout,
+        () => undefined,
+      );
       const version = /HAProxy version (\d+)\.(\d+)[^\s]*/.exec(out ?? '');
       if (!version) continue;
       const [major, minor] = [Number(version[1]), Number(version[2])];
@@ -70,7 +73,8 @@ export async function spawnHaproxy(options: LaunchHaproxyOptions): Promise<Hapro
   const haproxy = await findHaproxy();
   if ('missing' in haproxy) throw new HaproxyStartError(`cannot start the HAProxy balancer: ${haproxy.missing}`);
   const socket = options.previous?.socket ?? path.join(options.dir, 'balancer.sock');
-  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) throw new HaproxyStartError(`the stack folder's path is too long for a unix socket (${socket}); set SCALELAB_HOME to a shorter folder`);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH)
+    throw new HaproxyStartError(`the stack folder's path is too long for a unix socket (${socket}); set SCALELAB_HOME to a shorter folder`);
   const logPort = options.previous?.logPort ?? (await freeUdpPort());
   const secret = options.previous?.secret ?? randomBytes(18).toString('hex');
   const config = path.join(options.dir, HAPROXY_CONFIG);
@@ -79,7 +83,12 @@ export async function spawnHaproxy(options: LaunchHaproxyOptions): Promise<Hapro
   await rm(socket, { force: true });
   const log = openSync(options.logFile, 'a');
   try {
-    const child = spawn(haproxy.binary, ['-f', config, '-db'], { cwd: options.dir, stdio: ['ignore', log, log], env: { PATH: process.env.PATH ?? '' }, detached: true });
+    const child = spawn(haproxy.binary, ['-f', config, '-db'], {
+      cwd: options.dir,
+      stdio: ['ignore', log, log],
+      env: { PATH: process.env.PATH ?? '' },
+      detached: true,
+    });
     child.unref();
     if (child.pid === undefined) throw new HaproxyStartError(`could not start ${haproxy.binary}`);
     return { engine: 'haproxy', pid: child.pid, port: options.port, socket, logPort, secret };
@@ -100,6 +109,8 @@ export async function launchHaproxy(options: LaunchHaproxyOptions): Promise<Hapr
       // it exited on its own: the log says why
     }
     const tail = (await tailFile(options.logFile, 5).catch(() => [])).join('\n');
-    throw new HaproxyStartError(`the HAProxy balancer did not start on 127.0.0.1:${options.port}: ${(err as Error).message}${tail ? `\n${tail}` : ''}`);
+    throw new HaproxyStartError(
+      `the HAProxy balancer did not start on 127.0.0.1:${options.port}: ${(err as Error).message}${tail ? `\n${tail}` : ''}`,
+    );
   }
 }

@@ -77,11 +77,13 @@ export class LocalRuntime implements Runtime {
   }
 
   async up(spec: StackSpec, onProgress: OnProgress): Promise<DirectEndpoints> {
-    if (this.spec && this.spec.name !== spec.name) throw new StackOwnedError(`stack "${this.spec.name}" is running here; stop it before starting "${spec.name}"`);
+    if (this.spec && this.spec.name !== spec.name)
+      throw new StackOwnedError(`stack "${this.spec.name}" is running here; stop it before starting "${spec.name}"`);
     if (this.replicas && this.spec) {
       // Already running: converge on the new replica counts. The data layout is fixed while
       // the replicas run (their environment says which database to read, whether to emit events).
-      if (JSON.stringify(spec.data) !== JSON.stringify(this.spec.data)) onProgress('the data settings (read replica, events, partitions) apply on the next start: `scalelab down`, then `scalelab up`');
+      if (JSON.stringify(spec.data) !== JSON.stringify(this.spec.data))
+        onProgress('the data settings (read replica, events, partitions) apply on the next start: `scalelab down`, then `scalelab up`');
       this.spec = { ...spec, port: this.spec.port, data: this.spec.data };
       // A changed cpu limit applies at once: the groups' quotas change in place.
       await this.cpu?.apply();
@@ -101,19 +103,33 @@ export class LocalRuntime implements Runtime {
     if (previous) await this.lease.takeOver(previous.watchdogPid);
     // Adopted replicas run with the data settings they were started with: keep those.
     this.spec = previous ? { ...spec, port: previous.balancerPort, data: previous.spec.data ?? spec.data } : spec;
-    if (previous?.spec.data && JSON.stringify(previous.spec.data) !== JSON.stringify(spec.data)) onProgress('adopting a running stack: its data settings stay as they are until the next start');
+    if (previous?.spec.data && JSON.stringify(previous.spec.data) !== JSON.stringify(spec.data))
+      onProgress('adopting a running stack: its data settings stay as they are until the next start');
     const data = this.spec.data;
 
     const dataDir = postgresDataDir(path.join(dir, 'postgres'));
     const [pgPort, redisPort] = [previous?.postgres.port ?? (await freePort()), previous?.redis.port ?? (await freePort())];
-    const postgres = new LocalPostgres({ dataDir, port: pgPort, password: secrets.postgresPassword, logFile: path.join(dir, 'logs', 'postgres.log'), onProgress });
-    const redis = new LocalRedis({ port: redisPort, dir: path.join(dir, 'redis'), logFile: path.join(dir, 'logs', 'redis.log'), password: secrets.redisPassword });
+    const postgres = new LocalPostgres({
+      dataDir,
+      port: pgPort,
+      password: secrets.postgresPassword,
+      logFile: path.join(dir, 'logs', 'postgres.log'),
+      onProgress,
+    });
+    const redis = new LocalRedis({
+      port: redisPort,
+      dir: path.join(dir, 'redis'),
+      logFile: path.join(dir, 'logs', 'redis.log'),
+      password: secrets.redisPassword,
+    });
     this.postgres = postgres;
     this.redis = redis;
     // The two stores start together; both settle before a failure is reported, so `down` finds
     // and stops whichever did start.
     const started = await Promise.allSettled([
-      previous?.postgres.pid ? Promise.resolve(postgres.adopt(previous.postgres.pid)).then(() => onProgress(`adopted PostgreSQL (pid ${previous.postgres.pid})`)) : postgres.start(),
+      previous?.postgres.pid
+        ? Promise.resolve(postgres.adopt(previous.postgres.pid)).then(() => onProgress(`adopted PostgreSQL (pid ${previous.postgres.pid})`))
+        : postgres.start(),
       previous?.redis.pid
         ? Promise.resolve(redis.adopt(previous.redis.pid)).then(() => onProgress(`adopted Redis (pid ${previous.redis.pid})`))
         : (onProgress(`starting Redis on 127.0.0.1:${redis.port}`), redis.start()),
@@ -124,7 +140,13 @@ export class LocalRuntime implements Runtime {
     await postgres.ensureDatabase(DATABASE);
     await this.startLease(this.lease);
     if (data.readReplica) {
-      this.readReplica = await startReadReplica({ stackDir: dir, primary: postgres, password: secrets.postgresPassword, previous: previous?.postgresReplica, onProgress });
+      this.readReplica = await startReadReplica({
+        stackDir: dir,
+        primary: postgres,
+        password: secrets.postgresPassword,
+        previous: previous?.postgresReplica,
+        onProgress,
+      });
       await this.record();
     } else {
       await retireReadReplica(dir, postgres.url(), onProgress);
@@ -135,7 +157,9 @@ export class LocalRuntime implements Runtime {
     const warn = (message: string) => this.options.onEvent?.({ kind: 'lifecycle', level: 'warn', message });
     const balancerLog = { port, dir, logFile: path.join(dir, 'logs', 'balancer.log'), onWarn: warn };
     const adopted = await attachBalancer(previous?.balancer, { traceSink: balancerSpanSink }, warn);
-    this.balancer = adopted ?? (await launchBalancer({ ...balancerLog, engine: await chooseBalancerEngine(onProgress) }, { traceSink: balancerSpanSink }));
+    this.balancer =
+      adopted ??
+      (await launchBalancer({ ...balancerLog, engine: await chooseBalancerEngine(onProgress) }, { traceSink: balancerSpanSink }));
     this.stopBalancerWatch = superviseBalancer(this.balancer, balancerLog, (message) => {
       warn(message);
       void this.record();
@@ -143,7 +167,11 @@ export class LocalRuntime implements Runtime {
     this.spec = { ...this.spec, port };
     await this.record();
     const engine = this.balancer instanceof HaproxyBalancer ? 'HAProxy' : 'Node balancer';
-    onProgress(adopted ? `adopted the ${engine} (pid ${adopted.record.pid}) on http://127.0.0.1:${port}` : `balancer listening on http://127.0.0.1:${port} (${engine}, pid ${this.balancer.record.pid})`);
+    onProgress(
+      adopted
+        ? `adopted the ${engine} (pid ${adopted.record.pid}) on http://127.0.0.1:${port}`
+        : `balancer listening on http://127.0.0.1:${port} (${engine}, pid ${this.balancer.record.pid})`,
+    );
 
     const cpu = await ReplicaCpu.open({
       stack: spec.name,
@@ -184,9 +212,16 @@ export class LocalRuntime implements Runtime {
     }
     const stale = await cpu.sweep();
     if (stale.length > 0) onProgress(`removed the cgroups a previous run left: ${stale.join(', ')}`);
-    onProgress(previous ? 'checking the adopted replicas (migrations run on first start)' : 'starting the api and worker replicas (migrations run on first start)');
+    onProgress(
+      previous
+        ? 'checking the adopted replicas (migrations run on first start)'
+        : 'starting the api and worker replicas (migrations run on first start)',
+    );
     // api and worker start together; each resolves once its replicas are ready.
-    await Promise.all([this.replicas.scale('api', spec.replicas.api, onProgress), this.replicas.scale('worker', spec.replicas.worker, onProgress)]);
+    await Promise.all([
+      this.replicas.scale('api', spec.replicas.api, onProgress),
+      this.replicas.scale('worker', spec.replicas.worker, onProgress),
+    ]);
     // An adopted balancer may still list replicas that died while no control plane ran.
     await this.balancer.retain(this.replicas.list('api').map((r) => r.id));
     await this.record();
@@ -223,7 +258,10 @@ export class LocalRuntime implements Runtime {
   async purge(dir: string, onProgress: OnProgress = () => undefined): Promise<void> {
     const state = await readState(dir);
     const live = state ? await liveProcesses(recordedProcesses(state)) : [];
-    if (live.length > 0) throw new StackOwnedError(`the stack in ${dir} is running (${live.map((p) => p.role).join(', ')}); stop it first with \`scalelab down\``);
+    if (live.length > 0)
+      throw new StackOwnedError(
+        `the stack in ${dir} is running (${live.map((p) => p.role).join(', ')}); stop it first with \`scalelab down\``,
+      );
     onProgress('deleting the stack data');
     await rm(postgresDataDir(path.join(dir, 'postgres')), { recursive: true, force: true });
     await rm(replicaDataDir(dir), { recursive: true, force: true });
@@ -303,7 +341,9 @@ export class LocalRuntime implements Runtime {
   }
 
   metricsUrl(instance: Instance): string | undefined {
-    return (instance.service === 'api' || instance.service === 'worker') && instance.port ? `http://127.0.0.1:${instance.port}/metrics` : undefined;
+    return (instance.service === 'api' || instance.service === 'worker') && instance.port
+      ? `http://127.0.0.1:${instance.port}/metrics`
+      : undefined;
   }
 
   /** Each service's cpu limit per replica, and whether cgroups enforce it here. */
@@ -333,15 +373,47 @@ export class LocalRuntime implements Runtime {
 
   private endpoints(): DirectEndpoints {
     if (!this.postgres || !this.redis || !this.balancer) throw new Error('the stack is not running');
-    return { balancer: `http://127.0.0.1:${this.balancer.port}`, redisUrl: this.redis.url, databaseUrl: this.postgres.url(DATABASE), replicaUrl: this.readReplica?.url(DATABASE) };
+    return {
+      balancer: `http://127.0.0.1:${this.balancer.port}`,
+      redisUrl: this.redis.url,
+      databaseUrl: this.postgres.url(DATABASE),
+      replicaUrl: this.readReplica?.url(DATABASE),
+    };
   }
 
   /** Instances right now (the interface's async `instances()` without the await). */
   currentInstances(): Instance[] {
     const stores: Instance[] = [];
-    if (this.postgres) stores.push({ id: 'postgres', service: 'postgres', phase: this.postgres.pid ? 'ready' : 'stopped', restarts: 0, pid: this.postgres.pid, port: this.postgres.port, startedAt: 0 });
-    if (this.readReplica) stores.push({ id: REPLICA_ID, service: 'postgres', phase: this.readReplica.pid ? 'ready' : 'stopped', restarts: 0, pid: this.readReplica.pid, port: this.readReplica.port, startedAt: 0 });
-    if (this.redis) stores.push({ id: 'redis', service: 'redis', phase: this.redis.pid ? 'ready' : 'stopped', restarts: 0, pid: this.redis.pid, port: this.redis.port, startedAt: 0 });
+    if (this.postgres)
+      stores.push({
+        id: 'postgres',
+        service: 'postgres',
+        phase: this.postgres.pid ? 'ready' : 'stopped',
+        restarts: 0,
+        pid: this.postgres.pid,
+        port: this.postgres.port,
+        startedAt: 0,
+      });
+    if (this.readReplica)
+      stores.push({
+        id: REPLICA_ID,
+        service: 'postgres',
+        phase: this.readReplica.pid ? 'ready' : 'stopped',
+        restarts: 0,
+        pid: this.readReplica.pid,
+        port: this.readReplica.port,
+        startedAt: 0,
+      });
+    if (this.redis)
+      stores.push({
+        id: 'redis',
+        service: 'redis',
+        phase: this.redis.pid ? 'ready' : 'stopped',
+        restarts: 0,
+        pid: this.redis.pid,
+        port: this.redis.port,
+        startedAt: 0,
+      });
     return [...(this.replicas?.instances() ?? []), ...stores];
   }
 
@@ -374,9 +446,15 @@ export class LocalRuntime implements Runtime {
     const state = await readState(dir);
     if (!state) return undefined;
     if (state.controlPid !== process.pid && (await isControlPlane(state.controlPid))) {
-      throw new StackOwnedError(`stack "${state.spec.name}" is supervised by another control plane (pid ${state.controlPid}); use \`scalelab status\` or stop it first`);
+      throw new StackOwnedError(
+        `stack "${state.spec.name}" is supervised by another control plane (pid ${state.controlPid}); use \`scalelab status\` or stop it first`,
+      );
     }
-    const storesAlive = state.postgres.pid !== undefined && state.redis.pid !== undefined && (await isOurs('postgres', state.postgres.pid)) && (await isOurs('redis', state.redis.pid));
+    const storesAlive =
+      state.postgres.pid !== undefined &&
+      state.redis.pid !== undefined &&
+      (await isOurs('postgres', state.postgres.pid)) &&
+      (await isOurs('redis', state.redis.pid));
     if (storesAlive && !unsecured) return state;
     if (storesAlive) onProgress('restarting the stack: its Redis ran without a password');
     const stopped = await reapProcesses(recordedProcesses(state));

@@ -46,7 +46,10 @@ export function followFile(file: string, onLine: (line: string) => void): () => 
     try {
       do {
         again = false;
-        const size = await stat(file).then((s) => s.size, () => 0);
+        const size = await stat(file).then(
+          (s) => s.size,
+          () => 0,
+        );
         if (position < 0 || size < position) position = position < 0 ? size : 0;
         if (size === position) continue;
         const handle = await open(file, 'r');

@@ -44,7 +44,9 @@ export async function postgresBinaries(): Promise<PostgresBinaries> {
   try {
     shipped = (await import(platformPackage())) as { postgres: string };
   } catch (err) {
-    throw new PostgresStartError(`PostgreSQL binaries for ${process.platform}-${process.arch} are missing (${platformPackage()}): run npm install. ${(err as Error).message}`);
+    throw new PostgresStartError(
+      `PostgreSQL binaries for ${process.platform}-${process.arch} are missing (${platformPackage()}): run npm install. ${(err as Error).message}`,
+    );
   }
   let native = path.dirname(path.dirname(shipped.postgres));
   const { version } = JSON.parse(await readFile(path.join(native, '..', 'package.json'), 'utf8')) as { version: string };
@@ -165,12 +167,20 @@ export class LocalPostgres {
     const args = ['-D', dataDir, '-p', String(this.options.port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
     const log = openSync(logFile, 'a');
     if (owner) await chown(logFile, owner.uid, owner.gid);
-    const child = spawn(bin.postgres, args, { stdio: ['ignore', log, log], detached: true, uid: owner?.uid, gid: owner?.gid, env: { ...process.env, LC_MESSAGES: 'C' } });
+    const child = spawn(bin.postgres, args, {
+      stdio: ['ignore', log, log],
+      detached: true,
+      uid: owner?.uid,
+      gid: owner?.gid,
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    });
     closeSync(log);
     this.child = child;
     const exited = new Promise<never>((_, reject) => {
       child.once('exit', async (code) => {
-        reject(new PostgresStartError(`PostgreSQL exited with code ${code} while starting. Its log (${logFile}) ends:\n${await tail(logFile)}`));
+        reject(
+          new PostgresStartError(`PostgreSQL exited with code ${code} while starting. Its log (${logFile}) ends:\n${await tail(logFile)}`),
+        );
       });
     });
     await Promise.race([this.waitReady(30_000), exited]);
@@ -238,7 +248,15 @@ export class LocalPostgres {
         let output = '';
         const child = spawn(
           bin.initdb,
-          [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-instructions', '--lc-messages=C'],
+          [
+            `--pgdata=${dataDir}`,
+            '--auth=scram-sha-256',
+            '--username=postgres',
+            `--pwfile=${pwfile}`,
+            '--encoding=UTF8',
+            '--no-instructions',
+            '--lc-messages=C',
+          ],
           { uid: owner?.uid, gid: owner?.gid, env: { ...process.env, LC_MESSAGES: 'C' } },
         );
         child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -246,7 +264,10 @@ export class LocalPostgres {
         child.once('error', reject);
         child.once('exit', (code) => {
           if (code === 0) resolve();
-          else reject(new PostgresStartError(`initdb failed (exit ${code}) for ${dataDir}:\n${output.trim().split('\n').slice(-10).join('\n')}`));
+          else
+            reject(
+              new PostgresStartError(`initdb failed (exit ${code}) for ${dataDir}:\n${output.trim().split('\n').slice(-10).join('\n')}`),
+            );
         });
       });
     } finally {
@@ -269,7 +290,8 @@ export class LocalPostgres {
         const code = (err as { code?: string }).code;
         // 57P03: "the database system is starting up"; anything else but a refused connection is real.
         if (code && code !== '57P03' && code !== 'ECONNREFUSED') throw err;
-        if (Date.now() > deadline) throw new PostgresStartError(`PostgreSQL did not accept connections within ${timeoutMs} ms; see ${this.options.logFile}`);
+        if (Date.now() > deadline)
+          throw new PostgresStartError(`PostgreSQL did not accept connections within ${timeoutMs} ms; see ${this.options.logFile}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }

@@ -134,7 +134,21 @@ export class LocalRedis {
     // The config file comes first (redis-server reads a file, then the arguments over it); it holds
     // only the password, so the command line `ps` shows holds none.
     const config = this.options.password ? [writeAuthConfig(this.options.dir, this.options.password)] : [];
-    const args = [...config, '--port', String(this.options.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.options.dir, '--protected-mode', 'yes'];
+    const args = [
+      ...config,
+      '--port',
+      String(this.options.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.options.dir,
+      '--protected-mode',
+      'yes',
+    ];
     const child = spawn(binary, args, { stdio: ['ignore', log, log], detached: true });
     closeSync(log);
     this.child = child;

@@ -45,7 +45,9 @@ export class ReplicaCpu {
   /** Finds where this machine enforces cpu limits (or why it cannot). */
   static async open(options: ReplicaCpuOptions): Promise<ReplicaCpu> {
     const probe = await findCgroupBase({ root: options.root, platform: options.platform });
-    return probe.ok ? new ReplicaCpu(options, new StackCgroups(probe.base, options.stack), probe.enforcedBy, undefined) : new ReplicaCpu(options, undefined, null, probe.why);
+    return probe.ok
+      ? new ReplicaCpu(options, new StackCgroups(probe.base, options.stack), probe.enforcedBy, undefined)
+      : new ReplicaCpu(options, undefined, null, probe.why);
   }
 
   /** The stack's folder of groups; undefined where limits are not enforced. */
@@ -114,7 +116,8 @@ export class ReplicaCpu {
   async removeAll(): Promise<void> {
     await Promise.all([...this.chains.values()]);
     if (!this.groups) return;
-    for (const id of await this.groups.list()) await this.groups.remove(id).catch((err: Error) => this.warn(`could not remove the cgroup of ${id}: ${err.message}`));
+    for (const id of await this.groups.list())
+      await this.groups.remove(id).catch((err: Error) => this.warn(`could not remove the cgroup of ${id}: ${err.message}`));
     await this.groups.removeStack().catch((err: Error) => this.warn(`could not remove ${this.groups!.dir}: ${err.message}`));
   }
 

@@ -68,7 +68,14 @@ export class ReplicaSet {
 
   /** Records for the state file. */
   records(): ReplicaRecord[] {
-    return this.list().map((r) => ({ id: r.id, service: r.service, pid: r.pid, port: r.port, restarts: r.restarts, startedAt: r.startedAt }));
+    return this.list().map((r) => ({
+      id: r.id,
+      service: r.service,
+      pid: r.pid,
+      port: r.port,
+      restarts: r.restarts,
+      startedAt: r.startedAt,
+    }));
   }
 
   /** Supervises a replica a previous control plane started, as `process`. */
@@ -93,7 +100,8 @@ export class ReplicaSet {
         added.push(replica);
       }
       this.options.onRecord();
-      if (current.length > 0) this.options.onEvent({ kind: 'scaling', level: 'info', message: `scaling ${service} ${current.length} → ${count}` });
+      if (current.length > 0)
+        this.options.onEvent({ kind: 'scaling', level: 'info', message: `scaling ${service} ${current.length} → ${count}` });
       onProgress(`starting ${added.map((r) => r.id).join(', ')}`);
     } else if (count < current.length) {
       const leaving = current.slice(count);
@@ -159,7 +167,12 @@ export class ReplicaSet {
           }
         }
         if (r.phase === 'crashed') {
-          this.options.onEvent({ kind: 'lifecycle', level: 'warn', message: `${r.id} exited (${r.exitReason}); restart ${r.restarts} follows`, instance: r.id });
+          this.options.onEvent({
+            kind: 'lifecycle',
+            level: 'warn',
+            message: `${r.id} exited (${r.exitReason}); restart ${r.restarts} follows`,
+            instance: r.id,
+          });
         } else if (r.phase === 'ready') {
           this.options.onEvent({ kind: 'lifecycle', level: 'info', message: `${r.id} is ready`, instance: r.id });
         } else if (r.phase === 'paused') {

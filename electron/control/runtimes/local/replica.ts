@@ -79,7 +79,15 @@ export class Replica {
 
   /** The instance as the contract shows it. */
   toInstance(): Instance {
-    return { id: this.id, service: this.service, phase: this.phase, restarts: this.restarts, pid: this.pid, port: this.port, startedAt: this.startedAt };
+    return {
+      id: this.id,
+      service: this.service,
+      phase: this.phase,
+      restarts: this.restarts,
+      pid: this.pid,
+      port: this.port,
+      startedAt: this.startedAt,
+    };
   }
 
   /** Launches an incarnation and starts probing it. */
@@ -108,7 +116,11 @@ export class Replica {
       };
       const timer = setTimeout(() => {
         this.readyWaiters.delete(done);
-        reject(new Error(`${this.id} did not become ready within ${timeoutMs / 1000} s (phase ${this.phase}, ${this.restarts} restarts); see ${this.options.logFile}`));
+        reject(
+          new Error(
+            `${this.id} did not become ready within ${timeoutMs / 1000} s (phase ${this.phase}, ${this.restarts} restarts); see ${this.options.logFile}`,
+          ),
+        );
       }, timeoutMs);
       this.readyWaiters.add(done);
     });

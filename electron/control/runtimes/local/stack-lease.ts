@@ -62,7 +62,12 @@ export class StackLease {
     const { command, args, cwd } = nodeEntryCommand('electron/control/runtimes/local/watchdog');
     const log = openSync(path.join(this.stateDir, 'logs', 'watchdog.log'), 'a');
     const watchdogMs = process.env.SCALELAB_WATCHDOG_MS;
-    const child = spawn(command, [...args, this.stateDir], { cwd, stdio: ['ignore', log, log], detached: true, env: { PATH: process.env.PATH ?? '', ...asNode(), ...(watchdogMs ? { SCALELAB_WATCHDOG_MS: watchdogMs } : {}) } });
+    const child = spawn(command, [...args, this.stateDir], {
+      cwd,
+      stdio: ['ignore', log, log],
+      detached: true,
+      env: { PATH: process.env.PATH ?? '', ...asNode(), ...(watchdogMs ? { SCALELAB_WATCHDOG_MS: watchdogMs } : {}) },
+    });
     closeSync(log);
     child.unref();
     this.watchdogPid = child.pid;

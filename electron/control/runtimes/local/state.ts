@@ -88,7 +88,9 @@ export async function removeState(stateDir: string): Promise<void> {
 export function recordedProcesses(state: LocalState): RecordedProcess[] {
   const all: (RecordedProcess | undefined)[] = [
     state.watchdogPid ? { role: 'watchdog', pid: state.watchdogPid } : undefined,
-    state.balancer?.pid ? { role: 'engine' in state.balancer && state.balancer.engine === 'haproxy' ? 'haproxy' : 'balancer', pid: state.balancer.pid } : undefined,
+    state.balancer?.pid
+      ? { role: 'engine' in state.balancer && state.balancer.engine === 'haproxy' ? 'haproxy' : 'balancer', pid: state.balancer.pid }
+      : undefined,
     ...state.replicas.map((r) => (r.pid ? { role: r.service, pid: r.pid } : undefined)),
     state.redis.pid ? { role: 'redis', pid: state.redis.pid } : undefined,
     state.postgresReplica?.pid ? { role: 'postgres-replica', pid: state.postgresReplica.pid } : undefined,

@@ -27,7 +27,8 @@ async function tick(): Promise<void> {
   if (!state) process.exit(0);
   // Another live watchdog took over. A state that names no watchdog, or a dead one, is a control
   // plane mid-adoption: this one keeps watching, so there is never a moment with none.
-  if (state.watchdogPid !== undefined && state.watchdogPid !== process.pid && (await isOurs('watchdog', state.watchdogPid))) process.exit(0);
+  if (state.watchdogPid !== undefined && state.watchdogPid !== process.pid && (await isOurs('watchdog', state.watchdogPid)))
+    process.exit(0);
   let age: number;
   try {
     age = Date.now() - (await stat(path.join(stateDir, 'lease'))).mtimeMs;
@@ -41,14 +42,19 @@ async function tick(): Promise<void> {
   }
   const control = await controlLiveness(state.controlPid);
   if (control !== 'gone') {
-    if (control !== lastSeen) console.log(`${new Date().toISOString()} lease ${Math.round(age / 1000)} s old, but the control plane (pid ${state.controlPid}) is ${control === 'paused' ? 'paused (stopped, not dead)' : 'still running'}; waiting`);
+    if (control !== lastSeen)
+      console.log(
+        `${new Date().toISOString()} lease ${Math.round(age / 1000)} s old, but the control plane (pid ${state.controlPid}) is ${control === 'paused' ? 'paused (stopped, not dead)' : 'still running'}; waiting`,
+      );
     lastSeen = control;
     return;
   }
   const stopped = await reapProcesses(recordedProcesses(state).filter((p) => p.role !== 'watchdog'));
   // Their cpu-limit cgroups go with them (empty now), as `down` would remove them.
   await removeStackGroups(state.spec.name);
-  console.log(`${new Date().toISOString()} control plane gone for ${Math.round(age / 1000)} s; stopped ${stopped.map((p) => p.role).join(', ') || 'nothing'}`);
+  console.log(
+    `${new Date().toISOString()} control plane gone for ${Math.round(age / 1000)} s; stopped ${stopped.map((p) => p.role).join(', ') || 'nothing'}`,
+  );
   process.exit(0);
 }
 

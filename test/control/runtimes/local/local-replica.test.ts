@@ -24,7 +24,8 @@ let balancer: string;
 let replicaUrl: string;
 const events: string[] = [];
 const progress: string[] = [];
-const spec = async () => withDefaults({ name: 'replica', port: await freePort(), replicas: { api: 2, worker: 0 }, data: { readReplica: true } });
+const spec = async () =>
+  withDefaults({ name: 'replica', port: await freePort(), replicas: { api: 2, worker: 0 }, data: { readReplica: true } });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dir = () => stackDir(home, 'replica');
@@ -42,7 +43,11 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, valu
 
 async function createUser(tag: string): Promise<{ id: number; email: string }> {
   const email = `${tag}-${Date.now()}@example.com`;
-  const response = await fetch(`${balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: tag, email }) });
+  const response = await fetch(`${balancer}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: tag, email }),
+  });
   expect(response.status).toBe(201);
   return { id: ((await response.json()) as { id: number }).id, email };
 }
@@ -67,7 +72,9 @@ afterAll(async () => {
 describe('read replica on the local runtime', () => {
   it('starts a streaming replica after the primary, records it, and replicates the api writes', async () => {
     expect(replicaUrl).toMatch(/^postgres:\/\/postgres:.+@127\.0\.0\.1:\d+\/scalelab$/);
-    expect(progress.indexOf('starting the PostgreSQL read replica')).toBeGreaterThan(progress.findIndex((m) => m.startsWith('starting PostgreSQL')));
+    expect(progress.indexOf('starting the PostgreSQL read replica')).toBeGreaterThan(
+      progress.findIndex((m) => m.startsWith('starting PostgreSQL')),
+    );
     expect(progress.some((m) => m.startsWith('read replica streaming from the primary'))).toBe(true);
     const replica = replicaInstance();
     expect(replica).toMatchObject({ service: 'postgres', phase: 'ready' });
@@ -156,8 +163,13 @@ describe('data-layer chaos against a stub runtime', () => {
 
   it('kill-replica and replica-delay say how to get a replica when the stack runs none', async () => {
     const chaos = new Chaos({ runtime: () => stub([], { readReplica: false, events: true }), record: () => undefined });
-    await expect(chaos.inject({ action: 'kill-replica' })).rejects.toThrow('this stack runs no read replica; start it with data.readReplica on');
-    await expect(chaos.inject({ action: 'replica-delay', ms: 100 })).rejects.toMatchObject({ name: 'ChaosError', message: expect.stringContaining('data.readReplica on') });
+    await expect(chaos.inject({ action: 'kill-replica' })).rejects.toThrow(
+      'this stack runs no read replica; start it with data.readReplica on',
+    );
+    await expect(chaos.inject({ action: 'replica-delay', ms: 100 })).rejects.toMatchObject({
+      name: 'ChaosError',
+      message: expect.stringContaining('data.readReplica on'),
+    });
   });
 
   it('kill-relay and kill-projector POST to every worker with the admin token, and clear revives them', async () => {
@@ -173,7 +185,10 @@ describe('data-layer chaos against a stub runtime', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const timeline: string[] = [];
-    const chaos = new Chaos({ runtime: () => stub([worker(port)], { readReplica: false, events: true }), record: (e) => timeline.push(e.message) });
+    const chaos = new Chaos({
+      runtime: () => stub([worker(port)], { readReplica: false, events: true }),
+      record: (e) => timeline.push(e.message),
+    });
     try {
       const status = await chaos.inject({ action: 'kill-relay', forSeconds: 20 });
       expect(status.message).toBe('killed the relay in worker-1; back in 20 s');
@@ -181,7 +196,12 @@ describe('data-layer chaos against a stub runtime', () => {
       await chaos.inject({ action: 'kill-projector', forSeconds: 5 });
       expect(seen).toEqual([
         { method: 'POST', url: '/admin/stream/kill', auth: 'Bearer token-token-token-token', body: { component: 'relay', forSeconds: 20 } },
-        { method: 'POST', url: '/admin/stream/kill', auth: 'Bearer token-token-token-token', body: { component: 'projector', forSeconds: 5 } },
+        {
+          method: 'POST',
+          url: '/admin/stream/kill',
+          auth: 'Bearer token-token-token-token',
+          body: { component: 'projector', forSeconds: 5 },
+        },
       ]);
       seen.length = 0;
       expect((await chaos.clear()).faults).toEqual([]);
@@ -198,7 +218,15 @@ describe('data-layer chaos against a stub runtime', () => {
   });
 
   it('kill-relay needs a worker and the event pipeline', async () => {
-    await expect(new Chaos({ runtime: () => stub([], { readReplica: false, events: true }), record: () => undefined }).inject({ action: 'kill-relay' })).rejects.toThrow(/no ready worker replica/);
-    await expect(new Chaos({ runtime: () => stub([], { readReplica: false, events: false }), record: () => undefined }).inject({ action: 'kill-projector' })).rejects.toThrow('this stack runs no event pipeline; start it with data.events on');
+    await expect(
+      new Chaos({ runtime: () => stub([], { readReplica: false, events: true }), record: () => undefined }).inject({
+        action: 'kill-relay',
+      }),
+    ).rejects.toThrow(/no ready worker replica/);
+    await expect(
+      new Chaos({ runtime: () => stub([], { readReplica: false, events: false }), record: () => undefined }).inject({
+        action: 'kill-projector',
+      }),
+    ).rejects.toThrow('this stack runs no event pipeline; start it with data.events on');
   });
 });

@@ -34,7 +34,11 @@ describe('local runtime', () => {
     expect(instances.filter((i) => i.service === 'worker').map((i) => i.phase)).toEqual(['ready']);
     expect(instances.map((i) => i.id).sort()).toEqual(['api-1', 'api-2', 'postgres', 'redis', 'worker-1']);
     expect(progress.some((m) => m.includes('api-2 is ready'))).toBe(true);
-    const created = await fetch(`${balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }) });
+    const created = await fetch(`${balancer}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Ada', email: 'ada@example.com' }),
+    });
     expect(created.status).toBe(201);
     expect(balancer).toBe('http://127.0.0.1:18080');
   });
@@ -80,7 +84,10 @@ describe('local runtime', () => {
     // (RFC 9112 §9.3.1: the client decides whether to retry). At most one per loop can be in
     // flight; nothing else fails.
     const lostWrite = /^POST (502|other side closed|socket hang up)$/;
-    expect(traffic.failures.every((f) => lostWrite.test(f)), traffic.failures.join(', ')).toBe(true);
+    expect(
+      traffic.failures.every((f) => lostWrite.test(f)),
+      traffic.failures.join(', '),
+    ).toBe(true);
     expect(traffic.failures.length).toBeLessThanOrEqual(4);
     expect(Date.now() - killedAt).toBeLessThan(15_000);
     expect(events.some((e) => e.startsWith('api-2 exited (SIGKILL)'))).toBe(true);

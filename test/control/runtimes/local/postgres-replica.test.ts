@@ -29,12 +29,22 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, valu
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'scalelab-pgreplica-'));
-  primary = new LocalPostgres({ dataDir: postgresDataDir(path.join(dir, 'primary')), port: await freePort(), password: randomBytes(12).toString('base64url'), logFile: path.join(dir, 'primary.log') });
+  primary = new LocalPostgres({
+    dataDir: postgresDataDir(path.join(dir, 'primary')),
+    port: await freePort(),
+    password: randomBytes(12).toString('base64url'),
+    logFile: path.join(dir, 'primary.log'),
+  });
   await primary.start();
   await query(primary.url(), 'CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)');
   await query(primary.url(), `INSERT INTO notes (body) VALUES ('before the seed')`);
   replicaDir = postgresDataDir(path.join(dir, 'replica'));
-  replica = await seedReplica(primary, { dataDir: replicaDir, port: await freePort(), logFile: path.join(dir, 'replica.log'), onProgress: (m) => progress.push(m) });
+  replica = await seedReplica(primary, {
+    dataDir: replicaDir,
+    port: await freePort(),
+    logFile: path.join(dir, 'replica.log'),
+    onProgress: (m) => progress.push(m),
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -53,7 +63,10 @@ describe('PostgreSQL read replica (local)', () => {
     expect(await readFile(path.join(replicaDir, 'postgresql.auto.conf'), 'utf8')).toMatch(/^primary_slot_name = 'scalelab_replica'$/m);
     expect(await query(replica!.url(), 'SELECT body FROM notes ORDER BY id')).toEqual([{ body: 'before the seed' }]);
     await query(primary.url(), `INSERT INTO notes (body) VALUES ('after the seed')`);
-    await eventually('the new row replicated', async () => (await query(replica!.url(), 'SELECT 1 FROM notes WHERE body = $1', ['after the seed'])).length === 1);
+    await eventually(
+      'the new row replicated',
+      async () => (await query(replica!.url(), 'SELECT 1 FROM notes WHERE body = $1', ['after the seed'])).length === 1,
+    );
     const status = await replicaStatus(replica!.url(), primary.url());
     expect(status).toMatchObject({ inRecovery: true, streaming: true, applyDelayMs: 0 });
     expect(status.replayLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
@@ -70,9 +83,17 @@ describe('PostgreSQL read replica (local)', () => {
     await query(primary.url(), `INSERT INTO notes (body) VALUES ('while the replica was down')`);
     expect(await isSeededFrom(replicaDir)).toBe(true);
     progress.length = 0;
-    replica = await seedReplica(primary, { dataDir: replicaDir, port: await freePort(), logFile: path.join(dir, 'replica.log'), onProgress: (m) => progress.push(m) });
+    replica = await seedReplica(primary, {
+      dataDir: replicaDir,
+      port: await freePort(),
+      logFile: path.join(dir, 'replica.log'),
+      onProgress: (m) => progress.push(m),
+    });
     expect(progress.some((m) => m.startsWith('seeding'))).toBe(false);
     expect(progress).toContain('the read replica is already seeded; starting it');
-    await eventually('the missed row replicated', async () => (await query(replica!.url(), 'SELECT 1 FROM notes WHERE body = $1', ['while the replica was down'])).length === 1);
+    await eventually(
+      'the missed row replicated',
+      async () => (await query(replica!.url(), 'SELECT 1 FROM notes WHERE body = $1', ['while the replica was down'])).length === 1,
+    );
   }, 60_000);
 });

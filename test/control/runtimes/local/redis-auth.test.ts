@@ -22,7 +22,10 @@ const redisPort = () => Number(new URL(endpoints.redisUrl).port);
 beforeAll(async () => {
   home = await makeTempHome('scalelab-redis-auth-');
   runtime = new LocalRuntime({ home });
-  endpoints = await runtime.up(withDefaults({ name: 'redisauth', port: await freePort(), replicas: { api: 1, worker: 0 } }), () => undefined);
+  endpoints = await runtime.up(
+    withDefaults({ name: 'redisauth', port: await freePort(), replicas: { api: 1, worker: 0 } }),
+    () => undefined,
+  );
 }, 120_000);
 afterAll(async () => {
   await runtime?.down({ keepData: false });
@@ -32,7 +35,11 @@ afterAll(async () => {
 describe('local Redis password', () => {
   it('refuses an unauthenticated SET user:2 (NOAUTH), and GET /users/2 still serves the real row', async () => {
     const post = (name: string) =>
-      fetch(`${endpoints.balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, email: `${name.toLowerCase()}@example.com` }) });
+      fetch(`${endpoints.balancer}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, email: `${name.toLowerCase()}@example.com` }),
+      });
     expect((await post('First')).status).toBe(201);
     const second = (await (await post('Second')).json()) as { id: number; name: string };
     // Read once so the row is cached: the forged SET aims at the very key the api reads.

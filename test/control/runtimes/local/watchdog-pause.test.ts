@@ -44,12 +44,18 @@ afterAll(async () => {
 
 describe('watchdog and a paused control plane', () => {
   it('a control plane paused for 20 s (SIGSTOP, then SIGCONT) keeps its stack: the watchdog waits, and the stack serves after', async () => {
-    const created = await fetch(`${balancer}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Paula', email: 'paula@example.com' }) });
+    const created = await fetch(`${balancer}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Paula', email: 'paula@example.com' }),
+    });
     expect(created.status).toBe(201);
     const user = (await created.json()) as { id: number };
     const recorded = await state();
     expect(recorded.controlPid).toBe(serve!.pid);
-    const pids = [recorded.postgres.pid, recorded.redis.pid, recorded.watchdogPid, ...recorded.replicas.map((r) => r.pid)].filter((p): p is number => p !== undefined);
+    const pids = [recorded.postgres.pid, recorded.redis.pid, recorded.watchdogPid, ...recorded.replicas.map((r) => r.pid)].filter(
+      (p): p is number => p !== undefined,
+    );
     expect(pids).toHaveLength(5);
 
     process.kill(serve!.pid!, 'SIGSTOP');
@@ -59,14 +65,21 @@ describe('watchdog and a paused control plane', () => {
     expect(during.code).not.toBe(0);
     expect(during.stderr).toContain(`the control plane (pid ${serve!.pid}) is paused; continue it with \`kill -CONT ${serve!.pid}\``);
     await sleep(Math.max(0, 20_000 - (Date.now() - pausedAt)));
-    expect(pids.filter((p) => !isAlive(p)), await watchdogLog()).toEqual([]);
+    expect(
+      pids.filter((p) => !isAlive(p)),
+      await watchdogLog(),
+    ).toEqual([]);
     expect(await watchdogLog()).toContain(`the control plane (pid ${serve!.pid}) is paused (stopped, not dead); waiting`);
     process.kill(serve!.pid!, 'SIGCONT');
 
-    await eventually('the balancer serves the row again', async () => {
-      const res = await fetch(`${balancer}/users/${user.id}`);
-      return res.status === 200 && ((await res.json()) as { name: string }).name === 'Paula';
-    }, 30_000);
+    await eventually(
+      'the balancer serves the row again',
+      async () => {
+        const res = await fetch(`${balancer}/users/${user.id}`);
+        return res.status === 200 && ((await res.json()) as { name: string }).name === 'Paula';
+      },
+      30_000,
+    );
     await eventually('the watchdog sees the lease renewed', async () => (await watchdogLog()).includes('renews its lease again'), 10_000);
     expect(pids.filter((p) => !isAlive(p))).toEqual([]);
     const status = await scalelab('status', '--json');
@@ -78,10 +91,14 @@ describe('watchdog and a paused control plane', () => {
   it('a store killed under the control plane is reported stopped, not ready', async () => {
     const redisPid = (await state()).redis.pid!;
     process.kill(redisPid, 'SIGKILL');
-    await eventually('status says Redis stopped', async () => {
-      const status = await scalelab('status', '--json');
-      return (JSON.parse(status.stdout) as StatusJson).instances.find((i) => i.id === 'redis')?.phase === 'stopped';
-    }, 20_000);
+    await eventually(
+      'status says Redis stopped',
+      async () => {
+        const status = await scalelab('status', '--json');
+        return (JSON.parse(status.stdout) as StatusJson).instances.find((i) => i.id === 'redis')?.phase === 'stopped';
+      },
+      20_000,
+    );
     await eventually('state.json no longer records its pid', async () => (await state()).redis.pid === undefined, 10_000);
   }, 60_000);
 
@@ -89,10 +106,14 @@ describe('watchdog and a paused control plane', () => {
     const recorded = await state();
     process.kill(recorded.watchdogPid!, 'SIGKILL');
     await eventually('watchdog gone', async () => !isAlive(recorded.watchdogPid!));
-    await eventually('a new watchdog, recorded', async () => {
-      const now = (await state()).watchdogPid;
-      return now !== undefined && now !== recorded.watchdogPid && isAlive(now);
-    }, 15_000);
+    await eventually(
+      'a new watchdog, recorded',
+      async () => {
+        const now = (await state()).watchdogPid;
+        return now !== undefined && now !== recorded.watchdogPid && isAlive(now);
+      },
+      15_000,
+    );
     const replaced = (await state()).watchdogPid!;
     const down = await scalelab('down');
     expect(down.code, down.stderr).toBe(0);

@@ -31,11 +31,21 @@ afterAll(async () => {
 describe('watchdog', () => {
   it('stops a stack whose control plane was killed and that nobody adopted', async () => {
     const serve = spawn(process.execPath, ['electron/scalelab.mjs', 'serve', '--port', '0'], { cwd: root, env: env(), stdio: 'ignore' });
-    await eventually('control.json written', async () => (await readFile(path.join(home, 'control.json'), 'utf8')).includes(String(serve.pid)), 30_000);
+    await eventually(
+      'control.json written',
+      async () => (await readFile(path.join(home, 'control.json'), 'utf8')).includes(String(serve.pid)),
+      30_000,
+    );
     const port = await freePort();
-    await run(process.execPath, ['electron/scalelab.mjs', 'up', '--name', 'orphan', '--api', '1', '--workers', '1', '--port', String(port), '--api-cpu', '500m'], { cwd: root, env: env(), timeout: 120_000 });
+    await run(
+      process.execPath,
+      ['electron/scalelab.mjs', 'up', '--name', 'orphan', '--api', '1', '--workers', '1', '--port', String(port), '--api-cpu', '500m'],
+      { cwd: root, env: env(), timeout: 120_000 },
+    );
     const state = JSON.parse(await readFile(path.join(home, 'stacks', 'orphan', 'state.json'), 'utf8')) as LocalState;
-    const pids = [state.postgres.pid, state.redis.pid, state.watchdogPid, state.balancer?.pid, ...state.replicas.map((r) => r.pid)].filter((p): p is number => p !== undefined);
+    const pids = [state.postgres.pid, state.redis.pid, state.watchdogPid, state.balancer?.pid, ...state.replicas.map((r) => r.pid)].filter(
+      (p): p is number => p !== undefined,
+    );
     expect(pids).toHaveLength(6);
     expect(pids.every(isAlive)).toBe(true);
     // The api replica's cpu-limit cgroup, where this machine has one, goes with the stack.

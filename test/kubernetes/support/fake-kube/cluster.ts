@@ -64,11 +64,17 @@ export class FakeCluster {
     if (type.namespaced) {
       const ns = this.store.get(R.namespace, undefined, namespace ?? '');
       if (!ns) throw notFound('namespaces', namespace ?? '');
-      if (ns.metadata.deletionTimestamp) throw forbidden(groupResource(type), object.metadata.name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+      if (ns.metadata.deletionTimestamp)
+        throw forbidden(
+          groupResource(type),
+          object.metadata.name,
+          `unable to create new content in namespace ${namespace} because it is being terminated`,
+        );
     } else delete object.metadata.namespace;
     const admitted = admit(this.store, type, object);
     if (dryRun) {
-      if (this.store.get(type, namespace, admitted.metadata.name)) throw new KubeStatusError(409, 'AlreadyExists', `${groupResource(type)} "${admitted.metadata.name}" already exists`);
+      if (this.store.get(type, namespace, admitted.metadata.name))
+        throw new KubeStatusError(409, 'AlreadyExists', `${groupResource(type)} "${admitted.metadata.name}" already exists`);
       return { ...admitted, apiVersion: apiVersionOf(type), kind: type.kind };
     }
     return this.store.create(type, admitted);

@@ -19,13 +19,28 @@ function nameCauses(type: ResourceType, name: string): Cause[] {
   const field = 'metadata.name';
   if (!name) return [{ field, message: 'Required value: name or generateName is required' }];
   if (type === R.service && (!DNS1035.test(name) || name.length > 63)) {
-    return [{ field, message: `Invalid value: "${name}": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')` }];
+    return [
+      {
+        field,
+        message: `Invalid value: "${name}": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
+      },
+    ];
   }
   if (type === R.namespace && (!LABEL.test(name) || name.length > 63)) {
-    return [{ field, message: `Invalid value: "${name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')` }];
+    return [
+      {
+        field,
+        message: `Invalid value: "${name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+      },
+    ];
   }
   if (!SUBDOMAIN.test(name) || name.length > 253) {
-    return [{ field, message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')` }];
+    return [
+      {
+        field,
+        message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+      },
+    ];
   }
   return [];
 }
@@ -34,7 +49,8 @@ function nameCauses(type: ResourceType, name: string): Cause[] {
 function checkStringMaps(object: KubeObject): void {
   for (const field of ['labels', 'annotations'] as const) {
     for (const value of Object.values(object.metadata[field] ?? {})) {
-      if (typeof value !== 'string') throw badRequest(`json: cannot unmarshal ${typeof value} into Go struct field ObjectMeta.metadata.${field} of type string`);
+      if (typeof value !== 'string')
+        throw badRequest(`json: cannot unmarshal ${typeof value} into Go struct field ObjectMeta.metadata.${field} of type string`);
     }
   }
 }
@@ -67,7 +83,10 @@ function checkWorkloadSelector(object: IDeployment | IStatefulSet, causes: Cause
   if (!spec?.selector || (!spec.selector.matchLabels && !spec.selector.matchExpressions)) {
     causes.push({ field: 'spec.selector', message: 'Required value' });
   } else if (!matchesSelector(spec.selector, spec.template?.metadata?.labels)) {
-    causes.push({ field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(spec.template?.metadata?.labels ?? {})}: \`selector\` does not match template \`labels\`` });
+    causes.push({
+      field: 'spec.template.metadata.labels',
+      message: `Invalid value: ${JSON.stringify(spec.template?.metadata?.labels ?? {})}: \`selector\` does not match template \`labels\``,
+    });
   }
   defaultPodSpec(spec?.template?.spec, 'spec.template.spec', causes);
 }
@@ -88,14 +107,16 @@ function defaultService(service: IService, previous: IService | undefined, store
   spec.ipFamilyPolicy ??= 'SingleStack';
   spec.internalTrafficPolicy ??= 'Cluster';
   const before = previous?.spec?.clusterIP;
-  if (before && spec.clusterIP && spec.clusterIP !== before) causes.push({ field: 'spec.clusterIPs[0]', message: `Invalid value: []string{"${spec.clusterIP}"}: may not change once set` });
+  if (before && spec.clusterIP && spec.clusterIP !== before)
+    causes.push({ field: 'spec.clusterIPs[0]', message: `Invalid value: []string{"${spec.clusterIP}"}: may not change once set` });
   spec.clusterIP ??= before ?? randomClusterIp(store);
   spec.clusterIPs = [spec.clusterIP];
   (spec.ports ?? []).forEach((port, i) => {
     port.protocol ??= 'TCP';
     port.targetPort ??= port.port;
     if ((spec.ports?.length ?? 0) > 1 && !port.name) causes.push({ field: `spec.ports[${i}].name`, message: 'Required value' });
-    if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && !port.nodePort) port.nodePort = 30000 + Math.floor(Math.random() * 2767);
+    if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && !port.nodePort)
+      port.nodePort = 30000 + Math.floor(Math.random() * 2767);
   });
   if (spec.type === 'LoadBalancer') service.status = { loadBalancer: {}, ...(previous?.status ?? {}) };
 }
@@ -118,7 +139,11 @@ function defaultPvc(pvc: IPersistentVolumeClaim, creating: boolean): void {
   // Minikube's storage-provisioner binds at once: a claim is Bound to a fresh volume as soon as it exists.
   if (creating) {
     spec.volumeName ??= `pvc-${randomUUID()}`;
-    pvc.status = { phase: 'Bound', accessModes: spec.accessModes ?? ['ReadWriteOnce'], capacity: { storage: String(spec.resources?.requests?.storage ?? '1Gi') } };
+    pvc.status = {
+      phase: 'Bound',
+      accessModes: spec.accessModes ?? ['ReadWriteOnce'],
+      capacity: { storage: String(spec.resources?.requests?.storage ?? '1Gi') },
+    };
   }
 }
 
@@ -127,8 +152,13 @@ function defaultHpa(hpa: IHorizontalPodAutoscaler, causes: Cause[]): void {
   if (!spec?.scaleTargetRef?.kind || !spec.scaleTargetRef.name) causes.push({ field: 'spec.scaleTargetRef', message: 'Required value' });
   if (!spec) return;
   spec.minReplicas ??= 1;
-  if (!(spec.maxReplicas >= 1)) causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${spec.maxReplicas}: must be greater than or equal to 1` });
-  else if (spec.maxReplicas < spec.minReplicas) causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${spec.maxReplicas}: must be greater than or equal to \`minReplicas\`` });
+  if (!(spec.maxReplicas >= 1))
+    causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${spec.maxReplicas}: must be greater than or equal to 1` });
+  else if (spec.maxReplicas < spec.minReplicas)
+    causes.push({
+      field: 'spec.maxReplicas',
+      message: `Invalid value: ${spec.maxReplicas}: must be greater than or equal to \`minReplicas\``,
+    });
   spec.metrics ??= [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
 }
 
@@ -142,7 +172,11 @@ function checkImmutable(type: ResourceType, object: KubeObject, previous: KubeOb
   if (type === R.statefulSet) {
     const strip = (s: Record<string, unknown>) => Object.fromEntries(Object.entries(s).filter(([k]) => !STS_MUTABLE.includes(k)));
     if (!deepEqual(strip(spec(object)), strip(spec(previous)))) {
-      causes.push({ field: 'spec', message: "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden" });
+      causes.push({
+        field: 'spec',
+        message:
+          "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+      });
     }
   }
   if (type === R.pod) {
@@ -153,7 +187,11 @@ function checkImmutable(type: ResourceType, object: KubeObject, previous: KubeOb
       return s;
     };
     if (!deepEqual(withoutImages(object), withoutImages(previous))) {
-      causes.push({ field: 'spec', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' });
+      causes.push({
+        field: 'spec',
+        message:
+          'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+      });
     }
   }
 }

@@ -26,15 +26,29 @@ const UNDELETABLE_NAMESPACES = new Set(['default', 'kube-system', 'kube-public',
  * in them after `namespaceDeleteMs`, anything else goes at once. Dependents (ownerReferences) are
  * then collected in the background unless the policy is Orphan.
  */
-export function deleteObject(cluster: FakeCluster, type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): DeleteResult {
+export function deleteObject(
+  cluster: FakeCluster,
+  type: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  options: DeleteOptions = {},
+): DeleteResult {
   const object = cluster.store.get(type, namespace, name);
   if (!object) throw notFound(groupResource(type), name);
   const pre = options.preconditions;
   if (pre?.uid && pre.uid !== object.metadata.uid) {
-    throw new KubeStatusError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${object.metadata.uid}`);
+    throw new KubeStatusError(
+      409,
+      'Conflict',
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${object.metadata.uid}`,
+    );
   }
   if (pre?.resourceVersion && pre.resourceVersion !== object.metadata.resourceVersion) {
-    throw new KubeStatusError(409, 'Conflict', `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${object.metadata.resourceVersion}`);
+    throw new KubeStatusError(
+      409,
+      'Conflict',
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${object.metadata.resourceVersion}`,
+    );
   }
   if (type === R.namespace) return { object: terminateNamespace(cluster, object), graceful: true };
   if (type === R.pod) {

@@ -2,7 +2,15 @@ import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { FakeCluster } from './cluster.js';
 import { stableHash } from './json.js';
 import { isPodReady } from './kubelet.js';
-import { deletionOrder, nextConditions, omitZero, ownedPods, podFromTemplate, type PodObject, type WorkloadCondition } from './pod-template.js';
+import {
+  deletionOrder,
+  nextConditions,
+  omitZero,
+  ownedPods,
+  podFromTemplate,
+  type PodObject,
+  type WorkloadCondition,
+} from './pod-template.js';
 import { R } from './resources.js';
 import type { KubeObject } from './types.js';
 
@@ -37,7 +45,8 @@ export function syncDeployment(cluster: FakeCluster, d: DeploymentObject): void 
   const old = active.filter((p) => !updated.includes(p));
   const { surge, unavailable } = rollingLimits(d, replicas);
   const remove = (pods: PodObject[]) => pods.forEach((p) => cluster.deleteObject(R.pod, p.metadata.namespace, p.metadata.name));
-  const create = () => cluster.createObject(R.pod, podFromTemplate(d, d.spec?.template, { generateName: `${rsName}-` }, { 'pod-template-hash': hash }));
+  const create = () =>
+    cluster.createObject(R.pod, podFromTemplate(d, d.spec?.template, { generateName: `${rsName}-` }, { 'pod-template-hash': hash }));
 
   if (d.spec?.strategy?.type === 'Recreate') {
     if (old.length > 0) remove(old);
@@ -68,9 +77,19 @@ function writeStatus(cluster: FakeCluster, d: DeploymentObject, replicas: number
       [
         ready >= replicas - unavailable
           ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-          : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+          : {
+              type: 'Available',
+              status: 'False',
+              reason: 'MinimumReplicasUnavailable',
+              message: 'Deployment does not have minimum availability.',
+            },
         complete
-          ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }
+          ? {
+              type: 'Progressing',
+              status: 'True',
+              reason: 'NewReplicaSetAvailable',
+              message: `ReplicaSet "${rsName}" has successfully progressed.`,
+            }
           : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` },
       ],
       true,

@@ -58,7 +58,14 @@ export function apiResourceList(group: string, version: string, metricsServer: b
   const types = served(metricsServer).filter((t) => t.group === group && t.version === version);
   if (types.length === 0) return undefined;
   const resources = types.flatMap((t) => [
-    { name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: [...t.verbs], ...(t.shortNames ? { shortNames: [...t.shortNames] } : {}) },
+    {
+      name: t.plural,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: [...t.verbs],
+      ...(t.shortNames ? { shortNames: [...t.shortNames] } : {}),
+    },
     ...t.subresources.map((s) => ({
       name: `${t.plural}/${s.name}`,
       singularName: '',

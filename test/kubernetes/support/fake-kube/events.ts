@@ -6,7 +6,8 @@ import type { ObjectStore } from './store.js';
 import type { KubeObject } from './types.js';
 
 /** Who reports an event, as `source.component` names it. */
-export type EventSource = 'default-scheduler' | 'kubelet' | 'horizontal-pod-autoscaler' | 'deployment-controller' | 'statefulset-controller';
+export type EventSource =
+  'default-scheduler' | 'kubelet' | 'horizontal-pod-autoscaler' | 'deployment-controller' | 'statefulset-controller';
 
 /**
  * Records core/v1 Events about objects the way client-go's recorder does: in the object's
@@ -27,7 +28,10 @@ export class EventRecorder {
     const now = timestamp();
     const same = this.store
       .list<IEvent & KubeObject>(R.event, namespace)
-      .find((e) => e.involvedObject.uid === object.metadata.uid && e.reason === reason && e.message === message && e.source?.component === source);
+      .find(
+        (e) =>
+          e.involvedObject.uid === object.metadata.uid && e.reason === reason && e.message === message && e.source?.component === source,
+      );
     if (same) {
       this.store.mutate<IEvent>(R.event, namespace, same.metadata.name, (e) => {
         e.count = (e.count ?? 1) + 1;

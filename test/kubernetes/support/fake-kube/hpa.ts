@@ -63,8 +63,21 @@ export class HpaController {
       const message = targetType
         ? `the HPA controller was unable to get the target's current scale: ${groupResource(targetType)} "${ref?.name}" not found`
         : `the HPA controller was unable to get the target's current scale: no matches for kind "${ref?.kind}" in group "${ref?.apiVersion?.split('/')[0] ?? ''}"`;
-      events.record(hpa, 'Warning', 'FailedGetScale', message.replace("the HPA controller was unable to get the target's current scale: ", ''), 'horizontal-pod-autoscaler');
-      this.writeStatus(hpa, hpa.status?.currentReplicas ?? 0, hpa.status?.desiredReplicas ?? 0, undefined, [{ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message }], false);
+      events.record(
+        hpa,
+        'Warning',
+        'FailedGetScale',
+        message.replace("the HPA controller was unable to get the target's current scale: ", ''),
+        'horizontal-pod-autoscaler',
+      );
+      this.writeStatus(
+        hpa,
+        hpa.status?.currentReplicas ?? 0,
+        hpa.status?.desiredReplicas ?? 0,
+        undefined,
+        [{ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message }],
+        false,
+      );
       return;
     }
     const current = target.spec?.replicas ?? 1;
@@ -74,40 +87,80 @@ export class HpaController {
     let reason = '';
     let metrics: IMetricStatus[] | undefined;
     let active: Condition;
-    let limited: Condition = { type: 'ScalingLimited', status: 'False', reason: 'DesiredWithinRange', message: 'the desired count is within the acceptable range' };
+    let limited: Condition = {
+      type: 'ScalingLimited',
+      status: 'False',
+      reason: 'DesiredWithinRange',
+      message: 'the desired count is within the acceptable range',
+    };
 
     if (current === 0 && min !== 0) {
-      active = { type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled', message: 'scaling is disabled since the replica count of the target is zero' };
+      active = {
+        type: 'ScalingActive',
+        status: 'False',
+        reason: 'ScalingDisabled',
+        message: 'scaling is disabled since the replica count of the target is zero',
+      };
     } else if (current > max) {
       [desired, reason] = [max, 'Current number of replicas above Spec.MaxReplicas'];
-      active = { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: 'the HPA was able to successfully calculate a replica count' };
+      active = {
+        type: 'ScalingActive',
+        status: 'True',
+        reason: 'ValidMetricFound',
+        message: 'the HPA was able to successfully calculate a replica count',
+      };
     } else if (current < min) {
       [desired, reason] = [min, 'Current number of replicas below Spec.MinReplicas'];
-      active = { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: 'the HPA was able to successfully calculate a replica count' };
+      active = {
+        type: 'ScalingActive',
+        status: 'True',
+        reason: 'ValidMetricFound',
+        message: 'the HPA was able to successfully calculate a replica count',
+      };
     } else {
       try {
         const proposals = (hpa.spec?.metrics ?? []).map((m) => this.propose(m, target, current));
         const best = proposals.reduce<Proposal | undefined>((a, p) => (!a || p.replicas > a.replicas ? p : a), undefined);
         metrics = proposals.map((p) => p.status);
         const recommended = this.stabilize(hpa, current, best?.replicas ?? current);
-        active = { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: `the HPA was able to successfully calculate a replica count from ${best?.metric ?? 'cpu resource utilization (percentage of request)'}` };
+        active = {
+          type: 'ScalingActive',
+          status: 'True',
+          reason: 'ValidMetricFound',
+          message: `the HPA was able to successfully calculate a replica count from ${best?.metric ?? 'cpu resource utilization (percentage of request)'}`,
+        };
         ({ desired, limited } = this.clamp(current, recommended, min, max));
         reason = desired > current ? `${best?.metric} above target` : 'All metrics below target';
       } catch (err) {
         if (!(err instanceof MetricError)) throw err;
         events.record(hpa, 'Warning', 'FailedGetResourceMetric', err.message, 'horizontal-pod-autoscaler');
-        active = { type: 'ScalingActive', status: 'False', reason: 'FailedGetResourceMetric', message: `the HPA was unable to compute the replica count: ${err.message}` };
+        active = {
+          type: 'ScalingActive',
+          status: 'False',
+          reason: 'FailedGetResourceMetric',
+          message: `the HPA was unable to compute the replica count: ${err.message}`,
+        };
       }
     }
 
     const rescale = desired !== current;
-    let able: Condition = { type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' };
+    let able: Condition = {
+      type: 'AbleToScale',
+      status: 'True',
+      reason: 'ReadyForNewScale',
+      message: 'recommended size matches current size',
+    };
     if (rescale) {
       store.mutate<Target>(targetType, namespace, target.metadata.name, (t) => {
         t.spec = { ...t.spec, replicas: desired };
       });
       events.record(hpa, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${reason}`, 'horizontal-pod-autoscaler');
-      able = { type: 'AbleToScale', status: 'True', reason: 'SucceededRescale', message: `the HPA controller was able to update the target scale to ${desired}` };
+      able = {
+        type: 'AbleToScale',
+        status: 'True',
+        reason: 'SucceededRescale',
+        message: `the HPA controller was able to update the target scale to ${desired}`,
+      };
     }
     this.writeStatus(hpa, current, desired, metrics, [able, active, limited], rescale);
   }
@@ -119,20 +172,30 @@ export class HpaController {
    * request on a scale-down, so a fresh replica does not trigger another scale-up. With metrics
    * for every pod this is ceil(current × utilization / target). Throws MetricError.
    */
-  private propose(metric: NonNullable<NonNullable<IHorizontalPodAutoscaler['spec']>['metrics']>[number], target: Target, current: number): Proposal {
-    if (metric.type !== 'Resource' || !metric.resource) throw new MetricError(`the fake HPA controller only computes Resource metrics, not ${metric.type}`);
+  private propose(
+    metric: NonNullable<NonNullable<IHorizontalPodAutoscaler['spec']>['metrics']>[number],
+    target: Target,
+    current: number,
+  ): Proposal {
+    if (metric.type !== 'Resource' || !metric.resource)
+      throw new MetricError(`the fake HPA controller only computes Resource metrics, not ${metric.type}`);
     const name = metric.resource.name;
     const goal = metric.resource.target;
     const pods = this.cluster.store
       .list<PodObject>(R.pod, target.metadata.namespace)
-      .filter((p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && matchesSelector(target.spec?.selector, p.metadata.labels));
+      .filter(
+        (p) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && matchesSelector(target.spec?.selector, p.metadata.labels),
+      );
     const usageOf = (p: PodObject) => {
       const usage = this.cluster.metrics.valueOf(p.metadata.namespace ?? '', p.metadata.name);
       return usage && (name === 'memory' ? usage.memory : usage.cpu);
     };
     const measured = pods.filter((p) => usageOf(p) !== undefined);
     const missing = pods.filter((p) => usageOf(p) === undefined);
-    if (measured.length === 0) throw new MetricError(`failed to get ${name} utilization: unable to get metrics for resource ${name}: no metrics returned from resource metrics API`);
+    if (measured.length === 0)
+      throw new MetricError(
+        `failed to get ${name} utilization: unable to get metrics for resource ${name}: no metrics returned from resource metrics API`,
+      );
     const used = measured.reduce((sum, p) => sum + (usageOf(p) ?? 0), 0);
     const average = (name === 'memory' ? formatMemory : formatCpu)(used / measured.length);
     const utilizationGoal = goal.averageUtilization ?? 80;
@@ -141,7 +204,10 @@ export class HpaController {
     const requestOf = (p: PodObject) =>
       (p.spec?.containers ?? []).reduce((sum, c) => {
         const request = c.resources?.requests?.[name];
-        if (request === undefined) throw new MetricError(`failed to get ${name} utilization: missing request for ${name} in container ${c.name} of Pod ${p.metadata.name}`);
+        if (request === undefined)
+          throw new MetricError(
+            `failed to get ${name} utilization: missing request for ${name} in container ${c.name} of Pod ${p.metadata.name}`,
+          );
         return sum + parseQuantity(request);
       }, 0);
     const ratioOf = (values: { pod: PodObject; used: number }[]) => {
@@ -154,14 +220,16 @@ export class HpaController {
     let replicas: number;
     if (missing.length === 0) replicas = Math.abs(ratio - 1) <= TOLERANCE ? current : Math.ceil(ratio * measured.length);
     else {
-      const assumed = (p: PodObject) => (ratio < 1 ? (byUtilization ? (requestOf(p) * Math.max(100, utilizationGoal)) / 100 : valueGoal) : 0);
+      const assumed = (p: PodObject) =>
+        ratio < 1 ? (byUtilization ? (requestOf(p) * Math.max(100, utilizationGoal)) / 100 : valueGoal) : 0;
       const all = [...values, ...missing.map((pod) => ({ pod, used: assumed(pod) }))];
       const next = ratioOf(all);
       const flipped = (ratio < 1 && next > 1) || (ratio > 1 && next < 1);
       replicas = Math.abs(next - 1) <= TOLERANCE || flipped ? current : Math.ceil(next * all.length);
       if ((next < 1 && replicas > current) || (next > 1 && replicas < current)) replicas = current;
     }
-    if (!byUtilization) return { replicas, metric: `${name} resource`, status: { type: 'Resource', resource: { name, current: { averageValue: average } } } };
+    if (!byUtilization)
+      return { replicas, metric: `${name} resource`, status: { type: 'Resource', resource: { name, current: { averageValue: average } } } };
     const utilization = Math.floor((used * 100) / measured.reduce((s, p) => s + requestOf(p), 0));
     return {
       replicas,
@@ -192,13 +260,39 @@ export class HpaController {
   private clamp(current: number, replicas: number, min: number, max: number): { desired: number; limited: Condition } {
     const upLimit = Math.max(2 * current, 4);
     const [allowed, reason, message] =
-      max > upLimit ? [upLimit, 'ScaleUpLimit', 'the desired replica count is increasing faster than the maximum scale rate'] : [max, 'TooManyReplicas', 'the desired replica count is more than the maximum replica count'];
-    if (replicas < min) return { desired: min, limited: { type: 'ScalingLimited', status: 'True', reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' } };
+      max > upLimit
+        ? [upLimit, 'ScaleUpLimit', 'the desired replica count is increasing faster than the maximum scale rate']
+        : [max, 'TooManyReplicas', 'the desired replica count is more than the maximum replica count'];
+    if (replicas < min)
+      return {
+        desired: min,
+        limited: {
+          type: 'ScalingLimited',
+          status: 'True',
+          reason: 'TooFewReplicas',
+          message: 'the desired replica count is less than the minimum replica count',
+        },
+      };
     if (replicas > allowed) return { desired: allowed, limited: { type: 'ScalingLimited', status: 'True', reason, message } };
-    return { desired: replicas, limited: { type: 'ScalingLimited', status: 'False', reason: 'DesiredWithinRange', message: 'the desired count is within the acceptable range' } };
+    return {
+      desired: replicas,
+      limited: {
+        type: 'ScalingLimited',
+        status: 'False',
+        reason: 'DesiredWithinRange',
+        message: 'the desired count is within the acceptable range',
+      },
+    };
   }
 
-  private writeStatus(hpa: HpaObject, current: number, desired: number, metrics: IMetricStatus[] | undefined, conditions: Condition[], rescaled: boolean): void {
+  private writeStatus(
+    hpa: HpaObject,
+    current: number,
+    desired: number,
+    metrics: IMetricStatus[] | undefined,
+    conditions: Condition[],
+    rescaled: boolean,
+  ): void {
     this.cluster.store.mutate<HpaObject>(R.hpa, hpa.metadata.namespace, hpa.metadata.name, (h) => {
       const previous = h.status?.conditions as WorkloadCondition[] | undefined;
       h.status = {

@@ -7,13 +7,18 @@ const MAX_BODY = 3 * 1024 * 1024;
 /** Writes a JSON answer. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-cache, private',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
 /** Writes a failure Status for `err`; anything that is not a KubeStatusError is a 500 InternalError. */
 export function sendError(res: ServerResponse, err: unknown): void {
-  const status = err instanceof KubeStatusError ? err : new KubeStatusError(500, reasonOf(500), `Internal error occurred: ${(err as Error).message}`);
+  const status =
+    err instanceof KubeStatusError ? err : new KubeStatusError(500, reasonOf(500), `Internal error occurred: ${(err as Error).message}`);
   if (res.headersSent) {
     res.destroy();
     return;

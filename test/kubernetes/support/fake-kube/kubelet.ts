@@ -15,7 +15,13 @@ function setCondition(pod: IPod, type: string, ready: boolean, reason?: string, 
   const conditions = (status.conditions ??= []);
   const value = ready ? 'True' : 'False';
   const existing = conditions.find((c) => c.type === type);
-  const next: IPodCondition = { type, status: value, lastTransitionTime: timestamp(), ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
+  const next: IPodCondition = {
+    type,
+    status: value,
+    lastTransitionTime: timestamp(),
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  };
   if (existing?.status === value) next.lastTransitionTime = existing.lastTransitionTime;
   status.conditions = [...conditions.filter((c) => c.type !== type), next];
   const order = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
@@ -67,7 +73,15 @@ export class FakeKubelet {
         ...c,
         ready: false,
         restartCount: c.restartCount + 1,
-        lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: c.state?.running?.startedAt ?? now, finishedAt: now, containerID: c.containerID } },
+        lastState: {
+          terminated: {
+            exitCode: 1,
+            reason: 'Error',
+            startedAt: c.state?.running?.startedAt ?? now,
+            finishedAt: now,
+            containerID: c.containerID,
+          },
+        },
         state: { running: { startedAt: now } },
       }));
       setCondition(p, 'Ready', false, 'ContainersNotReady', `containers with unready status: [${containerNames(p)}]`);
@@ -79,7 +93,8 @@ export class FakeKubelet {
 
   /** Records the kubelet stopping a pod's containers (graceful deletion has begun). */
   killing(pod: PodObject): void {
-    for (const c of pod.spec?.containers ?? []) this.cluster.events.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, 'kubelet');
+    for (const c of pod.spec?.containers ?? [])
+      this.cluster.events.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, 'kubelet');
   }
 
   private bump(uid: string): number {
@@ -101,7 +116,8 @@ export class FakeKubelet {
       p.spec!.nodeName ??= node;
       setCondition(p, 'PodScheduled', true);
     });
-    if (pod) this.cluster.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`, 'default-scheduler');
+    if (pod)
+      this.cluster.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`, 'default-scheduler');
   }
 
   private run(namespace: string | undefined, name: string, uid: string): void {
@@ -116,19 +132,17 @@ export class FakeKubelet {
       status.podIP = podIp;
       status.podIPs = [{ ip: podIp }];
       status.startTime = now;
-      status.containerStatuses = (p.spec?.containers ?? []).map(
-        (c): IContainerStatus => ({
-          name: c.name,
-          image: c.image ?? '',
-          imageID: `docker-pullable://${c.image}@sha256:${randomBytes(32).toString('hex')}`,
-          containerID: `docker://${randomBytes(32).toString('hex')}`,
-          ready: false,
-          started: true,
-          restartCount: 0,
-          state: { running: { startedAt: now } },
-          lastState: {},
-        }),
-      );
+      status.containerStatuses = (p.spec?.containers ?? []).map((c): IContainerStatus => ({
+        name: c.name,
+        image: c.image ?? '',
+        imageID: `docker-pullable://${c.image}@sha256:${randomBytes(32).toString('hex')}`,
+        containerID: `docker://${randomBytes(32).toString('hex')}`,
+        ready: false,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: now } },
+        lastState: {},
+      }));
       setCondition(p, 'PodReadyToStartContainers', true);
       setCondition(p, 'Initialized', true);
       setCondition(p, 'Ready', false, 'ContainersNotReady', `containers with unready status: [${containerNames(p)}]`);

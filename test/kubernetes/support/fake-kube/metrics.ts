@@ -27,7 +27,8 @@ export class PodMetricsStore {
 
   constructor(private readonly store: ObjectStore) {
     this.unsubscribe = store.subscribe((event) => {
-      if (event.resource === R.pod && event.type === 'DELETED') this.usage.delete(`${event.object.metadata.namespace}/${event.object.metadata.name}`);
+      if (event.resource === R.pod && event.type === 'DELETED')
+        this.usage.delete(`${event.object.metadata.namespace}/${event.object.metadata.name}`);
     });
   }
 
@@ -59,7 +60,10 @@ export class PodMetricsStore {
     const usage = this.usage.get(`${pod.metadata.namespace}/${pod.metadata.name}`);
     if (!usage) return undefined;
     const now = timestamp();
-    const containers = (pod.spec?.containers ?? []).map((c, i) => ({ name: c.name, usage: i === 0 ? { cpu: usage.cpu, memory: usage.memory } : { cpu: '0', memory: '0' } }));
+    const containers = (pod.spec?.containers ?? []).map((c, i) => ({
+      name: c.name,
+      usage: i === 0 ? { cpu: usage.cpu, memory: usage.memory } : { cpu: '0', memory: '0' },
+    }));
     return {
       kind: 'PodMetrics',
       apiVersion: 'metrics.k8s.io/v1beta1',
@@ -77,7 +81,12 @@ export class PodMetricsStore {
       if (name) {
         const pod = this.store.get<PodObject>(R.pod, namespace, name);
         const metrics = pod && this.podMetrics(pod);
-        if (!metrics) throw new KubeStatusError(404, 'NotFound', `podmetrics.metrics.k8s.io "${namespace}/${name}" not found`, { name, group: 'metrics.k8s.io', kind: 'pods' });
+        if (!metrics)
+          throw new KubeStatusError(404, 'NotFound', `podmetrics.metrics.k8s.io "${namespace}/${name}" not found`, {
+            name,
+            group: 'metrics.k8s.io',
+            kind: 'pods',
+          });
         return metrics;
       }
       const items = this.store
@@ -89,10 +98,20 @@ export class PodMetricsStore {
       return { kind: 'PodMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', metadata: {}, items };
     }
     const nodes = this.store.list(R.node).filter((n) => (name ? n.metadata.name === name : matches(n.metadata.labels)));
-    if (name && nodes.length === 0) throw new KubeStatusError(404, 'NotFound', `nodemetrics.metrics.k8s.io "${name}" not found`, { name, group: 'metrics.k8s.io', kind: 'nodes' });
+    if (name && nodes.length === 0)
+      throw new KubeStatusError(404, 'NotFound', `nodemetrics.metrics.k8s.io "${name}" not found`, {
+        name,
+        group: 'metrics.k8s.io',
+        kind: 'nodes',
+      });
     const items = nodes.map((n) => this.nodeMetrics(n));
     if (name) return items[0];
-    return { kind: 'NodeMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', metadata: {}, items: items.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item) };
+    return {
+      kind: 'NodeMetricsList',
+      apiVersion: 'metrics.k8s.io/v1beta1',
+      metadata: {},
+      items: items.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
+    };
   }
 
   private nodeMetrics(node: KubeObject): Record<string, unknown> {

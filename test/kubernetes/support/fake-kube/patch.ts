@@ -25,7 +25,8 @@ interface JsonPatchOp {
 
 function pointer(path: string): string[] {
   if (path === '') return [];
-  if (!path.startsWith('/')) throw badRequest(`the server rejected our request due to an error in our request: invalid JSON pointer "${path}"`);
+  if (!path.startsWith('/'))
+    throw badRequest(`the server rejected our request due to an error in our request: invalid JSON pointer "${path}"`);
   return path
     .slice(1)
     .split('/')
@@ -63,7 +64,8 @@ function add(doc: unknown, path: string, value: unknown): unknown {
   const { parent, key } = parentOf(doc, tokens, path);
   if (Array.isArray(parent)) {
     const index = key === '-' ? parent.length : Number(key);
-    if (!Number.isInteger(index) || index < 0 || index > parent.length) throw new KubeStatusError(422, 'Invalid', `add operation does not apply: index out of bounds: "${path}"`);
+    if (!Number.isInteger(index) || index < 0 || index > parent.length)
+      throw new KubeStatusError(422, 'Invalid', `add operation does not apply: index out of bounds: "${path}"`);
     parent.splice(index, 0, clone(value));
   } else parent[key] = clone(value);
   return doc;
@@ -71,7 +73,8 @@ function add(doc: unknown, path: string, value: unknown): unknown {
 
 /** Applies an RFC 6902 JSON patch to a copy of `target`. */
 export function jsonPatch(target: unknown, ops: unknown): unknown {
-  if (!Array.isArray(ops)) throw badRequest('the server rejected our request due to an error in our request: a JSON patch is a list of operations');
+  if (!Array.isArray(ops))
+    throw badRequest('the server rejected our request due to an error in our request: a JSON patch is a list of operations');
   let doc = clone(target);
   for (const raw of ops as JsonPatchOp[]) {
     switch (raw.op) {
@@ -96,7 +99,8 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
         doc = add(doc, raw.path, read(doc, raw.from ?? ''));
         break;
       case 'test':
-        if (!deepEqual(read(doc, raw.path), raw.value)) throw new KubeStatusError(422, 'Invalid', `testing value ${raw.path} failed: test failed`);
+        if (!deepEqual(read(doc, raw.path), raw.value))
+          throw new KubeStatusError(422, 'Invalid', `testing value ${raw.path} failed: test failed`);
         break;
       default:
         throw badRequest(`Unexpected kind: ${String((raw as { op?: unknown }).op)}`);

@@ -20,16 +20,30 @@ export interface WorkloadCondition {
 
 /** The controller ownerReference a workload puts on what it creates. */
 export function controllerRef(owner: KubeObject): OwnerReference {
-  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 /** Pods whose controller is `owner`, terminating ones included. */
 export function ownedPods(store: ObjectStore, owner: KubeObject): PodObject[] {
-  return store.list<PodObject>(R.pod, owner.metadata.namespace).filter((p) => p.metadata.ownerReferences?.some((o) => o.controller && o.uid === owner.metadata.uid));
+  return store
+    .list<PodObject>(R.pod, owner.metadata.namespace)
+    .filter((p) => p.metadata.ownerReferences?.some((o) => o.controller && o.uid === owner.metadata.uid));
 }
 
 /** A pod stamped from a workload's template. */
-export function podFromTemplate(owner: KubeObject, template: IPodTemplateSpec | undefined, naming: { name?: string; generateName?: string }, labels: Record<string, string>): PodObject {
+export function podFromTemplate(
+  owner: KubeObject,
+  template: IPodTemplateSpec | undefined,
+  naming: { name?: string; generateName?: string },
+  labels: Record<string, string>,
+): PodObject {
   const spec = clone(template?.spec ?? { containers: [] });
   return {
     apiVersion: 'v1',
@@ -55,7 +69,11 @@ export function deletionOrder(store: ObjectStore): (a: PodObject, b: PodObject) 
  * The next conditions: each keeps its timestamps while its status and reason stay, so an
  * unchanged workload writes an unchanged status (and the store writes nothing).
  */
-export function nextConditions(previous: WorkloadCondition[] | undefined, wanted: Omit<WorkloadCondition, 'lastUpdateTime' | 'lastTransitionTime'>[], withUpdateTime: boolean): WorkloadCondition[] {
+export function nextConditions(
+  previous: WorkloadCondition[] | undefined,
+  wanted: Omit<WorkloadCondition, 'lastUpdateTime' | 'lastTransitionTime'>[],
+  withUpdateTime: boolean,
+): WorkloadCondition[] {
   const now = timestamp();
   return wanted.map((w) => {
     const before = previous?.find((c) => c.type === w.type);

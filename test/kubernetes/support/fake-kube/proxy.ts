@@ -10,7 +10,17 @@ import type { KubeObject } from './types.js';
 type PodObject = IPod & KubeObject;
 
 /** Hop-by-hop headers, and the caller's credentials for the API server: never forwarded. */
-const DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'authorization']);
+const DROPPED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+  'authorization',
+]);
 
 function forwardable(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -19,7 +29,9 @@ function forwardable(headers: IncomingHttpHeaders): Record<string, string | stri
 }
 
 function refused(pod: PodObject | undefined, port: string | undefined): Error {
-  return serviceUnavailable(`error trying to reach service: dial tcp ${pod?.status?.podIP ?? ''}:${port ?? 80}: connect: connection refused`);
+  return serviceUnavailable(
+    `error trying to reach service: dial tcp ${pod?.status?.podIP ?? ''}:${port ?? 80}: connect: connection refused`,
+  );
 }
 
 /** A Service port's targetPort as a number string, a named one resolved through the pod's container ports. */
@@ -55,11 +67,16 @@ export class ServiceProxy {
     const service = store.get<IService & KubeObject>(R.service, namespace, name);
     if (!service) throw notFound('services', name);
     const wanted = route.proxyPort ?? '';
-    const port = (service.spec?.ports ?? []).find((p) => (p.name ?? '') === wanted || String(p.port) === wanted) ?? (wanted === '' ? service.spec?.ports?.[0] : undefined);
+    const port =
+      (service.spec?.ports ?? []).find((p) => (p.name ?? '') === wanted || String(p.port) === wanted) ??
+      (wanted === '' ? service.spec?.ports?.[0] : undefined);
     const selector = service.spec?.selector ?? {};
-    const ready = Object.keys(selector).length === 0
-      ? []
-      : store.list<PodObject>(R.pod, namespace).filter((p) => isPodReady(p) && Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v));
+    const ready =
+      Object.keys(selector).length === 0
+        ? []
+        : store
+            .list<PodObject>(R.pod, namespace)
+            .filter((p) => isPodReady(p) && Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v));
     if (!port || ready.length === 0) throw serviceUnavailable(`no endpoints available for service "${name}"`);
     const key = `${namespace}/${name}`;
     const turn = this.turns.get(key) ?? 0;

@@ -31,7 +31,14 @@ const STATUS = (kind: string): SubresourceType => ({ name: 'status', kind, verbs
 const SCALE: SubresourceType = { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };
 const PROXY = (kind: string): SubresourceType => ({ name: 'proxy', kind, verbs: ['create', 'delete', 'get', 'patch', 'update'] });
 
-function type(group: string, version: string, kind: string, plural: string, namespaced: boolean, extra: Partial<ResourceType> = {}): ResourceType {
+function type(
+  group: string,
+  version: string,
+  kind: string,
+  plural: string,
+  namespaced: boolean,
+  extra: Partial<ResourceType> = {},
+): ResourceType {
   return { group, version, kind, plural, singular: kind.toLowerCase(), namespaced, verbs: ALL, subresources: [], ...extra };
 }
 
@@ -39,9 +46,16 @@ function type(group: string, version: string, kind: string, plural: string, name
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),
   type('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
-  type('', 'v1', 'Namespace', 'namespaces', false, { shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: [STATUS('Namespace')] }),
+  type('', 'v1', 'Namespace', 'namespaces', false, {
+    shortNames: ['ns'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    subresources: [STATUS('Namespace')],
+  }),
   type('', 'v1', 'Node', 'nodes', false, { shortNames: ['no'], subresources: [STATUS('Node')] }),
-  type('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, { shortNames: ['pvc'], subresources: [STATUS('PersistentVolumeClaim')] }),
+  type('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, {
+    shortNames: ['pvc'],
+    subresources: [STATUS('PersistentVolumeClaim')],
+  }),
   type('', 'v1', 'Pod', 'pods', true, {
     shortNames: ['po'],
     subresources: [{ name: 'log', kind: 'Pod', verbs: ['get'] }, PROXY('PodProxyOptions'), STATUS('Pod')],
@@ -51,7 +65,10 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], subresources: [PROXY('ServiceProxyOptions'), STATUS('Service')] }),
   type('apps', 'v1', 'Deployment', 'deployments', true, { shortNames: ['deploy'], subresources: [SCALE, STATUS('Deployment')] }),
   type('apps', 'v1', 'StatefulSet', 'statefulsets', true, { shortNames: ['sts'], subresources: [SCALE, STATUS('StatefulSet')] }),
-  type('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, { shortNames: ['hpa'], subresources: [STATUS('HorizontalPodAutoscaler')] }),
+  type('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, {
+    shortNames: ['hpa'],
+    subresources: [STATUS('HorizontalPodAutoscaler')],
+  }),
   type('apiregistration.k8s.io', 'v1', 'APIService', 'apiservices', false, { subresources: [STATUS('APIService')] }),
   type('metrics.k8s.io', 'v1beta1', 'NodeMetrics', 'nodes', false, { verbs: READ_ONLY, metrics: true }),
   type('metrics.k8s.io', 'v1beta1', 'PodMetrics', 'pods', true, { verbs: READ_ONLY, metrics: true }),

@@ -60,9 +60,14 @@ function list(cluster: FakeCluster, type: ResourceType, namespace: string | unde
   const more = end < items.length;
   const metadata = {
     resourceVersion: cluster.store.resourceVersion,
-    ...(more ? { continue: Buffer.from(JSON.stringify({ offset: end })).toString('base64url'), remainingItemCount: items.length - end } : {}),
+    ...(more
+      ? { continue: Buffer.from(JSON.stringify({ offset: end })).toString('base64url'), remainingItemCount: items.length - end }
+      : {}),
   };
-  return { status: 200, body: { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata, items: items.slice(offset, end).map(asItem) } };
+  return {
+    status: 200,
+    body: { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata, items: items.slice(offset, end).map(asItem) },
+  };
 }
 
 function deleteOptions(query: URLSearchParams, body: Buffer, type: ResourceType): DeleteOptions {
@@ -100,7 +105,11 @@ function scale(cluster: FakeCluster, req: RestRequest, type: ResourceType, curre
   } else if (req.method === 'PATCH') wanted = applyPatch(type, toScale(current), req.body, req.contentType) as KubeObject;
   else throw methodNotAllowed(req.method);
   const replicas = checkReplicas(name, (wanted.spec as { replicas?: unknown } | undefined)?.replicas);
-  const next = { ...current, metadata: { ...current.metadata, resourceVersion: wanted.metadata?.resourceVersion }, spec: { ...(current.spec as object), replicas } };
+  const next = {
+    ...current,
+    metadata: { ...current.metadata, resourceVersion: wanted.metadata?.resourceVersion },
+    spec: { ...(current.spec as object), replicas },
+  };
   return { status: 200, body: toScale(writeUpdate(cluster, type, current, next, { dryRun })) };
 }
 
@@ -113,8 +122,16 @@ function status(cluster: FakeCluster, req: RestRequest, type: ResourceType, curr
   return { status: 200, body: writeUpdate(cluster, type, current, next, { dryRun, status: true }) };
 }
 
-function remove(cluster: FakeCluster, type: ResourceType, object: KubeObject, options: DeleteOptions, dryRun: boolean): KubeObject | ReturnType<typeof success> {
-  const result = dryRun ? { object, graceful: false } : cluster.deleteObject(type, object.metadata.namespace, object.metadata.name, options);
+function remove(
+  cluster: FakeCluster,
+  type: ResourceType,
+  object: KubeObject,
+  options: DeleteOptions,
+  dryRun: boolean,
+): KubeObject | ReturnType<typeof success> {
+  const result = dryRun
+    ? { object, graceful: false }
+    : cluster.deleteObject(type, object.metadata.namespace, object.metadata.name, options);
   // Pods and namespaces answer with the object (now terminating); other resources with a Status.
   if (type === R.pod || type === R.namespace) return result.object;
   return success({ name: object.metadata.name, ...(type.group ? { group: type.group } : {}), kind: type.plural, uid: object.metadata.uid });
@@ -137,8 +154,18 @@ export function handleRest(cluster: FakeCluster, req: RestRequest): RestAnswer {
     if (req.method === 'DELETE') {
       allow(type, 'deletecollection', req.method);
       const options = deleteOptions(req.query, req.body, type);
-      const items = selected(cluster, type, namespace, req.query).map((o) => (dryRun ? o : cluster.deleteObject(type, o.metadata.namespace, o.metadata.name, options).object));
-      return { status: 200, body: { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: { resourceVersion: cluster.store.resourceVersion }, items: items.map(asItem) } };
+      const items = selected(cluster, type, namespace, req.query).map((o) =>
+        dryRun ? o : cluster.deleteObject(type, o.metadata.namespace, o.metadata.name, options).object,
+      );
+      return {
+        status: 200,
+        body: {
+          kind: `${type.kind}List`,
+          apiVersion: apiVersionOf(type),
+          metadata: { resourceVersion: cluster.store.resourceVersion },
+          items: items.map(asItem),
+        },
+      };
     }
     throw methodNotAllowed(req.method);
   }
@@ -146,13 +173,19 @@ export function handleRest(cluster: FakeCluster, req: RestRequest): RestAnswer {
   const current = cluster.store.get(type, namespace, name);
   const isApply = req.method === 'PATCH' && mediaType(req.contentType) === 'application/apply-patch+yaml';
   if (isApply && !req.query.get('fieldManager')) {
-    throw new KubeStatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', { group: 'meta.k8s.io', kind: 'PatchOptions' });
+    throw new KubeStatusError(
+      422,
+      'Invalid',
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      { group: 'meta.k8s.io', kind: 'PatchOptions' },
+    );
   }
   if (!current) {
     if (isApply && !subresource) {
       allow(type, 'patch', req.method);
       const object = parseObject(req.body, type, true);
-      if (object.metadata.name && object.metadata.name !== name) throw badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
+      if (object.metadata.name && object.metadata.name !== name)
+        throw badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
       object.metadata.name = name;
       delete object.metadata.resourceVersion;
       placeInNamespace(type, object, namespace);
@@ -173,7 +206,10 @@ export function handleRest(cluster: FakeCluster, req: RestRequest): RestAnswer {
       return { status: 200, body: writeUpdate(cluster, type, current, parseObject(req.body, type), { dryRun }) };
     case 'PATCH':
       allow(type, 'patch', req.method);
-      return { status: 200, body: writeUpdate(cluster, type, current, applyPatch(type, current, req.body, req.contentType) as KubeObject, { dryRun }) };
+      return {
+        status: 200,
+        body: writeUpdate(cluster, type, current, applyPatch(type, current, req.body, req.contentType) as KubeObject, { dryRun }),
+      };
     case 'DELETE':
       allow(type, 'delete', req.method);
       return { status: 200, body: remove(cluster, type, current, deleteOptions(req.query, req.body, type), dryRun) };

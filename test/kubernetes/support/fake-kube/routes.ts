@@ -29,7 +29,8 @@ export type Route =
 function splitProxyName(raw: string): { name: string; port?: string } {
   const parts = raw.split(':');
   if (parts.length === 3) return { name: parts[1] ?? '', port: parts[2] };
-  if (parts.length === 2) return parts[0] === 'http' || parts[0] === 'https' ? { name: parts[1] ?? '' } : { name: parts[0] ?? '', port: parts[1] };
+  if (parts.length === 2)
+    return parts[0] === 'http' || parts[0] === 'https' ? { name: parts[1] ?? '' } : { name: parts[0] ?? '', port: parts[1] };
   return { name: raw };
 }
 
@@ -50,11 +51,27 @@ function resourceRoute(group: string, version: string, raw: string[]): ResourceR
   if (subresource === 'proxy') {
     const target = splitProxyName(decodeURIComponent(rest[1] ?? ''));
     if (!type.subresources.some((s) => s.name === 'proxy')) return undefined;
-    return { kind: 'resource', type, namespace, name: target.name, subresource, proxyPort: target.port, proxyPath: `/${rest.slice(3).join('/')}`, watchPath };
+    return {
+      kind: 'resource',
+      type,
+      namespace,
+      name: target.name,
+      subresource,
+      proxyPort: target.port,
+      proxyPath: `/${rest.slice(3).join('/')}`,
+      watchPath,
+    };
   }
   if (rest.length > 3 || rest.some((s) => s === '')) return undefined;
   if (subresource && !type.subresources.some((s) => s.name === subresource)) return undefined;
-  return { kind: 'resource', type, namespace, name: rest[1] === undefined ? undefined : decodeURIComponent(rest[1]), subresource, watchPath };
+  return {
+    kind: 'resource',
+    type,
+    namespace,
+    name: rest[1] === undefined ? undefined : decodeURIComponent(rest[1]),
+    subresource,
+    watchPath,
+  };
 }
 
 /** Routes a request path (without query); undefined for a path the API server does not serve. */

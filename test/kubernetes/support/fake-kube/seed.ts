@@ -16,7 +16,8 @@ function node(name: string, minikube: boolean): KubeObject {
     'kubernetes.io/os': 'linux',
     'node-role.kubernetes.io/control-plane': '',
   };
-  if (minikube) Object.assign(labels, { 'minikube.k8s.io/name': 'minikube', 'minikube.k8s.io/primary': 'true', 'minikube.k8s.io/version': 'v1.34.0' });
+  if (minikube)
+    Object.assign(labels, { 'minikube.k8s.io/name': 'minikube', 'minikube.k8s.io/primary': 'true', 'minikube.k8s.io/version': 'v1.34.0' });
   const resources = { cpu: '2', memory: '8029876Ki', pods: '110', 'ephemeral-storage': '61202244Ki' };
   return {
     apiVersion: 'v1',
@@ -31,7 +32,13 @@ function node(name: string, minikube: boolean): KubeObject {
         { type: 'InternalIP', address: hostIp(minikube) },
         { type: 'Hostname', address: name },
       ],
-      nodeInfo: { kubeletVersion: 'v1.31.0-fake', containerRuntimeVersion: 'docker://27.2.0', osImage: 'fake Kubernetes node', operatingSystem: 'linux', architecture: 'amd64' },
+      nodeInfo: {
+        kubeletVersion: 'v1.31.0-fake',
+        containerRuntimeVersion: 'docker://27.2.0',
+        osImage: 'fake Kubernetes node',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
     },
   };
 }
@@ -50,7 +57,14 @@ function apiService(group: string, version: string): KubeObject {
       ...(metrics ? { service: { namespace: 'kube-system', name: 'metrics-server', port: 443 }, insecureSkipTLSVerify: true } : {}),
     },
     status: {
-      conditions: [{ type: 'Available', status: 'True', reason: metrics ? 'Passed' : 'Local', message: metrics ? 'all checks passed' : 'Local APIServices are always available' }],
+      conditions: [
+        {
+          type: 'Available',
+          status: 'True',
+          reason: metrics ? 'Passed' : 'Local',
+          message: metrics ? 'all checks passed' : 'Local APIServices are always available',
+        },
+      ],
     },
   };
 }
@@ -58,14 +72,26 @@ function apiService(group: string, version: string): KubeObject {
 /** What a fresh cluster holds: its namespaces, one node, the `kubernetes` Service, and the APIServices. */
 export function seed(store: ObjectStore, nodeName: string, minikube: boolean, metricsServer: boolean): void {
   for (const name of ['default', 'kube-node-lease', 'kube-public', 'kube-system']) {
-    store.create(R.namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+    store.create(R.namespace, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
   }
   store.create(R.node, node(nodeName, minikube));
   store.create(R.service, {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.1'], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 8443 }], sessionAffinity: 'None' },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: '10.96.0.1',
+      clusterIPs: ['10.96.0.1'],
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 8443 }],
+      sessionAffinity: 'None',
+    },
   });
   const groups = new Set(RESOURCE_TYPES.filter((t) => !t.metrics).map((t) => `${t.group}/${t.version}`));
   for (const gv of groups) {

@@ -85,7 +85,15 @@ export function selectorString(selector: LabelSelector | undefined): string {
 
 /** Field selectors the API server supports beyond metadata.name and metadata.namespace, per kind. */
 const FIELDS: Record<string, readonly string[]> = {
-  Pod: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  Pod: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
   Event: [
     'involvedObject.kind',
     'involvedObject.namespace',

@@ -65,11 +65,19 @@ export function syncStatefulSet(cluster: FakeCluster, set: StatefulSetObject): v
         continue;
       }
       const claims = ensureClaims(cluster, set, i);
-      const created = podFromTemplate(set, set.spec?.template, { name }, { 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(i) });
+      const created = podFromTemplate(
+        set,
+        set.spec?.template,
+        { name },
+        { 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(i) },
+      );
       created.spec!.hostname = name;
       if (set.spec?.serviceName) created.spec!.subdomain = set.spec.serviceName;
       const volumes = created.spec!.volumes ?? [];
-      created.spec!.volumes = [...volumes.filter((v) => !claims.some((c) => c.name === v.name)), ...claims.map((c) => ({ name: c.name, persistentVolumeClaim: { claimName: c.claim } }))];
+      created.spec!.volumes = [
+        ...volumes.filter((v) => !claims.some((c) => c.name === v.name)),
+        ...claims.map((c) => ({ name: c.name, persistentVolumeClaim: { claimName: c.claim } })),
+      ];
       cluster.createObject(R.pod, created);
       if (ordered) break;
     } else if (ordered && !isPodReady(pod)) break;
@@ -83,9 +91,16 @@ export function syncStatefulSet(cluster: FakeCluster, set: StatefulSetObject): v
 
   // Rolling update: once every pod is up and Ready, replace the highest one still on the old revision.
   const current = [...pods.entries()].filter(([i]) => i < replicas);
-  if (current.length === replicas && !terminating && current.every(([, p]) => isPodReady(p)) && set.spec?.updateStrategy?.type !== 'OnDelete') {
+  if (
+    current.length === replicas &&
+    !terminating &&
+    current.every(([, p]) => isPodReady(p)) &&
+    set.spec?.updateStrategy?.type !== 'OnDelete'
+  ) {
     const partition = set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
-    const outdated = current.filter(([i, p]) => i >= partition && p.metadata.labels?.['controller-revision-hash'] !== revision).sort(([a], [b]) => b - a)[0];
+    const outdated = current
+      .filter(([i, p]) => i >= partition && p.metadata.labels?.['controller-revision-hash'] !== revision)
+      .sort(([a], [b]) => b - a)[0];
     if (outdated) cluster.deleteObject(R.pod, outdated[1].metadata.namespace, outdated[1].metadata.name);
   }
   writeStatus(cluster, set, revision);

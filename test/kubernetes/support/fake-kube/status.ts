@@ -72,7 +72,16 @@ export class KubeStatusError extends NamedError {
 
   /** The Status body the API server would send. */
   toStatus(): StatusBody {
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, ...(this.details ? { details: this.details } : {}), code: this.code };
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      ...(this.details ? { details: this.details } : {}),
+      code: this.code,
+    };
   }
 }
 
@@ -95,7 +104,11 @@ export function noSuchPath(): KubeStatusError {
 /** `deployments.apps "x" already exists` */
 export function alreadyExists(groupResource: string, name: string): KubeStatusError {
   const [kind = groupResource, group] = splitGroupResource(groupResource);
-  return new KubeStatusError(409, 'AlreadyExists', `${groupResource} "${name}" already exists`, { name, ...(group ? { group } : {}), kind });
+  return new KubeStatusError(409, 'AlreadyExists', `${groupResource} "${name}" already exists`, {
+    name,
+    ...(group ? { group } : {}),
+    kind,
+  });
 }
 
 /** A write based on a stale resourceVersion. */
@@ -118,7 +131,11 @@ export function invalid(kindGroup: string, name: string, causes: { field: string
     name,
     ...(group ? { group } : {}),
     kind,
-    causes: causes.map((c) => ({ reason: CAUSE_REASONS[c.message.split(':')[0] ?? ''] ?? 'FieldValueInvalid', message: c.message, field: c.field })),
+    causes: causes.map((c) => ({
+      reason: CAUSE_REASONS[c.message.split(':')[0] ?? ''] ?? 'FieldValueInvalid',
+      message: c.message,
+      field: c.field,
+    })),
   });
 }
 
@@ -130,7 +147,11 @@ export function badRequest(message: string): KubeStatusError {
 /** 403 with the API server's message. */
 export function forbidden(groupResource: string, name: string, why: string): KubeStatusError {
   const [kind = groupResource, group] = splitGroupResource(groupResource);
-  return new KubeStatusError(403, 'Forbidden', `${groupResource} "${name}" is forbidden: ${why}`, { name, ...(group ? { group } : {}), kind });
+  return new KubeStatusError(403, 'Forbidden', `${groupResource} "${name}" is forbidden: ${why}`, {
+    name,
+    ...(group ? { group } : {}),
+    kind,
+  });
 }
 
 /** 405 for a verb a path does not serve. */

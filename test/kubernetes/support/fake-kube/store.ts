@@ -132,7 +132,12 @@ export class ObjectStore {
   }
 
   /** Changes an object through `change` (on a copy) and stores it; undefined when it is gone. */
-  mutate<T extends object = KubeObject>(type: ResourceType, namespace: string | undefined, name: string, change: (object: T) => void): T | undefined {
+  mutate<T extends object = KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    change: (object: T) => void,
+  ): T | undefined {
     const current = this.get<T>(type, namespace, name);
     if (!current) return undefined;
     change(current);

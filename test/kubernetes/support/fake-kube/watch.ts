@@ -41,7 +41,10 @@ export function serveWatch(cluster: FakeCluster, res: ServerResponse, route: Res
   const labels = parseLabelSelector(query.get('labelSelector'));
   const fields = parseFieldSelector(query.get('fieldSelector'), type.kind);
   const matches = (o: KubeObject) =>
-    (!type.namespaced || namespace === undefined || o.metadata.namespace === namespace) && (name === undefined || o.metadata.name === name) && labels(o.metadata.labels) && fields(o);
+    (!type.namespaced || namespace === undefined || o.metadata.namespace === namespace) &&
+    (name === undefined || o.metadata.name === name) &&
+    labels(o.metadata.labels) &&
+    fields(o);
   const from = query.get('resourceVersion') ?? '';
   if (from !== '' && !/^\d+$/.test(from)) throw badRequest(`invalid resource version: ${from}`);
 
@@ -51,7 +54,14 @@ export function serveWatch(cluster: FakeCluster, res: ServerResponse, route: Res
     if (!res.writableEnded) res.write(`${JSON.stringify(event)}\n`);
   };
   const bookmark = (annotations?: Record<string, string>) =>
-    send({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: cluster.store.resourceVersion, ...(annotations ? { annotations } : {}) } } });
+    send({
+      type: 'BOOKMARK',
+      object: {
+        kind: type.kind,
+        apiVersion: apiVersionOf(type),
+        metadata: { resourceVersion: cluster.store.resourceVersion, ...(annotations ? { annotations } : {}) },
+      },
+    });
 
   const initial = from === '' || from === '0' || query.get('sendInitialEvents') === 'true';
   if (initial) {
@@ -65,10 +75,11 @@ export function serveWatch(cluster: FakeCluster, res: ServerResponse, route: Res
       res.end();
       return () => {};
     }
-    for (const event of missed) if (event.resource === type) {
-      const out = translate(event, matches);
-      if (out) send(out);
-    }
+    for (const event of missed)
+      if (event.resource === type) {
+        const out = translate(event, matches);
+        if (out) send(out);
+      }
   }
 
   const unsubscribe = cluster.store.subscribe((event) => {

@@ -8,17 +8,32 @@ import { badRequest, conflict, KubeStatusError } from './status.js';
 import type { KubeObject } from './types.js';
 
 /** The patch content types the API server accepts, in its error message's order. */
-export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json'] as const;
+export const PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/apply-patch+yaml',
+  'application/strategic-merge-patch+json',
+] as const;
 
 /** Metadata only the server sets; what a client sends there is ignored. */
-const SERVER_METADATA = ['uid', 'creationTimestamp', 'generation', 'managedFields', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink'] as const;
+const SERVER_METADATA = [
+  'uid',
+  'creationTimestamp',
+  'generation',
+  'managedFields',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'selfLink',
+] as const;
 
 /** Parses a JSON body into an object (a JSON patch: into a list). */
 export function parseJson(body: Buffer, type: ResourceType): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw badRequest(`the object provided is unrecognized (must be of type ${type.kind}): couldn't get version/kind; json parse error: ${(err as Error).message}`);
+    throw badRequest(
+      `the object provided is unrecognized (must be of type ${type.kind}): couldn't get version/kind; json parse error: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -32,12 +47,16 @@ export function parseObject(body: Buffer, type: ResourceType, yaml = false): Kub
       throw badRequest(`error decoding YAML: ${(err as Error).message}`);
     }
   } else value = parseJson(body, type);
-  if (!isJsonObject(value)) throw badRequest(`the object provided is unrecognized (must be of type ${type.kind}): couldn't get version/kind; json parse error: not an object`);
+  if (!isJsonObject(value))
+    throw badRequest(
+      `the object provided is unrecognized (must be of type ${type.kind}): couldn't get version/kind; json parse error: not an object`,
+    );
   const object = value as KubeObject;
   if (object.apiVersion !== undefined && object.apiVersion !== apiVersionOf(type)) {
     throw badRequest(`the API version in the data (${object.apiVersion}) does not match the expected API version (${apiVersionOf(type)})`);
   }
-  if (object.kind !== undefined && object.kind !== type.kind) throw badRequest(`the kind in the data (${object.kind}) does not match the expected kind (${type.kind})`);
+  if (object.kind !== undefined && object.kind !== type.kind)
+    throw badRequest(`the kind in the data (${object.kind}) does not match the expected kind (${type.kind})`);
   if (yaml && (!object.apiVersion || !object.kind)) throw badRequest('invalid object type: /, Kind=');
   object.metadata = isJsonObject(object.metadata) ? object.metadata : { name: '' };
   for (const field of SERVER_METADATA) delete object.metadata[field];
@@ -47,14 +66,22 @@ export function parseObject(body: Buffer, type: ResourceType, yaml = false): Kub
 /** Fills the URL's namespace into an object, refusing one that names another. */
 export function placeInNamespace(type: ResourceType, object: KubeObject, namespace: string | undefined): void {
   if (!type.namespaced) return;
-  if (object.metadata.namespace && object.metadata.namespace !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  if (object.metadata.namespace && object.metadata.namespace !== namespace)
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   object.metadata.namespace = namespace;
 }
 
 /** POST: creates, without status when the type has a status subresource (the API server drops it). */
-export function createFromBody(cluster: FakeCluster, type: ResourceType, object: KubeObject, namespace: string | undefined, dryRun: boolean): KubeObject {
+export function createFromBody(
+  cluster: FakeCluster,
+  type: ResourceType,
+  object: KubeObject,
+  namespace: string | undefined,
+  dryRun: boolean,
+): KubeObject {
   placeInNamespace(type, object, namespace);
-  if (object.metadata.resourceVersion) throw new KubeStatusError(500, 'InternalError', 'resourceVersion should not be set on objects to be created');
+  if (object.metadata.resourceVersion)
+    throw new KubeStatusError(500, 'InternalError', 'resourceVersion should not be set on objects to be created');
   if (hasSubresource(type, 'status')) delete object.status;
   return cluster.createObject(type, object, dryRun);
 }
@@ -64,9 +91,16 @@ export function createFromBody(cluster: FakeCluster, type: ResourceType, object:
  * metadata.resourceVersion, server metadata kept, and through the main resource the status is
  * kept (through /status only the status changes).
  */
-export function writeUpdate(cluster: FakeCluster, type: ResourceType, previous: KubeObject, next: KubeObject, options: { dryRun: boolean; status?: boolean }): KubeObject {
+export function writeUpdate(
+  cluster: FakeCluster,
+  type: ResourceType,
+  previous: KubeObject,
+  next: KubeObject,
+  options: { dryRun: boolean; status?: boolean },
+): KubeObject {
   const name = previous.metadata.name;
-  if (next.metadata?.name && next.metadata.name !== name) throw badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
+  if (next.metadata?.name && next.metadata.name !== name)
+    throw badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
   if (type.namespaced && next.metadata?.namespace && next.metadata.namespace !== previous.metadata.namespace) {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
@@ -108,16 +142,26 @@ export function applyPatch(type: ResourceType, current: unknown, body: Buffer, c
     case 'application/apply-patch+yaml':
       return mergePatch(current, parseObject(body, type, true));
     default:
-      throw new KubeStatusError(415, 'BadRequest', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
+      throw new KubeStatusError(
+        415,
+        'BadRequest',
+        `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`,
+      );
   }
 }
 
 /** The 422 a negative or fractional replica count gets. */
 export function checkReplicas(name: string, replicas: unknown): number {
   if (replicas === undefined || replicas === null) return 0;
-  if (typeof replicas !== 'number' || !Number.isInteger(replicas)) throw badRequest(`json: cannot unmarshal ${typeof replicas} into Go struct field ScaleSpec.spec.replicas of type int32`);
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas))
+    throw badRequest(`json: cannot unmarshal ${typeof replicas} into Go struct field ScaleSpec.spec.replicas of type int32`);
   if (replicas < 0) {
-    throw new KubeStatusError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${replicas}: must be greater than or equal to 0`, { name, group: 'autoscaling', kind: 'Scale' });
+    throw new KubeStatusError(
+      422,
+      'Invalid',
+      `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${replicas}: must be greater than or equal to 0`,
+      { name, group: 'autoscaling', kind: 'Scale' },
+    );
   }
   return replicas;
 }
