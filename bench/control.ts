@@ -17,37 +17,27 @@
  *
  * Env: BENCH_REPEATS (3). Writes bench/results/control.json and bench/results/control.md.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { withDefaults, type Instance, type StackSpec } from '../electron/contract.js';
 import { backendCommand } from '../electron/control/runtimes/local/backend-process.js';
 import { LocalRuntime } from '../electron/control/runtimes/local/local-runtime.js';
 import { stackDir } from '../electron/control/runtimes/local/stack-dir.js';
 import { freePort } from '../electron/control/runtimes/local/ports.js';
-import { LocalPostgres, postgresBinaries, postgresDataDir } from '../electron/control/runtimes/local/postgres.js';
+import { LocalPostgres, postgresDataDir } from '../electron/control/runtimes/local/postgres.js';
 import { LocalRedis } from '../electron/control/runtimes/local/redis.js';
 import { restartDelay } from '../electron/control/runtimes/local/replica.js';
 import { loadSecrets, type Secrets } from '../electron/control/runtimes/local/state.js';
 import type { DirectEndpoints } from '../electron/control/runtimes/runtime.js';
 import { sleep, startBare, stopBare, waitAnswering, type BareProcess, type StartBareOptions } from './lib/bare.js';
-import {
-  controlCase,
-  controlMarkdown,
-  controlTable,
-  median,
-  samplesTable,
-  type ControlCase,
-  type ControlReport,
-  type KillSample,
-  type TimelineStep,
-} from './lib/control-report.js';
+import { controlMarkdown, controlTable, median, samplesTable, type KillSample, type TimelineStep } from './lib/control-report.js';
+import { controlResults } from './lib/control-results.js';
 import { cpuMark, cpuSince, createSampler, waitQuiet, type TimedRun, type TimedSample } from './lib/quiet.js';
-import { createHarness, machineFacts } from './lib/harness.js';
+import { createHarness } from './lib/harness.js';
+import { replicaEnv } from './lib/replica-env.js';
 
 // Measure what `npm start` runs: the bundled build of the api and worker (scripts/bundle.mjs),
 // for replicas and floors alike. SCALELAB_BACKEND=source measures the TypeScript source instead.
@@ -87,17 +77,6 @@ const floorLogs = path.join(home, 'floor-logs');
 let runtime: LocalRuntime | undefined;
 /** Bare processes of the floor in progress, for Ctrl-C. */
 const bareLive = new Set<BareProcess>();
-
-/** The environment LocalRuntime gives every replica (Replica adds INSTANCE_ID, LOG_LEVEL, PORT). */
-function replicaEnv(databaseUrl: string, redisUrl: string, secrets: Secrets, spec: StackSpec): Record<string, string> {
-  return {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    ADMIN_TOKEN: secrets.adminToken,
-    CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds),
-    SHUTDOWN_DELAY_MS: '0',
-  };
-}
 
 let bareCount = 0;
 /** Spawns bare processes together and resolves once every one answers; they keep running. */
@@ -220,17 +199,11 @@ function backoffTracker(): (ageMs: number) => number {
 }
 
 const show = sampler.show;
-const samples = sampler.figures;
 
 function commandLine(): string {
   const { command, args, cwd } = backendCommand('api');
   const shown = args.map((a) => (path.isAbsolute(a) ? path.relative(cwd, a) : a));
   return `${path.basename(command)} ${shown.join(' ')}`;
-}
-
-async function redisVersion(): Promise<string> {
-  const { stdout } = await promisify(execFile)('redis-server', ['--version']).catch(() => ({ stdout: 'unknown' }));
-  return stdout.replace(/^Redis server v=(\S+).*/s, '$1').trim();
 }
 
 async function main(): Promise<void> {
@@ -332,89 +305,36 @@ async function main(): Promise<void> {
   await runtime!.down({ keepData: false });
   runtime = undefined;
 
-  const runtimeTsx = compiled ? 'the bundled build (npm run build), as npm start runs it' : 'TypeScript through tsx';
-  const cases: ControlCase[] = [
-    controlCase({
-      id: 'up-warm',
-      title: `up warm (api=${upSpec.replicas.api}, worker=${upSpec.replicas.worker})`,
-      measures:
-        '`new LocalRuntime({ home }).up(spec)` until it resolves (every replica ready), PostgreSQL data already initialised; includes CREATE DATABASE check, the watchdog spawn, the balancer and the state file.',
-      ...samples(up),
-      floor: {
-        title: `PostgreSQL (same data) and Redis together, then ${upSpec.replicas.api} api + ${upSpec.replicas.worker} worker together, bare`,
-        ...samples(upFloor),
-      },
-      goalMs: GOAL_UP_MS,
-      notes: [],
-    }),
-    controlCase({
-      id: 'scale-api',
-      title: `scale api ${SCALE_FROM} → ${SCALE_TO}`,
-      measures: `\`runtime.scale('api', ${SCALE_TO})\` on a running stack at api=${SCALE_FROM} until it resolves (all ${SCALE_TO} ready, in the balancer).`,
-      ...samples(scale),
-      floor: { title: `${SCALE_TO - SCALE_FROM} api processes at once, bare, against the running stack's stores`, ...samples(scaleFloor) },
-      goalMs: GOAL_SCALE_MS,
-      notes: [`scaling back ${SCALE_TO} → ${SCALE_FROM} (drain, SIGTERM) took ${Math.round(median(scaleDown))} ms (median)`],
-    }),
-    controlCase({
-      id: 'kill-to-ready',
-      title: 'api replica SIGKILL → ready',
-      measures: `\`runtime.kill('${fresh}', 'kill')\` until \`instances()\` (polled every ${POLL_MS} ms) shows it ready with a new pid. ${fresh} is started just before each sample and killed once, so each sample is a first crash.`,
-      ...samples(kill),
-      floor: { title: 'one api process, bare, no backoff', ...samples(killFloor) },
-      notes: [
-        `includes the restart backoff of a first crash: restartDelay(1) = ${restartDelay(1)} ms (replica.ts; doubles per crash within 60 s, up to 30 s); overhead without it: ${Math.round(median(kill.map((x) => x.ms)) - median(killBackoffs) - median(killFloor.map((x) => x.ms)))} ms`,
-      ],
-    }),
-  ];
-  const allGoalsMet = cases.every((c) => c.goalMs === undefined || c.met === true);
-  for (const c of cases) {
-    const noisy = [...c.otherCpu, ...c.floor.otherCpu].filter((o) => o >= QUIET_OTHER_CPU).length;
-    if (noisy > 0)
-      c.notes.push(
-        `noisy: ${noisy} of ${c.otherCpu.length * 2} samples (floor included) saw other work use ≥ ${QUIET_OTHER_CPU}% of a core; their figures are likely high`,
-      );
-  }
-
-  const report: ControlReport = {
-    date: new Date().toISOString(),
-    machine: {
-      ...machineFacts(),
-      postgres: (await postgresBinaries()).version.split('-')[0] ?? 'unknown',
-      redis: await redisVersion(),
-    },
-    settings: {
-      repeats,
-      backendCommand: `${command} (${runtimeTsx}; replicas and floors alike)`,
-      replicaEnv:
-        'DATABASE_URL, REDIS_URL, ADMIN_TOKEN, CACHE_TTL_SECONDS=60, SHUTDOWN_DELAY_MS=0, INSTANCE_ID, LOG_LEVEL=info, PORT or METRICS_PORT, NODE_ENV=production',
-      readiness:
-        'api GET /readyz 200, worker GET /healthz 200 on METRICS_PORT; the floor polls every 20 ms (a TCP connect until the port accepts, then the HTTP check), the runtime probes with fetch every 150 ms while starting',
+  const { report, explanations } = await controlResults(
+    {
       pollMs: POLL_MS,
-      quiet: sampler.quietNote(),
-      loadAverageAtEnd: os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' '),
-      scaleDownMedianMs: Math.round(median(scaleDown)),
-      home: 'a temp SCALELAB_HOME under os.tmpdir(), deleted at the end',
+      goalUpMs: GOAL_UP_MS,
+      goalScaleMs: GOAL_SCALE_MS,
+      scaleFrom: SCALE_FROM,
+      scaleTo: SCALE_TO,
+      quietOtherCpu: QUIET_OTHER_CPU,
     },
-    cases,
-    allGoalsMet,
-    coldUpMs: Math.round(cold.ms),
-    upTimeline,
-    repeatedKills,
-  };
-  const explanations = [
-    '## Reading the results',
-    [
-      `- Replicas and floor processes both ran \`${command}\`: ${runtimeTsx}. The bench sets SCALELAB_BACKEND=dist so \`backendCommand\` picks the single-file bundles under dist/ (one module to load instead of hundreds: about half the start-up time of unbundled JavaScript, a quarter of tsx).`,
-      "- The floor is a lower bound, not a target: it is the processes' own start-up (Node, module loading, the PostgreSQL connection, migrations check) with nothing around them. Overhead is what the runtime adds: sequential steps (PostgreSQL, then Redis, then CREATE DATABASE, the watchdog, the balancer), its 150 ms readiness probe, the state file.",
-      '- Watching costs CPU too: the floor polls each process every 20 ms with a TCP connect (about 1% of a core per process; a refused fetch() every 20 ms would cost about 4%), the runtime probes with fetch() every 150 ms. On a CPU-bound start-up of many processes that is visible in both figures.',
-      `- All processes share ${os.cpus().length} CPUs: ${SCALE_TO - SCALE_FROM} api processes starting at once are CPU-bound, so the 1 → ${SCALE_TO} figures mostly measure Node start-up under contention, for the runtime and the floor alike.`,
-      `- Restart backoff: replica.ts \`restartDelay(n) = min(30 s, 250 ms × 2^min(n − 1, 7))\`, n = consecutive crashes; a run that lasted over 60 s starts a new series. The kill → ready row waits ${restartDelay(1)} ms of it before respawning; the table below shows it doubling when one replica is killed repeatedly.`,
-    ].join('\n'),
-  ];
+    {
+      repeats,
+      command,
+      compiled,
+      upReplicas: upSpec.replicas,
+      coldUpMs: cold.ms,
+      up,
+      upFloor,
+      upTimeline,
+      scale,
+      scaleFloor,
+      scaleDown,
+      fresh,
+      kill,
+      killFloor,
+      killBackoffs,
+      repeatedKills,
+    },
+    sampler,
+  );
+  const { cases, allGoalsMet } = report;
 
   await mkdir(RESULTS, { recursive: true });
   await writeFile(path.join(RESULTS, 'control.json'), `${JSON.stringify(report, null, 2)}\n`);

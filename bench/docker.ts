@@ -30,16 +30,17 @@ import { connectDocker } from '../electron/control/runtimes/docker/engine.js';
 import { LABELS, names } from '../electron/control/runtimes/docker/labels.js';
 import { stackDir } from '../electron/control/runtimes/local/stack-dir.js';
 import { freePort } from '../electron/control/runtimes/local/ports.js';
-import { restartDelay } from '../electron/control/runtimes/local/replica.js';
 import { loadSecrets, type Secrets } from '../electron/control/runtimes/local/state.js';
-import { ensureTestImages, type TestImages } from '../test/docker/images.js';
+import { ensureTestImages } from '../test/docker/images.js';
 import { sleep } from './lib/bare.js';
-import { controlCase, controlTable, median, samplesTable, type ControlCase, type TimelineStep } from './lib/control-report.js';
+import { controlTable, samplesTable, type TimelineStep } from './lib/control-report.js';
 import { dockerCpuMark, dockerCpuSince, waitDockerQuiet, type DockerCpu } from './lib/docker-cpu.js';
 import { postgresReady, redisReady, removeFloor, replicaSpec, startFloor } from './lib/docker-floor.js';
-import { dockerMarkdown, medianCpu, type DockerReport, type KillTrace } from './lib/docker-report.js';
+import { dockerMarkdown, type DockerReport, type KillTrace } from './lib/docker-report.js';
+import { dockerResults } from './lib/docker-results.js';
+import { replicaEnv } from './lib/replica-env.js';
 import { createSampler, type TimedRun, type TimedSample } from './lib/quiet.js';
-import { createHarness, envNumber, machineFacts } from './lib/harness.js';
+import { createHarness, envNumber } from './lib/harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -75,17 +76,6 @@ const sampler = createSampler(
 type Run = TimedRun;
 type Sample = TimedSample<DockerCpu>;
 const sample = sampler.sample;
-
-/** The environment DockerRuntime gives every replica (Replica adds INSTANCE_ID, LOG_LEVEL, PORT). */
-function replicaEnv(databaseUrl: string, redisUrl: string, secrets: Secrets, spec: StackSpec): Record<string, string> {
-  return {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    ADMIN_TOKEN: secrets.adminToken,
-    CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds),
-    SHUTDOWN_DELAY_MS: '0',
-  };
-}
 
 let floorCount = 0;
 /** `count` bare api containers at once against the running stack, timed until all answer. */
@@ -166,22 +156,6 @@ async function timedUp(spec: StackSpec): Promise<{ ms: number; timeline: Timelin
   return { ms, timeline };
 }
 
-/** When both stores were ready in an `up`, from its timeline (ms after `up` was called). */
-function storesReadyAt(timeline: TimelineStep[]): number {
-  return Math.max(...timeline.filter((s) => /^(postgres|redis) is ready$/.test(s.message)).map((s) => s.atMs));
-}
-
-/** Notes of an `up` case: when the stores were ready, and the replicas' stage after that. */
-function stageNotes(list: Sample[], timelines: TimelineStep[][], floor: Sample[], floorStoresMs: number[]): string[] {
-  const stores = median(timelines.map(storesReadyAt));
-  const floorStores = median(floorStoresMs);
-  const replicas = median(list.map((x, i) => x.ms - storesReadyAt(timelines[i]!)));
-  const floorReplicas = median(floor.map((x, i) => x.ms - floorStoresMs[i]!));
-  return [
-    `PostgreSQL and Redis ready after ${Math.round(stores)} ms (median; floor ${Math.round(floorStores)} ms); from there to every replica ready ${Math.round(replicas)} ms (floor ${Math.round(floorReplicas)} ms)`,
-  ];
-}
-
 /** `down`, timed (for the report; never inside a sample). */
 async function timedDown(keepData: boolean, into: number[]): Promise<void> {
   const t0 = performance.now();
@@ -231,23 +205,6 @@ async function killToReady(id: string): Promise<KillTrace> {
 }
 
 const show = sampler.show;
-const samples = sampler.figures;
-
-/** The sample closest to the median's timeline. */
-function nearestMedian(list: Sample[], timelines: TimelineStep[][]): TimelineStep[] {
-  const mid = median(list.map((x) => x.ms));
-  return timelines[list.reduce((best, x, i) => (Math.abs(x.ms - mid) < Math.abs(list[best]!.ms - mid) ? i : best), 0)] ?? [];
-}
-
-async function imageFacts(images: TestImages): Promise<string> {
-  const facts = await Promise.all(
-    Object.entries(images).map(async ([role, tag]) => {
-      const info = await docker.getImage(tag).inspect();
-      return `${role} ${tag} (${Math.round(info.Size / 2 ** 20)} MiB)`;
-    }),
-  );
-  return facts.join('; ');
-}
 
 async function main(): Promise<void> {
   harness.onCleanup(() => rm(home, { recursive: true, force: true }));
@@ -374,112 +331,32 @@ async function main(): Promise<void> {
   say('down, deleting the data');
   await timedDown(false, teardown.downPurgeMs);
 
-  const backoffMs = restartDelay(1);
-  const medianOf = (list: Sample[]) => median(list.map((x) => x.ms));
-  const cases: ControlCase[] = [
-    controlCase({
-      id: 'up-cold',
-      title: `up cold (api=${UP.api}, worker=${UP.worker})`,
-      measures:
-        '`new DockerRuntime({ home }).up(spec)` until it resolves (every replica ready) with no volume and no container of the stack: connect to the engine, check the 3 images, open the event stream, create the volume, PostgreSQL (initdb) and Redis, the balancer, then the replicas (migrations run on first start).',
-      ...samples(cold),
-      floor: {
-        title: `a fresh labelled volume, PostgreSQL and Redis together (until a query and PING answer), then ${UP.api} api + ${UP.worker} worker together (until /readyz, /healthz answer 200), bare`,
-        ...samples(coldFloor),
-      },
-      notes: stageNotes(cold, coldTimelines, coldFloor, coldFloorStores),
-    }),
-    controlCase({
-      id: 'up-warm',
-      title: `up warm (api=${UP.api}, worker=${UP.worker})`,
-      measures:
-        'the same `up`, with the volume already initialised (after `down({ keepData: true })`): no initdb, migrations already applied; no container of the stack exists.',
-      ...samples(warm),
-      floor: { title: 'the same containers, bare, on the same initialised volume', ...samples(warmFloor) },
-      notes: stageNotes(warm, warmTimelines, warmFloor, warmFloorStores),
-    }),
-    controlCase({
-      id: 'scale-api',
-      title: `scale api ${SCALE_FROM} → ${SCALE_TO}`,
-      measures: `\`runtime.scale('api', ${SCALE_TO})\` on a running stack at api=${SCALE_FROM} until it resolves (all ${SCALE_TO} ready, in the balancer).`,
-      ...samples(scale),
-      floor: {
-        title: `${SCALE_TO - SCALE_FROM} api containers created and started at once, bare, against the running stack's stores`,
-        ...samples(scaleFloor),
-      },
-      notes: [
-        `scaling back ${SCALE_TO} → ${SCALE_FROM} (drain, stop, remove) took ${Math.round(median(teardown.scaleBackMs))} ms (median)`,
-      ],
-    }),
-    controlCase({
-      id: 'kill-to-ready',
-      title: 'api container SIGKILL → ready',
-      measures: `\`runtime.kill('${KILLED}', 'kill')\` until \`instances()\` (polled every ${POLL_MS} ms) shows it ready in a new incarnation. ${KILLED} is started just before each sample and killed once, so each sample is a first crash.`,
-      ...samples(kill),
-      floor: { title: 'one api container created and started, bare, no backoff', ...samples(killFloor) },
-      notes: [
-        `includes the restart backoff of a first crash, restartDelay(1) = ${backoffMs} ms (replica.ts; doubles per crash within 60 s, up to 30 s); without it: ${Math.round(medianOf(kill) - backoffMs)} ms, ratio ${((medianOf(kill) - backoffMs) / medianOf(killFloor)).toFixed(2)}`,
-        `median time until instances() showed it not ready: ${Math.round(median(kills.map((k) => k.notReadyMs)))} ms; until a new incarnation: ${Math.round(median(kills.map((k) => k.relaunchedMs)))} ms`,
-      ],
-    }),
-  ];
-  const byCase = {
-    'up-cold': [cold, coldFloor],
-    'up-warm': [warm, warmFloor],
-    'scale-api': [scale, scaleFloor],
-    'kill-to-ready': [kill, killFloor],
-  } as const;
-  for (const c of cases) {
-    const noisy = [...c.otherCpu, ...c.floor.otherCpu].filter((o) => o >= QUIET_OTHER_CPU).length;
-    if (noisy > 0)
-      c.notes.push(
-        `noisy: ${noisy} of ${c.otherCpu.length * 2} samples (floor included) saw other work use ≥ ${QUIET_OTHER_CPU}% of a core; their figures are likely high`,
-      );
-  }
-
-  const report: DockerReport = {
-    date: new Date().toISOString(),
-    machine: {
-      ...machineFacts(),
-      docker: `${engine.version} at ${engine.endpoint}`,
-      images: await imageFacts(images),
-    },
-    settings: {
+  const { report, explanations } = await dockerResults(
+    { stack: STACK, pollMs: POLL_MS, up: UP, scaleFrom: SCALE_FROM, scaleTo: SCALE_TO, killed: KILLED, quietOtherCpu: QUIET_OTHER_CPU },
+    {
       repeats,
-      network: 'host (every container on 127.0.0.1; no bridge, no published ports)',
-      replicaEnv:
-        'DATABASE_URL, REDIS_URL, ADMIN_TOKEN, CACHE_TTL_SECONDS=60, SHUTDOWN_DELAY_MS=0, INSTANCE_ID, LOG_LEVEL=info, PORT/HOST or METRICS_PORT, NODE_ENV=production (runtime and floor alike)',
-      readiness:
-        'floor: polled every 20 ms (a TCP connect until the port accepts, then PostgreSQL SELECT 1, Redis PING, GET /readyz or /healthz); runtime: stores probed every 250 ms and waited on every 200 ms, replicas probed every 150 ms while starting',
-      pollMs: POLL_MS,
-      quiet: sampler.quietNote(),
-      loadAverageAtEnd: os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' '),
-      labels: `every container and volume carries ${LABELS.stack}=${STACK}; all removed at the end`,
-      home: 'a temp SCALELAB_HOME under os.tmpdir(), deleted at the end',
+      engine,
+      primingUpMs: priming.ms,
+      cold,
+      coldFloor,
+      coldTimelines,
+      coldFloorStores,
+      warm,
+      warmFloor,
+      warmTimelines,
+      warmFloorStores,
+      scale,
+      scaleFloor,
+      kill,
+      killFloor,
+      kills,
+      teardown,
     },
-    cases,
-    cpu: cases.map((c) => {
-      const [timed, floor] = byCase[c.id as keyof typeof byCase];
-      return { id: c.id, runtime: medianCpu(timed.map((x) => x.cpu)), floor: medianCpu(floor.map((x) => x.cpu)) };
-    }),
-    primingUpMs: Math.round(priming.ms),
-    upTimelines: { cold: nearestMedian(cold, coldTimelines), warm: nearestMedian(warm, warmTimelines) },
-    kills: kills.map((k) => ({ ...k, readyMs: Math.round(k.readyMs) })),
-    restartBackoffMs: backoffMs,
-    teardown,
-  };
-  const explanations = [
-    '## Reading the results',
-    [
-      "- The floor is a lower bound, not a target: the engine creating and starting the same containers, and the processes inside starting (PostgreSQL's initdb when cold, Node, migrations), with nothing around them. Overhead is what the runtime adds: connecting and checking the images, the event stream, a log stream and (every 2 s) a stats stream per container, removing a stale container of the same name before each create, its probe intervals, the balancer and the state file.",
-      '- "other" CPU is the machine minus the bench process, the engine (dockerd, containerd) and the containers\' cgroup: it also holds the containerd shims and runc (children of pid 1 here, so in neither tree), which work for the runtime and the floor alike, hence the 5–20% it shows even on a quiet machine.',
-      `- All containers share ${os.cpus().length} CPUs with the engine and this process: ${SCALE_TO - SCALE_FROM} api containers starting at once are CPU-bound, for the runtime and the floor alike.`,
-      `- Restart backoff: replica.ts \`restartDelay(n) = min(30 s, 250 ms × 2^min(n − 1, 7))\`; the kill row includes restartDelay(1) = ${backoffMs} ms of waiting, shown apart in its notes and in the phase table below.`,
-    ].join('\n'),
-  ];
+    sampler,
+    docker,
+    images,
+  );
+  const { cases } = report;
 
   await mkdir(RESULTS, { recursive: true });
   await writeFile(path.join(RESULTS, 'docker.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -82,6 +82,17 @@ export function controlCase(
   return c;
 }
 
+/** Adds a note to each case some of whose samples (floor included) saw other work use ≥ `threshold` % of a core. */
+export function noteNoisy(cases: ControlCase[], threshold: number): void {
+  for (const c of cases) {
+    const noisy = [...c.otherCpu, ...c.floor.otherCpu].filter((o) => o >= threshold).length;
+    if (noisy > 0)
+      c.notes.push(
+        `noisy: ${noisy} of ${c.otherCpu.length * 2} samples (floor included) saw other work use ≥ ${threshold}% of a core; their figures are likely high`,
+      );
+  }
+}
+
 const ms = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** The results table, in markdown. */

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { Value } from 'typebox/value';
 import {
   COMMANDS,
   isCommandName,
@@ -10,8 +9,6 @@ import {
   type Envelope,
   type Events,
   type EventName,
-  type Probe,
-  type RuntimeName,
   type StackSpecInput,
   type StackState,
   type StackSpec,
@@ -19,11 +16,11 @@ import {
   type TimelineEvent,
 } from '../contract.js';
 import type { OnProgress, Runtime, StackEndpoints } from './runtimes/runtime.js';
-import { hasClusterAutoscaling, RUNTIME_DRIVERS, type ClusterAutoscaling, type RuntimeDriver } from './runtimes/registry.js';
+import { hasClusterAutoscaling, RUNTIME_DRIVERS, type ClusterAutoscaling } from './runtimes/registry.js';
 import { scenarioCommands } from './scenarios/scenario-commands.js';
 import { ScenarioPlayer } from './scenarios/scenario-player.js';
 import { BaselineStore } from './capacity/baselines.js';
-import { resetLab, type StopDeps } from './lab-reset.js';
+import { labCommands, type StopDeps } from './lab-reset.js';
 import { SafetyGuard } from './guard.js';
 import { capacityCommands, CapacityDesk } from './capacity/capacity-desk.js';
 import { stackDir } from './runtimes/local/stack-dir.js';
@@ -35,47 +32,17 @@ import { runtimeSource } from './telemetry/runtime-source.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { TrafficDesk } from './traffic/traffic-desk.js';
 import { Tracing } from './traces/tracing.js';
-
 import { ContractError, StackStateError } from './errors.js';
+import { validate, type ClientContext, type CommandHandlers } from './command-kit.js';
+import { instanceCommands } from './instance-commands.js';
+import { RuntimeSet } from './runtime-set.js';
+import type { ControlPlaneOptions } from './options.js';
+import { trafficCommands } from './traffic/traffic-commands.js';
+import { autoscalerCommands } from './autoscaler/autoscaler-commands.js';
+import { chaosCommands } from './chaos/chaos-commands.js';
 
 export { ContractError, StackStateError };
-
-/** One connected client (a window, a browser tab, a CLI run). */
-export interface ClientContext {
-  /** Sends an event to this client only (followed logs). */
-  send<E extends EventName>(event: E, data: Events[E]): void;
-  /** Registers cleanup for when the client goes. */
-  onClose(cleanup: () => void): void;
-}
-
-/** Options of {@link ControlPlane}. */
-export interface ControlPlaneOptions {
-  /** SCALELAB_HOME. */
-  home: string;
-  /** The dashboard's URL, reported in status (set by the headless server or Electron). */
-  dashboardUrl?: string;
-  /**
-   * Set when a client may stop this control plane (one the CLI started in the background);
-   * the desktop app and a foreground `serve` leave it unset and are stopped where they run.
-   */
-  onShutdownRequest?: () => void;
-  /** The kubeconfig of the Kubernetes runtime. @defaultValue $KUBECONFIG, then ~/.kube/config */
-  kubeconfig?: string;
-  /** The runtimes it can run a stack on. @defaultValue the registry's {@link RUNTIME_DRIVERS} */
-  drivers?: readonly RuntimeDriver[];
-}
-
-/** The first error of `value` against `schema`, phrased for a person. */
-function validate<C extends CommandName>(command: C, payload: unknown): CommandPayload<C> {
-  const schema = COMMANDS[command];
-  const value = payload === undefined ? {} : payload;
-  const [first] = [...Value.Errors(schema, value)];
-  if (first) {
-    const where = first.instancePath ? `${first.instancePath.slice(1).replaceAll('/', '.')}` : 'payload';
-    throw new ContractError(`${command}: ${where} ${first.message}`);
-  }
-  return value as CommandPayload<C>;
-}
+export type { ClientContext, ControlPlaneOptions };
 
 /**
  * The control plane: owns the stack on its runtime, the telemetry, traffic, chaos, the
@@ -84,10 +51,7 @@ function validate<C extends CommandName>(command: C, payload: unknown): CommandP
  */
 export class ControlPlane {
   readonly telemetry = new Telemetry();
-  private readonly autoscaler: Autoscaler;
-  private readonly drivers: readonly RuntimeDriver[];
-  /** One runtime per driver of the registry, made up front (probes ask them all). */
-  private readonly runtimes: Map<RuntimeName, Runtime>;
+  private readonly runtimes: RuntimeSet;
   /** The runtime of the running stack (the first driver's, local, when none runs). */
   private active: Runtime;
   private readonly emitter = new EventEmitter();
@@ -96,7 +60,6 @@ export class ControlPlane {
   private closed = false;
   /** The traffic runs and the writes they saw acknowledged. */
   private readonly traffic = new TrafficDesk((event) => this.telemetry.record(event));
-  private readonly chaos: Chaos;
   /** The OTLP receiver and the traces it keeps; replicas send their spans to it (or to the user's own collector). */
   readonly tracing = new Tracing({
     onError: (err) => this.telemetry.record({ kind: 'lifecycle', level: 'warn', message: `tracing is off: ${err.message}` }),
@@ -116,15 +79,17 @@ export class ControlPlane {
     onSample: (listener) => this.telemetry.onSample(listener),
     record: (event) => this.telemetry.record(event),
     onStatus: (status) => this.emit('scenario', status),
-    runningSpec: () => (this.state === 'running' ? this.active.currentSpec() : undefined),
+    runningSpec: () => this.runningSpec(),
   });
   private readonly baselines = new BaselineStore(() => this.options.home);
   /** The capacity search; its steps are traffic runs of {@link traffic}, its scaling queued like a user's. */
   private readonly capacity: CapacityDesk = new CapacityDesk({
     traffic: this.traffic,
-    balancer: () =>
-      this.state === 'running' && this.active.currentSpec() ? `http://127.0.0.1:${this.active.currentSpec()!.port}` : undefined,
-    apiReplicas: () => (this.state === 'running' ? this.active.currentSpec()?.replicas.api : undefined),
+    balancer: () => {
+      const spec = this.runningSpec();
+      return spec ? `http://127.0.0.1:${spec.port}` : undefined;
+    },
+    apiReplicas: () => this.runningSpec()?.replicas.api,
     autoscalerOn: () => !this.clusterAutoscaling() && this.autoscaler.status().api?.config.enabled === true,
     scale: (replicas) =>
       this.serial(async () => {
@@ -135,7 +100,7 @@ export class ControlPlane {
     onStatus: (status) => this.emit('capacity', status),
     baselines: this.baselines,
     context: () => {
-      const spec = this.state === 'running' ? this.active.currentSpec() : undefined;
+      const spec = this.runningSpec();
       return { stack: spec?.name ?? null, apiCpu: spec?.resources.api.cpu ?? null };
     },
   });
@@ -151,6 +116,23 @@ export class ControlPlane {
     record: (event) => this.telemetry.record(event),
     onStatus: (status) => this.emit('guard', status),
   });
+  private readonly chaos: Chaos = new Chaos({
+    runtime: () => (this.state === 'running' ? this.active : undefined),
+    record: (event) => this.telemetry.record(event),
+    replicaUrl: () => (this.state === 'running' ? this.endpoints?.replicaUrl : undefined),
+  });
+  private readonly autoscaler: Autoscaler = new Autoscaler({
+    latest: () => this.telemetry.latest(),
+    running: () => this.state === 'running',
+    current: (service) => this.active.currentSpec()?.replicas[service] ?? 0,
+    // Queued like a user's scale, so it never interleaves with one, a down or an up.
+    scale: (service, replicas) =>
+      this.serial(async () => {
+        if (this.state === 'running') await this.active.scale(service, replicas, this.progress('stack:scale'));
+      }),
+    record: (event) => this.telemetry.record(event),
+    onDecision: (decision) => this.emit('decision', decision),
+  });
   /** Where the running stack's stores answer: the database for `writes:verify`, the replica for chaos. */
   private endpoints: StackEndpoints | undefined;
   /** A few MB of JSON each: a burst of them must not stall the event loop the balancer shares. */
@@ -163,26 +145,8 @@ export class ControlPlane {
       kubeconfig: options.kubeconfig,
       onEvent: (event: Omit<TimelineEvent, 't'>) => this.telemetry.record(event),
     };
-    this.drivers = options.drivers ?? RUNTIME_DRIVERS;
-    this.runtimes = new Map(this.drivers.map((d) => [d.name, d.create(driverOptions)]));
-    this.active = this.runtimes.get(this.drivers[0]!.name)!;
-    this.chaos = new Chaos({
-      runtime: () => (this.state === 'running' ? this.active : undefined),
-      record: (event) => this.telemetry.record(event),
-      replicaUrl: () => (this.state === 'running' ? this.endpoints?.replicaUrl : undefined),
-    });
-    this.autoscaler = new Autoscaler({
-      latest: () => this.telemetry.latest(),
-      running: () => this.state === 'running',
-      current: (service) => this.active.currentSpec()?.replicas[service] ?? 0,
-      // Queued like a user's scale, so it never interleaves with one, a down or an up.
-      scale: (service, replicas) =>
-        this.serial(async () => {
-          if (this.state === 'running') await this.active.scale(service, replicas, this.progress('stack:scale'));
-        }),
-      record: (event) => this.telemetry.record(event),
-      onDecision: (decision) => this.emit('decision', decision),
-    });
+    this.runtimes = new RuntimeSet(options.drivers ?? RUNTIME_DRIVERS, driverOptions);
+    this.active = this.runtimes.first;
     this.telemetry.onSample((sample) => {
       this.emit('sample', sample);
       this.guard.observe(sample);
@@ -208,7 +172,8 @@ export class ControlPlane {
     try {
       if (!isCommandName(command))
         throw new ContractError(`unknown command "${String(command).slice(0, 64)}"; known: ${Object.keys(COMMANDS).join(', ')}`);
-      const value = await this.dispatch(command, validate(command, payload), client);
+      const run = this.commands[command] as (payload: unknown, client?: ClientContext) => Promise<unknown>;
+      const value = await run(validate(command, payload), client);
       return { ok: true, value };
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -259,17 +224,8 @@ export class ControlPlane {
     return next;
   }
 
-  private async dispatch<C extends CommandName>(
-    command: C,
-    payload: CommandPayload<C>,
-    client?: ClientContext,
-  ): Promise<CommandResults[C]> {
-    const run = this.commands[command] as (payload: CommandPayload<C>, client?: ClientContext) => Promise<CommandResults[C]>;
-    return run(payload, client);
-  }
-
-  private readonly commands: { [C in CommandName]: (payload: CommandPayload<C>, client?: ClientContext) => Promise<CommandResults[C]> } = {
-    'runtime:probe': async () => this.probe(),
+  private readonly commands: CommandHandlers<CommandName> = {
+    'runtime:probe': () => this.runtimes.probe(),
     'stack:up': (payload) => this.serial(() => this.up(payload)),
     'stack:down': (payload) =>
       this.serial(async () => {
@@ -285,79 +241,24 @@ export class ControlPlane {
         await this.active.scale(payload.service, payload.replicas, onProgress);
         return this.status();
       }),
-    'instance:signal': async (payload) => {
-      if (this.state !== 'running') throw new StackStateError('no stack is running');
-      await this.active.kill(payload.id, payload.how);
-      this.telemetry.record({ kind: 'chaos', level: 'warn', message: `${payload.how} ${payload.id}`, instance: payload.id });
-      return null;
-    },
-    'logs:tail': async (payload) => ({ lines: await this.active.logs(payload.instance, payload.lines ?? 200) }),
-    'logs:follow': async (payload, client) => {
-      if (!client) throw new ContractError('logs:follow needs a streaming client');
-      const stop = this.active.follow(payload.instance, (line) => client.send('log', { instance: payload.instance, line }));
-      const key = `log:${payload.instance}`;
-      this.follows.get(client)?.get(key)?.();
-      const mine = this.follows.get(client) ?? new Map<string, () => void>();
-      mine.set(key, stop);
-      if (!this.follows.has(client)) {
-        this.follows.set(client, mine);
-        client.onClose(() => {
-          for (const s of mine.values()) s();
-          this.follows.delete(client);
-        });
-      }
-      return null;
-    },
-    'logs:unfollow': async (payload, client) => {
-      const mine = client ? this.follows.get(client) : undefined;
-      mine?.get(`log:${payload.instance}`)?.();
-      mine?.delete(`log:${payload.instance}`);
-      return null;
-    },
+    ...instanceCommands(
+      () => this.active,
+      () => this.state === 'running',
+      (event) => this.telemetry.record(event),
+    ),
     'telemetry:history': (payload) => this.historyLimit.run(() => this.telemetry.history(payload.seconds ?? 300)),
     'events:list': async (payload) => this.telemetry.events(payload.limit ?? 500),
-    'traffic:start': (payload) =>
-      this.serial(async () => {
-        if (this.capacity.running) throw new StackStateError('a capacity search is running its own traffic; stop it first (capacity:stop)');
-        const spec = this.active.currentSpec();
-        if (this.state !== 'running' || !spec) throw new StackStateError('no stack is running; start one first (scalelab up)');
-        return this.traffic.start(payload, `http://127.0.0.1:${spec.port}`, this.progress('traffic:start'));
-      }),
-    'traffic:update': async (payload) => this.traffic.update(payload),
-    'traffic:stop': async () => {
-      // A run that already ended (its duration elapsed) answers with its final summary.
-      const summary = await this.traffic.stop();
-      if (!summary) throw new StackStateError('no traffic has run yet; start it with traffic:start');
-      return summary;
-    },
-    'autoscaler:configure': async (payload) => {
-      // On Kubernetes the cluster's own HPAs scale; ScaleLab applies and reads them.
-      const cluster = this.clusterAutoscaling();
-      if (cluster) return cluster.configureAutoscaler(payload);
-      const status = this.autoscaler.configure(payload);
-      // A first decision now rather than a sync period later.
-      if (payload.enabled !== false) void this.autoscaler.sync(payload.service);
-      return status;
-    },
-    'autoscaler:status': async () => this.clusterAutoscaling()?.autoscalerStatus() ?? this.autoscaler.status(),
-    'chaos:inject': async (payload) => {
-      if (this.state !== 'running')
-        throw new StackStateError('no stack is running; start one with `scalelab up` before injecting failures');
-      return this.chaos.inject(payload);
-    },
-    'chaos:clear': async () => this.chaos.clear(),
-    'chaos:status': async () => this.chaos.status(),
-    'writes:verify': async () => {
-      const spec = this.active.currentSpec();
-      if (this.state !== 'running' || !spec)
-        throw new StackStateError('no stack is running; the writes are read back from the running stack');
-      const databaseUrl = this.endpoints?.databaseUrl;
-      if (!databaseUrl)
-        throw new StackStateError(
-          `the ${this.active.name} stack's database is inside the cluster, out of the control plane's reach; verify on the local or docker runtime`,
-        );
-      return this.traffic.verify({ balancer: `http://127.0.0.1:${spec.port}`, databaseUrl }, this.progress('writes:verify'));
-    },
+    ...autoscalerCommands(this.autoscaler, () => this.clusterAutoscaling()),
+    ...chaosCommands(this.chaos, () => this.state === 'running'),
+    ...trafficCommands({
+      desk: this.traffic,
+      running: () => this.runningSpec(),
+      databaseUrl: () => this.endpoints?.databaseUrl,
+      runtimeName: () => this.active.name,
+      capacityRunning: () => this.capacity.running,
+      progress: (command) => this.progress(command),
+      serial: (work) => this.serial(work),
+    }),
     ...this.tracing.commands(),
     ...scenarioCommands({
       player: this.scenarios,
@@ -367,30 +268,17 @@ export class ControlPlane {
     }),
     ...capacityCommands(this.capacity, this.baselines),
     ...this.guard.commands(),
-    'lab:reset': () =>
-      resetLab({
-        ...this.load,
-        running: () => {
-          const spec = this.state === 'running' ? this.active.currentSpec() : undefined;
-          return spec ? { spec, upReplicas: this.upReplicas ?? spec.replicas } : undefined;
-        },
-        record: (event) => this.telemetry.record(event),
-      }),
-    'control:shutdown': async () => {
-      const shutdown = this.options.onShutdownRequest;
-      if (!shutdown)
-        throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
-      if (this.state !== 'stopped') throw new StackStateError('stop the stack first with `scalelab down`');
-      setImmediate(shutdown);
-      return null;
-    },
+    ...labCommands({
+      ...this.load,
+      running: () => {
+        const spec = this.runningSpec();
+        return spec ? { spec, upReplicas: this.upReplicas ?? spec.replicas } : undefined;
+      },
+      record: (event) => this.telemetry.record(event),
+      stopped: () => this.state === 'stopped',
+      shutdownHook: () => this.options.onShutdownRequest,
+    }),
   };
-
-  private readonly follows = new Map<ClientContext, Map<string, () => void>>();
-
-  private async probe(): Promise<Probe[]> {
-    return Promise.all([...this.runtimes.values()].map((r) => r.probe()));
-  }
 
   private async up(input: StackSpecInput): Promise<StackStatus> {
     const spec = withDefaults(input);
@@ -400,9 +288,7 @@ export class ControlPlane {
       );
     }
     if (this.state === 'stopped') {
-      const runtime = this.runtimes.get(spec.runtime);
-      if (!runtime) throw new StackStateError(`no runtime "${spec.runtime}"; known: ${[...this.runtimes.keys()].join(', ')}`);
-      this.active = runtime;
+      this.active = this.runtimes.get(spec.runtime);
     }
     const onProgress = this.progress('stack:up');
     const wasRunning = this.state === 'running';
@@ -468,9 +354,7 @@ export class ControlPlane {
       this.autoscaler.reset();
       this.chaos.reset();
       try {
-        // Where down can delete the data in one go (Kubernetes: the namespace, PVC and all), it does.
-        const purgesOnDown = this.drivers.find((d) => d.name === this.active.name)?.purgesOnDown === true;
-        await this.active.down({ keepData: !(purge && purgesOnDown) }, onProgress);
+        await this.active.down({ keepData: !(purge && this.runtimes.purgesOnDown(this.active.name)) }, onProgress);
       } finally {
         this.state = 'stopped';
       }
@@ -478,14 +362,15 @@ export class ControlPlane {
     }
     if (purge) {
       const stack = running?.name ?? name ?? 'default';
-      const dir = stackDir(this.options.home, stack);
-      // Containers, network and volume (Docker) or the namespace first, then the folder with logs and secrets.
-      for (const driver of [...this.drivers].reverse()) {
-        if (await driver.owns(dir)) await driver.purge(this.runtimes.get(driver.name)!, stack, dir, onProgress);
-      }
+      await this.runtimes.purge(stack, stackDir(this.options.home, stack), onProgress);
       this.traffic.forStack(stack, true);
     }
     onProgress(purge ? 'stopped; data deleted' : 'stopped; data kept', 1);
+  }
+
+  /** The running stack's spec; undefined while none runs. */
+  private runningSpec(): StackSpec | undefined {
+    return this.state === 'running' ? this.active.currentSpec() : undefined;
   }
 
   /** The running stack's cluster autoscaling (its runtime scales it), if it has one. */

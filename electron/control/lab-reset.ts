@@ -14,6 +14,7 @@ import {
   type StackSpec,
   type TimelineEvent,
 } from '../contract.js';
+import type { CommandHandlers } from './command-kit.js';
 import { StackStateError } from './errors.js';
 
 /** What the reset reads and runs. */
@@ -80,4 +81,27 @@ export async function resetLab(deps: LabResetDeps): Promise<LabReset> {
     done.push('nothing to reset: no traffic, search, scenario, fault or autoscaler, and the replica counts are as started');
   deps.record({ kind: 'lifecycle', level: 'info', message: `lab reset: ${done.join('; ')}` });
   return { done };
+}
+
+/** What {@link labCommands} reads and runs. */
+export interface LabCommandDeps extends LabResetDeps {
+  /** Whether no stack runs (or starts, or stops). */
+  stopped: () => boolean;
+  /** How to stop this control plane, when a client may (see ControlPlaneOptions.onShutdownRequest). */
+  shutdownHook: () => (() => void) | undefined;
+}
+
+/** The lab's own commands: Reset lab, and stopping a control plane the CLI started in the background. */
+export function labCommands(deps: LabCommandDeps): CommandHandlers<'lab:reset' | 'control:shutdown'> {
+  return {
+    'lab:reset': () => resetLab(deps),
+    'control:shutdown': async () => {
+      const shutdown = deps.shutdownHook();
+      if (!shutdown)
+        throw new StackStateError('this control plane runs in the foreground (scalelab serve or the desktop app); stop it there');
+      if (!deps.stopped()) throw new StackStateError('stop the stack first with `scalelab down`');
+      setImmediate(shutdown);
+      return null;
+    },
+  };
 }

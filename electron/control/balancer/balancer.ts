@@ -1,10 +1,10 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { Pool } from 'undici';
 import type { StoredSpan } from '../traces/otlp-json.js';
 import { exchange, ExchangeError } from './exchange.js';
 import { forwardHeaders } from './forward-headers.js';
+import { bodyOf, discardBody, hasBody } from './request-body.js';
 import { refusalOf, type Refusal } from './request-guard.js';
 import { BalancerStats, type BalancerSnapshot } from './stats.js';
 import { hopOf, recordHop, type Hop } from './trace-hop.js';
@@ -67,15 +67,7 @@ export interface UpstreamState {
 const POOL_CLOSED = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_ABORTED']);
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'PUT', 'TRACE']);
-/** A client body left unread after an early answer is read and dropped up to this much, then its connection is closed. */
-const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 const LOG_EVERY_MS = 10_000;
-
-function hasBody(req: IncomingMessage): boolean {
-  return (
-    req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
-  );
-}
 
 /**
  * The stack's front door on 127.0.0.1: an HTTP reverse proxy over undici connection pools.
@@ -385,25 +377,4 @@ export class Balancer implements BalancerHandle {
     this.unlogged = 0;
     (this.options.log ?? console.warn)(`balancer: ${line}${skipped}`);
   }
-}
-
-/** The request's body as a stream undici may destroy without touching the client's connection. */
-function bodyOf(req: IncomingMessage): PassThrough {
-  const body = new PassThrough();
-  req.on('error', (err) => body.destroy(err));
-  body.on('error', () => undefined);
-  req.pipe(body);
-  return body;
-}
-
-/** Reads and drops the rest of a body nobody will read, up to a limit; past it the connection closes. */
-function discardBody(req: IncomingMessage): void {
-  let dropped = 0;
-  req.unpipe();
-  req.removeAllListeners('data');
-  req.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > DISCARD_LIMIT_BYTES) req.socket.destroy();
-  });
-  req.resume();
 }

@@ -1,18 +1,18 @@
 import type { Instance, InstanceSample, Sample } from '../../contract.js';
 import type { BalancerSnapshot } from '../balancer/stats.js';
-import { DataSampler, STREAM_KEY_PREFIX, type DataReadings, type DataSamplerOptions } from './data-sample.js';
-import { DbProbe, type DbFigures } from './db-probe.js';
+import { DataSampler, STREAM_KEY_PREFIX, type DataSamplerOptions } from './data-sample.js';
+import { DbProbe } from './db-probe.js';
 import { DeltaTracker, perSecond, type Delta } from './deltas.js';
 import { RouteStats } from './route-metrics.js';
 import { ProcessStats, type ProcessUsage } from './process-stats.js';
 import { throttlingOf } from './cpu-throttle.js';
 import type { CpuCounters } from '../runtimes/runtime.js';
-import type { CpuLimitStatus } from '../../stack-spec.js';
-import { RedisProbe, type QueueCounts, type RedisFigures } from './redis-probe.js';
+import { RedisProbe, type RedisFigures } from './redis-probe.js';
 import { scrapeReplica, type ReplicaFigures } from './replica-metrics.js';
 import { attempt, within } from './time-box.js';
+import { midpoint, round, type Readings } from './collector-readings.js';
 import type { TelemetrySource } from './telemetry.js';
-import { percentilesBetween, type GeneratorCounts } from '../traffic/generator-counters.js';
+import { percentilesBetween } from '../traffic/generator-counters.js';
 import type { TrafficSecond } from '../../traffic-spec.js';
 
 /** Phases in which a replica can answer a scrape; the others would only spend the time box. */
@@ -23,34 +23,10 @@ const REDIS_DOWN: RedisFigures = { up: false, memoryBytes: null, keys: null, ops
 /** How long the balancer's counters are read alone before the other sources are asked. */
 const BALANCER_HEAD_START_MS = 50;
 
-/** What one collection read, before it becomes a Sample. */
+/** The writes of a source that does not track them. */
 const NO_WRITES: Sample['writes'] = { acknowledged: 0, verified: null, lost: null, lostIds: [], checkedAt: null };
 
 const ready = (instances: Instance[], id: 'redis' | 'postgres') => instances.some((i) => i.id === id && i.phase === 'ready');
-
-interface Readings {
-  t: number;
-  instances: Instance[];
-  snapshot: BalancerSnapshot | undefined;
-  usage: Map<number, ProcessUsage>;
-  /** Measured by the runtime (Docker's stats API), by instance id. */
-  runtimeUsage: Map<string, ProcessUsage> | undefined;
-  /** CFS counters of the cpu-limited instances, by instance id. */
-  throttling: Map<string, CpuCounters>;
-  cpuLimits: CpuLimitStatus | undefined;
-  scrapes: Map<string, ReplicaFigures>;
-  redis: RedisFigures;
-  queue: QueueCounts | undefined;
-  db: DbFigures | undefined;
-  /**
-   * Whether the database answers, from its instance's readiness, when the control plane cannot
-   * reach it (inside a cluster); undefined when it was asked directly.
-   */
-  dbReadyFromInstance: boolean | undefined;
-  data: DataReadings;
-  /** The running traffic's totals, read right after the balancer's counters were asked for. */
-  generatorCounts: { since: number; counts: GeneratorCounts } | null;
-}
 
 /**
  * Reads every source of one stack and turns the readings into a {@link Sample}. Each source is
@@ -385,31 +361,4 @@ export class Collector {
     this.db = undefined;
     await Promise.allSettled([redis?.close(), db?.close(), this.data.close()]);
   }
-}
-
-/** The generator's totals halfway between two readings of the same run (the first when they are of different runs). */
-function midpoint(before: Readings['generatorCounts'], after: Readings['generatorCounts']): Readings['generatorCounts'] {
-  if (!before || !after || before.since !== after.since) return before;
-  const mid = (a: number, b: number) => Math.round((a + b) / 2);
-  const [a, b] = [before.counts, after.counts];
-  return {
-    since: before.since,
-    counts: {
-      scheduled: mid(a.scheduled, b.scheduled),
-      completed: mid(a.completed, b.completed),
-      dropped: mid(a.dropped, b.dropped),
-      errors: {
-        timeout: mid(a.errors.timeout, b.errors.timeout),
-        refused: mid(a.errors.refused, b.errors.refused),
-        http4xx: mid(a.errors.http4xx, b.errors.http4xx),
-        http5xx: mid(a.errors.http5xx, b.errors.http5xx),
-      },
-      // Buckets are not halved: the reading after the balancer's, a few ms off its instant.
-      latency: b.latency,
-    },
-  };
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

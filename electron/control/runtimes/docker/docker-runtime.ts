@@ -1,37 +1,26 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type Docker from 'dockerode';
 import { cpuMillicores, type CpuLimitStatus, type Instance, type Probe, type ScalableService, type StackSpec } from '../../../contract.js';
 import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
-import { isOurs } from '../local/leftovers.js';
 import { followFile, tailFile } from '../local/log-files.js';
 import { StackOwnedError, stackDir } from '../local/stack-dir.js';
 import { freePort, isPortOpen } from '../local/ports.js';
-import { ReplicaSet, type ReplicaEvent } from '../local/replica-set.js';
+import type { ReplicaEvent } from '../local/replica-set.js';
 import { loadSecrets } from '../local/state.js';
 import type { CpuCounters, InstanceStats, OnProgress, Runtime, SignalHow, DirectEndpoints, StoreId } from '../runtime.js';
 import { applyCpuLimits, dockerCpuLimits } from './docker-cpu.js';
-import { ContainerProcess, removeOwned } from './container-process.js';
-import {
-  DATABASE,
-  DATABASE_USER,
-  postgresContainer,
-  postgresReplicaContainer,
-  redisContainer,
-  replicaContainer,
-  serviceUrls,
-  type StackLayout,
-} from './container-specs.js';
+import { serviceUrls, type StackLayout } from './container-specs.js';
 import { DockerEvents } from './docker-events.js';
 import { ensureNetwork, ensureVolume, sweep } from './docker-objects.js';
+import { adoptReplicas, dockerReplicaSet, withoutUnsecured } from './docker-replicas.js';
+import { dockerStateOf, trackStats, unsupervisedState, type Running } from './docker-running.js';
 import { readDockerState, removeDockerState, writeDockerState, type DockerState } from './docker-state.js';
 import { DockerStats } from './docker-stats.js';
-import { connectDocker, probeDocker, type DockerEngine } from './engine.js';
+import { planStores, startStores } from './docker-stores.js';
+import { connectDocker, probeDocker } from './engine.js';
 import { ensureImage } from './images.js';
 import { isOwned, LABELS, names, stackFilter } from './labels.js';
-import { removeReplica, seedReplica } from './replica-seed.js';
-import { postgresAnswers, redisAnswers, StoreContainer } from './store-container.js';
 import { balancerSpanSink } from '../../traces/trace-env.js';
 
 /** Options of {@link DockerRuntime}. */
@@ -49,22 +38,6 @@ export interface DockerRuntimeOptions {
    */
   replicaSeed?: 'auto' | 'copy';
 }
-
-type Running = {
-  engine: DockerEngine;
-  spec: StackSpec;
-  layout: StackLayout;
-  dir: string;
-  events: DockerEvents;
-  stats: DockerStats;
-  balancer: Balancer;
-  stores: StoreContainer[];
-  replicas: ReplicaSet;
-  statsTimer: NodeJS.Timeout;
-  /** PostgreSQL (and its read replica, when it runs) and Redis as the host (telemetry) reaches them. */
-  urls: { database: string; redis: string; replica?: string };
-  adminToken: string;
-};
 
 /**
  * The Docker runtime: PostgreSQL, Redis, api and worker replicas as containers of one stack,
@@ -130,57 +103,9 @@ export class DockerRuntime implements Runtime {
       onProgress,
     );
     const find = (instance: string) => existing.find((c) => c.Labels[LABELS.instance] === instance && isOwned(c.Labels, spec.name));
-    const portOf = async (instance: string, recorded: number | undefined) => {
-      const label = Number(find(instance)?.Labels[LABELS.port]);
-      if (label > 0) return label;
-      return recorded && !(await isPortOpen(recorded)) ? recorded : freePort();
-    };
-    const ports = {
-      postgres: await portOf('postgres', previous?.ports.postgres),
-      redis: await portOf('redis', previous?.ports.redis),
-      ...(spec.data.readReplica ? { replica: await portOf('postgres-replica', previous?.ports.replica) } : {}),
-    };
-    const pgUrl = (port: number) =>
-      `postgres://${DATABASE_USER}:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${port}/${DATABASE}`;
-    const urls = {
-      database: pgUrl(ports.postgres),
-      redis: `redis://:${encodeURIComponent(secrets.redisPassword)}@127.0.0.1:${ports.redis}`,
-      ...(ports.replica ? { replica: pgUrl(ports.replica) } : {}),
-    };
-    const base = { docker, events, stack: spec.name };
     const notify = () => this.notify();
-    const stores = [
-      new StoreContainer({
-        ...base,
-        id: 'postgres',
-        port: ports.postgres,
-        logFile: path.join(dir, 'logs', 'postgres.log'),
-        create: postgresContainer(layout, ports.postgres, secrets.postgresPassword),
-        ready: () => postgresAnswers(urls.database),
-        onChange: notify,
-      }),
-      new StoreContainer({
-        ...base,
-        id: 'redis',
-        port: ports.redis,
-        logFile: path.join(dir, 'logs', 'redis.log'),
-        create: redisContainer(layout, ports.redis, secrets.redisPassword),
-        ready: () => redisAnswers(ports.redis, secrets.redisPassword),
-        onChange: notify,
-      }),
-    ];
-    const replica =
-      ports.replica && urls.replica
-        ? new StoreContainer({
-            ...base,
-            id: 'postgres-replica',
-            port: ports.replica,
-            logFile: path.join(dir, 'logs', 'postgres-replica.log'),
-            create: postgresReplicaContainer(layout, ports.replica, ports.postgres, secrets.postgresPassword),
-            ready: () => postgresAnswers(urls.replica!),
-            onChange: notify,
-          })
-        : undefined;
+    const plan = await planStores({ docker, events, spec, layout, dir, secrets, previous, find, onChange: notify });
+    const { ports, urls, stores } = plan;
     const balancerPort =
       previous?.balancerPort && !(await isPortOpen(previous.balancerPort))
         ? previous.balancerPort
@@ -190,21 +115,16 @@ export class DockerRuntime implements Runtime {
     if (balancerPort !== spec.port && !previous) onProgress(`port ${spec.port} is taken; the balancer uses ${balancerPort}`);
     const balancer = new Balancer({ port: balancerPort, traceSink: balancerSpanSink });
     const inner = serviceUrls(layout, ports, secrets.postgresPassword, secrets.redisPassword);
-    const replicas = new ReplicaSet({
+    const replicas = dockerReplicaSet({
+      docker,
+      events,
+      spec,
+      layout,
+      dir,
       balancer,
-      logsDir: path.join(dir, 'logs'),
-      env: {
-        DATABASE_URL: inner.databaseUrl,
-        // Reads that miss the cache go to the replica; writes and read-your-writes stay on the primary.
-        ...(inner.replicaUrl ? { DATABASE_REPLICA_URL: inner.replicaUrl } : {}),
-        REDIS_URL: inner.redisUrl,
-        // Workers serve their stream hooks (/admin/stream/*) on METRICS_PORT with the same token.
-        ADMIN_TOKEN: secrets.adminToken,
-        CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds),
-        USERS_PARTITIONS: String(spec.data.partitions),
-        EVENTS: String(spec.data.events),
-        SHUTDOWN_DELAY_MS: '0',
-      },
+      inner,
+      secrets,
+      currentSpec: () => this.running?.spec,
       onRecord: () => void this.record(),
       // Containers have no pid to change: record on every change, so restart counts survive adoption.
       onChange: () => {
@@ -212,21 +132,6 @@ export class DockerRuntime implements Runtime {
         void this.record();
       },
       onEvent: (event) => this.options.onEvent?.(event),
-      // Pulling is done; a cold container on 2 cores takes a few seconds more than a process.
-      readyTimeoutMs: 90_000,
-      launch: (replica, env) =>
-        ContainerProcess.launch(
-          { ...base, logFile: replica.logFile },
-          replicaContainer(
-            layout,
-            replica.id,
-            replica.service,
-            replica.port,
-            env,
-            cpuMillicores(this.running?.spec ?? spec, replica.service),
-          ),
-        ),
-      onRetired: (replica) => removeOwned(docker, names.container(spec.name, replica.id), spec.name),
     });
     const stats = new DockerStats(docker);
     const statsTimer = setInterval(() => void this.trackStats(), 2_000);
@@ -246,59 +151,22 @@ export class DockerRuntime implements Runtime {
       adminToken: secrets.adminToken,
     };
 
-    for (const store of stores) {
-      const found = find(store.id);
-      const adopt = found?.State === 'running' ? docker.getContainer(found.Id) : undefined;
-      onProgress(
-        adopt
-          ? `adopted ${found!.Names[0]?.slice(1)}`
-          : `starting ${store.id} (${store.id === 'postgres' ? images.postgres : images.redis}) on 127.0.0.1:${store.port}`,
-      );
-      store.start(adopt);
-    }
-    await Promise.all(stores.map((s) => s.waitReady(this.options.storeTimeoutMs ?? 90_000).then(() => onProgress(`${s.id} is ready`))));
-    if (replica) {
-      stores.push(replica);
-      const found = find(replica.id);
-      const primary = { container: docker.getContainer(names.container(spec.name, 'postgres')), url: urls.database, port: ports.postgres };
-      if (found?.State !== 'running')
-        await seedReplica({
-          docker,
-          layout,
-          primary,
-          password: secrets.postgresPassword,
-          workDir: dir,
-          onProgress,
-          method: this.options.replicaSeed,
-        });
-      onProgress(
-        found?.State === 'running' ? `adopted ${found.Names[0]?.slice(1)}` : `starting the read replica on 127.0.0.1:${replica.port}`,
-      );
-      replica.start(found?.State === 'running' ? docker.getContainer(found.Id) : undefined);
-      await replica.waitReady(this.options.storeTimeoutMs ?? 90_000);
-      onProgress('postgres-replica is ready');
-    } else {
-      // Off now: a replica left from an earlier start would fall behind, and its slot would hold the primary's WAL.
-      await removeReplica(docker, spec.name, urls.database, onProgress);
-    }
+    await startStores({
+      docker,
+      spec,
+      layout,
+      dir,
+      plan,
+      find,
+      postgresPassword: secrets.postgresPassword,
+      timeoutMs: this.options.storeTimeoutMs ?? 90_000,
+      replicaSeed: this.options.replicaSeed,
+      onProgress,
+    });
     await balancer.listen();
     onProgress(`balancer listening on http://127.0.0.1:${balancerPort}`);
 
-    for (const c of existing) {
-      const service = c.Labels[LABELS.service];
-      const id = c.Labels[LABELS.instance];
-      if ((service !== 'api' && service !== 'worker') || !id || !isOwned(c.Labels, spec.name)) continue;
-      if (c.State !== 'running') {
-        await removeOwned(docker, names.container(spec.name, id), spec.name);
-        continue;
-      }
-      const port = Number(c.Labels[LABELS.port]);
-      replicas.adopt(
-        { id, service, port, restarts: previous?.restarts[id] ?? 0, startedAt: c.Created * 1000 },
-        ContainerProcess.adopt({ ...base, logFile: path.join(dir, 'logs', `${id}.log`) }, docker.getContainer(c.Id)),
-      );
-      onProgress(`adopted ${id}`);
-    }
+    await adoptReplicas({ docker, events, stack: spec.name, dir, replicas, existing, previous, onProgress });
     onProgress(
       replicas.list().length > 0
         ? 'checking the adopted replicas'
@@ -483,23 +351,13 @@ export class DockerRuntime implements Runtime {
   }
 
   /** docker.json of the stack; throws when another live control plane supervises it. */
-  private async previousState(dir: string): Promise<DockerState | undefined> {
-    const state = await readDockerState(dir);
-    if (state && state.controlPid > 0 && state.controlPid !== process.pid && (await isOurs('control', state.controlPid))) {
-      throw new StackOwnedError(
-        `stack "${state.spec.name}" is supervised by another control plane (pid ${state.controlPid}); use \`scalelab status\` or stop it first`,
-      );
-    }
-    return state;
+  private previousState(dir: string): Promise<DockerState | undefined> {
+    return unsupervisedState(dir);
   }
 
   private async trackStats(): Promise<void> {
     const running = this.running;
-    if (!running) return;
-    const ids = new Map<string, string>();
-    const containers = await running.engine.docker.listContainers({ filters: stackFilter(running.spec.name) }).catch(() => []);
-    for (const c of containers) if (c.State === 'running' && c.Labels[LABELS.instance]) ids.set(c.Labels[LABELS.instance]!, c.Id);
-    running.stats.track(ids);
+    if (running) await trackStats(running);
   }
 
   /** Writes docker.json; writes are serialised so an older one never overwrites a newer one. */
@@ -507,43 +365,8 @@ export class DockerRuntime implements Runtime {
     this.recordPending = this.recordPending.then(async () => {
       const running = this.running;
       if (!running) return;
-      const port = (id: StoreId) => running.stores.find((s) => s.id === id)?.port;
-      const ports = {
-        postgres: port('postgres')!,
-        redis: port('redis')!,
-        ...(port('postgres-replica') ? { replica: port('postgres-replica') } : {}),
-      };
-      const restarts = Object.fromEntries(running.replicas.records().map((r) => [r.id, r.restarts]));
-      await writeDockerState(running.dir, {
-        version: 1,
-        spec: running.spec,
-        controlPid: process.pid,
-        balancerPort: running.spec.port,
-        ports,
-        restarts,
-      }).catch(() => undefined);
+      await writeDockerState(running.dir, dockerStateOf(running)).catch(() => undefined);
     });
     return this.recordPending;
   }
-}
-
-/**
- * A stack an older ScaleLab started runs Redis without a password, and replicas that connect without
- * one (`unsecured`: its secrets.json had none): those containers are removed, to start afresh with the
- * password. PostgreSQL and its data stay; the cache refills.
- */
-async function withoutUnsecured(
-  docker: Docker,
-  stack: string,
-  containers: Docker.ContainerInfo[],
-  unsecured: boolean,
-  onProgress: OnProgress,
-): Promise<Docker.ContainerInfo[]> {
-  const stale = unsecured
-    ? containers.filter((c) => ['redis', 'api', 'worker'].includes(c.Labels[LABELS.service] ?? '') && isOwned(c.Labels, stack))
-    : [];
-  if (stale.length === 0) return containers;
-  onProgress(`restarting ${stale.map((c) => c.Labels[LABELS.instance]).join(', ')}: Redis ran without a password`);
-  for (const c of stale) await removeOwned(docker, names.container(stack, c.Labels[LABELS.instance]!), stack);
-  return containers.filter((c) => !stale.includes(c));
 }

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   cpuMillicores,
@@ -12,25 +11,21 @@ import {
   type ScalableService,
   type StackSpec,
 } from '../../../contract.js';
-import { Balancer } from '../../balancer/balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import { StackOwnedError, stackDir } from '../local/stack-dir.js';
-import { freePort, isPortOpen } from '../local/ports.js';
 import type { ReplicaEvent } from '../local/replica-set.js';
 import { loadSecrets, type Secrets } from '../local/state.js';
 import type { InstanceStats, OnProgress, Runtime, SignalHow, StackEndpoints, StoreId } from '../runtime.js';
-import { ApiServerProxy } from './api-proxy.js';
 import { connectKube, probeKubernetes, type KubeCluster } from './cluster.js';
 import { configureHpa, hpaGauge, readHpas } from './hpa-view.js';
+import { attachStack, pollStack, type Running } from './kube-running.js';
 import { apply, assertOwned, deleteOwned, KubeApiError, setScale, waitNamespaceGone } from './kube-apply.js';
 import { provideServiceImage } from './kube-images.js';
 import { readKubeState, removeKubeState, writeKubeState } from './kube-state.js';
 import { followPodLog, tailPodLog } from './pod-logs.js';
 import { hpaObjects, KUBE_NAMES, KUBE_PORTS, stackObjects } from './manifests.js';
-import { readPodUsage } from './pod-metrics.js';
-import { PodWatch, podInstance } from './pod-watch.js';
 import { pruneDisabled } from './prune.js';
-import { StoreOutages } from './store-outages.js';
+import { waitForStack } from './stack-ready.js';
 import { waitForInstances } from './wait.js';
 import { OTLP_ENDPOINT_VAR, replicaTraceEnv } from '../../traces/trace-env.js';
 
@@ -49,22 +44,6 @@ export interface KubernetesRuntimeOptions {
   /** How often pod metrics and HPA status are read. @defaultValue 5000 */
   pollMs?: number;
 }
-
-type Running = {
-  cluster: KubeCluster;
-  spec: StackSpec;
-  namespace: string;
-  dir: string;
-  secrets: Secrets;
-  pods: PodWatch;
-  balancer: Balancer;
-  serviceProxy: ApiServerProxy;
-  podProxy: ApiServerProxy;
-  outages: StoreOutages;
-  usage: Map<string, InstanceStats>;
-  hpa: AutoscalerStatus | undefined;
-  poll: NodeJS.Timeout;
-};
 
 /**
  * The Kubernetes runtime: the stack as Deployments, a StatefulSet, Services and (with the
@@ -118,84 +97,22 @@ export class KubernetesRuntime implements Runtime {
 
   /** Watches the pods, opens the proxies and the balancer: the stack is now this runtime's. */
   private async attach(cluster: KubeCluster, spec: StackSpec, dir: string, secrets: Secrets): Promise<Running> {
-    const namespace = KUBE_NAMES.namespace(spec.name);
-    const pods = new PodWatch({ kc: cluster.kc, namespace, stack: spec.name, onChange: () => this.notify() });
-    await pods.start();
-    const serviceProxy = new ApiServerProxy({
-      kc: cluster.kc,
-      route: (p) => `/api/v1/namespaces/${namespace}/services/${KUBE_NAMES.workload('api')}:http/proxy${p}`,
-    });
-    const podProxy = new ApiServerProxy({
-      kc: cluster.kc,
-      // /<pod>:<port>/<path> → that pod's proxy; only this namespace's pods are reachable.
-      route: (p) => {
-        const m = /^\/([a-z0-9.-]+):(\d+)(\/.*)$/.exec(p);
-        return m ? `/api/v1/namespaces/${namespace}/pods/${m[1]}:${m[2]}/proxy${m[3]}` : undefined;
-      },
-    });
-    await serviceProxy.listen();
-    await podProxy.listen();
-    const port = (await isPortOpen(spec.port)) ? await freePort() : spec.port;
-    const balancer = new Balancer({ port });
-    await balancer.listen();
-    // One upstream: the api Service balances across the pods.
-    balancer.add(KUBE_NAMES.workload('api'), serviceProxy.url!);
-    balancer.setReady(KUBE_NAMES.workload('api'), true);
-    const poll = setInterval(() => void this.pollCluster(), this.options.pollMs ?? 5000);
-    poll.unref();
-    const running: Running = {
+    this.running = await attachStack({
       cluster,
-      spec: { ...spec, port },
-      namespace,
+      spec,
       dir,
       secrets,
-      pods,
-      balancer,
-      serviceProxy,
-      podProxy,
-      outages: new StoreOutages({ kc: cluster.kc, namespace, source: this, onEvent: (e) => this.options.onEvent?.(e) }),
-      usage: new Map(),
-      hpa: undefined,
-      poll,
-    };
-    this.running = running;
-    return running;
+      source: this,
+      onChange: () => this.notify(),
+      onEvent: (e) => this.options.onEvent?.(e),
+      onPoll: () => void this.pollCluster(),
+      pollMs: this.options.pollMs ?? 5000,
+    });
+    return this.running;
   }
 
-  private async waitReady(spec: StackSpec, onProgress: OnProgress): Promise<void> {
-    // The read replica is a second `postgres` instance.
-    const want = {
-      postgres: spec.data.readReplica ? 2 : 1,
-      redis: 1,
-      api: spec.autoscaler.enabled ? 1 : spec.replicas.api,
-      worker: spec.autoscaler.enabled ? Math.min(1, spec.replicas.worker) : spec.replicas.worker,
-    };
-    const total = Object.values(want).reduce((a, b) => a + b, 0);
-    const seen = new Set<string>();
-    await waitForInstances(this, {
-      timeoutMs: this.options.readyTimeoutMs ?? 300_000,
-      what: `${total} ready pods`,
-      done: (instances) => {
-        const ready = instances.filter((i) => i.phase === 'ready');
-        for (const i of ready) {
-          if (seen.has(i.id)) continue;
-          seen.add(i.id);
-          onProgress(
-            `${i.service === 'api' || i.service === 'worker' ? `pod ${i.id}` : i.id} is ready (${Math.min(seen.size, total)}/${total})`,
-            0.4 + (0.6 * Math.min(seen.size, total)) / total,
-          );
-        }
-        return (Object.keys(want) as (keyof typeof want)[]).every((s) => ready.filter((i) => i.service === s).length >= want[s]);
-      },
-      hint: () => {
-        const crashed = this.currentInstances()
-          .filter((i) => i.phase === 'crashed')
-          .map((i) => i.id);
-        return crashed.length
-          ? `; crashing: ${crashed.join(', ')} (scalelab logs <pod>, or kubectl -n ${KUBE_NAMES.namespace(spec.name)} describe pod)`
-          : '';
-      },
-    });
+  private waitReady(spec: StackSpec, onProgress: OnProgress): Promise<void> {
+    return waitForStack(this, spec, this.options.readyTimeoutMs ?? 300_000, onProgress);
   }
 
   private endpoints(): StackEndpoints {
@@ -389,25 +306,7 @@ export class KubernetesRuntime implements Runtime {
   private async pollCluster(): Promise<void> {
     const running = this.running;
     if (!running) return;
-    if (running.cluster.metricsServer) {
-      // metrics-server lags behind new pods; the next poll tries again.
-      running.usage = await readPodUsage(running.cluster.kc, running.namespace, (pod) => podInstance(pod)?.id, running.pods.pods()).catch(
-        () => running.usage,
-      );
-    }
-    const before = running.hpa?.hpa;
-    running.hpa = await readHpas(running.cluster.kc, running.cluster.objects, running.namespace).catch(() => running.hpa);
-    for (const view of [running.hpa?.hpa?.api, running.hpa?.hpa?.worker]) {
-      const old = view && before?.[view.service];
-      const last = old?.events.at(-1)?.at ?? 0;
-      for (const event of view?.events.filter((e) => e.at > last && old) ?? []) {
-        this.options.onEvent?.({
-          kind: 'scaling',
-          level: event.type === 'Warning' ? 'warn' : 'info',
-          message: `Kubernetes HPA ${view!.name}: ${event.reason}: ${event.message}`,
-        });
-      }
-    }
+    await pollStack(running, (event) => this.options.onEvent?.(event));
   }
 
   private notify(): void {

