@@ -73,22 +73,7 @@ describe('generator', () => {
     );
   });
 
-  for (const rps of [200, 1000, 3000]) {
-    it(`achieves ${rps} requests/s within 2 %`, async () => {
-      const run = new TrafficRun({
-        target,
-        spec: { profile: { kind: 'constant', rps }, durationS: 4, mix: reads, keys: { distribution: 'uniform' } },
-        keys: [1],
-      });
-      await run.start();
-      const summary = await run.done;
-      expect(Math.abs(summary.offeredRps - rps) / rps, JSON.stringify(summary)).toBeLessThan(0.02);
-      expect(Math.abs(summary.achievedRps - rps) / rps, JSON.stringify(summary)).toBeLessThan(0.02);
-      expect(summary.droppedByClient).toBe(0);
-      expect(summary.errors).toEqual({ timeout: 0, refused: 0, http4xx: 0, http5xx: 0 });
-      expect(summary.p50Ms).toBeGreaterThan(0);
-    });
-  }
+  // Whether it holds 200, 1000 and 3000 req/s exactly: generator-health.alone.test.ts, on a quiet machine.
 
   it('follows a spike second by second', async () => {
     const seconds: TrafficSecond[] = [];
