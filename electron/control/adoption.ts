@@ -9,11 +9,9 @@ import { existsSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Envelope, StackStatus, TimelineEvent } from '../contract.js';
-import { readDockerState } from './runtimes/docker/docker-state.js';
-import { readKubeState } from './runtimes/kubernetes/kube-state.js';
-import { isOurs, liveProcesses } from './runtimes/local/leftovers.js';
+import type { RecordedStack, RuntimeDriver } from './runtimes/registry.js';
+import { isOurs } from './runtimes/local/leftovers.js';
 import { stackDir } from './runtimes/local/stack-dir.js';
-import { readState, recordedProcesses } from './runtimes/local/state.js';
 
 /** What became of a stack a previous control plane left behind. */
 export interface Adoption {
@@ -25,6 +23,8 @@ export interface Adoption {
 /** Options of {@link adoptOrphans}. */
 export interface AdoptionOptions {
   home: string;
+  /** The runtimes, in the registry's order: the first that recorded a stack in its folder adopts it. */
+  drivers: readonly RuntimeDriver[];
   /** The control plane's command door (`stack:up` with the orphan's spec). */
   handle: (command: 'stack:up', payload: unknown) => Promise<Envelope<unknown>>;
   record: (event: Omit<TimelineEvent, 't'>) => void;
@@ -52,8 +52,8 @@ export async function adoptOrphans(options: AdoptionOptions): Promise<Adoption |
   const names = await readdir(path.join(options.home, 'stacks')).catch(() => [] as string[]);
   for (const name of names) {
     const dir = stackDir(options.home, name);
-    const local = await readState(dir);
-    const state = local ?? (await readDockerState(dir)) ?? (await readKubeState(dir));
+    const found = await recordedIn(options.drivers, dir);
+    const state = found?.stack;
     // A Docker or Kubernetes stack stopped with its data kept has controlPid 0: nothing to adopt.
     if (!state || state.controlPid === 0 || state.controlPid === process.pid || (await isOurs('control', state.controlPid))) continue;
     if (existsSync(path.join(dir, STOP_REQUESTED))) {
@@ -64,14 +64,21 @@ export async function adoptOrphans(options: AdoptionOptions): Promise<Adoption |
       });
       continue;
     }
-    const runtime = 'watchdogPid' in state ? 'local' : 'context' in state ? 'kubernetes' : 'docker';
     // Alive now, before `stack:up` looks: what the old state recorded and still runs.
-    const alive = local ? await liveProcesses(recordedProcesses(local).filter((p) => p.role !== 'watchdog')) : [];
-    const recorded = new Set(alive.map((p) => p.pid));
+    const recorded = new Set(await state.livePids());
     const since = Date.now();
-    const result = await options.handle('stack:up', { ...state.spec, runtime });
+    const result = await options.handle('stack:up', { ...state.spec, runtime: found.runtime });
     if (result.ok) return { name, adopted: isTakeover(result.value as StackStatus, since, recorded) };
     options.record({ kind: 'lifecycle', level: 'error', message: `could not adopt stack "${name}": ${result.error.message}` });
+  }
+  return undefined;
+}
+
+/** The first runtime that recorded a stack in `dir`, and what it recorded. */
+async function recordedIn(drivers: readonly RuntimeDriver[], dir: string): Promise<{ runtime: string; stack: RecordedStack } | undefined> {
+  for (const driver of drivers) {
+    const stack = await driver.recorded?.(dir);
+    if (stack) return { runtime: driver.name, stack };
   }
   return undefined;
 }

@@ -185,6 +185,7 @@ export class ControlPlane {
   adoptOrphans(): Promise<Adoption | undefined> {
     return adoptOrphans({
       home: this.options.home,
+      drivers: this.runtimes.drivers,
       handle: (command, payload) => this.handle(command, payload),
       record: (event) => this.telemetry.record(event),
     });

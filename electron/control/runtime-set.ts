@@ -11,7 +11,7 @@ export class RuntimeSet {
   private readonly byName: Map<RuntimeName, Runtime>;
 
   constructor(
-    private readonly drivers: readonly RuntimeDriver[],
+    readonly drivers: readonly RuntimeDriver[],
     options: RuntimeDriverOptions,
   ) {
     this.byName = new Map(drivers.map((d) => [d.name, d.create(options)]));

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,5 +166,38 @@ describe('runtime registry', () => {
     await ok(controlPlane.handle('stack:down', { purge: true }));
     expect(made.get('local')!.calls.at(-1)).toBe('down keepData=true');
     expect(purged).toEqual(['kubernetes plain', 'local plain']);
+  });
+
+  it('adoption asks each driver what it recorded in a stack folder, and restarts the stack on the first that did', async () => {
+    const orphanHome = await mkdtemp(path.join(os.tmpdir(), 'scalelab-registry-orphan-'));
+    await mkdir(path.join(orphanHome, 'stacks', 'orphan'), { recursive: true });
+    const asked: string[] = [];
+    // The first stub recorded nothing; the second recorded a stack whose control plane (a pid no process has) is gone.
+    const recordedBy = (name: RuntimeName, has: boolean): Partial<RuntimeDriver> => ({
+      recorded: async (dir) => {
+        asked.push(`${name} ${path.basename(dir)}`);
+        if (!has) return undefined;
+        const orphan = { name: 'orphan', runtime: name, port: 47_997, replicas: { api: 1, worker: 0 } };
+        return { spec: orphan as unknown as StackSpec, controlPid: 4_194_000, livePids: async () => [] };
+      },
+    });
+    const plane = new ControlPlane({
+      home: orphanHome,
+      drivers: [
+        stubDriver('local', (n) => new StubRuntime(n), recordedBy('local', false)),
+        stubDriver('docker', (n) => new StubRuntime(n), recordedBy('docker', true)),
+      ],
+    });
+    try {
+      const adoption = await plane.adoptOrphans();
+      expect(asked).toEqual(['local orphan', 'docker orphan']);
+      // Nothing of it ran before the adoption's up: started afresh, and said so.
+      expect(adoption).toEqual({ name: 'orphan', adopted: false });
+      expect(made.get('docker')!.calls).toEqual(['up orphan']);
+      expect(made.get('local')!.calls).toEqual([]);
+    } finally {
+      await plane.close();
+      await removeTempHome(orphanHome);
+    }
   });
 });
