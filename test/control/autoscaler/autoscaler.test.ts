@@ -79,6 +79,19 @@ describe('autoscaler on the local runtime (demo preset: 3 s sync, 30 s scale-dow
     expect(up.decision.proposals[0]).toMatchObject({ kind: 'rps', target: 30 });
     await eventually('api scaled up', async () => (await replicas('api')) >= 3, 20_000);
     expect(events.some((e) => e.kind === 'autoscaler' && /api 1 → \d/.test(e.message))).toBe(true);
+    // A scale still starting its replicas keeps the loop busy (no decisions): let the last one finish first.
+    await eventually(
+      'api at its last desired count, every replica ready',
+      async () => {
+        const status = await ok<StackStatus>(controlPlane.handle('stack:status', {}));
+        const desired = decisions.filter((d) => d.service === 'api').at(-1)?.decision.desired;
+        const ready = status.instances.filter((i) => i.service === 'api' && i.phase === 'ready').length;
+        return status.spec?.replicas.api === desired && ready === desired;
+      },
+      30_000,
+    );
+    // Two more syncs under the load, so the newest high recommendation, where the window starts, is the load's end.
+    await sleep(7_000);
     const peak = await replicas('api');
 
     await ok(controlPlane.handle('traffic:stop', {}));
