@@ -166,12 +166,12 @@ export class KeepPolicy {
     this.onKept = options.onKept ?? (() => undefined);
   }
 
-  /** Every request's end (status, duration ms): the reason to keep it, or undefined. */
-  decide(status: number, ms: number, failed = false): KeepReason | undefined {
+  /** Every request's end (status, duration ms, ending at `now`): the reason to keep it, or undefined. */
+  decide(status: number, ms: number, failed = false, now = Date.now()): KeepReason | undefined {
     this.slow.observe(ms);
     const reason: KeepReason | undefined = failed || status >= 500 ? 'error' : this.slow.isSlow(ms) ? 'slow' : undefined;
     if (reason === undefined) return undefined;
-    if ((reason === 'error' ? this.errors : this.slowOnes).take()) {
+    if ((reason === 'error' ? this.errors : this.slowOnes).take(now)) {
       this.onKept();
       return reason;
     }

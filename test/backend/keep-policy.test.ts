@@ -63,15 +63,19 @@ describe('the keep policy', () => {
   it('calls onKept for each failed or slow request it keeps, not for fast ones or those over its own budget', () => {
     let kept = 0;
     const policy = new KeepPolicy({ slowMs: 100, perSecond: 3, onKept: () => (kept += 1) });
-    for (let i = 0; i < 200; i++) expect(policy.decide(200, 2)).toBeUndefined();
+    // All in one second of a fixed clock: the wall clock could cross a second mid-test and renew the budget.
+    const now = 7_000;
+    for (let i = 0; i < 200; i++) expect(policy.decide(200, 2, false, now)).toBeUndefined();
     expect(kept).toBe(0);
-    expect(policy.decide(500, 2)).toBe('error');
-    expect(policy.decide(200, 400)).toBe('slow');
+    expect(policy.decide(500, 2, false, now)).toBe('error');
+    expect(policy.decide(200, 400, false, now)).toBe('slow');
     expect(kept).toBe(2);
     // Over the second's budget of kept errors: skipped, and no call.
-    const reasons = Array.from({ length: 5 }, () => policy.decide(503, 1));
+    const reasons = Array.from({ length: 5 }, () => policy.decide(503, 1, false, now));
     expect(reasons.filter((r) => r === 'error')).toHaveLength(2);
     expect(kept).toBe(4);
     expect(policy.skipped).toBe(3);
+    // The next second's budget is fresh.
+    expect(policy.decide(503, 1, false, now + 1_000)).toBe('error');
   });
 });
