@@ -13,17 +13,20 @@ import { ok } from '../support/envelope.js';
 import { runScalelab } from '../support/scalelab-cli.js';
 import { removeTempHome } from '../../support/temp-home.js';
 
-/** A 12-second scenario: traffic, a scale-up, a note; assertions that hold on any machine. */
+/**
+ * A 16-second scenario: traffic, a scale-up, a note; assertions that hold on any machine (the new
+ * replica has 15 s to be ready: beside the parallel suite one took more than 9).
+ */
 const SHORT = (port: number) => `
 name: short run
 description: traffic, a scale-up and a note
-durationS: 12
+durationS: 16
 stack: { name: scen, port: ${port}, replicas: { api: 2, worker: 0 } }
 steps:
   - at: 0
     label: 40 req/s
     traffic: { profile: { kind: constant, rps: 40 }, mix: { read: 80, write: 20, list: 0, missing: 0 } }
-  - at: 3
+  - at: 1
     scale: { service: api, replicas: 3 }
   - at: 8
     note: nearly there
@@ -65,7 +68,7 @@ describe('scenario player on the local runtime', () => {
     const loaded = await ok<ScenarioStatus>(
       controlPlane.handle('scenario:load', { source: SHORT(await freePort()), fileName: 'short.yaml' }),
     );
-    expect(loaded).toMatchObject({ state: 'idle', name: 'short run', durationS: 12 });
+    expect(loaded).toMatchObject({ state: 'idle', name: 'short run', durationS: 16 });
     expect(loaded.steps.map((s) => s.text)).toEqual(['40 req/s', 'scale api to 3', 'nearly there']);
     // lost_writes==0 is added: every scenario ends with the lost-write check.
     expect(loaded.assertions.map((a) => a.assertion.metric)).toEqual(['error_rate', 'api_replicas', 'rps', 'lost_writes']);
@@ -94,8 +97,8 @@ describe('scenario player on the local runtime', () => {
     const scenarioEvents = events.filter((e) => e.kind === 'scenario').map((e) => e.message);
     expect(scenarioEvents).toEqual(
       expect.arrayContaining([
-        'scenario "short run" started (12 s, 3 steps)',
-        'step 2 at 3 s: scale api to 3',
+        'scenario "short run" started (16 s, 3 steps)',
+        'step 2 at 1 s: scale api to 3',
         'note: nearly there',
         'scenario "short run" passed: 4 of 4 assertions held',
       ]),
@@ -106,7 +109,7 @@ describe('scenario player on the local runtime', () => {
     for (const caption of ['Requests per second', 'Latency', 'Cache hit rate', 'Replicas', 'Queue', 'CPU per api replica'])
       expect(report.html).toContain(caption);
     expect(report.html).toContain('PASSED');
-    expect(report.html).toContain('api_replicas &gt;= 3 (eventually, 0–12 s)');
+    expect(report.html).toContain('api_replicas &gt;= 3 (eventually, 0–16 s)');
     expect(report.html).not.toContain('<script');
     const raw = JSON.parse(report.json) as { samples: unknown[]; scenario: { state: string } };
     expect(raw.scenario.state).toBe('passed');
@@ -172,7 +175,7 @@ describe('scalelab scenario (CLI)', () => {
     await writeFile(
       file,
       SHORT(await freePort())
-        .replace('durationS: 12', 'durationS: 6')
+        .replace('durationS: 16', 'durationS: 6')
         .replace(/  - at: 8\n    note: nearly there\n/, ''),
     );
     const report = path.join(cliHome, 'out.html');
