@@ -82,11 +82,13 @@ export function StackBar() {
               onChange={(e) => setRuntime(e.target.value as RuntimeName)}
               disabled={running || busy !== null}
               aria-describedby="probe-note"
+              title={probe?.version ?? runtime}
             >
               {(probes ?? [{ runtime: 'local', available: true }]).map((p) => (
                 <option key={p.runtime} value={p.runtime}>
                   {p.runtime}
-                  {p.available ? (p.version ? ` · ${p.version}` : '') : ' · unavailable'}
+                  {/* The context has its own picker: the label keeps the version short enough to be read whole. */}
+                  {p.available ? (p.version ? ` · ${p.version.replace(/ \(context .*\)$/, '')}` : '') : ' · unavailable'}
                 </option>
               ))}
             </select>
