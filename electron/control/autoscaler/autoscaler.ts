@@ -113,6 +113,13 @@ interface ServiceLoop {
   lastSyncAt: number | null;
   timer: NodeJS.Timeout | undefined;
   busy: boolean;
+  /**
+   * The count of the last scale this loop asked for, until that scale has finished: the loop's
+   * current count meanwhile, as Kubernetes' HPA reads the scale's spec.replicas, not its ready pods.
+   */
+  pending: number | undefined;
+  /** The last scale asked for (resolved once it finished, never rejects). */
+  scaling: Promise<void>;
   /** Explanation of the last decision put on the timeline, so a held decision is told once. */
   lastTold: string | undefined;
   /**
@@ -141,6 +148,8 @@ export class Autoscaler {
       lastSyncAt: null,
       timer: undefined,
       busy: false,
+      pending: undefined,
+      scaling: Promise.resolve(),
       lastTold: undefined,
       seeded: false,
     });
@@ -216,8 +225,10 @@ export class Autoscaler {
   }
 
   /**
-   * One sync of one service: read, decide, scale. Skipped while a previous sync still scales,
-   * when no stack runs, or when the latest sample is stale. Returns the decision, if one was made.
+   * One sync of one service: read, decide, and ask for the scale without waiting for its replicas:
+   * the next syncs go on deciding while they start, as Kubernetes' HPA does (new replicas not yet
+   * ready count as unready pods). Skipped when no stack runs or the latest sample is stale.
+   * Returns the decision, if one was made; {@link settled} resolves once its scale has finished.
    */
   async sync(service: ScalableService): Promise<Decision | undefined> {
     const loop = this.loops[service];
@@ -227,7 +238,7 @@ export class Autoscaler {
       return undefined;
     loop.busy = true;
     try {
-      const current = this.options.current(service);
+      const current = loop.pending ?? this.options.current(service);
       const { config } = loop;
       if (!loop.seeded) {
         loop.state = { ...loop.state, recommendations: [...loop.state.recommendations, { t: now, replicas: current }] };
@@ -259,8 +270,8 @@ export class Autoscaler {
           message: `${service} ${current} → ${decision.desired}: ${decision.explanation}`,
         });
         loop.lastTold = undefined;
-        await this.options.scale(service, decision.desired);
-        loop.state = recordScaleEvent(loop.state, this.now(), current, decision.desired);
+        loop.state = recordScaleEvent(loop.state, now, current, decision.desired);
+        this.requestScale(service, loop, decision.desired, { t: now, change: decision.desired - current });
       } else if (decision.metricReplicas !== current && decision.explanation !== loop.lastTold) {
         // Held (stabilization, a policy, min/max): said once, not every sync.
         this.options.record({ kind: 'autoscaler', level: 'info', message: `${service} held at ${current}: ${decision.explanation}` });
@@ -275,11 +286,36 @@ export class Autoscaler {
     }
   }
 
+  /** Resolves once the scales asked for so far have finished (or failed: the timeline says so). */
+  async settled(): Promise<void> {
+    await Promise.all(Object.values(this.loops).map((loop) => loop.scaling));
+  }
+
+  /**
+   * Asks for `replicas` (queued behind the scale before it, in the control plane). A failure goes on
+   * the timeline and takes back its scale event, so the policies do not count a change never made.
+   */
+  private requestScale(service: ScalableService, loop: ServiceLoop, replicas: number, event: { t: number; change: number }): void {
+    loop.pending = replicas;
+    loop.scaling = this.options.scale(service, replicas).then(
+      () => undefined,
+      (err: unknown) => {
+        const scaleEvents = loop.state.scaleEvents.filter((e) => e.t !== event.t || e.change !== event.change);
+        loop.state = { ...loop.state, scaleEvents };
+        this.options.record({ kind: 'autoscaler', level: 'error', message: `autoscaler ${service}: ${(err as Error).message}` });
+      },
+    );
+    void loop.scaling.finally(() => {
+      if (loop.pending === replicas) loop.pending = undefined;
+    });
+  }
+
   /** Forgets the windows and scale events (a stack stopped; the next one starts afresh). Settings stay. */
   reset(): void {
     for (const loop of Object.values(this.loops)) {
       loop.state = { recommendations: [], scaleEvents: [] };
       loop.seeded = false;
+      loop.pending = undefined;
     }
   }
 

@@ -79,7 +79,7 @@ describe('autoscaler on the local runtime (demo preset: 3 s sync, 30 s scale-dow
     expect(up.decision.proposals[0]).toMatchObject({ kind: 'rps', target: 30 });
     await eventually('api scaled up', async () => (await replicas('api')) >= 3, 20_000);
     expect(events.some((e) => e.kind === 'autoscaler' && /api 1 → \d/.test(e.message))).toBe(true);
-    // A scale still starting its replicas keeps the loop busy (no decisions): let the last one finish first.
+    // Let the last scale up finish first, so the count the window holds is the peak's.
     await eventually(
       'api at its last desired count, every replica ready',
       async () => {
