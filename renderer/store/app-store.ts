@@ -11,7 +11,7 @@ import { createTelemetrySlice } from './telemetry-slice.js';
 import { createTrafficSlice } from './traffic-slice.js';
 import { createTracesSlice } from './traces-slice.js';
 import type { AppState, Bridge } from './types.js';
-import { createUiSlice, type Theme } from './ui-slice.js';
+import { createUiSlice, type SavedUi } from './ui-slice.js';
 
 /**
  * The dashboard's store, combined from slices, and wired to the bridge's event streams: samples,
@@ -20,7 +20,7 @@ import { createUiSlice, type Theme } from './ui-slice.js';
  */
 export function createAppStore(
   bridge: Bridge,
-  ui: { theme?: Theme; projector?: boolean } = {},
+  ui: SavedUi = {},
 ): { store: StoreApi<AppState>; connect(): Promise<void>; reload(): Promise<void>; disconnect(): void } {
   const store = createStore<AppState>()((set, get) => ({
     ...createStackSlice(bridge)(set, get),

@@ -1,6 +1,25 @@
 import type { SetState } from './types.js';
 
 export type Theme = 'dark' | 'light';
+/** The panels that fold to their header line (the controls, and the views below them). */
+export const COLLAPSIBLE_PANELS = [
+  'chaos',
+  'traffic',
+  'autoscaler',
+  'scenario',
+  'capacity',
+  'data',
+  'charts',
+  'endpoints',
+  'traces',
+] as const;
+export type CollapsiblePanel = (typeof COLLAPSIBLE_PANELS)[number];
+/** The view preferences that survive a reload. */
+export interface SavedUi {
+  theme?: Theme;
+  projector?: boolean;
+  collapsed?: CollapsiblePanel[];
+}
 /** The transport to the control plane: always open under Electron IPC; the WebSocket's otherwise. */
 export type Connection = 'connecting' | 'open' | 'closed';
 
@@ -8,6 +27,9 @@ export interface UiSlice {
   theme: Theme;
   /** Larger type for a projector at the back of a room. */
   projector: boolean;
+  /** Panels folded to their header line: a trainer keeps the page to what the room should see. */
+  collapsed: CollapsiblePanel[];
+  toggleCollapsed(panel: CollapsiblePanel): void;
   /** The instance whose details drawer is open. */
   selected: string | null;
   connection: Connection;
@@ -20,11 +42,36 @@ export interface UiSlice {
   select(id: string | null): void;
 }
 
+/** The saved view preferences, parsed: local storage is written by whatever ran on this origin before. */
+export function parseSavedUi(text: string | null): SavedUi {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text ?? '{}');
+  } catch {
+    return {};
+  }
+  if (typeof raw !== 'object' || raw === null) return {};
+  const { theme, projector, collapsed } = raw as Record<string, unknown>;
+  return {
+    theme: theme === 'light' || theme === 'dark' ? theme : undefined,
+    projector: typeof projector === 'boolean' ? projector : undefined,
+    collapsed: Array.isArray(collapsed)
+      ? [...new Set(collapsed.filter((p): p is CollapsiblePanel => (COLLAPSIBLE_PANELS as readonly unknown[]).includes(p)))]
+      : undefined,
+  };
+}
+
 /** View preferences and selection. */
-export function createUiSlice(initial: { theme?: Theme; projector?: boolean } = {}) {
+export function createUiSlice(initial: SavedUi = {}) {
   return (set: SetState): UiSlice => ({
     theme: initial.theme ?? 'dark',
     projector: initial.projector ?? false,
+    collapsed: initial.collapsed ?? [],
+    toggleCollapsed(panel) {
+      set((state) => ({
+        collapsed: state.collapsed.includes(panel) ? state.collapsed.filter((p) => p !== panel) : [...state.collapsed, panel],
+      }));
+    },
     selected: null,
     connection: 'open',
     setConnection(connection) {

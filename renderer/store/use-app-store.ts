@@ -2,23 +2,15 @@ import { useStore } from 'zustand';
 import { createAppStore } from './app-store.js';
 import { getBridge } from '../api/bridge.js';
 import type { AppState } from './types.js';
-import type { Theme } from './ui-slice.js';
-
-function saved(): { theme?: Theme; projector?: boolean } {
-  try {
-    return JSON.parse(localStorage.getItem('scalelab.ui') ?? '{}') as { theme?: Theme; projector?: boolean };
-  } catch {
-    return {};
-  }
-}
+import { parseSavedUi } from './ui-slice.js';
 
 /** The app's one store, on the bridge the page runs with (Electron IPC or WebSocket). */
-export const app = createAppStore(getBridge(), saved());
+export const app = createAppStore(getBridge(), parseSavedUi(localStorage.getItem('scalelab.ui')));
 
-// Theme and projector mode survive a reload.
+// Theme, projector mode and the folded panels survive a reload.
 app.store.subscribe((state, previous) => {
-  if (state.theme !== previous.theme || state.projector !== previous.projector)
-    localStorage.setItem('scalelab.ui', JSON.stringify({ theme: state.theme, projector: state.projector }));
+  if (state.theme !== previous.theme || state.projector !== previous.projector || state.collapsed !== previous.collapsed)
+    localStorage.setItem('scalelab.ui', JSON.stringify({ theme: state.theme, projector: state.projector, collapsed: state.collapsed }));
 });
 
 /** Selects narrowly from the store, so a sample per second re-renders only what reads it. */

@@ -163,6 +163,27 @@ test('a user starts the stack, scales it, kills a replica, sees traffic and stop
     await expect(page.getByRole('figure', { name: `${name} chart` }).getByTestId('crosshair')).toHaveCount(1);
   await page.mouse.move(0, 0);
   await expect(page.getByTestId('crosshair')).toHaveCount(0);
+  // Folding the control panels to their header lines: their forms go, their state and main action
+  // stay, the page is much shorter; the folds survive a reload, and each opens again.
+  const pageHeight = () => page.evaluate(() => document.documentElement.scrollHeight);
+  const unfolded = await pageHeight();
+  const controls = ['chaos', 'traffic', 'autoscaler', 'scenario', 'capacity'];
+  for (const name of controls) await page.getByRole('button', { name: `Fold ${name}` }).click();
+  await expect(page.getByRole('button', { name: 'Kill random api' })).toBeHidden();
+  await expect(page.getByLabel('Profile', { exact: true })).toBeHidden();
+  await expect(page.getByRole('button', { name: 'Fire traffic' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Find capacity' })).toBeVisible();
+  const folded = await pageHeight();
+  expect(unfolded - folded, `page ${unfolded} px unfolded, ${folded} px folded`).toBeGreaterThan(1_000);
+  await fullPageShot(page, path.join(artifacts, 'dashboard-folded-full.png'));
+  await page.reload();
+  await expect(page.getByTestId('stack-state')).toHaveText('running');
+  await expect(page.getByRole('button', { name: 'Open chaos' })).toHaveAttribute('aria-expanded', 'false');
+  await expect(page.getByRole('button', { name: 'Kill random api' })).toBeHidden();
+  for (const name of controls) await page.getByRole('button', { name: `Open ${name}` }).click();
+  await expect(page.getByRole('button', { name: 'Kill random api' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Fold traffic' })).toHaveAttribute('aria-expanded', 'true');
+  await page.mouse.move(0, 0);
   await page.evaluate(() => window.scrollTo(0, 0));
   // Projector mode: the same screen, readable from the back of a room (no text under 18 px).
   await page.getByRole('button', { name: 'Projector' }).click();

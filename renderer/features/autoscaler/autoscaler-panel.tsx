@@ -3,6 +3,7 @@ import { useAppStore } from '../../store/use-app-store.js';
 import { modeLabel } from './autoscaler-data.js';
 import { KubeHpaCard } from './kube-hpa-card.js';
 import { ServiceAutoscaler } from './service-autoscaler.js';
+import { PanelTitle, useCollapsed } from '../../ui/panel-title.js';
 
 /** How often a real HPA's status and events are read again (the cluster streams no decisions). */
 const HPA_REFRESH_MS = 5000;
@@ -12,6 +13,7 @@ const HPA_REFRESH_MS = 5000;
  * last decisions. Its decisions are also on the timeline, as marks on the charts.
  */
 export function AutoscalerPanel() {
+  const collapsed = useCollapsed('autoscaler');
   // The live sample says where the running stack is (its runtime decides); the status may predate it.
   const mode = useAppStore((s) => s.samples.at(-1)?.autoscaler?.mode ?? s.autoscaler?.mode);
   const hpa = useAppStore((s) => s.autoscaler?.hpa);
@@ -23,9 +25,11 @@ export function AutoscalerPanel() {
     return () => clearInterval(timer);
   }, [mode, refresh]);
   return (
-    <section className="panel autoscaler" aria-labelledby="autoscaler-title">
+    <section id="autoscaler-panel" className={`panel autoscaler${collapsed ? ' collapsed' : ''}`} aria-labelledby="autoscaler-title">
       <header className="panel-header">
-        <h2 id="autoscaler-title">Autoscaler</h2>
+        <PanelTitle panel="autoscaler" id="autoscaler-title">
+          Autoscaler
+        </PanelTitle>
         <span
           className="mode-badge"
           data-testid="autoscaler-mode"

@@ -5,6 +5,7 @@ import { baselineNameProblem, capacityRequestOf } from '../../store/capacity-sli
 import { MAX_AUTOSCALE_REPLICAS } from '../../store/autoscaler-slice.js';
 import { useAppStore } from '../../store/use-app-store.js';
 import { CapacityChart } from './capacity-chart.js';
+import { PanelTitle, useCollapsed } from '../../ui/panel-title.js';
 
 const LIMIT_LABELS: Record<string, string> = {
   'api-cpu': 'api cpu',
@@ -33,6 +34,7 @@ const toneOf = (delta: number | null) => (delta === null || Math.abs(delta) < 5 
  * status (`capacity:status`, streamed) that `scalelab capacity` prints.
  */
 export function CapacityPanel() {
+  const collapsed = useCollapsed('capacity');
   const { status, draft, busy, error, stackState, edit, run, stop, baselines, saved, save } = useAppStore(
     useShallow((s) => ({
       status: s.capacity,
@@ -71,9 +73,11 @@ export function CapacityPanel() {
     : [];
   const rows = status ? counts.map((n) => ({ n, index: status.results.findIndex((r) => r.replicas === n) })) : [];
   return (
-    <section className="panel capacity" aria-labelledby="capacity-title">
+    <section id="capacity-panel" className={`panel capacity${collapsed ? ' collapsed' : ''}`} aria-labelledby="capacity-title">
       <header className="panel-header">
-        <h2 id="capacity-title">Capacity</h2>
+        <PanelTitle panel="capacity" id="capacity-title">
+          Capacity
+        </PanelTitle>
         <span
           className={`scenario-badge tone-${running ? 'live' : status?.state === 'done' ? 'ok' : status?.state === 'failed' ? 'bad' : 'idle'}`}
           data-testid="capacity-state"

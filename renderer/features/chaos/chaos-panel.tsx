@@ -7,6 +7,7 @@ import { DataChaos } from './data-chaos.js';
 import { FaultList } from './fault-list.js';
 import { MonkeyControl } from './monkey-control.js';
 import { WritesBadge } from './writes-badge.js';
+import { PanelTitle, useCollapsed } from '../../ui/panel-title.js';
 
 /** The panel's first two columns: their captions, and the action modules' buttons placed there. */
 const COLUMNS: { place: ButtonPlace; label: string; caption: string }[] = [
@@ -30,6 +31,7 @@ function runs(buttons: ChaosActionButton[]): ChaosActionButton[][] {
  * data layer; the faults in force, and the writes badge that says whether anything acknowledged was lost.
  */
 export function ChaosPanel() {
+  const collapsed = useCollapsed('chaos');
   const { running, busy, draft, edit, injectPanel, clearChaos, anything } = useAppStore(
     useShallow((s) => ({
       running: s.status?.state === 'running',
@@ -54,9 +56,11 @@ export function ChaosPanel() {
   );
 
   return (
-    <section className="panel chaos" aria-labelledby="chaos-title">
+    <section id="chaos-panel" className={`panel chaos${collapsed ? ' collapsed' : ''}`} aria-labelledby="chaos-title">
       <header className="panel-header">
-        <h2 id="chaos-title">Chaos</h2>
+        <PanelTitle panel="chaos" id="chaos-title">
+          Chaos
+        </PanelTitle>
         <p className="chaos-intro muted">
           {running ? 'break something and watch it heal; every action lands on the timeline' : 'start the stack to break it'}
         </p>

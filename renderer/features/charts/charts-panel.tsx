@@ -4,12 +4,14 @@ import { WindowPicker } from './key-charts.js';
 import { TimeChart, type Series } from '../../ui/chart/time-chart.js';
 import { useChartFrame } from './use-chart-frame.js';
 import { useHeld, useOnScreen } from '../../ui/on-screen.js';
+import { PanelTitle, useCollapsed } from '../../ui/panel-title.js';
 
 /**
  * The charts beyond the key three (requests, latency, replicas sit under the stat row): cache,
  * queue, cpu per replica, and cpu throttling when a replica has a cpu limit; the same time axis.
  */
 export function ChartsPanel() {
+  const collapsed = useCollapsed('charts');
   // Scrolled out of view, the charts keep their last frame: six charts redrawn unseen every second cost the visible ones.
   const [ref, onScreen] = useOnScreen<HTMLElement>();
   const { rows, instances, marks, from, to } = useHeld(useChartFrame(), !onScreen);
@@ -42,9 +44,11 @@ export function ChartsPanel() {
   );
 
   return (
-    <section ref={ref} className="panel charts" aria-labelledby="charts-title">
+    <section ref={ref} id="charts-panel" className={`panel charts${collapsed ? ' collapsed' : ''}`} aria-labelledby="charts-title">
       <header className="panel-header">
-        <h2 id="charts-title">More metrics</h2>
+        <PanelTitle panel="charts" id="charts-title">
+          More metrics
+        </PanelTitle>
         <WindowPicker />
       </header>
       <div className="chart-grid">

@@ -11,6 +11,7 @@ import { PartitionBars } from './partition-bars.js';
 import { PoolList } from './pool-list.js';
 import { ReadsColumn } from './reads-column.js';
 import { ReplicaColumn } from './replica-column.js';
+import { PanelTitle, useCollapsed } from '../../ui/panel-title.js';
 
 /**
  * The data layer: the read replica and its lag, reads split between primary and replica, every
@@ -19,6 +20,7 @@ import { ReplicaColumn } from './replica-column.js';
  * Its charts follow the Metrics panel's window, on the same time axis.
  */
 export function DataPanel() {
+  const collapsed = useCollapsed('data');
   // Scrolled out of view, the panel keeps its last picture (its charts and columns are memoized).
   const [ref, onScreen] = useOnScreen<HTMLElement>();
   const live = useAppStore(
@@ -44,9 +46,11 @@ export function DataPanel() {
   const hasData = data !== undefined;
 
   return (
-    <section ref={ref} className="panel data" aria-labelledby="data-title">
+    <section ref={ref} id="data-panel" className={`panel data${collapsed ? ' collapsed' : ''}`} aria-labelledby="data-title">
       <header className="panel-header">
-        <h2 id="data-title">Data layer</h2>
+        <PanelTitle panel="data" id="data-title">
+          Data layer
+        </PanelTitle>
         {running && (
           <ul className="data-patterns" aria-label="Data-layer patterns">
             <li className={readReplica ? 'on' : ''}>read replica {readReplica ? 'on' : 'off'}</li>

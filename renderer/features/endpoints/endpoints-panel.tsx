@@ -1,9 +1,11 @@
 import { useAppStore } from '../../store/use-app-store.js';
 import { statNumber } from '../../ui/format.js';
 import { useHeld, useOnScreen } from '../../ui/on-screen.js';
+import { PanelTitle, useCollapsed } from '../../ui/panel-title.js';
 
 /** Per endpoint, server-side, like Locust's statistics: requests and failures so far, this second's rate and p50/p95. */
 export function EndpointsPanel() {
+  const collapsed = useCollapsed('endpoints');
   // Scrolled out of view, the table keeps its last rows.
   const [ref, onScreen] = useOnScreen<HTMLElement>();
   const routes = useHeld(
@@ -11,9 +13,11 @@ export function EndpointsPanel() {
     !onScreen,
   );
   return (
-    <section ref={ref} className="panel endpoints" aria-labelledby="endpoints-title">
+    <section ref={ref} id="endpoints-panel" className={`panel endpoints${collapsed ? ' collapsed' : ''}`} aria-labelledby="endpoints-title">
       <header className="panel-header">
-        <h2 id="endpoints-title">Endpoints</h2>
+        <PanelTitle panel="endpoints" id="endpoints-title">
+          Endpoints
+        </PanelTitle>
         <span className="muted endpoints-note">
           server-side, from the api replicas' metrics · totals since the control plane started watching
         </span>

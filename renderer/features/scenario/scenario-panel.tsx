@@ -6,6 +6,7 @@ import { ReportExport } from './report-export.js';
 import { stateTone } from './scenario-data.js';
 import { ScenarioPicker } from './scenario-picker.js';
 import { StepList } from './step-list.js';
+import { PanelTitle, useCollapsed } from '../../ui/panel-title.js';
 
 /**
  * Scenarios: a scripted demo (traffic phases, chaos, scaling) on one timeline, played like a
@@ -13,13 +14,16 @@ import { StepList } from './step-list.js';
  * and the report of any time window.
  */
 export function ScenarioPanel() {
+  const collapsed = useCollapsed('scenario');
   const { state, name, error } = useAppStore(
     useShallow((s) => ({ state: s.scenario?.state ?? 'idle', name: s.scenario?.name ?? null, error: s.scenario?.error ?? null })),
   );
   return (
-    <section className="panel scenario" aria-labelledby="scenario-title">
+    <section id="scenario-panel" className={`panel scenario${collapsed ? ' collapsed' : ''}`} aria-labelledby="scenario-title">
       <header className="panel-header">
-        <h2 id="scenario-title">Scenario</h2>
+        <PanelTitle panel="scenario" id="scenario-title">
+          Scenario
+        </PanelTitle>
         <span className={`scenario-badge tone-${stateTone(state)}`} data-testid="scenario-state" title="The player’s state">
           {state}
         </span>

@@ -5,12 +5,14 @@ import { formatTime } from '../../ui/format.js';
 import { SpanWaterfall } from './span-waterfall.js';
 import { TraceList } from './trace-list.js';
 import { emptyReason } from './trace-view.js';
+import { PanelTitle, useCollapsed } from '../../ui/panel-title.js';
 
 /** The list refreshes this often: spans arrive in batches, seconds after their requests. */
 const REFRESH_MS = 3000;
 
 /** Slow requests: the traces of a picked second (or the slowest recent ones) and one as a span waterfall. */
 export function TracesPanel() {
+  const collapsed = useCollapsed('traces');
   const s = useAppStore(
     useShallow((st) => ({
       window: st.traceWindow,
@@ -35,9 +37,11 @@ export function TracesPanel() {
 
   const traces = s.list?.traces ?? [];
   return (
-    <section className="panel traces" aria-labelledby="traces-title">
+    <section id="traces-panel" className={`panel traces${collapsed ? ' collapsed' : ''}`} aria-labelledby="traces-title">
       <header className="panel-header">
-        <h2 id="traces-title">Slow requests</h2>
+        <PanelTitle panel="traces" id="traces-title">
+          Slow requests
+        </PanelTitle>
         <div className="traces-scope">
           {s.window ? (
             <>

@@ -8,12 +8,14 @@ import { ProfilePreview } from './profile-preview.js';
 import { RateSlider } from './rate-slider.js';
 import { TrafficFigures } from './traffic-figures.js';
 import { RunOptions, WorkloadEditor } from './workload-editor.js';
+import { PanelTitle, useCollapsed } from '../../ui/panel-title.js';
 
 /**
  * Fire traffic at the stack: a rate profile with a preview of its shape, the rate slider, the
  * request mix and key skew, then Fire / Stop with live figures and the run's summary.
  */
 export function TrafficPanel() {
+  const collapsed = useCollapsed('traffic');
   const { draft, running, busy, stackState, last, edit, start, stop } = useAppStore(
     useShallow((s) => ({
       draft: s.trafficDraft,
@@ -32,9 +34,11 @@ export function TrafficPanel() {
   const reason = stackState !== 'running' ? 'Start the stack first: traffic goes through its balancer.' : problem;
 
   return (
-    <section className="panel traffic" aria-labelledby="traffic-title">
+    <section id="traffic-panel" className={`panel traffic${collapsed ? ' collapsed' : ''}`} aria-labelledby="traffic-title">
       <header className="panel-header">
-        <h2 id="traffic-title">Traffic</h2>
+        <PanelTitle panel="traffic" id="traffic-title">
+          Traffic
+        </PanelTitle>
         <span className="traffic-state" data-testid="traffic-state">
           <span className={`dot ${running ? 'running' : ''}`} aria-hidden="true" />
           {running ? `firing · ${draft.kind}` : last ? `idle · last run: ${last.profile}, ${Math.round(last.durationS)} s` : 'idle'}
