@@ -43,6 +43,9 @@ test('a user gives each api replica 100m, sees it throttled under a cpu fault, a
 
     // Raised live: Apply sends it to the running stack, whose replicas keep running.
     await api.fill('0.5');
+    // The stack bar wraps its settings for the Apply button rather than hide it under its own buttons.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(artifacts, 'cpu-limits-apply.png'), clip: { x: 0, y: 0, width: 1280, height: 160 } });
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect(page.getByTestId('tile-api-1')).toContainText('/ 500m', { timeout: 30_000 });
     await expect(page.getByTestId('restarts-api-1')).toHaveText('0');

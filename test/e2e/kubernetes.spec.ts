@@ -40,7 +40,9 @@ test.afterAll(async () => {
 test('on Kubernetes, the dashboard shows the pods and the real HPA: its status, conditions and rescale events', async ({ page }) => {
   await page.goto(served.dashboard);
   await page.getByLabel('Runtime').selectOption('kubernetes');
-  await expect(page.getByLabel('Runtime').locator('option[value="kubernetes"]')).toContainText('v1.31.0-fake (context fake)');
+  // The label is the version; the context has its own picker (and is in the picker's title).
+  await expect(page.getByLabel('Runtime').locator('option[value="kubernetes"]')).toHaveText('kubernetes · Kubernetes v1.31.0-fake');
+  await expect(page.getByLabel('Runtime')).toHaveAttribute('title', 'Kubernetes v1.31.0-fake (context fake)');
   await expect(page.getByRole('combobox', { name: /^Context/ })).toHaveValue('fake');
   // The service image is built locally, and only Minikube can load one: Start says what to do instead.
   await page.getByRole('button', { name: 'Start', exact: true }).click();

@@ -156,8 +156,10 @@ describe('capacity search on the real stack', () => {
     const statuses: CapacityStatus[] = [];
     const off = controlPlane.on('capacity', (s) => statuses.push(s));
     const ended = endOf();
+    // A loose SLO: this test is about the search's mechanics. Beside the parallel suite an 80 req/s
+    // step once missed the default 50 ms (p99 79.6 ms), and the counts stopped agreeing on 80.
     const first = await ok<CapacityStatus>(
-      controlPlane.handle('capacity:run', { replicas: [1, 2], stepS: 1, minRps: 40, maxRps: 80, mix: reads }),
+      controlPlane.handle('capacity:run', { replicas: [1, 2], stepS: 1, minRps: 40, maxRps: 80, mix: reads, slo: { p99Ms: 1_000 } }),
     );
     expect(first.state).toBe('running');
     const status = await ended;
@@ -165,7 +167,7 @@ describe('capacity search on the real stack', () => {
     expect(status.state, status.error ?? status.message).toBe('done');
     expect(status.results.map((r) => r.replicas)).toEqual([1, 2]);
     for (const result of status.results) {
-      // 40 and 80 req/s of cached reads hold the SLO easily on one replica: the ceiling is reached.
+      // 40 and 80 req/s of cached reads hold a 1 s p99 easily on one replica: the ceiling is reached.
       expect(result.outcome, JSON.stringify(result.steps.map((s) => [s.targetRps, s.verdict, s.reason]))).toBe('ceiling');
       expect(result.capacityRps).toBe(80);
       expect(result.steps.every((s) => s.requests > 20 && s.telemetry !== null)).toBe(true);
@@ -209,7 +211,15 @@ describe('capacity search on the real stack', () => {
     expect(bad).toMatchObject({ ok: false, error: { name: 'ContractError' } });
     const ended = endOf();
     const first = await ok<CapacityStatus>(
-      controlPlane.handle('capacity:run', { replicas: [1], stepS: 1, minRps: 40, maxRps: 40, mix: reads, compare: 'ci-two-counts' }),
+      controlPlane.handle('capacity:run', {
+        replicas: [1],
+        stepS: 1,
+        minRps: 40,
+        maxRps: 40,
+        mix: reads,
+        slo: { p99Ms: 1_000 },
+        compare: 'ci-two-counts',
+      }),
     );
     expect(first.baseline?.name).toBe('ci-two-counts');
     const status = await ended;
